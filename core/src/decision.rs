@@ -1,0 +1,207 @@
+//! Decisions: allow or deny, with every failed rule and the facts behind it.
+//!
+//! A denial is data, not an error: callers log it, render it, post it as a review comment. A
+//! `Decision` can only say `allowed` when it carries no violation, so no code path can build an
+//! allow that also lists a reason to deny.
+
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::rule;
+
+/// The facts behind a finding, as a JSON object (ordered by key).
+pub type Facts = Map<String, Value>;
+
+/// One failed rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Violation {
+    /// Stable rule code, e.g. `rbac/missing-permission`.
+    pub code: &'static str,
+    /// What was denied and why, for a person.
+    pub message: String,
+    /// How to fix it (from the rule catalogue).
+    pub help: &'static str,
+    /// The facts the rule looked at.
+    pub facts: Facts,
+}
+
+impl Violation {
+    /// A violation of `code`; the help text comes from the catalogue.
+    pub fn new(code: &'static str, message: impl Into<String>, facts: Facts) -> Self {
+        Violation {
+            code,
+            message: message.into(),
+            help: rule::rule(code).map(|r| r.help).unwrap_or_default(),
+            facts,
+        }
+    }
+}
+
+/// The answer to a request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    allowed: bool,
+    /// What was asked, in a few words (e.g. `alice: deploy project=x environment=production`).
+    subject: String,
+    violations: Vec<Violation>,
+    /// Codes of the checks that ran and passed.
+    passed: Vec<&'static str>,
+}
+
+impl Decision {
+    /// Starts a decision about `subject` with no check run yet.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Decision {
+            allowed: true,
+            subject: subject.into(),
+            violations: Vec::new(),
+            passed: Vec::new(),
+        }
+    }
+
+    /// Records a failed check: the decision becomes a denial.
+    pub fn deny(&mut self, violation: Violation) {
+        self.allowed = false;
+        self.violations.push(violation);
+    }
+
+    /// Records a check that ran and passed.
+    pub fn pass(&mut self, code: &'static str) {
+        if !self.passed.contains(&code) {
+            self.passed.push(code);
+        }
+    }
+
+    /// Folds another decision's findings into this one (used when a gate combines checks).
+    pub fn absorb(&mut self, other: Decision) {
+        for v in other.violations {
+            self.deny(v);
+        }
+        for p in other.passed {
+            self.pass(p);
+        }
+    }
+
+    /// Whether the request is allowed: true exactly when no violation was recorded.
+    pub fn allowed(&self) -> bool {
+        self.allowed
+    }
+
+    /// What was asked.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// Every failed rule, in the order the checks ran.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// Codes of checks that passed.
+    pub fn passed(&self) -> &[&'static str] {
+        &self.passed
+    }
+
+    /// Whether a violation with `code` was recorded.
+    pub fn has(&self, code: &str) -> bool {
+        self.violations.iter().any(|v| v.code == code)
+    }
+
+    /// The machine form: `{"allowed", "subject", "violations": [{"code", "message", "help",
+    /// "facts"}], "passed"}`.
+    pub fn to_json_value(&self) -> Value {
+        // Serializing plain strings, bools and JSON maps cannot fail.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// [`Decision::to_json_value`] as compact text.
+    pub fn to_json(&self) -> String {
+        self.to_json_value().to_string()
+    }
+
+    /// The form for people (also what `Display` prints).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let verdict = if self.allowed { "ALLOW" } else { "DENY" };
+        let _ = writeln!(out, "{verdict} {}", self.subject);
+        for v in &self.violations {
+            let _ = writeln!(out, "  error[{}]: {}", v.code, v.message);
+            for (key, value) in &v.facts {
+                let _ = writeln!(out, "      {key}: {}", render_fact(value));
+            }
+            if !v.help.is_empty() {
+                let _ = writeln!(out, "    help: {}", v.help);
+            }
+        }
+        if !self.passed.is_empty() {
+            let _ = writeln!(out, "  passed: {}", self.passed.join(", "));
+        }
+        out
+    }
+}
+
+fn render_fact(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.to_text().trim_end())
+    }
+}
+
+/// Builds a [`Facts`] map from `key => value` pairs.
+#[macro_export]
+macro_rules! facts {
+    ($($key:expr => $value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut map = $crate::decision::Facts::new();
+        $( map.insert(($key).to_string(), ::serde_json::json!($value)); )*
+        map
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_with_a_violation_is_never_allowed() {
+        let mut d = Decision::new("x");
+        assert!(d.allowed());
+        d.pass(rule::codes::RBAC_SELF_APPROVAL);
+        assert!(d.allowed());
+        d.deny(Violation::new(
+            rule::codes::RBAC_MISSING_PERMISSION,
+            "no",
+            facts! {"principal" => "alice"},
+        ));
+        d.pass(rule::codes::RBAC_INSUFFICIENT_APPROVALS);
+        assert!(!d.allowed());
+        let json = d.to_json_value();
+        assert_eq!(json["allowed"], false);
+        assert_eq!(json["violations"][0]["code"], "rbac/missing-permission");
+        assert_eq!(json["violations"][0]["facts"]["principal"], "alice");
+        assert!(d.to_text().contains("error[rbac/missing-permission]"));
+        assert!(d.to_text().contains("help: Add a binding"));
+    }
+
+    #[test]
+    fn absorbing_a_denial_denies() {
+        let mut a = Decision::new("a");
+        let mut b = Decision::new("b");
+        b.deny(Violation::new(
+            rule::codes::RBAC_SELF_APPROVAL,
+            "m",
+            Facts::new(),
+        ));
+        a.absorb(b);
+        assert!(!a.allowed());
+        assert!(a.has("rbac/self-approval"));
+    }
+}

@@ -1,0 +1,50 @@
+//! lockkeeper decides what may move through a CI/CD pipeline, and explains every denial.
+//!
+//! The core is pure: it reads bytes it is given, keeps no global state and does no I/O, so the
+//! same rules run in a deployment service, a CLI step, a Python Zuul job or a Node Gerrit bot.
+//!
+//! ```
+//! use lockkeeper::{AuthorizeRequest, Policy, Scope};
+//!
+//! let policy = Policy::from_yaml(r#"
+//! principals: {alice: {}, mallory: {}}
+//! roles: {deployer: {permissions: [merge, deploy]}}
+//! bindings:
+//!   - role: deployer
+//!     principals: [alice]
+//!     project: "mediawiki/**"
+//!     reason: the seeds' merger/deployer role
+//! require: {merge_implies_deploy: true}
+//! "#)?;
+//! let scope = Scope::any().project("mediawiki/core");
+//! let ok = policy.authorize(&AuthorizeRequest::new("alice", "deploy", scope.clone())?);
+//! assert!(ok.allowed());
+//! let no = policy.authorize(&AuthorizeRequest::new("mallory", "deploy", scope)?);
+//! assert!(!no.allowed());
+//! assert_eq!(no.violations()[0].code, "rbac/missing-permission");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod decision;
+pub mod diagnostic;
+pub mod error;
+pub mod policy;
+pub mod rbac;
+pub mod role;
+pub mod rule;
+pub mod scope;
+pub mod source;
+pub mod zone;
+
+pub use decision::{Decision, Facts, Violation};
+pub use diagnostic::{Problem, Problems};
+pub use error::Error;
+pub use policy::Policy;
+pub use rbac::{ApprovalRequest, AuthorizeRequest};
+pub use role::Permission;
+pub use rule::{RULES, Rule, RuleKind};
+pub use scope::Scope;
+pub use source::{FieldPath, Format, Location};
+pub use zone::{ZoneId, Zones};

@@ -1,0 +1,219 @@
+//! The policy document: zones, environments, principals, groups, roles, bindings, builders,
+//! secrets and policy-wide switches.
+//!
+//! A [`Policy`] value has passed validation: every reference resolves, the orders are acyclic,
+//! and required lists are non-empty. Code that holds one never re-checks those facts.
+
+mod schema;
+mod validate;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostic::Problems;
+use crate::role::{Permission, Role};
+use crate::scope::Pattern;
+use crate::source::{Format, Location};
+use crate::zone::{ZoneId, Zones};
+
+pub use validate::WILDCARD;
+
+/// Whether a principal is a person or a bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    /// A human account.
+    Person,
+    /// An automation account.
+    Bot,
+}
+
+/// An account that can be granted roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// Account name.
+    pub name: String,
+    /// Person or bot.
+    pub kind: PrincipalKind,
+    /// Free text for explanations.
+    pub description: Option<String>,
+}
+
+/// A deployment target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    /// The environment's name.
+    pub name: String,
+    /// Environments an artifact is promoted from (empty for an entry environment).
+    pub from: Vec<String>,
+    /// The least trusted zone an artifact deployed here may have been built in.
+    pub min_build_zone: Option<ZoneId>,
+    /// Free text for explanations.
+    pub description: Option<String>,
+}
+
+/// A role given to principals and groups within a scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    /// Position in the policy's `bindings` list, used in explanations.
+    pub index: usize,
+    /// The role granted.
+    pub role: String,
+    /// Principals granted the role directly (`*` means every principal).
+    pub principals: Vec<String>,
+    /// Groups whose members are granted the role.
+    pub groups: Vec<String>,
+    /// Projects the grant covers (all when `None`).
+    pub project: Option<Pattern>,
+    /// Refs the grant covers (all when `None`).
+    pub git_ref: Option<Pattern>,
+    /// Environment the grant covers (all when `None`).
+    pub environment: Option<String>,
+    /// Why the binding exists, shown in explanations.
+    pub reason: Option<String>,
+    /// Where the binding is written.
+    pub location: Option<Location>,
+}
+
+/// A builder identity, the zone its builds count as, and the keys trusted to sign for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Builder {
+    /// Builder id, as written in provenance (`runDetails.builder.id`).
+    pub id: String,
+    /// The zone the builder runs in.
+    pub zone: ZoneId,
+    /// Public keys trusted for this builder, as written in the policy.
+    pub keys: Vec<String>,
+    /// Free text for explanations.
+    pub description: Option<String>,
+}
+
+/// A credential and where it may be released.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secret {
+    /// The secret's name.
+    pub name: String,
+    /// Zones whose jobs may receive it.
+    pub zones: Vec<ZoneId>,
+    /// Environments it belongs to (any when empty).
+    pub environments: Vec<String>,
+    /// Free text for explanations.
+    pub description: Option<String>,
+}
+
+/// Policy-wide switches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Require {
+    /// Who may merge may deploy, and only they (the seeds' merger/deployer role).
+    pub merge_implies_deploy: bool,
+    /// The author of a change never counts as one of its approvers. On by default.
+    pub separation_of_duties: bool,
+}
+
+/// A validated policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub(crate) description: Option<String>,
+    pub(crate) zones: Zones,
+    pub(crate) environments: BTreeMap<String, Environment>,
+    pub(crate) principals: BTreeMap<String, Principal>,
+    pub(crate) groups: BTreeMap<String, BTreeSet<String>>,
+    pub(crate) roles: BTreeMap<String, Role>,
+    pub(crate) bindings: Vec<Binding>,
+    pub(crate) builders: BTreeMap<String, Builder>,
+    pub(crate) secrets: BTreeMap<String, Secret>,
+    pub(crate) require: Require,
+}
+
+impl Policy {
+    /// Reads a policy from YAML text, reporting every problem found.
+    pub fn from_yaml(text: &str) -> Result<Policy, Problems> {
+        Policy::parse(text, Format::Yaml)
+    }
+
+    /// Reads a policy from JSON text, reporting every problem found.
+    pub fn from_json(text: &str) -> Result<Policy, Problems> {
+        Policy::parse(text, Format::Json)
+    }
+
+    /// Reads a policy from text in the given format.
+    ///
+    /// ```
+    /// let policy = lockkeeper::Policy::parse(
+    ///     "zones: {untrusted: {}, trusted: {dominates: [untrusted]}}",
+    ///     lockkeeper::Format::Yaml,
+    /// )?;
+    /// assert_eq!(policy.zones().len(), 2);
+    /// # Ok::<(), lockkeeper::Problems>(())
+    /// ```
+    pub fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
+        validate::parse(text, format)
+    }
+
+    /// The policy's own description.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Trust zones and their order.
+    pub fn zones(&self) -> &Zones {
+        &self.zones
+    }
+
+    /// Environments by name.
+    pub fn environments(&self) -> &BTreeMap<String, Environment> {
+        &self.environments
+    }
+
+    /// Declared principals by name.
+    pub fn principals(&self) -> &BTreeMap<String, Principal> {
+        &self.principals
+    }
+
+    /// Groups and their members.
+    pub fn groups(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.groups
+    }
+
+    /// Roles by name.
+    pub fn roles(&self) -> &BTreeMap<String, Role> {
+        &self.roles
+    }
+
+    /// Role bindings, in policy order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// Builders by id.
+    pub fn builders(&self) -> &BTreeMap<String, Builder> {
+        &self.builders
+    }
+
+    /// Secrets by name.
+    pub fn secrets(&self) -> &BTreeMap<String, Secret> {
+        &self.secrets
+    }
+
+    /// Policy-wide switches.
+    pub fn require(&self) -> Require {
+        self.require
+    }
+
+    /// Roles that grant `permission`, by name.
+    pub fn roles_granting(&self, permission: Permission) -> Vec<&str> {
+        self.roles
+            .values()
+            .filter(|r| r.grants(permission))
+            .map(|r| r.name.as_str())
+            .collect()
+    }
+
+    /// Groups `principal` is a member of.
+    pub fn groups_of(&self, principal: &str) -> Vec<&str> {
+        self.groups
+            .iter()
+            .filter(|(_, members)| members.contains(principal))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}

@@ -1,0 +1,140 @@
+//! The policy document as written: plain serde types, checked by `validate` into a
+//! [`super::Policy`]. Every type rejects fields it does not know (through the unknown-field
+//! collection in [`crate::source`]), so a typo is an error, never a silent no-op.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawPolicy {
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub zones: BTreeMap<String, RawZone>,
+    #[serde(default)]
+    pub environments: BTreeMap<String, RawEnvironment>,
+    #[serde(default)]
+    pub principals: BTreeMap<String, RawPrincipal>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, RawGroup>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, RawRole>,
+    #[serde(default)]
+    pub bindings: Vec<RawBinding>,
+    #[serde(default)]
+    pub builders: BTreeMap<String, RawBuilder>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, RawSecret>,
+    #[serde(default)]
+    pub require: RawRequire,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawZone {
+    #[serde(default)]
+    pub dominates: Vec<String>,
+    #[serde(default)]
+    pub credentials: bool,
+    #[serde(default)]
+    pub publish: bool,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawEnvironment {
+    #[serde(default)]
+    pub from: Vec<String>,
+    #[serde(default)]
+    pub min_build_zone: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawPrincipal {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawGroup {
+    #[serde(default)]
+    pub members: Vec<String>,
+    // Accepted so a policy can say what a group is for; decisions do not need it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawRole {
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawBinding {
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub principals: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawBuilder {
+    #[serde(default)]
+    pub zone: String,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawSecret {
+    #[serde(default)]
+    pub zones: Vec<String>,
+    #[serde(default)]
+    pub environments: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawRequire {
+    #[serde(default)]
+    pub merge_implies_deploy: bool,
+    #[serde(default = "yes")]
+    pub separation_of_duties: bool,
+}
+
+impl Default for RawRequire {
+    fn default() -> Self {
+        RawRequire {
+            merge_implies_deploy: false,
+            separation_of_duties: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}

@@ -1,0 +1,535 @@
+//! From the written document to a [`Policy`]: resolve every name, check the orders, and collect
+//! every problem before giving up, so one run of `lockkeeper policy check` shows them all.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::DiGraph;
+
+use super::schema::RawPolicy;
+use super::{
+    Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret,
+};
+use crate::diagnostic::{Problem, Problems};
+use crate::role::{Permission, Role};
+use crate::rule::codes;
+use crate::scope::Pattern;
+use crate::source::{DocumentCodes, FieldPath, Format, Locator, parse_document};
+use crate::zone::{Zone, ZoneId, Zones};
+
+/// In a binding's `principals`, stands for every principal, declared or not (the seeds'
+/// "anyone with an account").
+pub const WILDCARD: &str = "*";
+
+const POLICY_CODES: DocumentCodes = DocumentCodes {
+    syntax: codes::POLICY_SYNTAX,
+    unknown_field: codes::POLICY_UNKNOWN_FIELD,
+    duplicate: codes::POLICY_DUPLICATE_NAME,
+};
+
+pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
+    let parsed = parse_document::<RawPolicy>(text, format, &POLICY_CODES)?;
+    let mut checker = Checker {
+        locator: &parsed.locator,
+        problems: Vec::new(),
+    };
+    let policy = checker.policy(parsed.value);
+    if checker.problems.is_empty() {
+        Ok(policy)
+    } else {
+        Err(Problems::new(checker.problems))
+    }
+}
+
+struct Checker<'a> {
+    locator: &'a Locator,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, code: &'static str, path: FieldPath, message: String) {
+        let loc = self.locator.locate(&path);
+        self.problems.push(Problem::new(code, message, path, loc));
+    }
+
+    fn report_key(&mut self, code: &'static str, path: FieldPath, message: String) {
+        let loc = self.locator.locate_key(&path);
+        self.problems.push(Problem::new(code, message, path, loc));
+    }
+
+    fn undefined(&mut self, path: FieldPath, what: &str, name: &str, known: &[&str]) {
+        let hint = if known.is_empty() {
+            format!("the policy defines no {what}s")
+        } else {
+            format!("defined {what}s: {}", known.join(", "))
+        };
+        self.report(
+            codes::POLICY_UNDEFINED_REFERENCE,
+            path,
+            format!("{what} `{name}` is not defined ({hint})"),
+        );
+    }
+
+    fn nonempty_name(&mut self, path: FieldPath, what: &str, name: &str) {
+        if name.trim().is_empty() {
+            self.report_key(
+                codes::POLICY_INVALID_VALUE,
+                path,
+                format!("a {what} name must not be empty"),
+            );
+        }
+    }
+
+    fn policy(&mut self, raw: RawPolicy) -> Policy {
+        let root = FieldPath::root();
+        if let Some(v) = raw.version
+            && v != 1
+        {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                root.key("version"),
+                format!("unsupported policy version {v}: this lockkeeper reads version 1"),
+            );
+        }
+
+        let zones = self.zones(&raw);
+        let zone_names: Vec<&str> = raw.zones.keys().map(String::as_str).collect();
+        let env_names: Vec<&str> = raw.environments.keys().map(String::as_str).collect();
+        let environments = self.environments(&raw, &zones, &zone_names, &env_names);
+
+        let mut principals = BTreeMap::new();
+        for (name, p) in &raw.principals {
+            let path = root.key("principals").key(name.clone());
+            self.nonempty_name(path.clone(), "principal", name);
+            if name == WILDCARD {
+                self.report_key(
+                    codes::POLICY_INVALID_VALUE,
+                    path.clone(),
+                    "`*` is reserved for \"every principal\" in bindings".to_owned(),
+                );
+            }
+            let kind = match p.kind.as_deref() {
+                None | Some("person") => PrincipalKind::Person,
+                Some("bot") => PrincipalKind::Bot,
+                Some(other) => {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("kind"),
+                        format!("principal kind `{other}` is not one of: person, bot"),
+                    );
+                    PrincipalKind::Person
+                }
+            };
+            principals.insert(
+                name.clone(),
+                Principal {
+                    name: name.clone(),
+                    kind,
+                    description: p.description.clone(),
+                },
+            );
+        }
+        let principal_names: Vec<&str> = raw.principals.keys().map(String::as_str).collect();
+
+        let mut groups = BTreeMap::new();
+        for (name, g) in &raw.groups {
+            let path = root.key("groups").key(name.clone());
+            self.nonempty_name(path.clone(), "group", name);
+            if g.members.is_empty() {
+                self.report_key(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    format!("group `{name}` has no members"),
+                );
+            }
+            for (i, m) in g.members.iter().enumerate() {
+                if !raw.principals.contains_key(m) {
+                    self.undefined(
+                        path.key("members").index(i),
+                        "principal",
+                        m,
+                        &principal_names,
+                    );
+                }
+            }
+            groups.insert(name.clone(), g.members.iter().cloned().collect());
+        }
+        let group_names: Vec<&str> = raw.groups.keys().map(String::as_str).collect();
+
+        let mut roles = BTreeMap::new();
+        for (name, r) in &raw.roles {
+            let path = root.key("roles").key(name.clone());
+            self.nonempty_name(path.clone(), "role", name);
+            if r.permissions.is_empty() {
+                self.report_key(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    format!("role `{name}` grants no permission"),
+                );
+            }
+            let mut permissions = BTreeSet::new();
+            for (i, p) in r.permissions.iter().enumerate() {
+                match p.parse::<Permission>() {
+                    Ok(p) => {
+                        permissions.insert(p);
+                    }
+                    Err(_) => self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("permissions").index(i),
+                        format!(
+                            "`{p}` is not a permission; expected one of {}",
+                            Permission::names()
+                        ),
+                    ),
+                }
+            }
+            roles.insert(
+                name.clone(),
+                Role {
+                    name: name.clone(),
+                    permissions,
+                    description: r.description.clone(),
+                },
+            );
+        }
+        let role_names: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+
+        let require = Require {
+            merge_implies_deploy: raw.require.merge_implies_deploy,
+            separation_of_duties: raw.require.separation_of_duties,
+        };
+
+        let mut bindings = Vec::new();
+        for (i, b) in raw.bindings.iter().enumerate() {
+            let path = root.key("bindings").index(i);
+            if b.role.is_empty() {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.clone(),
+                    "a binding must name the `role` it grants".to_owned(),
+                );
+            } else if let Some(role) = roles.get(&b.role) {
+                if require.merge_implies_deploy
+                    && role.grants(Permission::Merge) != role.grants(Permission::Deploy)
+                {
+                    let (has, lacks) = if role.grants(Permission::Merge) {
+                        ("merge", "deploy")
+                    } else {
+                        ("deploy", "merge")
+                    };
+                    self.report(
+                        codes::POLICY_MERGE_IMPLIES_DEPLOY,
+                        path.key("role"),
+                        format!(
+                            "binding grants role `{}`, which has `{has}` but not `{lacks}`; \
+                             require.merge_implies_deploy says who may merge may deploy, and only they",
+                            b.role
+                        ),
+                    );
+                }
+            } else {
+                self.undefined(path.key("role"), "role", &b.role, &role_names);
+            }
+            if b.principals.is_empty() && b.groups.is_empty() {
+                self.report(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    "a binding must name at least one principal or group".to_owned(),
+                );
+            }
+            for (j, p) in b.principals.iter().enumerate() {
+                if p != WILDCARD && !raw.principals.contains_key(p) {
+                    self.undefined(
+                        path.key("principals").index(j),
+                        "principal",
+                        p,
+                        &principal_names,
+                    );
+                }
+            }
+            for (j, g) in b.groups.iter().enumerate() {
+                if !raw.groups.contains_key(g) {
+                    self.undefined(path.key("groups").index(j), "group", g, &group_names);
+                }
+            }
+            let project = self.pattern(path.key("project"), b.project.as_deref());
+            let git_ref = self.pattern(path.key("ref"), b.git_ref.as_deref());
+            if let Some(env) = &b.environment
+                && !raw.environments.contains_key(env)
+            {
+                self.undefined(path.key("environment"), "environment", env, &env_names);
+            }
+            bindings.push(Binding {
+                index: i,
+                role: b.role.clone(),
+                principals: b.principals.clone(),
+                groups: b.groups.clone(),
+                project,
+                git_ref,
+                environment: b.environment.clone(),
+                reason: b.reason.clone(),
+                location: self.locator.locate(&path),
+            });
+        }
+
+        let mut builders = BTreeMap::new();
+        for (id, b) in &raw.builders {
+            let path = root.key("builders").key(id.clone());
+            self.nonempty_name(path.clone(), "builder", id);
+            let zone = self.zone_ref(&zones, path.key("zone"), &b.zone, &zone_names);
+            if b.keys.is_empty() {
+                self.report_key(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    format!("builder `{id}` lists no trusted key"),
+                );
+            }
+            if let Some(zone) = zone {
+                builders.insert(
+                    id.clone(),
+                    Builder {
+                        id: id.clone(),
+                        zone,
+                        keys: b.keys.clone(),
+                        description: b.description.clone(),
+                    },
+                );
+            }
+        }
+
+        let mut secrets = BTreeMap::new();
+        for (name, s) in &raw.secrets {
+            let path = root.key("secrets").key(name.clone());
+            self.nonempty_name(path.clone(), "secret", name);
+            if s.zones.is_empty() {
+                self.report_key(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    format!("secret `{name}` names no zone that may receive it"),
+                );
+            }
+            let zone_ids = s
+                .zones
+                .iter()
+                .enumerate()
+                .filter_map(|(i, z)| {
+                    self.zone_ref(&zones, path.key("zones").index(i), z, &zone_names)
+                })
+                .collect();
+            for (i, e) in s.environments.iter().enumerate() {
+                if !raw.environments.contains_key(e) {
+                    self.undefined(
+                        path.key("environments").index(i),
+                        "environment",
+                        e,
+                        &env_names,
+                    );
+                }
+            }
+            secrets.insert(
+                name.clone(),
+                Secret {
+                    name: name.clone(),
+                    zones: zone_ids,
+                    environments: s.environments.clone(),
+                    description: s.description.clone(),
+                },
+            );
+        }
+
+        Policy {
+            description: raw.description,
+            zones,
+            environments,
+            principals,
+            groups,
+            roles,
+            bindings,
+            builders,
+            secrets,
+            require,
+        }
+    }
+
+    fn pattern(&mut self, path: FieldPath, text: Option<&str>) -> Option<Pattern> {
+        let text = text?;
+        match Pattern::new(text) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path,
+                    format!("`{text}` is not a valid glob pattern: {}", e.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn zone_ref(
+        &mut self,
+        zones: &Zones,
+        path: FieldPath,
+        name: &str,
+        known: &[&str],
+    ) -> Option<ZoneId> {
+        let id = zones.id(name);
+        if id.is_none() {
+            self.undefined(path, "zone", name, known);
+        }
+        id
+    }
+
+    fn zones(&mut self, raw: &RawPolicy) -> Zones {
+        let root = FieldPath::root().key("zones");
+        let index: BTreeMap<&str, usize> = raw
+            .zones
+            .keys()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let known: Vec<&str> = raw.zones.keys().map(String::as_str).collect();
+        let mut graph = DiGraph::<&str, ()>::new();
+        let nodes: Vec<_> = raw.zones.keys().map(|n| graph.add_node(n.as_str())).collect();
+        let mut edges = vec![Vec::new(); raw.zones.len()];
+        let mut list = Vec::new();
+        for (i, (name, z)) in raw.zones.iter().enumerate() {
+            let path = root.key(name.clone());
+            self.nonempty_name(path.clone(), "zone", name);
+            for (j, d) in z.dominates.iter().enumerate() {
+                match index.get(d.as_str()) {
+                    Some(&k) => {
+                        edges[i].push(ZoneId(k));
+                        graph.add_edge(nodes[i], nodes[k], ());
+                    }
+                    None => self.undefined(path.key("dominates").index(j), "zone", d, &known),
+                }
+            }
+            list.push(Zone {
+                name: name.clone(),
+                credentials: z.credentials,
+                publish: z.publish,
+                description: z.description.clone(),
+            });
+        }
+        let cycles = cycles(&graph);
+        for cycle in &cycles {
+            let first = cycle.first().copied().unwrap_or_default();
+            self.report(
+                codes::POLICY_CYCLE,
+                root.key(first).key("dominates"),
+                format!(
+                    "zones dominate each other in a cycle: {}; dominance must be a partial order",
+                    cycle_text(cycle)
+                ),
+            );
+        }
+        if !cycles.is_empty() {
+            // Keep going with an empty order so later checks still run without looping.
+            edges = vec![Vec::new(); raw.zones.len()];
+        }
+        Zones::new(list, &edges)
+    }
+
+    fn environments(
+        &mut self,
+        raw: &RawPolicy,
+        zones: &Zones,
+        zone_names: &[&str],
+        env_names: &[&str],
+    ) -> BTreeMap<String, Environment> {
+        let root = FieldPath::root().key("environments");
+        let mut graph = DiGraph::<&str, ()>::new();
+        let nodes: BTreeMap<&str, _> = raw
+            .environments
+            .keys()
+            .map(|n| (n.as_str(), graph.add_node(n.as_str())))
+            .collect();
+        let mut out = BTreeMap::new();
+        for (name, e) in &raw.environments {
+            let path = root.key(name.clone());
+            self.nonempty_name(path.clone(), "environment", name);
+            for (j, f) in e.from.iter().enumerate() {
+                match (nodes.get(f.as_str()), nodes.get(name.as_str())) {
+                    (Some(&from), Some(&to)) => {
+                        graph.add_edge(from, to, ());
+                    }
+                    _ => self.undefined(path.key("from").index(j), "environment", f, env_names),
+                }
+            }
+            let min_build_zone = e.min_build_zone.as_deref().and_then(|z| {
+                self.zone_ref(zones, path.key("min_build_zone"), z, zone_names)
+            });
+            out.insert(
+                name.clone(),
+                Environment {
+                    name: name.clone(),
+                    from: e.from.clone(),
+                    min_build_zone,
+                    description: e.description.clone(),
+                },
+            );
+        }
+        for cycle in cycles(&graph) {
+            let first = cycle.first().copied().unwrap_or_default();
+            self.report(
+                codes::POLICY_CYCLE,
+                root.key(first).key("from"),
+                format!(
+                    "environments promote into each other in a cycle: {}; promotion must flow one way",
+                    cycle_text(&cycle)
+                ),
+            );
+        }
+        out
+    }
+}
+
+/// Each cycle of the graph, as the path of names around it (first name repeated at the end).
+fn cycles<'g>(graph: &DiGraph<&'g str, ()>) -> Vec<Vec<&'g str>> {
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    for scc in tarjan_scc(graph) {
+        let Some(&start) = scc.iter().min_by_key(|&&n| graph[n]) else {
+            continue;
+        };
+        if scc.len() == 1 && graph.find_edge(start, start).is_none() {
+            continue;
+        }
+        let members: BTreeSet<_> = scc.iter().copied().collect();
+        // Breadth-first search inside the component for the shortest way back to `start`.
+        let mut previous = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        while let Some(n) = queue.pop_front() {
+            for next in graph.neighbors(n) {
+                if next == start {
+                    closing = Some(n);
+                    break;
+                }
+                if members.contains(&next) && !previous.contains_key(&next) {
+                    previous.insert(next, n);
+                    queue.push_back(next);
+                }
+            }
+            if closing.is_some() {
+                break;
+            }
+        }
+        let mut path = vec![graph[start]];
+        let mut back = Vec::new();
+        let mut n = closing.unwrap_or(start);
+        while n != start {
+            back.push(graph[n]);
+            n = previous.get(&n).copied().unwrap_or(start);
+        }
+        path.extend(back.into_iter().rev());
+        path.push(graph[start]);
+        out.push(path);
+    }
+    out.sort();
+    out
+}
+
+fn cycle_text(cycle: &[&str]) -> String {
+    cycle.join(" -> ")
+}
