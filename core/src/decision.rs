@@ -129,7 +129,17 @@ impl Decision {
         for v in &self.violations {
             let _ = writeln!(out, "  error[{}]: {}", v.code, v.message);
             for (key, value) in &v.facts {
-                let _ = writeln!(out, "      {key}: {}", render_fact(value));
+                match value {
+                    Value::Array(items) if items.iter().any(Value::is_object) => {
+                        let _ = writeln!(out, "      {key}:");
+                        for item in items {
+                            let _ = writeln!(out, "        - {}", render_fact(item));
+                        }
+                    }
+                    _ => {
+                        let _ = writeln!(out, "      {key}: {}", render_fact(value));
+                    }
+                }
             }
             if !v.help.is_empty() {
                 let _ = writeln!(out, "    help: {}", v.help);
@@ -142,9 +152,19 @@ impl Decision {
     }
 }
 
+/// Facts for people: strings unquoted, lists comma-separated, objects as `key: value` pairs.
 fn render_fact(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
+        Value::Null => "(none)".to_owned(),
+        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
+        Value::Array(items) => items.iter().map(render_fact).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{k}: {}", render_fact(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
         other => other.to_string(),
     }
 }

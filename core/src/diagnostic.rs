@@ -101,10 +101,7 @@ impl Problems {
                 Some(loc) => out.push_str(&format!("{origin}:{loc}: ")),
                 None => out.push_str(&format!("{origin}: ")),
             }
-            out.push_str(&format!(
-                "error[{}] at {}: {}\n",
-                p.code, p.path, p.message
-            ));
+            out.push_str(&format!("error[{}] at {}: {}\n", p.code, p.path, p.message));
         }
         out
     }

@@ -30,7 +30,9 @@ impl AuthorizeRequest {
             principal: principal.to_owned(),
             action: action
                 .parse()
-                .map_err(|e: crate::role::UnknownPermission| Error::invalid(codes::RBAC_UNKNOWN_ACTION, e.to_string()))?,
+                .map_err(|e: crate::role::UnknownPermission| {
+                    Error::invalid(codes::RBAC_UNKNOWN_ACTION, e.to_string())
+                })?,
             scope,
         })
     }
@@ -131,7 +133,9 @@ impl Policy {
             }
             let qualified = match &request.role {
                 Some(role) => self.bound_to(approver, role, &request.scope),
-                None => self.holds(approver, Permission::Approve, &request.scope).is_ok(),
+                None => self
+                    .holds(approver, Permission::Approve, &request.scope)
+                    .is_ok(),
             };
             if qualified {
                 counted.push(approver.clone());
@@ -193,8 +197,22 @@ impl Policy {
 
     fn scope_match(binding: &Binding, scope: &Scope) -> BindingMatch {
         let dims = [
-            ("project", binding.project.as_ref().map(|p| p.as_str()), binding.project.as_ref().map(|p| (p, scope.project.as_deref()))),
-            ("ref", binding.git_ref.as_ref().map(|p| p.as_str()), binding.git_ref.as_ref().map(|p| (p, scope.git_ref.as_deref()))),
+            (
+                "project",
+                binding.project.as_ref().map(|p| p.as_str()),
+                binding
+                    .project
+                    .as_ref()
+                    .map(|p| (p, scope.project.as_deref())),
+            ),
+            (
+                "ref",
+                binding.git_ref.as_ref().map(|p| p.as_str()),
+                binding
+                    .git_ref
+                    .as_ref()
+                    .map(|p| (p, scope.git_ref.as_deref())),
+            ),
         ];
         for (dim, text, check) in dims {
             if let (Some(text), Some((pattern, given))) = (text, check) {
@@ -251,7 +269,12 @@ impl Policy {
 
     /// The binding that grants `permission` to `principal` in `scope`, or the facts of why
     /// none does.
-    fn holds(&self, principal: &str, permission: Permission, scope: &Scope) -> Result<usize, Facts> {
+    fn holds(
+        &self,
+        principal: &str,
+        permission: Permission,
+        scope: &Scope,
+    ) -> Result<usize, Facts> {
         let mut considered = Vec::new();
         for b in &self.bindings {
             let Some(role) = self.roles.get(&b.role) else {

@@ -33,7 +33,12 @@ impl Format {
     /// YAML can start with `{` too, but such a file is also meant to be read as JSON far more
     /// often than not, and JSON parsing fails loudly rather than misreading it.
     pub fn detect(text: &str) -> Format {
-        match text.trim_start_matches('\u{feff}').trim_start().as_bytes().first() {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .as_bytes()
+            .first()
+        {
             Some(b'{') | Some(b'[') => Format::Json,
             _ => Format::Yaml,
         }
@@ -391,17 +396,21 @@ impl<'de> Deserialize<'de> for Kind {
     }
 }
 
-/// A document read into its typed schema, with the locator for its text and every field that
-/// the schema does not know.
+/// A document read into its typed schema, with the locator for its text and the problems found
+/// so far (unknown fields, duplicate keys): the caller adds its own checks to those, so that one
+/// report shows everything.
 pub struct Parsed<T> {
     /// The typed document.
     pub value: T,
     /// Positions of the fields in the text.
     pub locator: Locator,
+    /// Unknown fields and duplicate keys.
+    pub problems: Vec<Problem>,
 }
 
-/// Reads `text` as `format` into `T`, reporting syntax errors, type errors, unknown fields and
-/// duplicate keys as [`Problems`] with positions.
+/// Reads `text` as `format` into `T`. Syntax and type errors stop the reading and come back as
+/// [`Problems`]; unknown fields and duplicate keys are returned with the value, as problems with
+/// positions, so that the caller's own checks can still run and add theirs.
 ///
 /// `syntax_code` and `unknown_code`/`duplicate_code` are the rule codes of the document kind
 /// (for a policy: `policy/syntax`, `policy/unknown-field`, `policy/duplicate-name`).
@@ -456,11 +465,11 @@ pub fn parse_document<T: DeserializeOwned>(
                     loc,
                 ));
             }
-            if problems.is_empty() {
-                Ok(Parsed { value, locator })
-            } else {
-                Err(Problems::new(problems))
-            }
+            Ok(Parsed {
+                value,
+                locator,
+                problems,
+            })
         }
         Err((message, loc)) => {
             // A duplicate key makes serde-saphyr fail too; that failure says nothing new.

@@ -43,7 +43,11 @@ fn scope(v: &Value) -> Scope {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -56,7 +60,10 @@ enum Outcome {
 }
 
 fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
-    for (key, format) in [("policy_yaml", lockkeeper::Format::Yaml), ("policy_json", lockkeeper::Format::Json)] {
+    for (key, format) in [
+        ("policy_yaml", lockkeeper::Format::Yaml),
+        ("policy_json", lockkeeper::Format::Json),
+    ] {
         if let Some(text) = case.get(key).and_then(Value::as_str) {
             return Ok(match Policy::parse(text, format) {
                 Ok(_) => Outcome::Problems(Vec::new()),
@@ -81,10 +88,12 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     if let Some(req) = case.get("authorize") {
         let principal = s(req, "principal").unwrap_or_default();
         let action = s(req, "action").unwrap_or_default();
-        return Ok(match AuthorizeRequest::new(&principal, &action, scope(req)) {
-            Ok(r) => Outcome::Decision(policy.authorize(&r)),
-            Err(e) => Outcome::Error(e.code().to_owned()),
-        });
+        return Ok(
+            match AuthorizeRequest::new(&principal, &action, scope(req)) {
+                Ok(r) => Outcome::Decision(policy.authorize(&r)),
+                Err(e) => Outcome::Error(e.code().to_owned()),
+            },
+        );
     }
     if let Some(req) = case.get("approvals") {
         let request = ApprovalRequest {
@@ -139,8 +148,10 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             }
             if let Some(at) = expect.get("at") {
                 let want_at = strings(Some(at));
-                let got_at: Vec<String> =
-                    problems.iter().map(|p| p.1.clone().unwrap_or_default()).collect();
+                let got_at: Vec<String> = problems
+                    .iter()
+                    .map(|p| p.1.clone().unwrap_or_default())
+                    .collect();
                 if want_at != got_at {
                     return Err(format!("expected positions {want_at:?}, got {problems:#?}"));
                 }
@@ -165,7 +176,12 @@ fn every_shared_case_gives_the_expected_outcome() -> TestResult {
     let mut failures = Vec::new();
     let mut count = 0;
     for (path, file) in case_files()? {
-        for case in file.get("cases").and_then(Value::as_array).into_iter().flatten() {
+        for case in file
+            .get("cases")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             count += 1;
             if let Err(e) = check(&file, case) {
                 failures.push(format!(
@@ -198,15 +214,26 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
         let own: Vec<&Value> = files
             .iter()
             .filter(|(_, f)| s(f, "rule").as_deref() == Some(rule.code))
-            .flat_map(|(_, f)| f.get("cases").and_then(Value::as_array).into_iter().flatten())
+            .flat_map(|(_, f)| {
+                f.get("cases")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
             .collect();
         let triggers = own.iter().any(|c| expected_codes(c).contains(rule.code));
         let passes = own.iter().any(|c| !expected_codes(c).contains(rule.code));
         if !(triggers && passes) {
-            missing.push(format!("{} (triggers: {triggers}, passes: {passes})", rule.code));
+            missing.push(format!(
+                "{} (triggers: {triggers}, passes: {passes})",
+                rule.code
+            ));
         }
     }
-    assert!(missing.is_empty(), "rules without both kinds of case: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without both kinds of case: {missing:?}"
+    );
     Ok(())
 }
 
@@ -219,7 +246,10 @@ fn the_rule_catalogue_and_docs_agree() -> TestResult {
         .filter_map(|l| l.split('`').next())
         .collect();
     let catalogue: BTreeSet<&str> = RULES.iter().map(|r| r.code).collect();
-    assert_eq!(documented, catalogue, "docs/rules.md headings vs rule catalogue");
+    assert_eq!(
+        documented, catalogue,
+        "docs/rules.md headings vs rule catalogue"
+    );
     Ok(())
 }
 

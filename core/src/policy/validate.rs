@@ -7,9 +7,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
 use super::schema::RawPolicy;
-use super::{
-    Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret,
-};
+use super::{Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret};
 use crate::diagnostic::{Problem, Problems};
 use crate::role::{Permission, Role};
 use crate::rule::codes;
@@ -31,7 +29,7 @@ pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
     let parsed = parse_document::<RawPolicy>(text, format, &POLICY_CODES)?;
     let mut checker = Checker {
         locator: &parsed.locator,
-        problems: Vec::new(),
+        problems: parsed.problems,
     };
     let policy = checker.policy(parsed.value);
     if checker.problems.is_empty() {
@@ -390,7 +388,11 @@ impl Checker<'_> {
             .collect();
         let known: Vec<&str> = raw.zones.keys().map(String::as_str).collect();
         let mut graph = DiGraph::<&str, ()>::new();
-        let nodes: Vec<_> = raw.zones.keys().map(|n| graph.add_node(n.as_str())).collect();
+        let nodes: Vec<_> = raw
+            .zones
+            .keys()
+            .map(|n| graph.add_node(n.as_str()))
+            .collect();
         let mut edges = vec![Vec::new(); raw.zones.len()];
         let mut list = Vec::new();
         for (i, (name, z)) in raw.zones.iter().enumerate() {
@@ -457,9 +459,10 @@ impl Checker<'_> {
                     _ => self.undefined(path.key("from").index(j), "environment", f, env_names),
                 }
             }
-            let min_build_zone = e.min_build_zone.as_deref().and_then(|z| {
-                self.zone_ref(zones, path.key("min_build_zone"), z, zone_names)
-            });
+            let min_build_zone = e
+                .min_build_zone
+                .as_deref()
+                .and_then(|z| self.zone_ref(zones, path.key("min_build_zone"), z, zone_names));
             out.insert(
                 name.clone(),
                 Environment {
