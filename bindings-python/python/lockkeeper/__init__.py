@@ -1,0 +1,29 @@
+"""lockkeeper: decide what may move through a CI/CD pipeline, and explain every denial.
+
+Everything here is implemented in Rust (``lockkeeper._lockkeeper``); this package re-exports it
+so that ``import lockkeeper`` is all a release script needs.
+"""
+
+from lockkeeper._lockkeeper import (
+    Decision,
+    InvalidRequestError,
+    LockkeeperError,
+    Policy,
+    PolicyError,
+    Problem,
+    Violation,
+    __version__,
+    rules,
+)
+
+__all__ = [
+    "Decision",
+    "InvalidRequestError",
+    "LockkeeperError",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "Violation",
+    "__version__",
+    "rules",
+]

@@ -1,0 +1,141 @@
+//! `Decision` and `Violation` as read-only Python objects.
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+/// Turns JSON into Python objects with the standard `json` module: exact, and no second
+/// converter to keep in step with serde_json.
+pub(crate) fn json_to_py<'py>(
+    py: Python<'py>,
+    value: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?
+        .call_method1("loads", (value.to_string(),))
+}
+
+/// One failed rule of a decision.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct Violation {
+    inner: lockkeeper::Violation,
+}
+
+#[pymethods]
+impl Violation {
+    /// Stable rule code, e.g. `rbac/missing-permission`.
+    #[getter]
+    fn code(&self) -> &str {
+        self.inner.code
+    }
+
+    /// What was denied and why.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// How to fix it.
+    #[getter]
+    fn help(&self) -> &str {
+        self.inner.help
+    }
+
+    /// The facts the rule looked at.
+    #[getter]
+    fn facts<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &serde_json::Value::Object(self.inner.facts.clone()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Violation(code={:?}, message={:?})",
+            self.inner.code, self.inner.message
+        )
+    }
+}
+
+/// Allow or deny, with every failed rule and the facts behind it.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct Decision {
+    inner: lockkeeper::Decision,
+}
+
+impl From<lockkeeper::Decision> for Decision {
+    fn from(inner: lockkeeper::Decision) -> Self {
+        Decision { inner }
+    }
+}
+
+#[pymethods]
+impl Decision {
+    /// True exactly when there is no violation.
+    #[getter]
+    fn allowed(&self) -> bool {
+        self.inner.allowed()
+    }
+
+    /// What was asked.
+    #[getter]
+    fn subject(&self) -> &str {
+        self.inner.subject()
+    }
+
+    /// Every failed rule.
+    #[getter]
+    fn violations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(
+            py,
+            self.inner
+                .violations()
+                .iter()
+                .map(|v| Violation { inner: v.clone() }),
+        )
+    }
+
+    /// Codes of the checks that passed.
+    #[getter]
+    fn passed(&self) -> Vec<&'static str> {
+        self.inner.passed().to_vec()
+    }
+
+    /// Codes of the failed rules.
+    #[getter]
+    fn codes(&self) -> Vec<&'static str> {
+        self.inner.violations().iter().map(|v| v.code).collect()
+    }
+
+    /// The machine form as JSON text.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The machine form as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value())
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        let codes: Vec<String> = self.codes().iter().map(|c| format!("'{c}'")).collect();
+        format!(
+            "Decision(allowed={}, codes=[{}])",
+            if self.inner.allowed() {
+                "True"
+            } else {
+                "False"
+            },
+            codes.join(", ")
+        )
+    }
+}
+
+/// The rule catalogue: every code with its kind, summary and help.
+#[pyfunction]
+pub fn rules<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    json_to_py(
+        py,
+        &serde_json::to_value(lockkeeper::RULES).unwrap_or_default(),
+    )
+}

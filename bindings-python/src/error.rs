@@ -1,0 +1,84 @@
+//! Typed exceptions: every error crosses into Python with its rule code.
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::policy::Problem;
+
+create_exception!(
+    lockkeeper,
+    LockkeeperError,
+    PyException,
+    "Base of every lockkeeper error; `.code` is the rule code."
+);
+create_exception!(
+    lockkeeper,
+    PolicyError,
+    LockkeeperError,
+    "A policy with problems: `.code`, `.path`, `.line`, `.column` of the first, `.problems` for all."
+);
+create_exception!(
+    lockkeeper,
+    InvalidRequestError,
+    LockkeeperError,
+    "A request naming something that does not exist (an unknown action or role)."
+);
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("LockkeeperError", py.get_type::<LockkeeperError>())?;
+    m.add("PolicyError", py.get_type::<PolicyError>())?;
+    m.add("InvalidRequestError", py.get_type::<InvalidRequestError>())?;
+    Ok(())
+}
+
+/// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
+pub(crate) fn policy_error(py: Python<'_>, problems: lockkeeper::Problems, origin: &str) -> PyErr {
+    let err = PolicyError::new_err(problems.render(origin).trim_end().to_owned());
+    if let Err(e) = fill_policy_error(py, &err, &problems) {
+        return e;
+    }
+    err
+}
+
+fn fill_policy_error(py: Python<'_>, err: &PyErr, problems: &lockkeeper::Problems) -> PyResult<()> {
+    let value = err.value(py);
+    let first = problems.first();
+    value.setattr("code", first.map(|p| p.code).unwrap_or("policy/syntax"))?;
+    value.setattr("path", first.map(|p| p.path.to_string()))?;
+    value.setattr("line", first.and_then(|p| p.location).map(|l| l.line))?;
+    value.setattr("column", first.and_then(|p| p.location).map(|l| l.column))?;
+    let list = PyList::empty(py);
+    for p in problems.as_slice() {
+        list.append(Problem::from(p.clone()))?;
+    }
+    value.setattr("problems", list)?;
+    Ok(())
+}
+
+/// Any core error as the matching Python exception.
+pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
+    match error {
+        lockkeeper::Error::Problems(p) => policy_error(py, p, "policy"),
+        other => {
+            let err = InvalidRequestError::new_err(other.to_string());
+            if let Err(e) = err.value(py).setattr("code", other.code()) {
+                return e;
+            }
+            err
+        }
+    }
+}
+
+/// An I/O failure reading a file the caller named.
+pub(crate) fn io_error(path: &std::path::Path, e: std::io::Error) -> PyErr {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => pyo3::exceptions::PyFileNotFoundError::new_err(format!(
+            "cannot read {}: {e}",
+            path.display()
+        )),
+        _ => PyValueError::new_err(format!("cannot read {}: {e}", path.display())),
+    }
+}

@@ -1,0 +1,189 @@
+//! `Policy`: load from a file or text, then ask it questions.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use crate::decision::Decision;
+use crate::error::{io_error, policy_error, to_py};
+
+/// One problem found in a policy.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct Problem {
+    inner: lockkeeper::Problem,
+}
+
+impl From<lockkeeper::Problem> for Problem {
+    fn from(inner: lockkeeper::Problem) -> Self {
+        Problem { inner }
+    }
+}
+
+#[pymethods]
+impl Problem {
+    /// Rule code, e.g. `policy/undefined-reference`.
+    #[getter]
+    fn code(&self) -> &str {
+        self.inner.code
+    }
+
+    /// What is wrong.
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// Field path, e.g. `bindings[2].role`.
+    #[getter]
+    fn path(&self) -> String {
+        self.inner.path.to_string()
+    }
+
+    /// Line (1-based), when known.
+    #[getter]
+    fn line(&self) -> Option<u32> {
+        self.inner.location.map(|l| l.line)
+    }
+
+    /// Column (1-based), when known.
+    #[getter]
+    fn column(&self) -> Option<u32> {
+        self.inner.location.map(|l| l.column)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Problem(code={:?}, path={:?}, line={:?})",
+            self.inner.code,
+            self.path(),
+            self.line()
+        )
+    }
+}
+
+fn scope(
+    project: Option<String>,
+    git_ref: Option<String>,
+    environment: Option<String>,
+) -> lockkeeper::Scope {
+    lockkeeper::Scope {
+        project,
+        git_ref,
+        environment,
+    }
+}
+
+/// A validated policy.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct Policy {
+    inner: lockkeeper::Policy,
+}
+
+#[pymethods]
+impl Policy {
+    /// Reads a policy file (YAML or JSON, by extension or content).
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Policy> {
+        let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, e))?;
+        let origin = path.display().to_string();
+        let format = lockkeeper::Format::for_path(&origin, &text);
+        lockkeeper::Policy::parse(&text, format)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(py, p, &origin))
+    }
+
+    /// Reads a policy from YAML text.
+    #[staticmethod]
+    fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Policy> {
+        lockkeeper::Policy::from_yaml(text)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(py, p, "<yaml>"))
+    }
+
+    /// Reads a policy from JSON text.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, text: &str) -> PyResult<Policy> {
+        lockkeeper::Policy::from_json(text)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(py, p, "<json>"))
+    }
+
+    /// Names of the trust zones.
+    #[getter]
+    fn zones(&self) -> Vec<String> {
+        self.inner
+            .zones()
+            .iter()
+            .map(|(_, z)| z.name.clone())
+            .collect()
+    }
+
+    /// Names of the environments.
+    #[getter]
+    fn environments(&self) -> Vec<String> {
+        self.inner.environments().keys().cloned().collect()
+    }
+
+    /// Names of the roles.
+    #[getter]
+    fn roles(&self) -> Vec<String> {
+        self.inner.roles().keys().cloned().collect()
+    }
+
+    /// May `principal` do `action` in the scope?
+    #[pyo3(signature = (principal, action, *, project=None, r#ref=None, environment=None))]
+    fn authorize(
+        &self,
+        py: Python<'_>,
+        principal: &str,
+        action: &str,
+        project: Option<String>,
+        r#ref: Option<String>,
+        environment: Option<String>,
+    ) -> PyResult<Decision> {
+        let request = lockkeeper::AuthorizeRequest::new(
+            principal,
+            action,
+            scope(project, r#ref, environment),
+        )
+        .map_err(|e| to_py(py, e))?;
+        Ok(self.inner.authorize(&request).into())
+    }
+
+    /// Do the approvals reach `required` distinct qualified approvers?
+    #[pyo3(signature = (approvals, *, required, author=None, role=None, project=None, r#ref=None, environment=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_approvals(
+        &self,
+        py: Python<'_>,
+        approvals: Vec<String>,
+        required: usize,
+        author: Option<String>,
+        role: Option<String>,
+        project: Option<String>,
+        r#ref: Option<String>,
+        environment: Option<String>,
+    ) -> PyResult<Decision> {
+        let request = lockkeeper::ApprovalRequest {
+            approvals,
+            author,
+            required,
+            role,
+            scope: scope(project, r#ref, environment),
+        };
+        self.inner
+            .check_approvals(&request)
+            .map(Decision::from)
+            .map_err(|e| to_py(py, e))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Policy(zones={}, environments={}, roles={}, bindings={})",
+            self.inner.zones().len(),
+            self.inner.environments().len(),
+            self.inner.roles().len(),
+            self.inner.bindings().len()
+        )
+    }
+}
