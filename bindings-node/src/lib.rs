@@ -1,1 +1,7 @@
+//! Node bindings: each export converts its arguments, calls one core function and converts the
+//! result. Errors are real `Error` objects whose `code` is the rule code.
+#![deny(clippy::all)]
 
+mod decision;
+mod error;
+mod policy;

@@ -1,0 +1,127 @@
+//! `Decision` as a JavaScript class; `JSON.stringify(decision)` gives the machine form.
+
+use napi_derive::napi;
+use serde_json::Value;
+
+/// One failed rule of a decision.
+#[napi(object)]
+pub struct Violation {
+    /// Stable rule code, e.g. `rbac/missing-permission`.
+    pub code: String,
+    /// What was denied and why.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+    /// The facts the rule looked at.
+    #[napi(ts_type = "Record<string, unknown>")]
+    pub facts: Value,
+}
+
+/// Allow or deny, with every failed rule and the facts behind it.
+#[napi]
+pub struct Decision {
+    inner: lockkeeper::Decision,
+}
+
+impl From<lockkeeper::Decision> for Decision {
+    fn from(inner: lockkeeper::Decision) -> Self {
+        Decision { inner }
+    }
+}
+
+#[napi]
+impl Decision {
+    /// True exactly when there is no violation.
+    #[napi(getter)]
+    pub fn allowed(&self) -> bool {
+        self.inner.allowed()
+    }
+
+    /// What was asked.
+    #[napi(getter)]
+    pub fn subject(&self) -> String {
+        self.inner.subject().to_owned()
+    }
+
+    /// Every failed rule.
+    #[napi(getter)]
+    pub fn violations(&self) -> Vec<Violation> {
+        self.inner
+            .violations()
+            .iter()
+            .map(|v| Violation {
+                code: v.code.to_owned(),
+                message: v.message.clone(),
+                help: v.help.to_owned(),
+                facts: Value::Object(v.facts.clone()),
+            })
+            .collect()
+    }
+
+    /// Codes of the checks that passed.
+    #[napi(getter)]
+    pub fn passed(&self) -> Vec<String> {
+        self.inner.passed().iter().map(|c| c.to_string()).collect()
+    }
+
+    /// Codes of the failed rules.
+    #[napi(getter)]
+    pub fn codes(&self) -> Vec<String> {
+        self.inner
+            .violations()
+            .iter()
+            .map(|v| v.code.to_owned())
+            .collect()
+    }
+
+    /// The machine form as JSON text.
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The machine form as an object (used by `JSON.stringify`).
+    #[napi(
+        js_name = "toJSON",
+        ts_return_type = "{ allowed: boolean; subject: string; violations: Violation[]; passed: string[] }"
+    )]
+    pub fn to_json_value(&self) -> Value {
+        self.inner.to_json_value()
+    }
+
+    /// The explanation for people.
+    #[napi(js_name = "toString")]
+    pub fn to_text(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+/// One entry of the rule catalogue.
+#[napi(object)]
+pub struct Rule {
+    /// Stable code.
+    pub code: String,
+    /// `problem`, `violation` or `error`.
+    pub kind: String,
+    /// What the rule protects.
+    pub summary: String,
+    /// How to fix a finding.
+    pub help: String,
+}
+
+/// The rule catalogue: every code with its kind, summary and help.
+#[napi]
+pub fn rules() -> Vec<Rule> {
+    lockkeeper::RULES
+        .iter()
+        .map(|r| Rule {
+            code: r.code.to_owned(),
+            kind: serde_json::to_value(r.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            summary: r.summary.to_owned(),
+            help: r.help.to_owned(),
+        })
+        .collect()
+}

@@ -1,0 +1,53 @@
+//! Core errors as JavaScript `Error` objects carrying `code` (and, for policies, `path`, `line`,
+//! `column` and `problems`), so a Gerrit bot can branch on `err.code`.
+
+use napi::bindgen_prelude::*;
+use serde_json::{Value, json};
+
+/// Builds an `Error` with `name`, `code` and extra properties, ready to be thrown.
+pub(crate) fn js_error(env: &Env, name: &str, code: &str, message: String, extra: Value) -> Error {
+    let build = || -> Result<Error> {
+        let mut obj = env.create_error(Error::new(Status::GenericFailure, message.clone()))?;
+        obj.set("name", name)?;
+        obj.set("code", code)?;
+        if let Value::Object(map) = extra {
+            for (k, v) in map {
+                obj.set(k, v)?;
+            }
+        }
+        Ok(Error::from(obj.to_unknown()))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+/// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
+pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
+    let first = problems.first();
+    let extra = json!({
+        "path": first.map(|p| p.path.to_string()),
+        "line": first.and_then(|p| p.location).map(|l| l.line),
+        "column": first.and_then(|p| p.location).map(|l| l.column),
+        "problems": problems,
+    });
+    js_error(
+        env,
+        "PolicyError",
+        first.map(|p| p.code).unwrap_or("policy/syntax"),
+        problems.render(origin).trim_end().to_owned(),
+        extra,
+    )
+}
+
+/// Any core error as the matching JavaScript error.
+pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
+    match error {
+        lockkeeper::Error::Problems(p) => policy_error(env, &p, "policy"),
+        other => js_error(
+            env,
+            "InvalidRequestError",
+            other.code(),
+            other.to_string(),
+            Value::Null,
+        ),
+    }
+}

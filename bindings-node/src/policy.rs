@@ -1,0 +1,149 @@
+//! `Policy`: load from a file or text, then ask it questions.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::decision::Decision;
+use crate::error::{policy_error, to_js};
+
+/// Where a request is made; every part is optional.
+#[napi(object)]
+#[derive(Default)]
+pub struct Scope {
+    /// Project or repository.
+    pub project: Option<String>,
+    /// Git ref.
+    #[napi(js_name = "ref")]
+    pub git_ref: Option<String>,
+    /// Target environment.
+    pub environment: Option<String>,
+}
+
+impl From<Scope> for lockkeeper::Scope {
+    fn from(s: Scope) -> Self {
+        lockkeeper::Scope {
+            project: s.project,
+            git_ref: s.git_ref,
+            environment: s.environment,
+        }
+    }
+}
+
+/// Options of an approval check.
+#[napi(object)]
+pub struct ApprovalOptions {
+    /// How many distinct qualified approvers are needed.
+    pub required: u32,
+    /// The change's author (excluded under separation of duties).
+    pub author: Option<String>,
+    /// The role approvers must hold (default: any role granting `approve`).
+    pub role: Option<String>,
+    /// Project or repository.
+    pub project: Option<String>,
+    /// Git ref.
+    #[napi(js_name = "ref")]
+    pub git_ref: Option<String>,
+    /// Target environment.
+    pub environment: Option<String>,
+}
+
+/// A validated policy.
+#[napi]
+pub struct Policy {
+    inner: lockkeeper::Policy,
+}
+
+#[napi]
+impl Policy {
+    /// Reads a policy file (YAML or JSON, by extension or content).
+    #[napi(factory)]
+    pub fn from_file(env: Env, path: String) -> Result<Policy> {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {path}: {e}")))?;
+        let format = lockkeeper::Format::for_path(&path, &text);
+        lockkeeper::Policy::parse(&text, format)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(&env, &p, &path))
+    }
+
+    /// Reads a policy from YAML text.
+    #[napi(factory)]
+    pub fn from_yaml(env: Env, text: String) -> Result<Policy> {
+        lockkeeper::Policy::from_yaml(&text)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(&env, &p, "<yaml>"))
+    }
+
+    /// Reads a policy from JSON text.
+    #[napi(factory)]
+    pub fn from_json(env: Env, text: String) -> Result<Policy> {
+        lockkeeper::Policy::from_json(&text)
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(&env, &p, "<json>"))
+    }
+
+    /// Names of the trust zones.
+    #[napi(getter)]
+    pub fn zones(&self) -> Vec<String> {
+        self.inner
+            .zones()
+            .iter()
+            .map(|(_, z)| z.name.clone())
+            .collect()
+    }
+
+    /// Names of the environments.
+    #[napi(getter)]
+    pub fn environments(&self) -> Vec<String> {
+        self.inner.environments().keys().cloned().collect()
+    }
+
+    /// Names of the roles.
+    #[napi(getter)]
+    pub fn roles(&self) -> Vec<String> {
+        self.inner.roles().keys().cloned().collect()
+    }
+
+    /// May `principal` do `action` in the scope?
+    #[napi]
+    pub fn authorize(
+        &self,
+        env: Env,
+        principal: String,
+        action: String,
+        scope: Option<Scope>,
+    ) -> Result<Decision> {
+        let request = lockkeeper::AuthorizeRequest::new(
+            &principal,
+            &action,
+            scope.unwrap_or_default().into(),
+        )
+        .map_err(|e| to_js(&env, e))?;
+        Ok(self.inner.authorize(&request).into())
+    }
+
+    /// Do the approvals reach `options.required` distinct qualified approvers?
+    #[napi]
+    pub fn check_approvals(
+        &self,
+        env: Env,
+        approvals: Vec<String>,
+        options: ApprovalOptions,
+    ) -> Result<Decision> {
+        let request = lockkeeper::ApprovalRequest {
+            approvals,
+            author: options.author,
+            required: options.required as usize,
+            role: options.role,
+            scope: lockkeeper::Scope {
+                project: options.project,
+                git_ref: options.git_ref,
+                environment: options.environment,
+            },
+        };
+        self.inner
+            .check_approvals(&request)
+            .map(Decision::from)
+            .map_err(|e| to_js(&env, e))
+    }
+}
