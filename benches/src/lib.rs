@@ -1,1 +1,37 @@
+//! Generators of synthetic inputs shared by the benchmarks.
 
+/// A policy with `principals` principals in 100 groups and `bindings` bindings over 50 roles,
+/// scoped to project and ref globs, in YAML.
+pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
+    let mut y = String::from(
+        "zones: {untrusted: {}, trusted: {dominates: [untrusted]}, deploy: {dominates: [trusted], credentials: true}}\n\
+         environments: {staging: {}, production: {from: [staging]}}\nprincipals:\n",
+    );
+    for i in 0..principals {
+        y.push_str(&format!("  user{i}: {{}}\n"));
+    }
+    y.push_str("groups:\n");
+    for g in 0..100 {
+        let members: Vec<String> = (0..principals)
+            .filter(|i| i % 100 == g)
+            .map(|i| format!("user{i}"))
+            .collect();
+        y.push_str(&format!("  team{g}: {{members: [{}]}}\n", members.join(", ")));
+    }
+    y.push_str("roles:\n");
+    let perms = ["submit", "review", "approve", "merge, deploy", "promote"];
+    for r in 0..50 {
+        y.push_str(&format!("  role{r}: {{permissions: [{}]}}\n", perms[r % perms.len()]));
+    }
+    y.push_str("bindings:\n");
+    for b in 0..bindings {
+        y.push_str(&format!(
+            "  - {{role: role{}, groups: [team{}], principals: [user{}], project: \"org{}/**\", ref: \"refs/heads/*\"}}\n",
+            b % 50,
+            b % 100,
+            (b * 7) % principals.max(1),
+            b % 20
+        ));
+    }
+    y
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need inside the clone (.venv/, bindings-node/node_modules/,
+# .tools/) and runs every test: Rust (fmt, clippy, unit, integration, doc, bench smoke),
+# Python (pytest, stubtest, mypy), Node (node --test, tsc), the example, and a short fuzz run.
+#
+# One build directory serves cargo, maturin and napi: the napi CLI always passes
+# `--target <host>`, so every build here uses the same explicit target and shares artifacts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+export CARGO_BUILD_TARGET=$HOST
+export CARGO_TERM_COLOR=never
+START=$(date +%s)
+step() { echo; echo "==> [$(( $(date +%s) - START ))s] $*"; }
+
+step "rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "rust: tests (unit, integration, doc) and benchmarks run once in test mode"
+cargo test --workspace --exclude lockkeeper-python --exclude lockkeeper-node
+cargo test -p lockkeeper-benches --benches --quiet
+
+step "python: environment in .venv"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -r bindings-python/requirements-test.txt
+export VIRTUAL_ENV=$ROOT/.venv
+export PATH="$VIRTUAL_ENV/bin:$PATH"
+maturin develop --quiet -m bindings-python/Cargo.toml --target "$HOST"
+
+step "python: pytest, stubtest, mypy"
+python -m pytest -q bindings-python/tests
+(cd bindings-python && python -m mypy.stubtest lockkeeper && python -m mypy --strict python/lockkeeper tests/typing_example.py)
+
+step "node: install, build the addon (debug), tests and type check"
+(
+  cd bindings-node
+  npm install --no-audit --no-fund --loglevel=error
+  npx napi build --platform
+  if ! git diff --quiet -- index.d.ts index.js; then
+    echo "bindings-node/index.d.ts or index.js changed when regenerated: commit the new files" >&2
+    git --no-pager diff --stat -- index.d.ts index.js >&2
+    exit 1
+  fi
+  node --test __test__/
+  npx tsc --noEmit -p __test__/tsconfig.json
+)
+
+step "example: the README's first command"
+bash examples/run.sh >/dev/null
+
+step "fuzz: every target for ${FUZZ_SECONDS:-10}s"
+bash scripts/fuzz-smoke.sh
+
+step "all tests passed"
