@@ -35,9 +35,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("authorize/10k_principals_1k_bindings/allow", |b| {
         b.iter(|| policy.authorize(black_box(&allowed)))
     });
-    c.bench_function("authorize/10k_principals_1k_bindings/deny_with_facts", |b| {
-        b.iter(|| policy.authorize(black_box(&denied)))
-    });
+    c.bench_function(
+        "authorize/10k_principals_1k_bindings/deny_with_facts",
+        |b| b.iter(|| policy.authorize(black_box(&denied))),
+    );
 }
 
 criterion_group!(benches, bench);

@@ -16,12 +16,18 @@ pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
             .filter(|i| i % 100 == g)
             .map(|i| format!("user{i}"))
             .collect();
-        y.push_str(&format!("  team{g}: {{members: [{}]}}\n", members.join(", ")));
+        y.push_str(&format!(
+            "  team{g}: {{members: [{}]}}\n",
+            members.join(", ")
+        ));
     }
     y.push_str("roles:\n");
     let perms = ["submit", "review", "approve", "merge, deploy", "promote"];
     for r in 0..50 {
-        y.push_str(&format!("  role{r}: {{permissions: [{}]}}\n", perms[r % perms.len()]));
+        y.push_str(&format!(
+            "  role{r}: {{permissions: [{}]}}\n",
+            perms[r % perms.len()]
+        ));
     }
     y.push_str("bindings:\n");
     for b in 0..bindings {

@@ -50,9 +50,8 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.location {
-            Some(loc) => write!(f, "{loc}: ")?,
-            None => {}
+        if let Some(loc) = self.location {
+            write!(f, "{loc}: ")?;
         }
         write!(f, "error[{}] at {}: {}", self.code, self.path, self.message)
     }

@@ -9,7 +9,7 @@
 //!   column, through a [`Locator`] built from the same text. JSON is valid YAML 1.2, so one
 //!   span-aware YAML parse locates fields in both formats.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Deserialize;
@@ -267,13 +267,13 @@ impl Node {
     fn collect_duplicates(&self, path: &FieldPath, out: &mut Vec<(FieldPath, Location)>) {
         match &self.kind {
             Kind::Map(entries) => {
-                let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+                let mut seen = BTreeSet::new();
                 for entry in entries {
                     let child = path.key(entry.key.clone());
-                    if seen.insert(&entry.key, ()).is_some() {
-                        if let Some(loc) = entry.key_location.or(entry.value.location) {
-                            out.push((child.clone(), loc));
-                        }
+                    if !seen.insert(&entry.key)
+                        && let Some(loc) = entry.key_location.or(entry.value.location)
+                    {
+                        out.push((child.clone(), loc));
                     }
                     entry.value.collect_duplicates(&child, out);
                 }
