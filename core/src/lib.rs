@@ -27,10 +27,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod attestation;
 pub mod decision;
 pub mod diagnostic;
+pub mod digest;
 pub mod error;
+pub mod keys;
 pub mod policy;
+pub mod provenance;
 pub mod rbac;
 pub mod role;
 pub mod rule;

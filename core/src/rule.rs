@@ -87,6 +87,50 @@ catalogue! {
     RBAC_INSUFFICIENT_APPROVALS = "rbac/insufficient-approvals", Violation,
         "k approvals means k distinct principals who hold the approving role in the scope.",
         "Collect approvals from more distinct principals holding the role; duplicates and unqualified approvals do not count.";
+    /// The evidence is not a DSSE envelope / in-toto statement / SLSA provenance.
+    PROVENANCE_MALFORMED = "provenance/malformed", Violation,
+        "Evidence must be a DSSE envelope whose signed payload is an in-toto Statement with a SLSA provenance predicate (v1 or v0.2).",
+        "Produce the evidence with an in-toto/SLSA tool or `lockkeeper sign`; the message names the part that did not parse.";
+    /// The envelope's payloadType is not in-toto's.
+    PROVENANCE_WRONG_PAYLOAD_TYPE = "provenance/wrong-payload-type", Violation,
+        "A provenance envelope's payloadType must be application/vnd.in-toto+json; signatures cover the type, so it cannot be swapped.",
+        "Sign the statement with payload type application/vnd.in-toto+json.";
+    /// Signatures name trusted keys but do not verify.
+    PROVENANCE_BAD_SIGNATURE = "provenance/bad-signature", Violation,
+        "Signatures are checked over the exact bytes received; a signature that claims a trusted key but does not verify means tampering.",
+        "Re-sign the unmodified statement with the builder's key; check nothing rewrote the envelope in transit.";
+    /// No signature by any key the policy trusts.
+    PROVENANCE_UNTRUSTED_KEY = "provenance/untrusted-key", Violation,
+        "Only keys declared under a builder in the policy can make evidence trusted.",
+        "Sign with a key listed in the policy's `builders`, or add the builder's public key to the policy.";
+    /// Fewer distinct keys of the builder than its threshold.
+    PROVENANCE_THRESHOLD_NOT_MET = "provenance/threshold-not-met", Violation,
+        "A builder with `threshold: k` needs k distinct keys of its own to sign; one key signing twice counts once.",
+        "Collect signatures from more distinct keys of the builder.";
+    /// The artifact's digest is not a subject of the statement.
+    PROVENANCE_SUBJECT_MISMATCH = "provenance/subject-mismatch", Violation,
+        "Provenance vouches only for the artifacts named (by digest) in its subjects.",
+        "Use the provenance generated for this exact artifact; a rebuilt artifact has a different digest and needs its own.";
+    /// The builder id is not in the policy.
+    PROVENANCE_UNKNOWN_BUILDER = "provenance/unknown-builder", Violation,
+        "The provenance's builder id must be one the policy declares under `builders`.",
+        "Declare the builder (with its zone and keys) or use evidence from a declared builder.";
+    /// Signed by another builder's keys than the one it names.
+    PROVENANCE_BUILDER_KEY_MISMATCH = "provenance/builder-key-mismatch", Violation,
+        "A builder may only vouch for itself: provenance naming builder X must be signed by X's keys.",
+        "Sign with the named builder's key; an untrusted builder cannot claim a trusted builder's id.";
+    /// The builder's zone is below the environment's minimum.
+    PROVENANCE_BUILD_ZONE_TOO_LOW = "provenance/build-zone-too-low", Violation,
+        "An artifact reaches an environment only if built in a zone at least as trusted as its min_build_zone.",
+        "Rebuild from reviewed, merged code on a builder in a trusted zone.";
+    /// The source is not among the allowed sources.
+    PROVENANCE_SOURCE_NOT_ALLOWED = "provenance/source-not-allowed", Violation,
+        "When the policy lists `sources`, the provenance's source repository and ref must match one of them.",
+        "Build from an allowed repository and ref, or add the source to the policy's `sources`.";
+    /// An environment name the policy does not define.
+    PROVENANCE_UNKNOWN_ENVIRONMENT = "provenance/unknown-environment", Error,
+        "A provenance check for an environment needs that environment to exist in the policy.",
+        "Use an environment defined in the policy's `environments`.";
     /// The request names an action that does not exist.
     RBAC_UNKNOWN_ACTION = "rbac/unknown-action", Error,
         "Actions are the permission names: submit, review, merge, approve, deploy, promote, admin.",

@@ -109,6 +109,18 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             Err(e) => return Err(e.into()),
         });
     }
+    if let Some(req) = case.get("provenance") {
+        let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
+        let artifact = lockkeeper::digest::Digest::parse(&s(req, "artifact").unwrap_or_default())?;
+        let environment = s(req, "environment");
+        return Ok(
+            match policy.verify_provenance(&envelope, &artifact, environment.as_deref()) {
+                Ok(d) => Outcome::Decision(d),
+                Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+                Err(e) => return Err(e.into()),
+            },
+        );
+    }
     Err("case has no request".into())
 }
 

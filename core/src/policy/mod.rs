@@ -10,6 +10,7 @@ mod validate;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::Problems;
+use crate::keys::PublicKey;
 use crate::role::{Permission, Role};
 use crate::scope::Pattern;
 use crate::source::{Format, Location};
@@ -81,8 +82,10 @@ pub struct Builder {
     pub id: String,
     /// The zone the builder runs in.
     pub zone: ZoneId,
-    /// Public keys trusted for this builder, as written in the policy.
-    pub keys: Vec<String>,
+    /// Public keys trusted for this builder.
+    pub keys: Vec<PublicKey>,
+    /// How many distinct keys of this builder must sign its provenance.
+    pub threshold: usize,
     /// Free text for explanations.
     pub description: Option<String>,
 }
@@ -98,6 +101,27 @@ pub struct Secret {
     pub environments: Vec<String>,
     /// Free text for explanations.
     pub description: Option<String>,
+}
+
+/// A source repository (and refs) builds may come from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceRule {
+    /// Repository URI pattern, e.g. `git+https://gerrit.wikimedia.org/r/mediawiki/**`.
+    pub uri: Pattern,
+    /// Ref patterns; any ref when empty.
+    pub refs: Vec<Pattern>,
+    /// Free text for explanations.
+    pub description: Option<String>,
+}
+
+impl SourceRule {
+    /// Whether the rule admits `uri` at `git_ref`. A rule that limits refs does not admit a
+    /// source whose provenance names no ref.
+    pub fn admits(&self, uri: &str, git_ref: Option<&str>) -> bool {
+        self.uri.matches(uri)
+            && (self.refs.is_empty()
+                || git_ref.is_some_and(|r| self.refs.iter().any(|p| p.matches(r))))
+    }
 }
 
 /// Policy-wide switches.
@@ -122,6 +146,7 @@ pub struct Policy {
     pub(crate) builders: BTreeMap<String, Builder>,
     pub(crate) secrets: BTreeMap<String, Secret>,
     pub(crate) require: Require,
+    pub(crate) sources: Vec<SourceRule>,
 }
 
 impl Policy {
@@ -197,6 +222,11 @@ impl Policy {
     /// Policy-wide switches.
     pub fn require(&self) -> Require {
         self.require
+    }
+
+    /// Sources builds may come from (any when empty).
+    pub fn sources(&self) -> &[SourceRule] {
+        &self.sources
     }
 
     /// Roles that grant `permission`, by name.

@@ -30,6 +30,18 @@ pub(crate) struct RawPolicy {
     pub secrets: BTreeMap<String, RawSecret>,
     #[serde(default)]
     pub require: RawRequire,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawSource {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default)]
+    pub refs: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,8 +114,11 @@ pub(crate) struct RawBinding {
 pub(crate) struct RawBuilder {
     #[serde(default)]
     pub zone: String,
+    /// PEM or hex text, or a securesystemslib key object.
     #[serde(default)]
-    pub keys: Vec<String>,
+    pub keys: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub threshold: Option<u64>,
     #[serde(default)]
     pub description: Option<String>,
 }

@@ -7,8 +7,11 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
 use super::schema::RawPolicy;
-use super::{Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret};
+use super::{
+    Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret, SourceRule,
+};
 use crate::diagnostic::{Problem, Problems};
+use crate::keys::{KeyError, PublicKey};
 use crate::role::{Permission, Role};
 use crate::rule::codes;
 use crate::scope::Pattern;
@@ -282,13 +285,48 @@ impl Checker<'_> {
                     format!("builder `{id}` lists no trusted key"),
                 );
             }
+            let mut keys: Vec<PublicKey> = Vec::new();
+            for (i, k) in b.keys.iter().enumerate() {
+                let parsed = match k {
+                    serde_json::Value::String(text) => PublicKey::parse(text),
+                    serde_json::Value::Object(_) => PublicKey::from_securesystemslib(k),
+                    _ => Err(KeyError::Format(
+                        "a key is PEM or hex text, or a securesystemslib key object".into(),
+                    )),
+                };
+                match parsed {
+                    Ok(key) if keys.contains(&key) => self.report(
+                        codes::POLICY_DUPLICATE_NAME,
+                        path.key("keys").index(i),
+                        format!("key {} is listed twice for builder `{id}`", key.keyid()),
+                    ),
+                    Ok(key) => keys.push(key),
+                    Err(e) => self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("keys").index(i),
+                        format!("builder `{id}` key {i}: {e}"),
+                    ),
+                }
+            }
+            let threshold = b.threshold.unwrap_or(1);
+            if threshold == 0 || threshold > b.keys.len().max(1) as u64 {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.key("threshold"),
+                    format!(
+                        "threshold {threshold} must be between 1 and the number of keys ({})",
+                        b.keys.len()
+                    ),
+                );
+            }
             if let Some(zone) = zone {
                 builders.insert(
                     id.clone(),
                     Builder {
                         id: id.clone(),
                         zone,
-                        keys: b.keys.clone(),
+                        keys,
+                        threshold: usize::try_from(threshold).unwrap_or(usize::MAX),
                         description: b.description.clone(),
                     },
                 );
@@ -335,7 +373,35 @@ impl Checker<'_> {
             );
         }
 
+        let mut sources = Vec::new();
+        for (i, src) in raw.sources.iter().enumerate() {
+            let path = root.key("sources").index(i);
+            if src.uri.is_empty() {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.clone(),
+                    "a source rule needs a `uri` pattern".to_owned(),
+                );
+                continue;
+            }
+            let uri = self.pattern(path.key("uri"), Some(&src.uri));
+            let refs: Vec<Pattern> = src
+                .refs
+                .iter()
+                .enumerate()
+                .filter_map(|(j, r)| self.pattern(path.key("refs").index(j), Some(r)))
+                .collect();
+            if let Some(uri) = uri {
+                sources.push(SourceRule {
+                    uri,
+                    refs,
+                    description: src.description.clone(),
+                });
+            }
+        }
+
         Policy {
+            sources,
             description: raw.description,
             zones,
             environments,
