@@ -4,6 +4,7 @@
 //! decide at all, and every caller must treat it as "no": fail closed.
 
 use crate::diagnostic::Problems;
+use crate::rule::codes;
 
 /// Why lockkeeper could not answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -20,6 +21,54 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// An envelope checked without a policy did not verify.
+    #[error("{message}")]
+    NotVerified {
+        /// Rule code, `envelope/threshold-not-met`.
+        code: &'static str,
+        /// What failed.
+        message: String,
+        /// Key ids that did verify (fewer than required).
+        keyids: Vec<String>,
+    },
+}
+
+impl From<crate::keys::KeyError> for Error {
+    fn from(e: crate::keys::KeyError) -> Self {
+        Error::invalid(codes::INPUT_INVALID_KEY, e.to_string())
+    }
+}
+
+impl From<crate::digest::DigestError> for Error {
+    fn from(e: crate::digest::DigestError) -> Self {
+        Error::invalid(codes::INPUT_INVALID_DIGEST, e.to_string())
+    }
+}
+
+impl From<crate::attestation::EnvelopeError> for Error {
+    fn from(e: crate::attestation::EnvelopeError) -> Self {
+        Error::invalid(codes::INPUT_MALFORMED_ENVELOPE, e.to_string())
+    }
+}
+
+impl From<crate::attestation::StatementError> for Error {
+    fn from(e: crate::attestation::StatementError) -> Self {
+        Error::invalid(codes::INPUT_MALFORMED_STATEMENT, e.to_string())
+    }
+}
+
+impl From<crate::attestation::VerifyError> for Error {
+    fn from(e: crate::attestation::VerifyError) -> Self {
+        let keyids = match &e {
+            crate::attestation::VerifyError::ThresholdNotMet { keyids, .. } => keyids.clone(),
+            crate::attestation::VerifyError::ZeroThreshold => Vec::new(),
+        };
+        Error::NotVerified {
+            code: codes::ENVELOPE_THRESHOLD_NOT_MET,
+            message: e.to_string(),
+            keyids,
+        }
+    }
 }
 
 impl Error {
@@ -34,7 +83,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Problems(p) => p.first().map(|p| p.code).unwrap_or("policy/syntax"),
-            Error::InvalidInput { code, .. } => code,
+            Error::InvalidInput { code, .. } | Error::NotVerified { code, .. } => code,
         }
     }
 }

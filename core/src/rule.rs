@@ -127,6 +127,26 @@ catalogue! {
     PROVENANCE_SOURCE_NOT_ALLOWED = "provenance/source-not-allowed", Violation,
         "When the policy lists `sources`, the provenance's source repository and ref must match one of them.",
         "Build from an allowed repository and ref, or add the source to the policy's `sources`.";
+    /// An envelope checked against keys and a threshold did not verify.
+    ENVELOPE_THRESHOLD_NOT_MET = "envelope/threshold-not-met", Error,
+        "Without a policy, an envelope verifies when at least `threshold` distinct given keys each verified a signature over its PAE.",
+        "Sign with more distinct keys, or check that the envelope was not altered and the keys are the right ones.";
+    /// A key that cannot be read.
+    INPUT_INVALID_KEY = "input/invalid-key", Error,
+        "Keys are ed25519, as PEM (SPKI public / PKCS#8 private), 64 hex characters or securesystemslib JSON; weak keys are refused.",
+        "Export the key in one of those forms; lockkeeper does not verify RSA or ECDSA.";
+    /// A digest not in the one accepted spelling.
+    INPUT_INVALID_DIGEST = "input/invalid-digest", Error,
+        "Digests are written `sha256:<64 lowercase hex>` (or sha512), exactly one spelling per artifact.",
+        "Use `lockkeeper digest FILE` to compute the digest in canonical form.";
+    /// Envelope bytes that are not a DSSE envelope.
+    INPUT_MALFORMED_ENVELOPE = "input/malformed-envelope", Error,
+        "A DSSE envelope is a JSON object with base64 `payload`, `payloadType` and `signatures[{keyid, sig}]`, without duplicate keys.",
+        "Pass the envelope file itself (for a Sigstore bundle, its `dsseEnvelope`).";
+    /// Statement bytes that are not an in-toto Statement.
+    INPUT_MALFORMED_STATEMENT = "input/malformed-statement", Error,
+        "An in-toto Statement has `_type` v1 (or v0.1), a non-empty `subject` with well-formed digests and a `predicateType`.",
+        "Fix the field the message names; `lockkeeper statement provenance` writes a valid one.";
     /// An environment name the policy does not define.
     PROVENANCE_UNKNOWN_ENVIRONMENT = "provenance/unknown-environment", Error,
         "A provenance check for an environment needs that environment to exist in the policy.",

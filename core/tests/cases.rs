@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use lockkeeper::attestation::{Envelope, Statement};
+use lockkeeper::digest::Digest;
+use lockkeeper::keys::PublicKey;
 use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Error, Policy, RULES, Scope};
 use serde_json::Value;
 
@@ -83,6 +86,41 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             });
         }
     }
+    if let Some(req) = case.get("envelope_verify") {
+        let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
+        let keys = strings(req.get("keys"))
+            .iter()
+            .map(|k| Ok(PublicKey::parse(&fs::read_to_string(cases_dir().join(k))?)?))
+            .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+        let threshold = req.get("threshold").and_then(Value::as_u64).unwrap_or(1) as usize;
+        let result = Envelope::from_json(&envelope)
+            .map_err(Error::from)
+            .and_then(|e| e.verify(&keys, threshold).map_err(Error::from));
+        return Ok(match result {
+            Ok(_) => Outcome::Decision(Decision::new("verified")),
+            Err(e) => Outcome::Error(e.code().to_owned()),
+        });
+    }
+    if let Some(req) = case.get("parse") {
+        let path = |key: &str| s(req, key).map(|p| cases_dir().join(p));
+        let result: Result<(), Error> = if let Some(text) = s(req, "key") {
+            PublicKey::parse(&text).map(drop).map_err(Error::from)
+        } else if let Some(p) = path("key_file") {
+            PublicKey::parse(&fs::read_to_string(p)?).map(drop).map_err(Error::from)
+        } else if let Some(text) = s(req, "digest") {
+            Digest::parse(&text).map(drop).map_err(Error::from)
+        } else if let Some(p) = path("envelope") {
+            Envelope::from_json(&fs::read(p)?).map(drop).map_err(Error::from)
+        } else if let Some(p) = path("statement") {
+            Statement::from_json(&fs::read(p)?).map(drop).map_err(Error::from)
+        } else {
+            return Err("parse case names nothing to parse".into());
+        };
+        return Ok(match result {
+            Ok(()) => Outcome::Decision(Decision::new("parsed")),
+            Err(e) => Outcome::Error(e.code().to_owned()),
+        });
+    }
     let policy_file = s(file, "policy").ok_or("case file names no policy")?;
     let policy = Policy::from_yaml(&fs::read_to_string(cases_dir().join(policy_file))?)?;
     if let Some(req) = case.get("authorize") {
@@ -111,7 +149,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     }
     if let Some(req) = case.get("provenance") {
         let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
-        let artifact = lockkeeper::digest::Digest::parse(&s(req, "artifact").unwrap_or_default())?;
+        let artifact = Digest::parse(&s(req, "artifact").unwrap_or_default())?;
         let environment = s(req, "environment");
         return Ok(
             match policy.verify_provenance(&envelope, &artifact, environment.as_deref()) {
