@@ -26,11 +26,19 @@ create_exception!(
     "A request naming something that does not exist (an unknown action or role)."
 );
 
+create_exception!(
+    lockkeeper,
+    VerificationError,
+    LockkeeperError,
+    "An envelope that did not verify against the given keys and threshold; `.keyids` verified."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("LockkeeperError", py.get_type::<LockkeeperError>())?;
     m.add("PolicyError", py.get_type::<PolicyError>())?;
     m.add("InvalidRequestError", py.get_type::<InvalidRequestError>())?;
+    m.add("VerificationError", py.get_type::<VerificationError>())?;
     Ok(())
 }
 
@@ -62,6 +70,21 @@ fn fill_policy_error(py: Python<'_>, err: &PyErr, problems: &lockkeeper::Problem
 pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
     match error {
         lockkeeper::Error::Problems(p) => policy_error(py, p, "policy"),
+        lockkeeper::Error::NotVerified {
+            code,
+            message,
+            keyids,
+        } => {
+            let err = VerificationError::new_err(message);
+            let value = err.value(py);
+            if let Err(e) = value
+                .setattr("code", code)
+                .and_then(|()| value.setattr("keyids", keyids))
+            {
+                return e;
+            }
+            err
+        }
         other => {
             let err = InvalidRequestError::new_err(other.to_string());
             if let Err(e) = err.value(py).setattr("code", other.code()) {

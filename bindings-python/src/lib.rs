@@ -1,6 +1,7 @@
 //! Python bindings: each function converts its arguments, calls one core function and converts
 //! the result. Rules live in the core only.
 
+mod attestation;
 mod decision;
 mod error;
 mod policy;
@@ -16,6 +17,16 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::Problem>()?;
     m.add_class::<policy::Policy>()?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
+    m.add_class::<attestation::PublicKey>()?;
+    m.add_class::<attestation::SigningKey>()?;
+    m.add_class::<attestation::Envelope>()?;
+    m.add_class::<attestation::Statement>()?;
+    m.add_function(wrap_pyfunction!(attestation::digest, m)?)?;
+    m.add_function(wrap_pyfunction!(attestation::digest_file, m)?)?;
+    m.add(
+        "IN_TOTO_PAYLOAD_TYPE",
+        lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
+    )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use pyo3::prelude::*;
 
+use crate::attestation::{Text, parse_digest};
 use crate::decision::Decision;
 use crate::error::{io_error, policy_error, to_py};
 
@@ -173,6 +174,23 @@ impl Policy {
         };
         self.inner
             .check_approvals(&request)
+            .map(Decision::from)
+            .map_err(|e| to_py(py, e))
+    }
+
+    /// Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed
+    /// source, in a zone good enough for `environment`)?
+    #[pyo3(signature = (envelope, artifact, *, environment=None))]
+    fn verify_provenance(
+        &self,
+        py: Python<'_>,
+        envelope: Text,
+        artifact: &str,
+        environment: Option<&str>,
+    ) -> PyResult<Decision> {
+        let artifact = parse_digest(py, artifact)?;
+        let bytes = envelope.into_bytes();
+        py.detach(|| self.inner.verify_provenance(&bytes, &artifact, environment))
             .map(Decision::from)
             .map_err(|e| to_py(py, e))
     }

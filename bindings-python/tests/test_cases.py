@@ -53,8 +53,42 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any]) -> None:
                 loader(case[key])
             return
 
+    if "envelope_verify" in case:
+        req = case["envelope_verify"]
+        keys = [lockkeeper.PublicKey.parse((CASES / k).read_text()) for k in req["keys"]]
+        envelope = lockkeeper.Envelope.from_json((CASES / req["envelope"]).read_bytes())
+        if "error" in expect:
+            with pytest.raises(lockkeeper.VerificationError) as verr:
+                envelope.verify(keys, req.get("threshold", 1))
+            assert verr.value.code == expect["error"]
+        else:
+            assert envelope.verify(keys, req.get("threshold", 1))
+        return
+    if "parse" in case:
+        req = case["parse"]
+        parsers = {
+            "key": lambda v: lockkeeper.PublicKey.parse(v),
+            "key_file": lambda v: lockkeeper.PublicKey.parse((CASES / v).read_text()),
+            "digest": lambda v: lockkeeper.Statement.provenance("b", [("x", v)]),
+            "envelope": lambda v: lockkeeper.Envelope.from_json((CASES / v).read_bytes()),
+            "statement": lambda v: lockkeeper.Statement.from_json((CASES / v).read_bytes()),
+        }
+        [(kind, value)] = req.items()
+        if "error" in expect:
+            with pytest.raises(lockkeeper.InvalidRequestError) as perr:
+                parsers[kind](value)
+            assert perr.value.code == expect["error"]
+        else:
+            parsers[kind](value)
+        return
+
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"])
-    if "authorize" in case:
+    if "provenance" in case:
+        req = dict(case["provenance"])
+        envelope_bytes = (CASES / req.pop("envelope")).read_bytes()
+        artifact = req.pop("artifact")
+        call = lambda: policy.verify_provenance(envelope_bytes, artifact, **req)  # noqa: E731
+    elif "authorize" in case:
         req = dict(case["authorize"])
         call = lambda: policy.authorize(  # noqa: E731
             req.pop("principal"), req.pop("action"), **req

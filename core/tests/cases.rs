@@ -106,13 +106,19 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         let result: Result<(), Error> = if let Some(text) = s(req, "key") {
             PublicKey::parse(&text).map(drop).map_err(Error::from)
         } else if let Some(p) = path("key_file") {
-            PublicKey::parse(&fs::read_to_string(p)?).map(drop).map_err(Error::from)
+            PublicKey::parse(&fs::read_to_string(p)?)
+                .map(drop)
+                .map_err(Error::from)
         } else if let Some(text) = s(req, "digest") {
             Digest::parse(&text).map(drop).map_err(Error::from)
         } else if let Some(p) = path("envelope") {
-            Envelope::from_json(&fs::read(p)?).map(drop).map_err(Error::from)
+            Envelope::from_json(&fs::read(p)?)
+                .map(drop)
+                .map_err(Error::from)
         } else if let Some(p) = path("statement") {
-            Statement::from_json(&fs::read(p)?).map(drop).map_err(Error::from)
+            Statement::from_json(&fs::read(p)?)
+                .map(drop)
+                .map_err(Error::from)
         } else {
             return Err("parse case names nothing to parse".into());
         };

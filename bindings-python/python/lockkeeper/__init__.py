@@ -5,25 +5,41 @@ so that ``import lockkeeper`` is all a release script needs.
 """
 
 from lockkeeper._lockkeeper import (
+    IN_TOTO_PAYLOAD_TYPE,
     Decision,
+    Envelope,
     InvalidRequestError,
     LockkeeperError,
     Policy,
     PolicyError,
     Problem,
+    PublicKey,
+    SigningKey,
+    Statement,
+    VerificationError,
     Violation,
     __version__,
+    digest,
+    digest_file,
     rules,
 )
 
 __all__ = [
+    "IN_TOTO_PAYLOAD_TYPE",
     "Decision",
+    "Envelope",
     "InvalidRequestError",
     "LockkeeperError",
     "Policy",
     "PolicyError",
     "Problem",
+    "PublicKey",
+    "SigningKey",
+    "Statement",
+    "VerificationError",
     "Violation",
     "__version__",
+    "digest",
+    "digest_file",
     "rules",
 ]

@@ -6,15 +6,25 @@ from typing import Any, Optional, Sequence, Union, final
 __version__: str
 __all__ = [
     "Decision",
+    "Envelope",
+    "IN_TOTO_PAYLOAD_TYPE",
     "InvalidRequestError",
     "LockkeeperError",
     "Policy",
     "PolicyError",
     "Problem",
+    "PublicKey",
+    "SigningKey",
+    "Statement",
+    "VerificationError",
     "Violation",
     "__version__",
+    "digest",
+    "digest_file",
     "rules",
 ]
+
+IN_TOTO_PAYLOAD_TYPE: str
 
 class LockkeeperError(Exception):
     """Base of every lockkeeper error; ``code`` is the rule code."""
@@ -31,6 +41,11 @@ class PolicyError(LockkeeperError):
 
 class InvalidRequestError(LockkeeperError):
     """A request naming something that does not exist (an unknown action or role)."""
+
+class VerificationError(LockkeeperError):
+    """An envelope that did not verify; ``keyids`` lists the keys that did."""
+
+    keyids: list[str]
 
 @final
 class Problem:
@@ -94,6 +109,13 @@ class Policy:
         ref: Optional[str] = None,
         environment: Optional[str] = None,
     ) -> Decision: ...
+    def verify_provenance(
+        self,
+        envelope: Union[str, bytes],
+        artifact: str,
+        *,
+        environment: Optional[str] = None,
+    ) -> Decision: ...
     def check_approvals(
         self,
         approvals: Sequence[str],
@@ -107,3 +129,80 @@ class Policy:
     ) -> Decision: ...
 
 def rules() -> list[dict[str, str]]: ...
+
+def digest(data: bytes, algorithm: str = "sha256") -> str: ...
+def digest_file(path: Union[str, os.PathLike[str]], algorithm: str = "sha256") -> str: ...
+
+@final
+class PublicKey:
+    @staticmethod
+    def from_pem(text: str) -> PublicKey: ...
+    @staticmethod
+    def from_hex(text: str) -> PublicKey: ...
+    @staticmethod
+    def from_securesystemslib(key: dict[str, Any]) -> PublicKey: ...
+    @staticmethod
+    def parse(text: str) -> PublicKey: ...
+    @property
+    def keyid(self) -> str: ...
+    @property
+    def keyids(self) -> list[str]: ...
+    def to_pem(self) -> str: ...
+    def to_securesystemslib(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SigningKey:
+    @staticmethod
+    def generate() -> SigningKey: ...
+    @staticmethod
+    def from_pem(text: str) -> SigningKey: ...
+    def to_pem(self) -> str: ...
+    @property
+    def public_key(self) -> PublicKey: ...
+    @property
+    def keyid(self) -> str: ...
+
+@final
+class Envelope:
+    @staticmethod
+    def sign(
+        payload: Union[str, bytes],
+        keys: Sequence[SigningKey],
+        payload_type: str = "application/vnd.in-toto+json",
+    ) -> Envelope: ...
+    @staticmethod
+    def from_json(data: Union[str, bytes]) -> Envelope: ...
+    def to_json(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def payload_type(self) -> str: ...
+    @property
+    def keyids(self) -> list[Optional[str]]: ...
+    def verify(self, keys: Sequence[PublicKey], threshold: int = 1) -> list[str]: ...
+
+@final
+class Statement:
+    @staticmethod
+    def from_json(data: Union[str, bytes]) -> Statement: ...
+    @staticmethod
+    def provenance(
+        builder: str,
+        subjects: Sequence[tuple[str, str]],
+        *,
+        source: Optional[str] = None,
+        ref: Optional[str] = None,
+        commit: Optional[str] = None,
+        build_type: Optional[str] = None,
+    ) -> Statement: ...
+    def to_json(self) -> str: ...
+    @property
+    def statement_type(self) -> str: ...
+    @property
+    def predicate_type(self) -> str: ...
+    @property
+    def predicate(self) -> dict[str, Any]: ...
+    @property
+    def subjects(self) -> list[dict[str, Any]]: ...
+    def covers(self, digest: str) -> bool: ...
