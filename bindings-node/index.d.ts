@@ -29,6 +29,27 @@ export declare class Decision {
   toString(): string
 }
 
+/** A DSSE envelope. */
+export declare class Envelope {
+  /** Signs `payload` with each key (payload type in-toto by default). */
+  static sign(payload: string | Buffer, keys: Array<SigningKey>, payloadType?: string | undefined | null): Envelope
+  /** Reads envelope JSON. */
+  static fromJson(data: string | Buffer): Envelope
+  /** The JSON form (standard base64). */
+  toJson(): string
+  /** The payload bytes. */
+  get payload(): Buffer
+  /** The payload type. */
+  get payloadType(): string
+  /** The signatures' key id hints (null where a signature has none). */
+  get keyids(): Array<string | undefined | null>
+  /**
+   * Verifies with `keys` and a threshold of distinct keys; returns the key ids that verified
+   * or throws an Error with code `envelope/threshold-not-met`.
+   */
+  verify(keys: Array<PublicKey>, threshold?: number | undefined | null): Array<string>
+}
+
 /** A validated policy. */
 export declare class Policy {
   /** Reads a policy file (YAML or JSON, by extension or content). */
@@ -45,8 +66,67 @@ export declare class Policy {
   get roles(): Array<string>
   /** May `principal` do `action` in the scope? */
   authorize(principal: string, action: string, scope?: Scope | undefined | null): Decision
+  /**
+   * Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed
+   * source, in a zone good enough for `environment`)?
+   */
+  verifyProvenance(envelope: string | Buffer, artifact: string, environment?: string | undefined | null): Decision
   /** Do the approvals reach `options.required` distinct qualified approvers? */
   checkApprovals(approvals: Array<string>, options: ApprovalOptions): Decision
+}
+
+/** An ed25519 public key. */
+export declare class PublicKey {
+  /** From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo). */
+  static fromPem(text: string): PublicKey
+  /** From 64 hex characters. */
+  static fromHex(text: string): PublicKey
+  /** From securesystemslib's key object (`keytype`, `scheme`, `keyval.public`). */
+  static fromSecuresystemslib(key: Record<string, unknown>): PublicKey
+  /** From any form lockkeeper reads (PEM, securesystemslib JSON text, hex). */
+  static parse(text: string): PublicKey
+  /** securesystemslib's key id. */
+  get keyid(): string
+  /** Every id the key is known by (current securesystemslib id first). */
+  get keyids(): Array<string>
+  /** PEM `PUBLIC KEY`. */
+  toPem(): string
+  /** securesystemslib's key object. */
+  toSecuresystemslib(): Record<string, unknown>
+}
+
+/** An ed25519 private key. */
+export declare class SigningKey {
+  /** A fresh key from the operating system's random source. */
+  static generate(): SigningKey
+  /** From a PEM `PRIVATE KEY` (PKCS#8). */
+  static fromPem(text: string): SigningKey
+  /** PEM `PRIVATE KEY` (PKCS#8): the secret. */
+  toPem(): string
+  /** The public half. */
+  get publicKey(): PublicKey
+  /** securesystemslib's key id of the public half. */
+  get keyid(): string
+}
+
+/** An in-toto Statement. */
+export declare class Statement {
+  /** Reads statement JSON. */
+  static fromJson(data: string | Buffer): Statement
+  /** A SLSA Provenance v1 statement for artifacts (`[[name, "sha256:..."]]`) built by `builder`. */
+  static provenance(builder: string, subjects: Array<[string, string]>, options?: ProvenanceOptions | undefined | null): Statement
+  /** The JSON form (the bytes to sign). */
+  toJson(): string
+  /** `_type`. */
+  get statementType(): string
+  /** `predicateType`. */
+  get predicateType(): string
+  /** The predicate. */
+  get predicate(): Record<string, unknown>
+  /** The subjects. */
+  get subjects(): Array<{ name?: string; digest: Record<string, string> }>
+  /** Whether some subject is the artifact `digest` names. */
+  covers(digest: string): boolean
 }
 
 /** Options of an approval check. */
@@ -63,6 +143,24 @@ export interface ApprovalOptions {
   ref?: string
   /** Target environment. */
   environment?: string
+}
+
+/** The digest (`sha256:<hex>`) of `data`. */
+export declare function digest(data: Buffer, algorithmName?: string | undefined | null): string
+
+/** The digest of a file's content, read in chunks. */
+export declare function digestFile(path: string, algorithmName?: string | undefined | null): string
+
+/** Where a provenance statement says the build came from. */
+export interface ProvenanceOptions {
+  /** Source repository URI. */
+  source?: string
+  /** Git ref. */
+  ref?: string
+  /** Commit. */
+  commit?: string
+  /** Build type URI. */
+  buildType?: string
 }
 
 /** One entry of the rule catalogue. */

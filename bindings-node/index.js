@@ -779,5 +779,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Decision = nativeBinding.Decision
+module.exports.Envelope = nativeBinding.Envelope
 module.exports.Policy = nativeBinding.Policy
+module.exports.PublicKey = nativeBinding.PublicKey
+module.exports.SigningKey = nativeBinding.SigningKey
+module.exports.Statement = nativeBinding.Statement
+module.exports.digest = nativeBinding.digest
+module.exports.digestFile = nativeBinding.digestFile
 module.exports.rules = nativeBinding.rules

@@ -9,7 +9,7 @@ import yaml from 'js-yaml'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy } = require('../index.js')
+const { Policy, PublicKey, Envelope, Statement } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
@@ -44,9 +44,41 @@ for (const file of files) {
           return
         }
       }
+      if (c.envelope_verify) {
+        const req = c.envelope_verify
+        const keys = req.keys.map((k) => PublicKey.parse(readFileSync(join(casesDir, k), 'utf8')))
+        const envelope = Envelope.fromJson(readFileSync(join(casesDir, req.envelope)))
+        if (expect.error) {
+          assert.throws(() => envelope.verify(keys, req.threshold ?? 1),
+            (e) => e.code === expect.error && e.name === 'VerificationError' && Array.isArray(e.keyids))
+        } else {
+          assert.ok(envelope.verify(keys, req.threshold ?? 1).length >= 1)
+        }
+        return
+      }
+      if (c.parse) {
+        const [[kind, value]] = Object.entries(c.parse)
+        const parsers = {
+          key: (v) => PublicKey.parse(v),
+          key_file: (v) => PublicKey.parse(readFileSync(join(casesDir, v), 'utf8')),
+          digest: (v) => Statement.provenance('b', [['x', v]]),
+          envelope: (v) => Envelope.fromJson(readFileSync(join(casesDir, v))),
+          statement: (v) => Statement.fromJson(readFileSync(join(casesDir, v))),
+        }
+        if (expect.error) {
+          assert.throws(() => parsers[kind](value), (e) => e.code === expect.error)
+        } else {
+          parsers[kind](value)
+        }
+        return
+      }
       const policy = Policy.fromFile(join(casesDir, doc.policy))
       let call
-      if (c.authorize) {
+      if (c.provenance) {
+        const { envelope, artifact, environment } = c.provenance
+        const bytes = readFileSync(join(casesDir, envelope))
+        call = () => policy.verifyProvenance(bytes, artifact, environment)
+      } else if (c.authorize) {
         const { principal, action, ...scope } = c.authorize
         call = () => policy.authorize(principal, action, scope)
       } else {

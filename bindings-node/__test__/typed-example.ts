@@ -17,3 +17,19 @@ export function mayDeploy(policyPath: string, who: string): boolean {
   console.log(quorum.allowed, json.allowed, codes.length, decision.toJson(), String(decision))
   return decision.allowed
 }
+
+import { Envelope, SigningKey, PublicKey, Statement, digest } from '../index'
+
+export function signAndVerify(policyPath: string): boolean {
+  const key: SigningKey = SigningKey.generate()
+  const pub: PublicKey = key.publicKey
+  const artifact: string = digest(Buffer.from('app'))
+  const statement: Statement = Statement.provenance('https://ci/b', [['app', artifact]], { source: 'git+https://g/r/app', ref: 'refs/heads/main' })
+  const envelope: Envelope = Envelope.sign(statement.toJson(), [key])
+  const keyids: string[] = envelope.verify([pub], 1)
+  const policy: Policy = Policy.fromFile(policyPath)
+  const d: Decision = policy.verifyProvenance(envelope.toJson(), artifact, 'production')
+  const ssl: Record<string, unknown> = pub.toSecuresystemslib()
+  console.log(keyids, ssl, statement.subjects[0].digest, envelope.payload.length)
+  return d.allowed
+}

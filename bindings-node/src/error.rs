@@ -42,6 +42,17 @@ pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &
 pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
     match error {
         lockkeeper::Error::Problems(p) => policy_error(env, &p, "policy"),
+        lockkeeper::Error::NotVerified {
+            code,
+            message,
+            keyids,
+        } => js_error(
+            env,
+            "VerificationError",
+            code,
+            message,
+            json!({"keyids": keyids}),
+        ),
         other => js_error(
             env,
             "InvalidRequestError",

@@ -2,6 +2,7 @@
 //! result. Errors are real `Error` objects whose `code` is the rule code.
 #![deny(clippy::all)]
 
+mod attestation;
 mod decision;
 mod error;
 mod policy;

@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::attestation::{bytes, parse_digest};
 use crate::decision::Decision;
 use crate::error::{policy_error, to_js};
 
@@ -120,6 +121,24 @@ impl Policy {
         )
         .map_err(|e| to_js(&env, e))?;
         Ok(self.inner.authorize(&request).into())
+    }
+
+    /// Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed
+    /// source, in a zone good enough for `environment`)?
+    #[napi]
+    pub fn verify_provenance(
+        &self,
+        env: Env,
+        envelope: Either<String, Buffer>,
+        artifact: String,
+        environment: Option<String>,
+    ) -> Result<Decision> {
+        let bytes = bytes(envelope);
+        let artifact = parse_digest(&env, &artifact)?;
+        self.inner
+            .verify_provenance(&bytes, &artifact, environment.as_deref())
+            .map(Decision::from)
+            .map_err(|e| to_js(&env, e))
     }
 
     /// Do the approvals reach `options.required` distinct qualified approvers?

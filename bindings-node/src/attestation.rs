@@ -1,0 +1,337 @@
+//! Keys, digests, DSSE envelopes and in-toto statements for Node.
+
+use lockkeeper::attestation::{self as att, ProvenanceBuilder};
+use lockkeeper::digest::{Algorithm, Digest};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::error::to_js;
+
+/// A JSON document or payload given as a string or a Buffer.
+pub(crate) fn bytes(data: Either<String, Buffer>) -> Vec<u8> {
+    match data {
+        Either::A(s) => s.into_bytes(),
+        Either::B(b) => b.to_vec(),
+    }
+}
+
+pub(crate) fn parse_digest(env: &Env, text: &str) -> Result<Digest> {
+    Digest::parse(text).map_err(|e| to_js(env, e.into()))
+}
+
+fn algorithm(name: Option<String>) -> Result<Algorithm> {
+    let name = name.unwrap_or_else(|| "sha256".to_owned());
+    Algorithm::from_name(&name)
+        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown algorithm `{name}`")))
+}
+
+/// The digest (`sha256:<hex>`) of `data`.
+#[napi]
+pub fn digest(data: Buffer, algorithm_name: Option<String>) -> Result<String> {
+    Ok(Digest::compute(algorithm(algorithm_name)?, &data).to_string())
+}
+
+/// The digest of a file's content, read in chunks.
+#[napi]
+pub fn digest_file(path: String, algorithm_name: Option<String>) -> Result<String> {
+    let alg = algorithm(algorithm_name)?;
+    let file = std::fs::File::open(&path)
+        .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {path}: {e}")))?;
+    Digest::compute_reader(alg, std::io::BufReader::new(file))
+        .map(|d| d.to_string())
+        .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {path}: {e}")))
+}
+
+/// An ed25519 public key.
+#[napi]
+#[derive(Clone)]
+pub struct PublicKey {
+    pub(crate) inner: lockkeeper::keys::PublicKey,
+}
+
+#[napi]
+impl PublicKey {
+    /// From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    #[napi(factory)]
+    pub fn from_pem(env: Env, text: String) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::from_pem(&text)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// From 64 hex characters.
+    #[napi(factory)]
+    pub fn from_hex(env: Env, text: String) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::from_hex(&text)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// From securesystemslib's key object (`keytype`, `scheme`, `keyval.public`).
+    #[napi(factory)]
+    pub fn from_securesystemslib(
+        env: Env,
+        #[napi(ts_arg_type = "Record<string, unknown>")] key: Value,
+    ) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::from_securesystemslib(&key)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// From any form lockkeeper reads (PEM, securesystemslib JSON text, hex).
+    #[napi(factory)]
+    pub fn parse(env: Env, text: String) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::parse(&text)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// securesystemslib's key id.
+    #[napi(getter)]
+    pub fn keyid(&self) -> String {
+        self.inner.keyid().to_owned()
+    }
+
+    /// Every id the key is known by (current securesystemslib id first).
+    #[napi(getter)]
+    pub fn keyids(&self) -> Vec<String> {
+        self.inner.keyids().to_vec()
+    }
+
+    /// PEM `PUBLIC KEY`.
+    #[napi]
+    pub fn to_pem(&self) -> String {
+        self.inner.to_pem()
+    }
+
+    /// securesystemslib's key object.
+    #[napi(ts_return_type = "Record<string, unknown>")]
+    pub fn to_securesystemslib(&self) -> Value {
+        self.inner.to_securesystemslib()
+    }
+}
+
+/// An ed25519 private key.
+#[napi]
+pub struct SigningKey {
+    inner: lockkeeper::keys::SigningKey,
+}
+
+#[napi]
+impl SigningKey {
+    /// A fresh key from the operating system's random source.
+    #[napi(factory)]
+    pub fn generate(env: Env) -> Result<SigningKey> {
+        lockkeeper::keys::SigningKey::generate()
+            .map(|inner| SigningKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// From a PEM `PRIVATE KEY` (PKCS#8).
+    #[napi(factory)]
+    pub fn from_pem(env: Env, text: String) -> Result<SigningKey> {
+        lockkeeper::keys::SigningKey::from_pem(&text)
+            .map(|inner| SigningKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// PEM `PRIVATE KEY` (PKCS#8): the secret.
+    #[napi]
+    pub fn to_pem(&self) -> String {
+        self.inner.to_pem()
+    }
+
+    /// The public half.
+    #[napi(getter)]
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey {
+            inner: self.inner.public_key().clone(),
+        }
+    }
+
+    /// securesystemslib's key id of the public half.
+    #[napi(getter)]
+    pub fn keyid(&self) -> String {
+        self.inner.keyid().to_owned()
+    }
+}
+
+/// A DSSE envelope.
+#[napi]
+pub struct Envelope {
+    inner: att::Envelope,
+}
+
+#[napi]
+impl Envelope {
+    /// Signs `payload` with each key (payload type in-toto by default).
+    #[napi(factory)]
+    pub fn sign(
+        payload: Either<String, Buffer>,
+        keys: Vec<&SigningKey>,
+        payload_type: Option<String>,
+    ) -> Envelope {
+        let bytes = bytes(payload);
+        let refs: Vec<&lockkeeper::keys::SigningKey> = keys.iter().map(|k| &k.inner).collect();
+        let payload_type = payload_type.unwrap_or_else(|| att::IN_TOTO_PAYLOAD_TYPE.to_owned());
+        Envelope {
+            inner: att::Envelope::sign(&payload_type, &bytes, &refs),
+        }
+    }
+
+    /// Reads envelope JSON.
+    #[napi(factory)]
+    pub fn from_json(env: Env, data: Either<String, Buffer>) -> Result<Envelope> {
+        att::Envelope::from_json(&bytes(data))
+            .map(|inner| Envelope { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// The JSON form (standard base64).
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The payload bytes.
+    #[napi(getter)]
+    pub fn payload(&self) -> Buffer {
+        self.inner.payload().to_vec().into()
+    }
+
+    /// The payload type.
+    #[napi(getter)]
+    pub fn payload_type(&self) -> String {
+        self.inner.payload_type().to_owned()
+    }
+
+    /// The signatures' key id hints (null where a signature has none).
+    #[napi(getter)]
+    pub fn keyids(&self) -> Vec<Option<String>> {
+        self.inner
+            .signatures()
+            .iter()
+            .map(|s| s.keyid.clone())
+            .collect()
+    }
+
+    /// Verifies with `keys` and a threshold of distinct keys; returns the key ids that verified
+    /// or throws an Error with code `envelope/threshold-not-met`.
+    #[napi]
+    pub fn verify(
+        &self,
+        env: Env,
+        keys: Vec<&PublicKey>,
+        threshold: Option<u32>,
+    ) -> Result<Vec<String>> {
+        let keys: Vec<lockkeeper::keys::PublicKey> = keys.iter().map(|k| k.inner.clone()).collect();
+        self.inner
+            .verify(&keys, threshold.unwrap_or(1) as usize)
+            .map(|v| v.keyids)
+            .map_err(|e| to_js(&env, e.into()))
+    }
+}
+
+/// Where a provenance statement says the build came from.
+#[napi(object)]
+pub struct ProvenanceOptions {
+    /// Source repository URI.
+    pub source: Option<String>,
+    /// Git ref.
+    #[napi(js_name = "ref")]
+    pub git_ref: Option<String>,
+    /// Commit.
+    pub commit: Option<String>,
+    /// Build type URI.
+    pub build_type: Option<String>,
+}
+
+/// An in-toto Statement.
+#[napi]
+pub struct Statement {
+    inner: att::Statement,
+}
+
+#[napi]
+impl Statement {
+    /// Reads statement JSON.
+    #[napi(factory)]
+    pub fn from_json(env: Env, data: Either<String, Buffer>) -> Result<Statement> {
+        att::Statement::from_json(&bytes(data))
+            .map(|inner| Statement { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// A SLSA Provenance v1 statement for artifacts (`[[name, "sha256:..."]]`) built by `builder`.
+    #[napi(factory)]
+    pub fn provenance(
+        env: Env,
+        builder: String,
+        subjects: Vec<(String, String)>,
+        options: Option<ProvenanceOptions>,
+    ) -> Result<Statement> {
+        let mut b = ProvenanceBuilder::new(&builder);
+        let options = options.unwrap_or(ProvenanceOptions {
+            source: None,
+            git_ref: None,
+            commit: None,
+            build_type: None,
+        });
+        if let Some(t) = &options.build_type {
+            b = b.build_type(t);
+        }
+        for (name, digest) in subjects {
+            b = b.subject(&name, parse_digest(&env, &digest)?);
+        }
+        if let Some(s) = &options.source {
+            b = b.source(s, options.git_ref.as_deref(), options.commit.as_deref());
+        }
+        Ok(Statement { inner: b.build() })
+    }
+
+    /// The JSON form (the bytes to sign).
+    #[napi]
+    pub fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// `_type`.
+    #[napi(getter)]
+    pub fn statement_type(&self) -> String {
+        self.inner.statement_type().to_owned()
+    }
+
+    /// `predicateType`.
+    #[napi(getter)]
+    pub fn predicate_type(&self) -> String {
+        self.inner.predicate_type().to_owned()
+    }
+
+    /// The predicate.
+    #[napi(getter, ts_return_type = "Record<string, unknown>")]
+    pub fn predicate(&self) -> Value {
+        self.inner.predicate().clone()
+    }
+
+    /// The subjects.
+    #[napi(
+        getter,
+        ts_return_type = "Array<{ name?: string; digest: Record<string, string> }>"
+    )]
+    pub fn subjects(&self) -> Value {
+        Value::Array(
+            self.inner
+                .subjects()
+                .iter()
+                .map(|s| serde_json::json!({"name": s.name, "digest": s.digest}))
+                .collect(),
+        )
+    }
+
+    /// Whether some subject is the artifact `digest` names.
+    #[napi]
+    pub fn covers(&self, env: Env, digest: String) -> Result<bool> {
+        Ok(self.inner.covers(&parse_digest(&env, &digest)?))
+    }
+}
