@@ -28,5 +28,10 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
         lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
     )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Benchmarks report it: a debug build's timings say little about production speed.
+    m.add(
+        "BUILD_PROFILE",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+    )?;
     Ok(())
 }

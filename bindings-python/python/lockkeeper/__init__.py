@@ -5,6 +5,7 @@ so that ``import lockkeeper`` is all a release script needs.
 """
 
 from lockkeeper._lockkeeper import (
+    BUILD_PROFILE,
     IN_TOTO_PAYLOAD_TYPE,
     Decision,
     Envelope,
@@ -25,6 +26,7 @@ from lockkeeper._lockkeeper import (
 )
 
 __all__ = [
+    "BUILD_PROFILE",
     "IN_TOTO_PAYLOAD_TYPE",
     "Decision",
     "Envelope",

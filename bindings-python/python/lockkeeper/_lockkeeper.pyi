@@ -5,6 +5,7 @@ from typing import Any, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
+    "BUILD_PROFILE",
     "Decision",
     "Envelope",
     "IN_TOTO_PAYLOAD_TYPE",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 IN_TOTO_PAYLOAD_TYPE: str
+BUILD_PROFILE: str
 
 class LockkeeperError(Exception):
     """Base of every lockkeeper error; ``code`` is the rule code."""
