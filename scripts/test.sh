@@ -29,9 +29,13 @@ export VIRTUAL_ENV=$ROOT/.venv
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 maturin develop --quiet -m bindings-python/Cargo.toml --target "$HOST"
 
-step "python: pytest, stubtest, mypy"
+step "python: pytest (with securesystemslib and in-toto as peers), stubtest, mypy"
+export LOCKKEEPER_BIN=$ROOT/target/$HOST/debug/lockkeeper
 python -m pytest -q bindings-python/tests
 (cd bindings-python && python -m mypy.stubtest lockkeeper && python -m mypy --strict python/lockkeeper tests/typing_example.py)
+
+step "python: lockkeeper and securesystemslib agree on the same envelopes (timing is a debug build)"
+python scripts/bench-securesystemslib.py --envelopes 50 --rounds 1
 
 step "node: install, build the addon (debug), tests and type check"
 (
