@@ -34,6 +34,7 @@ pub mod digest;
 pub mod error;
 pub mod keys;
 pub mod policy;
+pub mod promotion;
 pub mod provenance;
 pub mod rbac;
 pub mod role;

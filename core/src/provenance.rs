@@ -15,6 +15,60 @@ use crate::facts;
 use crate::keys::PublicKey;
 use crate::policy::{Builder, Policy};
 use crate::rule::codes;
+use crate::zone::ZoneId;
+
+/// Who a trusted key belongs to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Owner<'p> {
+    /// A builder of the policy.
+    Builder(&'p Builder),
+    /// The deployment service (signs promotion records).
+    DeployService(&'p crate::policy::DeployService),
+}
+
+impl<'p> Owner<'p> {
+    pub(crate) fn name(&self) -> &'p str {
+        match self {
+            Owner::Builder(b) => &b.id,
+            Owner::DeployService(d) => &d.id,
+        }
+    }
+
+    pub(crate) fn zone(&self) -> ZoneId {
+        match self {
+            Owner::Builder(b) => b.zone,
+            Owner::DeployService(d) => d.zone,
+        }
+    }
+}
+
+/// Every key the policy trusts, each with its owner; one list so that each signature is
+/// checked once whatever the evidence turns out to be.
+pub(crate) struct TrustedKeys<'p> {
+    pub(crate) keys: Vec<PublicKey>,
+    pub(crate) owners: Vec<Owner<'p>>,
+}
+
+impl Policy {
+    /// The builders' keys and, with `deploy_service`, the deployment service's.
+    pub(crate) fn trusted_keys(&self, deploy_service: bool) -> TrustedKeys<'_> {
+        let mut keys = Vec::new();
+        let mut owners = Vec::new();
+        for b in self.builders.values() {
+            for k in &b.keys {
+                keys.push(k.clone());
+                owners.push(Owner::Builder(b));
+            }
+        }
+        if deploy_service && let Some(d) = &self.deploy_service {
+            for k in &d.keys {
+                keys.push(k.clone());
+                owners.push(Owner::DeployService(d));
+            }
+        }
+        TrustedKeys { keys, owners }
+    }
+}
 
 /// What a successful signature check established, for callers that go on deciding (the deploy
 /// gate reads the builder zone and the statement from here).
@@ -90,22 +144,45 @@ impl Policy {
         };
         d.pass(codes::PROVENANCE_MALFORMED);
 
-        // Every key the policy trusts, with the builder it belongs to.
-        let (owners, keys): (Vec<&Builder>, Vec<PublicKey>) = self
-            .builders
-            .values()
-            .flat_map(|b| b.keys.iter().map(move |k| (b, k.clone())))
-            .unzip();
-        let verifying = envelope.verifying_keys(&keys);
+        let trusted = self.trusted_keys(false);
+        let verifying = envelope.verifying_keys(&trusted.keys);
+        Ok(self.judge_provenance(
+            &envelope,
+            &verifying,
+            &trusted,
+            None,
+            artifact,
+            min_zone.flatten(),
+            environment,
+            d,
+        ))
+    }
+
+    /// The provenance checks on an envelope whose signatures were already checked against
+    /// `trusted` (`verifying[i]` is the key that verified signature `i`). `statement` is the
+    /// statement parsed from that envelope's payload, when the caller already has it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn judge_provenance(
+        &self,
+        envelope: &Envelope,
+        verifying: &[Option<usize>],
+        trusted: &TrustedKeys<'_>,
+        statement: Option<Statement>,
+        artifact: &Digest,
+        min_zone: Option<ZoneId>,
+        environment: Option<&str>,
+        mut d: Decision,
+    ) -> (Decision, Option<VerifiedProvenance>) {
+        let (keys, owners) = (&trusted.keys, &trusted.owners);
         let signature_facts: Vec<Value> = envelope
             .signatures()
             .iter()
-            .zip(&verifying)
+            .zip(verifying)
             .map(|(s, v)| {
                 json!({
                     "keyid": s.keyid,
                     "verified_by": v.and_then(|i| keys.get(i)).map(PublicKey::keyid),
-                    "builder": v.and_then(|i| owners.get(i)).map(|b| b.id.as_str()),
+                    "signer": v.and_then(|i| owners.get(i)).map(Owner::name),
                 })
             })
             .collect();
@@ -139,7 +216,7 @@ impl Policy {
                     facts,
                 ));
             }
-            return Ok((d, None));
+            return (d, None);
         }
         d.pass(codes::PROVENANCE_BAD_SIGNATURE);
         d.pass(codes::PROVENANCE_UNTRUSTED_KEY);
@@ -153,11 +230,14 @@ impl Policy {
                 ),
                 base,
             ));
-            return Ok((d, None));
+            return (d, None);
         }
         d.pass(codes::PROVENANCE_WRONG_PAYLOAD_TYPE);
 
-        let parsed = Statement::from_json(envelope.payload()).map_err(|e| e.to_string());
+        let parsed = match statement {
+            Some(s) => Ok(s),
+            None => Statement::from_json(envelope.payload()).map_err(|e| e.to_string()),
+        };
         let statement = match parsed {
             Ok(s) => s,
             Err(e) => {
@@ -168,7 +248,7 @@ impl Policy {
                     format!("the signed payload is not an in-toto statement: {e}"),
                     facts,
                 ));
-                return Ok((d, None));
+                return (d, None);
             }
         };
         let mut base = base;
@@ -195,7 +275,7 @@ impl Policy {
                     format!("the statement is not SLSA provenance: {e}"),
                     facts,
                 ));
-                return Ok((d, None));
+                return (d, None);
             }
         };
         let builder_id = provenance.builder_id().to_owned();
@@ -211,7 +291,7 @@ impl Policy {
                 format!("builder `{builder_id}` is not declared in the policy's `builders`"),
                 facts,
             ));
-            return Ok((d, None));
+            return (d, None);
         };
         d.pass(codes::PROVENANCE_UNKNOWN_BUILDER);
 
@@ -259,7 +339,7 @@ impl Policy {
             }
         }
 
-        if let Some(min_zone) = min_zone.flatten() {
+        if let Some(min_zone) = min_zone {
             let mut facts = base.clone();
             facts.insert("environment".into(), json!(environment));
             facts.insert("min_build_zone".into(), json!(self.zones.name(min_zone)));
@@ -321,13 +401,13 @@ impl Policy {
             }
         }
 
-        Ok((
+        (
             d,
             Some(VerifiedProvenance {
                 statement,
                 provenance,
                 builder: builder.id.clone(),
             }),
-        ))
+        )
     }
 }

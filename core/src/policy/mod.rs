@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::Problems;
 use crate::keys::PublicKey;
+use crate::promotion::rules::{ApprovalRule, AttestationRule, FreezeWindow};
 use crate::role::{Permission, Role};
 use crate::scope::Pattern;
 use crate::source::{Format, Location};
@@ -40,7 +41,7 @@ pub struct Principal {
 }
 
 /// A deployment target.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Environment {
     /// The environment's name.
     pub name: String,
@@ -50,6 +51,28 @@ pub struct Environment {
     pub min_build_zone: Option<ZoneId>,
     /// Free text for explanations.
     pub description: Option<String>,
+    /// Attestations required besides build provenance.
+    pub attestations: Vec<AttestationRule>,
+    /// Approvals required.
+    pub approvals: Option<ApprovalRule>,
+    /// Versions allowed here.
+    pub version: Option<semver::VersionReq>,
+    /// Times nothing may enter.
+    pub freeze: Vec<FreezeWindow>,
+    /// The role whose holders may override a freeze in an emergency (recorded).
+    pub emergency_role: Option<String>,
+}
+
+/// The deployment service: the only holder of deploy credentials, and the signer of promotion
+/// records (the evidence that a digest passed an environment).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployService {
+    /// Its identity, written into promotion records.
+    pub id: String,
+    /// The zone it runs in; secrets are released to it only if that zone may receive them.
+    pub zone: ZoneId,
+    /// Keys trusted to sign promotion records.
+    pub keys: Vec<PublicKey>,
 }
 
 /// A role given to principals and groups within a scope.
@@ -147,6 +170,7 @@ pub struct Policy {
     pub(crate) secrets: BTreeMap<String, Secret>,
     pub(crate) require: Require,
     pub(crate) sources: Vec<SourceRule>,
+    pub(crate) deploy_service: Option<DeployService>,
 }
 
 impl Policy {
@@ -222,6 +246,11 @@ impl Policy {
     /// Policy-wide switches.
     pub fn require(&self) -> Require {
         self.require
+    }
+
+    /// The deployment service, if the policy declares one.
+    pub fn deploy_service(&self) -> Option<&DeployService> {
+        self.deploy_service.as_ref()
     }
 
     /// Sources builds may come from (any when empty).

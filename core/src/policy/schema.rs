@@ -32,6 +32,8 @@ pub(crate) struct RawPolicy {
     pub require: RawRequire,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    #[serde(default)]
+    pub deploy_service: Option<RawDeployService>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,6 +66,70 @@ pub(crate) struct RawEnvironment {
     pub min_build_zone: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    #[serde(default)]
+    pub attestations: Vec<RawAttestationRule>,
+    #[serde(default)]
+    pub approvals: Option<RawApprovalRule>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub freeze: Vec<RawFreeze>,
+    #[serde(default)]
+    pub emergency_role: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawAttestationRule {
+    #[serde(default)]
+    pub predicate_type: String,
+    #[serde(default)]
+    pub signer_zone: Option<String>,
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawApprovalRule {
+    #[serde(default)]
+    pub required: usize,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub max_age: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawFreeze {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    #[serde(default)]
+    pub weekly: Option<RawWeekly>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawWeekly {
+    #[serde(default)]
+    pub days: Vec<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RawDeployService {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub zone: String,
+    #[serde(default)]
+    pub keys: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

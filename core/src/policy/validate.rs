@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
-use super::schema::RawPolicy;
+use super::schema::{RawFreeze, RawPolicy};
 use super::{
-    Binding, Builder, Environment, Policy, Principal, PrincipalKind, Require, Secret, SourceRule,
+    Binding, Builder, DeployService, Environment, Policy, Principal, PrincipalKind, Require,
+    Secret, SourceRule,
 };
 use crate::diagnostic::{Problem, Problems};
 use crate::keys::{KeyError, PublicKey};
+use crate::promotion::rules::{self, ApprovalRule, AttestationRule, FreezeWindow};
 use crate::role::{Permission, Role};
 use crate::rule::codes;
 use crate::scope::Pattern;
@@ -285,29 +287,7 @@ impl Checker<'_> {
                     format!("builder `{id}` lists no trusted key"),
                 );
             }
-            let mut keys: Vec<PublicKey> = Vec::new();
-            for (i, k) in b.keys.iter().enumerate() {
-                let parsed = match k {
-                    serde_json::Value::String(text) => PublicKey::parse(text),
-                    serde_json::Value::Object(_) => PublicKey::from_securesystemslib(k),
-                    _ => Err(KeyError::Format(
-                        "a key is PEM or hex text, or a securesystemslib key object".into(),
-                    )),
-                };
-                match parsed {
-                    Ok(key) if keys.contains(&key) => self.report(
-                        codes::POLICY_DUPLICATE_NAME,
-                        path.key("keys").index(i),
-                        format!("key {} is listed twice for builder `{id}`", key.keyid()),
-                    ),
-                    Ok(key) => keys.push(key),
-                    Err(e) => self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        path.key("keys").index(i),
-                        format!("builder `{id}` key {i}: {e}"),
-                    ),
-                }
-            }
+            let keys = self.keys(&path, id, &b.keys);
             let threshold = b.threshold.unwrap_or(1);
             if threshold == 0 || threshold > b.keys.len().max(1) as u64 {
                 self.report(
@@ -400,7 +380,33 @@ impl Checker<'_> {
             }
         }
 
+        let deploy_service = raw.deploy_service.as_ref().and_then(|d| {
+            let path = root.key("deploy_service");
+            if d.id.is_empty() {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.clone(),
+                    "the deploy service needs an `id`".to_owned(),
+                );
+            }
+            if d.keys.is_empty() {
+                self.report(
+                    codes::POLICY_EMPTY_LIST,
+                    path.clone(),
+                    "the deploy service lists no key to sign promotion records".to_owned(),
+                );
+            }
+            let keys = self.keys(&path, "deploy_service", &d.keys);
+            let zone = self.zone_ref(&zones, path.key("zone"), &d.zone, &zone_names)?;
+            Some(DeployService {
+                id: d.id.clone(),
+                zone,
+                keys,
+            })
+        });
+
         Policy {
+            deploy_service,
             sources,
             description: raw.description,
             zones,
@@ -412,6 +418,123 @@ impl Checker<'_> {
             builders,
             secrets,
             require,
+        }
+    }
+
+    /// Public keys written as PEM/hex text or securesystemslib objects.
+    fn keys(
+        &mut self,
+        path: &FieldPath,
+        owner: &str,
+        values: &[serde_json::Value],
+    ) -> Vec<PublicKey> {
+        let mut keys: Vec<PublicKey> = Vec::new();
+        for (i, k) in values.iter().enumerate() {
+            let parsed = match k {
+                serde_json::Value::String(text) => PublicKey::parse(text),
+                serde_json::Value::Object(_) => PublicKey::from_securesystemslib(k),
+                _ => Err(KeyError::Format(
+                    "a key is PEM or hex text, or a securesystemslib key object".into(),
+                )),
+            };
+            match parsed {
+                Ok(key) if keys.contains(&key) => self.report(
+                    codes::POLICY_DUPLICATE_NAME,
+                    path.key("keys").index(i),
+                    format!("key {} is listed twice for `{owner}`", key.keyid()),
+                ),
+                Ok(key) => keys.push(key),
+                Err(e) => self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.key("keys").index(i),
+                    format!("`{owner}` key {i}: {e}"),
+                ),
+            }
+        }
+        keys
+    }
+
+    fn duration(&mut self, path: FieldPath, text: Option<&str>) -> Option<jiff::SignedDuration> {
+        match rules::parse_duration(text?) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.report(codes::POLICY_INVALID_VALUE, path, e);
+                None
+            }
+        }
+    }
+
+    fn freeze(&mut self, path: FieldPath, f: &RawFreeze) -> Option<FreezeWindow> {
+        let reason = f.reason.clone();
+        match (&f.weekly, &f.from, &f.until) {
+            (None, Some(from), Some(until)) => {
+                let from_t = rules::parse_time(from)
+                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e))
+                    .ok();
+                let until_t = rules::parse_time(until)
+                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("until"), e))
+                    .ok();
+                let (from, until) = (from_t?, until_t?);
+                if until <= from {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("until"),
+                        "a freeze window must end after it starts".to_owned(),
+                    );
+                    return None;
+                }
+                Some(FreezeWindow::Absolute {
+                    from,
+                    until,
+                    reason,
+                })
+            }
+            (Some(w), None, None) => {
+                let wpath = path.key("weekly");
+                if w.days.is_empty() {
+                    self.report(
+                        codes::POLICY_EMPTY_LIST,
+                        wpath.key("days"),
+                        "a weekly freeze window names its days".to_owned(),
+                    );
+                }
+                let days: Vec<_> = w
+                    .days
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, d)| {
+                        rules::parse_day(d)
+                            .map_err(|e| {
+                                self.report(
+                                    codes::POLICY_INVALID_VALUE,
+                                    wpath.key("days").index(i),
+                                    e,
+                                )
+                            })
+                            .ok()
+                    })
+                    .collect();
+                let from = rules::parse_clock(w.from.as_deref().unwrap_or("00:00"))
+                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("from"), e))
+                    .ok();
+                let until = rules::parse_clock(w.until.as_deref().unwrap_or("24:00"))
+                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("until"), e))
+                    .ok();
+                Some(FreezeWindow::Weekly {
+                    days,
+                    from: from?,
+                    until: until?,
+                    reason,
+                })
+            }
+            _ => {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path,
+                    "a freeze window is either `from` + `until` (RFC 3339, UTC) or `weekly: {days, from, until}`".to_owned(),
+                );
+                None
+            }
         }
     }
 
@@ -529,6 +652,75 @@ impl Checker<'_> {
                 .min_build_zone
                 .as_deref()
                 .and_then(|z| self.zone_ref(zones, path.key("min_build_zone"), z, zone_names));
+            let mut attestations = Vec::new();
+            for (i, a) in e.attestations.iter().enumerate() {
+                let apath = path.key("attestations").index(i);
+                if a.predicate_type.is_empty() {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        apath.clone(),
+                        "a required attestation names its `predicate_type`".to_owned(),
+                    );
+                }
+                let signer_zone = a
+                    .signer_zone
+                    .as_deref()
+                    .and_then(|z| self.zone_ref(zones, apath.key("signer_zone"), z, zone_names));
+                let max_age = self.duration(apath.key("max_age"), a.max_age.as_deref());
+                attestations.push(AttestationRule {
+                    predicate_type: a.predicate_type.clone(),
+                    signer_zone,
+                    max_age,
+                    description: a.description.clone(),
+                });
+            }
+            let approvals = e.approvals.as_ref().map(|a| {
+                let apath = path.key("approvals");
+                if a.required == 0 {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        apath.key("required"),
+                        "`required` must be at least 1".to_owned(),
+                    );
+                }
+                if let Some(role) = &a.role
+                    && !raw.roles.contains_key(role)
+                {
+                    let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+                    self.undefined(apath.key("role"), "role", role, &known);
+                }
+                ApprovalRule {
+                    required: a.required,
+                    role: a.role.clone(),
+                    max_age: self.duration(apath.key("max_age"), a.max_age.as_deref()),
+                }
+            });
+            let version = e
+                .version
+                .as_deref()
+                .and_then(|v| match semver::VersionReq::parse(v) {
+                    Ok(r) => Some(r),
+                    Err(err) => {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            path.key("version"),
+                            format!("`{v}` is not a semver requirement: {err}"),
+                        );
+                        None
+                    }
+                });
+            let freeze = e
+                .freeze
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| self.freeze(path.key("freeze").index(i), f))
+                .collect();
+            if let Some(role) = &e.emergency_role
+                && !raw.roles.contains_key(role)
+            {
+                let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+                self.undefined(path.key("emergency_role"), "role", role, &known);
+            }
             out.insert(
                 name.clone(),
                 Environment {
@@ -536,6 +728,11 @@ impl Checker<'_> {
                     from: e.from.clone(),
                     min_build_zone,
                     description: e.description.clone(),
+                    attestations,
+                    approvals,
+                    version,
+                    freeze,
+                    emergency_role: e.emergency_role.clone(),
                 },
             );
         }

@@ -1,0 +1,3 @@
+//! Promotion and the deploy gate.
+
+pub mod rules;
