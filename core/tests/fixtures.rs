@@ -13,8 +13,11 @@ use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// `../shared/fixtures` beside the clone (where CI puts it), or `LOCKKEEPER_FIXTURES`.
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+    std::env::var_os("LOCKKEEPER_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
 }
 
 fn read(rel: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
