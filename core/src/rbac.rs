@@ -261,7 +261,7 @@ impl Policy {
     }
 
     /// Whether `principal` is bound to `role` in `scope`.
-    fn bound_to(&self, principal: &str, role: &str, scope: &Scope) -> bool {
+    pub(crate) fn bound_to(&self, principal: &str, role: &str, scope: &Scope) -> bool {
         self.bindings.iter().any(|b| {
             b.role == role && self.is_subject(principal, b) && Self::scope_match(b, scope).applies
         })

@@ -127,6 +127,62 @@ catalogue! {
     PROVENANCE_SOURCE_NOT_ALLOWED = "provenance/source-not-allowed", Violation,
         "When the policy lists `sources`, the provenance's source repository and ref must match one of them.",
         "Build from an allowed repository and ref, or add the source to the policy's `sources`.";
+    /// No promotion edge leads from where the artifact has been to the target.
+    PROMOTION_NO_EDGE = "promotion/no-edge", Violation,
+        "Artifacts move only along the promotion edges (`from`): testing -> staging -> production, no skipping.",
+        "Promote the artifact into one of the target's `from` environments first.";
+    /// No record shows the digest passed a source environment.
+    PROMOTION_NOT_IN_SOURCE = "promotion/not-in-source", Violation,
+        "An environment with `from` admits only a digest that a deploy-service promotion record shows in one of those environments.",
+        "Promote to the source environment first, and pass its signed promotion record as evidence.";
+    /// A different digest of the artifact passed the source environment.
+    PROMOTION_DIGEST_MISMATCH = "promotion/digest-mismatch", Violation,
+        "Promotion copies: the digest deployed is the digest that passed the previous environment, never a rebuild.",
+        "Deploy the digest named in the source environment's promotion record.";
+    /// Built in a zone below the environment's minimum (from verified provenance).
+    PROMOTION_BUILD_ZONE_TOO_LOW = "promotion/build-zone-too-low", Violation,
+        "An environment's min_build_zone is checked against the zone of the builder whose verified provenance covers the digest.",
+        "Deploy an artifact built by a builder in a zone at least as trusted as min_build_zone.";
+    /// Required evidence (provenance or an attestation) is missing.
+    PROMOTION_MISSING_ATTESTATION = "promotion/missing-attestation", Violation,
+        "Build provenance (for entry environments and wherever min_build_zone is set) and each required attestation must be present, signed by a trusted signer, about this digest.",
+        "Pass the signed attestation as evidence; check its subject digest and its signer's zone.";
+    /// Required evidence is older than its max_age or states no time.
+    PROMOTION_STALE_EVIDENCE = "promotion/stale-evidence", Violation,
+        "A required attestation with max_age must state a time (timestamp/finishedOn) no older than that.",
+        "Re-run the check that produces the attestation and pass the fresh one.";
+    /// The test results do not say they passed.
+    PROMOTION_TEST_FAILED = "promotion/test-failed", Violation,
+        "A required test-result attestation must say `result: PASSED`.",
+        "Fix the failing tests and pass a passing test-result attestation for this digest.";
+    /// Not enough distinct, fresh approvals by holders of the role.
+    PROMOTION_INSUFFICIENT_APPROVALS = "promotion/insufficient-approvals", Violation,
+        "An environment's `approvals` needs k distinct principals holding the role, the author excluded, each approval within max_age.",
+        "Collect fresh approvals from more distinct principals holding the role.";
+    /// The version does not satisfy the environment's requirement.
+    PROMOTION_VERSION_CONSTRAINT = "promotion/version-constraint", Violation,
+        "An environment's `version` is a semver requirement every artifact it receives must satisfy.",
+        "Deploy a version matching the requirement (and give it with --version).";
+    /// The version is below what the environment last received.
+    PROMOTION_VERSION_DOWNGRADE = "promotion/version-downgrade", Violation,
+        "An environment never goes below the last version it received, unless the request is a declared rollback.",
+        "Deploy a newer version, or declare the rollback explicitly (--rollback).";
+    /// The environment is in a freeze window.
+    PROMOTION_FREEZE_WINDOW = "promotion/freeze-window", Violation,
+        "Nothing enters an environment during its freeze windows, except an emergency override by a holder of its emergency role (recorded).",
+        "Wait until the window ends, or have a holder of the emergency role request an emergency override.";
+    /// A promotion names an environment the policy does not define.
+    PROMOTION_UNKNOWN_ENVIRONMENT = "promotion/unknown-environment", Error,
+        "A promotion or deploy request targets an environment defined in the policy.",
+        "Use an environment defined in the policy's `environments`.";
+    /// A time that is not RFC 3339.
+    INPUT_INVALID_TIME = "input/invalid-time", Error,
+        "Times are RFC 3339 (2026-11-24T12:00:00Z).",
+        "Write the time in RFC 3339 with a UTC offset.";
+    /// A version that is not semver.
+    INPUT_INVALID_VERSION = "input/invalid-version", Error,
+        "Versions are semantic versions (1.4.2; a leading v is accepted).",
+        "Give the artifact's semantic version.";
     /// An envelope checked against keys and a threshold did not verify.
     ENVELOPE_THRESHOLD_NOT_MET = "envelope/threshold-not-met", Error,
         "Without a policy, an envelope verifies when at least `threshold` distinct given keys each verified a signature over its PAE.",

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use lockkeeper::attestation::{Envelope, Statement};
 use lockkeeper::digest::Digest;
 use lockkeeper::keys::PublicKey;
+use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
 use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Error, Policy, RULES, Scope};
 use serde_json::Value;
 
@@ -58,6 +59,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 #[derive(Debug)]
 enum Outcome {
     Decision(Decision),
+    Gate(DeployOutcome),
     Problems(Vec<(String, Option<String>, String)>),
     Error(String),
 }
@@ -129,6 +131,53 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     }
     let policy_file = s(file, "policy").ok_or("case file names no policy")?;
     let policy = Policy::from_yaml(&fs::read_to_string(cases_dir().join(policy_file))?)?;
+    if let Some(req) = case.get("gate") {
+        let artifact = s(req, "artifact").map(|a| Digest::parse(&a)).transpose()?;
+        let evidence = strings(req.get("evidence"))
+            .iter()
+            .map(|e| fs::read(cases_dir().join(e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let approvals = req
+            .get("approvals")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|a| Approval {
+                principal: s(a, "principal").unwrap_or_default(),
+                at: s(a, "at"),
+            })
+            .collect();
+        let request = DeployRequest {
+            principal: s(req, "principal").unwrap_or_default(),
+            artifact,
+            version: s(req, "version"),
+            environment: s(req, "environment").unwrap_or_default(),
+            evidence,
+            approvals,
+            author: s(req, "author"),
+            project: s(req, "project"),
+            git_ref: s(req, "ref"),
+            now: s(req, "now").unwrap_or_default(),
+            rollback: req
+                .get("rollback")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            emergency: req
+                .get("emergency")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            last_version: s(req, "last_version"),
+        };
+        let result = match s(req, "action").as_deref() {
+            Some("deploy") => policy.deploy_request(&request),
+            _ => policy.promote(&request),
+        };
+        return Ok(match result {
+            Ok(outcome) => Outcome::Gate(outcome),
+            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+            Err(e) => return Err(e.into()),
+        });
+    }
     if let Some(req) = case.get("authorize") {
         let principal = s(req, "principal").unwrap_or_default();
         let action = s(req, "action").unwrap_or_default();
@@ -170,7 +219,40 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
 
 fn check(file: &Value, case: &Value) -> Result<(), String> {
     let expect = case.get("expect").ok_or("case has no expect")?;
-    let outcome = run_case(file, case).map_err(|e| e.to_string())?;
+    let mut outcome = run_case(file, case).map_err(|e| e.to_string())?;
+    if let Outcome::Gate(g) = &outcome {
+        // Secrets are released, and a record made, exactly when allowed.
+        if g.decision.allowed() != g.promotion_record.is_some() {
+            return Err(format!(
+                "allowed={} but record={:?}",
+                g.decision.allowed(),
+                g.promotion_record
+            ));
+        }
+        if let Some(want) = expect.get("released_secrets") {
+            let got: Vec<&str> = g.released_secrets.iter().map(|r| r.name.as_str()).collect();
+            if strings(Some(want)) != got {
+                return Err(format!("released secrets {got:?}, expected {want}"));
+            }
+            if g.released_secrets.iter().any(|r| r.zone != "deploy") {
+                return Err("a secret was released outside the deploy zone".into());
+            }
+        }
+        if let Some(want) = expect.get("record_emergency").and_then(Value::as_bool) {
+            let got = g
+                .promotion_record
+                .as_ref()
+                .and_then(|r| r.predicate().get("emergency"))
+                .and_then(Value::as_bool);
+            if got != Some(want) {
+                return Err(format!("record emergency {got:?}, expected {want}"));
+            }
+        }
+        if g.to_json_value()["allowed"] != Value::Bool(g.decision.allowed()) {
+            return Err("gate JSON disagrees with the decision".into());
+        }
+        outcome = Outcome::Decision(g.decision.clone());
+    }
     match outcome {
         Outcome::Decision(d) => {
             if let Some(code) = s(expect, "error") {
@@ -218,6 +300,7 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
                 return Err(format!("no message contains {needle:?}: {problems:#?}"));
             }
         }
+        Outcome::Gate(_) => return Err("unreachable: gate outcomes are converted above".into()),
         Outcome::Error(code) => {
             if s(expect, "error").as_deref() != Some(code.as_str()) {
                 return Err(format!("unexpected error {code}"));
