@@ -254,6 +254,12 @@ pub struct Statement {
     inner: att::Statement,
 }
 
+impl From<att::Statement> for Statement {
+    fn from(inner: att::Statement) -> Self {
+        Statement { inner }
+    }
+}
+
 #[pymethods]
 impl Statement {
     /// Reads statement JSON (`str` or `bytes`).

@@ -5,6 +5,7 @@ mod attestation;
 mod decision;
 mod error;
 mod policy;
+mod promotion;
 
 use pyo3::prelude::*;
 
@@ -21,6 +22,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<attestation::SigningKey>()?;
     m.add_class::<attestation::Envelope>()?;
     m.add_class::<attestation::Statement>()?;
+    m.add_class::<promotion::DeployOutcome>()?;
     m.add_function(wrap_pyfunction!(attestation::digest, m)?)?;
     m.add_function(wrap_pyfunction!(attestation::digest_file, m)?)?;
     m.add(

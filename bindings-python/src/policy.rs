@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::attestation::{Text, parse_digest};
 use crate::decision::Decision;
 use crate::error::{io_error, policy_error, to_py};
+use crate::promotion::{DeployOutcome, request};
 
 /// One problem found in a policy.
 #[pyclass(module = "lockkeeper", frozen)]
@@ -192,6 +194,88 @@ impl Policy {
         let bytes = envelope.into_bytes();
         py.detach(|| self.inner.verify_provenance(&bytes, &artifact, environment))
             .map(Decision::from)
+            .map_err(|e| to_py(py, e))
+    }
+
+    /// May `artifact` be promoted into environment `to`?
+    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn promote(
+        &self,
+        py: Python<'_>,
+        artifact: &str,
+        to: &str,
+        by: &str,
+        evidence: Vec<Text>,
+        approvals: Option<&Bound<'_, PyList>>,
+        author: Option<String>,
+        version: Option<String>,
+        last_version: Option<String>,
+        at: Option<String>,
+        project: Option<String>,
+        r#ref: Option<String>,
+        rollback: bool,
+        emergency: bool,
+    ) -> PyResult<DeployOutcome> {
+        let req = request(
+            py,
+            artifact,
+            to,
+            evidence,
+            by,
+            approvals,
+            author,
+            version,
+            last_version,
+            at,
+            project,
+            r#ref,
+            rollback,
+            emergency,
+        )?;
+        py.detach(|| self.inner.promote(&req))
+            .map(DeployOutcome::from)
+            .map_err(|e| to_py(py, e))
+    }
+
+    /// May `artifact` be deployed to environment `to`, and which secrets are released?
+    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn deploy_request(
+        &self,
+        py: Python<'_>,
+        artifact: &str,
+        to: &str,
+        by: &str,
+        evidence: Vec<Text>,
+        approvals: Option<&Bound<'_, PyList>>,
+        author: Option<String>,
+        version: Option<String>,
+        last_version: Option<String>,
+        at: Option<String>,
+        project: Option<String>,
+        r#ref: Option<String>,
+        rollback: bool,
+        emergency: bool,
+    ) -> PyResult<DeployOutcome> {
+        let req = request(
+            py,
+            artifact,
+            to,
+            evidence,
+            by,
+            approvals,
+            author,
+            version,
+            last_version,
+            at,
+            project,
+            r#ref,
+            rollback,
+            emergency,
+        )?;
+        py.detach(|| self.inner.deploy_request(&req))
+            .map(DeployOutcome::from)
             .map_err(|e| to_py(py, e))
     }
 

@@ -5,6 +5,7 @@ The Rust and Node suites run the same files, so the three front ends cannot disa
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,34 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any]) -> None:
         return
 
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"])
+    if "gate" in case:
+        req = dict(case["gate"])
+        method = policy.deploy_request if req.pop("action") == "deploy" else policy.promote
+        evidence = [(CASES / e).read_bytes() for e in req.pop("evidence")]
+        args = {
+            "to": req.pop("environment"),
+            "by": req.pop("principal"),
+            "at": req.pop("now"),
+            "evidence": evidence,
+            **req,
+        }
+        artifact = args.pop("artifact")
+        if "error" in expect:
+            with pytest.raises(lockkeeper.InvalidRequestError) as gerr:
+                method(artifact, **args)
+            assert gerr.value.code == expect["error"]
+            return
+        outcome = method(artifact, **args)
+        assert outcome.allowed is expect["allowed"], str(outcome)
+        assert sorted(outcome.decision.codes) == sorted(expect["codes"])
+        assert (outcome.promotion_record is not None) is outcome.allowed
+        if "released_secrets" in expect:
+            assert [s["name"] for s in outcome.released_secrets] == expect["released_secrets"]
+        if "record_emergency" in expect:
+            assert outcome.promotion_record is not None
+            assert outcome.promotion_record.predicate["emergency"] is expect["record_emergency"]
+        assert json.loads(outcome.to_json())["allowed"] is outcome.allowed
+        return
     if "provenance" in case:
         req = dict(case["provenance"])
         envelope_bytes = (CASES / req.pop("envelope")).read_bytes()

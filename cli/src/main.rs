@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
+use lockkeeper::promotion::{Approval, DeployRequest};
 use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Format, Policy, Problems, Scope};
 
 #[derive(Parser)]
@@ -81,12 +82,71 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// May this artifact be promoted into an environment?
+    Promote(GateArgs),
+    /// May this artifact be deployed to an environment, and which secrets are released?
+    DeployRequest(GateArgs),
     /// DSSE envelopes without a policy.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
     /// in-toto statements.
     #[command(subcommand)]
     Statement(StatementCommand),
+}
+
+#[derive(Args)]
+struct GateArgs {
+    /// Policy file (YAML or JSON).
+    #[arg(long)]
+    policy: String,
+    /// The artifact's digest, `sha256:<hex>`.
+    #[arg(long)]
+    artifact: String,
+    /// Target environment.
+    #[arg(long)]
+    to: String,
+    /// Evidence: DSSE envelope files, or directories of them (*.json, *.jsonl).
+    #[arg(long, num_args = 1..)]
+    evidence: Vec<String>,
+    /// Who asks (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
+    /// The change's author (excluded from approvals under separation of duties).
+    #[arg(long)]
+    author: Option<String>,
+    /// JSON file: `[{"principal": "bob", "at": "2026-11-24T10:00:00Z"}, ...]`.
+    #[arg(long)]
+    approvals: Option<String>,
+    /// The artifact's semantic version.
+    #[arg(long)]
+    version: Option<String>,
+    /// The last version the environment received, if not among the evidence.
+    #[arg(long)]
+    last_version: Option<String>,
+    /// The decision time, RFC 3339 (default: now).
+    #[arg(long)]
+    at: Option<String>,
+    /// Project, for scoped bindings.
+    #[arg(long)]
+    project: Option<String>,
+    /// Git ref, for scoped bindings.
+    #[arg(long = "ref")]
+    git_ref: Option<String>,
+    /// A declared rollback may go below the last version.
+    #[arg(long)]
+    rollback: bool,
+    /// Emergency override of freeze windows (needs the environment's emergency role).
+    #[arg(long)]
+    emergency: bool,
+    /// On allow, write the promotion record here (signed if --sign-with is given).
+    #[arg(long)]
+    record: Option<String>,
+    /// The deploy service's private key to sign the promotion record with.
+    #[arg(long)]
+    sign_with: Option<String>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -303,6 +363,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let decision = policy.verify_provenance(&bytes, &artifact, environment.as_deref())?;
             Ok(print_decision(&decision, json))
         }
+        Command::Promote(args) => gate(&args, false),
+        Command::DeployRequest(args) => gate(&args, true),
         Command::Envelope(EnvelopeCommand::Verify {
             keys,
             threshold,
@@ -489,4 +551,134 @@ fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Evidence files: each file one envelope, each line of a `.jsonl` file one envelope; a
+/// directory contributes its `.json`/`.jsonl` files in name order.
+fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
+    let mut files = Vec::new();
+    for p in paths {
+        let path = std::path::Path::new(p);
+        if path.is_dir() {
+            let mut entries: Vec<_> = fs::read_dir(path)
+                .map_err(|e| Failure(format!("error: cannot read {p}: {e}")))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "json" || x == "jsonl"))
+                .collect();
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(path.to_path_buf());
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = fs::read(&f)
+            .map_err(|e| Failure(format!("error: cannot read {}: {e}", f.display())))?;
+        if f.extension().is_some_and(|x| x == "jsonl") {
+            out.extend(
+                bytes
+                    .split(|b| *b == b'\n')
+                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                    .map(<[u8]>::to_vec),
+            );
+        } else {
+            out.push(bytes);
+        }
+    }
+    Ok(out)
+}
+
+fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
+    let policy = load_policy(&args.policy)?;
+    let approvals = match &args.approvals {
+        None => Vec::new(),
+        Some(path) => {
+            let v: serde_json::Value = serde_json::from_str(&read(path)?)
+                .map_err(|e| Failure(format!("error: {path}: {e}")))?;
+            let list = v.as_array().ok_or_else(|| {
+                Failure(format!(
+                    "error: {path}: expected a JSON list of {{principal, at}}"
+                ))
+            })?;
+            list.iter()
+                .map(|a| match a.get("principal").and_then(|p| p.as_str()) {
+                    Some(p) => Ok(Approval {
+                        principal: p.to_owned(),
+                        at: a.get("at").and_then(|t| t.as_str()).map(str::to_owned),
+                    }),
+                    None => Err(Failure(format!(
+                        "error: {path}: an approval without `principal`"
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    let principal = match &args.by {
+        Some(p) => p.clone(),
+        None => std::env::var("USER")
+            .map_err(|_| Failure("error: give --by PRINCIPAL (USER is not set)".into()))?,
+    };
+    let request = DeployRequest {
+        principal,
+        artifact: Some(parse_digest(&args.artifact)?),
+        version: args.version.clone(),
+        environment: args.to.clone(),
+        evidence: evidence(&args.evidence)?,
+        approvals,
+        author: args.author.clone(),
+        project: args.project.clone(),
+        git_ref: args.git_ref.clone(),
+        now: args
+            .at
+            .clone()
+            .unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        rollback: args.rollback,
+        emergency: args.emergency,
+        last_version: args.last_version.clone(),
+    };
+    let outcome = if deploy {
+        policy.deploy_request(&request)?
+    } else {
+        policy.promote(&request)?
+    };
+    if let (Some(path), Some(record)) = (&args.record, &outcome.promotion_record) {
+        let text = match &args.sign_with {
+            Some(key) => {
+                let key = SigningKey::from_pem(&read(key)?)
+                    .map_err(|e| Failure(format!("error: {key}: {e}")))?;
+                Envelope::sign(
+                    lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
+                    record.to_json().as_bytes(),
+                    &[&key],
+                )
+                .to_json()
+            }
+            None => record.to_json(),
+        };
+        fs::write(path, text + "\n")
+            .map_err(|e| Failure(format!("error: cannot write {path}: {e}")))?;
+    }
+    if args.json {
+        println!("{}", outcome.to_json_value());
+    } else {
+        println!("{}", outcome.decision);
+        if deploy && outcome.decision.allowed() {
+            if outcome.released_secrets.is_empty() {
+                println!("  secrets released: (none)");
+            }
+            for s in &outcome.released_secrets {
+                println!("  secret released: {} (to zone {})", s.name, s.zone);
+            }
+        }
+        if let (Some(path), true) = (&args.record, outcome.decision.allowed()) {
+            println!("  promotion record written to {path}");
+        }
+    }
+    Ok(if outcome.decision.allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -7,6 +7,7 @@ __version__: str
 __all__ = [
     "BUILD_PROFILE",
     "Decision",
+    "DeployOutcome",
     "Envelope",
     "IN_TOTO_PAYLOAD_TYPE",
     "InvalidRequestError",
@@ -89,6 +90,18 @@ class Decision:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class DeployOutcome:
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def released_secrets(self) -> list[dict[str, str]]: ...
+    @property
+    def promotion_record(self) -> Optional[Statement]: ...
+    def to_json(self) -> str: ...
+
+@final
 class Policy:
     @staticmethod
     def from_file(path: Union[str, os.PathLike[str]]) -> Policy: ...
@@ -118,6 +131,40 @@ class Policy:
         *,
         environment: Optional[str] = None,
     ) -> Decision: ...
+    def promote(
+        self,
+        artifact: str,
+        *,
+        to: str,
+        by: str,
+        evidence: Sequence[Union[str, bytes]] = ...,
+        approvals: Optional[list[dict[str, str]]] = None,
+        author: Optional[str] = None,
+        version: Optional[str] = None,
+        last_version: Optional[str] = None,
+        at: Optional[str] = None,
+        project: Optional[str] = None,
+        ref: Optional[str] = None,
+        rollback: bool = False,
+        emergency: bool = False,
+    ) -> DeployOutcome: ...
+    def deploy_request(
+        self,
+        artifact: str,
+        *,
+        to: str,
+        by: str,
+        evidence: Sequence[Union[str, bytes]] = ...,
+        approvals: Optional[list[dict[str, str]]] = None,
+        author: Optional[str] = None,
+        version: Optional[str] = None,
+        last_version: Optional[str] = None,
+        at: Optional[str] = None,
+        project: Optional[str] = None,
+        ref: Optional[str] = None,
+        rollback: bool = False,
+        emergency: bool = False,
+    ) -> DeployOutcome: ...
     def check_approvals(
         self,
         approvals: Sequence[str],

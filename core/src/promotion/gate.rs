@@ -537,7 +537,10 @@ impl Policy {
                 "signer_zone".into(),
                 json!(rule.signer_zone.map(|z| self.zones.name(z))),
             );
-            f.insert("max_age".into(), json!(rule.max_age.map(|a| a.to_string())));
+            f.insert(
+                "max_age".into(),
+                json!(rule.max_age.map(|a| format!("{a:#}"))),
+            );
             f.insert("candidates".into(), json!(seen));
             let (code, message) = if ok {
                 d.pass(codes::PROMOTION_MISSING_ATTESTATION);
@@ -613,7 +616,10 @@ impl Policy {
                 let mut f = v.facts.clone();
                 f.extend(base.clone());
                 f.insert("approvals_expired_or_undated".into(), json!(expired));
-                f.insert("max_age".into(), json!(rule.max_age.map(|a| a.to_string())));
+                f.insert(
+                    "max_age".into(),
+                    json!(rule.max_age.map(|a| format!("{a:#}"))),
+                );
                 d.deny(Violation::new(
                     codes::PROMOTION_INSUFFICIENT_APPROVALS,
                     format!("{} requires {}: {}", env.name, rule.required, v.message),

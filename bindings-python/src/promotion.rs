@@ -1,0 +1,119 @@
+//! The deploy gate for Python: `policy.promote(...)` and `policy.deploy_request(...)`.
+
+use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::attestation::{Statement, Text};
+use crate::decision::{Decision, json_to_py};
+
+/// The gate's answer: the decision, the secrets released and the promotion record to sign.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct DeployOutcome {
+    inner: CoreOutcome,
+}
+
+#[pymethods]
+impl DeployOutcome {
+    /// Allow or deny, with every failed rule.
+    #[getter]
+    fn decision(&self) -> Decision {
+        self.inner.decision.clone().into()
+    }
+
+    /// Shorthand for `decision.allowed`.
+    #[getter]
+    fn allowed(&self) -> bool {
+        self.inner.decision.allowed()
+    }
+
+    /// On an allowed deploy: `[{"name", "zone"}]`.
+    #[getter]
+    fn released_secrets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &serde_json::json!(self.inner.released_secrets))
+    }
+
+    /// On allow: the promotion record, to be signed with the deploy service's key.
+    #[getter]
+    fn promotion_record(&self) -> Option<Statement> {
+        self.inner.promotion_record.clone().map(Statement::from)
+    }
+
+    /// The machine form (decision JSON plus `released_secrets` and `promotion_record`).
+    fn to_json(&self) -> String {
+        self.inner.to_json_value().to_string()
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.decision.to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "DeployOutcome(allowed={}, released_secrets={})",
+            if self.inner.decision.allowed() {
+                "True"
+            } else {
+                "False"
+            },
+            self.inner.released_secrets.len()
+        )
+    }
+}
+
+/// The request from Python arguments; `at` defaults to now (the core has no clock).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn request(
+    py: Python<'_>,
+    artifact: &str,
+    to: &str,
+    evidence: Vec<Text>,
+    by: &str,
+    approvals: Option<&Bound<'_, PyList>>,
+    author: Option<String>,
+    version: Option<String>,
+    last_version: Option<String>,
+    at: Option<String>,
+    project: Option<String>,
+    git_ref: Option<String>,
+    rollback: bool,
+    emergency: bool,
+) -> PyResult<DeployRequest> {
+    let mut list = Vec::new();
+    for item in approvals.into_iter().flatten() {
+        let d = item.cast::<PyDict>().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "approvals are dicts {\"principal\": ..., \"at\": ...}",
+            )
+        })?;
+        let principal: String = d
+            .get_item("principal")?
+            .ok_or_else(|| {
+                pyo3::exceptions::PyValueError::new_err("an approval without `principal`")
+            })?
+            .extract()?;
+        let at: Option<String> = d.get_item("at")?.map(|v| v.extract()).transpose()?;
+        list.push(Approval { principal, at });
+    }
+    Ok(DeployRequest {
+        principal: by.to_owned(),
+        artifact: Some(crate::attestation::parse_digest(py, artifact)?),
+        version,
+        environment: to.to_owned(),
+        evidence: evidence.into_iter().map(Text::into_bytes).collect(),
+        approvals: list,
+        author,
+        project,
+        git_ref,
+        now: at.unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        rollback,
+        emergency,
+        last_version,
+    })
+}
+
+impl From<CoreOutcome> for DeployOutcome {
+    fn from(inner: CoreOutcome) -> Self {
+        DeployOutcome { inner }
+    }
+}
