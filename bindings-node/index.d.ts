@@ -29,6 +29,22 @@ export declare class Decision {
   toString(): string
 }
 
+/** The gate's answer. */
+export declare class DeployOutcome {
+  /** Allow or deny, with every failed rule. */
+  get decision(): Decision
+  /** Shorthand for `decision.allowed`. */
+  get allowed(): boolean
+  /** On an allowed deploy: the secrets released and to which zone. */
+  get releasedSecrets(): Array<ReleasedSecret>
+  /** On allow: the promotion record to sign with the deploy service's key. */
+  get promotionRecord(): Statement | null
+  /** The machine form as an object (used by `JSON.stringify`). */
+  toJSON(): Record<string, unknown>
+  /** The explanation for people. */
+  toString(): string
+}
+
 /** A DSSE envelope. */
 export declare class Envelope {
   /** Signs `payload` with each key (payload type in-toto by default). */
@@ -71,6 +87,10 @@ export declare class Policy {
    * source, in a zone good enough for `environment`)?
    */
   verifyProvenance(envelope: string | Buffer, artifact: string, environment?: string | undefined | null): Decision
+  /** May the artifact be promoted into `request.to`? */
+  promote(request: GateRequest): DeployOutcome
+  /** May the artifact be deployed to `request.to`, and which secrets are released? */
+  deployRequest(request: GateRequest): DeployOutcome
   /** Do the approvals reach `options.required` distinct qualified approvers? */
   checkApprovals(approvals: Array<string>, options: ApprovalOptions): Decision
 }
@@ -129,6 +149,14 @@ export declare class Statement {
   covers(digest: string): boolean
 }
 
+/** An approval of the change. */
+export interface ApprovalInput {
+  /** Who approved. */
+  principal: string
+  /** When (RFC 3339). */
+  at?: string
+}
+
 /** Options of an approval check. */
 export interface ApprovalOptions {
   /** How many distinct qualified approvers are needed. */
@@ -151,6 +179,36 @@ export declare function digest(data: Buffer, algorithmName?: string | undefined 
 /** The digest of a file's content, read in chunks. */
 export declare function digestFile(path: string, algorithmName?: string | undefined | null): string
 
+/** A promotion or deploy request. */
+export interface GateRequest {
+  /** The artifact's digest. */
+  artifact: string
+  /** Target environment. */
+  to: string
+  /** Who asks. */
+  by: string
+  /** DSSE envelopes (JSON strings or Buffers). */
+  evidence?: Array<string | Buffer>
+  /** Approvals of the change. */
+  approvals?: Array<ApprovalInput>
+  /** The change's author. */
+  author?: string
+  /** The artifact's semantic version. */
+  version?: string
+  /** The last version the environment received. */
+  lastVersion?: string
+  /** The decision time, RFC 3339 (default: now). */
+  at?: string
+  /** Project, for scoped bindings. */
+  project?: string
+  /** Git ref, for scoped bindings. */
+  ref?: string
+  /** A declared rollback. */
+  rollback?: boolean
+  /** An emergency override of freeze windows. */
+  emergency?: boolean
+}
+
 /** Where a provenance statement says the build came from. */
 export interface ProvenanceOptions {
   /** Source repository URI. */
@@ -161,6 +219,14 @@ export interface ProvenanceOptions {
   commit?: string
   /** Build type URI. */
   buildType?: string
+}
+
+/** A secret the deploy service may now use. */
+export interface ReleasedSecret {
+  /** The secret's name. */
+  name: string
+  /** The zone it is released to. */
+  zone: string
 }
 
 /** One entry of the rule catalogue. */

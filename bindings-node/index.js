@@ -779,6 +779,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Decision = nativeBinding.Decision
+module.exports.DeployOutcome = nativeBinding.DeployOutcome
 module.exports.Envelope = nativeBinding.Envelope
 module.exports.Policy = nativeBinding.Policy
 module.exports.PublicKey = nativeBinding.PublicKey

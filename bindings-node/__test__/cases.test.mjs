@@ -74,6 +74,28 @@ for (const file of files) {
       }
       const policy = Policy.fromFile(join(casesDir, doc.policy))
       let call
+      if (c.gate) {
+        const { action, principal, environment, now, evidence, ...rest } = c.gate
+        const camel = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]))
+        const request = { ...camel, by: principal, to: environment, at: now, evidence: evidence.map((e) => readFileSync(join(casesDir, e))) }
+        const run = () => action === 'deploy' ? policy.deployRequest(request) : policy.promote(request)
+        if (expect.error) {
+          assert.throws(run, (e) => e.code === expect.error)
+          return
+        }
+        const outcome = run()
+        assert.equal(outcome.allowed, expect.allowed, String(outcome))
+        assert.deepEqual([...outcome.decision.codes].sort(), [...expect.codes].sort())
+        assert.equal(outcome.promotionRecord != null, outcome.allowed)
+        if (expect.released_secrets) {
+          assert.deepEqual(outcome.releasedSecrets.map((s) => s.name), expect.released_secrets)
+        }
+        if ('record_emergency' in expect) {
+          assert.equal(outcome.promotionRecord.predicate.emergency, expect.record_emergency)
+        }
+        assert.equal(JSON.parse(JSON.stringify(outcome)).allowed, outcome.allowed)
+        return
+      }
       if (c.provenance) {
         const { envelope, artifact, environment } = c.provenance
         const bytes = readFileSync(join(casesDir, envelope))

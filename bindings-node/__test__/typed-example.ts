@@ -33,3 +33,17 @@ export function signAndVerify(policyPath: string): boolean {
   console.log(keyids, ssl, statement.subjects[0].digest, envelope.payload.length)
   return d.allowed
 }
+
+import { DeployOutcome, ReleasedSecret } from '../index'
+
+export function deployGate(policyPath: string, evidence: Buffer[]): string[] {
+  const policy: Policy = Policy.fromFile(policyPath)
+  const outcome: DeployOutcome = policy.deployRequest({
+    artifact: 'sha256:' + '0'.repeat(64), to: 'production', by: 'alice', evidence,
+    approvals: [{ principal: 'bob', at: '2026-11-24T10:00:00Z' }], version: '1.4.2',
+  })
+  const secrets: ReleasedSecret[] = outcome.releasedSecrets
+  const record: Statement | null = outcome.promotionRecord
+  console.log(outcome.decision.codes, record?.toJson())
+  return secrets.map((s) => `${s.name}@${s.zone}`)
+}

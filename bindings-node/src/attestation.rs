@@ -253,6 +253,12 @@ pub struct Statement {
     inner: att::Statement,
 }
 
+impl From<att::Statement> for Statement {
+    fn from(inner: att::Statement) -> Self {
+        Statement { inner }
+    }
+}
+
 #[napi]
 impl Statement {
     /// Reads statement JSON.

@@ -6,3 +6,4 @@ mod attestation;
 mod decision;
 mod error;
 mod policy;
+mod promotion;

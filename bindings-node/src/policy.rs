@@ -6,6 +6,7 @@ use napi_derive::napi;
 use crate::attestation::{bytes, parse_digest};
 use crate::decision::Decision;
 use crate::error::{policy_error, to_js};
+use crate::promotion::{self, DeployOutcome, GateRequest};
 
 /// Where a request is made; every part is optional.
 #[napi(object)]
@@ -138,6 +139,26 @@ impl Policy {
         self.inner
             .verify_provenance(&bytes, &artifact, environment.as_deref())
             .map(Decision::from)
+            .map_err(|e| to_js(&env, e))
+    }
+
+    /// May the artifact be promoted into `request.to`?
+    #[napi]
+    pub fn promote(&self, env: Env, request: GateRequest) -> Result<DeployOutcome> {
+        let req = promotion::request(&env, request)?;
+        self.inner
+            .promote(&req)
+            .map(DeployOutcome::from)
+            .map_err(|e| to_js(&env, e))
+    }
+
+    /// May the artifact be deployed to `request.to`, and which secrets are released?
+    #[napi]
+    pub fn deploy_request(&self, env: Env, request: GateRequest) -> Result<DeployOutcome> {
+        let req = promotion::request(&env, request)?;
+        self.inner
+            .deploy_request(&req)
+            .map(DeployOutcome::from)
             .map_err(|e| to_js(&env, e))
     }
 

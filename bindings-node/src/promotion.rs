@@ -1,0 +1,148 @@
+//! The deploy gate for Node: `policy.promote(...)` and `policy.deployRequest(...)`.
+
+use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::attestation::{Statement, bytes, parse_digest};
+use crate::decision::Decision;
+
+/// An approval of the change.
+#[napi(object)]
+pub struct ApprovalInput {
+    /// Who approved.
+    pub principal: String,
+    /// When (RFC 3339).
+    pub at: Option<String>,
+}
+
+/// A promotion or deploy request.
+#[napi(object)]
+pub struct GateRequest {
+    /// The artifact's digest.
+    pub artifact: String,
+    /// Target environment.
+    pub to: String,
+    /// Who asks.
+    pub by: String,
+    /// DSSE envelopes (JSON strings or Buffers).
+    pub evidence: Option<Vec<Either<String, Buffer>>>,
+    /// Approvals of the change.
+    pub approvals: Option<Vec<ApprovalInput>>,
+    /// The change's author.
+    pub author: Option<String>,
+    /// The artifact's semantic version.
+    pub version: Option<String>,
+    /// The last version the environment received.
+    pub last_version: Option<String>,
+    /// The decision time, RFC 3339 (default: now).
+    pub at: Option<String>,
+    /// Project, for scoped bindings.
+    pub project: Option<String>,
+    /// Git ref, for scoped bindings.
+    #[napi(js_name = "ref")]
+    pub git_ref: Option<String>,
+    /// A declared rollback.
+    pub rollback: Option<bool>,
+    /// An emergency override of freeze windows.
+    pub emergency: Option<bool>,
+}
+
+pub(crate) fn request(env: &Env, r: GateRequest) -> Result<DeployRequest> {
+    Ok(DeployRequest {
+        principal: r.by,
+        artifact: Some(parse_digest(env, &r.artifact)?),
+        version: r.version,
+        environment: r.to,
+        evidence: r
+            .evidence
+            .unwrap_or_default()
+            .into_iter()
+            .map(bytes)
+            .collect(),
+        approvals: r
+            .approvals
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| Approval {
+                principal: a.principal,
+                at: a.at,
+            })
+            .collect(),
+        author: r.author,
+        project: r.project,
+        git_ref: r.git_ref,
+        now: r.at.unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        rollback: r.rollback.unwrap_or(false),
+        emergency: r.emergency.unwrap_or(false),
+        last_version: r.last_version,
+    })
+}
+
+/// A secret the deploy service may now use.
+#[napi(object)]
+pub struct ReleasedSecret {
+    /// The secret's name.
+    pub name: String,
+    /// The zone it is released to.
+    pub zone: String,
+}
+
+/// The gate's answer.
+#[napi]
+pub struct DeployOutcome {
+    inner: CoreOutcome,
+}
+
+impl From<CoreOutcome> for DeployOutcome {
+    fn from(inner: CoreOutcome) -> Self {
+        DeployOutcome { inner }
+    }
+}
+
+#[napi]
+impl DeployOutcome {
+    /// Allow or deny, with every failed rule.
+    #[napi(getter)]
+    pub fn decision(&self) -> Decision {
+        self.inner.decision.clone().into()
+    }
+
+    /// Shorthand for `decision.allowed`.
+    #[napi(getter)]
+    pub fn allowed(&self) -> bool {
+        self.inner.decision.allowed()
+    }
+
+    /// On an allowed deploy: the secrets released and to which zone.
+    #[napi(getter)]
+    pub fn released_secrets(&self) -> Vec<ReleasedSecret> {
+        self.inner
+            .released_secrets
+            .iter()
+            .map(|s| ReleasedSecret {
+                name: s.name.clone(),
+                zone: s.zone.clone(),
+            })
+            .collect()
+    }
+
+    /// On allow: the promotion record to sign with the deploy service's key.
+    #[napi(getter)]
+    pub fn promotion_record(&self) -> Option<Statement> {
+        self.inner.promotion_record.clone().map(Statement::from)
+    }
+
+    /// The machine form as an object (used by `JSON.stringify`).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    pub fn to_json_value(&self) -> Value {
+        self.inner.to_json_value()
+    }
+
+    /// The explanation for people.
+    #[napi(js_name = "toString")]
+    pub fn to_text(&self) -> String {
+        self.inner.decision.to_string()
+    }
+}
