@@ -27,25 +27,88 @@ show authorize --policy "$POLICY" --principal carol --action merge --project med
 # Two approvals needed; the author's own vote never counts.
 show approvals --policy "$POLICY" --project mediawiki/core --required 2 --author alice --approval alice --approval bob
 
-# Signed provenance: fresh builder keys in a temporary directory, substituted for the demo keys
-# in a copy of the policy; a trusted post-merge build and an untrusted patchset build of the
-# same artifact, each checked for production.
+# The seeds' story, end to end. Fresh keys for the builders, the test runner and the deployment
+# service go into a temporary directory and replace the demo keys in a copy of the policy.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 hexkey() { grep -v -- ----- "$1" | base64 -d | tail -c 32 | od -An -tx1 | tr -d ' \n'; }
-"$LK" keygen --out "$work/trusted" >/dev/null
-"$LK" keygen --out "$work/patchset" >/dev/null
-sed -e "s/9e181375c6dc714bfe2e2c8dc8a81d67445476726878102143ec4e9626087e89/$(hexkey "$work/trusted.pub")/" \
-    -e "s/88360b7b105ce5c8bb8090d2f9139e1940ed135b25185476c3c67cd431511cc1/$(hexkey "$work/patchset.pub")/" \
-    "$POLICY" >"$work/policy.yaml"
-printf 'pretend this is an image\n' >"$work/mediawiki.tar"
-ARTIFACT=$("$LK" digest "$work/mediawiki.tar" | cut -d' ' -f1)
-for builder in trusted patchset; do
-  "$LK" statement provenance --builder "https://ci.example.org/builders/$builder" \
-    --subject "mediawiki.tar=$ARTIFACT" --source git+https://gerrit.wikimedia.org/r/mediawiki/core \
-    --ref refs/heads/master >"$work/$builder.statement.json"
-  "$LK" sign --key "$work/$builder.key" --statement "$work/$builder.statement.json" >"$work/$builder.envelope.json"
+demo_key() { sed -n "s/.*keys: \[\([0-9a-f]\{64\}\)\].*/\1/p" "$POLICY" | sed -n "${1}p"; }
+cp "$POLICY" "$work/policy.yaml"
+n=1
+for who in trusted patchset tests deploy; do
+  "$LK" keygen --out "$work/$who" >/dev/null
+  sed -i "s/$(demo_key $n)/$(hexkey "$work/$who.pub")/" "$work/policy.yaml"
+  n=$((n + 1))
 done
-show envelope verify --pub "$work/trusted.pub" "$work/trusted.envelope.json"
-show verify --policy "$work/policy.yaml" --envelope "$work/trusted.envelope.json" --artifact "$ARTIFACT" --environment production
-show verify --policy "$work/policy.yaml" --envelope "$work/patchset.envelope.json" --artifact "$ARTIFACT" --environment production
+P=$work/policy.yaml
+AT=2026-11-24T10:00:00Z            # a Tuesday; the core takes the time as an argument
+APPROVED_AT=2026-11-24T09:00:00Z
+mkdir -p "$work/evidence"
+
+build() { # builder file label -> prints the digest, writes $work/<label>.build.json
+  local builder=$1 file=$2 name=$3
+  local digest
+  digest=$("$LK" digest "$file" | cut -d' ' -f1)
+  "$LK" statement provenance --builder "https://ci.example.org/builders/$builder" \
+    --subject "mediawiki.tar=$digest" --source git+https://gerrit.wikimedia.org/r/mediawiki/core \
+    --ref refs/heads/master >"$work/$name.statement.json"
+  "$LK" sign --key "$work/$builder.key" --statement "$work/$name.statement.json" >"$work/$name.build.json"
+  echo "$digest"
+}
+
+echo; echo "== A post-merge build on the trusted builder, and its signed provenance"
+printf 'mediawiki 1.44.0 image\n' >"$work/mediawiki.tar"
+ARTIFACT=$(build trusted "$work/mediawiki.tar" original)
+cp "$work/original.build.json" "$work/evidence/01-build.json"
+show verify --policy "$P" --envelope "$work/evidence/01-build.json" --artifact "$ARTIFACT"
+
+echo; echo "== testing: the entry environment needs trusted build provenance"
+show promote --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to testing --by alice \
+  --project mediawiki/core --evidence "$work/evidence" --at "$AT" \
+  --record "$work/evidence/02-in-testing.json" --sign-with "$work/deploy.key"
+
+echo; echo "== the test runner signs a passing test result for this exact digest"
+cat >"$work/tests.statement.json" <<JSON
+{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"mediawiki.tar","digest":{"sha256":"${ARTIFACT#sha256:}"}}],"predicateType":"https://in-toto.io/attestation/test-result/v0.1","predicate":{"result":"PASSED","configuration":[],"timestamp":"$AT"}}
+JSON
+"$LK" sign --key "$work/tests.key" --statement "$work/tests.statement.json" >"$work/evidence/03-tests.json"
+
+echo; echo "== staging: promoted from testing (same digest), tests passed"
+show promote --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to staging --by alice \
+  --project mediawiki/core --evidence "$work/evidence" --at "$AT" \
+  --record "$work/evidence/04-in-staging.json" --sign-with "$work/deploy.key"
+
+echo; echo "== production, asked by a merger who also approved their own change: denied"
+printf '[{"principal":"bob","at":"%s"},{"principal":"alice","at":"%s"}]\n' "$APPROVED_AT" "$APPROVED_AT" >"$work/approvals.json"
+show deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by alice \
+  --project mediawiki/core --author bob --approvals "$work/approvals.json" \
+  --evidence "$work/evidence" --at "$AT"
+
+echo; echo "== production, a volunteer's change approved by two mergers: allowed, credentials released to the deploy zone"
+show deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by alice \
+  --project mediawiki/core --author dave --approvals "$work/approvals.json" \
+  --evidence "$work/evidence" --at "$AT" --record "$work/in-production.json" --sign-with "$work/deploy.key"
+
+echo; echo "== the same request on a Friday: the freeze holds; the on-call incident commander may override, and it is recorded"
+printf '[{"principal":"bob","at":"2026-11-27T09:00:00Z"},{"principal":"alice","at":"2026-11-27T09:00:00Z"}]\n' >"$work/approvals-fri.json"
+show deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by alice \
+  --project mediawiki/core --author dave --approvals "$work/approvals-fri.json" \
+  --evidence "$work/evidence" --at 2026-11-27T12:00:00Z
+show deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by carol \
+  --project mediawiki/core --author dave --approvals "$work/approvals-fri.json" \
+  --evidence "$work/evidence" --at 2026-11-27T12:00:00Z --emergency
+
+echo; echo "== a rebuild of the same source has another digest: it did not pass testing, so staging refuses it"
+mkdir -p "$work/rebuilt"
+printf 'mediawiki 1.44.0 image (rebuilt)\n' >"$work/rebuilt/mediawiki.tar"
+REBUILT=$(build trusted "$work/rebuilt/mediawiki.tar" rebuilt)
+show promote --policy "$P" --artifact "$REBUILT" --version 1.44.0 --to staging --by alice \
+  --project mediawiki/core --evidence "$work/rebuilt.build.json" "$work/evidence/02-in-testing.json" \
+  "$work/evidence/03-tests.json" --at "$AT" --json
+
+echo; echo "== an untrusted patchset build may not even enter testing"
+mkdir -p "$work/patchset"
+printf 'mediawiki patchset build\n' >"$work/patchset/mediawiki.tar"
+UNTRUSTED=$(build patchset "$work/patchset/mediawiki.tar" patchset)
+show promote --policy "$P" --artifact "$UNTRUSTED" --version 1.44.0 --to testing --by alice \
+  --project mediawiki/core --evidence "$work/patchset.build.json" --at "$AT"
