@@ -30,6 +30,7 @@
 pub mod decision;
 pub mod diagnostic;
 pub mod error;
+pub mod image;
 pub mod policy;
 pub mod rbac;
 pub mod role;

@@ -122,6 +122,7 @@ pub struct Policy {
     pub(crate) builders: BTreeMap<String, Builder>,
     pub(crate) secrets: BTreeMap<String, Secret>,
     pub(crate) require: Require,
+    pub(crate) images: crate::image::ImagePolicy,
 }
 
 impl Policy {

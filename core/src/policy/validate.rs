@@ -335,6 +335,8 @@ impl Checker<'_> {
             );
         }
 
+        let images = self.images(&raw);
+
         Policy {
             description: raw.description,
             zones,
@@ -346,7 +348,20 @@ impl Checker<'_> {
             builders,
             secrets,
             require,
+            images,
         }
+    }
+
+    fn images(&mut self, raw: &RawPolicy) -> crate::image::ImagePolicy {
+        let Some(section) = &raw.images else {
+            return crate::image::ImagePolicy::default();
+        };
+        let (images, problems) =
+            crate::image::ImagePolicy::from_raw(section, &FieldPath::root().key("images"));
+        for (code, path, message) in problems {
+            self.report(code, path, message);
+        }
+        images
     }
 
     fn pattern(&mut self, path: FieldPath, text: Option<&str>) -> Option<Pattern> {
