@@ -3,6 +3,8 @@
 //! Exit codes are the same for every command: 0 allowed / valid, 1 denied / problems found,
 //! 2 bad input or usage (the error goes to stderr). CI systems can gate on them directly.
 
+mod image;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -30,6 +32,9 @@ enum Command {
     Authorize(AuthorizeArgs),
     /// Do the approvals of a change reach the quorum?
     Approvals(ApprovalsArgs),
+    /// Container images: the image policy and the rebuild cascade.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
 }
 
 #[derive(Subcommand)]
@@ -110,7 +115,7 @@ struct ApprovalsArgs {
 }
 
 /// Why a command could not run; always exit code 2.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl From<lockkeeper::Error> for Failure {
     fn from(e: lockkeeper::Error) -> Self {
@@ -151,10 +156,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 args.json,
             ))
         }
+        Command::Image(command) => image::run(command),
     }
 }
 
-fn read(path: &str) -> Result<String, Failure> {
+pub(crate) fn read(path: &str) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("error: cannot read {path}: {e}")))
 }
 
@@ -162,7 +168,7 @@ fn parse_policy(path: &str, text: &str) -> Result<Policy, Problems> {
     Policy::parse(text, Format::for_path(path, text))
 }
 
-fn load_policy(path: &str) -> Result<Policy, Failure> {
+pub(crate) fn load_policy(path: &str) -> Result<Policy, Failure> {
     let text = read(path)?;
     parse_policy(path, &text).map_err(|p| Failure(p.render(path)))
 }

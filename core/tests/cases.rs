@@ -383,3 +383,39 @@ fn the_example_policy_is_valid() -> TestResult {
     assert!(policy.require().merge_implies_deploy);
     Ok(())
 }
+
+#[test]
+fn the_example_image_policy_passes_the_house_images_and_refuses_the_others() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = fs::read_to_string(root.join("examples/images/policy.yaml"))?;
+    let policy = Policy::from_yaml(&text).map_err(|p| p.render("policy.yaml"))?;
+    assert_eq!(policy.images().approved_roots.len(), 2);
+    let check = |dirs: &[&str]| -> Decision {
+        let sets: Vec<ImageSet> = dirs
+            .iter()
+            .map(|d| read_layout(&cases_dir().join("images").join(d)))
+            .collect();
+        policy.check_images(&sets).remove(0)
+    };
+    for ok in [
+        &["root"][..],
+        &["app"],
+        &["multi-platform"],
+        &["app-on-app", "app"],
+    ] {
+        let d = check(ok);
+        assert!(d.allowed(), "{ok:?}: {d}");
+    }
+    for (dir, code) in [
+        ("app-secret", "image/secret-in-env"),
+        ("app-as-root", "image/runs-as-root"),
+        ("app-external", "image/external-base"),
+        ("app-untooled", "image/not-built-by-toolchain"),
+        ("app-docker-socket", "image/forbidden-volume"),
+        ("tampered", "image/blob-digest-mismatch"),
+    ] {
+        let d = check(&[dir]);
+        assert!(d.has(code), "{dir}: {d}");
+    }
+    Ok(())
+}

@@ -51,9 +51,14 @@ impl BlobDigest {
         let algorithm = match alg {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
-            other => {
+            other if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 return Err(format!(
                     "digest algorithm `{other}` is not supported (use sha256 or sha512)"
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "`{text}` is not a digest (expected `sha256:<hex>`)"
                 ));
             }
         };

@@ -123,18 +123,18 @@ impl Checker<'_> {
         out
     }
 
-    /// The approved root this image itself is, if any: by digest, or by a full name in its
-    /// `ref.name`.
+    /// The approved root this image itself is, if any: by digest, or by a full name in a
+    /// `ref.name` annotation.
     fn own_root(&self, image: &Image) -> Option<String> {
-        let name = image
-            .reference
-            .as_deref()
-            .filter(|r| r.contains('/'))
-            .and_then(Reference::parse);
         let mut digests = vec![image.digest.as_str()];
         digests.extend(image.index_digest.as_deref());
-        self.policy
-            .root_for(name.as_ref(), &digests)
+        let names: Vec<Reference> = image.full_names().filter_map(Reference::parse).collect();
+        if names.is_empty() {
+            return self.policy.root_for(None, &digests).map(|r| r.describe());
+        }
+        names
+            .iter()
+            .find_map(|n| self.policy.root_for(Some(n), &digests))
             .map(|r| r.describe())
     }
 

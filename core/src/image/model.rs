@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::lineage::Lineage;
+
+/// The annotation naming an image (a tag, or a full reference).
+const REF_NAME: &str = "org.opencontainers.image.ref.name";
 use crate::decision::Violation;
 
 /// One environment variable of an image's config. Only the name is kept: the value may be the
@@ -48,13 +51,27 @@ pub struct Image {
 }
 
 impl Image {
-    /// A short name for people: `origin:ref` or `origin@digest`, with the platform.
+    /// A short name for people: the image's full name if it records one, else `origin:ref` or
+    /// `origin@digest`, with the platform.
     pub fn display_name(&self) -> String {
         let short = self.digest.get(..19).unwrap_or(&self.digest);
-        match &self.reference {
-            Some(r) => format!("{}:{r} ({})", self.origin, self.platform),
-            None => format!("{}@{short} ({})", self.origin, self.platform),
+        match (self.full_names().next(), &self.reference) {
+            (Some(name), _) => format!("{name} ({})", self.platform),
+            (None, Some(r)) => format!("{}:{r} ({})", self.origin, self.platform),
+            (None, None) => format!("{}@{short} ({})", self.origin, self.platform),
         }
+    }
+
+    /// Full image names (`registry/path:tag`) the image is given: the `ref.name` annotation of
+    /// its manifest (verified content) and of its `index.json` entry, where they hold a name
+    /// rather than a bare tag.
+    pub fn full_names(&self) -> impl Iterator<Item = &str> {
+        self.annotations
+            .get(REF_NAME)
+            .map(String::as_str)
+            .into_iter()
+            .chain(self.reference.as_deref())
+            .filter(|n| n.contains('/'))
     }
 
     /// Whether `digest` names this image: its manifest or the index that lists it.

@@ -2,7 +2,7 @@
 """Writes the OCI image layouts the shared image cases use, and the policy that goes with them.
 
 Deterministic (no timestamps), so the committed files only change when this script does; a test
-in bindings-python/tests/test_images.py regenerates them into a temporary directory and compares.
+(bindings-python/tests/test_images.py) regenerates them into a temporary directory and compares.
 Run it from anywhere after editing it:
 
     python3 core/tests/cases/generate_images.py [OUTPUT_DIR]
@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REGISTRY = "registry.example.org"
-ROOT_NAME = f"{REGISTRY}/base/debian:bookworm"
+REGISTRY = "docker-registry.example.org"
+ROOT_NAME = f"{REGISTRY}/bookworm:20251123"
 TOOLCHAIN = {"org.lockkeeper.image.toolchain": "house-builder/1.4"}
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -152,7 +152,7 @@ def generate(out: Path) -> None:
 images:
   allowed_bases: [{REGISTRY}/]
   approved_roots:
-    - name: {REGISTRY}/base/debian
+    - name: {REGISTRY}/bookworm
       digest: {digest(root)}
       description: our Debian bookworm base
   toolchain_labels:
