@@ -18,7 +18,8 @@
 //!     InventoryEntry { name: "python".into(), digest: d(2), base_digest: Some(d(1)), index_digest: None },
 //! ];
 //! let graph = ImageGraph::new(&inventory);
-//! let plan = graph.plan(&[d(1).as_str()]);
+//! let vulnerable = d(1);
+//! let plan = graph.plan(&[vulnerable.as_str()]);
 //! assert_eq!(plan.wave_count(), 2);
 //! assert_eq!(plan.waves()[1][0].name, "python");
 //! ```

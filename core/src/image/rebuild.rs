@@ -160,7 +160,10 @@ pub struct MissingBase {
 pub struct ImageGraph {
     names: Vec<String>,
     digests: Vec<String>,
-    lookup: HashMap<String, Vec<u32>>,
+    /// Each image's digest, to its node.
+    lookup: HashMap<String, u32>,
+    /// Index digests, to the platform images they list.
+    aliases: HashMap<String, Vec<u32>>,
     /// Images whose base is not in the inventory, by that base digest.
     orphans: HashMap<String, Vec<u32>>,
     child_start: Vec<u32>,
@@ -182,7 +185,8 @@ impl ImageGraph {
         let mut names = Vec::new();
         let mut digests = Vec::new();
         let mut bases: Vec<Vec<&str>> = Vec::new();
-        let mut lookup: HashMap<String, Vec<u32>> = HashMap::with_capacity(entries.len());
+        let mut lookup: HashMap<String, u32> = HashMap::with_capacity(entries.len());
+        let mut aliases: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_digest: HashMap<&str, u32> = HashMap::with_capacity(entries.len());
         for e in entries {
             let node = match by_digest.get(e.digest.as_str()) {
@@ -193,7 +197,7 @@ impl ImageGraph {
                     names.push(e.name.clone());
                     digests.push(e.digest.clone());
                     bases.push(Vec::new());
-                    lookup.entry(e.digest.clone()).or_default().push(n);
+                    lookup.insert(e.digest.clone(), n);
                     n
                 }
             };
@@ -203,7 +207,7 @@ impl ImageGraph {
                 bases[node as usize].push(b);
             }
             if let Some(i) = &e.index_digest {
-                let list = lookup.entry(i.clone()).or_default();
+                let list = aliases.entry(i.clone()).or_default();
                 if !list.contains(&node) {
                     list.push(node);
                 }
@@ -216,7 +220,11 @@ impl ImageGraph {
         let mut in_degree = vec![0u32; n];
         for (child, list) in bases.iter().enumerate() {
             for b in list {
-                match lookup.get(*b) {
+                let parents = match lookup.get(*b) {
+                    Some(p) => Some(std::slice::from_ref(p)),
+                    None => aliases.get(*b).map(Vec::as_slice),
+                };
+                match parents {
                     Some(parents) => {
                         for &p in parents {
                             edges.push((p, child as u32));
@@ -283,6 +291,7 @@ impl ImageGraph {
             names,
             digests,
             lookup,
+            aliases,
             orphans,
             child_start,
             children,
@@ -327,20 +336,24 @@ impl ImageGraph {
     /// Plans the rebuilds that the given vulnerable digests force. A digest may name an image
     /// of the inventory (which is rebuilt first), or a base outside it (the images built on it
     /// are rebuilt first).
-    pub fn plan(&self, vulnerable: &[&str]) -> RebuildPlan<'_> {
+    pub fn plan<'a>(&'a self, vulnerable: &[&'a str]) -> RebuildPlan<'a> {
         let n = self.names.len();
         let mut visited = vec![0u64; n.div_ceil(64)];
         let seen = |v: &Vec<u64>, i: u32| v[(i / 64) as usize] & (1 << (i % 64)) != 0;
         let mark = |v: &mut Vec<u64>, i: u32| v[(i / 64) as usize] |= 1 << (i % 64);
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::with_capacity(64);
         let mut unmatched = Vec::new();
         let mut starts: Vec<(u32, u32)> = Vec::new();
         for (origin, v) in vulnerable.iter().enumerate() {
-            let hit = self
-                .lookup
-                .get(*v)
-                .or_else(|| self.orphans.get(*v))
-                .filter(|l| !l.is_empty());
+            let hit = match self.lookup.get(*v) {
+                Some(node) => Some(std::slice::from_ref(node)),
+                None => self
+                    .aliases
+                    .get(*v)
+                    .or_else(|| self.orphans.get(*v))
+                    .map(Vec::as_slice),
+            }
+            .filter(|l| !l.is_empty());
             match hit {
                 Some(list) => starts.extend(list.iter().map(|&node| (node, origin as u32))),
                 None => unmatched.push((*v).to_owned()),
@@ -351,7 +364,7 @@ impl ImageGraph {
         }
         let mut plan = RebuildPlan {
             graph: self,
-            vulnerable: vulnerable.iter().map(|v| (*v).to_owned()).collect(),
+            vulnerable: vulnerable.to_vec(),
             unmatched,
             entries: Vec::new(),
             wave_starts: Vec::new(),
@@ -394,6 +407,7 @@ impl ImageGraph {
                     visited[(node / 64) as usize] &= !(1 << (node % 64));
                 }
             }
+            let has_cycles = !self.cycles.is_empty();
             let mut k = 0;
             while k < entries.len() {
                 let Entry {
@@ -402,11 +416,12 @@ impl ImageGraph {
                 for &child in self.children_of(node) {
                     if !seen(&visited, child) {
                         mark(&mut visited, child);
-                        let wave = if wave == BLOCKED || self.on_cycle[child as usize] {
-                            BLOCKED
-                        } else {
-                            wave + 1
-                        };
+                        let wave =
+                            if wave == BLOCKED || (has_cycles && self.on_cycle[child as usize]) {
+                                BLOCKED
+                            } else {
+                                wave + 1
+                            };
                         entries.push(Entry {
                             node: child,
                             wave,
@@ -556,18 +571,38 @@ pub struct PlannedImage {
 
 /// The answer to "this digest is vulnerable: what must be rebuilt, in which order?".
 #[derive(Debug)]
-pub struct RebuildPlan<'g> {
-    graph: &'g ImageGraph,
-    vulnerable: Vec<String>,
+pub struct RebuildPlan<'a> {
+    graph: &'a ImageGraph,
+    vulnerable: Vec<&'a str>,
     unmatched: Vec<String>,
     entries: Vec<Entry>,
+    /// Where each wave starts in `by_wave` (one more entry than there are waves).
     wave_starts: Vec<u32>,
+    /// Entry indexes ordered by wave; empty when the entries are already in wave order.
     by_wave: Vec<u32>,
 }
 
 impl RebuildPlan<'_> {
-    /// Orders the entries by wave (a counting sort: waves are few).
+    /// Orders the entries by wave. A breadth-first walk of a forest already yields them in wave
+    /// order, so usually one pass finds where each wave starts; otherwise a counting sort (waves
+    /// are few).
     fn group(&mut self) {
+        let mut in_order = true;
+        let mut starts: Vec<u32> = Vec::new();
+        for (k, e) in self.entries.iter().enumerate() {
+            let next = starts.len() as u32;
+            if e.wave == next {
+                starts.push(k as u32);
+            } else if e.wave == BLOCKED || e.wave + 1 != next {
+                in_order = false;
+                break;
+            }
+        }
+        if in_order {
+            starts.push(self.entries.len() as u32);
+            self.wave_starts = starts;
+            return;
+        }
         let waves = self
             .entries
             .iter()
@@ -633,16 +668,12 @@ impl RebuildPlan<'_> {
         let start = self
             .vulnerable
             .get(origin as usize)
-            .cloned()
+            .copied()
             .unwrap_or_default();
         if path.last().is_none_or(|s| s.digest != start) {
             path.push(PathStep {
-                name: g
-                    .lookup
-                    .get(&start)
-                    .and_then(|l| l.first())
-                    .map(|&n| g.names[n as usize].clone()),
-                digest: start,
+                name: g.lookup.get(start).map(|&n| g.names[n as usize].clone()),
+                digest: start.to_owned(),
             });
         }
         path.reverse();
@@ -662,10 +693,14 @@ impl RebuildPlan<'_> {
             .map(|w| {
                 let from = self.wave_starts[w] as usize;
                 let to = self.wave_starts[w + 1] as usize;
-                let mut wave: Vec<PlannedImage> = self.by_wave[from..to]
-                    .iter()
-                    .map(|&k| self.planned(k))
-                    .collect();
+                let mut wave: Vec<PlannedImage> = if self.by_wave.is_empty() {
+                    (from as u32..to as u32).map(|k| self.planned(k)).collect()
+                } else {
+                    self.by_wave[from..to]
+                        .iter()
+                        .map(|&k| self.planned(k))
+                        .collect()
+                };
                 wave.sort_by(|a, b| a.name.cmp(&b.name).then(a.digest.cmp(&b.digest)));
                 wave
             })
@@ -685,7 +720,7 @@ impl RebuildPlan<'_> {
     /// The owned, serializable report of the plan with the graph's cycles and missing bases.
     pub fn report(&self) -> RebuildReport {
         RebuildReport {
-            vulnerable: self.vulnerable.clone(),
+            vulnerable: self.vulnerable.iter().map(|v| (*v).to_owned()).collect(),
             waves: self.waves(),
             blocked: self.blocked(),
             unmatched: self.unmatched.clone(),
@@ -826,7 +861,8 @@ mod tests {
             entry("other-app", 6, Some(5)),
         ];
         let g = ImageGraph::new(&inv);
-        let plan = g.plan(&[&d(1)]);
+        let v1 = d(1);
+        let plan = g.plan(&[v1.as_str()]);
         assert_eq!(
             names(&plan.waves()),
             vec![vec!["debian"], vec!["node", "python"], vec!["app"]]
@@ -835,14 +871,16 @@ mod tests {
         let path: Vec<&str> = app.path.iter().filter_map(|s| s.name.as_deref()).collect();
         assert_eq!(path, vec!["debian", "python", "app"]);
         // A vulnerable base outside the inventory: what is built on it goes first.
-        let plan = g.plan(&[&d(100)]);
+        let v100 = d(100);
+        let plan = g.plan(&[v100.as_str()]);
         assert_eq!(plan.waves()[0][0].name, "debian");
         assert_eq!(plan.waves()[0][0].path.len(), 2);
         assert_eq!(plan.waves()[0][0].path[0].name, None);
         assert_eq!(plan.len(), 4);
         assert_eq!(g.missing_bases().len(), 1);
         // Unknown digest.
-        let plan = g.plan(&[&d(999)]);
+        let v999 = d(999);
+        let plan = g.plan(&[v999.as_str()]);
         assert!(plan.is_empty());
         assert_eq!(plan.unmatched(), &[d(999)]);
     }
@@ -855,7 +893,9 @@ mod tests {
             entry("c", 3, Some(2)),
         ];
         let g = ImageGraph::new(&inv);
-        let plan = g.plan(&[&d(2), &d(1)]);
+        let v2 = d(2);
+        let v1 = d(1);
+        let plan = g.plan(&[v2.as_str(), v1.as_str()]);
         assert_eq!(names(&plan.waves()), vec![vec!["a"], vec!["b"], vec!["c"]]);
     }
 
@@ -868,7 +908,8 @@ mod tests {
         ];
         let g = ImageGraph::new(&inv);
         assert_eq!(g.cycles(), vec![vec!["x".to_owned(), "y".to_owned()]]);
-        let plan = g.plan(&[&d(1)]);
+        let v1 = d(1);
+        let plan = g.plan(&[v1.as_str()]);
         assert!(plan.waves().is_empty());
         let blocked: Vec<String> = plan.blocked().into_iter().map(|p| p.name).collect();
         assert_eq!(blocked, vec!["x", "y", "z"]);
@@ -887,7 +928,8 @@ mod tests {
         inv[0].index_digest = Some(d(10));
         inv[2].index_digest = Some(d(10));
         let g = ImageGraph::new(&inv);
-        let plan = g.plan(&[&d(1)]);
+        let v1 = d(1);
+        let plan = g.plan(&[v1.as_str()]);
         assert_eq!(
             names(&plan.waves()),
             vec![
