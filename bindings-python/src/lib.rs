@@ -3,6 +3,7 @@
 
 mod decision;
 mod error;
+mod image;
 mod policy;
 
 use pyo3::prelude::*;
@@ -16,6 +17,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::Problem>()?;
     m.add_class::<policy::Policy>()?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
+    image::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -177,6 +177,23 @@ impl Policy {
             .map_err(|e| to_py(py, e))
     }
 
+    /// Checks an OCI image layout directory against the `images:` rules.
+    fn check_image(&self, path: PathBuf) -> PyResult<Decision> {
+        crate::image::check_layouts(&self.inner, std::slice::from_ref(&path))?
+            .pop()
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("no decision"))
+    }
+
+    /// Checks layout directories together (an image's base can be among them), one decision each.
+    fn check_images(&self, paths: Vec<PathBuf>) -> PyResult<Vec<Decision>> {
+        crate::image::check_layouts(&self.inner, &paths)
+    }
+
+    /// Checks an image given as a manifest file and its config file.
+    fn check_image_manifest(&self, manifest: PathBuf, config: PathBuf) -> PyResult<Decision> {
+        crate::image::check_manifest(&self.inner, &manifest, &config)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Policy(zones={}, environments={}, roles={}, bindings={})",

@@ -6,24 +6,36 @@ so that ``import lockkeeper`` is all a release script needs.
 
 from lockkeeper._lockkeeper import (
     Decision,
+    ImageError,
     InvalidRequestError,
+    InventoryError,
     LockkeeperError,
+    PathStep,
+    PlannedImage,
     Policy,
     PolicyError,
     Problem,
+    RebuildPlan,
     Violation,
     __version__,
+    rebuild_plan,
     rules,
 )
 
 __all__ = [
     "Decision",
+    "ImageError",
     "InvalidRequestError",
+    "InventoryError",
     "LockkeeperError",
+    "PathStep",
+    "PlannedImage",
     "Policy",
     "PolicyError",
     "Problem",
+    "RebuildPlan",
     "Violation",
     "__version__",
+    "rebuild_plan",
     "rules",
 ]
