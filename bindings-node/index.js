@@ -780,4 +780,5 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Decision = nativeBinding.Decision
 module.exports.Policy = nativeBinding.Policy
+module.exports.rebuildPlan = nativeBinding.rebuildPlan
 module.exports.rules = nativeBinding.rules
