@@ -26,3 +26,10 @@ show authorize --policy "$POLICY" --principal dave --action deploy --project med
 show authorize --policy "$POLICY" --principal carol --action merge --project mediawiki/core --ref refs/heads/master --json
 # Two approvals needed; the author's own vote never counts.
 show approvals --policy "$POLICY" --project mediawiki/core --required 2 --author alice --approval alice --approval bob
+
+# Images (docs/images.md): the example image policy on OCI layouts, one denied for a baked-in
+# password; then the rebuild plan when the PHP base is vulnerable.
+IMAGES=core/tests/cases/images
+show image check --policy examples/images/policy.yaml "$IMAGES/app" "$IMAGES/app-secret"
+show image rebuild-plan --inventory examples/images/inventory.json \
+  --vulnerable sha256:4444444444444444444444444444444444444444444444444444444444444444

@@ -51,7 +51,7 @@ impl BlobDigest {
         let algorithm = match alg {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,
-            other if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            other if hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 return Err(format!(
                     "digest algorithm `{other}` is not supported (use sha256 or sha512)"
                 ));
@@ -188,6 +188,12 @@ mod tests {
             })
         ));
         let d512 = BlobDigest::parse(&format!("sha512:{}", "0".repeat(128)))?;
+        let name = BlobDigest::parse("debian:12").err().unwrap_or_default();
+        assert!(name.contains("is not a digest"), "{name}");
+        let md5 = BlobDigest::parse("md5:d41d8cd98f00b204e9800998ecf8427e")
+            .err()
+            .unwrap_or_default();
+        assert!(md5.contains("`md5` is not supported"), "{md5}");
         assert!(matches!(
             verify(&d512, 2, b"{}"),
             Err(Mismatch::Digest { .. })
