@@ -68,6 +68,15 @@ export declare class Envelope {
 
 /** A validated policy. */
 export declare class Policy {
+  /** Checks an OCI image layout directory against the `images:` rules. */
+  checkImage(path: string): Decision
+  /**
+   * Checks layout directories together (an image's base can be among them), one decision
+   * each.
+   */
+  checkImages(paths: Array<string>): Array<Decision>
+  /** Checks an image given as a manifest file and its config file. */
+  checkImageManifest(manifest: string, config: string): Decision
   /** Reads a policy file (YAML or JSON, by extension or content). */
   static fromFile(path: string): Policy
   /** Reads a policy from YAML text. */
@@ -209,6 +218,36 @@ export interface GateRequest {
   emergency?: boolean
 }
 
+/** An image whose base is not in the inventory. */
+export interface MissingBase {
+  /** The image's name. */
+  image: string
+  /** Its digest. */
+  digest: string
+  /** The base digest nobody in the inventory has. */
+  baseDigest: string
+}
+
+/** One step of the path from the vulnerable digest to an image. */
+export interface PathStep {
+  /** The image's name (absent for a vulnerable base outside the inventory). */
+  name?: string
+  /** Its digest. */
+  digest: string
+}
+
+/** An image the plan rebuilds. */
+export interface PlannedImage {
+  /** The image's name. */
+  name: string
+  /** Its digest. */
+  digest: string
+  /** Its wave (0 first); absent when it waits on a loop of bases. */
+  wave?: number
+  /** From the vulnerable digest down to this image. */
+  path: Array<PathStep>
+}
+
 /** Where a provenance statement says the build came from. */
 export interface ProvenanceOptions {
   /** Source repository URI. */
@@ -219,6 +258,40 @@ export interface ProvenanceOptions {
   commit?: string
   /** Build type URI. */
   buildType?: string
+}
+
+/** Where the inventory of a rebuild plan comes from: layouts or an inventory file. */
+export interface RebuildOptions {
+  /** OCI image layout directories. */
+  layouts?: Array<string>
+  /** A JSON inventory file: `[{"name", "digest", "base_digest"}]`. */
+  inventory?: string
+}
+
+/**
+ * Plans the rebuilds that `vulnerable` digests force, over `options.layouts` or the
+ * `options.inventory` file.
+ */
+export declare function rebuildPlan(vulnerable: Array<string>, options: RebuildOptions): RebuildPlan
+
+/** Which images to rebuild, in which order, when a base is vulnerable. */
+export interface RebuildPlan {
+  /** The vulnerable digests asked about. */
+  vulnerable: Array<string>
+  /** The waves, first to last; the images of one wave can be rebuilt in parallel. */
+  waves: Array<Array<PlannedImage>>
+  /** Affected images that wait on a loop of bases. */
+  blocked: Array<PlannedImage>
+  /** Vulnerable digests that match nothing in the inventory. */
+  unmatched: Array<string>
+  /** Loops of bases in the inventory, as image names. */
+  cycles: Array<Array<string>>
+  /** Images whose base is not in the inventory. */
+  missingBases: Array<MissingBase>
+  /** How many images are affected, blocked ones included. */
+  affected: number
+  /** The explanation for people. */
+  text: string
 }
 
 /** A secret the deploy service may now use. */

@@ -787,4 +787,5 @@ module.exports.SigningKey = nativeBinding.SigningKey
 module.exports.Statement = nativeBinding.Statement
 module.exports.digest = nativeBinding.digest
 module.exports.digestFile = nativeBinding.digestFile
+module.exports.rebuildPlan = nativeBinding.rebuildPlan
 module.exports.rules = nativeBinding.rules

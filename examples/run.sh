@@ -112,3 +112,9 @@ printf 'mediawiki patchset build\n' >"$work/patchset/mediawiki.tar"
 UNTRUSTED=$(build patchset "$work/patchset/mediawiki.tar" patchset)
 show promote --policy "$P" --artifact "$UNTRUSTED" --version 1.44.0 --to testing --by alice \
   --project mediawiki/core --evidence "$work/patchset.build.json" --at "$AT"
+# Images (docs/images.md): the example image policy on OCI layouts, one denied for a baked-in
+# password; then the rebuild plan when the PHP base is vulnerable.
+IMAGES=core/tests/cases/images
+show image check --policy examples/images/policy.yaml "$IMAGES/app" "$IMAGES/app-secret"
+show image rebuild-plan --inventory examples/images/inventory.json \
+  --vulnerable sha256:4444444444444444444444444444444444444444444444444444444444444444

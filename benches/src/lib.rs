@@ -41,3 +41,27 @@ pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
     }
     y
 }
+
+/// An inventory of `images` images over `roots` root images: image `i` is built on a
+/// pseudo-random earlier image (deterministic), so the base graph is a forest of bushy trees a
+/// few levels deep, like a registry of language runtimes and the services built on them.
+pub fn synthetic_inventory(images: usize, roots: usize) -> Vec<lockkeeper::image::InventoryEntry> {
+    let roots = roots.clamp(1, images.max(1));
+    let digest = |i: usize| format!("sha256:{i:064x}");
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*: enough to spread bases without a dependency.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    (0..images)
+        .map(|i| lockkeeper::image::InventoryEntry {
+            name: format!("registry.example.org/image-{i}:1"),
+            digest: digest(i),
+            base_digest: (i >= roots).then(|| digest((next() % i as u64) as usize)),
+            index_digest: None,
+        })
+        .collect()
+}

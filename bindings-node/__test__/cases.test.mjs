@@ -2,19 +2,41 @@
 // Python suites run the same files.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import yaml from 'js-yaml'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy, PublicKey, Envelope, Statement } = require('../index.js')
+const { Policy, PublicKey, Envelope, Statement, rebuildPlan } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
 const files = readdirSync(casesDir).filter((f) => f.endsWith('.yaml')).sort()
 let count = 0
+const anyDigest = 'sha256:' + '0'.repeat(64)
+
+function inventoryPath (holder) {
+  for (const key of ['inventory', 'inventory_file']) {
+    if (holder[key]) return join(casesDir, holder[key])
+  }
+  const path = join(mkdtempSync(join(tmpdir(), 'lockkeeper-inv-')), 'inventory.json')
+  writeFileSync(path, holder.inventory_json)
+  return path
+}
+
+function checkPlan (expect, plan) {
+  assert.deepEqual(plan.waves.map((w) => w.map((i) => i.name)), expect.waves ?? [])
+  assert.deepEqual(plan.blocked.map((i) => i.name), expect.blocked ?? [])
+  assert.deepEqual(plan.unmatched, expect.unmatched ?? [])
+  if (expect.cycles) assert.deepEqual(plan.cycles, expect.cycles)
+  if (expect.path_of_last) {
+    const lastWave = plan.waves[plan.waves.length - 1]
+    assert.deepEqual(lastWave[lastWave.length - 1].path.map((s) => s.digest), expect.path_of_last)
+  }
+}
 
 for (const file of files) {
   const doc = yaml.load(readFileSync(join(casesDir, file), 'utf8'))
@@ -22,6 +44,30 @@ for (const file of files) {
     count++
     test(`${file}: ${c.name}`, () => {
       const expect = c.expect
+      if (c.inventory_json || c.inventory_file) {
+        const path = inventoryPath(c)
+        if (expect.problems.length === 0) {
+          rebuildPlan([anyDigest], { inventory: path })
+          return
+        }
+        let err
+        assert.throws(() => rebuildPlan([anyDigest], { inventory: path }), (e) => { err = e; return true })
+        assert.equal(err.name, 'InventoryError')
+        assert.deepEqual(err.problems.map((p) => p.code).sort(), [...expect.problems].sort())
+        if (expect.at) assert.deepEqual(err.problems.map((p) => `${p.line}:${p.column}`), expect.at)
+        if (expect.message_contains) assert.ok(err.problems.some((p) => p.message.includes(expect.message_contains)))
+        return
+      }
+      if (c.rebuild) {
+        const path = inventoryPath(c.rebuild)
+        const call = () => rebuildPlan(c.rebuild.vulnerable, { inventory: path })
+        if (expect.error) {
+          assert.throws(call, (e) => e instanceof Error && e.code === expect.error)
+          return
+        }
+        checkPlan(expect, call())
+        return
+      }
       for (const [key, load] of [['policy_yaml', (t) => Policy.fromYaml(t)], ['policy_json', (t) => Policy.fromJson(t)]]) {
         if (key in c) {
           if (expect.problems.length === 0) {
@@ -100,6 +146,10 @@ for (const file of files) {
         const { envelope, artifact, environment } = c.provenance
         const bytes = readFileSync(join(casesDir, envelope))
         call = () => policy.verifyProvenance(bytes, artifact, environment)
+      } else if (c.image_layouts) {
+        call = () => policy.checkImages(c.image_layouts.map((d) => join(casesDir, d)))[0]
+      } else if (c.image_manifest) {
+        call = () => policy.checkImageManifest(join(casesDir, c.image_manifest.manifest), join(casesDir, c.image_manifest.config))
       } else if (c.authorize) {
         const { principal, action, ...scope } = c.authorize
         call = () => policy.authorize(principal, action, scope)

@@ -29,7 +29,7 @@ test('a denial explains itself in text and JSON', () => {
   assert.ok(v.help.length > 0)
   assert.equal(v.facts.principal, 'dave')
   assert.deepEqual(v.facts.scope, { project: 'mediawiki/core', environment: 'production' })
-  assert.deepEqual(v.facts.roles_looked_for, ['merger-deployer'])
+  assert.deepEqual(v.facts.roles_looked_for, ['incident-commander', 'merger-deployer'])
   const machine = JSON.parse(JSON.stringify(d))
   assert.equal(machine.allowed, false)
   assert.equal(machine.violations[0].code, 'rbac/missing-permission')

@@ -1,6 +1,6 @@
 // Type-checked by `tsc --noEmit` in the test command: a Gerrit bot's use of the API, typed
 // against the generated index.d.ts. If the bindings change shape, this stops compiling.
-import { Policy, Decision, Violation, rules } from '../index'
+import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep } from '../index'
 
 export function mayDeploy(policyPath: string, who: string): boolean {
   const policy: Policy = Policy.fromFile(policyPath)
@@ -46,4 +46,23 @@ export function deployGate(policyPath: string, evidence: Buffer[]): string[] {
   const record: Statement | null = outcome.promotionRecord
   console.log(outcome.decision.codes, record?.toJson())
   return secrets.map((s) => `${s.name}@${s.zone}`)
+}
+
+export function images(policyPath: string, layouts: string[], vulnerable: string, inventory: string): boolean {
+  const policy: Policy = Policy.fromFile(policyPath)
+  const decisions: Decision[] = policy.checkImages(layouts)
+  const one: Decision = policy.checkImage(layouts[0])
+  const pair: Decision = policy.checkImageManifest('manifest.json', 'config.json')
+  const plan: RebuildPlan = rebuildPlan([vulnerable], { inventory })
+  for (const wave of plan.waves) {
+    for (const image of wave) {
+      const planned: PlannedImage = image
+      const steps: PathStep[] = planned.path
+      const waveNo: number | undefined = planned.wave ?? undefined
+      console.log(planned.name, planned.digest, waveNo, steps.map((s) => s.name ?? s.digest).join(' -> '))
+    }
+  }
+  const fromLayouts: RebuildPlan = rebuildPlan([vulnerable], { layouts })
+  console.log(one.allowed, pair.allowed, plan.affected, plan.cycles, plan.missingBases.map((m) => m.baseDigest), fromLayouts.text)
+  return decisions.every((d) => d.allowed)
 }

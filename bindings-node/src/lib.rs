@@ -5,5 +5,6 @@
 mod attestation;
 mod decision;
 mod error;
+mod image;
 mod policy;
 mod promotion;

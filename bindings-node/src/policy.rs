@@ -52,7 +52,7 @@ pub struct ApprovalOptions {
 /// A validated policy.
 #[napi]
 pub struct Policy {
-    inner: lockkeeper::Policy,
+    pub(crate) inner: lockkeeper::Policy,
 }
 
 #[napi]

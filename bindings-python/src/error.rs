@@ -51,7 +51,11 @@ pub(crate) fn policy_error(py: Python<'_>, problems: lockkeeper::Problems, origi
     err
 }
 
-fn fill_policy_error(py: Python<'_>, err: &PyErr, problems: &lockkeeper::Problems) -> PyResult<()> {
+pub(crate) fn fill_policy_error(
+    py: Python<'_>,
+    err: &PyErr,
+    problems: &lockkeeper::Problems,
+) -> PyResult<()> {
     let value = err.value(py);
     let first = problems.first();
     value.setattr("code", first.map(|p| p.code).unwrap_or("policy/syntax"))?;

@@ -4,6 +4,7 @@
 mod attestation;
 mod decision;
 mod error;
+mod image;
 mod policy;
 mod promotion;
 
@@ -18,6 +19,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::Problem>()?;
     m.add_class::<policy::Policy>()?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
+    image::register(m)?;
     m.add_class::<attestation::PublicKey>()?;
     m.add_class::<attestation::SigningKey>()?;
     m.add_class::<attestation::Envelope>()?;

@@ -197,6 +197,23 @@ impl Policy {
             .map_err(|e| to_py(py, e))
     }
 
+    /// Checks an OCI image layout directory against the `images:` rules.
+    fn check_image(&self, path: PathBuf) -> PyResult<Decision> {
+        crate::image::check_layouts(&self.inner, std::slice::from_ref(&path))?
+            .pop()
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("no decision"))
+    }
+
+    /// Checks layout directories together (an image's base can be among them), one decision each.
+    fn check_images(&self, paths: Vec<PathBuf>) -> PyResult<Vec<Decision>> {
+        crate::image::check_layouts(&self.inner, &paths)
+    }
+
+    /// Checks an image given as a manifest file and its config file.
+    fn check_image_manifest(&self, manifest: PathBuf, config: PathBuf) -> PyResult<Decision> {
+        crate::image::check_manifest(&self.inner, &manifest, &config)
+    }
+
     /// May `artifact` be promoted into environment `to`?
     #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false))]
     #[allow(clippy::too_many_arguments)]

@@ -28,8 +28,8 @@ def test_a_denial_explains_itself(example_policy_path: Path) -> None:
     assert facts["principal"] == "dave"
     assert facts["action"] == "deploy"
     assert facts["scope"] == {"project": "mediawiki/core", "environment": "production"}
-    assert facts["roles_looked_for"] == ["merger-deployer"]
-    assert [b["binding"] for b in facts["bindings_considered"]] == ["bindings[1]", "bindings[2]"]
+    assert facts["roles_looked_for"] == ["incident-commander", "merger-deployer"]
+    assert [b["binding"] for b in facts["bindings_considered"]] == ["bindings[1]", "bindings[2]", "bindings[4]"]
     machine = json.loads(decision.to_json())
     assert machine["allowed"] is False
     assert machine["violations"][0]["code"] == "rbac/missing-permission"

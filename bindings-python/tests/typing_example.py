@@ -18,3 +18,26 @@ def may_deploy(policy_path: str, who: str) -> bool:
         line: int | None = e.line
         print(e.code, e.path, line, [p.message for p in e.problems])
     return decision.allowed
+
+
+def images(policy_path: str, layouts: list[str], vulnerable: str, inventory: str) -> int:
+    policy = lockkeeper.Policy.from_file(policy_path)
+    decisions: list[lockkeeper.Decision] = policy.check_images(layouts)
+    one: lockkeeper.Decision = policy.check_image(layouts[0])
+    pair: lockkeeper.Decision = policy.check_image_manifest("manifest.json", "config.json")
+    try:
+        plan: lockkeeper.RebuildPlan = lockkeeper.rebuild_plan([vulnerable], inventory=inventory)
+    except lockkeeper.InventoryError as e:
+        print(e.code, e.line, [p.path for p in e.problems])
+        return 2
+    except lockkeeper.ImageError as e:
+        print(e.code)
+        return 2
+    for wave in plan.waves:
+        for image in wave:
+            wave_no: int | None = image.wave
+            steps: list[str] = [s.name or s.digest for s in image.path]
+            print(image.name, image.digest, wave_no, " -> ".join(steps))
+    missing: list[dict[str, str]] = plan.missing_bases
+    print(len(decisions), one.allowed, pair.allowed, plan.affected, plan.cycles, missing)
+    return 0 if all(d.allowed for d in decisions) else 1

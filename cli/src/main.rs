@@ -3,6 +3,8 @@
 //! Exit codes are the same for every command: 0 allowed / valid, 1 denied / problems found,
 //! 2 bad input or usage (the error goes to stderr). CI systems can gate on them directly.
 
+mod image;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -86,6 +88,9 @@ enum Command {
     Promote(GateArgs),
     /// May this artifact be deployed to an environment, and which secrets are released?
     DeployRequest(GateArgs),
+    /// Container images: the image policy and the rebuild cascade.
+    #[command(subcommand)]
+    Image(image::ImageCommand),
     /// DSSE envelopes without a policy.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
@@ -270,7 +275,7 @@ struct ApprovalsArgs {
 }
 
 /// Why a command could not run; always exit code 2.
-struct Failure(String);
+pub(crate) struct Failure(pub(crate) String);
 
 impl From<lockkeeper::Error> for Failure {
     fn from(e: lockkeeper::Error) -> Self {
@@ -363,6 +368,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let decision = policy.verify_provenance(&bytes, &artifact, environment.as_deref())?;
             Ok(print_decision(&decision, json))
         }
+        Command::Image(command) => image::run(command),
         Command::Promote(args) => gate(&args, false),
         Command::DeployRequest(args) => gate(&args, true),
         Command::Envelope(EnvelopeCommand::Verify {
@@ -491,7 +497,7 @@ fn envelope_verify(
     })
 }
 
-fn read(path: &str) -> Result<String, Failure> {
+pub(crate) fn read(path: &str) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("error: cannot read {path}: {e}")))
 }
 
@@ -499,7 +505,7 @@ fn parse_policy(path: &str, text: &str) -> Result<Policy, Problems> {
     Policy::parse(text, Format::for_path(path, text))
 }
 
-fn load_policy(path: &str) -> Result<Policy, Failure> {
+pub(crate) fn load_policy(path: &str) -> Result<Policy, Failure> {
     let text = read(path)?;
     parse_policy(path, &text).map_err(|p| Failure(p.render(path)))
 }

@@ -124,7 +124,7 @@ fn authorize_allows_with_exit_0_and_denies_with_exit_1() {
     assert!(
         v["violations"][0]["facts"]["bindings_considered"]
             .as_array()
-            .is_some_and(|b| b.len() == 2)
+            .is_some_and(|b| b.len() == 3)
     );
 }
 

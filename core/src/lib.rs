@@ -32,6 +32,7 @@ pub mod decision;
 pub mod diagnostic;
 pub mod digest;
 pub mod error;
+pub mod image;
 pub mod keys;
 pub mod policy;
 pub mod promotion;

@@ -215,6 +215,46 @@ catalogue! {
     RBAC_UNKNOWN_ROLE = "rbac/unknown-role", Error,
         "An approval check that names a role needs that role to exist in the policy.",
         "Use a role defined in the policy's `roles`.";
+    /// An image layout, index, manifest or config that cannot be read as OCI.
+    IMAGE_MALFORMED = "image/malformed", Violation,
+        "Every part of an image that is checked must be well-formed OCI: layout marker, index, manifests and configs, each blob present and of a known kind.",
+        "Rebuild or re-export the image with an OCI-compliant tool (e.g. `umoci`, `skopeo copy oci:`); the facts name the file and what the parser expected.";
+    /// A blob whose bytes do not match the digest or size that points at it.
+    IMAGE_BLOB_DIGEST_MISMATCH = "image/blob-digest-mismatch", Violation,
+        "Content is identified by its digest: every blob read is checked against the digest and size of the descriptor that names it.",
+        "The layout was altered or corrupted after it was written: fetch the image again from the registry and do not use this copy.";
+    /// A base image from outside the allowed registries.
+    IMAGE_EXTERNAL_BASE = "image/external-base", Violation,
+        "Images are built on bases from our own registries (`images.allowed_bases`), never pulled straight from outside.",
+        "Mirror the base into an allowed registry (and have it approved), then rebuild on the mirrored name.";
+    /// An image whose base chain does not end in an approved root.
+    IMAGE_UNKNOWN_LINEAGE = "image/unknown-lineage", Violation,
+        "Every image descends from an approved root image (`images.approved_roots`), as its base annotations or labels record.",
+        "Build on an approved base with a toolchain that records `org.opencontainers.image.base.name` and `.base.digest`, or check the base image together with this one.";
+    /// An image without the labels the house toolchain sets.
+    IMAGE_NOT_BUILT_BY_TOOLCHAIN = "image/not-built-by-toolchain", Violation,
+        "Images are built by the house toolchain, which sets the labels `images.toolchain_labels` requires.",
+        "Build the image with the house toolchain; adding the labels by hand does not make a build reproducible.";
+    /// An image whose default user is root.
+    IMAGE_RUNS_AS_ROOT = "image/runs-as-root", Violation,
+        "With `images.non_root` (on by default) an image's default user is not root: an empty `User`, `root` or uid 0 is refused.",
+        "Set a non-root user in the image (`USER 65534` in a Dockerfile, `--config.user` with umoci).";
+    /// An environment variable whose name says it holds a secret.
+    IMAGE_SECRET_IN_ENV = "image/secret-in-env", Violation,
+        "Secrets never live in an image: environment variables whose names match `images.secret_env` must not carry a value.",
+        "Remove the value from the image and have the deployment inject it at run time; rotate the secret, since the image has published it.";
+    /// A volume the policy forbids (e.g. the Docker socket).
+    IMAGE_FORBIDDEN_VOLUME = "image/forbidden-volume", Violation,
+        "Images do not declare volumes the policy forbids (`images.forbidden_volumes`), such as the Docker socket, which hands the container the host.",
+        "Remove the volume from the image configuration.";
+    /// An image inventory that cannot be used to plan rebuilds.
+    IMAGE_INVALID_INVENTORY = "image/invalid-inventory", Problem,
+        "An image inventory is a list of {name, digest, base_digest} with valid digests, each digest listed once with one base.",
+        "Fix the entry at the position shown; see docs/images.md for the inventory format.";
+    /// A digest argument that is not `sha256:<hex>`.
+    IMAGE_INVALID_DIGEST = "image/invalid-digest", Error,
+        "Digests given to image commands are `sha256:<64 lowercase hex>` (or sha512).",
+        "Pass the full digest, e.g. from `skopeo inspect` or the inventory.";
 }
 
 /// Looks a code up in the catalogue.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use lockkeeper::attestation::{Envelope, Statement};
 use lockkeeper::digest::Digest;
+use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::PublicKey;
 use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
 use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Error, Policy, RULES, Scope};
@@ -62,6 +63,49 @@ enum Outcome {
     Gate(DeployOutcome),
     Problems(Vec<(String, Option<String>, String)>),
     Error(String),
+    Plan(RebuildReport),
+}
+
+fn problem_list(problems: lockkeeper::Problems) -> Vec<(String, Option<String>, String)> {
+    problems
+        .as_slice()
+        .iter()
+        .map(|p| {
+            (
+                p.code.to_owned(),
+                p.location.map(|l| l.to_string()),
+                p.message.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Reads an OCI layout directory the way the CLI does: only the files the core asks for.
+fn read_layout(dir: &Path) -> ImageSet {
+    let source = |rel: &str, _limit: u64| -> Result<Option<Vec<u8>>, String> {
+        match fs::read(dir.join(rel)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    ImageSet::from_layout(&dir.display().to_string(), &source)
+}
+
+fn rebuild_case(req: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let text = match (s(req, "inventory"), s(req, "inventory_json")) {
+        (Some(file), _) => fs::read_to_string(cases_dir().join(file))?,
+        (None, Some(text)) => text,
+        (None, None) => return Err("rebuild case without inventory".into()),
+    };
+    let inventory: Vec<InventoryEntry> =
+        parse_inventory(&text, lockkeeper::Format::Json).map_err(|p| p.to_string())?;
+    Ok(
+        match RebuildReport::plan(&inventory, &strings(req.get("vulnerable"))) {
+            Ok(report) => Outcome::Plan(report),
+            Err(e) => Outcome::Error(e.code().to_owned()),
+        },
+    )
 }
 
 fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
@@ -70,23 +114,33 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         ("policy_json", lockkeeper::Format::Json),
     ] {
         if let Some(text) = case.get(key).and_then(Value::as_str) {
-            return Ok(match Policy::parse(text, format) {
-                Ok(_) => Outcome::Problems(Vec::new()),
-                Err(problems) => Outcome::Problems(
-                    problems
-                        .as_slice()
-                        .iter()
-                        .map(|p| {
-                            (
-                                p.code.to_owned(),
-                                p.location.map(|l| l.to_string()),
-                                p.message.clone(),
-                            )
-                        })
-                        .collect(),
-                ),
-            });
+            return Ok(Outcome::Problems(
+                Policy::parse(text, format)
+                    .err()
+                    .map(problem_list)
+                    .unwrap_or_default(),
+            ));
         }
+    }
+    if let Some(text) = case.get("inventory_json").and_then(Value::as_str) {
+        return Ok(Outcome::Problems(
+            parse_inventory(text, lockkeeper::Format::Json)
+                .err()
+                .map(problem_list)
+                .unwrap_or_default(),
+        ));
+    }
+    if let Some(path) = s(case, "inventory_file") {
+        let text = fs::read_to_string(cases_dir().join(path))?;
+        return Ok(Outcome::Problems(
+            parse_inventory(&text, lockkeeper::Format::Json)
+                .err()
+                .map(problem_list)
+                .unwrap_or_default(),
+        ));
+    }
+    if let Some(req) = case.get("rebuild") {
+        return rebuild_case(req);
     }
     if let Some(req) = case.get("envelope_verify") {
         let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
@@ -187,6 +241,24 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
                 Err(e) => Outcome::Error(e.code().to_owned()),
             },
         );
+    }
+    if let Some(dirs) = case.get("image_layouts") {
+        let sets: Vec<ImageSet> = strings(Some(dirs))
+            .iter()
+            .map(|d| read_layout(&cases_dir().join(d)))
+            .collect();
+        let decision = policy
+            .check_images(&sets)
+            .into_iter()
+            .next()
+            .ok_or("no layout given")?;
+        return Ok(Outcome::Decision(decision));
+    }
+    if let Some(pair) = case.get("image_manifest") {
+        let manifest = fs::read(cases_dir().join(s(pair, "manifest").unwrap_or_default()))?;
+        let config = fs::read(cases_dir().join(s(pair, "config").unwrap_or_default()))?;
+        let set = ImageSet::from_manifest("manifest.json", &manifest, &config);
+        return Ok(Outcome::Decision(policy.check_image(&set)));
     }
     if let Some(req) = case.get("approvals") {
         let request = ApprovalRequest {
@@ -306,6 +378,54 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
                 return Err(format!("unexpected error {code}"));
             }
         }
+        Outcome::Plan(report) => check_plan(expect, &report)?,
+    }
+    Ok(())
+}
+
+fn check_plan(expect: &Value, report: &RebuildReport) -> Result<(), String> {
+    if let Some(code) = s(expect, "error") {
+        return Err(format!("expected error {code}, got a plan"));
+    }
+    let waves: Vec<Vec<String>> = report
+        .waves
+        .iter()
+        .map(|w| w.iter().map(|i| i.name.clone()).collect())
+        .collect();
+    let want: Vec<Vec<String>> = expect
+        .get("waves")
+        .and_then(Value::as_array)
+        .map(|ws| ws.iter().map(|w| strings(Some(w))).collect())
+        .unwrap_or_default();
+    if waves != want {
+        return Err(format!("expected waves {want:?}, got {waves:?}"));
+    }
+    let blocked: Vec<String> = report.blocked.iter().map(|i| i.name.clone()).collect();
+    if blocked != strings(expect.get("blocked")) {
+        return Err(format!("unexpected blocked images {blocked:?}"));
+    }
+    if report.unmatched != strings(expect.get("unmatched")) {
+        return Err(format!(
+            "unexpected unmatched digests {:?}",
+            report.unmatched
+        ));
+    }
+    if let Some(cycles) = expect.get("cycles").and_then(Value::as_array) {
+        let want: Vec<Vec<String>> = cycles.iter().map(|c| strings(Some(c))).collect();
+        if report.cycles != want {
+            return Err(format!("expected cycles {want:?}, got {:?}", report.cycles));
+        }
+    }
+    if let Some(path) = expect.get("path_of_last") {
+        let got: Vec<String> = report
+            .waves
+            .last()
+            .and_then(|w| w.last())
+            .map(|i| i.path.iter().map(|p| p.digest.clone()).collect())
+            .unwrap_or_default();
+        if got != strings(Some(path)) {
+            return Err(format!("unexpected path {got:?}"));
+        }
     }
     Ok(())
 }
@@ -400,5 +520,41 @@ fn the_example_policy_is_valid() -> TestResult {
     let policy = Policy::from_yaml(&text).map_err(|p| p.render("policy.yaml"))?;
     assert_eq!(policy.zones().len(), 4);
     assert!(policy.require().merge_implies_deploy);
+    Ok(())
+}
+
+#[test]
+fn the_example_image_policy_passes_the_house_images_and_refuses_the_others() -> TestResult {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = fs::read_to_string(root.join("examples/images/policy.yaml"))?;
+    let policy = Policy::from_yaml(&text).map_err(|p| p.render("policy.yaml"))?;
+    assert_eq!(policy.images().approved_roots.len(), 2);
+    let check = |dirs: &[&str]| -> Decision {
+        let sets: Vec<ImageSet> = dirs
+            .iter()
+            .map(|d| read_layout(&cases_dir().join("images").join(d)))
+            .collect();
+        policy.check_images(&sets).remove(0)
+    };
+    for ok in [
+        &["root"][..],
+        &["app"],
+        &["multi-platform"],
+        &["app-on-app", "app"],
+    ] {
+        let d = check(ok);
+        assert!(d.allowed(), "{ok:?}: {d}");
+    }
+    for (dir, code) in [
+        ("app-secret", "image/secret-in-env"),
+        ("app-as-root", "image/runs-as-root"),
+        ("app-external", "image/external-base"),
+        ("app-untooled", "image/not-built-by-toolchain"),
+        ("app-docker-socket", "image/forbidden-volume"),
+        ("tampered", "image/blob-digest-mismatch"),
+    ] {
+        let d = check(&[dir]);
+        assert!(d.has(code), "{dir}: {d}");
+    }
     Ok(())
 }

@@ -6,16 +6,21 @@ from typing import Any, Optional, Sequence, Union, final
 __version__: str
 __all__ = [
     "BUILD_PROFILE",
+    "IN_TOTO_PAYLOAD_TYPE",
     "Decision",
     "DeployOutcome",
     "Envelope",
-    "IN_TOTO_PAYLOAD_TYPE",
+    "ImageError",
     "InvalidRequestError",
+    "InventoryError",
     "LockkeeperError",
+    "PathStep",
+    "PlannedImage",
     "Policy",
     "PolicyError",
     "Problem",
     "PublicKey",
+    "RebuildPlan",
     "SigningKey",
     "Statement",
     "VerificationError",
@@ -23,6 +28,7 @@ __all__ = [
     "__version__",
     "digest",
     "digest_file",
+    "rebuild_plan",
     "rules",
 ]
 
@@ -49,6 +55,16 @@ class VerificationError(LockkeeperError):
     """An envelope that did not verify; ``keyids`` lists the keys that did."""
 
     keyids: list[str]
+class ImageError(LockkeeperError):
+    """An image that cannot be used for a rebuild plan (malformed, or a blob that does not match)."""
+
+class InventoryError(LockkeeperError):
+    """An image inventory with problems. ``code``/``path``/``line``/``column`` describe the first."""
+
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    problems: list[Problem]
 
 @final
 class Problem:
@@ -176,7 +192,55 @@ class Policy:
         ref: Optional[str] = None,
         environment: Optional[str] = None,
     ) -> Decision: ...
+    def check_image(self, path: Union[str, os.PathLike[str]]) -> Decision: ...
+    def check_images(self, paths: Sequence[Union[str, os.PathLike[str]]]) -> list[Decision]: ...
+    def check_image_manifest(
+        self, manifest: Union[str, os.PathLike[str]], config: Union[str, os.PathLike[str]]
+    ) -> Decision: ...
 
+@final
+class PathStep:
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def digest(self) -> str: ...
+
+@final
+class PlannedImage:
+    @property
+    def name(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def wave(self) -> Optional[int]: ...
+    @property
+    def path(self) -> list[PathStep]: ...
+
+@final
+class RebuildPlan:
+    @property
+    def vulnerable(self) -> list[str]: ...
+    @property
+    def waves(self) -> list[list[PlannedImage]]: ...
+    @property
+    def blocked(self) -> list[PlannedImage]: ...
+    @property
+    def unmatched(self) -> list[str]: ...
+    @property
+    def cycles(self) -> list[list[str]]: ...
+    @property
+    def missing_bases(self) -> list[dict[str, str]]: ...
+    @property
+    def affected(self) -> int: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def rebuild_plan(
+    vulnerable: Sequence[str],
+    *,
+    layouts: Optional[Sequence[Union[str, os.PathLike[str]]]] = None,
+    inventory: Union[str, os.PathLike[str], None] = None,
+) -> RebuildPlan: ...
 def rules() -> list[dict[str, str]]: ...
 
 def digest(data: bytes, algorithm: str = "sha256") -> str: ...

@@ -171,6 +171,7 @@ pub struct Policy {
     pub(crate) require: Require,
     pub(crate) sources: Vec<SourceRule>,
     pub(crate) deploy_service: Option<DeployService>,
+    pub(crate) images: crate::image::ImagePolicy,
 }
 
 impl Policy {

@@ -34,6 +34,8 @@ pub(crate) struct RawPolicy {
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub deploy_service: Option<RawDeployService>,
+    #[serde(default)]
+    pub images: Option<crate::image::RawImagePolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -405,7 +405,10 @@ impl Checker<'_> {
             })
         });
 
+        let images = self.images(&raw);
+
         Policy {
+            images,
             deploy_service,
             sources,
             description: raw.description,
@@ -419,6 +422,18 @@ impl Checker<'_> {
             secrets,
             require,
         }
+    }
+
+    fn images(&mut self, raw: &RawPolicy) -> crate::image::ImagePolicy {
+        let Some(section) = &raw.images else {
+            return crate::image::ImagePolicy::default();
+        };
+        let (images, problems) =
+            crate::image::ImagePolicy::from_raw(section, &FieldPath::root().key("images"));
+        for (code, path, message) in problems {
+            self.report(code, path, message);
+        }
+        images
     }
 
     /// Public keys written as PEM/hex text or securesystemslib objects.
