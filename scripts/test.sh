@@ -60,7 +60,7 @@ step "node: install, build the addon (debug), tests and type check"
     git --no-pager diff --stat -- index.d.ts index.js >&2
     exit 1
   fi
-  node --test __test__/
+  node --test __test__/ ../examples/gerrit-bot/test/
   npx tsc --noEmit -p __test__/tsconfig.json
 )
 

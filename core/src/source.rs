@@ -460,7 +460,7 @@ pub fn parse_document<T: DeserializeOwned>(
                 let loc = locator.locate_key(&path);
                 problems.push(Problem::new(
                     codes.unknown_field,
-                    format!("unknown field `{path}`: it is not part of the schema (a typo?)"),
+                    unknown_field_message(&path),
                     path,
                     loc,
                 ));
@@ -484,6 +484,21 @@ pub fn parse_document<T: DeserializeOwned>(
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+fn unknown_field_message(path: &FieldPath) -> String {
+    let last = match path.segments().last() {
+        Some(Segment::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    if last.contains(' ') {
+        // `{description: a, b}` in YAML makes ` b` a key: a comma ends a value in `{...}`.
+        format!(
+            "unknown field `{path}`: if this is the rest of a text value, quote the value (in YAML a comma ends a value inside {{...}})"
+        )
+    } else {
+        format!("unknown field `{path}`: it is not part of the schema (a typo?)")
+    }
 }
 
 fn json_message(e: &serde_json::Error) -> String {
