@@ -3,6 +3,8 @@
 //! Exit codes are the same for every command: 0 allowed / valid, 1 denied / problems found,
 //! 2 bad input or usage (the error goes to stderr). CI systems can gate on them directly.
 
+mod audit;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -87,6 +89,9 @@ enum Command {
     /// in-toto statements.
     #[command(subcommand)]
     Statement(StatementCommand),
+    /// The signed, hash-chained audit log: append, verify, checkpoint.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -333,6 +338,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("{}", b.build().to_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(command) => audit::run(command),
     }
 }
 
