@@ -60,6 +60,9 @@ pub(crate) struct Parsed {
     pub entry: Entry,
     /// sha256 of the body as found (equal to `entry.hash` unless the entry was altered).
     pub computed: Digest,
+    /// Whether the line is the one spelling lockkeeper writes. Another spelling of the same
+    /// entry means its bytes were edited, even if what they say was not.
+    pub canonical: bool,
     body: Vec<u8>,
 }
 
@@ -137,8 +140,8 @@ impl Entry {
         String::from_utf8(canonical::to_vec(&value)).unwrap_or_default()
     }
 
-    /// Reads one line (without its newline). The line must be the canonical form of an entry
-    /// with exactly the five fields; the hash and signature are *not* checked here.
+    /// Reads one line (without its newline): an entry with exactly the five fields. Whether it
+    /// is in canonical form, its hash and its signature are for the caller to check.
     pub(crate) fn parse(line: &[u8]) -> Result<Parsed, String> {
         let value = strict_json::parse(line).map_err(|e| format!("not JSON: {e}"))?;
         let Value::Object(map) = &value else {
@@ -169,9 +172,7 @@ impl Entry {
             .clone();
         let sig_text = field("sig")?.as_str().ok_or("`sig` is not a string")?;
         let sig = decode_sig(sig_text).ok_or("`sig` is not standard padded base64")?;
-        if canonical::to_vec(&value) != line {
-            return Err("not in canonical form (keys sorted, no whitespace, minimal escapes): its bytes were changed".into());
-        }
+        let canonical = canonical::to_vec(&value) == line;
         let body = body(seq, &prev, &record);
         let computed = Digest::sha256(&body);
         Ok(Parsed {
@@ -183,6 +184,7 @@ impl Entry {
                 sig,
             },
             computed,
+            canonical,
             body,
         })
     }
@@ -237,8 +239,11 @@ mod tests {
         let key = key()?;
         let entry = Entry::new(&Head::genesis(), Map::new(), &key).ok_or("full")?;
         let line = entry.to_line();
+        assert!(Entry::parse(line.as_bytes())?.canonical);
         let spaced = line.replacen(",", ", ", 1);
-        assert!(Entry::parse(spaced.as_bytes()).is_err());
+        assert!(!Entry::parse(spaced.as_bytes())?.canonical);
+        let escaped = line.replacen("\"prev\"", "\"\\u0070rev\"", 1);
+        assert!(!Entry::parse(escaped.as_bytes())?.canonical);
         let sig = crate::attestation::dsse::encode_base64(entry.signature());
         let unpadded = line.replace(&sig, sig.trim_end_matches('='));
         assert!(Entry::parse(unpadded.as_bytes()).is_err());

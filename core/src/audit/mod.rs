@@ -186,6 +186,12 @@ pub fn head(log: &[u8], key: &PublicKey) -> Result<Head, AuditError> {
     let line = newlines;
     let parsed =
         Entry::parse(&complete[start..]).map_err(|reason| AuditError::Broken { line, reason })?;
+    if !parsed.canonical {
+        return Err(AuditError::Broken {
+            line,
+            reason: "it is not in the one spelling lockkeeper writes: its bytes were edited".into(),
+        });
+    }
     if parsed.computed != *parsed.entry.hash() {
         return Err(AuditError::Broken {
             line,
@@ -216,7 +222,7 @@ pub fn append(log: &[u8], record: &[u8], key: &SigningKey) -> Result<Appended, A
     // A record must read back exactly as it was hashed, or the entry would fail verification
     // later; refuse it now instead (a number serde_json cannot write back exactly, say).
     match Entry::parse(line.as_bytes()) {
-        Ok(p) if p.entry == entry && p.computed == *entry.hash() => {}
+        Ok(p) if p.canonical && p.entry == entry && p.computed == *entry.hash() => {}
         _ => {
             return Err(AuditError::Record(
                 "it does not read back exactly as written (a number beyond 64-bit precision?)"

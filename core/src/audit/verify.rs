@@ -51,6 +51,9 @@ pub(crate) fn check(
         let entry = &parsed.entry;
         let mut reasons = Vec::new();
         let mut facts = facts! {"line" => n, "seq" => entry.seq()};
+        if !parsed.canonical {
+            reasons.push("it is not in the one spelling lockkeeper writes (keys sorted, no whitespace, minimal escapes): its bytes were edited".to_owned());
+        }
         let want_seq = expected.count.saturating_add(1);
         if entry.seq() != want_seq {
             reasons.push(format!(
