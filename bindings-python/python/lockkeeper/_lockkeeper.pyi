@@ -1,10 +1,14 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
-from typing import Any, Optional, Sequence, Union, final
+from typing import Any, Mapping, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditLog",
+    "AuditLogError",
     "BUILD_PROFILE",
     "Decision",
     "Envelope",
@@ -48,6 +52,11 @@ class VerificationError(LockkeeperError):
     """An envelope that did not verify; ``keyids`` lists the keys that did."""
 
     keyids: list[str]
+
+class AuditLogError(LockkeeperError):
+    """A log that cannot be appended to or checkpointed as it is (torn, broken, another key)."""
+
+    line: Optional[int]
 
 @final
 class Problem:
@@ -208,3 +217,35 @@ class Statement:
     @property
     def subjects(self) -> list[dict[str, Any]]: ...
     def covers(self, digest: str) -> bool: ...
+
+@final
+class AuditEntry:
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def prev(self) -> str: ...
+    @property
+    def record(self) -> dict[str, Any]: ...
+
+@final
+class AuditCheckpoint:
+    @staticmethod
+    def from_json(data: Union[str, bytes]) -> AuditCheckpoint: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def head(self) -> str: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class AuditLog:
+    def __new__(cls, path: Union[str, os.PathLike[str]]) -> AuditLog: ...
+    @property
+    def path(self) -> str: ...
+    def append(self, record: Union[Mapping[str, Any], str, bytes], key: SigningKey) -> AuditEntry: ...
+    def checkpoint(self, key: SigningKey) -> AuditCheckpoint: ...
+    def verify(self, public_key: PublicKey, checkpoint: Optional[AuditCheckpoint] = None) -> Decision: ...
