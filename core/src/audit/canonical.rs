@@ -9,23 +9,30 @@
 //! bytes.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A value serialized with sorted keys.
 struct Sorted<'a>(&'a Value);
 
+/// An object serialized with sorted keys (for callers holding a map, not a value).
+pub(crate) struct SortedMap<'a>(pub &'a Map<String, Value>);
+
+impl Serialize for SortedMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&String, &Value)> = self.0.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out = serializer.serialize_map(Some(entries.len()))?;
+        for (key, value) in entries {
+            out.serialize_entry(key, &Sorted(value))?;
+        }
+        out.end()
+    }
+}
+
 impl Serialize for Sorted<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                let mut out = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    out.serialize_entry(key, &Sorted(value))?;
-                }
-                out.end()
-            }
+            Value::Object(map) => SortedMap(map).serialize(serializer),
             Value::Array(items) => {
                 let mut out = serializer.serialize_seq(Some(items.len()))?;
                 for item in items {
@@ -40,9 +47,14 @@ impl Serialize for Sorted<'_> {
 
 /// The canonical bytes of `value`.
 pub(crate) fn to_vec(value: &Value) -> Vec<u8> {
-    // Writing a JSON value (string keys only) into memory cannot fail; if it ever did, the empty
-    // result would not match any line on disk and verification would report it.
-    serde_json::to_vec(&Sorted(value)).unwrap_or_default()
+    to_vec_of(&Sorted(value))
+}
+
+/// The bytes serde_json writes for `value`, which must itself sort any map it holds.
+pub(crate) fn to_vec_of<T: Serialize>(value: &T) -> Vec<u8> {
+    // Writing JSON (string keys only) into memory cannot fail; if it ever did, the empty result
+    // would not match any line on disk and verification would report it.
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! envelopes, and no signature over one kind of payload can pass for another), and any DSSE
 //! library can check an entry on its own.
 
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
 
 use super::canonical;
 use crate::attestation::dsse::pae;
@@ -73,8 +74,43 @@ impl Parsed {
     }
 }
 
+/// The signed body, `{"prev","record","seq"}` in canonical form.
+struct Body<'a> {
+    seq: u64,
+    prev: &'a Digest,
+    record: &'a Map<String, Value>,
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(Some(3))?;
+        out.serialize_entry("prev", self.prev)?;
+        out.serialize_entry("record", &canonical::SortedMap(self.record))?;
+        out.serialize_entry("seq", &self.seq)?;
+        out.end()
+    }
+}
+
 fn body(seq: u64, prev: &Digest, record: &Map<String, Value>) -> Vec<u8> {
-    canonical::to_vec(&json!({"prev": prev.to_string(), "record": record, "seq": seq}))
+    canonical::to_vec_of(&Body { seq, prev, record })
+}
+
+/// The canonical line of an entry, built around its body: the keys sort as `hash`, `prev`,
+/// `record`, `seq`, `sig`, so the line is the body with `hash` in front and `sig` behind (a
+/// test checks this against serializing the whole entry). Hex and base64 need no escaping.
+fn line(hash: &Digest, body: &[u8], sig: &str) -> Vec<u8> {
+    let inner = body
+        .get(1..body.len().saturating_sub(1))
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(body.len() + sig.len() + 96);
+    out.extend_from_slice(b"{\"hash\":\"");
+    out.extend_from_slice(hash.to_string().as_bytes());
+    out.extend_from_slice(b"\",");
+    out.extend_from_slice(inner);
+    out.extend_from_slice(b",\"sig\":\"");
+    out.extend_from_slice(sig.as_bytes());
+    out.extend_from_slice(b"\"}");
+    out
 }
 
 impl Entry {
@@ -130,14 +166,9 @@ impl Entry {
     /// The entry as one line of JSON, without the newline: canonical, so the bytes on disk are
     /// the only spelling a verifier accepts.
     pub fn to_line(&self) -> String {
-        let value = json!({
-            "hash": self.hash.to_string(),
-            "prev": self.prev.to_string(),
-            "record": self.record,
-            "seq": self.seq,
-            "sig": crate::attestation::dsse::encode_base64(&self.sig),
-        });
-        String::from_utf8(canonical::to_vec(&value)).unwrap_or_default()
+        let body = body(self.seq, &self.prev, &self.record);
+        let sig = crate::attestation::dsse::encode_base64(&self.sig);
+        String::from_utf8(line(&self.hash, &body, &sig)).unwrap_or_default()
     }
 
     /// Reads one line (without its newline): an entry with exactly the five fields. Whether it
@@ -172,8 +203,8 @@ impl Entry {
             .clone();
         let sig_text = field("sig")?.as_str().ok_or("`sig` is not a string")?;
         let sig = decode_sig(sig_text).ok_or("`sig` is not standard padded base64")?;
-        let canonical = canonical::to_vec(&value) == line;
         let body = body(seq, &prev, &record);
+        let canonical = self::line(&hash, &body, sig_text) == line;
         let computed = Digest::sha256(&body);
         Ok(Parsed {
             entry: Entry {
@@ -203,6 +234,7 @@ fn decode_sig(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn key() -> Result<SigningKey, crate::keys::KeyError> {
         SigningKey::from_seed(&[7; 32])
@@ -231,6 +263,13 @@ mod tests {
         let start = line.find(",\"prev\"").ok_or("no prev")? + 1;
         let end = line.rfind(",\"sig\"").ok_or("no sig")?;
         assert_eq!(body, format!("{{{}}}", &line[start..end]));
+        // The line built around the body is the canonical form of the whole entry.
+        let whole = serde_json::json!({
+            "hash": entry.hash().to_string(), "prev": entry.prev().to_string(),
+            "record": entry.record(), "seq": entry.seq(),
+            "sig": crate::attestation::dsse::encode_base64(entry.signature()),
+        });
+        assert_eq!(canonical::to_vec(&whole), line.as_bytes());
         Ok(())
     }
 

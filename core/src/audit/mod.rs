@@ -171,11 +171,13 @@ pub fn head(log: &[u8], key: &PublicKey) -> Result<Head, AuditError> {
     let Some((&last_byte, complete)) = log.split_last() else {
         return Ok(Head::genesis());
     };
-    let newlines = log.iter().filter(|&&b| b == b'\n').count();
+    // Line numbers are only needed for an error: counting them is the one cost that grows with
+    // the log, so it is paid only then.
+    let lines = || log.iter().filter(|&&b| b == b'\n').count();
     if last_byte != b'\n' {
         let start = log.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         return Err(AuditError::Torn {
-            line: newlines + 1,
+            line: lines() + 1,
             bytes: log.len() - start,
         });
     }
@@ -183,28 +185,26 @@ pub fn head(log: &[u8], key: &PublicKey) -> Result<Head, AuditError> {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let line = newlines;
-    let parsed =
-        Entry::parse(&complete[start..]).map_err(|reason| AuditError::Broken { line, reason })?;
+    let broken = |reason: String| AuditError::Broken {
+        line: lines(),
+        reason,
+    };
+    let parsed = Entry::parse(&complete[start..]).map_err(broken)?;
     if !parsed.canonical {
-        return Err(AuditError::Broken {
-            line,
-            reason: "it is not in the one spelling lockkeeper writes: its bytes were edited".into(),
-        });
+        return Err(broken(
+            "it is not in the one spelling lockkeeper writes: its bytes were edited".into(),
+        ));
     }
     if parsed.computed != *parsed.entry.hash() {
-        return Err(AuditError::Broken {
-            line,
-            reason: format!(
-                "its content hashes to {}, not the {} it records",
-                parsed.computed,
-                parsed.entry.hash()
-            ),
-        });
+        return Err(broken(format!(
+            "its content hashes to {}, not the {} it records",
+            parsed.computed,
+            parsed.entry.hash()
+        )));
     }
     if !parsed.signed_by(key) {
         return Err(AuditError::BadSignature {
-            line,
+            line: lines(),
             keyid: key.keyid().to_owned(),
         });
     }
