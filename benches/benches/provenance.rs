@@ -22,12 +22,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let key = SigningKey::from_seed(&[7; 32]).unwrap_or_else(|e| panic!("{e}"));
-    let hex: String = key
-        .public_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = key.public_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
     let policy = Policy::from_yaml(&format!(
         "zones: {{untrusted: {{}}, trusted: {{dominates: [untrusted]}}}}\n\
          environments: {{production: {{min_build_zone: trusted}}}}\n\
@@ -38,11 +33,7 @@ fn fixture() -> Fixture {
     let artifact = Digest::sha256(b"app");
     let statement = ProvenanceBuilder::new("https://ci/trusted")
         .subject("app.tar.gz", artifact.clone())
-        .source(
-            "git+https://g/r/app",
-            Some("refs/heads/main"),
-            Some(&"a".repeat(40)),
-        )
+        .source("git+https://g/r/app", Some("refs/heads/main"), Some(&"a".repeat(40)))
         .build()
         .to_json();
     let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.as_bytes(), &[&key]);

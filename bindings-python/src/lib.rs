@@ -33,11 +33,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Benchmarks report it: a debug build's timings say little about production speed.
     m.add(
         "BUILD_PROFILE",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
+        if cfg!(debug_assertions) { "debug" } else { "release" },
     )?;
     Ok(())
 }

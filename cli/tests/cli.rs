@@ -243,8 +243,7 @@ fn keygen_sign_and_verify_round_trip() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode =
-            std::fs::metadata(format!("{prefix}.key")).map(|m| m.permissions().mode() & 0o777);
+        let mode = std::fs::metadata(format!("{prefix}.key")).map(|m| m.permissions().mode() & 0o777);
         assert_eq!(mode.ok(), Some(0o600), "private key must be owner-only");
     }
     let again = lockkeeper(&["keygen", "--out", &prefix]);
@@ -253,46 +252,22 @@ fn keygen_sign_and_verify_round_trip() {
     let artifact = temp_file("app.tar.gz", "the artifact");
     let out = lockkeeper(&["digest", &artifact]);
     assert_eq!(code(&out), Some(0));
-    let digest = stdout(&out)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let digest = stdout(&out).split_whitespace().next().unwrap_or_default().to_owned();
     assert!(digest.starts_with("sha256:"));
 
     let out = lockkeeper(&[
-        "statement",
-        "provenance",
-        "--builder",
-        "https://ci/b",
-        "--subject",
-        &format!("app.tar.gz={digest}"),
-        "--source",
-        "git+https://g/r/app",
-        "--ref",
-        "refs/heads/main",
+        "statement", "provenance", "--builder", "https://ci/b", "--subject",
+        &format!("app.tar.gz={digest}"), "--source", "git+https://g/r/app", "--ref", "refs/heads/main",
     ]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let statement = temp_file("statement.json", &stdout(&out));
-    let out = lockkeeper(&[
-        "sign",
-        "--key",
-        &format!("{prefix}.key"),
-        "--statement",
-        &statement,
-    ]);
+    let out = lockkeeper(&["sign", "--key", &format!("{prefix}.key"), "--statement", &statement]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let envelope = temp_file("envelope.json", &stdout(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
     assert_eq!(v["signatures"][0]["keyid"], keyid.as_str());
 
-    let out = lockkeeper(&[
-        "envelope",
-        "verify",
-        "--pub",
-        &format!("{prefix}.pub"),
-        &envelope,
-    ]);
+    let out = lockkeeper(&["envelope", "verify", "--pub", &format!("{prefix}.pub"), &envelope]);
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains(&keyid));
 
@@ -305,40 +280,13 @@ fn keygen_sign_and_verify_round_trip() {
             serde_json::Value::String(pubkey)
         ),
     );
-    let out = lockkeeper(&[
-        "verify",
-        "--policy",
-        &policy,
-        "--envelope",
-        &envelope,
-        "--artifact",
-        &digest,
-        "--environment",
-        "production",
-    ]);
+    let out = lockkeeper(&["verify", "--policy", &policy, "--envelope", &envelope, "--artifact", &digest, "--environment", "production"]);
     assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
     let other = "sha256:".to_owned() + &"0".repeat(64);
-    let out = lockkeeper(&[
-        "verify",
-        "--policy",
-        &policy,
-        "--envelope",
-        &envelope,
-        "--artifact",
-        &other,
-        "--json",
-    ]);
+    let out = lockkeeper(&["verify", "--policy", &policy, "--envelope", &envelope, "--artifact", &other, "--json"]);
     assert_eq!(code(&out), Some(1));
     assert!(stdout(&out).contains("provenance/subject-mismatch"));
-    let out = lockkeeper(&[
-        "verify",
-        "--policy",
-        &policy,
-        "--envelope",
-        &envelope,
-        "--artifact",
-        "sha256:ABC",
-    ]);
+    let out = lockkeeper(&["verify", "--policy", &policy, "--envelope", &envelope, "--artifact", "sha256:ABC"]);
     assert_eq!(code(&out), Some(2));
     assert!(stderr(&out).contains("digest"), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
@@ -348,57 +296,23 @@ fn keygen_sign_and_verify_round_trip() {
 fn envelope_verify_exit_codes_follow_the_threshold() {
     let two = case("envelopes/release-two-keys.json");
     let (a, b) = (case("keys/trusted-a.pub"), case("keys/trusted-b.pub"));
-    let ok = lockkeeper(&[
-        "envelope",
-        "verify",
-        "--pub",
-        &a,
-        "--pub",
-        &b,
-        "--threshold",
-        "2",
-        &two,
-    ]);
+    let ok = lockkeeper(&["envelope", "verify", "--pub", &a, "--pub", &b, "--threshold", "2", &two]);
     assert_eq!(code(&ok), Some(0), "{}", stdout(&ok));
-    let same = lockkeeper(&[
-        "envelope",
-        "verify",
-        "--pub",
-        &a,
-        "--pub",
-        &a,
-        "--threshold",
-        "2",
-        "--json",
-        &two,
-    ]);
+    let same = lockkeeper(&["envelope", "verify", "--pub", &a, "--pub", &a, "--threshold", "2", "--json", &two]);
     assert_eq!(code(&same), Some(1), "one key listed twice is one key");
     let v: serde_json::Value = serde_json::from_str(&stdout(&same)).unwrap_or_default();
     assert_eq!(v["verified"], false);
-    let bad = lockkeeper(&[
-        "envelope",
-        "verify",
-        "--pub",
-        &a,
-        &case("envelopes/not-an-envelope.json"),
-    ]);
+    let bad = lockkeeper(&["envelope", "verify", "--pub", &a, &case("envelopes/not-an-envelope.json")]);
     assert_eq!(code(&bad), Some(2));
 }
 
 #[test]
 fn verify_explains_a_zone_too_low_for_production() {
     let out = lockkeeper(&[
-        "verify",
-        "--policy",
-        &case("policies/provenance.yaml"),
-        "--envelope",
-        &case("envelopes/patchset-good.json"),
-        "--artifact",
-        std::fs::read_to_string(cases().join("envelopes/artifact.txt"))
-            .unwrap_or_default()
-            .trim(),
-        "--environment",
-        "production",
+        "verify", "--policy", &case("policies/provenance.yaml"), "--envelope",
+        &case("envelopes/patchset-good.json"), "--artifact",
+        std::fs::read_to_string(cases().join("envelopes/artifact.txt")).unwrap_or_default().trim(),
+        "--environment", "production",
     ]);
     assert_eq!(code(&out), Some(1));
     let text = stdout(&out);
