@@ -9,6 +9,40 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A signed checkpoint: the log's entry count and head hash. */
+export declare class AuditCheckpoint {
+  /** Reads a checkpoint, as `toJson()` writes it. */
+  static fromJson(data: string | Buffer): AuditCheckpoint
+  /** Number of entries the log had. */
+  get count(): number
+  /** Hash of its last entry. */
+  get head(): string
+  /** One line of JSON, to keep where the log's writer cannot change it. */
+  toJson(): string
+  /** The JSON form as an object (used by `JSON.stringify`). */
+  toJSON(): { count: number; head: string; sig: string }
+}
+
+/** An append-only, hash-chained, signed JSON Lines log on disk. */
+export declare class AuditLog {
+  /** A log at `path` (created by the first append). */
+  constructor(path: string)
+  /** The log file. */
+  get path(): string
+  /**
+   * Appends `record` (one JSON object, or its JSON text) signed with `key`. Throws an
+   * `AuditLogError` if the last line is torn, broken or signed by another key.
+   */
+  append(record: Record<string, unknown> | string, key: SigningKey): AuditEntry
+  /** Verifies the whole log, then signs a checkpoint of it with `key`. */
+  checkpoint(key: SigningKey): AuditCheckpoint
+  /**
+   * Verifies every entry with `publicKey` (and against `checkpoint`, kept from earlier):
+   * allowed exactly when the log is intact, each problem a violation with its `line`.
+   */
+  verify(publicKey: PublicKey, checkpoint?: AuditCheckpoint | undefined | null): Decision
+}
+
 /** Allow or deny, with every failed rule and the facts behind it. */
 export declare class Decision {
   /** True exactly when there is no violation. */
@@ -180,6 +214,18 @@ export interface ApprovalOptions {
   ref?: string
   /** Target environment. */
   environment?: string
+}
+
+/** One entry of the log. */
+export interface AuditEntry {
+  /** Position in the log, from 1. */
+  seq: number
+  /** `sha256:<hex>` of the entry. */
+  hash: string
+  /** The hash of the entry before it (all zeros for the first). */
+  prev: string
+  /** The record, as given. */
+  record: Record<string, unknown>
 }
 
 /** The digest (`sha256:<hex>`) of `data`. */

@@ -778,6 +778,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AuditCheckpoint = nativeBinding.AuditCheckpoint
+module.exports.AuditLog = nativeBinding.AuditLog
 module.exports.Decision = nativeBinding.Decision
 module.exports.DeployOutcome = nativeBinding.DeployOutcome
 module.exports.Envelope = nativeBinding.Envelope

@@ -98,6 +98,21 @@ show deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to p
   --project mediawiki/core --author dave --approvals "$work/approvals-fri.json" \
   --evidence "$work/evidence" --at 2026-11-27T12:00:00Z --emergency
 
+echo; echo "== every production decision goes to the deploy service's signed, hash-chained audit log"
+# The decisions themselves, as JSON, one entry each (the Friday one is a denial: logged too).
+"$LK" deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by alice \
+    --project mediawiki/core --author dave --approvals "$work/approvals.json" \
+    --evidence "$work/evidence" --at "$AT" --json | "$LK" audit append --log "$work/audit.jsonl" --key "$work/deploy.key" >/dev/null
+"$LK" deploy-request --policy "$P" --artifact "$ARTIFACT" --version 1.44.0 --to production --by alice \
+    --project mediawiki/core --author dave --approvals "$work/approvals-fri.json" \
+    --evidence "$work/evidence" --at 2026-11-27T12:00:00Z --json >"$work/friday.json" || [ $? -eq 1 ]
+"$LK" audit append --log "$work/audit.jsonl" --key "$work/deploy.key" <"$work/friday.json" >/dev/null
+"$LK" audit checkpoint --log "$work/audit.jsonl" --key "$work/deploy.key" --out "$work/checkpoint.json" >/dev/null
+show audit verify --log "$work/audit.jsonl" --pub "$work/deploy.pub" --checkpoint "$work/checkpoint.json"
+echo "(the log is tampered with: one byte of the first entry's record changes)"
+sed -i '1s/"allowed":true/"allowed":false/' "$work/audit.jsonl"
+show audit verify --log "$work/audit.jsonl" --pub "$work/deploy.pub" --checkpoint "$work/checkpoint.json"
+
 echo; echo "== a rebuild of the same source has another digest: it did not pass testing, so staging refuses it"
 mkdir -p "$work/rebuilt"
 printf 'mediawiki 1.44.0 image (rebuilt)\n' >"$work/rebuilt/mediawiki.tar"

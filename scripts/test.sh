@@ -44,7 +44,7 @@ maturin develop --quiet -m bindings-python/Cargo.toml --target "$HOST"
 
 step "python: pytest (with securesystemslib and in-toto as peers), stubtest, mypy"
 export LOCKKEEPER_BIN=$ROOT/target/$HOST/debug/lockkeeper
-python -m pytest -q bindings-python/tests
+python -m pytest -q bindings-python/tests examples/zuul-promote
 (cd bindings-python && python -m mypy.stubtest lockkeeper && python -m mypy --strict python/lockkeeper tests/typing_example.py)
 
 step "python: lockkeeper and securesystemslib agree on the same envelopes (timing is a debug build)"

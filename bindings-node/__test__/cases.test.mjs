@@ -2,7 +2,7 @@
 // Python suites run the same files.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,7 +10,7 @@ import yaml from 'js-yaml'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy, PublicKey, Envelope, Statement, rebuildPlan } = require('../index.js')
+const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
@@ -115,6 +115,49 @@ for (const file of files) {
           assert.throws(() => parsers[kind](value), (e) => e.code === expect.error)
         } else {
           parsers[kind](value)
+        }
+        return
+      }
+      if (c.audit_verify) {
+        const req = c.audit_verify
+        const pub = PublicKey.parse(readFileSync(join(casesDir, req.pub), 'utf8'))
+        let checkpoint
+        if (req.checkpoint) {
+          const data = readFileSync(join(casesDir, req.checkpoint))
+          if (expect.error) {
+            assert.throws(() => AuditCheckpoint.fromJson(data),
+              (e) => e.code === expect.error && e.name === 'InvalidRequestError')
+            return
+          }
+          checkpoint = AuditCheckpoint.fromJson(data)
+        }
+        const d = new AuditLog(join(casesDir, req.log)).verify(pub, checkpoint)
+        assert.equal(d.allowed, expect.allowed, d.toString())
+        assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
+        assert.ok(d.violations.every((v) => v.facts.line === undefined || Number.isInteger(v.facts.line)))
+        return
+      }
+      if (c.audit_append) {
+        const req = c.audit_append
+        const key = SigningKey.fromPem(readFileSync(join(casesDir, req.key), 'utf8'))
+        const dir = mkdtempSync(join(tmpdir(), 'lk-audit-'))
+        const path = join(dir, 'audit.jsonl')
+        const original = readFileSync(join(casesDir, req.log))
+        writeFileSync(path, original)
+        const log = new AuditLog(path)
+        try {
+          if (expect.error) {
+            assert.throws(() => log.append(req.record, key), (e) => e instanceof Error && e.code === expect.error)
+            assert.ok(readFileSync(path).equals(original), 'a refused append changed the log')
+            return
+          }
+          const entry = log.append(req.record, key)
+          assert.equal(entry.seq, original.toString().split('\n').length)
+          const d = log.verify(key.publicKey)
+          assert.equal(d.allowed, expect.allowed, d.toString())
+          assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
+        } finally {
+          rmSync(dir, { recursive: true, force: true })
         }
         return
       }

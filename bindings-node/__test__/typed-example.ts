@@ -66,3 +66,19 @@ export function images(policyPath: string, layouts: string[], vulnerable: string
   console.log(one.allowed, pair.allowed, plan.affected, plan.cycles, plan.missingBases.map((m) => m.baseDigest), fromLayouts.text)
   return decisions.every((d) => d.allowed)
 }
+
+import { AuditLog, AuditEntry, AuditCheckpoint } from '../index'
+
+export function recordAndVerify(policyPath: string, logPath: string, keyPem: string): boolean {
+  const key: SigningKey = SigningKey.fromPem(keyPem)
+  const decision: Decision = Policy.fromFile(policyPath).authorize('alice', 'deploy', { environment: 'production' })
+  const log = new AuditLog(logPath)
+  const entry: AuditEntry = log.append(decision.toJSON(), key)
+  const seq: number = entry.seq
+  const kept: AuditCheckpoint = log.checkpoint(key)
+  const again: AuditCheckpoint = AuditCheckpoint.fromJson(kept.toJson())
+  log.append('{"note": "text works too"}', key)
+  const verified: Decision = log.verify(key.publicKey, again)
+  console.log(seq, entry.hash, entry.record, kept.count, kept.head, log.path)
+  return verified.allowed
+}

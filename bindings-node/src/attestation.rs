@@ -115,7 +115,7 @@ impl PublicKey {
 /// An ed25519 private key.
 #[napi]
 pub struct SigningKey {
-    inner: lockkeeper::keys::SigningKey,
+    pub(crate) inner: lockkeeper::keys::SigningKey,
 }
 
 #[napi]

@@ -3,6 +3,7 @@
 #![deny(clippy::all)]
 
 mod attestation;
+mod audit;
 mod decision;
 mod error;
 mod image;

@@ -133,7 +133,7 @@ impl PublicKey {
 /// An ed25519 private key; `repr()` never shows the secret.
 #[pyclass(module = "lockkeeper", frozen)]
 pub struct SigningKey {
-    inner: lockkeeper::keys::SigningKey,
+    pub(crate) inner: lockkeeper::keys::SigningKey,
 }
 
 #[pymethods]

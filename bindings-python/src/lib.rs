@@ -2,6 +2,7 @@
 //! the result. Rules live in the core only.
 
 mod attestation;
+mod audit;
 mod decision;
 mod error;
 mod image;
@@ -31,6 +32,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "IN_TOTO_PAYLOAD_TYPE",
         lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
     )?;
+    audit::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Benchmarks report it: a debug build's timings say little about production speed.
     m.add(

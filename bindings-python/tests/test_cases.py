@@ -5,6 +5,7 @@ The Rust and Node suites run the same files, so the three front ends cannot disa
 
 from __future__ import annotations
 
+import tempfile
 import json
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,44 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
             assert perr.value.code == expect["error"]
         else:
             parsers[kind](value)
+        return
+
+    if "audit_verify" in case:
+        req = case["audit_verify"]
+        public_key = lockkeeper.PublicKey.parse((CASES / req["pub"]).read_text())
+        checkpoint = None
+        if "checkpoint" in req:
+            data = (CASES / req["checkpoint"]).read_bytes()
+            if "error" in expect:
+                with pytest.raises(lockkeeper.InvalidRequestError) as cerr:
+                    lockkeeper.AuditCheckpoint.from_json(data)
+                assert cerr.value.code == expect["error"]
+                return
+            checkpoint = lockkeeper.AuditCheckpoint.from_json(data)
+        decision = lockkeeper.AuditLog(CASES / req["log"]).verify(public_key, checkpoint)
+        assert decision.allowed is expect["allowed"], str(decision)
+        assert sorted(decision.codes) == sorted(expect["codes"])
+        assert all(isinstance(v.facts.get("line", 0), int) for v in decision.violations)
+        return
+    if "audit_append" in case:
+        req = case["audit_append"]
+        key = lockkeeper.SigningKey.from_pem((CASES / req["key"]).read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "audit.jsonl"
+            original = (CASES / req["log"]).read_bytes()
+            path.write_bytes(original)
+            log = lockkeeper.AuditLog(path)
+            if "error" in expect:
+                with pytest.raises(lockkeeper.LockkeeperError) as aerr:
+                    log.append(req["record"], key)
+                assert aerr.value.code == expect["error"]
+                assert path.read_bytes() == original, "a refused append changed the log"
+                return
+            entry = log.append(req["record"], key)
+            assert entry.seq == original.count(b"\n") + 1
+            decision = log.verify(key.public_key)
+        assert decision.allowed is expect["allowed"], str(decision)
+        assert sorted(decision.codes) == sorted(expect["codes"])
         return
 
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"])

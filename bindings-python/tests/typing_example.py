@@ -41,3 +41,19 @@ def images(policy_path: str, layouts: list[str], vulnerable: str, inventory: str
     missing: list[dict[str, str]] = plan.missing_bases
     print(len(decisions), one.allowed, pair.allowed, plan.affected, plan.cycles, missing)
     return 0 if all(d.allowed for d in decisions) else 1
+def record_and_verify(policy_path: str, log_path: str, key_pem: str) -> bool:
+    key = lockkeeper.SigningKey.from_pem(key_pem)
+    decision = lockkeeper.Policy.from_file(policy_path).authorize("alice", "deploy", environment="production")
+    log = lockkeeper.AuditLog(log_path)
+    entry: lockkeeper.AuditEntry = log.append(decision.to_dict(), key)
+    seq: int = entry.seq
+    kept: lockkeeper.AuditCheckpoint = log.checkpoint(key)
+    again = lockkeeper.AuditCheckpoint.from_json(kept.to_json())
+    try:
+        log.append('{"note": "text works too"}', key)
+    except lockkeeper.AuditLogError as e:
+        line: int | None = e.line
+        print(e.code, line)
+    verified: lockkeeper.Decision = log.verify(key.public_key, checkpoint=again)
+    print(seq, entry.hash, kept.count, kept.head)
+    return verified.allowed

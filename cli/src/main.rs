@@ -5,6 +5,8 @@
 
 mod image;
 
+mod audit;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -97,6 +99,9 @@ enum Command {
     /// in-toto statements.
     #[command(subcommand)]
     Statement(StatementCommand),
+    /// The signed, hash-chained audit log: append, verify, checkpoint.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Args)]
@@ -401,6 +406,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("{}", b.build().to_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(command) => audit::run(command),
     }
 }
 

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod attestation;
+pub mod audit;
 pub mod decision;
 pub mod diagnostic;
 pub mod digest;

@@ -255,6 +255,30 @@ catalogue! {
     IMAGE_INVALID_DIGEST = "image/invalid-digest", Error,
         "Digests given to image commands are `sha256:<64 lowercase hex>` (or sha512).",
         "Pass the full digest, e.g. from `skopeo inspect` or the inventory.";
+    /// An audit log entry that is unreadable, altered, or out of place in the hash chain.
+    AUDIT_BROKEN_CHAIN = "audit/broken-chain", Violation,
+        "Each audit log entry records its position, the hash of the entry before it and its own hash, in one canonical spelling: a modified, removed, inserted or reordered entry breaks the chain.",
+        "Treat the entries from the reported line on as untrusted: restore the log from a copy or replica you trust and find out who changed it.";
+    /// An audit log entry or checkpoint whose signature does not verify under the given key.
+    AUDIT_BAD_SIGNATURE = "audit/bad-signature", Violation,
+        "Every audit log entry and every checkpoint is signed by the service key; a signature that does not verify means a forged entry, or a log written with another key.",
+        "Check that the public key is the one of the service that wrote the log; if it is, the entry was forged or altered: restore it from a copy you trust.";
+    /// A log that no longer holds every entry a signed checkpoint vouches for.
+    AUDIT_TRUNCATED = "audit/truncated", Violation,
+        "A signed checkpoint vouches for a log's first N entries: a log without entry N lost history at its end, which the hash chain alone cannot show.",
+        "Restore the missing entries from a copy or replica; keep checkpoints where the log's writer cannot change them.";
+    /// A partial last line: an append interrupted by a crash.
+    AUDIT_TORN_ENTRY = "audit/torn-entry", Violation,
+        "Every append writes one complete line ending in a newline; a partial last line is an interrupted append, reported and never silently accepted or built upon.",
+        "The entries before it are intact: move the partial line out of the log (its append never reported success) and append that record again.";
+    /// A record to log that is not one JSON object.
+    INPUT_MALFORMED_AUDIT_RECORD = "input/malformed-audit-record", Error,
+        "An audit record is one JSON object (normally a decision) without duplicate keys; it is logged as given.",
+        "Pass exactly one JSON object, e.g. the output of `lockkeeper authorize --json`.";
+    /// Checkpoint bytes that are not an audit checkpoint.
+    INPUT_MALFORMED_CHECKPOINT = "input/malformed-checkpoint", Error,
+        "An audit checkpoint is the JSON object `lockkeeper audit checkpoint` writes: `count`, `head` and `sig`, nothing else.",
+        "Pass the checkpoint file itself, unchanged.";
 }
 
 /// Looks a code up in the catalogue.

@@ -7,9 +7,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use lockkeeper::attestation::{Envelope, Statement};
+use lockkeeper::audit;
 use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
-use lockkeeper::keys::PublicKey;
+use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
 use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Error, Policy, RULES, Scope};
 use serde_json::Value;
@@ -180,6 +181,37 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(()) => Outcome::Decision(Decision::new("parsed")),
+            Err(e) => Outcome::Error(e.code().to_owned()),
+        });
+    }
+    if let Some(req) = case.get("audit_verify") {
+        let path = |key: &str| cases_dir().join(s(req, key).unwrap_or_default());
+        let log = fs::read(path("log"))?;
+        let key = PublicKey::parse(&fs::read_to_string(path("pub"))?)?;
+        let checkpoint = match s(req, "checkpoint") {
+            None => None,
+            Some(_) => match audit::Checkpoint::from_json(&fs::read(path("checkpoint"))?) {
+                Ok(c) => Some(c),
+                Err(e) => return Ok(Outcome::Error(e.code().to_owned())),
+            },
+        };
+        return Ok(Outcome::Decision(audit::verify(
+            &log,
+            &key,
+            checkpoint.as_ref(),
+        )));
+    }
+    if let Some(req) = case.get("audit_append") {
+        let path = |key: &str| cases_dir().join(s(req, key).unwrap_or_default());
+        let mut log = fs::read(path("log"))?;
+        let key = SigningKey::from_pem(&fs::read_to_string(path("key"))?)?;
+        let record = s(req, "record").unwrap_or_default();
+        // An append that succeeds must leave a log that verifies.
+        return Ok(match audit::append(&log, record.as_bytes(), &key) {
+            Ok(appended) => {
+                log.extend_from_slice(appended.line.as_bytes());
+                Outcome::Decision(audit::verify(&log, key.public_key(), None))
+            }
             Err(e) => Outcome::Error(e.code().to_owned()),
         });
     }

@@ -7,6 +7,10 @@ so that ``import lockkeeper`` is all a release script needs.
 from lockkeeper._lockkeeper import (
     BUILD_PROFILE,
     IN_TOTO_PAYLOAD_TYPE,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditLog,
+    AuditLogError,
     Decision,
     DeployOutcome,
     Envelope,
@@ -35,6 +39,10 @@ from lockkeeper._lockkeeper import (
 __all__ = [
     "BUILD_PROFILE",
     "IN_TOTO_PAYLOAD_TYPE",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditLog",
+    "AuditLogError",
     "Decision",
     "DeployOutcome",
     "Envelope",

@@ -1,12 +1,16 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
-from typing import Any, Optional, Sequence, Union, final
+from typing import Any, Mapping, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
     "BUILD_PROFILE",
     "IN_TOTO_PAYLOAD_TYPE",
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditLog",
+    "AuditLogError",
     "Decision",
     "DeployOutcome",
     "Envelope",
@@ -65,6 +69,11 @@ class InventoryError(LockkeeperError):
     line: Optional[int]
     column: Optional[int]
     problems: list[Problem]
+
+class AuditLogError(LockkeeperError):
+    """A log that cannot be appended to or checkpointed as it is (torn, broken, another key)."""
+
+    line: Optional[int]
 
 @final
 class Problem:
@@ -319,3 +328,35 @@ class Statement:
     @property
     def subjects(self) -> list[dict[str, Any]]: ...
     def covers(self, digest: str) -> bool: ...
+
+@final
+class AuditEntry:
+    @property
+    def seq(self) -> int: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def prev(self) -> str: ...
+    @property
+    def record(self) -> dict[str, Any]: ...
+
+@final
+class AuditCheckpoint:
+    @staticmethod
+    def from_json(data: Union[str, bytes]) -> AuditCheckpoint: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def head(self) -> str: ...
+    def to_json(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class AuditLog:
+    def __new__(cls, path: Union[str, os.PathLike[str]]) -> AuditLog: ...
+    @property
+    def path(self) -> str: ...
+    def append(self, record: Union[Mapping[str, Any], str, bytes], key: SigningKey) -> AuditEntry: ...
+    def checkpoint(self, key: SigningKey) -> AuditCheckpoint: ...
+    def verify(self, public_key: PublicKey, checkpoint: Optional[AuditCheckpoint] = None) -> Decision: ...
