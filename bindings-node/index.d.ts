@@ -262,6 +262,8 @@ export interface GateRequest {
   rollback?: boolean
   /** An emergency override of freeze windows. */
   emergency?: boolean
+  /** OCI image layout directories, for environments that require the image policy. */
+  images?: Array<string>
 }
 
 /** An image whose base is not in the inventory. */

@@ -166,7 +166,7 @@ for (const file of files) {
       if (c.gate) {
         const { action, principal, environment, now, evidence, ...rest } = c.gate
         const camel = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v]))
-        const request = { ...camel, by: principal, to: environment, at: now, evidence: evidence.map((e) => readFileSync(join(casesDir, e))) }
+        const request = { ...camel, by: principal, to: environment, at: now, evidence: evidence.map((e) => readFileSync(join(casesDir, e))), images: (rest.images ?? []).map((d) => join(casesDir, d)) }
         const run = () => action === 'deploy' ? policy.deployRequest(request) : policy.promote(request)
         if (expect.error) {
           assert.throws(run, (e) => e.code === expect.error)

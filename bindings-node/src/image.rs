@@ -16,7 +16,7 @@ fn io_error(path: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// Reads an OCI layout directory: only the files the core asks for, never more than it needs.
-fn read_layout(dir: &str) -> Result<lockkeeper::image::ImageSet> {
+pub(crate) fn read_layout(dir: &str) -> Result<lockkeeper::image::ImageSet> {
     let root = Path::new(dir);
     if !root.is_dir() {
         return Err(io_error(

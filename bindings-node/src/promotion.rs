@@ -47,10 +47,19 @@ pub struct GateRequest {
     pub rollback: Option<bool>,
     /// An emergency override of freeze windows.
     pub emergency: Option<bool>,
+    /// OCI image layout directories, for environments that require the image policy.
+    pub images: Option<Vec<String>>,
 }
 
 pub(crate) fn request(env: &Env, r: GateRequest) -> Result<DeployRequest> {
+    let images = r
+        .images
+        .unwrap_or_default()
+        .iter()
+        .map(|dir| crate::image::read_layout(dir))
+        .collect::<Result<Vec<_>>>()?;
     Ok(DeployRequest {
+        images,
         principal: r.by,
         artifact: Some(parse_digest(env, &r.artifact)?),
         version: r.version,

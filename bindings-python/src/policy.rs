@@ -215,7 +215,7 @@ impl Policy {
     }
 
     /// May `artifact` be promoted into environment `to`?
-    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false))]
+    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false, images=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn promote(
         &self,
@@ -233,6 +233,7 @@ impl Policy {
         r#ref: Option<String>,
         rollback: bool,
         emergency: bool,
+        images: Vec<PathBuf>,
     ) -> PyResult<DeployOutcome> {
         let req = request(
             py,
@@ -249,6 +250,7 @@ impl Policy {
             r#ref,
             rollback,
             emergency,
+            images,
         )?;
         py.detach(|| self.inner.promote(&req))
             .map(DeployOutcome::from)
@@ -256,7 +258,7 @@ impl Policy {
     }
 
     /// May `artifact` be deployed to environment `to`, and which secrets are released?
-    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false))]
+    #[pyo3(signature = (artifact, *, to, by, evidence=Vec::new(), approvals=None, author=None, version=None, last_version=None, at=None, project=None, r#ref=None, rollback=false, emergency=false, images=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn deploy_request(
         &self,
@@ -274,6 +276,7 @@ impl Policy {
         r#ref: Option<String>,
         rollback: bool,
         emergency: bool,
+        images: Vec<PathBuf>,
     ) -> PyResult<DeployOutcome> {
         let req = request(
             py,
@@ -290,6 +293,7 @@ impl Policy {
             r#ref,
             rollback,
             emergency,
+            images,
         )?;
         py.detach(|| self.inner.deploy_request(&req))
             .map(DeployOutcome::from)

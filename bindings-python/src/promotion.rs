@@ -78,7 +78,12 @@ pub(crate) fn request(
     git_ref: Option<String>,
     rollback: bool,
     emergency: bool,
+    images: Vec<std::path::PathBuf>,
 ) -> PyResult<DeployRequest> {
+    let images = images
+        .iter()
+        .map(|p| crate::image::read_layout(p))
+        .collect::<PyResult<Vec<_>>>()?;
     let mut list = Vec::new();
     for item in approvals.into_iter().flatten() {
         let d = item.cast::<PyDict>().map_err(|_| {
@@ -109,6 +114,7 @@ pub(crate) fn request(
         rollback,
         emergency,
         last_version,
+        images,
     })
 }
 

@@ -181,6 +181,7 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
             "at": req.pop("now"),
             "evidence": evidence,
             **req,
+            "images": [CASES / d for d in req.get("images", [])],
         }
         artifact = args.pop("artifact")
         if "error" in expect:

@@ -148,6 +148,9 @@ struct GateArgs {
     /// Emergency override of freeze windows (needs the environment's emergency role).
     #[arg(long)]
     emergency: bool,
+    /// OCI image layout directories, for environments that require the image policy.
+    #[arg(long = "image")]
+    images: Vec<String>,
     /// On allow, write the promotion record here (signed if --sign-with is given).
     #[arg(long)]
     record: Option<String>,
@@ -649,6 +652,11 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         rollback: args.rollback,
         emergency: args.emergency,
         last_version: args.last_version.clone(),
+        images: args
+            .images
+            .iter()
+            .map(|dir| image::read_layout(dir))
+            .collect::<Result<Vec<_>, _>>()?,
     };
     let outcome = if deploy {
         policy.deploy_request(&request)?

@@ -253,6 +253,10 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             last_version: s(req, "last_version"),
+            images: strings(req.get("images"))
+                .iter()
+                .map(|d| read_layout(&cases_dir().join(d)))
+                .collect(),
         };
         let result = match s(req, "action").as_deref() {
             Some("deploy") => policy.deploy_request(&request),

@@ -172,6 +172,7 @@ class Policy:
         ref: Optional[str] = None,
         rollback: bool = False,
         emergency: bool = False,
+        images: Sequence[Union[str, os.PathLike[str]]] = ...,
     ) -> DeployOutcome: ...
     def deploy_request(
         self,
@@ -189,6 +190,7 @@ class Policy:
         ref: Optional[str] = None,
         rollback: bool = False,
         emergency: bool = False,
+        images: Sequence[Union[str, os.PathLike[str]]] = ...,
     ) -> DeployOutcome: ...
     def check_approvals(
         self,

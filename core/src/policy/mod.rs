@@ -61,6 +61,8 @@ pub struct Environment {
     pub freeze: Vec<FreezeWindow>,
     /// The role whose holders may override a freeze in an emergency (recorded).
     pub emergency_role: Option<String>,
+    /// The artifact must be an image that passes the policy's `images` rules.
+    pub require_image_policy: bool,
 }
 
 /// The deployment service: the only holder of deploy credentials, and the signer of promotion

@@ -78,6 +78,8 @@ pub(crate) struct RawEnvironment {
     pub freeze: Vec<RawFreeze>,
     #[serde(default)]
     pub emergency_role: Option<String>,
+    #[serde(default)]
+    pub require_image_policy: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -748,6 +748,7 @@ impl Checker<'_> {
                     version,
                     freeze,
                     emergency_role: e.emergency_role.clone(),
+                    require_image_policy: e.require_image_policy,
                 },
             );
         }

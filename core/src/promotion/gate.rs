@@ -65,6 +65,9 @@ pub struct DeployRequest {
     pub emergency: bool,
     /// The last version the environment received, if known outside the evidence.
     pub last_version: Option<String>,
+    /// Images read by the caller (OCI layouts or manifest + config pairs), for environments
+    /// that require the image policy; an image's bases may be among them.
+    pub images: Vec<crate::image::ImageSet>,
 }
 
 /// A secret the deploy service may now use.
@@ -282,6 +285,7 @@ impl Policy {
         check_source(env, &artifact, &names, &records, &base, &mut d);
         self.check_attestations(env, &artifact, &signed, now, &base, &mut d);
         self.check_quorum(env, req, &approvals, now, &scope, &base, &mut d)?;
+        self.check_image_policy(env, req, &artifact, &base, &mut d);
 
         // Versions: the request's against the environment's requirement and its last version.
         if let Some(requirement) = &env.version {
@@ -637,6 +641,50 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// Environments with `require_image_policy` admit only an image, given with the request,
+    /// whose digest is the artifact and which passes the `images` rules.
+    fn check_image_policy(
+        &self,
+        env: &Environment,
+        req: &DeployRequest,
+        artifact: &Digest,
+        base: &crate::Facts,
+        d: &mut Decision,
+    ) {
+        if !env.require_image_policy {
+            return;
+        }
+        let wanted = artifact.to_string();
+        let Some(index) = req
+            .images
+            .iter()
+            .position(|set| set.images.iter().any(|i| i.answers_to(&wanted)))
+        else {
+            let mut f = base.clone();
+            f.insert(
+                "images_given".into(),
+                json!(
+                    req.images
+                        .iter()
+                        .map(|s| s.origin.clone())
+                        .collect::<Vec<_>>()
+                ),
+            );
+            d.deny(Violation::new(
+                codes::PROMOTION_MISSING_ATTESTATION,
+                format!(
+                    "{} requires the image policy to pass, and no image given with the request has this digest",
+                    env.name
+                ),
+                f,
+            ));
+            return;
+        };
+        if let Some(image_decision) = self.check_images(&req.images).into_iter().nth(index) {
+            d.absorb(image_decision);
+        }
     }
 
     /// Returns whether an emergency override was used.

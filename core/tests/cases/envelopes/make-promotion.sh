@@ -40,3 +40,11 @@ tests PASSED 2026-10-01T10:00:00Z; sign tests tests-stale
 tests PASSED 2026-11-22T10:00:00Z; sign patchset tests-untrusted-signer
 echo "$A" >promo-artifact.txt
 echo "$REBUILT" >promo-rebuilt.txt
+# Build provenance for two generated OCI images (the sandbox environment requires the image policy).
+for image in app app-as-root; do
+  digest=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['manifests'][0]['digest'])" "../images/$image/index.json")
+  "$LK" statement provenance --builder https://ci.example.org/builders/trusted --subject "$image=$digest" \
+    --source git+https://gerrit.example.org/r/web/app --ref refs/heads/main >"$tmp/s.json"
+  sign trusted-a "build-image-$image"
+  echo "$digest" >"promo-image-$image.txt"
+done
