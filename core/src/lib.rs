@@ -30,6 +30,8 @@
 pub mod decision;
 pub mod diagnostic;
 pub mod error;
+pub mod import;
+pub mod pipeline;
 pub mod policy;
 pub mod rbac;
 pub mod role;
@@ -41,6 +43,8 @@ pub mod zone;
 pub use decision::{Decision, Facts, Violation};
 pub use diagnostic::{Problem, Problems};
 pub use error::Error;
+pub use import::{ImportError, PipelineFormat, SourceFile};
+pub use pipeline::{Pipeline, Trigger};
 pub use policy::Policy;
 pub use rbac::{ApprovalRequest, AuthorizeRequest};
 pub use role::Permission;

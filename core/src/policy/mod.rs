@@ -122,6 +122,7 @@ pub struct Policy {
     pub(crate) builders: BTreeMap<String, Builder>,
     pub(crate) secrets: BTreeMap<String, Secret>,
     pub(crate) require: Require,
+    pub(crate) pipelines: crate::pipeline::PipelineRules,
 }
 
 impl Policy {
@@ -197,6 +198,11 @@ impl Policy {
     /// Policy-wide switches.
     pub fn require(&self) -> Require {
         self.require
+    }
+
+    /// How pipeline triggers and platform contexts map to zones (the `pipelines` section).
+    pub fn pipeline_rules(&self) -> &crate::pipeline::PipelineRules {
+        &self.pipelines
     }
 
     /// Roles that grant `permission`, by name.

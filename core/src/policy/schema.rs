@@ -30,6 +30,8 @@ pub(crate) struct RawPolicy {
     pub secrets: BTreeMap<String, RawSecret>,
     #[serde(default)]
     pub require: RawRequire,
+    #[serde(default)]
+    pub pipelines: crate::pipeline::mapping::RawPipelines,
 }
 
 #[derive(Debug, Default, Deserialize)]

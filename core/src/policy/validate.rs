@@ -335,6 +335,13 @@ impl Checker<'_> {
             );
         }
 
+        let pipelines = crate::pipeline::mapping::validate(
+            &raw.pipelines,
+            &zones,
+            &env_names,
+            &mut |code, path, message| self.report(code, path, message),
+        );
+
         Policy {
             description: raw.description,
             zones,
@@ -346,6 +353,7 @@ impl Checker<'_> {
             builders,
             secrets,
             require,
+            pipelines,
         }
     }
 
