@@ -247,19 +247,6 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-/// Shared by the importers: the builder plus the file being read.
-pub(crate) struct Ctx<'b> {
-    pub b: &'b mut PipelineBuilder,
-    pub file: String,
-}
-
-impl Ctx<'_> {
-    /// Records an unsupported construct at `node`.
-    pub fn unsupported(&mut self, loc: Option<Location>, path: &str, message: impl Into<String>) {
-        self.b.unsupported(loc, path, message);
-    }
-}
-
 /// The error for a file that is not YAML at all.
 fn syntax(file: &str, (message, loc): (String, Option<Location>)) -> ImportError {
     ImportError::one(

@@ -27,7 +27,8 @@ zones:
   deploy:
     dominates: [trusted]
     credentials: true
-    description: jobs that deploy to an environment
+    publish: true
+    description: jobs that deploy to an environment (publishing to a registry counts)
 pipelines:
   triggers:
     patchset: untrusted
