@@ -19,7 +19,12 @@ fn corpus() -> PathBuf {
 fn files(dir: &str) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let dir = corpus().join(dir);
     let mut out: Vec<PathBuf> = fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read {} (the shared fixtures must sit beside the repository): {e}", dir.display()))?
+        .map_err(|e| {
+            format!(
+                "cannot read {} (the shared fixtures must sit beside the repository): {e}",
+                dir.display()
+            )
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
         .collect();
@@ -29,7 +34,10 @@ fn files(dir: &str) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
 
 /// Imports each file of `dir` alone, checks it with the built-in policy, and returns a summary
 /// line per file.
-fn import_all(dir: &str, format: PipelineFormat) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+fn import_all(
+    dir: &str,
+    format: PipelineFormat,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let policy = Policy::builtin()?;
     let mut summary = Vec::new();
     let list = files(dir)?;
@@ -37,22 +45,39 @@ fn import_all(dir: &str, format: PipelineFormat) -> Result<Vec<String>, Box<dyn 
     for path in list {
         let text = fs::read_to_string(&path)?;
         let name = path.to_string_lossy().into_owned();
-        let source = SourceFile { name: &name, text: &text };
+        let source = SourceFile {
+            name: &name,
+            text: &text,
+        };
         match Pipeline::import(&[source], Some(format)) {
             Ok(pipeline) => {
                 for u in pipeline.unsupported() {
                     assert_eq!(u.file, name, "unsupported entry names its file");
-                    assert!(u.location.is_some(), "{name}: unsupported entry without a line: {u:?}");
+                    assert!(
+                        u.location.is_some(),
+                        "{name}: unsupported entry without a line: {u:?}"
+                    );
                 }
                 let decision = policy.check_pipeline(&pipeline);
-                let unsupported = decision.violations().iter().filter(|v| v.code == "import/unsupported").count();
+                let unsupported = decision
+                    .violations()
+                    .iter()
+                    .filter(|v| v.code == "import/unsupported")
+                    .count();
                 assert_eq!(unsupported, pipeline.unsupported().len());
                 summary.push(format!(
                     "{}: {} jobs, {} unsupported, codes {:?}",
-                    path.file_name().and_then(|f| f.to_str()).unwrap_or_default(),
+                    path.file_name()
+                        .and_then(|f| f.to_str())
+                        .unwrap_or_default(),
                     pipeline.len(),
                     unsupported,
-                    decision.violations().iter().map(|v| v.code).filter(|c| *c != "import/unsupported").collect::<std::collections::BTreeSet<_>>()
+                    decision
+                        .violations()
+                        .iter()
+                        .map(|v| v.code)
+                        .filter(|c| *c != "import/unsupported")
+                        .collect::<std::collections::BTreeSet<_>>()
                 ));
             }
             Err(e) => {
@@ -60,7 +85,12 @@ fn import_all(dir: &str, format: PipelineFormat) -> Result<Vec<String>, Box<dyn 
                 // say where.
                 let (_, first) = e.first().ok_or("an import error without problems")?;
                 assert_eq!(first.code, "import/syntax", "{name}: {e}");
-                summary.push(format!("{}: error {e}", path.file_name().and_then(|f| f.to_str()).unwrap_or_default()));
+                summary.push(format!(
+                    "{}: error {e}",
+                    path.file_name()
+                        .and_then(|f| f.to_str())
+                        .unwrap_or_default()
+                ));
             }
         }
     }

@@ -215,7 +215,9 @@ fn contexts(on: &Node) -> Vec<Context> {
                     out.push(mk("push (tags)".into(), false, true));
                 }
             }
-            "pull_request" | "pull_request_review" | "pull_request_review_comment"
+            "pull_request"
+            | "pull_request_review"
+            | "pull_request_review_comment"
             | "merge_group" => out.push(mk(event.clone(), false, false)),
             "release" | "create" => out.push(mk(event.clone(), false, true)),
             _ => out.push(mk(event.clone(), true, false)),
@@ -256,7 +258,8 @@ fn runs_in(condition: &str, ctx: &Context) -> bool {
             }
         } else if let Some(r) = p.strip_prefix("github.ref==\"refs/heads/") {
             let branch = r.trim_end_matches('"');
-            if ctx.tag || ctx.event.starts_with("pull_request") && ctx.event != "pull_request_target"
+            if ctx.tag
+                || ctx.event.starts_with("pull_request") && ctx.event != "pull_request_target"
             {
                 return false;
             }
@@ -352,7 +355,10 @@ fn name_pattern(name: &str) -> String {
     while let Some(i) = rest.find("${{") {
         out.push_str(&rest[..i]);
         out.push('*');
-        rest = rest[i..].find("}}").map(|j| &rest[i + j + 2..]).unwrap_or("");
+        rest = rest[i..]
+            .find("}}")
+            .map(|j| &rest[i + j + 2..])
+            .unwrap_or("");
     }
     out.push_str(rest);
     out
@@ -423,19 +429,21 @@ fn permissions_facts(p: &Permissions, f: &mut JobFacts) {
                 map.iter()
                     .any(|(k, v)| k != "id-token" && *v == Permission::Write),
             );
-            f.id_token = map
-                .get("id-token")
-                .is_some_and(|v| *v == Permission::Write);
+            f.id_token = map.get("id-token").is_some_and(|v| *v == Permission::Write);
         }
     }
 }
 
 fn with_str<'a>(step: &'a Node, key: &str) -> Option<&'a str> {
-    step.get("with").and_then(|w| w.get(key)).and_then(Node::as_str)
+    step.get("with")
+        .and_then(|w| w.get(key))
+        .and_then(Node::as_str)
 }
 
 fn with_scalar(step: &Node, key: &str) -> Option<String> {
-    step.get("with").and_then(|w| w.get(key)).and_then(Node::scalar)
+    step.get("with")
+        .and_then(|w| w.get(key))
+        .and_then(Node::scalar)
 }
 
 /// Reads the steps of a normal job.
@@ -475,8 +483,7 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             Ok(Uses::Docker(_)) | Err(_) => continue,
         };
         let truthy = |k: &str| {
-            with_scalar(step, k)
-                .is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
+            with_scalar(step, k).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
         };
         match slug.as_str() {
             "actions/checkout" => {
@@ -493,30 +500,22 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             }
             "actions/cache/restore" => f.cache_restore = true,
             "actions/cache/save" => f.cache_save = true,
-            "actions/setup-node" | "actions/setup-python" | "actions/setup-java"
-            | "actions/setup-dotnet" => {
-                if truthy("cache") {
-                    f.cache_restore = true;
-                    f.cache_save = true;
-                }
-            }
-            "actions/setup-go" => {
-                if with_scalar(step, "cache").as_deref() != Some("false") {
-                    f.cache_restore = true;
-                    f.cache_save = true;
-                }
-            }
-            "astral-sh/setup-uv" => {
-                if truthy("enable-cache") {
-                    f.cache_restore = true;
-                    f.cache_save = true;
-                }
-            }
-            "ruby/setup-ruby" => {
-                if truthy("bundler-cache") {
-                    f.cache_restore = true;
-                    f.cache_save = true;
-                }
+            "actions/setup-node"
+            | "actions/setup-python"
+            | "actions/setup-java"
+            | "actions/setup-dotnet"
+            | "actions/setup-go"
+            | "astral-sh/setup-uv"
+            | "ruby/setup-ruby" => {
+                // Setup actions cache when asked (setup-go unless told not to).
+                let on = match slug.as_str() {
+                    "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
+                    "astral-sh/setup-uv" => truthy("enable-cache"),
+                    "ruby/setup-ruby" => truthy("bundler-cache"),
+                    _ => truthy("cache"),
+                };
+                f.cache_restore |= on;
+                f.cache_save |= on;
             }
             "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
                 f.cache_restore = true;
@@ -527,8 +526,7 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
                 f.uploads.push(name_pattern(&name));
             }
             "actions/download-artifact" => {
-                if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some()
-                {
+                if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
                     f.downloads_run = true;
                 } else {
                     let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
@@ -566,13 +564,7 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
     }
 }
 
-fn report_unknown(
-    b: &mut PipelineBuilder,
-    node: &Node,
-    known: &[&str],
-    path: &str,
-    what: &str,
-) {
+fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &str, what: &str) {
     for e in node.entries() {
         if !known.contains(&e.key.as_str()) {
             b.unsupported(
@@ -609,10 +601,18 @@ fn stem(name: &str) -> &str {
         .unwrap_or(file)
 }
 
-fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Result<(), ImportError> {
+fn import_file(
+    b: &mut PipelineBuilder,
+    f: &SourceFile<'_>,
+    multi: bool,
+) -> Result<(), ImportError> {
     let docs = documents(f)?;
     let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
-        return Err(shape_error(f.name, "the file holds no workflow".into(), None));
+        return Err(shape_error(
+            f.name,
+            "the file holds no workflow".into(),
+            None,
+        ));
     };
     if !doc.is_map() {
         return Err(shape_error(
@@ -640,11 +640,21 @@ fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Resu
 
     b.file(f.name);
     report_unknown(b, doc, &WORKFLOW_KEYS, "(workflow)", "workflow");
-    let on = doc.get("on").or_else(|| doc.get("true")).unwrap_or(&super::tree::NULL);
-    let on_loc = doc.entry("on").or_else(|| doc.entry("true")).and_then(|e| e.key_loc);
+    let on = doc
+        .get("on")
+        .or_else(|| doc.get("true"))
+        .unwrap_or(&super::tree::NULL);
+    let on_loc = doc
+        .entry("on")
+        .or_else(|| doc.entry("true"))
+        .and_then(|e| e.key_loc);
     let ctxs = contexts(on);
     if ctxs.is_empty() {
-        b.unsupported(on_loc, "on", "no trigger event could be read from `on`; no job is checked");
+        b.unsupported(
+            on_loc,
+            "on",
+            "no trigger event could be read from `on`; no job is checked",
+        );
     }
     let prefix = if multi {
         format!("{}: ", stem(f.name))
@@ -679,8 +689,20 @@ fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Resu
         let reusable = match job {
             GhJob::NormalJob(n) => {
                 normal(n, node, &mut jf);
-                for (i, step) in node.get("steps").map(Node::items).unwrap_or_default().iter().enumerate() {
-                    report_unknown(b, step, &STEP_KEYS, &format!("jobs.{id}.steps[{i}]"), "step");
+                for (i, step) in node
+                    .get("steps")
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
+                    report_unknown(
+                        b,
+                        step,
+                        &STEP_KEYS,
+                        &format!("jobs.{id}.steps[{i}]"),
+                        "step",
+                    );
                 }
                 false
             }
@@ -689,7 +711,10 @@ fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Resu
                 true
             }
         };
-        if matches!(job_permissions(job), Permissions::Base(BasePermission::Default)) {
+        if matches!(
+            job_permissions(job),
+            Permissions::Base(BasePermission::Default)
+        ) {
             // Jobs without `permissions` get the workflow's.
             jf.write_token = workflow_perms.write_token;
             jf.id_token = workflow_perms.id_token;
@@ -712,7 +737,7 @@ fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Resu
         for k in 0..n {
             let (_, _, jf, _) = &facts[k];
             let lenient = jf.condition.as_deref().is_some_and(tolerant);
-            for x in 0..ctxs.len() {
+            for (x, _) in ctxs.iter().enumerate() {
                 if !runs[k][x] || lenient {
                     continue;
                 }
@@ -770,11 +795,17 @@ fn import_file(b: &mut PipelineBuilder, f: &SourceFile<'_>, multi: bool) -> Resu
                 if let Some((_, _, nf, _)) = facts.iter().find(|(i, ..)| i == need)
                     && nf.has_outputs
                 {
-                    jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}outputs of {need}{sfx}"));
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}outputs of {need}{sfx}"),
+                    );
                 }
             }
             if jf.has_outputs {
-                jb = jb.produce(ResourceKind::Artifact, &format!("{prefix}outputs of {id}{sfx}"));
+                jb = jb.produce(
+                    ResourceKind::Artifact,
+                    &format!("{prefix}outputs of {id}{sfx}"),
+                );
             }
             for s in &jf.secrets {
                 jb = jb.secret(s);
@@ -917,7 +948,13 @@ mod tests {
         assert!(!runs_in("startsWith(github.ref, 'refs/tags/')", &pr));
         assert!(runs_in("${{ startsWith(github.ref, 'refs/tags/') }}", &tag));
         assert!(!runs_in("github.event_name == 'push'", &pr));
-        assert!(runs_in("github.event_name == 'push' || github.event_name == 'pull_request'", &pr));
-        assert!(!runs_in("github.repository == 'a/b' && github.event_name != 'pull_request'", &pr));
+        assert!(runs_in(
+            "github.event_name == 'push' || github.event_name == 'pull_request'",
+            &pr
+        ));
+        assert!(!runs_in(
+            "github.repository == 'a/b' && github.event_name != 'pull_request'",
+            &pr
+        ));
     }
 }

@@ -130,7 +130,11 @@ impl Source {
 
 /// Evaluates one `if:` atom for a pipeline type: `Some(false)` when it cannot hold.
 fn atom(a: &str, s: Source) -> Option<bool> {
-    let a = a.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let a = a
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
     let (neg, a) = match a.strip_prefix('!') {
         Some(rest) if !rest.starts_with('=') => (true, rest.trim()),
         _ => (false, a),
@@ -458,7 +462,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             };
             let found = local.as_ref().is_some_and(|l| {
                 let want = l.trim_start_matches('/');
-                let glob = Glob::new(&format!("**/{want}")).ok().map(|g| g.compile_matcher());
+                let glob = Glob::new(&format!("**/{want}"))
+                    .ok()
+                    .map(|g| g.compile_matcher());
                 files.iter().any(|f| {
                     let name = f.name.replace('\\', "/");
                     name == want
@@ -530,7 +536,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 reader.b.unsupported(
                     e.key_loc,
                     e.key.clone(),
-                    format!("top-level `{}` is neither a job nor a keyword lockkeeper knows", e.key),
+                    format!(
+                        "top-level `{}` is neither a job nor a keyword lockkeeper knows",
+                        e.key
+                    ),
                 );
             }
             continue;
@@ -544,14 +553,21 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             let keep: Vec<String> = inherit.map(Node::strings).unwrap_or_default();
             for d in default.entries() {
                 let allowed = keep.is_empty() || keep.contains(&d.key);
-                if allowed && node.get(&d.key).is_none() {
-                    if let V::Map(entries) = &mut node.v {
-                        entries.push(d.clone());
-                    }
+                if allowed
+                    && node.get(&d.key).is_none()
+                    && let V::Map(entries) = &mut node.v
+                {
+                    entries.push(d.clone());
                 }
             }
         }
-        for k in ["cache", "image", "services", "before_script", "after_script"] {
+        for k in [
+            "cache",
+            "image",
+            "services",
+            "before_script",
+            "after_script",
+        ] {
             if node.get(k).is_none()
                 && let Some(g) = config.get(k)
                 && let V::Map(entries) = &mut node.v
@@ -569,7 +585,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 reader.b.unsupported(
                     k.key_loc.or(e.key_loc),
                     format!("{}.{}", e.key, k.key),
-                    format!("`{}` is not a job keyword lockkeeper knows; what it does is not checked", k.key),
+                    format!(
+                        "`{}` is not a job keyword lockkeeper knows; what it does is not checked",
+                        k.key
+                    ),
                 );
             }
         }
@@ -715,7 +734,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 }
             }
             if node.get("artifacts").is_some() {
-                jb = jb.produce(ResourceKind::Artifact, &format!("artifacts of {}{sfx}", job.name));
+                jb = jb.produce(
+                    ResourceKind::Artifact,
+                    &format!("artifacts of {}{sfx}", job.name),
+                );
             }
 
             // Caches.
@@ -735,9 +757,16 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         Some(k) => k.scalar().unwrap_or_default(),
                         None => "default".to_owned(),
                     };
-                    let per_ref = ["CI_COMMIT_REF", "CI_COMMIT_BRANCH", "CI_MERGE_REQUEST", "CI_COMMIT_SHA", "CI_PIPELINE_ID", "CI_JOB_ID"]
-                        .iter()
-                        .any(|v| key.contains(v));
+                    let per_ref = [
+                        "CI_COMMIT_REF",
+                        "CI_COMMIT_BRANCH",
+                        "CI_MERGE_REQUEST",
+                        "CI_COMMIT_SHA",
+                        "CI_PIPELINE_ID",
+                        "CI_JOB_ID",
+                    ]
+                    .iter()
+                    .any(|v| key.contains(v));
                     let unprotect = c.get("unprotect").and_then(Node::as_bool) == Some(true);
                     let mut resource = format!("cache {key}");
                     if per_ref {
@@ -749,7 +778,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                             " (unprotected refs)"
                         });
                     }
-                    let policy = c.get("policy").and_then(Node::scalar).unwrap_or_else(|| "pull-push".into());
+                    let policy = c
+                        .get("policy")
+                        .and_then(Node::scalar)
+                        .unwrap_or_else(|| "pull-push".into());
                     if policy.contains("pull") {
                         jb = jb.consume(ResourceKind::Cache, &resource);
                     }
@@ -806,7 +838,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
 fn config_mentions_mr(config: &Node) -> bool {
     let mut found = false;
     config.visit_strings(&mut |s| {
-        if s.contains("merge_request_event") || s.contains("CI_MERGE_REQUEST") || s == "merge_requests"
+        if s.contains("merge_request_event")
+            || s.contains("CI_MERGE_REQUEST")
+            || s == "merge_requests"
         {
             found = true;
         }
@@ -830,13 +864,19 @@ mod tests {
         assert!(!condition("$CI_COMMIT_TAG", Source::Branch));
         assert!(condition("$CUSTOM == \"x\"", Source::Branch));
         assert!(condition(&format!("{main} || $CI_COMMIT_TAG"), Source::Tag));
-        assert!(!condition(&format!("{main} && $CI_COMMIT_TAG"), Source::Branch));
+        assert!(!condition(
+            &format!("{main} && $CI_COMMIT_TAG"),
+            Source::Branch
+        ));
     }
 
     #[test]
     fn secret_looking_variables() {
         let mut v = Vec::new();
-        variables("docker login -u $CI_REGISTRY_USER -p ${CI_REGISTRY_PASSWORD} $CI_JOB_TOKEN", &mut v);
+        variables(
+            "docker login -u $CI_REGISTRY_USER -p ${CI_REGISTRY_PASSWORD} $CI_JOB_TOKEN",
+            &mut v,
+        );
         let secret: Vec<&String> = v.iter().filter(|n| is_secret_variable(n)).collect();
         assert_eq!(secret, vec!["CI_REGISTRY_PASSWORD"]);
     }

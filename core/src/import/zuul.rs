@@ -124,9 +124,9 @@ fn pipeline_trigger(p: &Node) -> Option<Trigger> {
                     "comment-added" | "pull_request_review" | "pull_request" if approved => {
                         Trigger::Approved
                     }
-                    "patchset-created" | "change-restored" | "comment-added"
-                    | "pull_request" | "draft-published" | "wip-state-changed"
-                    | "merge_request" | "hashtags-changed" | "topic-changed" => Trigger::Patchset,
+                    "patchset-created" | "change-restored" | "comment-added" | "pull_request"
+                    | "draft-published" | "wip-state-changed" | "merge_request"
+                    | "hashtags-changed" | "topic-changed" => Trigger::Patchset,
                     _ => continue,
                 };
                 found.push(t);
@@ -134,7 +134,9 @@ fn pipeline_trigger(p: &Node) -> Option<Trigger> {
         }
     }
     if p.get("manager").and_then(Node::as_str) == Some("dependent")
-        && found.iter().all(|t| *t == Trigger::Approved || *t == Trigger::Patchset)
+        && found
+            .iter()
+            .all(|t| *t == Trigger::Approved || *t == Trigger::Patchset)
         && !found.is_empty()
     {
         return Some(Trigger::Approved);
@@ -144,8 +146,6 @@ fn pipeline_trigger(p: &Node) -> Option<Trigger> {
 }
 
 struct JobDef {
-    loc: Option<Location>,
-    file: usize,
     node: Node,
 }
 
@@ -198,12 +198,10 @@ fn dependencies(node: &Node) -> Vec<(String, bool)> {
         .into_iter()
         .filter_map(|d| match &d.v {
             V::Str(s) => Some((s.clone(), false)),
-            V::Map(_) => d.get("name").and_then(Node::scalar).map(|n| {
-                (
-                    n,
-                    d.get("soft").and_then(Node::as_bool).unwrap_or(false),
-                )
-            }),
+            V::Map(_) => d
+                .get("name")
+                .and_then(Node::scalar)
+                .map(|n| (n, d.get("soft").and_then(Node::as_bool).unwrap_or(false))),
             _ => None,
         })
         .collect()
@@ -268,7 +266,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     for (file, item) in &items {
         b.file(files[*file].name);
         let Some(entry) = item.entries().first() else {
-            b.unsupported(item.loc, "(item)", "a configuration item that is not a mapping is ignored by Zuul and by lockkeeper");
+            b.unsupported(
+                item.loc,
+                "(item)",
+                "a configuration item that is not a mapping is ignored by Zuul and by lockkeeper",
+            );
             continue;
         };
         let (kind, body) = (entry.key.as_str(), &entry.value);
@@ -294,11 +296,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         );
                     }
                 }
-                jobs.entry(name).or_default().push(JobDef {
-                    loc: entry.key_loc,
-                    file: *file,
-                    node: body.clone(),
-                });
+                jobs.entry(name).or_default().push(JobDef { node: body.clone() });
             }
             "pipeline" => {
                 if let Some(name) = body.get("name").and_then(Node::scalar) {
@@ -367,7 +365,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     b.unsupported(
                         e.key_loc,
                         format!("project {project}.{}", e.key),
-                        format!("`{}` is neither a project attribute nor a pipeline with jobs", e.key),
+                        format!(
+                            "`{}` is neither a project attribute nor a pipeline with jobs",
+                            e.key
+                        ),
                     );
                     continue;
                 }
@@ -398,19 +399,41 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 let mut requires = Vec::new();
                 let mut post_review = false;
                 for def in &chain {
-                    for s in def.node.get("secrets").map(secret_names).unwrap_or_default() {
+                    for s in def
+                        .node
+                        .get("secrets")
+                        .map(secret_names)
+                        .unwrap_or_default()
+                    {
                         if !secrets.contains(&s) {
                             secrets.push(s);
                         }
                     }
-                    post_review |= def.node.get("post-review").and_then(Node::as_bool) == Some(true);
-                    provides.extend(def.node.get("provides").map(Node::strings).unwrap_or_default());
-                    requires.extend(def.node.get("requires").map(Node::strings).unwrap_or_default());
+                    post_review |=
+                        def.node.get("post-review").and_then(Node::as_bool) == Some(true);
+                    provides.extend(
+                        def.node
+                            .get("provides")
+                            .map(Node::strings)
+                            .unwrap_or_default(),
+                    );
+                    requires.extend(
+                        def.node
+                            .get("requires")
+                            .map(Node::strings)
+                            .unwrap_or_default(),
+                    );
                 }
                 if let Some(first) = chain.first()
                     && r.deps.is_empty()
                 {
-                    deps.extend(first.node.get("dependencies").map(dependencies).unwrap_or_default());
+                    deps.extend(
+                        first
+                            .node
+                            .get("dependencies")
+                            .map(dependencies)
+                            .unwrap_or_default(),
+                    );
                 }
                 for s in r.node.get("secrets").map(secret_names).unwrap_or_default() {
                     if !secrets.contains(&s) {
@@ -418,7 +441,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     }
                 }
                 let lineage: Vec<&str> = std::iter::once(r.name.as_str())
-                    .chain(chain.iter().filter_map(|d| d.node.get("name").and_then(Node::as_str)))
+                    .chain(
+                        chain
+                            .iter()
+                            .filter_map(|d| d.node.get("name").and_then(Node::as_str)),
+                    )
                     .collect();
                 let promotes = lineage.iter().any(|n| looks_like(n, &["promote"]));
                 let publishes = promotes
@@ -445,15 +472,19 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 }
                 for (d, soft) in &deps {
                     if names.contains(d.as_str()) {
-                        jb = jb
-                            .need(&instance(d))
-                            .consume(ResourceKind::Artifact, &format!("zuul_return of {}", instance(d)));
+                        jb = jb.need(&instance(d)).consume(
+                            ResourceKind::Artifact,
+                            &format!("zuul_return of {}", instance(d)),
+                        );
                     } else if !soft {
                         // Zuul rejects this configuration; keep the edge so it is reported.
                         jb = jb.need(&instance(d));
                     }
                 }
-                jb = jb.produce(ResourceKind::Artifact, &format!("zuul_return of {}", instance(&r.name)));
+                jb = jb.produce(
+                    ResourceKind::Artifact,
+                    &format!("zuul_return of {}", instance(&r.name)),
+                );
                 for p in &provides {
                     jb = jb.produce(ResourceKind::Provided, p);
                 }

@@ -241,9 +241,9 @@ impl PipelineBuilder {
                 }
             }
             for &r in self.consumes.row(i) {
-                let crosses = ResourceKind::from_space(self.names.space(r))
-                    .is_some_and(ResourceKind::crosses_runs);
-                if crosses {
+                let orders = ResourceKind::from_space(self.names.space(r))
+                    .is_none_or(ResourceKind::orders_jobs);
+                if !orders {
                     continue;
                 }
                 for &p in producers.row(r as usize) {

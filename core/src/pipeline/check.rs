@@ -429,8 +429,8 @@ impl Checker<'_> {
             for &j in order {
                 let j = j as usize;
                 for &r in self.p.consumes.row(j) {
-                    let crosses = ResourceKind::from_space(self.p.names.space(r))
-                        .is_some_and(ResourceKind::crosses_runs);
+                    let crosses = !ResourceKind::from_space(self.p.names.space(r))
+                        .is_none_or(ResourceKind::orders_jobs);
                     crossing |= crosses;
                     for &p in self.p.producers.row(r as usize) {
                         let p = p as usize;
@@ -451,7 +451,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            // Without cross-run inputs one pass in topological order is exact.
+            // With only artifact inputs one pass in topological order is exact.
             if !(changed && crossing) {
                 break;
             }
@@ -493,10 +493,10 @@ impl Checker<'_> {
                 } else {
                     chain.get(k + 1).map(|&next| self.from_res[next])
                 };
-                if k + 1 < chain.len() || last_via.is_some() {
-                    if let Some(r) = via {
-                        step["passes"] = json!(self.resource_text(r));
-                    }
+                if let Some(r) = via
+                    && (k + 1 < chain.len() || last_via.is_some())
+                {
+                    step["passes"] = json!(self.resource_text(r));
                 }
                 step
             })

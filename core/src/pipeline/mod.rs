@@ -109,7 +109,9 @@ pub enum ResourceKind {
     Artifact,
     /// A cache: written by one run, read by later runs. Taint crosses runs through it.
     Cache,
-    /// A shared working directory or volume within one run.
+    /// A shared working directory or volume within one run. Any job using it may write what
+    /// another reads, in any order: it adds taint in both directions but no ordering edge
+    /// (`needs` order the jobs).
     Workspace,
     /// An artifact one run provides to later runs (Zuul `provides`/`requires`).
     Provided,
@@ -134,10 +136,11 @@ impl ResourceKind {
         }
     }
 
-    /// Whether it flows between runs rather than along the job graph of one run, so it adds
-    /// taint but no ordering edge.
-    pub fn crosses_runs(self) -> bool {
-        matches!(self, ResourceKind::Cache | ResourceKind::Provided)
+    /// Whether it orders jobs: only artifacts are written before they are read within one
+    /// run. Caches and provided artifacts cross runs and workspaces are shared without order,
+    /// so they add taint but no edge to the job graph.
+    pub fn orders_jobs(self) -> bool {
+        matches!(self, ResourceKind::Artifact)
     }
 
     pub(crate) fn space(self) -> u8 {
