@@ -640,8 +640,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             if !refs_match(&only_refs(only), s) {
                 return false;
             }
-        } else if s == Source::MergeRequest {
-            // Without rules or only, jobs run in branch and tag pipelines, not merge-request ones.
+        } else if s == Source::MergeRequest && workflow_rules.is_none() {
+            // Without rules or only, jobs run in branch and tag pipelines; merge-request
+            // pipelines get them only when `workflow:rules` creates such pipelines.
             return false;
         }
         if let Some(except) = job.node.get("except")
