@@ -3,6 +3,7 @@
 
 mod decision;
 mod error;
+mod pipeline;
 mod policy;
 
 use pyo3::prelude::*;
@@ -15,6 +16,8 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::Violation>()?;
     m.add_class::<policy::Problem>()?;
     m.add_class::<policy::Policy>()?;
+    m.add_class::<pipeline::Pipeline>()?;
+    m.add_function(wrap_pyfunction!(pipeline::check_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -8,22 +8,30 @@ from lockkeeper._lockkeeper import (
     Decision,
     InvalidRequestError,
     LockkeeperError,
+    Pipeline,
+    PipelineError,
     Policy,
     PolicyError,
     Problem,
     Violation,
     __version__,
+    check_pipeline,
     rules,
 )
+from lockkeeper._testing import assert_pipeline_safe
 
 __all__ = [
     "Decision",
     "InvalidRequestError",
     "LockkeeperError",
+    "Pipeline",
+    "PipelineError",
     "Policy",
     "PolicyError",
     "Problem",
     "Violation",
     "__version__",
+    "assert_pipeline_safe",
+    "check_pipeline",
     "rules",
 ]

@@ -8,11 +8,14 @@ __all__ = [
     "Decision",
     "InvalidRequestError",
     "LockkeeperError",
+    "Pipeline",
+    "PipelineError",
     "Policy",
     "PolicyError",
     "Problem",
     "Violation",
     "__version__",
+    "check_pipeline",
     "rules",
 ]
 
@@ -31,6 +34,16 @@ class PolicyError(LockkeeperError):
 
 class InvalidRequestError(LockkeeperError):
     """A request naming something that does not exist (an unknown action or role)."""
+
+class PipelineError(LockkeeperError):
+    """Pipeline files that cannot be read. ``code``/``file``/``path``/``line``/``column`` describe
+    the first problem."""
+
+    file: Optional[str]
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    problems: list[Problem]
 
 @final
 class Problem:
@@ -72,9 +85,31 @@ class Decision:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class Pipeline:
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]], format: Optional[str] = None) -> Pipeline: ...
+    @staticmethod
+    def from_files(
+        paths: Sequence[Union[str, os.PathLike[str]]], format: Optional[str] = None
+    ) -> Pipeline: ...
+    @staticmethod
+    def from_yaml(text: str, format: str = "native", name: str = "<yaml>") -> Pipeline: ...
+    @property
+    def files(self) -> list[str]: ...
+    @property
+    def jobs(self) -> list[dict[str, Any]]: ...
+    @property
+    def unsupported(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
 class Policy:
     @staticmethod
     def from_file(path: Union[str, os.PathLike[str]]) -> Policy: ...
+    @staticmethod
+    def builtin() -> Policy: ...
+    def check_pipeline(self, pipeline: Pipeline) -> Decision: ...
     @staticmethod
     def from_yaml(text: str) -> Policy: ...
     @staticmethod
@@ -106,4 +141,5 @@ class Policy:
         environment: Optional[str] = None,
     ) -> Decision: ...
 
+def check_pipeline(pipeline: Pipeline, policy: Optional[Policy] = None) -> Decision: ...
 def rules() -> list[dict[str, str]]: ...
