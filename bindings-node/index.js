@@ -779,5 +779,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Decision = nativeBinding.Decision
+module.exports.Pipeline = nativeBinding.Pipeline
 module.exports.Policy = nativeBinding.Policy
+module.exports.assertPipelineSafe = nativeBinding.assertPipelineSafe
+module.exports.checkPipeline = nativeBinding.checkPipeline
 module.exports.rules = nativeBinding.rules

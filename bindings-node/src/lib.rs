@@ -4,4 +4,5 @@
 
 mod decision;
 mod error;
+mod pipeline;
 mod policy;

@@ -50,7 +50,7 @@ pub struct ApprovalOptions {
 /// A validated policy.
 #[napi]
 pub struct Policy {
-    inner: lockkeeper::Policy,
+    pub(crate) inner: lockkeeper::Policy,
 }
 
 #[napi]
@@ -80,6 +80,20 @@ impl Policy {
         lockkeeper::Policy::from_json(&text)
             .map(|inner| Policy { inner })
             .map_err(|p| policy_error(&env, &p, "<json>"))
+    }
+
+    /// The built-in policy pipeline checks use when none is given.
+    #[napi(factory)]
+    pub fn builtin(env: Env) -> Result<Policy> {
+        lockkeeper::Policy::builtin()
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(&env, &p, "<built-in policy>"))
+    }
+
+    /// Checks a pipeline's trust flow against this policy.
+    #[napi]
+    pub fn check_pipeline(&self, pipeline: &crate::pipeline::Pipeline) -> Decision {
+        self.inner.check_pipeline(&pipeline.inner).into()
     }
 
     /// Names of the trust zones.
