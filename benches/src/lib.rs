@@ -41,3 +41,47 @@ pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
     }
     y
 }
+
+/// A synthetic pipeline: `n` jobs named `job-<i>`, each after about three earlier jobs (two
+/// `needs` and one artifact it consumes), 1% of them pull-request jobs that only consume, one in
+/// 50 holding a secret. Built so that it checks clean: the benchmark measures the work, not the
+/// cost of reporting.
+pub struct SyntheticPipeline {
+    /// Job names.
+    pub names: Vec<String>,
+    /// Artifact each job produces.
+    pub artifacts: Vec<String>,
+    /// For each job, the indices of the jobs it needs (0 to 2).
+    pub needs: Vec<[Option<u32>; 2]>,
+    /// For each job, the index of the job whose artifact it consumes.
+    pub consumes: Vec<Option<u32>>,
+    /// Whether the job is a pull-request job.
+    pub patchset: Vec<bool>,
+}
+
+impl SyntheticPipeline {
+    /// Generates the pipeline deterministically.
+    pub fn new(n: usize) -> Self {
+        let mut s = SyntheticPipeline {
+            names: Vec::with_capacity(n),
+            artifacts: Vec::with_capacity(n),
+            needs: Vec::with_capacity(n),
+            consumes: Vec::with_capacity(n),
+            patchset: Vec::with_capacity(n),
+        };
+        for i in 0..n {
+            s.names.push(format!("job-{i}"));
+            s.artifacts.push(format!("artifact-{i}"));
+            let earlier = |k: usize| (i > 0).then(|| ((i * k + 7) % i) as u32);
+            s.needs.push([earlier(31), earlier(17)]);
+            s.consumes.push((i > 0).then(|| (i - 1) as u32));
+            s.patchset.push(i % 100 == 99);
+        }
+        s
+    }
+
+    /// Number of graph edges (needs plus data flow).
+    pub fn edges(&self) -> usize {
+        self.needs.iter().flatten().flatten().count() + self.consumes.iter().flatten().count()
+    }
+}

@@ -520,7 +520,7 @@ impl Checker<'_> {
         for j in 0..self.p.len() {
             let z = self.zone[j];
             let known = z != BOTTOM;
-            let name = self.p.job_name(j).to_owned();
+            let name = self.p.job_name(j);
 
             // Unmerged code above its zone.
             let t = self.trigger[j];
@@ -634,7 +634,8 @@ impl Checker<'_> {
 
     fn check_secrets(&mut self, j: usize, deploy_zone: Option<u16>) {
         let z = self.zone[j];
-        let name = self.p.job_name(j).to_owned();
+        let p = self.p;
+        let name = p.job_name(j);
         let deploys = self.p.jobs.get(j).and_then(|r| r.deploys);
         let rules = self.policy.pipeline_rules();
         let env = deploys.map(|e| rules.environment(self.p.terms.text(e)).to_owned());

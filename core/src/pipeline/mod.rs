@@ -314,6 +314,11 @@ impl Pipeline {
         PipelineBuilder::new()
     }
 
+    /// Like [`Pipeline::builder`], with room for `jobs` jobs and `refs` list entries.
+    pub fn builder_with_capacity(jobs: usize, refs: usize) -> PipelineBuilder {
+        PipelineBuilder::with_capacity(jobs, refs)
+    }
+
     /// How many jobs.
     pub fn len(&self) -> usize {
         self.jobs.len()

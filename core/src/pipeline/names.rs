@@ -13,93 +13,106 @@ pub(crate) type Sym = u32;
 
 /// An arena of distinct names, each tagged with a one-byte namespace so that a job and an
 /// artifact may share a name without being confused.
-#[derive(Clone, Default)]
+///
+/// Entry `i` is `text[offsets[i]..offsets[i + 1]]`: its namespace byte, then the name. Four bytes
+/// of index per name and one contiguous text keep lookups to few cache lines.
+#[derive(Clone)]
 pub(crate) struct Names {
     text: String,
-    /// `(start, end)` of each name in `text`, namespace byte excluded, and its namespace.
-    spans: Vec<(usize, usize, u8)>,
-    hashes: Vec<u64>,
+    offsets: Vec<u32>,
     table: HashTable<Sym>,
     hasher: DefaultHashBuilder,
 }
 
+impl Default for Names {
+    fn default() -> Self {
+        Names::with_capacity(0, 0)
+    }
+}
+
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Names")
-            .field("len", &self.spans.len())
-            .finish()
+        f.debug_struct("Names").field("len", &self.len()).finish()
+    }
+}
+
+/// The text of entry `sym` (namespace byte included).
+fn entry<'t>(text: &'t str, offsets: &[u32], sym: Sym) -> &'t str {
+    match (offsets.get(sym as usize), offsets.get(sym as usize + 1)) {
+        (Some(&a), Some(&b)) => text.get(a as usize..b as usize).unwrap_or_default(),
+        _ => "",
+    }
+}
+
+fn split(entry: &str) -> (u8, &str) {
+    match entry.as_bytes().first() {
+        Some(&space) => (space, entry.get(1..).unwrap_or_default()),
+        None => (0, ""),
     }
 }
 
 impl Names {
     pub(crate) fn with_capacity(names: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(names + 1);
+        offsets.push(0);
         Names {
-            text: String::with_capacity(bytes),
-            spans: Vec::with_capacity(names),
-            hashes: Vec::with_capacity(names),
+            text: String::with_capacity(bytes + names),
+            offsets,
             table: HashTable::with_capacity(names),
             hasher: DefaultHashBuilder::default(),
         }
     }
 
-    fn hash(&self, space: u8, name: &str) -> u64 {
-        self.hasher.hash_one((space, name))
+    fn hash(hasher: &DefaultHashBuilder, space: u8, name: &str) -> u64 {
+        hasher.hash_one((space, name))
     }
 
-    /// The id of `name` in namespace `space`, adding it when new.
+    /// The id of `name` in namespace `space` (an ASCII byte), adding it when new.
     pub(crate) fn intern(&mut self, space: u8, name: &str) -> Sym {
-        let hash = self.hash(space, name);
         let Names {
             text,
-            spans,
-            hashes,
+            offsets,
             table,
-            ..
+            hasher,
         } = self;
-        let found = table.find(hash, |&s| {
-            let (a, b, sp) = spans[s as usize];
-            sp == space && &text[a..b] == name
-        });
+        let hash = Self::hash(hasher, space, name);
+        let found = table.find(hash, |&s| split(entry(text, offsets, s)) == (space, name));
         if let Some(&sym) = found {
             return sym;
         }
-        // More than 4 billion distinct names cannot be held in memory; saturating keeps the
+        // More than 4 billion names (or 4 GB of them) cannot be held; saturating keeps the
         // arithmetic panic-free without a check per name.
-        let sym = Sym::try_from(spans.len()).unwrap_or(Sym::MAX);
-        let start = text.len();
+        let sym = Sym::try_from(offsets.len() - 1).unwrap_or(Sym::MAX);
+        text.push(char::from(space & 0x7f));
         text.push_str(name);
-        spans.push((start, text.len(), space));
-        hashes.push(hash);
-        table.insert_unique(hash, sym, |&s| hashes.get(s as usize).copied().unwrap_or(0));
+        offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        table.insert_unique(hash, sym, |&s| {
+            let (sp, n) = split(entry(text, offsets, s));
+            Self::hash(hasher, sp, n)
+        });
         sym
     }
 
     /// The id of `name` in namespace `space`, if it was interned.
     pub(crate) fn get(&self, space: u8, name: &str) -> Option<Sym> {
-        let hash = self.hash(space, name);
+        let hash = Self::hash(&self.hasher, space, name);
         self.table
-            .find(hash, |&s| {
-                let (a, b, sp) = self.spans[s as usize];
-                sp == space && &self.text[a..b] == name
-            })
+            .find(hash, |&s| split(entry(&self.text, &self.offsets, s)) == (space, name))
             .copied()
     }
 
     /// The text of a name (empty for an id from another table).
     pub(crate) fn text(&self, sym: Sym) -> &str {
-        self.spans
-            .get(sym as usize)
-            .and_then(|&(a, b, _)| self.text.get(a..b))
-            .unwrap_or_default()
+        split(entry(&self.text, &self.offsets, sym)).1
     }
 
     /// The namespace byte of a name.
     pub(crate) fn space(&self, sym: Sym) -> u8 {
-        self.spans.get(sym as usize).map(|s| s.2).unwrap_or(0)
+        split(entry(&self.text, &self.offsets, sym)).0
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.spans.len()
+        self.offsets.len() - 1
     }
 }
 
