@@ -79,7 +79,10 @@ fn bench(c: &mut Criterion) {
     for n in [1_000usize, 100_000, 1_000_000] {
         let s = SyntheticPipeline::new(n);
         let check = build_and_check(&s, &policy);
-        assert!(check.allowed(), "synthetic pipeline must check clean:\n{check}");
+        assert!(
+            check.allowed(),
+            "synthetic pipeline must check clean:\n{check}"
+        );
         assert_eq!(petgraph_baseline(&s), n);
         if n >= 100_000 {
             group.sample_size(10);
@@ -88,9 +91,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("build_and_check", n), &s, |b, s| {
             b.iter(|| build_and_check(black_box(s), &policy))
         });
-        group.bench_with_input(BenchmarkId::new("petgraph_from_names_toposort", n), &s, |b, s| {
-            b.iter(|| petgraph_baseline(black_box(s)))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("petgraph_from_names_toposort", n),
+            &s,
+            |b, s| b.iter(|| petgraph_baseline(black_box(s))),
+        );
     }
     group.finish();
 }

@@ -24,6 +24,11 @@ use crate::zone::ZoneId;
 /// lower zone, and of jobs whose zone is unknown (fail closed).
 const BOTTOM: u16 = u16::MAX;
 const NONE: u32 = u32::MAX;
+/// Reported paths keep their last steps and their source; a million-job chain does not make a
+/// million-step fact (nor quadratic work).
+const PATH_LIMIT: usize = 32;
+/// Stands for the steps left out of a long path.
+const GAP: usize = usize::MAX;
 
 /// The zones as a lattice with flat lookup tables.
 struct Lattice {
@@ -125,7 +130,11 @@ struct Checker<'a> {
     eff: Vec<u16>,
     from: Vec<u32>,
     from_res: Vec<Sym>,
+    /// The job where the taint of each job starts.
+    source: Vec<u32>,
     built_from: Vec<u32>,
+    /// The job of each job's lineage that built (ran the repository's code).
+    builder: Vec<u32>,
     decision: Decision,
 }
 
@@ -157,7 +166,9 @@ impl Policy {
             eff: Vec::new(),
             from: vec![NONE; n],
             from_res: vec![0; n],
+            source: vec![NONE; n],
             built_from: vec![NONE; n],
+            builder: vec![NONE; n],
             decision: Decision::new(subject(pipeline)),
         };
         checker.run();
@@ -421,6 +432,7 @@ impl Checker<'_> {
         for (j, job) in self.p.jobs.iter().enumerate() {
             if job.runs_repo_code {
                 self.built_from[j] = j as u32;
+                self.builder[j] = j as u32;
             }
         }
         loop {
@@ -443,10 +455,16 @@ impl Checker<'_> {
                             self.eff[j] = m;
                             self.from[j] = p as u32;
                             self.from_res[j] = r;
+                            self.source[j] = if self.from[p] == NONE {
+                                p as u32
+                            } else {
+                                self.source[p]
+                            };
                             changed = true;
                         }
                         if !crosses && self.built_from[j] == NONE && self.built_from[p] != NONE {
                             self.built_from[j] = p as u32;
+                            self.builder[j] = self.builder[p];
                         }
                     }
                 }
@@ -463,13 +481,17 @@ impl Checker<'_> {
         let mut chain = vec![j];
         let mut x = j;
         while let Some(&p) = self.from.get(x) {
-            if p == NONE || chain.len() > self.p.len() {
+            if p == NONE {
+                break;
+            }
+            if chain.len() >= PATH_LIMIT {
+                chain.push(GAP);
+                if let Some(&s) = self.source.get(j).filter(|&&s| s != NONE) {
+                    chain.push(s as usize);
+                }
                 break;
             }
             x = p as usize;
-            if chain.contains(&x) {
-                break;
-            }
             chain.push(x);
         }
         chain.reverse();
@@ -481,6 +503,9 @@ impl Checker<'_> {
             .iter()
             .enumerate()
             .map(|(k, &x)| {
+                if x == GAP {
+                    return json!({"job": "...", "omitted": "earlier steps of a long path"});
+                }
                 let mut step = json!({
                     "job": self.p.job_name(x),
                     "zone": self.zone_name(self.zone[x]),
@@ -491,7 +516,10 @@ impl Checker<'_> {
                 let via = if k + 1 == chain.len() {
                     last_via
                 } else {
-                    chain.get(k + 1).map(|&next| self.from_res[next])
+                    chain
+                        .get(k + 1)
+                        .filter(|&&next| next != GAP)
+                        .and_then(|&next| self.from_res.get(next).copied())
                 };
                 if let Some(r) = via
                     && (k + 1 < chain.len() || last_via.is_some())
@@ -777,18 +805,22 @@ impl Checker<'_> {
             );
         }
         if promoted && self.built_from[j] != NONE {
-            // Follow the lineage back to the job that built.
+            // Follow the lineage back to the job that built (the last steps of a long one).
             let mut chain = vec![j];
             let mut x = j;
             while let Some(&p) = self.built_from.get(x) {
-                if p == NONE || p as usize == x || chain.len() > self.p.len() {
+                if p == NONE || p as usize == x {
+                    break;
+                }
+                if chain.len() >= PATH_LIMIT {
+                    chain.push(GAP);
                     break;
                 }
                 x = p as usize;
                 chain.push(x);
             }
             chain.reverse();
-            let builder = chain.first().copied().unwrap_or(j);
+            let builder = self.builder.get(j).map(|&b| b as usize).unwrap_or(j);
             let mut facts = self.job_facts(j);
             facts.insert("environment".into(), json!(env_name));
             facts.insert("built_by".into(), json!(self.p.job_name(builder)));
@@ -797,7 +829,7 @@ impl Checker<'_> {
                 json!(
                     chain
                         .iter()
-                        .map(|&x| self.p.job_name(x))
+                        .map(|&x| if x == GAP { "..." } else { self.p.job_name(x) })
                         .collect::<Vec<_>>()
                 ),
             );
@@ -810,5 +842,42 @@ impl Checker<'_> {
                 facts,
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::ResourceKind;
+
+    #[test]
+    fn long_tainted_chains_report_bounded_paths_that_start_at_the_source()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let n = 5_000;
+        let mut b = Pipeline::builder();
+        b.job("pr")
+            .trigger(Trigger::Patchset)
+            .produce(ResourceKind::Artifact, "a0");
+        for i in 1..n {
+            b.job(&format!("j{i}"))
+                .trigger(Trigger::Merged)
+                .consume(ResourceKind::Artifact, &format!("a{}", i - 1))
+                .produce(ResourceKind::Artifact, &format!("a{i}"));
+        }
+        b.job("release")
+            .trigger(Trigger::Tag)
+            .consume(ResourceKind::Artifact, &format!("a{}", n - 1));
+        let (p, issues) = b.finish();
+        assert!(issues.is_empty());
+        let d = Policy::builtin()?.check_pipeline(&p);
+        // Every trusted job downstream of the pull request is tainted.
+        assert_eq!(d.violations().len(), n);
+        let last = d.violations().last().ok_or("no violation")?;
+        let path = last.facts["path"].as_array().cloned().unwrap_or_default();
+        assert!(path.len() <= PATH_LIMIT + 3, "{}", path.len());
+        assert_eq!(path[0]["job"], "pr");
+        assert_eq!(path[1]["job"], "...");
+        assert_eq!(path[path.len() - 1]["job"], "release");
+        Ok(())
     }
 }

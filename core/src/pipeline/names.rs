@@ -97,7 +97,9 @@ impl Names {
     pub(crate) fn get(&self, space: u8, name: &str) -> Option<Sym> {
         let hash = Self::hash(&self.hasher, space, name);
         self.table
-            .find(hash, |&s| split(entry(&self.text, &self.offsets, s)) == (space, name))
+            .find(hash, |&s| {
+                split(entry(&self.text, &self.offsets, s)) == (space, name)
+            })
             .copied()
     }
 
