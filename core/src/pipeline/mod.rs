@@ -197,6 +197,20 @@ pub struct Unsupported {
     pub message: String,
 }
 
+/// Imports `text` as `format` and checks it against the built-in policy: what the fuzz targets
+/// call, so that importing and checking any input is exercised in one line. The result says
+/// whether the pipeline checked clean; an import error is `None`.
+#[doc(hidden)]
+pub fn fuzz_check(text: &str, format: crate::PipelineFormat) -> Option<bool> {
+    let file = crate::SourceFile {
+        name: "fuzz.yaml",
+        text,
+    };
+    let pipeline = Pipeline::import(&[file], Some(format)).ok()?;
+    let policy = crate::Policy::builtin().ok()?;
+    Some(policy.check_pipeline(&pipeline).allowed())
+}
+
 /// Index ranges into a flat array: item `i` owns `items[offsets[i]..offsets[i + 1]]`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lists {
