@@ -162,7 +162,12 @@ struct Expander<'a, 'b> {
     contexts: Vec<String>,
     volumes: BTreeMap<String, String>,
     claims: Vec<String>,
+    /// Templates may still be unrolled: nested templates can multiply jobs exponentially.
+    budget: usize,
 }
+
+/// How many templates one workflow may unroll into jobs.
+const EXPANSION_BUDGET: usize = 100_000;
 
 /// Task names a `depends` expression mentions (`A && (B.Succeeded || C.Failed)`).
 fn depends_names(expr: &str) -> Vec<String> {
@@ -264,6 +269,18 @@ impl<'a> Expander<'a, '_> {
             .unwrap_or_else(|| "(inline)".to_owned());
         let key = format!("{obj}:{tname}");
         self.b.file(self.files[self.objects[obj].file].name);
+        if self.budget == 0 {
+            return Vec::new();
+        }
+        self.budget -= 1;
+        if self.budget == 0 {
+            self.b.unsupported(
+                loc.or(tpl.loc),
+                name,
+                format!("the workflow unrolls into more than {EXPANSION_BUDGET} steps; the rest is not checked"),
+            );
+            return Vec::new();
+        }
         if stack.contains(&key) || stack.len() > 20 {
             self.b.unsupported(
                 loc.or(tpl.loc),
@@ -739,6 +756,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             contexts,
             volumes,
             claims,
+            budget: EXPANSION_BUDGET,
         };
         let entry = obj
             .spec
@@ -778,6 +796,33 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exponential_nesting_stops_at_the_budget_and_says_so()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut y = String::from(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: bomb}\nspec:\n  entrypoint: t0\n  templates:\n",
+        );
+        for i in 0..30 {
+            y.push_str(&format!(
+                "    - name: t{i}\n      dag:\n        tasks:\n          - {{name: a, template: t{n}}}\n          - {{name: b, template: t{n}}}\n",
+                n = i + 1
+            ));
+        }
+        y.push_str("    - name: t30\n      container: {image: busybox}\n");
+        let file = SourceFile {
+            name: "bomb.yaml",
+            text: &y,
+        };
+        let p = crate::Pipeline::import(&[file], Some(crate::PipelineFormat::Argo))?;
+        assert!(p.len() < 2 * EXPANSION_BUDGET);
+        assert!(
+            p.unsupported()
+                .iter()
+                .any(|u| u.message.contains("unrolls into more than"))
+        );
+        Ok(())
+    }
 
     #[test]
     fn depends_expressions_name_their_tasks() {

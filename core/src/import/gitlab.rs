@@ -275,11 +275,29 @@ fn merge(base: &Node, over: &Node) -> Node {
 struct Reader<'a> {
     config: &'a Node,
     b: &'a mut PipelineBuilder,
+    /// Nodes `extends` and `!reference` may still produce: both can multiply a file's size
+    /// exponentially.
+    budget: usize,
 }
+
+/// How many nodes resolving `extends` and `!reference` may visit in one import.
+const EXPANSION_BUDGET: usize = 2_000_000;
 
 impl Reader<'_> {
     /// Resolves `!reference [a, b, ...]` tags below `node`; unresolved ones are reported.
     fn references(&mut self, node: &Node, path: &str, depth: usize) -> Node {
+        if self.budget == 0 {
+            return NULL.clone();
+        }
+        self.budget -= 1;
+        if self.budget == 0 {
+            self.b.unsupported(
+                node.loc,
+                path,
+                format!("`extends` and `!reference` expand to more than {EXPANSION_BUDGET} nodes; the rest is not checked"),
+            );
+            return NULL.clone();
+        }
         if node.tag.as_deref() == Some("!reference") {
             let keys = node.strings();
             let mut target = Some(self.config);
@@ -337,6 +355,10 @@ impl Reader<'_> {
 
     /// The job with its `extends` chain merged in (templates first).
     fn extended(&mut self, name: &str, node: &Node, depth: usize) -> Node {
+        if self.budget == 0 {
+            return node.clone();
+        }
+        self.budget = self.budget.saturating_sub(1);
         let parents = node.get("extends").map(Node::strings).unwrap_or_default();
         let mut base = Node {
             loc: node.loc,
@@ -521,7 +543,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let default = config.get("default").cloned().unwrap_or(NULL.clone());
     let workflow_rules = config.get("workflow").and_then(|w| w.get("rules")).cloned();
 
-    let mut reader = Reader { config: &config, b };
+    let mut reader = Reader {
+        config: &config,
+        b,
+        budget: EXPANSION_BUDGET,
+    };
     struct Job {
         name: String,
         file: String,

@@ -70,6 +70,11 @@ pub fn context_trigger(context: &str) -> Option<Trigger> {
 }
 
 fn github(event: &str) -> Option<Trigger> {
+    // A privileged event's job that holds nothing (no secret, no write token, no environment):
+    // checked as if it ran the pull request's code, so what it hands on counts as untrusted.
+    if event.ends_with(" (read-only)") {
+        return Some(Trigger::Patchset);
+    }
     Some(match event {
         // Code from the pull request runs.
         "pull_request" | "pull_request_review" | "pull_request_review_comment" | "push" => {
@@ -79,9 +84,7 @@ fn github(event: &str) -> Option<Trigger> {
         // The default branch's workflow runs, with the base repository's privileges; what it
         // reads from the event (or checks out) is untrusted, which the importer models as input.
         "pull_request_target"
-        | "pull_request_target (read-only)"
         | "workflow_run"
-        | "workflow_run (read-only)"
         | "issue_comment"
         | "issues"
         | "discussion"
@@ -183,6 +186,14 @@ mod tests {
             Some(Trigger::Patchset)
         );
         assert_eq!(context_trigger("zuul/gate"), Some(Trigger::Approved));
+        assert_eq!(
+            context_trigger("github/pull_request_target"),
+            Some(Trigger::Merged)
+        );
+        assert_eq!(
+            context_trigger("github/workflow_run (read-only)"),
+            Some(Trigger::Patchset)
+        );
         assert_eq!(
             context_trigger("zuul/opendev-prod-hourly"),
             Some(Trigger::Schedule)
