@@ -579,11 +579,51 @@ fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &s
     }
 }
 
+/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`) called from the given
+/// files: the path it is called by, and the contexts of the callers. A called workflow runs in
+/// its caller's context, not in a `workflow_call` context of its own.
+fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
+    let mut out: Vec<(String, Context)> = Vec::new();
+    for f in files {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        let Some(doc) = docs.into_iter().find(|d| !d.is_null()) else {
+            continue;
+        };
+        let on = doc
+            .get("on")
+            .or_else(|| doc.get("true"))
+            .unwrap_or(&super::tree::NULL);
+        let ctxs = contexts(on);
+        for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
+            if let Some(uses) = job.value.get("uses").and_then(Node::as_str)
+                && let Some(path) = uses.strip_prefix("./")
+            {
+                let path = path.split('@').next().unwrap_or(path).to_owned();
+                for c in &ctxs {
+                    if !out.iter().any(|(p, x)| *p == path && x.key == c.key) {
+                        out.push((path.clone(), c.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let multi = files.len() > 1;
+    let called = callers(files);
     for f in files {
-        if let Err(e) = import_file(b, f, multi) {
+        let name = f.name.replace('\\', "/");
+        let inherited: Vec<Context> = called
+            .iter()
+            .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
+            .map(|(_, c)| c.clone())
+            .collect();
+        if let Err(e) = import_file(b, f, multi, &inherited) {
             errors.extend(e.files);
         }
     }
@@ -605,6 +645,7 @@ fn import_file(
     b: &mut PipelineBuilder,
     f: &SourceFile<'_>,
     multi: bool,
+    inherited: &[Context],
 ) -> Result<(), ImportError> {
     let docs = documents(f)?;
     let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
@@ -648,7 +689,16 @@ fn import_file(
         .entry("on")
         .or_else(|| doc.entry("true"))
         .and_then(|e| e.key_loc);
-    let ctxs = contexts(on);
+    let mut ctxs = contexts(on);
+    if !inherited.is_empty() && ctxs.iter().any(|c| c.event == "workflow_call") {
+        // Called by the given workflows: their contexts replace `workflow_call`.
+        ctxs.retain(|c| c.event != "workflow_call");
+        for c in inherited {
+            if !ctxs.iter().any(|x| x.key == c.key) {
+                ctxs.push(c.clone());
+            }
+        }
+    }
     if ctxs.is_empty() {
         b.unsupported(
             on_loc,
@@ -915,6 +965,35 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_called_workflow_runs_in_its_callers_context() -> Result<(), Box<dyn std::error::Error>> {
+        let caller = "on: {push: {tags: ['v*']}}\njobs:\n  release:\n    uses: ./.github/workflows/publish.yml\n    secrets: inherit\n";
+        let callee = "on: {workflow_call: {}}\njobs:\n  upload:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n";
+        let files = [
+            SourceFile {
+                name: "repo/.github/workflows/release.yml",
+                text: caller,
+            },
+            SourceFile {
+                name: "repo/.github/workflows/publish.yml",
+                text: callee,
+            },
+        ];
+        let p = crate::Pipeline::import(&files, None)?;
+        let upload = p
+            .jobs()
+            .find(|j| j.name == "publish: upload")
+            .ok_or("no upload job")?;
+        assert_eq!(upload.contexts, vec!["github/push (tags)".to_owned()]);
+        // Alone, the called workflow's trigger is unknown, which fails closed.
+        let alone = crate::Pipeline::import(&files[1..], None)?;
+        let decision = crate::Policy::builtin()?.check_pipeline(&alone);
+        assert!(decision.has("pipeline/secret-not-allowed"), "{decision}");
+        let both = crate::Policy::builtin()?.check_pipeline(&p);
+        assert!(both.allowed(), "{both}");
+        Ok(())
+    }
 
     #[test]
     fn secret_references_are_found_in_any_spelling() {
