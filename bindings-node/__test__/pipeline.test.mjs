@@ -54,7 +54,7 @@ test('a pull_request_target checkout is tainted input with its path', () => {
   assert.equal(d.violations.length, 1)
   const [v] = d.violations
   assert.equal(v.code, 'pipeline/tainted-input')
-  assert.deepEqual(v.facts.path.map((s) => s.job), ['untrusted pull request', 'preview'])
+  assert.deepEqual(v.facts.path.map((s) => s.job), ['pull request (untrusted)', 'preview'])
   assert.equal(JSON.parse(JSON.stringify(pipeline)).jobs.length, pipeline.length)
 })
 

@@ -50,7 +50,7 @@ def test_a_pull_request_target_checkout_is_tainted_input_with_its_path() -> None
     [v] = decision.violations
     assert v.code == "pipeline/tainted-input"
     assert v.facts["job"] == "preview"
-    assert [step["job"] for step in v.facts["path"]] == ["untrusted pull request", "preview"]
+    assert [step["job"] for step in v.facts["path"]] == ["pull request (untrusted)", "preview"]
 
 
 def test_formats_from_text_and_detection() -> None:

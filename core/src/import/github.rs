@@ -815,7 +815,7 @@ fn import_file(
             String::new()
         }
     };
-    let source = format!("{prefix}untrusted pull request");
+    let source = format!("{prefix}pull request (untrusted)");
     let mut source_needed = false;
     for (x, ctx) in ctxs.iter().enumerate() {
         let sfx = suffix(ctx);
@@ -874,15 +874,24 @@ fn import_file(
             }
             if ctx.privileged {
                 if jf.pr_head {
-                    jb = jb.consume(ResourceKind::Workspace, &format!("{source}: head checkout"));
+                    jb = jb.consume(
+                        ResourceKind::Workspace,
+                        &format!("{prefix}pull request head (checked out)"),
+                    );
                     source_needed = true;
                 }
                 if jf.downloads_run {
-                    jb = jb.consume(ResourceKind::Artifact, &format!("{source}: run artifacts"));
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}artifacts of the triggering run"),
+                    );
                     source_needed = true;
                 }
                 if jf.injects {
-                    jb = jb.consume(ResourceKind::Artifact, &format!("{source}: event text"));
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}attacker-controlled event text"),
+                    );
                     source_needed = true;
                 }
             }
@@ -915,9 +924,18 @@ fn import_file(
         b.job(&source)
             .at(on_loc)
             .context("github/pull_request")
-            .produce(ResourceKind::Workspace, &format!("{source}: head checkout"))
-            .produce(ResourceKind::Artifact, &format!("{source}: run artifacts"))
-            .produce(ResourceKind::Artifact, &format!("{source}: event text"));
+            .produce(
+                ResourceKind::Workspace,
+                &format!("{prefix}pull request head (checked out)"),
+            )
+            .produce(
+                ResourceKind::Artifact,
+                &format!("{prefix}artifacts of the triggering run"),
+            )
+            .produce(
+                ResourceKind::Artifact,
+                &format!("{prefix}attacker-controlled event text"),
+            );
     }
     Ok(())
 }

@@ -536,7 +536,7 @@ impl Checker<'_> {
         let kind = ResourceKind::from_space(self.p.names.space(r))
             .map(ResourceKind::as_str)
             .unwrap_or("artifact");
-        format!("{kind} {}", self.p.names.text(r))
+        format!("{kind} `{}`", self.p.names.text(r))
     }
 
     fn check_jobs(&mut self) {
