@@ -26,3 +26,7 @@ show authorize --policy "$POLICY" --principal dave --action deploy --project med
 show authorize --policy "$POLICY" --principal carol --action merge --project mediawiki/core --ref refs/heads/master --json
 # Two approvals needed; the author's own vote never counts.
 show approvals --policy "$POLICY" --project mediawiki/core --required 2 --author alice --approval alice --approval bob
+
+# Pipelines (docs/pipelines.md): a clean one, then the GitHub classic with its path of jobs.
+show check pipeline --policy examples/pipelines/policy.yaml examples/pipelines/native/clean.yaml
+show check pipeline examples/pipelines/github/pr-target.yml
