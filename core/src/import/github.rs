@@ -769,6 +769,18 @@ fn import_file(
             jf.write_token = workflow_perms.write_token;
             jf.id_token = workflow_perms.id_token;
         }
+        let plain = ctxs
+            .iter()
+            .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
+        if jf.downloads_run && plain {
+            // Outside the privileged events the other run is not known to be the pull
+            // request's; it is not modelled, so it is reported.
+            b.unsupported(
+                loc,
+                format!("jobs.{id}"),
+                "downloads artifacts of another workflow run; which run, and how trusted its output is, is not modelled",
+            );
+        }
         facts.push((id.clone(), loc, jf, reusable));
     }
 
