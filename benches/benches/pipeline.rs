@@ -1,6 +1,8 @@
 //! Pipeline scale: build a pipeline of 10^3, 10^5 and 10^6 jobs (about three edges each) from
 //! job names and run every check, against petgraph building the same graph from names plus one
-//! topological sort. The targets (issue 4): linear growth (10^6 at most 12x 10^5), 10^6 under
+//! topological sort. Two shapes: `layered` (stages of 100 jobs, each job after jobs of the
+//! previous stage, as CI pipelines are) and `random` (each job after uniformly random earlier
+//! jobs, the worst case for memory locality). The targets (issue 4): linear growth (10^6 at most 12x 10^5), 10^6 under
 //! 2 s, and within 2x of the petgraph baseline.
 
 use std::collections::HashMap;
@@ -10,7 +12,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use lockkeeper::pipeline::{Pipeline, ResourceKind};
 use lockkeeper::{Decision, Policy, Trigger};
-use lockkeeper_benches::SyntheticPipeline;
+use lockkeeper_benches::{Shape, SyntheticPipeline};
 use petgraph::algo::toposort;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -83,9 +85,24 @@ fn bench(c: &mut Criterion) {
     } else {
         &[1_000, 100_000, 1_000_000]
     };
-    for &n in sizes {
-        let s = SyntheticPipeline::new(n);
-        let check = build_and_check(&s, &policy);
+    for (shape, label) in [(Shape::Layered, "layered"), (Shape::Random, "random")] {
+        for &n in sizes {
+            run(&mut group, &policy, shape, label, n);
+        }
+    }
+    group.finish();
+}
+
+fn run(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    policy: &Policy,
+    shape: Shape,
+    label: &str,
+    n: usize,
+) {
+    {
+        let s = SyntheticPipeline::with_shape(n, shape);
+        let check = build_and_check(&s, policy);
         assert!(
             check.allowed(),
             "synthetic pipeline must check clean:\n{check}"
@@ -95,16 +112,17 @@ fn bench(c: &mut Criterion) {
             group.sample_size(10);
             group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 20 } else { 5 }));
         }
-        group.bench_with_input(BenchmarkId::new("build_and_check", n), &s, |b, s| {
-            b.iter(|| build_and_check(black_box(s), &policy))
-        });
         group.bench_with_input(
-            BenchmarkId::new("petgraph_from_names_toposort", n),
+            BenchmarkId::new(format!("{label}/build_and_check"), n),
+            &s,
+            |b, s| b.iter(|| build_and_check(black_box(s), policy)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new(format!("{label}/petgraph_from_names_toposort"), n),
             &s,
             |b, s| b.iter(|| petgraph_baseline(black_box(s))),
         );
     }
-    group.finish();
 }
 
 criterion_group!(benches, bench);
