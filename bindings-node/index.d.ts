@@ -100,6 +100,29 @@ export declare class Envelope {
   verify(keys: Array<PublicKey>, threshold?: number | undefined | null): Array<string>
 }
 
+/** A pipeline read from files or text, ready to be checked. */
+export declare class Pipeline {
+  /** Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name. */
+  static fromFile(path: string, format?: string | undefined | null): Pipeline
+  /** Reads several files into one pipeline (files of one format are imported together). */
+  static fromFiles(paths: Array<string>, format?: string | undefined | null): Pipeline
+  /** Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own. */
+  static fromYaml(text: string, format?: string | undefined | null, name?: string | undefined | null): Pipeline
+  /** The files it was read from. */
+  get files(): Array<string>
+  /** How many jobs. */
+  get length(): number
+  /**
+   * Every job (name, file, line, trigger, zone, contexts, needs, consumes, produces,
+   * secrets, publishes, runs_repo_code, deploys).
+   */
+  get jobs(): Array<Record<string, unknown>>
+  /** What the importers could not model (each is reported by the check). */
+  get unsupported(): Array<{ file: string; line?: number; column?: number; path: string; message: string }>
+  /** The whole model (used by `JSON.stringify`). */
+  toJSON(): Record<string, unknown>
+}
+
 /** A validated policy. */
 export declare class Policy {
   /** Checks an OCI image layout directory against the `images:` rules. */
@@ -117,6 +140,10 @@ export declare class Policy {
   static fromYaml(text: string): Policy
   /** Reads a policy from JSON text. */
   static fromJson(text: string): Policy
+  /** The built-in policy pipeline checks use when none is given. */
+  static builtin(): Policy
+  /** Checks a pipeline's trust flow against this policy. */
+  checkPipeline(pipeline: Pipeline): Decision
   /** Names of the trust zones. */
   get zones(): Array<string>
   /** Names of the environments. */
@@ -216,6 +243,13 @@ export interface ApprovalOptions {
   environment?: string
 }
 
+/**
+ * Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
+ * policy file, or null for the built-in defaults); throws an `AssertionError` listing every
+ * violation, so a repository's test is one line.
+ */
+export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null): void
+
 /** One entry of the log. */
 export interface AuditEntry {
   /** Position in the log, from 1. */
@@ -227,6 +261,9 @@ export interface AuditEntry {
   /** The record, as given. */
   record: Record<string, unknown>
 }
+
+/** Checks a pipeline against `policy`, or the built-in policy when it is omitted. */
+export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null): Decision
 
 /** The digest (`sha256:<hex>`) of `data`. */
 export declare function digest(data: Buffer, algorithmName?: string | undefined | null): string

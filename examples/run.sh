@@ -27,6 +27,10 @@ show authorize --policy "$POLICY" --principal carol --action merge --project med
 # Two approvals needed; the author's own vote never counts.
 show approvals --policy "$POLICY" --project mediawiki/core --required 2 --author alice --approval alice --approval bob
 
+# Pipelines (docs/pipelines.md): a clean one, then the GitHub classic with its path of jobs.
+show check pipeline --policy examples/pipelines/policy.yaml examples/pipelines/native/clean.yaml
+show check pipeline examples/pipelines/github/pr-target.yml
+
 # The seeds' story, end to end. Fresh keys for the builders, the test runner and the deployment
 # service go into a temporary directory and replace the demo keys in a copy of the policy.
 work=$(mktemp -d)

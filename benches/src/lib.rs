@@ -65,3 +65,78 @@ pub fn synthetic_inventory(images: usize, roots: usize) -> Vec<lockkeeper::image
         })
         .collect()
 }
+
+/// A synthetic pipeline: `n` jobs named `job-<i>`, each after about three earlier jobs (two
+/// `needs` and one artifact it consumes), 1% of them pull-request jobs that only consume, one in
+/// 50 holding a secret. Pull-request jobs produce nothing, so every consumed artifact is made by
+/// a merged job. Built so that it checks clean: the benchmark measures the work, not the
+/// cost of reporting.
+pub struct SyntheticPipeline {
+    /// Job names.
+    pub names: Vec<String>,
+    /// Artifact each job produces.
+    pub artifacts: Vec<String>,
+    /// For each job, the indices of the jobs it needs (0 to 2).
+    pub needs: Vec<[Option<u32>; 2]>,
+    /// For each job, the index of the job whose artifact it consumes.
+    pub consumes: Vec<Option<u32>>,
+    /// Whether the job is a pull-request job.
+    pub patchset: Vec<bool>,
+}
+
+/// How a synthetic job picks the jobs it depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Stages of 100 jobs, each job after jobs of the previous stage, as CI pipelines are
+    /// (GitLab stages, Zuul dependencies, Argo DAG levels).
+    Layered,
+    /// Each job after uniformly random earlier jobs: the worst case for memory locality.
+    Random,
+}
+
+/// Jobs per stage of [`Shape::Layered`].
+pub const STAGE: usize = 100;
+
+impl SyntheticPipeline {
+    /// Generates the pipeline deterministically.
+    pub fn new(n: usize) -> Self {
+        Self::with_shape(n, Shape::Random)
+    }
+
+    /// Generates the pipeline deterministically with the given shape.
+    pub fn with_shape(n: usize, shape: Shape) -> Self {
+        let mut s = SyntheticPipeline {
+            names: Vec::with_capacity(n),
+            artifacts: Vec::with_capacity(n),
+            needs: Vec::with_capacity(n),
+            consumes: Vec::with_capacity(n),
+            patchset: Vec::with_capacity(n),
+        };
+        for i in 0..n {
+            s.names.push(format!("job-{i}"));
+            s.artifacts.push(format!("artifact-{i}"));
+            match shape {
+                Shape::Random => {
+                    let earlier = |k: usize| (i > 0).then(|| ((i * k + 7) % i) as u32);
+                    s.needs.push([earlier(31), earlier(17)]);
+                    s.consumes.push((i > 0).then(|| (i - 1) as u32));
+                }
+                Shape::Layered => {
+                    let stage = i / STAGE;
+                    let previous = |k: usize| {
+                        (stage > 0).then(|| ((stage - 1) * STAGE + (i * k + 7) % STAGE) as u32)
+                    };
+                    s.needs.push([previous(31), previous(17)]);
+                    s.consumes.push(previous(13));
+                }
+            }
+            s.patchset.push(i % 100 == 99);
+        }
+        s
+    }
+
+    /// Number of graph edges (needs plus data flow).
+    pub fn edges(&self) -> usize {
+        self.needs.iter().flatten().flatten().count() + self.consumes.iter().flatten().count()
+    }
+}

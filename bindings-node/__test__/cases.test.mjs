@@ -10,7 +10,7 @@ import yaml from 'js-yaml'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey } = require('../index.js')
+const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey, Pipeline, checkPipeline } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
@@ -161,6 +161,10 @@ for (const file of files) {
         }
         return
       }
+      if ('pipeline_yaml' in c) {
+        runPipelineCase(doc, c)
+        return
+      }
       const policy = Policy.fromFile(join(casesDir, doc.policy))
       let call
       if (c.gate) {
@@ -209,6 +213,38 @@ for (const file of files) {
       assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
       assert.equal(JSON.parse(JSON.stringify(d)).allowed, d.allowed)
     })
+  }
+}
+
+// Imports `pipeline_yaml` as `format` (default native) and checks it against the file's policy,
+// or the built-in one.
+function runPipelineCase (doc, c) {
+  const expect = c.expect
+  const load = () => Pipeline.fromYaml(c.pipeline_yaml, c.format ?? 'native', c.file ?? 'pipeline.yaml')
+  if (expect.problems) {
+    if (expect.problems.length === 0) {
+      load()
+      return
+    }
+    let err
+    assert.throws(load, (e) => { err = e; return true })
+    assert.ok(err instanceof Error)
+    assert.equal(err.name, 'PipelineError')
+    assert.deepEqual(err.problems.map((p) => p.code).sort(), [...expect.problems].sort())
+    assert.equal(err.code, err.problems[0].code)
+    if (expect.at) assert.deepEqual(err.problems.map((p) => `${p.line}:${p.column}`), expect.at)
+    if (expect.message_contains) assert.ok(err.problems.some((p) => p.message.includes(expect.message_contains)))
+    return
+  }
+  const pipeline = load()
+  const policy = doc.policy ? Policy.fromFile(join(casesDir, doc.policy)) : null
+  const d = checkPipeline(pipeline, policy)
+  assert.equal(d.allowed, expect.allowed, d.toString())
+  assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
+  if (expect.message_contains) assert.ok(d.violations.some((v) => v.message.includes(expect.message_contains)))
+  if (expect.path) {
+    const steps = d.violations[d.violations.length - 1].facts.path
+    assert.deepEqual(steps.map((s) => (typeof s === 'string' ? s : s.job)), expect.path)
   }
 }
 

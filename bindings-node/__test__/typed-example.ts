@@ -1,6 +1,6 @@
 // Type-checked by `tsc --noEmit` in the test command: a Gerrit bot's use of the API, typed
 // against the generated index.d.ts. If the bindings change shape, this stops compiling.
-import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep } from '../index'
+import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep, Pipeline, checkPipeline, assertPipelineSafe } from '../index'
 
 export function mayDeploy(policyPath: string, who: string): boolean {
   const policy: Policy = Policy.fromFile(policyPath)
@@ -81,4 +81,19 @@ export function recordAndVerify(policyPath: string, logPath: string, keyPem: str
   const verified: Decision = log.verify(key.publicKey, again)
   console.log(seq, entry.hash, entry.record, kept.count, kept.head, log.path)
   return verified.allowed
+}
+
+export function pipelineIsSafe(policyPath: string, workflows: string[]): boolean {
+  const pipeline: Pipeline = Pipeline.fromFiles(workflows, 'github')
+  const jobs: Array<Record<string, unknown>> = pipeline.jobs
+  const unsupported: Array<{ file: string; line?: number; path: string; message: string }> = pipeline.unsupported
+  const policy: Policy = Policy.fromFile(policyPath)
+  const decision: Decision = policy.checkPipeline(pipeline)
+  const byDefault: Decision = checkPipeline(pipeline, null)
+  const builtin: Policy = Policy.builtin()
+  console.log(jobs.length, unsupported.length, pipeline.files, pipeline.length, builtin.zones)
+  assertPipelineSafe(policy, workflows, 'github')
+  assertPipelineSafe(null, workflows[0])
+  const fromText: Pipeline = Pipeline.fromYaml('jobs: {}', 'native', 'pipeline.yaml')
+  return decision.allowed && byDefault.allowed && fromText.length === 0
 }

@@ -62,3 +62,34 @@ pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
         ),
     }
 }
+
+/// Pipeline files that could not be imported, as a `PipelineError` with `code`, `file`,
+/// `path`, `line`, `column` of the first problem and `problems` (each with its `file`).
+pub(crate) fn pipeline_error(env: &Env, error: &lockkeeper::ImportError) -> Error {
+    let first = error.first();
+    let problems: Vec<Value> = error
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.problems.as_slice().iter().map(|p| {
+                let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+                v["file"] = json!(f.file);
+                v
+            })
+        })
+        .collect();
+    let extra = json!({
+        "file": first.map(|(f, _)| f),
+        "path": first.map(|(_, p)| p.path.to_string()),
+        "line": first.and_then(|(_, p)| p.location).map(|l| l.line),
+        "column": first.and_then(|(_, p)| p.location).map(|l| l.column),
+        "problems": problems,
+    });
+    js_error(
+        env,
+        "PipelineError",
+        error.code(),
+        error.render().trim_end().to_owned(),
+        extra,
+    )
+}

@@ -7,5 +7,6 @@ mod audit;
 mod decision;
 mod error;
 mod image;
+mod pipeline;
 mod policy;
 mod promotion;

@@ -84,6 +84,20 @@ impl Policy {
             .map_err(|p| policy_error(&env, &p, "<json>"))
     }
 
+    /// The built-in policy pipeline checks use when none is given.
+    #[napi(factory)]
+    pub fn builtin(env: Env) -> Result<Policy> {
+        lockkeeper::Policy::builtin()
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(&env, &p, "<built-in policy>"))
+    }
+
+    /// Checks a pipeline's trust flow against this policy.
+    #[napi]
+    pub fn check_pipeline(&self, pipeline: &crate::pipeline::Pipeline) -> Decision {
+        self.inner.check_pipeline(&pipeline.inner).into()
+    }
+
     /// Names of the trust zones.
     #[napi(getter)]
     pub fn zones(&self) -> Vec<String> {

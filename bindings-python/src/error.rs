@@ -33,13 +33,50 @@ create_exception!(
     "An envelope that did not verify against the given keys and threshold; `.keyids` verified."
 );
 
+create_exception!(
+    lockkeeper,
+    PipelineError,
+    LockkeeperError,
+    "Pipeline files that cannot be read: `.code`, `.file`, `.path`, `.line`, `.column` of the first problem, `.problems` for all."
+);
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("LockkeeperError", py.get_type::<LockkeeperError>())?;
     m.add("PolicyError", py.get_type::<PolicyError>())?;
     m.add("InvalidRequestError", py.get_type::<InvalidRequestError>())?;
+    m.add("PipelineError", py.get_type::<PipelineError>())?;
     m.add("VerificationError", py.get_type::<VerificationError>())?;
     Ok(())
+}
+
+/// Pipeline files that could not be imported, as a `PipelineError`.
+pub(crate) fn pipeline_error(py: Python<'_>, error: lockkeeper::ImportError) -> PyErr {
+    let err = PipelineError::new_err(error.render().trim_end().to_owned());
+    let fill = || -> PyResult<()> {
+        let value = err.value(py);
+        let first = error.first();
+        value.setattr("code", error.code())?;
+        value.setattr("file", first.map(|(f, _)| f.to_owned()))?;
+        value.setattr("path", first.map(|(_, p)| p.path.to_string()))?;
+        value.setattr("line", first.and_then(|(_, p)| p.location).map(|l| l.line))?;
+        value.setattr(
+            "column",
+            first.and_then(|(_, p)| p.location).map(|l| l.column),
+        )?;
+        let list = PyList::empty(py);
+        for f in &error.files {
+            for p in f.problems.as_slice() {
+                list.append(Problem::from(p.clone()))?;
+            }
+        }
+        value.setattr("problems", list)?;
+        Ok(())
+    };
+    if let Err(e) = fill() {
+        return e;
+    }
+    err
 }
 
 /// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.

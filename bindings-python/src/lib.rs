@@ -6,6 +6,7 @@ mod audit;
 mod decision;
 mod error;
 mod image;
+mod pipeline;
 mod policy;
 mod promotion;
 
@@ -19,6 +20,8 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<decision::Violation>()?;
     m.add_class::<policy::Problem>()?;
     m.add_class::<policy::Policy>()?;
+    m.add_class::<pipeline::Pipeline>()?;
+    m.add_function(wrap_pyfunction!(pipeline::check_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
     image::register(m)?;
     m.add_class::<attestation::PublicKey>()?;

@@ -79,7 +79,7 @@ fn scope(
 /// A validated policy.
 #[pyclass(module = "lockkeeper", frozen)]
 pub struct Policy {
-    inner: lockkeeper::Policy,
+    pub(crate) inner: lockkeeper::Policy,
 }
 
 #[pymethods]
@@ -109,6 +109,19 @@ impl Policy {
         lockkeeper::Policy::from_json(text)
             .map(|inner| Policy { inner })
             .map_err(|p| policy_error(py, p, "<json>"))
+    }
+
+    /// The built-in policy pipeline checks use when none is given.
+    #[staticmethod]
+    fn builtin(py: Python<'_>) -> PyResult<Policy> {
+        lockkeeper::Policy::builtin()
+            .map(|inner| Policy { inner })
+            .map_err(|p| policy_error(py, p, "<built-in policy>"))
+    }
+
+    /// Checks a pipeline's trust flow against this policy.
+    fn check_pipeline(&self, pipeline: &crate::pipeline::Pipeline) -> Decision {
+        self.inner.check_pipeline(&pipeline.inner).into()
     }
 
     /// Names of the trust zones.

@@ -170,6 +170,10 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
         assert sorted(decision.codes) == sorted(expect["codes"])
         return
 
+    if "pipeline_yaml" in case:
+        run_pipeline_case(doc, case)
+        return
+
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"])
     if "gate" in case:
         req = dict(case["gate"])
@@ -228,3 +232,36 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
     assert decision.allowed is expect["allowed"], str(decision)
     assert sorted(decision.codes) == sorted(expect["codes"])
     assert decision.to_dict()["allowed"] is decision.allowed
+
+
+def run_pipeline_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
+    """Imports `pipeline_yaml` as `format` (default native) and checks it against the file's
+    policy, or the built-in one."""
+    expect = case["expect"]
+    load = lambda: lockkeeper.Pipeline.from_yaml(  # noqa: E731
+        case["pipeline_yaml"], case.get("format", "native"), case.get("file", "pipeline.yaml")
+    )
+    if "problems" in expect:
+        if not expect["problems"]:
+            load()
+            return
+        with pytest.raises(lockkeeper.PipelineError) as info:
+            load()
+        err = info.value
+        assert sorted(p.code for p in err.problems) == sorted(expect["problems"])
+        assert err.code == err.problems[0].code
+        if "at" in expect:
+            assert [f"{p.line}:{p.column}" for p in err.problems] == expect["at"]
+        if "message_contains" in expect:
+            assert any(expect["message_contains"] in p.message for p in err.problems)
+        return
+    pipeline = load()
+    policy = lockkeeper.Policy.from_file(CASES / doc["policy"]) if "policy" in doc else None
+    decision = lockkeeper.check_pipeline(pipeline, policy)
+    assert decision.allowed is expect["allowed"], str(decision)
+    assert sorted(decision.codes) == sorted(expect["codes"])
+    if "message_contains" in expect:
+        assert any(expect["message_contains"] in v.message for v in decision.violations)
+    if "path" in expect:
+        steps = decision.violations[-1].facts["path"]
+        assert [s["job"] if isinstance(s, dict) else s for s in steps] == expect["path"]

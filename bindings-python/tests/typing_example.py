@@ -20,6 +20,22 @@ def may_deploy(policy_path: str, who: str) -> bool:
     return decision.allowed
 
 
+def pipeline_is_safe(policy_path: str, workflow: str) -> bool:
+    pipeline: lockkeeper.Pipeline = lockkeeper.Pipeline.from_file(workflow, "github")
+    jobs: list[dict[str, object]] = pipeline.jobs
+    print(len(pipeline), pipeline.files, jobs, pipeline.unsupported)
+    policy = lockkeeper.Policy.from_file(policy_path)
+    decision: lockkeeper.Decision = policy.check_pipeline(pipeline)
+    default: lockkeeper.Decision = lockkeeper.check_pipeline(pipeline)
+    try:
+        lockkeeper.Pipeline.from_yaml("jobs: {", "native")
+    except lockkeeper.PipelineError as e:
+        where: str | None = e.file
+        print(e.code, where, e.line, [p.code for p in e.problems])
+    lockkeeper.assert_pipeline_safe(policy, [workflow], format="github")
+    return decision.allowed and default.allowed
+
+
 def images(policy_path: str, layouts: list[str], vulnerable: str, inventory: str) -> int:
     policy = lockkeeper.Policy.from_file(policy_path)
     decisions: list[lockkeeper.Decision] = policy.check_images(layouts)

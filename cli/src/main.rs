@@ -15,7 +15,10 @@ use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyErro
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployRequest};
-use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Format, Policy, Problems, Scope};
+use lockkeeper::{
+    ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
+    Problems, Scope, SourceFile,
+};
 
 #[derive(Parser)]
 #[command(
@@ -93,6 +96,9 @@ enum Command {
     /// Container images: the image policy and the rebuild cascade.
     #[command(subcommand)]
     Image(image::ImageCommand),
+    /// Check pipelines and other artifacts against a policy.
+    #[command(subcommand)]
+    Check(CheckCommand),
     /// DSSE envelopes without a policy.
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
@@ -160,6 +166,32 @@ struct GateArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// Import pipeline files (native, Argo, GitLab CI, Zuul, GitHub Actions) and check their
+    /// trust flow; without --policy the built-in defaults apply.
+    Pipeline(PipelineArgs),
+}
+
+#[derive(Args)]
+struct PipelineArgs {
+    /// Policy file (YAML or JSON); default: the built-in policy (see docs/pipelines.md).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Pipeline files; files of one format are imported together.
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// auto (by path and content), native, argo, gitlab, zuul or github.
+    #[arg(long, default_value = "auto")]
+    format: String,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print the imported pipeline model as JSON instead of checking it.
+    #[arg(long)]
+    dump: bool,
 }
 
 #[derive(Subcommand)]
@@ -377,6 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             Ok(print_decision(&decision, json))
         }
         Command::Image(command) => image::run(command),
+        Command::Check(CheckCommand::Pipeline(args)) => check_pipeline(&args),
         Command::Promote(args) => gate(&args, false),
         Command::DeployRequest(args) => gate(&args, true),
         Command::Envelope(EnvelopeCommand::Verify {
@@ -411,6 +444,98 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Audit(command) => audit::run(command),
     }
+}
+
+fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
+    let format = match args.format.as_str() {
+        "auto" => None,
+        f => Some(f.parse::<PipelineFormat>().map_err(Failure)?),
+    };
+    let policy = match &args.policy {
+        Some(path) => load_policy(path)?,
+        None => Policy::builtin().map_err(|p| Failure(p.render("<built-in policy>")))?,
+    };
+    let texts = args
+        .files
+        .iter()
+        .map(|f| read(f).map(|t| (f.as_str(), t)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let files: Vec<SourceFile<'_>> = texts
+        .iter()
+        .map(|(name, text)| SourceFile { name, text })
+        .collect();
+    let pipeline = Pipeline::import(&files, format).map_err(|e| Failure(e.render()))?;
+    if args.dump {
+        println!("{}", pipeline.to_json_value());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let decision = policy.check_pipeline(&pipeline);
+    if args.json {
+        let mut value = decision.to_json_value();
+        value["files"] = serde_json::json!(pipeline.files());
+        value["jobs"] = serde_json::json!(pipeline.len());
+        println!("{value}");
+    } else {
+        print!("{}", pipeline_text(&decision));
+    }
+    Ok(if decision.allowed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// One block per violation, headed `FILE:LINE: error[CODE] job `NAME`: message`.
+fn pipeline_text(decision: &Decision) -> String {
+    use serde_json::Value;
+    fn fact(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items.iter().map(fact).collect::<Vec<_>>().join(", "),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", fact(v)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Value::Null => "(none)".to_owned(),
+            other => other.to_string(),
+        }
+    }
+    let verdict = if decision.allowed() {
+        "CLEAN"
+    } else {
+        "VIOLATIONS"
+    };
+    let mut out = format!("{verdict} {}\n", decision.subject());
+    for v in decision.violations() {
+        let get = |k: &str| v.facts.get(k).map(fact);
+        let mut place = get("file").unwrap_or_default();
+        if let Some(line) = get("line") {
+            place.push_str(&format!(":{line}"));
+        }
+        let job = get("job")
+            .map(|j| format!(" job `{j}`"))
+            .unwrap_or_default();
+        out.push_str(&format!("{place}: error[{}]{job}: {}\n", v.code, v.message));
+        for (k, value) in &v.facts {
+            if matches!(k.as_str(), "file" | "line" | "job" | "column") {
+                continue;
+            }
+            match value {
+                Value::Array(items) if items.iter().any(Value::is_object) => {
+                    out.push_str(&format!("      {k}:\n"));
+                    for item in items {
+                        out.push_str(&format!("        - {}\n", fact(item)));
+                    }
+                }
+                _ => out.push_str(&format!("      {k}: {}\n", fact(value))),
+            }
+        }
+        out.push_str(&format!("    help: {}\n", v.help));
+    }
+    let n = decision.violations().len();
+    out.push_str(&format!("{n} violation{}\n", if n == 1 { "" } else { "s" }));
+    out
 }
 
 fn read_bytes(path: &str) -> Result<Vec<u8>, Failure> {

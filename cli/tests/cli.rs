@@ -405,3 +405,140 @@ fn verify_explains_a_zone_too_low_for_production() {
     assert!(text.contains("error[provenance/build-zone-too-low]: built in zone `untrusted`, but production requires builds from `trusted` or above"), "{text}");
     assert!(text.contains("help:"), "{text}");
 }
+
+fn pipeline_example(name: &str) -> String {
+    root()
+        .join("examples/pipelines")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn check_pipeline_exits_0_on_a_clean_pipeline_with_or_without_a_policy() {
+    let policy = pipeline_example("policy.yaml");
+    let clean = pipeline_example("native/clean.yaml");
+    let out = lockkeeper(&["check", "pipeline", "--policy", &policy, &clean]);
+    assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).starts_with("CLEAN pipeline"),
+        "{}",
+        stdout(&out)
+    );
+    let out = lockkeeper(&["check", "pipeline", &pipeline_example("github/release.yml")]);
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn check_pipeline_names_file_job_and_line_and_exits_1() {
+    let file = pipeline_example("github/pr-target.yml");
+    let out = lockkeeper(&["check", "pipeline", &file]);
+    assert_eq!(code(&out), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "{file}:9: error[pipeline/tainted-input] job `preview`"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("help: "), "{text}");
+    assert!(text.contains("1 violation"), "{text}");
+}
+
+#[test]
+fn check_pipeline_imports_several_formats_in_one_run_and_prints_json() {
+    let files = [
+        pipeline_example("zuul/violations.zuul.yaml"),
+        pipeline_example("argo/clean.yaml"),
+    ];
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--json",
+        "--policy",
+        &pipeline_example("policy.yaml"),
+        &files[0],
+        &files[1],
+    ]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["jobs"], 6);
+    assert_eq!(v["files"].as_array().map(Vec::len), Some(2));
+    let codes: Vec<&str> = v["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"pipeline/secret-not-allowed"), "{codes:?}");
+    assert!(
+        codes.iter().all(|c| c.starts_with("pipeline/")),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn check_pipeline_bad_input_exits_2_with_the_position() {
+    let path = temp_file("broken.yaml", "jobs:\n  build: {trigger: merge}\n");
+    let out = lockkeeper(&["check", "pipeline", "--format", "native", &path]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{path}:2:20: error[pipeline/invalid-value]")),
+        "{}",
+        stderr(&out)
+    );
+    let out = lockkeeper(&["check", "pipeline", "--format", "jenkins", &path]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("unknown pipeline format"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lockkeeper(&["check", "pipeline", "/nonexistent/ci.yml"]);
+    assert_eq!(code(&out), Some(2));
+    let unknown = temp_file("settings.yaml", "colour: blue\n");
+    let out = lockkeeper(&["check", "pipeline", &unknown]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains("import/unknown-format"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_pipeline_dump_prints_the_model() {
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--dump",
+        &pipeline_example("gitlab/clean.gitlab-ci.yml"),
+    ]);
+    assert_eq!(code(&out), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    let jobs = v["jobs"].as_array().cloned().unwrap_or_default();
+    let publish = jobs
+        .iter()
+        .find(|j| j["name"] == "publish [default_branch]");
+    assert_eq!(
+        publish.map(|j| j["runs_repo_code"].clone()),
+        Some(serde_json::json!(false))
+    );
+    assert_eq!(
+        publish.map(|j| j["publishes"].clone()),
+        Some(serde_json::json!(true))
+    );
+}
+
+#[test]
+fn the_argo_gate_example_passes_lockkeepers_own_pipeline_checks() {
+    let path = root().join("examples/argo/deploy-gate.yaml");
+    let out = lockkeeper(&["check", "pipeline", &path.to_string_lossy()]);
+    assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stdout(&out).starts_with("CLEAN pipeline"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -12,7 +12,10 @@ use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
-use lockkeeper::{ApprovalRequest, AuthorizeRequest, Decision, Error, Policy, RULES, Scope};
+use lockkeeper::{
+    ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
+    Scope, SourceFile,
+};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -215,6 +218,9 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             Err(e) => Outcome::Error(e.code().to_owned()),
         });
     }
+    if let Some(text) = case.get("pipeline_yaml").and_then(Value::as_str) {
+        return run_pipeline_case(file, case, text);
+    }
     let policy_file = s(file, "policy").ok_or("case file names no policy")?;
     let policy = Policy::from_yaml(&fs::read_to_string(cases_dir().join(policy_file))?)?;
     if let Some(req) = case.get("gate") {
@@ -325,6 +331,45 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     Err("case has no request".into())
 }
 
+/// A pipeline case: import `pipeline_yaml` (as `format`, default native; `auto` detects from
+/// `file`), then check it against the file's `policy`, or the built-in one when there is none.
+fn run_pipeline_case(
+    file: &Value,
+    case: &Value,
+    text: &str,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let format = match s(case, "format").as_deref() {
+        None => Some(PipelineFormat::Native),
+        Some("auto") => None,
+        Some(f) => Some(f.parse::<PipelineFormat>()?),
+    };
+    let name = s(case, "file").unwrap_or_else(|| "pipeline.yaml".to_owned());
+    let source = SourceFile { name: &name, text };
+    let pipeline = match Pipeline::import(&[source], format) {
+        Ok(p) => p,
+        Err(e) => {
+            return Ok(Outcome::Problems(
+                e.files
+                    .iter()
+                    .flat_map(|f| f.problems.as_slice())
+                    .map(|p| {
+                        (
+                            p.code.to_owned(),
+                            p.location.map(|l| l.to_string()),
+                            p.message.clone(),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+    };
+    let policy = match s(file, "policy") {
+        Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
+        None => Policy::builtin()?,
+    };
+    Ok(Outcome::Decision(policy.check_pipeline(&pipeline)))
+}
+
 fn check(file: &Value, case: &Value) -> Result<(), String> {
     let expect = case.get("expect").ok_or("case has no expect")?;
     let mut outcome = run_case(file, case).map_err(|e| e.to_string())?;
@@ -376,6 +421,30 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             got.sort();
             if want != got {
                 return Err(format!("expected codes {want:?}, got {got:?}:\n{d}"));
+            }
+            if let Some(needle) = s(expect, "message_contains")
+                && !d.violations().iter().any(|v| v.message.contains(&needle))
+            {
+                return Err(format!("no message contains {needle:?}:\n{d}"));
+            }
+            // `path`: the job names along the last violation's `path` fact.
+            if let Some(want_path) = expect.get("path") {
+                let got: Vec<String> = d
+                    .violations()
+                    .last()
+                    .and_then(|v| v.facts.get("path"))
+                    .and_then(Value::as_array)
+                    .map(|steps| {
+                        steps
+                            .iter()
+                            .filter_map(|st| st.get("job").or(Some(st)).and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if strings(Some(want_path)) != got {
+                    return Err(format!("expected path {want_path}, got {got:?}:\n{d}"));
+                }
             }
             // The machine form must say the same thing.
             let json = d.to_json_value();

@@ -19,6 +19,8 @@ from lockkeeper._lockkeeper import (
     InventoryError,
     LockkeeperError,
     PathStep,
+    Pipeline,
+    PipelineError,
     PlannedImage,
     Policy,
     PolicyError,
@@ -30,11 +32,14 @@ from lockkeeper._lockkeeper import (
     VerificationError,
     Violation,
     __version__,
+    check_pipeline,
     digest,
     digest_file,
     rebuild_plan,
     rules,
 )
+
+from lockkeeper._testing import assert_pipeline_safe
 
 __all__ = [
     "BUILD_PROFILE",
@@ -51,6 +56,8 @@ __all__ = [
     "InventoryError",
     "LockkeeperError",
     "PathStep",
+    "Pipeline",
+    "PipelineError",
     "PlannedImage",
     "Policy",
     "PolicyError",
@@ -62,6 +69,8 @@ __all__ = [
     "VerificationError",
     "Violation",
     "__version__",
+    "assert_pipeline_safe",
+    "check_pipeline",
     "digest",
     "digest_file",
     "rebuild_plan",

@@ -19,6 +19,8 @@ __all__ = [
     "InventoryError",
     "LockkeeperError",
     "PathStep",
+    "Pipeline",
+    "PipelineError",
     "PlannedImage",
     "Policy",
     "PolicyError",
@@ -30,6 +32,7 @@ __all__ = [
     "VerificationError",
     "Violation",
     "__version__",
+    "check_pipeline",
     "digest",
     "digest_file",
     "rebuild_plan",
@@ -74,6 +77,16 @@ class AuditLogError(LockkeeperError):
     """A log that cannot be appended to or checkpointed as it is (torn, broken, another key)."""
 
     line: Optional[int]
+
+class PipelineError(LockkeeperError):
+    """Pipeline files that cannot be read. ``code``/``file``/``path``/``line``/``column`` describe
+    the first problem."""
+
+    file: Optional[str]
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    problems: list[Problem]
 
 @final
 class Problem:
@@ -127,9 +140,31 @@ class DeployOutcome:
     def to_json(self) -> str: ...
 
 @final
+class Pipeline:
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]], format: Optional[str] = None) -> Pipeline: ...
+    @staticmethod
+    def from_files(
+        paths: Sequence[Union[str, os.PathLike[str]]], format: Optional[str] = None
+    ) -> Pipeline: ...
+    @staticmethod
+    def from_yaml(text: str, format: str = "native", name: str = "<yaml>") -> Pipeline: ...
+    @property
+    def files(self) -> list[str]: ...
+    @property
+    def jobs(self) -> list[dict[str, Any]]: ...
+    @property
+    def unsupported(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
 class Policy:
     @staticmethod
     def from_file(path: Union[str, os.PathLike[str]]) -> Policy: ...
+    @staticmethod
+    def builtin() -> Policy: ...
+    def check_pipeline(self, pipeline: Pipeline) -> Decision: ...
     @staticmethod
     def from_yaml(text: str) -> Policy: ...
     @staticmethod
@@ -362,3 +397,5 @@ class AuditLog:
     def append(self, record: Union[Mapping[str, Any], str, bytes], key: SigningKey) -> AuditEntry: ...
     def checkpoint(self, key: SigningKey) -> AuditCheckpoint: ...
     def verify(self, public_key: PublicKey, checkpoint: Optional[AuditCheckpoint] = None) -> Decision: ...
+
+def check_pipeline(pipeline: Pipeline, policy: Optional[Policy] = None) -> Decision: ...

@@ -174,6 +174,7 @@ pub struct Policy {
     pub(crate) sources: Vec<SourceRule>,
     pub(crate) deploy_service: Option<DeployService>,
     pub(crate) images: crate::image::ImagePolicy,
+    pub(crate) pipelines: crate::pipeline::PipelineRules,
 }
 
 impl Policy {
@@ -259,6 +260,11 @@ impl Policy {
     /// Sources builds may come from (any when empty).
     pub fn sources(&self) -> &[SourceRule] {
         &self.sources
+    }
+
+    /// How pipeline triggers and platform contexts map to zones (the `pipelines` section).
+    pub fn pipeline_rules(&self) -> &crate::pipeline::PipelineRules {
+        &self.pipelines
     }
 
     /// Roles that grant `permission`, by name.

@@ -31,6 +31,8 @@ pub(crate) struct RawPolicy {
     #[serde(default)]
     pub require: RawRequire,
     #[serde(default)]
+    pub pipelines: crate::pipeline::mapping::RawPipelines,
+    #[serde(default)]
     pub sources: Vec<RawSource>,
     #[serde(default)]
     pub deploy_service: Option<RawDeployService>,

@@ -407,6 +407,13 @@ impl Checker<'_> {
 
         let images = self.images(&raw);
 
+        let pipelines = crate::pipeline::mapping::validate(
+            &raw.pipelines,
+            &zones,
+            &env_names,
+            &mut |code, path, message| self.report(code, path, message),
+        );
+
         Policy {
             images,
             deploy_service,
@@ -421,6 +428,7 @@ impl Checker<'_> {
             builders,
             secrets,
             require,
+            pipelines,
         }
     }
 

@@ -1,0 +1,129 @@
+//! Pipeline scale: build a pipeline of 10^3, 10^5 and 10^6 jobs (about three edges each) from
+//! job names and run every check, against petgraph building the same graph from names plus one
+//! topological sort. Two shapes: `layered` (stages of 100 jobs, each job after jobs of the
+//! previous stage, as CI pipelines are) and `random` (each job after uniformly random earlier
+//! jobs, the worst case for memory locality). The targets (issue 4): linear growth (10^6 at most 12x 10^5), 10^6 under
+//! 2 s, and within 2x of the petgraph baseline.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use lockkeeper::pipeline::{Pipeline, ResourceKind};
+use lockkeeper::{Decision, Policy, Trigger};
+use lockkeeper_benches::{Shape, SyntheticPipeline};
+use petgraph::algo::toposort;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+/// Builds the pipeline from names and checks it with the built-in policy.
+fn build_and_check(s: &SyntheticPipeline, policy: &Policy) -> Decision {
+    let mut b = Pipeline::builder_with_capacity(s.names.len(), s.edges());
+    b.file("synthetic.yaml");
+    for i in 0..s.names.len() {
+        let trigger = if s.patchset[i] {
+            Trigger::Patchset
+        } else {
+            Trigger::Merged
+        };
+        let mut jb = b.job(&s.names[i]).trigger(trigger);
+        for n in s.needs[i].iter().flatten() {
+            jb = jb.need(&s.names[*n as usize]);
+        }
+        if let Some(c) = s.consumes[i] {
+            jb = jb.consume(ResourceKind::Artifact, &s.artifacts[c as usize]);
+        }
+        if !s.patchset[i] {
+            jb = jb.produce(ResourceKind::Artifact, &s.artifacts[i]);
+            if i % 50 == 0 {
+                jb.secret("registry-push");
+            }
+        }
+    }
+    let (pipeline, _) = b.finish();
+    policy.check_pipeline(&pipeline)
+}
+
+/// petgraph from the same names: a name -> node map, every edge, one topological sort.
+fn petgraph_baseline(s: &SyntheticPipeline) -> usize {
+    let n = s.names.len();
+    let mut graph = DiGraph::<(), ()>::with_capacity(n, s.edges());
+    let mut jobs: HashMap<&str, NodeIndex> = HashMap::with_capacity(n);
+    let mut artifacts: HashMap<&str, NodeIndex> = HashMap::with_capacity(n);
+    for i in 0..n {
+        let node = graph.add_node(());
+        jobs.insert(&s.names[i], node);
+        if !s.patchset[i] {
+            artifacts.insert(&s.artifacts[i], node);
+        }
+    }
+    for i in 0..n {
+        let me = jobs[s.names[i].as_str()];
+        for need in s.needs[i].iter().flatten() {
+            let from = jobs[s.names[*need as usize].as_str()];
+            graph.add_edge(from, me, ());
+        }
+        if let Some(c) = s.consumes[i]
+            && let Some(&from) = artifacts.get(s.artifacts[c as usize].as_str())
+        {
+            graph.add_edge(from, me, ());
+        }
+    }
+    toposort(&graph, None).map(|o| o.len()).unwrap_or(0)
+}
+
+fn bench(c: &mut Criterion) {
+    let policy = match Policy::builtin() {
+        Ok(p) => p,
+        Err(e) => panic!("built-in policy: {e}"),
+    };
+    let mut group = c.benchmark_group("pipeline");
+    // `cargo test --benches` (the test script) runs each benchmark once in a debug build: the
+    // million-job size would only make it slow, so it runs in optimised builds only.
+    let sizes: &[usize] = if cfg!(debug_assertions) {
+        &[1_000, 100_000]
+    } else {
+        &[1_000, 100_000, 1_000_000]
+    };
+    for (shape, label) in [(Shape::Layered, "layered"), (Shape::Random, "random")] {
+        for &n in sizes {
+            run(&mut group, &policy, shape, label, n);
+        }
+    }
+    group.finish();
+}
+
+fn run(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    policy: &Policy,
+    shape: Shape,
+    label: &str,
+    n: usize,
+) {
+    {
+        let s = SyntheticPipeline::with_shape(n, shape);
+        let check = build_and_check(&s, policy);
+        assert!(
+            check.allowed(),
+            "synthetic pipeline must check clean:\n{check}"
+        );
+        assert_eq!(petgraph_baseline(&s), n);
+        if n >= 100_000 {
+            group.sample_size(10);
+            group.measurement_time(Duration::from_secs(if n >= 1_000_000 { 20 } else { 5 }));
+        }
+        group.bench_with_input(
+            BenchmarkId::new(format!("{label}/build_and_check"), n),
+            &s,
+            |b, s| b.iter(|| build_and_check(black_box(s), policy)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new(format!("{label}/petgraph_from_names_toposort"), n),
+            &s,
+            |b, s| b.iter(|| petgraph_baseline(black_box(s))),
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import yaml from 'js-yaml'
+
+const require = createRequire(import.meta.url)
+const { Pipeline, Policy, checkPipeline, assertPipelineSafe } = require('../index.js')
+const here = dirname(fileURLToPath(import.meta.url))
+const examples = join(here, '..', '..', 'examples', 'pipelines')
+const expected = yaml.load(readFileSync(join(examples, 'expected.yaml'), 'utf8'))
+const sitePolicy = join(examples, 'policy.yaml')
+
+for (const entry of expected) {
+  test(`example ${entry.file} gives the expected codes`, () => {
+    const pipeline = Pipeline.fromFile(join(examples, entry.file))
+    const site = Policy.fromFile(sitePolicy)
+    const uniq = (codes) => [...new Set(codes)].sort()
+    assert.deepEqual(uniq(site.checkPipeline(pipeline).codes), entry.with_policy)
+    assert.deepEqual(uniq(checkPipeline(pipeline).codes), entry.builtin)
+  })
+}
+
+test('assertPipelineSafe passes on clean pipelines, with any kind of policy', () => {
+  assertPipelineSafe(sitePolicy, join(examples, 'native', 'clean.yaml'))
+  assertPipelineSafe(null, join(examples, 'github', 'release.yml'))
+  assertPipelineSafe(Policy.fromFile(sitePolicy), [join(examples, 'zuul', 'zuul.yaml'), join(examples, 'argo', 'clean.yaml')])
+})
+
+test('assertPipelineSafe throws an AssertionError listing every violation', () => {
+  const path = join(examples, 'native', 'violations.yaml')
+  const decision = Policy.fromFile(sitePolicy).checkPipeline(Pipeline.fromFile(path))
+  assert.throws(() => assertPipelineSafe(sitePolicy, path), (e) => {
+    assert.ok(e instanceof Error)
+    assert.equal(e.name, 'AssertionError')
+    assert.equal(e.code, 'ERR_ASSERTION')
+    assert.equal(e.violations.length, decision.violations.length)
+    assert.match(e.message, new RegExp(`${decision.violations.length} violations`))
+    for (const v of decision.violations) assert.ok(e.message.includes(`error[${v.code}]`))
+    assert.ok(e.message.includes(`${path}:5: error[pipeline/untrusted-code-in-trusted-zone] job \`lint\``))
+    return true
+  })
+})
+
+test('a pull_request_target checkout is tainted input with its path', () => {
+  const pipeline = Pipeline.fromFile(join(examples, 'github', 'pr-target.yml'))
+  const preview = pipeline.jobs.find((j) => j.name === 'preview')
+  assert.deepEqual(preview.contexts, ['github/pull_request_target'])
+  assert.ok(preview.secrets.includes('NETLIFY_TOKEN'))
+  const d = checkPipeline(pipeline)
+  assert.equal(d.violations.length, 1)
+  const [v] = d.violations
+  assert.equal(v.code, 'pipeline/tainted-input')
+  assert.deepEqual(v.facts.path.map((s) => s.job), ['pull request (untrusted)', 'preview'])
+  assert.equal(JSON.parse(JSON.stringify(pipeline)).jobs.length, pipeline.length)
+})
+
+test('formats from text, detection and bad format names', () => {
+  const gitlab = 'test:\n  script: [make test]\n'
+  assert.equal(Pipeline.fromYaml(gitlab, 'gitlab').length, 3)
+  const auto = Pipeline.fromYaml(gitlab, 'auto', '.gitlab-ci.yml')
+  assert.deepEqual(auto.jobs.map((j) => j.name), ['test [branch]', 'test [default_branch]', 'test [tag]'])
+  assert.throws(() => Pipeline.fromYaml(gitlab, 'jenkins'), /unknown pipeline format/)
+})
+
+test('pipeline errors are Errors with code, file, line, column and problems', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lockkeeper-'))
+  const path = join(dir, 'pipeline.yaml')
+  writeFileSync(path, 'jobs:\n  build: {trigger: merged, needs: [biuld]}\n')
+  assert.throws(() => Pipeline.fromFile(path), (e) => {
+    assert.equal(e.name, 'PipelineError')
+    assert.equal(e.code, 'pipeline/undefined-reference')
+    assert.equal(e.file, path)
+    assert.equal(e.path, 'jobs.build.needs[0]')
+    assert.deepEqual([e.line, e.column], [2, 36])
+    assert.equal(e.problems[0].file, path)
+    assert.ok(e.message.includes(`${path}:2:36`))
+    return true
+  })
+  assert.throws(() => Pipeline.fromFile(join(dir, 'missing.yml')), /cannot read/)
+})
+
+test('unsupported constructs are listed with lines and deny', () => {
+  const p = Pipeline.fromFile(join(examples, 'gitlab', 'unsupported.gitlab-ci.yml'))
+  assert.deepEqual(p.unsupported.map((u) => u.line), [4, 15])
+  assert.deepEqual(checkPipeline(p).codes, ['import/unsupported', 'import/unsupported'])
+  assert.deepEqual([...Policy.builtin().zones].sort(), ['approved', 'deploy', 'trusted', 'untrusted'])
+})

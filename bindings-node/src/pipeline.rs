@@ -1,0 +1,194 @@
+//! `Pipeline`: import pipeline files (native, Argo, GitLab CI, Zuul, GitHub Actions) and check
+//! them against a policy, or against the built-in defaults.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::{Value, json};
+
+use crate::decision::Decision;
+use crate::error::{js_error, pipeline_error, policy_error};
+use crate::policy::Policy;
+
+fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::PipelineFormat>> {
+    match format {
+        None | Some("auto") => Ok(None),
+        Some(f) => f
+            .parse()
+            .map(Some)
+            .map_err(|m: String| js_error(env, "TypeError", "invalid-format", m, Value::Null)),
+    }
+}
+
+fn read(paths: &[String]) -> Result<Vec<(String, String)>> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|t| (p.clone(), t))
+                .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {p}: {e}")))
+        })
+        .collect()
+}
+
+fn import(env: &Env, texts: &[(String, String)], fmt: Option<&str>) -> Result<Pipeline> {
+    let fmt = format(env, fmt)?;
+    let files: Vec<lockkeeper::SourceFile<'_>> = texts
+        .iter()
+        .map(|(name, text)| lockkeeper::SourceFile { name, text })
+        .collect();
+    lockkeeper::Pipeline::import(&files, fmt)
+        .map(|inner| Pipeline { inner })
+        .map_err(|e| pipeline_error(env, &e))
+}
+
+/// A pipeline read from files or text, ready to be checked.
+#[napi]
+pub struct Pipeline {
+    pub(crate) inner: lockkeeper::Pipeline,
+}
+
+#[napi]
+impl Pipeline {
+    /// Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name.
+    #[napi(factory)]
+    pub fn from_file(env: Env, path: String, format: Option<String>) -> Result<Pipeline> {
+        import(&env, &read(&[path])?, format.as_deref())
+    }
+
+    /// Reads several files into one pipeline (files of one format are imported together).
+    #[napi(factory)]
+    pub fn from_files(env: Env, paths: Vec<String>, format: Option<String>) -> Result<Pipeline> {
+        import(&env, &read(&paths)?, format.as_deref())
+    }
+
+    /// Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own.
+    #[napi(factory)]
+    pub fn from_yaml(
+        env: Env,
+        text: String,
+        format: Option<String>,
+        name: Option<String>,
+    ) -> Result<Pipeline> {
+        let name = name.unwrap_or_else(|| "<yaml>".to_owned());
+        import(
+            &env,
+            &[(name, text)],
+            Some(format.as_deref().unwrap_or("native")),
+        )
+    }
+
+    /// The files it was read from.
+    #[napi(getter)]
+    pub fn files(&self) -> Vec<String> {
+        self.inner.files().to_vec()
+    }
+
+    /// How many jobs.
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Every job (name, file, line, trigger, zone, contexts, needs, consumes, produces,
+    /// secrets, publishes, runs_repo_code, deploys).
+    #[napi(getter, ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn jobs(&self) -> Value {
+        self.inner.to_json_value()["jobs"].take()
+    }
+
+    /// What the importers could not model (each is reported by the check).
+    #[napi(
+        getter,
+        ts_return_type = "Array<{ file: string; line?: number; column?: number; path: string; message: string }>"
+    )]
+    pub fn unsupported(&self) -> Value {
+        self.inner.to_json_value()["unsupported"].take()
+    }
+
+    /// The whole model (used by `JSON.stringify`).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    pub fn to_json_value(&self) -> Value {
+        self.inner.to_json_value()
+    }
+}
+
+fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
+    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, &p, "<built-in policy>"))
+}
+
+/// Checks a pipeline against `policy`, or the built-in policy when it is omitted.
+#[napi]
+pub fn check_pipeline(env: Env, pipeline: &Pipeline, policy: Option<&Policy>) -> Result<Decision> {
+    Ok(match policy {
+        Some(p) => p.inner.check_pipeline(&pipeline.inner).into(),
+        None => builtin(&env)?.check_pipeline(&pipeline.inner).into(),
+    })
+}
+
+/// Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
+/// policy file, or null for the built-in defaults); throws an `AssertionError` listing every
+/// violation, so a repository's test is one line.
+#[napi]
+pub fn assert_pipeline_safe(
+    env: Env,
+    policy: Option<Either<&Policy, String>>,
+    path: Either<String, Vec<String>>,
+    format: Option<String>,
+) -> Result<()> {
+    let owned;
+    let policy: &lockkeeper::Policy = match &policy {
+        Some(Either::A(p)) => &p.inner,
+        Some(Either::B(file)) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {file}: {e}")))?;
+            owned = lockkeeper::Policy::parse(&text, lockkeeper::Format::for_path(file, &text))
+                .map_err(|p| policy_error(&env, &p, file))?;
+            &owned
+        }
+        None => {
+            owned = builtin(&env)?;
+            &owned
+        }
+    };
+    let paths = match path {
+        Either::A(p) => vec![p],
+        Either::B(ps) => ps,
+    };
+    let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
+    let decision = policy.check_pipeline(&pipeline.inner);
+    if decision.allowed() {
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    for v in decision.violations() {
+        let get = |k: &str| {
+            v.facts.get(k).map(|x| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| x.to_string())
+            })
+        };
+        let mut place = get("file").unwrap_or_else(|| "?".to_owned());
+        if let Some(l) = get("line") {
+            place.push_str(&format!(":{l}"));
+        }
+        let job = get("job")
+            .map(|j| format!(" job `{j}`"))
+            .unwrap_or_default();
+        lines.push(format!("{place}: error[{}]{job}: {}", v.code, v.message));
+    }
+    let n = lines.len();
+    let message = format!(
+        "{}: {n} violation{}\n{}",
+        decision.subject(),
+        if n == 1 { "" } else { "s" },
+        lines.join("\n")
+    );
+    Err(js_error(
+        &env,
+        "AssertionError",
+        "ERR_ASSERTION",
+        message,
+        json!({ "violations": decision.to_json_value()["violations"] }),
+    ))
+}

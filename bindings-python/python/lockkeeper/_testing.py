@@ -1,0 +1,46 @@
+"""One-line pipeline assertions for a repository's own unit tests."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence, Union
+
+from lockkeeper._lockkeeper import Pipeline, Policy, check_pipeline
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def assert_pipeline_safe(
+    policy: Union[Policy, PathLike, None],
+    path: Union[PathLike, Sequence[PathLike]],
+    *,
+    format: Optional[str] = None,
+) -> None:
+    """Imports the pipeline file(s) at ``path`` and checks them against ``policy`` (a ``Policy``,
+    a policy file, or ``None`` for the built-in defaults).
+
+    Raises ``AssertionError`` listing every violation, one line each with file, line, job, code
+    and message, so a failing test says what to fix::
+
+        def test_ci_is_safe():
+            lockkeeper.assert_pipeline_safe("policy.yaml", ".github/workflows/release.yml")
+    """
+    if policy is not None and not isinstance(policy, Policy):
+        policy = Policy.from_file(policy)
+    paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    pipeline = Pipeline.from_files(paths, format)
+    decision = check_pipeline(pipeline, policy)
+    if decision.allowed:
+        return
+    lines = []
+    for v in decision.violations:
+        facts = v.facts
+        place = str(facts.get("file", "?"))
+        if "line" in facts:
+            place += f":{facts['line']}"
+        job = f" job `{facts['job']}`" if "job" in facts else ""
+        lines.append(f"{place}: error[{v.code}]{job}: {v.message}")
+    n = len(lines)
+    raise AssertionError(
+        f"{decision.subject}: {n} violation{'s' if n != 1 else ''}\n" + "\n".join(lines)
+    )

@@ -1,0 +1,121 @@
+//! `Pipeline`: import pipeline files (native, Argo, GitLab CI, Zuul, GitHub Actions) and check
+//! them against a policy, or against the built-in defaults.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use crate::decision::{Decision, json_to_py};
+use crate::error::{io_error, pipeline_error, policy_error};
+use crate::policy::Policy;
+
+fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> {
+    match format {
+        None | Some("auto") => Ok(None),
+        Some(f) => f
+            .parse()
+            .map(Some)
+            .map_err(pyo3::exceptions::PyValueError::new_err),
+    }
+}
+
+/// A pipeline read from files or text, ready to be checked.
+#[pyclass(module = "lockkeeper", frozen)]
+pub struct Pipeline {
+    pub(crate) inner: lockkeeper::Pipeline,
+}
+
+#[pymethods]
+impl Pipeline {
+    /// Reads one pipeline file; `format` is `auto` (by path and content) or a format name.
+    #[staticmethod]
+    #[pyo3(signature = (path, format=None))]
+    fn from_file(py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<Pipeline> {
+        Pipeline::from_files(py, vec![path], format)
+    }
+
+    /// Reads several files into one pipeline (files of one format are imported together).
+    #[staticmethod]
+    #[pyo3(signature = (paths, format=None))]
+    fn from_files(py: Python<'_>, paths: Vec<PathBuf>, format: Option<&str>) -> PyResult<Pipeline> {
+        let fmt = self::format(format)?;
+        let texts = paths
+            .iter()
+            .map(|p| {
+                std::fs::read_to_string(p)
+                    .map(|t| (p.display().to_string(), t))
+                    .map_err(|e| io_error(p, e))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let files: Vec<lockkeeper::SourceFile<'_>> = texts
+            .iter()
+            .map(|(name, text)| lockkeeper::SourceFile { name, text })
+            .collect();
+        lockkeeper::Pipeline::import(&files, fmt)
+            .map(|inner| Pipeline { inner })
+            .map_err(|e| pipeline_error(py, e))
+    }
+
+    /// Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own.
+    #[staticmethod]
+    #[pyo3(signature = (text, format="native", name="<yaml>"))]
+    fn from_yaml(py: Python<'_>, text: &str, format: &str, name: &str) -> PyResult<Pipeline> {
+        let fmt = self::format(Some(format))?;
+        lockkeeper::Pipeline::import(&[lockkeeper::SourceFile { name, text }], fmt)
+            .map(|inner| Pipeline { inner })
+            .map_err(|e| pipeline_error(py, e))
+    }
+
+    /// The files it was read from.
+    #[getter]
+    fn files(&self) -> Vec<String> {
+        self.inner.files().to_vec()
+    }
+
+    /// Every job as a dict (name, file, line, trigger, zone, contexts, needs, consumes,
+    /// produces, secrets, publishes, runs_repo_code, deploys).
+    #[getter]
+    fn jobs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value()["jobs"])
+    }
+
+    /// What the importers could not model (each is reported by the check).
+    #[getter]
+    fn unsupported<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value()["unsupported"])
+    }
+
+    /// The whole model as a dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value())
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Pipeline(files={:?}, jobs={}, unsupported={})",
+            self.inner.files(),
+            self.inner.len(),
+            self.inner.unsupported().len()
+        )
+    }
+}
+
+/// Checks a pipeline against `policy`, or the built-in policy when it is `None`.
+#[pyfunction]
+#[pyo3(signature = (pipeline, policy=None))]
+pub fn check_pipeline(
+    py: Python<'_>,
+    pipeline: &Pipeline,
+    policy: Option<&Policy>,
+) -> PyResult<Decision> {
+    match policy {
+        Some(p) => Ok(p.inner.check_pipeline(&pipeline.inner).into()),
+        None => lockkeeper::Policy::builtin()
+            .map(|p| p.check_pipeline(&pipeline.inner).into())
+            .map_err(|e| policy_error(py, e, "<built-in policy>")),
+    }
+}

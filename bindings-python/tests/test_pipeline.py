@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import lockkeeper
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipelines"
+EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text())
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def test_examples_give_the_expected_codes(entry: dict[str, object]) -> None:
+    pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / str(entry["file"]))
+    site = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml")
+    assert sorted(set(site.check_pipeline(pipeline).codes)) == entry["with_policy"]
+    assert sorted(set(lockkeeper.check_pipeline(pipeline).codes)) == entry["builtin"]
+
+
+def test_assert_pipeline_safe_passes_on_a_clean_pipeline() -> None:
+    lockkeeper.assert_pipeline_safe(EXAMPLES / "policy.yaml", EXAMPLES / "native" / "clean.yaml")
+    lockkeeper.assert_pipeline_safe(None, str(EXAMPLES / "github" / "release.yml"))
+    policy = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml")
+    lockkeeper.assert_pipeline_safe(policy, [EXAMPLES / "zuul" / "zuul.yaml", EXAMPLES / "argo" / "clean.yaml"])
+
+
+def test_assert_pipeline_safe_lists_every_violation() -> None:
+    path = EXAMPLES / "native" / "violations.yaml"
+    with pytest.raises(AssertionError) as info:
+        lockkeeper.assert_pipeline_safe(EXAMPLES / "policy.yaml", path)
+    text = str(info.value)
+    decision = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml").check_pipeline(
+        lockkeeper.Pipeline.from_file(path)
+    )
+    assert f"{len(decision.violations)} violations" in text
+    for v in decision.violations:
+        assert f"error[{v.code}]" in text
+    assert f"{path}:5: error[pipeline/untrusted-code-in-trusted-zone] job `lint`" in text
+
+
+def test_a_pull_request_target_checkout_is_tainted_input_with_its_path() -> None:
+    pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / "github" / "pr-target.yml")
+    assert pipeline.files == [str(EXAMPLES / "github" / "pr-target.yml")]
+    preview = next(j for j in pipeline.jobs if j["name"] == "preview")
+    assert preview["contexts"] == ["github/pull_request_target"]
+    assert "NETLIFY_TOKEN" in preview["secrets"]
+    decision = lockkeeper.check_pipeline(pipeline)
+    [v] = decision.violations
+    assert v.code == "pipeline/tainted-input"
+    assert v.facts["job"] == "preview"
+    assert [step["job"] for step in v.facts["path"]] == ["pull request (untrusted)", "preview"]
+
+
+def test_formats_from_text_and_detection() -> None:
+    gitlab = "test:\n  script: [make test]\n"
+    assert len(lockkeeper.Pipeline.from_yaml(gitlab, "gitlab")) == 3
+    auto = lockkeeper.Pipeline.from_yaml(gitlab, "auto", ".gitlab-ci.yml")
+    assert [j["name"] for j in auto.jobs] == ["test [branch]", "test [default_branch]", "test [tag]"]
+    with pytest.raises(ValueError):
+        lockkeeper.Pipeline.from_yaml(gitlab, "jenkins")
+
+
+def test_pipeline_errors_carry_file_code_and_position(tmp_path: Path) -> None:
+    bad = tmp_path / "pipeline.yaml"
+    bad.write_text("jobs:\n  build: {trigger: merged, needs: [biuld]}\n")
+    with pytest.raises(lockkeeper.PipelineError) as info:
+        lockkeeper.Pipeline.from_file(bad)
+    err = info.value
+    assert isinstance(err, lockkeeper.LockkeeperError)
+    assert err.code == "pipeline/undefined-reference"
+    assert err.file == str(bad)
+    assert (err.line, err.column) == (2, 36)
+    assert err.path == "jobs.build.needs[0]"
+    assert f"{bad}:2:36" in str(err)
+    with pytest.raises(FileNotFoundError):
+        lockkeeper.Pipeline.from_file(tmp_path / "missing.yml")
+
+
+def test_unsupported_constructs_are_listed_and_deny() -> None:
+    pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / "gitlab" / "unsupported.gitlab-ci.yml")
+    assert [u["line"] for u in pipeline.unsupported] == [4, 15]
+    assert lockkeeper.check_pipeline(pipeline).codes == ["import/unsupported", "import/unsupported"]
+
+
+def test_builtin_policy_zones() -> None:
+    assert set(lockkeeper.Policy.builtin().zones) == {"untrusted", "approved", "trusted", "deploy"}

@@ -1,0 +1,844 @@
+//! Argo Workflows: `Workflow`, `WorkflowTemplate`, `ClusterWorkflowTemplate`, `CronWorkflow`.
+//!
+//! From the entrypoint, `dag` tasks (`dependencies` and `depends` expressions) and `steps` groups
+//! are unrolled into jobs; a task that runs another `dag`/`steps` template becomes its own
+//! sub-graph (`task/child`), closed by a join job named after the task. `templateRef` and
+//! `workflowTemplateRef` resolve against the templates in the given files. Secrets come from
+//! `secretKeyRef`, `secretRef`, mounted secret volumes and artifact credentials; artifacts flow
+//! along `from: {{tasks.X.outputs.artifacts.Y}}`; shared volumes and keyed S3 caches are
+//! workspaces and caches. The zone is the policy's to decide from the contexts each job
+//! carries: service account, namespace, node selector and labels (first mapped one wins).
+
+use std::collections::BTreeMap;
+
+use super::tree::{NULL, Node, V};
+use super::{ImportError, SourceFile, documents};
+use crate::pipeline::{PipelineBuilder, ResourceKind};
+use crate::source::Location;
+
+const KINDS: [&str; 4] = [
+    "Workflow",
+    "WorkflowTemplate",
+    "ClusterWorkflowTemplate",
+    "CronWorkflow",
+];
+
+const SPEC_KEYS: [&str; 44] = [
+    "entrypoint",
+    "templates",
+    "arguments",
+    "serviceAccountName",
+    "automountServiceAccountToken",
+    "executor",
+    "volumes",
+    "volumeClaimTemplates",
+    "parallelism",
+    "artifactRepositoryRef",
+    "suspend",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "imagePullSecrets",
+    "hostNetwork",
+    "dnsPolicy",
+    "dnsConfig",
+    "onExit",
+    "ttlStrategy",
+    "ttlSecondsAfterFinished",
+    "activeDeadlineSeconds",
+    "priority",
+    "schedulerName",
+    "podGC",
+    "podPriorityClassName",
+    "podPriority",
+    "hostAliases",
+    "securityContext",
+    "podSpecPatch",
+    "podDisruptionBudget",
+    "metrics",
+    "shutdown",
+    "workflowTemplateRef",
+    "hooks",
+    "synchronization",
+    "volumeClaimGC",
+    "retryStrategy",
+    "podMetadata",
+    "templateDefaults",
+    "archiveLogs",
+    "artifactGC",
+    "workflowMetadata",
+    "serviceAccount",
+];
+
+const TEMPLATE_KEYS: [&str; 40] = [
+    "name",
+    "inputs",
+    "outputs",
+    "container",
+    "script",
+    "resource",
+    "dag",
+    "steps",
+    "suspend",
+    "http",
+    "plugin",
+    "containerSet",
+    "data",
+    "metadata",
+    "nodeSelector",
+    "affinity",
+    "tolerations",
+    "serviceAccountName",
+    "automountServiceAccountToken",
+    "securityContext",
+    "volumes",
+    "initContainers",
+    "sidecars",
+    "archiveLocation",
+    "activeDeadlineSeconds",
+    "retryStrategy",
+    "parallelism",
+    "failFast",
+    "priorityClassName",
+    "priority",
+    "podSpecPatch",
+    "hostAliases",
+    "timeout",
+    "memoize",
+    "synchronization",
+    "daemon",
+    "executor",
+    "schedulerName",
+    "metrics",
+    "failFast",
+];
+
+const TASK_KEYS: [&str; 14] = [
+    "name",
+    "template",
+    "templateRef",
+    "dependencies",
+    "depends",
+    "arguments",
+    "when",
+    "withItems",
+    "withParam",
+    "withSequence",
+    "continueOn",
+    "onExit",
+    "hooks",
+    "inline",
+];
+
+const PUBLISH: [&str; 12] = [
+    "docker push",
+    "--destination",
+    "buildah push",
+    "podman push",
+    "crane push",
+    "skopeo copy",
+    "oras push",
+    "twine upload",
+    "npm publish",
+    "cargo publish",
+    "helm push",
+    "--push",
+];
+
+/// One Argo object of the given files.
+struct Object<'a> {
+    file: usize,
+    kind: String,
+    name: String,
+    doc: &'a Node,
+    spec: &'a Node,
+}
+
+struct Expander<'a, 'b> {
+    b: &'b mut PipelineBuilder,
+    files: &'a [SourceFile<'a>],
+    objects: &'a [Object<'a>],
+    prefix: String,
+    contexts: Vec<String>,
+    volumes: BTreeMap<String, String>,
+    claims: Vec<String>,
+    /// Templates may still be unrolled: nested templates can multiply jobs exponentially.
+    budget: usize,
+}
+
+/// How many templates one workflow may unroll into jobs.
+const EXPANSION_BUDGET: usize = 100_000;
+
+/// Task names a `depends` expression mentions (`A && (B.Succeeded || C.Failed)`).
+fn depends_names(expr: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for token in
+        expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+    {
+        let name = token.split('.').next().unwrap_or_default();
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// `{{tasks.X.outputs...}}` / `{{steps.X.outputs...}}` references in a text.
+fn output_refs(text: &str, out: &mut Vec<String>) {
+    for scope in ["tasks.", "steps."] {
+        let mut rest = text;
+        while let Some(i) = rest.find(scope) {
+            rest = &rest[i + scope.len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| *c != '.' && *c != '}' && !c.is_whitespace())
+                .collect();
+            if rest[name.len()..].starts_with(".outputs") && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+}
+
+impl<'a> Expander<'a, '_> {
+    fn template(&self, obj: usize, name: &str) -> Option<(usize, &'a Node)> {
+        let spec = self.objects.get(obj)?.spec;
+        spec.get("templates")?
+            .items()
+            .iter()
+            .find(|t| t.get("name").and_then(Node::as_str) == Some(name))
+            .map(|t| (obj, t))
+    }
+
+    /// The template a task or step runs: `template`, `templateRef` or `inline`.
+    fn resolve(&mut self, obj: usize, task: &'a Node, path: &str) -> Option<(usize, &'a Node)> {
+        if let Some(inline) = task.get("inline") {
+            return Some((obj, inline));
+        }
+        if let Some(t) = task.get("template").and_then(Node::as_str) {
+            let found = self.template(obj, t);
+            if found.is_none() {
+                self.b.file(self.files[self.objects[obj].file].name);
+                self.b.unsupported(
+                    task.loc,
+                    path,
+                    format!("template `{t}` is not defined; what it runs is not checked"),
+                );
+            }
+            return found;
+        }
+        if let Some(r) = task.get("templateRef") {
+            let wanted = r.get("name").and_then(Node::scalar).unwrap_or_default();
+            let tname = r.get("template").and_then(Node::scalar).unwrap_or_default();
+            let target = self
+                .objects
+                .iter()
+                .position(|o| o.name == wanted && o.kind != "Workflow");
+            let found = target.and_then(|o| self.template(o, &tname));
+            if found.is_none() {
+                self.b.file(self.files[self.objects[obj].file].name);
+                self.b.unsupported(
+                    task.loc,
+                    path,
+                    format!(
+                        "templateRef `{wanted}`/`{tname}` is not in the given files; what it runs is not checked"
+                    ),
+                );
+            }
+            return found;
+        }
+        None
+    }
+
+    /// Expands template `tpl` as job `name` (with `needs`); returns the jobs that end it.
+    // The arguments are the recursion's state; a struct for them would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    fn expand(
+        &mut self,
+        obj: usize,
+        tpl: &'a Node,
+        name: &str,
+        needs: &[String],
+        inputs_from: &[String],
+        loc: Option<Location>,
+        stack: &mut Vec<String>,
+    ) -> Vec<String> {
+        let tname = tpl
+            .get("name")
+            .and_then(Node::scalar)
+            .unwrap_or_else(|| "(inline)".to_owned());
+        let key = format!("{obj}:{tname}");
+        self.b.file(self.files[self.objects[obj].file].name);
+        if self.budget == 0 {
+            return Vec::new();
+        }
+        self.budget -= 1;
+        if self.budget == 0 {
+            self.b.unsupported(
+                loc.or(tpl.loc),
+                name,
+                format!("the workflow unrolls into more than {EXPANSION_BUDGET} steps; the rest is not checked"),
+            );
+            return Vec::new();
+        }
+        if stack.contains(&key) || stack.len() > 20 {
+            self.b.unsupported(
+                loc.or(tpl.loc),
+                name,
+                format!("template `{tname}` calls itself; the recursion is not unrolled, so the jobs it would add are not checked"),
+            );
+            return Vec::new();
+        }
+        for e in tpl.entries() {
+            if !TEMPLATE_KEYS.contains(&e.key.as_str()) {
+                self.b.unsupported(
+                    e.key_loc,
+                    format!("templates.{tname}.{}", e.key),
+                    format!("`{}` is not a template field lockkeeper knows; what it does is not checked", e.key),
+                );
+            }
+        }
+        if let Some(dag) = tpl.get("dag") {
+            stack.push(key);
+            let tasks = dag.get("tasks").map(Node::items).unwrap_or_default();
+            let mut ends = Vec::new();
+            let mut all = Vec::new();
+            let names: Vec<String> = tasks
+                .iter()
+                .filter_map(|t| t.get("name").and_then(Node::scalar))
+                .collect();
+            let mut depended: Vec<String> = Vec::new();
+            for t in tasks {
+                let Some(tn) = t.get("name").and_then(Node::scalar) else {
+                    continue;
+                };
+                for e in t.entries() {
+                    if !TASK_KEYS.contains(&e.key.as_str()) {
+                        self.b.unsupported(
+                            e.key_loc,
+                            format!("{name}/{tn}.{}", e.key),
+                            format!("`{}` is not a task field lockkeeper knows; what it does is not checked", e.key),
+                        );
+                    }
+                }
+                let mut deps = t.get("dependencies").map(Node::strings).unwrap_or_default();
+                if let Some(expr) = t.get("depends").and_then(Node::scalar) {
+                    deps.extend(depends_names(&expr));
+                }
+                let mut from = Vec::new();
+                if let Some(args) = t.get("arguments") {
+                    args.visit_strings(&mut |s| output_refs(s, &mut from));
+                }
+                deps.retain(|d| names.contains(d));
+                depended.extend(deps.iter().cloned());
+                let job = format!("{name}/{tn}");
+                let mut my_needs: Vec<String> =
+                    deps.iter().map(|d| format!("{name}/{d}")).collect();
+                if deps.is_empty() {
+                    my_needs.extend(needs.iter().cloned());
+                }
+                let from_jobs: Vec<String> = from
+                    .iter()
+                    .filter(|f| names.contains(f))
+                    .map(|f| format!("{name}/{f}"))
+                    .collect();
+                let ended = match self.resolve(obj, t, &job) {
+                    Some((o, tt)) => self.expand(o, tt, &job, &my_needs, &from_jobs, t.loc, stack),
+                    None => Vec::new(),
+                };
+                all.push((tn, ended));
+            }
+            for (tn, ended) in all {
+                if !depended.contains(&tn) {
+                    ends.extend(ended);
+                }
+            }
+            stack.pop();
+            return self.join(name, ends, loc);
+        }
+        if let Some(steps) = tpl.get("steps") {
+            stack.push(key);
+            let mut previous: Vec<String> = needs.to_vec();
+            let mut seen: Vec<String> = Vec::new();
+            for group in steps.items() {
+                let members: Vec<&Node> = match &group.v {
+                    V::Seq(items) => items.iter().collect(),
+                    V::Map(_) => vec![group],
+                    _ => Vec::new(),
+                };
+                let mut ended_here = Vec::new();
+                for s in members {
+                    let Some(sn) = s.get("name").and_then(Node::scalar) else {
+                        continue;
+                    };
+                    let job = format!("{name}/{sn}");
+                    let mut from = Vec::new();
+                    if let Some(args) = s.get("arguments") {
+                        args.visit_strings(&mut |x| output_refs(x, &mut from));
+                    }
+                    let from_jobs: Vec<String> = from
+                        .iter()
+                        .filter(|f| seen.contains(f))
+                        .map(|f| format!("{name}/{f}"))
+                        .collect();
+                    if let Some((o, tt)) = self.resolve(obj, s, &job) {
+                        ended_here
+                            .extend(self.expand(o, tt, &job, &previous, &from_jobs, s.loc, stack));
+                    }
+                    seen.push(sn);
+                }
+                if !ended_here.is_empty() {
+                    previous = ended_here;
+                }
+            }
+            stack.pop();
+            return self.join(name, previous, loc);
+        }
+        self.leaf(tpl, name, needs, inputs_from, loc);
+        vec![name.to_owned()]
+    }
+
+    /// The job closing a sub-graph, so that what depends on the task waits for all of it.
+    fn join(&mut self, name: &str, ends: Vec<String>, loc: Option<Location>) -> Vec<String> {
+        let mut jb = self
+            .b
+            .job(&format!("{}{name}", self.prefix))
+            .at(loc)
+            .runs_repo_code(false);
+        for c in &self.contexts {
+            jb = jb.context(c);
+        }
+        for e in &ends {
+            jb = jb.need(&format!("{}{e}", self.prefix)).consume(
+                ResourceKind::Artifact,
+                &format!("{}outputs of {e}", self.prefix),
+            );
+        }
+        jb.produce(
+            ResourceKind::Artifact,
+            &format!("{}outputs of {name}", self.prefix),
+        );
+        vec![name.to_owned()]
+    }
+
+    fn leaf(
+        &mut self,
+        tpl: &'a Node,
+        name: &str,
+        needs: &[String],
+        inputs_from: &[String],
+        loc: Option<Location>,
+    ) {
+        let runs = ["container", "script", "containerSet"]
+            .iter()
+            .any(|k| tpl.get(k).is_some());
+        let mut text = Vec::new();
+        for k in [
+            "container",
+            "script",
+            "containerSet",
+            "initContainers",
+            "sidecars",
+        ] {
+            if let Some(n) = tpl.get(k) {
+                n.visit_strings(&mut |s| text.push(s.to_owned()));
+            }
+        }
+        let publishes = text.iter().any(|s| PUBLISH.iter().any(|p| s.contains(p)));
+
+        // Secrets: env, envFrom, mounted secret volumes, artifact credentials.
+        let mut secrets: Vec<String> = Vec::new();
+        let mut mounts: Vec<String> = Vec::new();
+        let add = |s: String, secrets: &mut Vec<String>| {
+            if !secrets.contains(&s) {
+                secrets.push(s);
+            }
+        };
+        collect_secrets(tpl, &mut |s| add(s, &mut secrets), &mut mounts);
+        let mut volumes = self.volumes.clone();
+        for v in tpl.get("volumes").map(Node::items).unwrap_or_default() {
+            if let (Some(n), Some(s)) = (
+                v.get("name").and_then(Node::scalar),
+                v.get("secret")
+                    .and_then(|s| s.get("secretName"))
+                    .and_then(Node::scalar),
+            ) {
+                volumes.insert(n, s);
+            }
+        }
+        let mut shared = Vec::new();
+        for m in &mounts {
+            if let Some(s) = volumes.get(m) {
+                add(s.clone(), &mut secrets);
+            } else if self.claims.contains(m) {
+                shared.push(m.clone());
+            }
+        }
+
+        let mut contexts = self.contexts.clone();
+        if let Some(sa) = tpl.get("serviceAccountName").and_then(Node::scalar) {
+            contexts.insert(0, format!("argo/service-account/{sa}"));
+        }
+        for e in tpl
+            .get("nodeSelector")
+            .map(Node::entries)
+            .unwrap_or_default()
+        {
+            contexts.insert(
+                0,
+                format!(
+                    "argo/node-selector/{}={}",
+                    e.key,
+                    e.value.scalar().unwrap_or_default()
+                ),
+            );
+        }
+        let p = self.prefix.clone();
+        let mut jb = self
+            .b
+            .job(&format!("{p}{name}"))
+            .at(loc.or(tpl.loc))
+            .publishes(publishes)
+            .runs_repo_code(runs);
+        for c in &contexts {
+            jb = jb.context(c);
+        }
+        for n in needs {
+            jb = jb
+                .need(&format!("{p}{n}"))
+                .consume(ResourceKind::Artifact, &format!("{p}outputs of {n}"));
+        }
+        for f in inputs_from {
+            jb = jb.consume(ResourceKind::Artifact, &format!("{p}outputs of {f}"));
+        }
+        for s in &secrets {
+            jb = jb.secret(s);
+        }
+        for w in &shared {
+            jb = jb
+                .consume(ResourceKind::Workspace, &format!("{p}volume {w}"))
+                .produce(ResourceKind::Workspace, &format!("{p}volume {w}"));
+        }
+        // Keyed artifacts in a bucket outlive the run: caches.
+        for (dir, is_out) in [("inputs", false), ("outputs", true)] {
+            for a in tpl
+                .get(dir)
+                .and_then(|i| i.get("artifacts"))
+                .map(Node::items)
+                .unwrap_or_default()
+            {
+                for store in ["s3", "gcs", "oss", "azure", "hdfs", "artifactory"] {
+                    if let Some(k) = a
+                        .get(store)
+                        .and_then(|s| s.get("key"))
+                        .and_then(Node::scalar)
+                    {
+                        let r = format!("{store} {k}");
+                        jb = if is_out {
+                            jb.produce(ResourceKind::Cache, &r)
+                        } else {
+                            jb.consume(ResourceKind::Cache, &r)
+                        };
+                    }
+                }
+            }
+        }
+        jb.produce(ResourceKind::Artifact, &format!("{p}outputs of {name}"));
+    }
+}
+
+/// Secret names a template reads, and the volumes it mounts.
+fn collect_secrets(node: &Node, add: &mut dyn FnMut(String), mounts: &mut Vec<String>) {
+    match &node.v {
+        V::Map(entries) => {
+            for e in entries {
+                match e.key.as_str() {
+                    "secretKeyRef" | "secretRef" => {
+                        if let Some(n) = e.value.get("name").and_then(Node::scalar) {
+                            add(n);
+                        }
+                    }
+                    "accessKeySecret"
+                    | "secretKeySecret"
+                    | "usernameSecret"
+                    | "passwordSecret"
+                    | "sshPrivateKeySecret"
+                    | "tokenSecret"
+                    | "serviceAccountKeySecret"
+                    | "accountKeySecret"
+                    | "clientCertSecret"
+                    | "clientKeySecret" => {
+                        if let Some(n) = e.value.get("name").and_then(Node::scalar) {
+                            add(n);
+                        }
+                    }
+                    "volumeMounts" => {
+                        for m in e.value.items() {
+                            if let Some(n) = m.get("name").and_then(Node::scalar) {
+                                mounts.push(n);
+                            }
+                        }
+                    }
+                    _ => collect_secrets(&e.value, add, mounts),
+                }
+            }
+        }
+        V::Seq(items) => items.iter().for_each(|i| collect_secrets(i, add, mounts)),
+        _ => {}
+    }
+}
+
+pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    let mut docs: Vec<(usize, Node)> = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        match documents(f) {
+            Ok(d) => docs.extend(d.into_iter().filter(|n| !n.is_null()).map(|n| (i, n))),
+            Err(e) => errors.extend(e.files),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError { files: errors });
+    }
+    let mut objects: Vec<Object<'_>> = Vec::new();
+    for (file, doc) in &docs {
+        let kind = doc.get("kind").and_then(Node::scalar).unwrap_or_default();
+        let api = doc
+            .get("apiVersion")
+            .and_then(Node::scalar)
+            .unwrap_or_default();
+        b.file(files[*file].name);
+        if !api.starts_with("argoproj.io/") || !KINDS.contains(&kind.as_str()) {
+            b.unsupported(
+                doc.loc,
+                "kind",
+                format!("`{api}` `{kind}` is not an Argo workflow object lockkeeper reads; it is not checked"),
+            );
+            continue;
+        }
+        let meta = doc.get("metadata").unwrap_or(&NULL);
+        let name = meta
+            .get("name")
+            .and_then(Node::scalar)
+            .or_else(|| {
+                meta.get("generateName")
+                    .and_then(Node::scalar)
+                    .map(|g| g.trim_end_matches('-').to_owned())
+            })
+            .unwrap_or_else(|| kind.to_ascii_lowercase());
+        let spec = match kind.as_str() {
+            "CronWorkflow" => doc.get("spec").and_then(|s| s.get("workflowSpec")),
+            _ => doc.get("spec"),
+        }
+        .unwrap_or(&NULL);
+        for e in spec.entries() {
+            if !SPEC_KEYS.contains(&e.key.as_str()) {
+                b.unsupported(
+                    e.key_loc,
+                    format!("spec.{}", e.key),
+                    format!("`{}` is not a workflow field lockkeeper knows; what it does is not checked", e.key),
+                );
+            }
+        }
+        objects.push(Object {
+            file: *file,
+            kind,
+            name,
+            doc,
+            spec,
+        });
+    }
+    let runnable: Vec<usize> = (0..objects.len())
+        .filter(|&i| {
+            objects[i].spec.get("entrypoint").is_some()
+                || objects[i].spec.get("workflowTemplateRef").is_some()
+        })
+        .collect();
+    let multi = runnable.len() > 1;
+    for i in runnable {
+        let obj = &objects[i];
+        b.file(files[obj.file].name);
+        let meta = obj.doc.get("metadata").unwrap_or(&NULL);
+        // The object whose templates run: itself, or the template it refers to.
+        let mut target = i;
+        let mut spec = obj.spec;
+        if let Some(r) = obj.spec.get("workflowTemplateRef") {
+            let wanted = r.get("name").and_then(Node::scalar).unwrap_or_default();
+            match objects
+                .iter()
+                .position(|o| o.name == wanted && o.kind != "Workflow")
+            {
+                Some(t) => {
+                    target = t;
+                    spec = objects[t].spec;
+                }
+                None => {
+                    b.unsupported(
+                        r.loc,
+                        "spec.workflowTemplateRef",
+                        format!("workflowTemplateRef `{wanted}` is not in the given files; what it runs is not checked"),
+                    );
+                    continue;
+                }
+            }
+        }
+        let mut contexts = Vec::new();
+        for s in [obj.spec, spec] {
+            if let Some(sa) = s
+                .get("serviceAccountName")
+                .or_else(|| s.get("serviceAccount"))
+                .and_then(Node::scalar)
+            {
+                contexts.push(format!("argo/service-account/{sa}"));
+            }
+        }
+        if let Some(ns) = meta.get("namespace").and_then(Node::scalar) {
+            contexts.push(format!("argo/namespace/{ns}"));
+        }
+        for s in [obj.spec, spec] {
+            for e in s.get("nodeSelector").map(Node::entries).unwrap_or_default() {
+                contexts.push(format!(
+                    "argo/node-selector/{}={}",
+                    e.key,
+                    e.value.scalar().unwrap_or_default()
+                ));
+            }
+        }
+        for e in meta.get("labels").map(Node::entries).unwrap_or_default() {
+            contexts.push(format!(
+                "argo/label/{}={}",
+                e.key,
+                e.value.scalar().unwrap_or_default()
+            ));
+        }
+        contexts.push(format!("argo/kind/{}", obj.kind));
+        let mut volumes = BTreeMap::new();
+        let mut claims = Vec::new();
+        for s in [obj.spec, spec] {
+            for v in s.get("volumes").map(Node::items).unwrap_or_default() {
+                let Some(n) = v.get("name").and_then(Node::scalar) else {
+                    continue;
+                };
+                match v
+                    .get("secret")
+                    .and_then(|x| x.get("secretName"))
+                    .and_then(Node::scalar)
+                {
+                    Some(secret) => {
+                        volumes.insert(n, secret);
+                    }
+                    None => claims.push(n),
+                }
+            }
+            for c in s
+                .get("volumeClaimTemplates")
+                .map(Node::items)
+                .unwrap_or_default()
+            {
+                if let Some(n) = c
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Node::scalar)
+                {
+                    claims.push(n);
+                }
+            }
+        }
+        let mut ex = Expander {
+            b: &mut *b,
+            files,
+            objects: &objects,
+            prefix: if multi {
+                format!("{}: ", obj.name)
+            } else {
+                String::new()
+            },
+            contexts,
+            volumes,
+            claims,
+            budget: EXPANSION_BUDGET,
+        };
+        let entry = obj
+            .spec
+            .get("entrypoint")
+            .or_else(|| spec.get("entrypoint"))
+            .and_then(Node::scalar)
+            .unwrap_or_default();
+        let loc = obj.doc.entry("spec").and_then(|e| e.key_loc);
+        let ends = match ex.template(target, &entry) {
+            Some((o, t)) => ex.expand(o, t, &entry, &[], &[], loc, &mut Vec::new()),
+            None => {
+                ex.b.unsupported(
+                    loc,
+                    "spec.entrypoint",
+                    format!(
+                        "entrypoint `{entry}` is not a template of the workflow; nothing is checked"
+                    ),
+                );
+                Vec::new()
+            }
+        };
+        let exit = obj
+            .spec
+            .get("onExit")
+            .or_else(|| spec.get("onExit"))
+            .and_then(Node::scalar);
+        if let Some(exit) = exit
+            && let Some((o, t)) = ex.template(target, &exit)
+        {
+            let name = format!("onExit {exit}");
+            ex.expand(o, t, &name, &ends, &[], loc, &mut Vec::new());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponential_nesting_stops_at_the_budget_and_says_so()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut y = String::from(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: bomb}\nspec:\n  entrypoint: t0\n  templates:\n",
+        );
+        for i in 0..30 {
+            y.push_str(&format!(
+                "    - name: t{i}\n      dag:\n        tasks:\n          - {{name: a, template: t{n}}}\n          - {{name: b, template: t{n}}}\n",
+                n = i + 1
+            ));
+        }
+        y.push_str("    - name: t30\n      container: {image: busybox}\n");
+        let file = SourceFile {
+            name: "bomb.yaml",
+            text: &y,
+        };
+        let p = crate::Pipeline::import(&[file], Some(crate::PipelineFormat::Argo))?;
+        assert!(p.len() < 2 * EXPANSION_BUDGET);
+        assert!(
+            p.unsupported()
+                .iter()
+                .any(|u| u.message.contains("unrolls into more than"))
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn depends_expressions_name_their_tasks() {
+        assert_eq!(
+            depends_names("A && (B.Succeeded || C.Failed) && !D.Skipped"),
+            vec!["A", "B", "C", "D"]
+        );
+    }
+
+    #[test]
+    fn output_references_name_their_producers() {
+        let mut out = Vec::new();
+        output_refs(
+            "{{tasks.generate.outputs.artifacts.hello}} {{steps.flip.outputs.result}} {{tasks.x.id}}",
+            &mut out,
+        );
+        assert_eq!(out, vec!["generate", "flip"]);
+    }
+}

@@ -1,0 +1,1069 @@
+//! GitHub Actions workflows (`.github/workflows/*.yml`).
+//!
+//! The typed reading is `github-actions-models` (the models zizmor is built on); positions and
+//! unknown keys come from the located YAML tree. Each job is imported once per *trigger
+//! context* it runs in (`pull_request`, `push (default branch)`, `pull_request_target`, ...),
+//! because the same job holds different privileges in each. The GitHub classics become
+//! trust flow:
+//!
+//! * a `pull_request_target` / `workflow_run` / `issue_comment` job that checks out the pull
+//!   request's head, downloads the triggering run's artifacts, or pastes attacker-controlled
+//!   event text into a script *consumes* output of an untrusted job (`pipeline/tainted-input`
+//!   when the job holds secrets or write permissions, which puts it in a trusted zone);
+//! * caches live in one scope shared by every run on the default branch (and by those
+//!   privileged events), so a tainted job that saves a cache taints every job that restores it.
+
+use github_actions_models::common::{BasePermission, Permission, Permissions, Uses};
+use github_actions_models::workflow::job::{NormalJob, ReusableWorkflowCallJob, Secrets};
+use github_actions_models::workflow::{Job as GhJob, Workflow};
+
+use super::tree::{Node, V};
+use super::{ImportError, SourceFile, documents, shape_error};
+use crate::pipeline::{PipelineBuilder, ResourceKind};
+use crate::source::Location;
+
+/// Events whose workflow runs from the default branch with the base repository's privileges,
+/// while the event itself carries untrusted input.
+const PRIVILEGED: [&str; 6] = [
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+];
+
+/// Event text an outsider controls (GitHub Security Lab's list, by prefix).
+const ATTACKER_CONTROLLED: [&str; 22] = [
+    "github.event.issue.title",
+    "github.event.issue.body",
+    "github.event.pull_request.title",
+    "github.event.pull_request.body",
+    "github.event.pull_request.head.ref",
+    "github.event.pull_request.head.label",
+    "github.event.pull_request.head.repo.default_branch",
+    "github.event.comment.body",
+    "github.event.review.body",
+    "github.event.review_comment.body",
+    "github.event.discussion.title",
+    "github.event.discussion.body",
+    "github.event.pages",
+    "github.event.commits",
+    "github.event.head_commit.message",
+    "github.event.head_commit.author",
+    "github.event.workflow_run.head_branch",
+    "github.event.workflow_run.head_commit",
+    "github.event.workflow_run.display_title",
+    "github.event.workflow_run.pull_requests",
+    "github.head_ref",
+    "github.event.pull_request.head.repo.full_name",
+];
+
+/// Commands and actions that publish to an artifact store or release.
+const PUBLISH_COMMANDS: [&str; 18] = [
+    "twine upload",
+    "npm publish",
+    "yarn publish",
+    "pnpm publish",
+    "cargo publish",
+    "gem push",
+    "docker push",
+    "gh release create",
+    "gh release upload",
+    "goreleaser release",
+    "mvn deploy",
+    "gradle publish",
+    "poetry publish",
+    "uv publish",
+    "helm push",
+    "oras push",
+    "crane push",
+    "flit publish",
+];
+
+const PUBLISH_ACTIONS: [&str; 10] = [
+    "pypa/gh-action-pypi-publish",
+    "softprops/action-gh-release",
+    "actions/create-release",
+    "actions/upload-release-asset",
+    "ncipollo/release-action",
+    "svenstaro/upload-release-action",
+    "goreleaser/goreleaser-action",
+    "js-devtools/npm-publish",
+    "peaceiris/actions-gh-pages",
+    "katyo/publish-crates",
+];
+
+// `on` may come back as `true`: YAML 1.1 reads the bare word as a boolean.
+const WORKFLOW_KEYS: [&str; 9] = [
+    "true",
+    "name",
+    "run-name",
+    "on",
+    "permissions",
+    "env",
+    "defaults",
+    "concurrency",
+    "jobs",
+];
+
+const JOB_KEYS: [&str; 20] = [
+    "name",
+    "permissions",
+    "needs",
+    "if",
+    "runs-on",
+    "environment",
+    "concurrency",
+    "outputs",
+    "env",
+    "defaults",
+    "steps",
+    "timeout-minutes",
+    "strategy",
+    "continue-on-error",
+    "container",
+    "services",
+    "uses",
+    "with",
+    "secrets",
+    "cache-mode",
+];
+
+const STEP_KEYS: [&str; 14] = [
+    "id",
+    "if",
+    "name",
+    "uses",
+    "run",
+    "shell",
+    "with",
+    "env",
+    "continue-on-error",
+    "timeout-minutes",
+    "working-directory",
+    "background",
+    "wait",
+    "parallel",
+];
+
+/// One trigger context of a workflow.
+#[derive(Clone, Debug)]
+struct Context {
+    /// Context key after `github/`, e.g. `push (default branch)`.
+    key: String,
+    /// The event name.
+    event: String,
+    /// Runs default-branch code with the base repository's privileges on untrusted input.
+    privileged: bool,
+    /// Its runs read and write the cache scope of the default branch.
+    default_scope: bool,
+    /// Runs for a tag.
+    tag: bool,
+}
+
+fn is_default_branch(pattern: &str) -> bool {
+    let p = pattern.trim();
+    matches!(
+        p,
+        "main" | "master" | "trunk" | "develop" | "default" | "$default-branch"
+    ) || ["release", "stable", "maint", "hotfix"]
+        .iter()
+        .any(|s| p.starts_with(s))
+}
+
+/// The contexts a workflow's `on` gives its jobs.
+fn contexts(on: &Node) -> Vec<Context> {
+    let mut events: Vec<(String, &Node)> = Vec::new();
+    match &on.v {
+        V::Str(s) => events.push((s.clone(), &super::tree::NULL)),
+        V::Seq(items) => events.extend(
+            items
+                .iter()
+                .filter_map(Node::scalar)
+                .map(|s| (s, &super::tree::NULL)),
+        ),
+        V::Map(entries) => events.extend(entries.iter().map(|e| (e.key.clone(), &e.value))),
+        _ => {}
+    }
+    let mut out = Vec::new();
+    for (event, body) in events {
+        let mk = |key: String, default_scope: bool, tag: bool| Context {
+            key,
+            event: event.clone(),
+            privileged: PRIVILEGED.contains(&event.as_str()),
+            default_scope,
+            tag,
+        };
+        match event.as_str() {
+            "push" => {
+                let branches = body.get("branches").map(Node::strings);
+                let tags = body.get("tags").map(Node::strings);
+                let any_branch_filter =
+                    body.get("branches").is_some() || body.get("branches-ignore").is_some();
+                let any_tag_filter = tags.is_some() || body.get("tags-ignore").is_some();
+                if let Some(b) = &branches {
+                    if !b.is_empty() && b.iter().all(|p| is_default_branch(p)) {
+                        out.push(mk("push (default branch)".into(), true, false));
+                    } else if !b.is_empty() {
+                        out.push(mk("push".into(), false, false));
+                    }
+                } else if body.get("branches-ignore").is_some() || !any_tag_filter {
+                    out.push(mk("push".into(), false, false));
+                }
+                if any_tag_filter || !any_branch_filter {
+                    out.push(mk("push (tags)".into(), false, true));
+                }
+            }
+            "pull_request"
+            | "pull_request_review"
+            | "pull_request_review_comment"
+            | "merge_group" => out.push(mk(event.clone(), false, false)),
+            "release" | "create" => out.push(mk(event.clone(), false, true)),
+            _ => out.push(mk(event.clone(), true, false)),
+        }
+    }
+    out
+}
+
+/// Whether a job-level `if:` can hold in a context, for the conditions people write to split
+/// jobs by event; anything else is assumed to hold.
+fn runs_in(condition: &str, ctx: &Context) -> bool {
+    let c = condition
+        .trim()
+        .trim_start_matches("${{")
+        .trim_end_matches("}}")
+        .trim();
+    if c.contains("||") {
+        return true;
+    }
+    let squash = |s: &str| s.replace([' ', '"'], "").replace('\'', "\"");
+    for part in c.split("&&") {
+        let p = squash(part.trim().trim_start_matches('(').trim_end_matches(')'));
+        if let Some(ev) = p.strip_prefix("github.event_name==") {
+            if ev.trim_matches('"') != ctx.event {
+                return false;
+            }
+        } else if let Some(ev) = p.strip_prefix("github.event_name!=") {
+            if ev.trim_matches('"') == ctx.event {
+                return false;
+            }
+        } else if p.starts_with("startsWith(github.ref,\"refs/tags") {
+            if !ctx.tag {
+                return false;
+            }
+        } else if p.starts_with("!startsWith(github.ref,\"refs/tags") {
+            if ctx.tag {
+                return false;
+            }
+        } else if let Some(r) = p.strip_prefix("github.ref==\"refs/heads/") {
+            let branch = r.trim_end_matches('"');
+            if ctx.tag
+                || ctx.event.starts_with("pull_request") && ctx.event != "pull_request_target"
+            {
+                return false;
+            }
+            if ctx.key == "push" && is_default_branch(branch) {
+                // A push to any branch includes the default one; keep it.
+            }
+        }
+    }
+    true
+}
+
+fn tolerant(condition: &str) -> bool {
+    condition.contains("always()")
+        || condition.contains("!cancelled()")
+        || condition.contains("failure()")
+}
+
+/// `secrets.NAME` and `secrets['NAME']` references in a text.
+fn secret_refs(text: &str, out: &mut Vec<String>) {
+    let mut rest = text;
+    while let Some(i) = rest.find("secrets") {
+        let before = rest[..i].chars().last();
+        rest = &rest[i + "secrets".len()..];
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let name: String = if let Some(r) = rest.strip_prefix('.') {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect()
+        } else if let Some(r) = rest.strip_prefix("['").or_else(|| rest.strip_prefix("[\"")) {
+            r.chars()
+                .take_while(|c| *c != '\'' && *c != '"' && *c != ']')
+                .collect()
+        } else {
+            continue;
+        };
+        if !name.is_empty() && name != "GITHUB_TOKEN" && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+}
+
+/// The expressions `${{ ... }}` in a text, without delimiters.
+fn expressions(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${{") {
+        rest = &rest[i + 3..];
+        match rest.find("}}") {
+            Some(j) => {
+                out.push(rest[..j].trim());
+                rest = &rest[j + 2..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+fn attacker_controlled(text: &str) -> bool {
+    expressions(text)
+        .iter()
+        .any(|e| ATTACKER_CONTROLLED.iter().any(|a| e.contains(a)))
+}
+
+/// Whether a `ref`/`repository` input or a command fetches the pull request's head.
+fn untrusted_ref(text: &str) -> bool {
+    const HEAD: [&str; 9] = [
+        "github.event.pull_request.head.sha",
+        "github.event.pull_request.head.ref",
+        "github.event.pull_request.head.repo",
+        "github.head_ref",
+        "github.event.workflow_run.head_sha",
+        "github.event.workflow_run.head_branch",
+        "github.event.workflow_run.head_repository",
+        "github.event.issue.pull_request",
+        "refs/pull/",
+    ];
+    HEAD.iter().any(|h| text.contains(h))
+}
+
+fn fetches_pr_head(run: &str) -> bool {
+    run.contains("gh pr checkout")
+        || run.contains("git fetch") && (run.contains("pull/") || untrusted_ref(run))
+        || run.contains("git checkout") && untrusted_ref(run)
+}
+
+/// The cache key of an artifact name with expressions: each expression matches anything.
+fn name_pattern(name: &str) -> String {
+    let mut out = String::new();
+    let mut rest = name;
+    while let Some(i) = rest.find("${{") {
+        out.push_str(&rest[..i]);
+        out.push('*');
+        rest = rest[i..]
+            .find("}}")
+            .map(|j| &rest[i + j + 2..])
+            .unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Glob match with `*` only (enough for artifact names and patterns).
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut pos = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            if !text.starts_with(part) {
+                return false;
+            }
+            pos = part.len();
+        } else if i == parts.len() - 1 {
+            return text.len() >= pos + part.len() && text[pos..].ends_with(part);
+        } else {
+            match text[pos..].find(part) {
+                Some(k) => pos += k + part.len(),
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
+fn names_match(a: &str, b: &str) -> bool {
+    wildcard(a, b) || wildcard(b, a)
+}
+
+/// What the importer learnt about one job, independent of context.
+#[derive(Default)]
+struct JobFacts {
+    secrets: Vec<String>,
+    write_token: Option<bool>,
+    id_token: bool,
+    inherit_secrets: bool,
+    environment: Option<String>,
+    publishes: bool,
+    checks_out: bool,
+    runs_code: bool,
+    pr_head: bool,
+    downloads_run: bool,
+    injects: bool,
+    cache_restore: bool,
+    cache_save: bool,
+    uploads: Vec<String>,
+    downloads: Vec<Option<String>>,
+    has_outputs: bool,
+    needs: Vec<String>,
+    condition: Option<String>,
+}
+
+fn permissions_facts(p: &Permissions, f: &mut JobFacts) {
+    match p {
+        Permissions::Base(BasePermission::Default) => {}
+        Permissions::Base(BasePermission::ReadAll) => f.write_token = Some(false),
+        Permissions::Base(BasePermission::WriteAll) => {
+            f.write_token = Some(true);
+            f.id_token = true;
+        }
+        Permissions::Explicit(map) => {
+            f.write_token = Some(
+                map.iter()
+                    .any(|(k, v)| k != "id-token" && *v == Permission::Write),
+            );
+            f.id_token = map.get("id-token").is_some_and(|v| *v == Permission::Write);
+        }
+    }
+}
+
+fn with_str<'a>(step: &'a Node, key: &str) -> Option<&'a str> {
+    step.get("with")
+        .and_then(|w| w.get(key))
+        .and_then(Node::as_str)
+}
+
+fn with_scalar(step: &Node, key: &str) -> Option<String> {
+    step.get("with")
+        .and_then(|w| w.get(key))
+        .and_then(Node::scalar)
+}
+
+/// Reads the steps of a normal job.
+fn step_facts(node: &Node, f: &mut JobFacts) {
+    for step in node.get("steps").map(Node::items).unwrap_or_default() {
+        if let Some(run) = step.get("run").and_then(Node::scalar) {
+            f.runs_code = true;
+            if PUBLISH_COMMANDS.iter().any(|c| run.contains(c)) {
+                f.publishes = true;
+            }
+            if fetches_pr_head(&run) {
+                f.pr_head = true;
+            }
+            if run.contains("gh run download") {
+                f.downloads_run = true;
+            }
+            if attacker_controlled(&run) {
+                f.injects = true;
+            }
+        }
+        let Some(raw) = step.get("uses").and_then(Node::as_str) else {
+            continue;
+        };
+        let slug = match Uses::parse(raw) {
+            Ok(Uses::Repository(r)) => {
+                let s = match r.subpath() {
+                    Some(sub) => format!("{}/{sub}", r.slug()),
+                    None => r.slug().to_owned(),
+                };
+                s.to_ascii_lowercase()
+            }
+            Ok(Uses::Local(_)) => {
+                // A local action is code from the checked-out workspace.
+                f.runs_code = true;
+                continue;
+            }
+            Ok(Uses::Docker(_)) | Err(_) => continue,
+        };
+        let truthy = |k: &str| {
+            with_scalar(step, k).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
+        };
+        match slug.as_str() {
+            "actions/checkout" => {
+                f.checks_out = true;
+                let r = with_str(step, "ref").unwrap_or_default();
+                let repo = with_str(step, "repository").unwrap_or_default();
+                if untrusted_ref(r) || untrusted_ref(repo) || truthy("allow-unsafe-pr-checkout") {
+                    f.pr_head = true;
+                }
+            }
+            "actions/cache" => {
+                f.cache_restore = true;
+                f.cache_save = true;
+            }
+            "actions/cache/restore" => f.cache_restore = true,
+            "actions/cache/save" => f.cache_save = true,
+            "actions/setup-node"
+            | "actions/setup-python"
+            | "actions/setup-java"
+            | "actions/setup-dotnet"
+            | "actions/setup-go"
+            | "astral-sh/setup-uv"
+            | "ruby/setup-ruby" => {
+                // Setup actions cache when asked (setup-go unless told not to).
+                let on = match slug.as_str() {
+                    "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
+                    "astral-sh/setup-uv" => truthy("enable-cache"),
+                    "ruby/setup-ruby" => truthy("bundler-cache"),
+                    _ => truthy("cache"),
+                };
+                f.cache_restore |= on;
+                f.cache_save |= on;
+            }
+            "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
+                f.cache_restore = true;
+                f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
+            }
+            "actions/upload-artifact" => {
+                let name = with_scalar(step, "name").unwrap_or_else(|| "artifact".into());
+                f.uploads.push(name_pattern(&name));
+            }
+            "actions/download-artifact" => {
+                if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
+                    f.downloads_run = true;
+                } else {
+                    let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
+                    f.downloads.push(name.map(|n| name_pattern(&n)));
+                }
+            }
+            "dawidd6/action-download-artifact" => f.downloads_run = true,
+            "actions/github-script" => {
+                if let Some(script) = with_scalar(step, "script") {
+                    if attacker_controlled(&script) {
+                        f.injects = true;
+                    }
+                    if fetches_pr_head(&script) {
+                        f.pr_head = true;
+                    }
+                }
+            }
+            "docker/build-push-action" => {
+                f.runs_code = true;
+                if with_scalar(step, "push").as_deref() == Some("true") {
+                    f.publishes = true;
+                }
+                let from = with_scalar(step, "cache-from").unwrap_or_default();
+                let to = with_scalar(step, "cache-to").unwrap_or_default();
+                f.cache_restore |= from.contains("type=gha");
+                f.cache_save |= to.contains("type=gha");
+            }
+            s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
+            _ => {}
+        }
+    }
+    if !f.checks_out {
+        // Without a checkout the repository's code is not there to run.
+        f.runs_code = false;
+    }
+}
+
+fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &str, what: &str) {
+    for e in node.entries() {
+        if !known.contains(&e.key.as_str()) {
+            b.unsupported(
+                e.key_loc,
+                format!("{path}.{}", e.key),
+                format!(
+                    "`{}` is not a {what} key lockkeeper knows; whatever it does is not checked",
+                    e.key
+                ),
+            );
+        }
+    }
+}
+
+/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`) called from the given
+/// files: the path it is called by, and the contexts of the callers. A called workflow runs in
+/// its caller's context, not in a `workflow_call` context of its own.
+fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
+    let mut out: Vec<(String, Context)> = Vec::new();
+    for f in files {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        let Some(doc) = docs.into_iter().find(|d| !d.is_null()) else {
+            continue;
+        };
+        let on = doc
+            .get("on")
+            .or_else(|| doc.get("true"))
+            .unwrap_or(&super::tree::NULL);
+        let ctxs = contexts(on);
+        for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
+            if let Some(uses) = job.value.get("uses").and_then(Node::as_str)
+                && let Some(path) = uses.strip_prefix("./")
+            {
+                let path = path.split('@').next().unwrap_or(path).to_owned();
+                for c in &ctxs {
+                    if !out.iter().any(|(p, x)| *p == path && x.key == c.key) {
+                        out.push((path.clone(), c.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
+    let mut errors = Vec::new();
+    let multi = files.len() > 1;
+    let called = callers(files);
+    for f in files {
+        let name = f.name.replace('\\', "/");
+        let inherited: Vec<Context> = called
+            .iter()
+            .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
+            .map(|(_, c)| c.clone())
+            .collect();
+        if let Err(e) = import_file(b, f, multi, &inherited) {
+            errors.extend(e.files);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError { files: errors })
+    }
+}
+
+fn stem(name: &str) -> &str {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file.strip_suffix(".yml")
+        .or_else(|| file.strip_suffix(".yaml"))
+        .unwrap_or(file)
+}
+
+fn import_file(
+    b: &mut PipelineBuilder,
+    f: &SourceFile<'_>,
+    multi: bool,
+    inherited: &[Context],
+) -> Result<(), ImportError> {
+    let docs = documents(f)?;
+    let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
+        return Err(shape_error(
+            f.name,
+            "the file holds no workflow".into(),
+            None,
+        ));
+    };
+    if !doc.is_map() {
+        return Err(shape_error(
+            f.name,
+            format!("a workflow is a mapping, not {}", doc.kind()),
+            doc.loc,
+        ));
+    }
+    let options = serde_saphyr::options! { with_snippet: false };
+    let workflow: Workflow = serde_saphyr::from_str_with_options(f.text, options).map_err(|e| {
+        let loc = e.location().and_then(|l| {
+            (l.line() > 0).then(|| Location {
+                line: u32::try_from(l.line()).unwrap_or(u32::MAX),
+                column: u32::try_from(l.column()).unwrap_or(u32::MAX),
+            })
+        });
+        let message = e.to_string();
+        let first = message.lines().next().unwrap_or_default().trim().to_owned();
+        shape_error(
+            f.name,
+            format!("not a valid GitHub Actions workflow: {first}"),
+            loc,
+        )
+    })?;
+
+    b.file(f.name);
+    report_unknown(b, doc, &WORKFLOW_KEYS, "(workflow)", "workflow");
+    let on = doc
+        .get("on")
+        .or_else(|| doc.get("true"))
+        .unwrap_or(&super::tree::NULL);
+    let on_loc = doc
+        .entry("on")
+        .or_else(|| doc.entry("true"))
+        .and_then(|e| e.key_loc);
+    let mut ctxs = contexts(on);
+    if !inherited.is_empty() && ctxs.iter().any(|c| c.event == "workflow_call") {
+        // Called by the given workflows: their contexts replace `workflow_call`.
+        ctxs.retain(|c| c.event != "workflow_call");
+        for c in inherited {
+            if !ctxs.iter().any(|x| x.key == c.key) {
+                ctxs.push(c.clone());
+            }
+        }
+    }
+    if ctxs.is_empty() {
+        b.unsupported(
+            on_loc,
+            "on",
+            "no trigger event could be read from `on`; no job is checked",
+        );
+    }
+    let prefix = if multi {
+        format!("{}: ", stem(f.name))
+    } else {
+        String::new()
+    };
+    let mut workflow_secrets = Vec::new();
+    if let Some(env) = doc.get("env") {
+        env.visit_strings(&mut |s| secret_refs(s, &mut workflow_secrets));
+    }
+    let mut workflow_perms = JobFacts::default();
+    permissions_facts(&workflow.permissions, &mut workflow_perms);
+
+    let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
+    // Facts per job, in file order.
+    let mut facts: Vec<(String, Option<Location>, JobFacts, bool)> = Vec::new();
+    for (id, job) in &workflow.jobs {
+        let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+        let loc = jobs_node.entry(id).and_then(|e| e.key_loc);
+        report_unknown(b, node, &JOB_KEYS, &format!("jobs.{id}"), "job");
+        let mut jf = JobFacts::default();
+        let mut strings = Vec::new();
+        node.visit_strings(&mut |s| strings.push(s));
+        for s in &strings {
+            secret_refs(s, &mut jf.secrets);
+        }
+        for s in &workflow_secrets {
+            if !jf.secrets.contains(s) {
+                jf.secrets.push(s.clone());
+            }
+        }
+        let reusable = match job {
+            GhJob::NormalJob(n) => {
+                normal(n, node, &mut jf);
+                for (i, step) in node
+                    .get("steps")
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .enumerate()
+                {
+                    report_unknown(
+                        b,
+                        step,
+                        &STEP_KEYS,
+                        &format!("jobs.{id}.steps[{i}]"),
+                        "step",
+                    );
+                }
+                false
+            }
+            GhJob::ReusableWorkflowCallJob(r) => {
+                reusable(r, &mut jf);
+                true
+            }
+        };
+        if matches!(
+            job_permissions(job),
+            Permissions::Base(BasePermission::Default)
+        ) {
+            // Jobs without `permissions` get the workflow's.
+            jf.write_token = workflow_perms.write_token;
+            jf.id_token = workflow_perms.id_token;
+        }
+        let plain = ctxs
+            .iter()
+            .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
+        if jf.downloads_run && plain {
+            // Outside the privileged events the other run is not known to be the pull
+            // request's; it is not modelled, so it is reported.
+            b.unsupported(
+                loc,
+                format!("jobs.{id}"),
+                "downloads artifacts of another workflow run; which run, and how trusted its output is, is not modelled",
+            );
+        }
+        facts.push((id.clone(), loc, jf, reusable));
+    }
+
+    // Which job runs in which context: job-level `if` and `needs` of jobs that do not run.
+    let n = facts.len();
+    let mut runs = vec![vec![true; ctxs.len()]; n];
+    for (k, (_, _, jf, _)) in facts.iter().enumerate() {
+        if let Some(c) = &jf.condition {
+            for (x, ctx) in ctxs.iter().enumerate() {
+                runs[k][x] = runs_in(c, ctx);
+            }
+        }
+    }
+    loop {
+        let mut changed = false;
+        for k in 0..n {
+            let (_, _, jf, _) = &facts[k];
+            let lenient = jf.condition.as_deref().is_some_and(tolerant);
+            for (x, _) in ctxs.iter().enumerate() {
+                if !runs[k][x] || lenient {
+                    continue;
+                }
+                let missing = jf.needs.iter().any(|need| {
+                    facts
+                        .iter()
+                        .position(|(id, ..)| id == need)
+                        .is_some_and(|m| !runs[m][x])
+                });
+                if missing {
+                    runs[k][x] = false;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    let suffix = |ctx: &Context| {
+        if ctxs.len() > 1 {
+            format!(" [{}]", ctx.key)
+        } else {
+            String::new()
+        }
+    };
+    let source = format!("{prefix}pull request (untrusted)");
+    let mut source_needed = false;
+    for (x, ctx) in ctxs.iter().enumerate() {
+        let sfx = suffix(ctx);
+        for (k, (id, loc, jf, reusable)) in facts.iter().enumerate() {
+            if !runs[k][x] {
+                continue;
+            }
+            let holds = !jf.secrets.is_empty()
+                || jf.inherit_secrets
+                || jf.id_token
+                || jf.environment.is_some()
+                || jf.write_token.unwrap_or(ctx.privileged);
+            let context = if ctx.privileged && !holds {
+                format!("github/{} (read-only)", ctx.event)
+            } else {
+                format!("github/{}", ctx.key)
+            };
+            let name = format!("{prefix}{id}{sfx}");
+            let mut jb = b
+                .job(&name)
+                .at(*loc)
+                .context(&context)
+                .publishes(jf.publishes)
+                .runs_repo_code(jf.runs_code || *reusable);
+            for need in &jf.needs {
+                jb = jb.need(&format!("{prefix}{need}{sfx}"));
+                if let Some((_, _, nf, _)) = facts.iter().find(|(i, ..)| i == need)
+                    && nf.has_outputs
+                {
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}outputs of {need}{sfx}"),
+                    );
+                }
+            }
+            if jf.has_outputs {
+                jb = jb.produce(
+                    ResourceKind::Artifact,
+                    &format!("{prefix}outputs of {id}{sfx}"),
+                );
+            }
+            for s in &jf.secrets {
+                jb = jb.secret(s);
+            }
+            if jf.inherit_secrets {
+                jb = jb.secret("every repository secret (secrets: inherit)");
+            }
+            if jf.write_token.unwrap_or(ctx.privileged) {
+                jb = jb.secret("GITHUB_TOKEN (write)");
+            }
+            if jf.id_token {
+                jb = jb.secret("OIDC id-token");
+            }
+            if let Some(env) = &jf.environment {
+                jb = jb.deploys(env);
+            }
+            if ctx.privileged {
+                if jf.pr_head {
+                    jb = jb.consume(
+                        ResourceKind::Workspace,
+                        &format!("{prefix}pull request head (checked out)"),
+                    );
+                    source_needed = true;
+                }
+                if jf.downloads_run {
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}artifacts of the triggering run"),
+                    );
+                    source_needed = true;
+                }
+                if jf.injects {
+                    jb = jb.consume(
+                        ResourceKind::Artifact,
+                        &format!("{prefix}attacker-controlled event text"),
+                    );
+                    source_needed = true;
+                }
+            }
+            // One cache scope is shared by every run on the default branch.
+            let cache = "GitHub Actions cache (default-branch scope)";
+            if jf.cache_restore {
+                jb = jb.consume(ResourceKind::Cache, cache);
+            }
+            if jf.cache_save && ctx.default_scope {
+                jb = jb.produce(ResourceKind::Cache, cache);
+            }
+            for up in &jf.uploads {
+                jb = jb.produce(ResourceKind::Artifact, &format!("{prefix}{up}{sfx}"));
+            }
+            for down in &jf.downloads {
+                let matching: Vec<&String> = facts
+                    .iter()
+                    .enumerate()
+                    .filter(|(m, _)| runs[*m][x])
+                    .flat_map(|(_, (_, _, f2, _))| f2.uploads.iter())
+                    .filter(|u| down.as_ref().is_none_or(|d| names_match(d, u)))
+                    .collect();
+                for u in matching {
+                    jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
+                }
+            }
+        }
+    }
+    if source_needed {
+        b.job(&source)
+            .at(on_loc)
+            .context("github/pull_request")
+            .produce(
+                ResourceKind::Workspace,
+                &format!("{prefix}pull request head (checked out)"),
+            )
+            .produce(
+                ResourceKind::Artifact,
+                &format!("{prefix}artifacts of the triggering run"),
+            )
+            .produce(
+                ResourceKind::Artifact,
+                &format!("{prefix}attacker-controlled event text"),
+            );
+    }
+    Ok(())
+}
+
+fn job_permissions(job: &GhJob) -> &Permissions {
+    match job {
+        GhJob::NormalJob(n) => &n.permissions,
+        GhJob::ReusableWorkflowCallJob(r) => &r.permissions,
+    }
+}
+
+fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts) {
+    permissions_facts(&job.permissions, f);
+    if matches!(job.permissions, Permissions::Base(BasePermission::Default)) {
+        f.write_token = None;
+    }
+    f.needs = job.needs.clone();
+    f.condition = node.get("if").and_then(Node::scalar);
+    f.environment = job.environment.as_ref().map(|e| match e {
+        github_actions_models::workflow::job::DeploymentEnvironment::Name(n) => n.clone(),
+        github_actions_models::workflow::job::DeploymentEnvironment::NameURL { name, .. } => {
+            name.clone()
+        }
+    });
+    f.has_outputs = !job.outputs.is_empty();
+    step_facts(node, f);
+}
+
+fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
+    permissions_facts(&job.permissions, f);
+    if matches!(job.permissions, Permissions::Base(BasePermission::Default)) {
+        f.write_token = None;
+    }
+    f.needs = job.needs.clone();
+    f.condition = job.r#if.as_ref().and_then(|c| match c {
+        github_actions_models::common::If::Expr(e) => Some(e.clone()),
+        github_actions_models::common::If::Bool(_) => None,
+    });
+    f.inherit_secrets = matches!(job.secrets, Some(Secrets::Inherit));
+    // A called workflow's jobs are its own; what it publishes is not visible from here.
+    f.runs_code = true;
+    f.has_outputs = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_called_workflow_runs_in_its_callers_context() -> Result<(), Box<dyn std::error::Error>> {
+        let caller = "on: {push: {tags: ['v*']}}\njobs:\n  release:\n    uses: ./.github/workflows/publish.yml\n    secrets: inherit\n";
+        let callee = "on: {workflow_call: {}}\njobs:\n  upload:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n";
+        let files = [
+            SourceFile {
+                name: "repo/.github/workflows/release.yml",
+                text: caller,
+            },
+            SourceFile {
+                name: "repo/.github/workflows/publish.yml",
+                text: callee,
+            },
+        ];
+        let p = crate::Pipeline::import(&files, None)?;
+        let upload = p
+            .jobs()
+            .find(|j| j.name == "publish: upload")
+            .ok_or("no upload job")?;
+        assert_eq!(upload.contexts, vec!["github/push (tags)".to_owned()]);
+        // Alone, the called workflow's trigger is unknown, which fails closed.
+        let alone = crate::Pipeline::import(&files[1..], None)?;
+        let decision = crate::Policy::builtin()?.check_pipeline(&alone);
+        assert!(decision.has("pipeline/secret-not-allowed"), "{decision}");
+        let both = crate::Policy::builtin()?.check_pipeline(&p);
+        assert!(both.allowed(), "{both}");
+        Ok(())
+    }
+
+    #[test]
+    fn secret_references_are_found_in_any_spelling() {
+        let mut out = Vec::new();
+        secret_refs(
+            "${{ secrets.PYPI_TOKEN }} ${{ secrets['NPM-TOKEN'] }} ${{secrets.GITHUB_TOKEN}} mysecrets.X",
+            &mut out,
+        );
+        assert_eq!(out, vec!["PYPI_TOKEN", "NPM-TOKEN"]);
+    }
+
+    #[test]
+    fn artifact_names_with_expressions_match_as_wildcards() {
+        assert_eq!(name_pattern("wheels-${{ matrix.os }}"), "wheels-*");
+        assert!(names_match("wheels-*", "wheels-linux"));
+        assert!(names_match("pypi_files", "pypi_files"));
+        assert!(!names_match("sdist", "wheels-*"));
+    }
+
+    #[test]
+    fn job_conditions_split_by_event() {
+        let ctx = |key: &str, event: &str, tag: bool| Context {
+            key: key.into(),
+            event: event.into(),
+            privileged: false,
+            default_scope: false,
+            tag,
+        };
+        let pr = ctx("pull_request", "pull_request", false);
+        let tag = ctx("push (tags)", "push", true);
+        assert!(!runs_in("startsWith(github.ref, 'refs/tags/')", &pr));
+        assert!(runs_in("${{ startsWith(github.ref, 'refs/tags/') }}", &tag));
+        assert!(!runs_in("github.event_name == 'push'", &pr));
+        assert!(runs_in(
+            "github.event_name == 'push' || github.event_name == 'pull_request'",
+            &pr
+        ));
+        assert!(!runs_in(
+            "github.repository == 'a/b' && github.event_name != 'pull_request'",
+            &pr
+        ));
+    }
+}

@@ -1,0 +1,429 @@
+//! Reading the pipeline files people already have: Argo Workflows, GitLab CI, Zuul v3 and
+//! GitHub Actions, plus lockkeeper's own format, into one [`Pipeline`].
+//!
+//! An importer records what the file says, in the platform's own terms (a Zuul pipeline name, a
+//! GitHub event, a namespace) as *contexts*; the policy's `pipelines` section, or the built-in
+//! defaults, decide at check time which trigger and zone each context means. Whatever an
+//! importer reads but cannot model becomes an [`crate::pipeline::Unsupported`] entry with file and
+//! line, which the check reports as `import/unsupported`: nothing is silently dropped.
+
+pub mod argo;
+pub mod github;
+pub mod gitlab;
+mod tree;
+pub mod zuul;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::diagnostic::{Problem, Problems};
+use crate::pipeline::build::BuildIssue;
+use crate::pipeline::{Pipeline, PipelineBuilder, Unsupported, native};
+use crate::rule::codes;
+use crate::source::{FieldPath, Format, Location};
+
+pub(crate) use tree::Node;
+
+/// The formats lockkeeper reads pipelines in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PipelineFormat {
+    /// lockkeeper's own format (YAML or JSON).
+    Native,
+    /// Argo Workflows `Workflow`, `WorkflowTemplate`, `ClusterWorkflowTemplate`, `CronWorkflow`.
+    Argo,
+    /// `.gitlab-ci.yml` and the files it includes.
+    Gitlab,
+    /// Zuul v3 configuration (`zuul.yaml`, `zuul.d/*.yaml`, `.zuul.yaml`).
+    Zuul,
+    /// GitHub Actions workflows (`.github/workflows/*.yml`).
+    Github,
+}
+
+impl PipelineFormat {
+    /// Every format.
+    pub const ALL: [PipelineFormat; 5] = [
+        PipelineFormat::Native,
+        PipelineFormat::Argo,
+        PipelineFormat::Gitlab,
+        PipelineFormat::Zuul,
+        PipelineFormat::Github,
+    ];
+
+    /// The name used on the command line and in the bindings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PipelineFormat::Native => "native",
+            PipelineFormat::Argo => "argo",
+            PipelineFormat::Gitlab => "gitlab",
+            PipelineFormat::Zuul => "zuul",
+            PipelineFormat::Github => "github",
+        }
+    }
+
+    /// Recognises a file by its path, then by its content.
+    ///
+    /// ```
+    /// use lockkeeper::import::PipelineFormat;
+    /// assert_eq!(PipelineFormat::detect(".gitlab-ci.yml", ""), Some(PipelineFormat::Gitlab));
+    /// assert_eq!(PipelineFormat::detect("x.yml", "on: push\njobs: {}\n"), Some(PipelineFormat::Github));
+    /// ```
+    pub fn detect(path: &str, text: &str) -> Option<PipelineFormat> {
+        let p = path.replace('\\', "/").to_ascii_lowercase();
+        let file = p.rsplit('/').next().unwrap_or(&p);
+        if p.contains(".github/workflows/") {
+            return Some(PipelineFormat::Github);
+        }
+        if file.ends_with(".gitlab-ci.yml") || file.ends_with(".gitlab-ci.yaml") {
+            return Some(PipelineFormat::Gitlab);
+        }
+        if matches!(file, "zuul.yaml" | ".zuul.yaml" | "zuul.yml" | ".zuul.yml")
+            || p.contains("zuul.d/")
+        {
+            return Some(PipelineFormat::Zuul);
+        }
+        let docs = tree::parse(text).ok()?;
+        let doc = docs.iter().find(|d| !d.is_null())?;
+        if docs.iter().any(|d| {
+            d.get("apiVersion")
+                .and_then(Node::as_str)
+                .is_some_and(|v| v.starts_with("argoproj.io/"))
+        }) {
+            return Some(PipelineFormat::Argo);
+        }
+        if doc.is_seq() {
+            const ZUUL: [&str; 12] = [
+                "job",
+                "project",
+                "project-template",
+                "pipeline",
+                "secret",
+                "nodeset",
+                "semaphore",
+                "queue",
+                "pragma",
+                "tenant",
+                "provider",
+                "image",
+            ];
+            let zuulish = doc
+                .items()
+                .iter()
+                .any(|i| i.entries().iter().any(|e| ZUUL.contains(&e.key.as_str())));
+            return zuulish.then_some(PipelineFormat::Zuul);
+        }
+        if doc.get("jobs").is_some() && (doc.get("on").is_some() || doc.get("true").is_some()) {
+            return Some(PipelineFormat::Github);
+        }
+        if doc.get("jobs").is_some_and(Node::is_map) {
+            return Some(PipelineFormat::Native);
+        }
+        if doc.is_map() {
+            // GitLab's top level is job names plus a few keywords; any of those is enough.
+            const GITLAB: [&str; 8] = [
+                "stages",
+                "include",
+                "default",
+                "workflow",
+                "variables",
+                "image",
+                "before_script",
+                "services",
+            ];
+            let looks = doc.entries().iter().any(|e| {
+                GITLAB.contains(&e.key.as_str())
+                    || e.value.get("script").is_some()
+                    || e.value.get("stage").is_some()
+                    || e.value.get("extends").is_some()
+                    || e.value.get("trigger").is_some()
+            });
+            return looks.then_some(PipelineFormat::Gitlab);
+        }
+        None
+    }
+}
+
+impl fmt::Display for PipelineFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PipelineFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "gitlab-ci" | "gitlab" => Ok(PipelineFormat::Gitlab),
+            "github-actions" | "github" => Ok(PipelineFormat::Github),
+            "argo-workflows" | "argo" => Ok(PipelineFormat::Argo),
+            _ => PipelineFormat::ALL
+                .into_iter()
+                .find(|f| f.as_str() == s)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown pipeline format `{s}`: expected auto, {}",
+                        PipelineFormat::ALL.map(|f| f.as_str()).join(", ")
+                    )
+                }),
+        }
+    }
+}
+
+/// One file to import: its name (used in reports and for `include`) and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceFile<'a> {
+    /// Path as the user gave it.
+    pub name: &'a str,
+    /// Contents.
+    pub text: &'a str,
+}
+
+/// The problems of one file.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FileProblems {
+    /// The file.
+    pub file: String,
+    /// What is wrong in it.
+    pub problems: Problems,
+}
+
+/// Files that could not be read as pipelines at all (a syntax error, an unknown format, a native
+/// file with problems). Constructs an importer merely does not model are not errors: they are
+/// reported by the check.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct ImportError {
+    /// Per file.
+    pub files: Vec<FileProblems>,
+}
+
+impl ImportError {
+    fn one(file: &str, problem: Problem) -> Self {
+        ImportError {
+            files: vec![FileProblems {
+                file: file.to_owned(),
+                problems: Problems::new(vec![problem]),
+            }],
+        }
+    }
+
+    /// The code of the first problem.
+    pub fn code(&self) -> &'static str {
+        self.first()
+            .map(|(_, p)| p.code)
+            .unwrap_or(codes::IMPORT_SYNTAX)
+    }
+
+    /// The first problem and its file.
+    pub fn first(&self) -> Option<(&str, &Problem)> {
+        self.files
+            .iter()
+            .find_map(|f| f.problems.first().map(|p| (f.file.as_str(), p)))
+    }
+
+    /// Every problem as `FILE:LINE:COLUMN: error[CODE] at PATH: message` lines.
+    pub fn render(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| f.problems.render(&f.file))
+            .collect()
+    }
+
+    /// How many problems in all.
+    pub fn len(&self) -> usize {
+        self.files.iter().map(|f| f.problems.len()).sum()
+    }
+
+    /// Whether there are none (never, for an error that reached a caller).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.render().trim_end())
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// The error for a file that is not YAML at all.
+fn syntax(file: &str, (message, loc): (String, Option<Location>)) -> ImportError {
+    ImportError::one(
+        file,
+        Problem::new(codes::IMPORT_SYNTAX, message, FieldPath::root(), loc),
+    )
+}
+
+/// Reads the YAML documents of an imported file.
+pub(crate) fn documents(file: &SourceFile<'_>) -> Result<Vec<Node>, ImportError> {
+    tree::parse(file.text).map_err(|e| syntax(file.name, e))
+}
+
+/// An error for a whole file (wrong top-level shape).
+pub(crate) fn shape_error(file: &str, message: String, loc: Option<Location>) -> ImportError {
+    ImportError::one(
+        file,
+        Problem::new(codes::IMPORT_SYNTAX, message, FieldPath::root(), loc),
+    )
+}
+
+impl Pipeline {
+    /// Reads a pipeline in lockkeeper's own format from YAML text.
+    pub fn from_yaml(text: &str) -> Result<Pipeline, ImportError> {
+        Pipeline::import(
+            &[SourceFile {
+                name: "<yaml>",
+                text,
+            }],
+            Some(PipelineFormat::Native),
+        )
+    }
+
+    /// Reads a pipeline in lockkeeper's own format from JSON text.
+    pub fn from_json(text: &str) -> Result<Pipeline, ImportError> {
+        Pipeline::import(
+            &[SourceFile {
+                name: "<json>",
+                text,
+            }],
+            Some(PipelineFormat::Native),
+        )
+    }
+
+    /// Reads one or more files into one pipeline. With `format` `None`, each file's format is
+    /// detected ([`PipelineFormat::detect`]); files of one format are imported together (GitLab
+    /// `include: local`, Zuul `parent` and GitHub `workflow_run` links resolve across them).
+    pub fn import(
+        files: &[SourceFile<'_>],
+        format: Option<PipelineFormat>,
+    ) -> Result<Pipeline, ImportError> {
+        let mut groups: Vec<(PipelineFormat, Vec<SourceFile<'_>>)> = Vec::new();
+        let mut errors = Vec::new();
+        for f in files {
+            let detected = format.or_else(|| PipelineFormat::detect(f.name, f.text));
+            match detected {
+                Some(fmt) => match groups.iter_mut().find(|(g, _)| *g == fmt) {
+                    Some((_, list)) => list.push(*f),
+                    None => groups.push((fmt, vec![*f])),
+                },
+                None => errors.extend(
+                    ImportError::one(
+                        f.name,
+                        Problem::new(
+                            codes::IMPORT_UNKNOWN_FORMAT,
+                            "cannot tell which pipeline format this file is in; name it with --format (native, argo, gitlab, zuul, github)",
+                            FieldPath::root(),
+                            None,
+                        ),
+                    )
+                    .files,
+                ),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ImportError { files: errors });
+        }
+        let mut b = PipelineBuilder::new();
+        let mut natives = Vec::new();
+        let mut added = 0usize;
+        for (fmt, list) in &groups {
+            let result = match fmt {
+                PipelineFormat::Native => {
+                    for f in list {
+                        match native::read(
+                            &mut b,
+                            added,
+                            f.name,
+                            f.text,
+                            Format::for_path(f.name, f.text),
+                        ) {
+                            Ok(n) => {
+                                added += n.jobs.len();
+                                natives.push((f.name.to_owned(), n));
+                            }
+                            Err(problems) => errors.push(FileProblems {
+                                file: f.name.to_owned(),
+                                problems,
+                            }),
+                        }
+                    }
+                    Ok(())
+                }
+                PipelineFormat::Argo => argo::import(&mut b, list),
+                PipelineFormat::Gitlab => gitlab::import(&mut b, list),
+                PipelineFormat::Zuul => zuul::import(&mut b, list),
+                PipelineFormat::Github => github::import(&mut b, list),
+            };
+            if let Err(e) = result {
+                errors.extend(e.files);
+            }
+            added = b.job_count();
+        }
+        if !errors.is_empty() {
+            return Err(ImportError { files: errors });
+        }
+        let (mut pipeline, issues) = b.finish();
+        let mut native_problems: Vec<(usize, Problem)> = Vec::new();
+        for issue in issues {
+            let (job, message, index) = match &issue {
+                BuildIssue::DuplicateJob { job, name } => (
+                    *job,
+                    format!("a job named `{name}` is defined more than once"),
+                    None,
+                ),
+                BuildIssue::UndefinedNeed { job, index, name } => (
+                    *job,
+                    format!("`needs` names `{name}`, which is not a job of this pipeline"),
+                    Some(*index),
+                ),
+            };
+            // A native job: a problem in its file. An imported one: unsupported.
+            let native = natives
+                .iter()
+                .enumerate()
+                .find(|(_, (_, n))| job >= n.first_job && job < n.first_job + n.jobs.len());
+            if let Some((k, (_, n))) = native {
+                let name = n.jobs.get(job - n.first_job).cloned().unwrap_or_default();
+                let path = FieldPath::root().key("jobs").key(name);
+                let (code, path) = match index {
+                    Some(i) => (
+                        codes::PIPELINE_UNDEFINED_REFERENCE,
+                        path.key("needs").index(i),
+                    ),
+                    None => (codes::PIPELINE_DUPLICATE_NAME, path),
+                };
+                native_problems.push((k, n.problem(code, path, message)));
+            } else {
+                let file = pipeline.file_of(job).to_owned();
+                let location = pipeline.jobs.get(job).and_then(|j| j.location);
+                pipeline.unsupported.push(Unsupported {
+                    file,
+                    location,
+                    path: pipeline.job_name(job).to_owned(),
+                    message: format!(
+                        "{message}; the link is not modelled, so what flows along it is not checked"
+                    ),
+                });
+            }
+        }
+        if !native_problems.is_empty() {
+            let mut files = Vec::new();
+            for (k, (name, _)) in natives.iter().enumerate() {
+                let problems: Vec<Problem> = native_problems
+                    .iter()
+                    .filter(|(i, _)| *i == k)
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                if !problems.is_empty() {
+                    files.push(FileProblems {
+                        file: name.clone(),
+                        problems: Problems::new(problems),
+                    });
+                }
+            }
+            return Err(ImportError { files });
+        }
+        Ok(pipeline)
+    }
+}

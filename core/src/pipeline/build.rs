@@ -1,0 +1,425 @@
+//! Building a [`Pipeline`] job by job: what the native reader, the importers, the tests and the
+//! benchmark all use.
+//!
+//! Each job's lists are appended to shared flat arrays while the job is the last one added, so
+//! a job costs no allocation of its own. Names are resolved once, in [`PipelineBuilder::finish`].
+
+use petgraph::graph::DiGraph;
+
+use super::names::Names;
+use super::{JOB, JobRecord, Lists, Pipeline, ResourceKind, Trigger, Unsupported};
+use crate::source::Location;
+
+/// Namespaces of terms.
+pub(crate) const ZONE: u8 = b'z';
+pub(crate) const CONTEXT: u8 = b'x';
+pub(crate) const ENVIRONMENT: u8 = b'e';
+pub(crate) const SECRET: u8 = b's';
+
+/// Something [`PipelineBuilder::finish`] could not resolve; the job is kept, the reference is
+/// not. The native reader turns these into problems, the importers into `import/unsupported`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildIssue {
+    /// A second job with a name already used; it is kept, but `needs` resolve to the first.
+    DuplicateJob {
+        /// Index of the second job.
+        job: usize,
+        /// The name.
+        name: String,
+    },
+    /// A `needs` entry naming no job.
+    UndefinedNeed {
+        /// Index of the job.
+        job: usize,
+        /// Position in the job's `needs`.
+        index: usize,
+        /// The name that was not found.
+        name: String,
+    },
+}
+
+/// Collects jobs; see [`Pipeline::builder`].
+///
+/// ```
+/// use lockkeeper::pipeline::{Pipeline, ResourceKind, Trigger};
+/// let mut b = Pipeline::builder();
+/// b.file("pipeline.yaml");
+/// b.job("build").trigger(Trigger::Patchset).produce(ResourceKind::Artifact, "app");
+/// b.job("publish").trigger(Trigger::Merged).need("build")
+///     .consume(ResourceKind::Artifact, "app").publishes(true).runs_repo_code(false);
+/// let (pipeline, issues) = b.finish();
+/// assert!(issues.is_empty());
+/// assert_eq!(pipeline.len(), 2);
+/// ```
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    files: Vec<String>,
+    file: u32,
+    names: Names,
+    terms: Names,
+    jobs: Vec<JobRecord>,
+    needs: Lists,
+    consumes: Lists,
+    produces: Lists,
+    secrets: Lists,
+    contexts: Lists,
+    unsupported: Vec<Unsupported>,
+}
+
+impl Default for PipelineBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PipelineBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::with_capacity(0, 0)
+    }
+
+    /// An empty builder with room for `jobs` jobs and `refs` list entries (needs, consumes,
+    /// produces) in all.
+    pub fn with_capacity(jobs: usize, refs: usize) -> Self {
+        PipelineBuilder {
+            files: Vec::new(),
+            file: 0,
+            names: Names::with_capacity(jobs * 2, jobs * 16),
+            terms: Names::default(),
+            jobs: Vec::with_capacity(jobs),
+            needs: Lists::with_capacity(jobs, refs / 2),
+            consumes: Lists::with_capacity(jobs, refs / 4),
+            produces: Lists::with_capacity(jobs, refs / 4),
+            secrets: Lists::with_capacity(jobs, 0),
+            contexts: Lists::with_capacity(jobs, 0),
+            unsupported: Vec::new(),
+        }
+    }
+
+    /// Jobs and unsupported constructs added from now on belong to this file.
+    pub fn file(&mut self, name: &str) -> &mut Self {
+        self.file = match self.files.iter().position(|f| f == name) {
+            Some(i) => u32::try_from(i).unwrap_or(u32::MAX),
+            None => {
+                self.files.push(name.to_owned());
+                u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self
+    }
+
+    fn current_file(&mut self) -> String {
+        if self.files.is_empty() {
+            self.file("<pipeline>");
+        }
+        self.files
+            .get(self.file as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records a construct that could not be modelled, in the current file.
+    pub fn unsupported(
+        &mut self,
+        location: Option<Location>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        let file = self.current_file();
+        self.unsupported.push(Unsupported {
+            file,
+            location,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    /// How many jobs were added so far.
+    pub fn job_count(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Whether a job of this name was added.
+    pub fn has_job(&self, name: &str) -> bool {
+        self.names.get(JOB, name).is_some()
+    }
+
+    fn end_rows(&mut self) {
+        self.needs.end_row();
+        self.consumes.end_row();
+        self.produces.end_row();
+        self.secrets.end_row();
+        self.contexts.end_row();
+    }
+
+    /// Adds a job; the returned builder adds to it. Runs the repository's code unless told
+    /// otherwise.
+    pub fn job(&mut self, name: &str) -> JobBuilder<'_> {
+        if !self.jobs.is_empty() {
+            self.end_rows();
+        }
+        if self.files.is_empty() {
+            self.file("<pipeline>");
+        }
+        let name = self.names.intern(JOB, name);
+        self.jobs.push(JobRecord {
+            name,
+            trigger: None,
+            zone: None,
+            deploys: None,
+            publishes: false,
+            runs_repo_code: true,
+            file: self.file,
+            location: None,
+        });
+        JobBuilder { b: self }
+    }
+
+    /// Resolves every name and builds the job graph. Problems with names do not stop the build:
+    /// they come back as [`BuildIssue`]s next to the pipeline.
+    pub fn finish(mut self) -> (Pipeline, Vec<BuildIssue>) {
+        if !self.jobs.is_empty() {
+            self.end_rows();
+        }
+        let n = self.jobs.len();
+        let mut issues = Vec::new();
+        let mut job_of = vec![u32::MAX; self.names.len()];
+        for (i, job) in self.jobs.iter().enumerate() {
+            match job_of.get_mut(job.name as usize) {
+                Some(slot) if *slot == u32::MAX => *slot = i as u32,
+                _ => issues.push(BuildIssue::DuplicateJob {
+                    job: i,
+                    name: self.names.text(job.name).to_owned(),
+                }),
+            }
+        }
+
+        // Producers of each resource, as lists indexed by resource name id (a counting sort).
+        let mut counts = vec![0u32; self.names.len() + 1];
+        for i in 0..n {
+            for &r in self.produces.row(i) {
+                if let Some(c) = counts.get_mut(r as usize + 1) {
+                    *c += 1;
+                }
+            }
+        }
+        for k in 1..counts.len() {
+            counts[k] += counts[k - 1];
+        }
+        let mut fill = counts.clone();
+        let mut items = vec![0u32; counts.last().copied().unwrap_or(0) as usize];
+        for i in 0..n {
+            for &r in self.produces.row(i) {
+                if let Some(at) = fill.get_mut(r as usize)
+                    && let Some(slot) = items.get_mut(*at as usize)
+                {
+                    *slot = i as u32;
+                    *at += 1;
+                }
+            }
+        }
+        let producers = Lists {
+            offsets: counts,
+            items,
+        };
+
+        let edges = self.needs.items.len() + self.consumes.items.len();
+        let mut graph = DiGraph::<(), (), u32>::with_capacity(n, edges);
+        for _ in 0..n {
+            graph.add_node(());
+        }
+        let mut edge_list: Vec<(u32, u32)> = Vec::with_capacity(edges);
+        for i in 0..n {
+            for (k, &s) in self.needs.row(i).iter().enumerate() {
+                match job_of.get(s as usize) {
+                    Some(&t) if t != u32::MAX => edge_list.push((t, i as u32)),
+                    _ => issues.push(BuildIssue::UndefinedNeed {
+                        job: i,
+                        index: k,
+                        name: self.names.text(s).to_owned(),
+                    }),
+                }
+            }
+            for &r in self.consumes.row(i) {
+                let orders = ResourceKind::from_space(self.names.space(r))
+                    .is_none_or(ResourceKind::orders_jobs);
+                if !orders {
+                    continue;
+                }
+                for &p in producers.row(r as usize) {
+                    if p != i as u32 {
+                        edge_list.push((p, i as u32));
+                    }
+                }
+            }
+        }
+        graph.extend_with_edges(edge_list);
+
+        let pipeline = Pipeline {
+            files: self.files,
+            names: self.names,
+            terms: self.terms,
+            jobs: self.jobs,
+            needs: self.needs,
+            consumes: self.consumes,
+            produces: self.produces,
+            secrets: self.secrets,
+            contexts: self.contexts,
+            producers,
+            graph,
+            unsupported: self.unsupported,
+        };
+        (pipeline, issues)
+    }
+}
+
+/// Adds to the job just added (see [`PipelineBuilder::job`]).
+#[derive(Debug)]
+pub struct JobBuilder<'b> {
+    b: &'b mut PipelineBuilder,
+}
+
+impl JobBuilder<'_> {
+    fn record(&mut self) -> Option<&mut JobRecord> {
+        self.b.jobs.last_mut()
+    }
+
+    /// Where the job is written.
+    pub fn at(mut self, location: Option<Location>) -> Self {
+        if let Some(j) = self.record() {
+            j.location = location;
+        }
+        self
+    }
+
+    /// What starts it.
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        if let Some(j) = self.record() {
+            j.trigger = Some(trigger);
+        }
+        self
+    }
+
+    /// The zone it runs in, when the file says.
+    pub fn zone(mut self, zone: &str) -> Self {
+        let z = self.b.terms.intern(ZONE, zone);
+        if let Some(j) = self.record() {
+            j.zone = Some(z);
+        }
+        self
+    }
+
+    /// A platform context for the policy's `pipelines.contexts` (first match wins).
+    pub fn context(self, context: &str) -> Self {
+        let c = self.b.terms.intern(CONTEXT, context);
+        if !self.b.contexts.open_row().contains(&c) {
+            self.b.contexts.push(c);
+        }
+        self
+    }
+
+    /// A job it runs after.
+    pub fn need(self, job: &str) -> Self {
+        let s = self.b.names.intern(JOB, job);
+        if !self.b.needs.open_row().contains(&s) {
+            self.b.needs.push(s);
+        }
+        self
+    }
+
+    /// Something it reads.
+    pub fn consume(self, kind: ResourceKind, name: &str) -> Self {
+        let s = self.b.names.intern(kind.space(), name);
+        if !self.b.consumes.open_row().contains(&s) {
+            self.b.consumes.push(s);
+        }
+        self
+    }
+
+    /// Something it writes.
+    pub fn produce(self, kind: ResourceKind, name: &str) -> Self {
+        let s = self.b.names.intern(kind.space(), name);
+        if !self.b.produces.open_row().contains(&s) {
+            self.b.produces.push(s);
+        }
+        self
+    }
+
+    /// A credential it asks for.
+    pub fn secret(self, name: &str) -> Self {
+        let s = self.b.terms.intern(SECRET, name);
+        if !self.b.secrets.open_row().contains(&s) {
+            self.b.secrets.push(s);
+        }
+        self
+    }
+
+    /// Whether it publishes to the artifact store.
+    pub fn publishes(mut self, yes: bool) -> Self {
+        if let Some(j) = self.record() {
+            j.publishes = yes;
+        }
+        self
+    }
+
+    /// Whether it runs the repository's code (the default) rather than vetted tooling only.
+    pub fn runs_repo_code(mut self, yes: bool) -> Self {
+        if let Some(j) = self.record() {
+            j.runs_repo_code = yes;
+        }
+        self
+    }
+
+    /// The environment it deploys to.
+    pub fn deploys(mut self, environment: &str) -> Self {
+        let e = self.b.terms.intern(ENVIRONMENT, environment);
+        if let Some(j) = self.record() {
+            j.deploys = Some(e);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_and_data_flow_adds_edges() {
+        let mut b = Pipeline::builder();
+        b.file("a.yaml");
+        b.job("build")
+            .produce(ResourceKind::Artifact, "app")
+            .produce(ResourceKind::Cache, "deps");
+        b.job("test")
+            .need("build")
+            .need("build")
+            .consume(ResourceKind::Artifact, "app");
+        b.job("lint")
+            .consume(ResourceKind::Cache, "deps")
+            .need("nope");
+        b.job("build");
+        let (p, issues) = b.finish();
+        assert_eq!(p.len(), 4);
+        // needs build->test and data build->test; the cache adds no edge.
+        assert_eq!(p.graph.edge_count(), 2);
+        assert_eq!(
+            issues,
+            vec![
+                BuildIssue::DuplicateJob {
+                    job: 3,
+                    name: "build".into()
+                },
+                BuildIssue::UndefinedNeed {
+                    job: 2,
+                    index: 0,
+                    name: "nope".into()
+                },
+            ]
+        );
+        let test = p.job(1).ok_or("no job").map_err(|e| e.to_string());
+        assert_eq!(test.map(|j| j.needs), Ok(vec!["build".to_owned()]));
+        assert_eq!(p.job(2).map(|j| j.consumes.len()), Some(1));
+        assert_eq!(p.files(), ["a.yaml"]);
+    }
+}

@@ -1,0 +1,883 @@
+//! The trust-flow checks: where each job runs, what reaches it, and what it may hold.
+//!
+//! One topological pass over the job graph propagates taint: a job's *effective* zone is the
+//! meet of its own zone and the effective zones of everything it consumes, and it remembers the
+//! one input that lowered it. Paths are rebuilt from those pointers only when a finding is
+//! reported, so a clean million-job pipeline allocates no path at all. Caches and provided
+//! artifacts cross runs, not the graph; when a pipeline has any, passes repeat until nothing
+//! changes (each pass can only lower zones, so this ends).
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::NodeIndex;
+use serde_json::{Value, json};
+
+use super::build::ZONE;
+use super::defaults::context_trigger;
+use super::names::Sym;
+use super::{Pipeline, ResourceKind, Trigger};
+use crate::decision::{Decision, Facts, Violation};
+use crate::policy::Policy;
+use crate::rule::codes;
+use crate::zone::ZoneId;
+
+/// Below every zone: the effective zone of anything mixing incomparable inputs with no common
+/// lower zone, and of jobs whose zone is unknown (fail closed).
+const BOTTOM: u16 = u16::MAX;
+const NONE: u32 = u32::MAX;
+/// Reported paths keep their last steps and their source; a million-job chain does not make a
+/// million-step fact (nor quadratic work).
+const PATH_LIMIT: usize = 32;
+/// Stands for the steps left out of a long path.
+const GAP: usize = usize::MAX;
+
+/// The zones as a lattice with flat lookup tables.
+struct Lattice {
+    n: usize,
+    dom: Vec<bool>,
+    meet: Vec<u16>,
+    lowest: Vec<bool>,
+}
+
+const UNSET: u16 = u16::MAX - 1;
+
+impl Lattice {
+    fn new(policy: &Policy) -> Self {
+        let zones = policy.zones();
+        // Zones beyond u16 are not meaningful for a policy; they are left out of the table and
+        // behave as unknown.
+        let n = zones.len().min(UNSET as usize);
+        let mut dom = vec![false; n * n];
+        for a in 0..n {
+            for b in 0..n {
+                dom[a * n + b] = zones.dominates(ZoneId(a), ZoneId(b));
+            }
+        }
+        let lowest = (0..n)
+            .map(|a| (0..n).all(|b| a == b || !dom[a * n + b]))
+            .collect();
+        Lattice {
+            n,
+            dom,
+            meet: vec![UNSET; n * n],
+            lowest,
+        }
+    }
+
+    fn dominates(&self, a: u16, b: u16) -> bool {
+        if b == BOTTOM {
+            return true;
+        }
+        if a == BOTTOM {
+            return false;
+        }
+        self.dom
+            .get(a as usize * self.n + b as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// The greatest zone both dominate, or BOTTOM when there is none or it is not unique.
+    fn meet(&mut self, a: u16, b: u16) -> u16 {
+        if a == b {
+            return a;
+        }
+        if a == BOTTOM || b == BOTTOM {
+            return BOTTOM;
+        }
+        if self.dominates(a, b) {
+            return b;
+        }
+        if self.dominates(b, a) {
+            return a;
+        }
+        let at = a as usize * self.n + b as usize;
+        match self.meet.get(at) {
+            Some(&m) if m != UNSET => return m,
+            None => return BOTTOM,
+            _ => {}
+        }
+        let below: Vec<u16> = (0..self.n as u16)
+            .filter(|&c| self.dominates(a, c) && self.dominates(b, c))
+            .collect();
+        let greatest: Vec<u16> = below
+            .iter()
+            .copied()
+            .filter(|&g| below.iter().all(|&c| self.dominates(g, c)))
+            .collect();
+        let m = match greatest[..] {
+            [g] => g,
+            _ => BOTTOM,
+        };
+        if let Some(slot) = self.meet.get_mut(at) {
+            *slot = m;
+        }
+        m
+    }
+
+    fn is_lowest(&self, z: u16) -> bool {
+        self.lowest.get(z as usize).copied().unwrap_or(false)
+    }
+}
+
+struct Checker<'a> {
+    policy: &'a Policy,
+    p: &'a Pipeline,
+    lattice: Lattice,
+    zone: Vec<u16>,
+    trigger: Vec<Trigger>,
+    /// Jobs whose trigger nothing stated (treated as patchset).
+    guessed: Vec<bool>,
+    eff: Vec<u16>,
+    from: Vec<u32>,
+    from_res: Vec<Sym>,
+    /// The job where the taint of each job starts.
+    source: Vec<u32>,
+    built_from: Vec<u32>,
+    /// The job of each job's lineage that built (ran the repository's code).
+    builder: Vec<u32>,
+    decision: Decision,
+}
+
+impl Policy {
+    /// Checks a pipeline against this policy: every job's zone, trigger, secrets, inputs,
+    /// publishing and deploys, plus everything the importer could not model. A denial lists
+    /// every violation; paths of jobs are in the facts.
+    ///
+    /// ```
+    /// use lockkeeper::{Policy, pipeline::Pipeline};
+    /// let pipeline = Pipeline::from_yaml(r#"
+    /// jobs:
+    ///   test: {trigger: patchset, produces: {caches: [deps]}}
+    ///   release: {trigger: tag, consumes: {caches: [deps]}, publishes: true, runs_repo_code: false}
+    /// "#)?;
+    /// let decision = Policy::builtin()?.check_pipeline(&pipeline);
+    /// assert!(decision.has("pipeline/tainted-input"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_pipeline(&self, pipeline: &Pipeline) -> Decision {
+        let n = pipeline.len();
+        let mut checker = Checker {
+            policy: self,
+            p: pipeline,
+            lattice: Lattice::new(self),
+            zone: vec![BOTTOM; n],
+            trigger: vec![Trigger::Patchset; n],
+            guessed: vec![false; n],
+            eff: Vec::new(),
+            from: vec![NONE; n],
+            from_res: vec![0; n],
+            source: vec![NONE; n],
+            built_from: vec![NONE; n],
+            builder: vec![NONE; n],
+            decision: Decision::new(subject(pipeline)),
+        };
+        checker.run();
+        checker.decision
+    }
+}
+
+fn subject(p: &Pipeline) -> String {
+    let files = match p.files.len() {
+        0 => "<pipeline>".to_owned(),
+        1..=3 => p.files.join(", "),
+        k => format!("{} and {} more files", p.files[..2].join(", "), k - 2),
+    };
+    format!("pipeline {files} ({} jobs)", p.len())
+}
+
+impl Checker<'_> {
+    fn run(&mut self) {
+        self.resolve();
+        let order = self.order();
+        self.propagate(&order);
+        self.check_jobs();
+        for u in &self.p.unsupported {
+            let mut facts = Facts::new();
+            facts.insert("file".into(), json!(u.file));
+            if let Some(l) = u.location {
+                facts.insert("line".into(), json!(l.line));
+                facts.insert("column".into(), json!(l.column));
+            }
+            facts.insert("path".into(), json!(u.path));
+            self.decision.deny(Violation::new(
+                codes::IMPORT_UNSUPPORTED,
+                u.message.clone(),
+                facts,
+            ));
+        }
+        for code in [
+            codes::IMPORT_UNSUPPORTED,
+            codes::PIPELINE_CYCLE,
+            codes::PIPELINE_UNKNOWN_ZONE,
+            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            codes::PIPELINE_TAINTED_INPUT,
+            codes::PIPELINE_BUILD_PUBLISHES,
+            codes::PIPELINE_UNKNOWN_ENVIRONMENT,
+            codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
+            codes::PIPELINE_REBUILD_ON_PROMOTE,
+            codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+        ] {
+            if !self.decision.has(code) {
+                self.decision.pass(code);
+            }
+        }
+    }
+
+    fn zone_name(&self, z: u16) -> &str {
+        if z == BOTTOM {
+            return "(none)";
+        }
+        self.policy.zones().name(ZoneId(z as usize))
+    }
+
+    fn zone_info(&self, z: u16) -> Option<&crate::zone::Zone> {
+        if z == BOTTOM {
+            None
+        } else {
+            self.policy.zones().get(ZoneId(z as usize))
+        }
+    }
+
+    /// The facts every finding about job `j` starts with.
+    fn job_facts(&self, j: usize) -> Facts {
+        let mut f = Facts::new();
+        f.insert("job".into(), json!(self.p.job_name(j)));
+        f.insert("file".into(), json!(self.p.file_of(j)));
+        if let Some(l) = self.p.jobs.get(j).and_then(|r| r.location) {
+            f.insert("line".into(), json!(l.line));
+        }
+        f.insert("zone".into(), json!(self.zone_name(self.zone[j])));
+        let t = self.trigger[j].as_str();
+        let t = if self.guessed[j] {
+            format!("{t} (assumed: nothing says what starts this job)")
+        } else {
+            t.to_owned()
+        };
+        f.insert("trigger".into(), json!(t));
+        let contexts: Vec<&str> = self
+            .p
+            .contexts
+            .row(j)
+            .iter()
+            .map(|&c| self.p.terms.text(c))
+            .collect();
+        if !contexts.is_empty() {
+            f.insert("contexts".into(), json!(contexts));
+        }
+        f
+    }
+
+    fn deny(&mut self, code: &'static str, message: String, facts: Facts) {
+        self.decision.deny(Violation::new(code, message, facts));
+    }
+
+    /// Decides each job's trigger and zone.
+    fn resolve(&mut self) {
+        let rules = self.policy.pipeline_rules();
+        let terms = &self.p.terms;
+        // Per term: the policy's context rule, the platform meaning, the zone it names.
+        let rule_of: Vec<_> = (0..terms.len() as Sym)
+            .map(|t| rules.context(terms.text(t)).copied())
+            .collect();
+        let builtin_of: Vec<_> = (0..terms.len() as Sym)
+            .map(|t| context_trigger(terms.text(t)))
+            .collect();
+        let zone_of: Vec<Option<u16>> = (0..terms.len() as Sym)
+            .map(|t| {
+                (terms.space(t) == ZONE)
+                    .then(|| self.policy.zones().id(terms.text(t)))
+                    .flatten()
+                    .and_then(|z| u16::try_from(z.0).ok())
+                    .filter(|&z| (z as usize) < self.lattice.n)
+            })
+            .collect();
+        let deploy_zone = rules.deploy_zone().and_then(|z| u16::try_from(z.0).ok());
+        let mut unknown = Vec::new();
+        for (j, job) in self.p.jobs.iter().enumerate() {
+            let ctx = self.p.contexts.row(j);
+            let rule = |f: &dyn Fn(&crate::pipeline::mapping::ContextRule) -> bool| {
+                ctx.iter()
+                    .filter_map(|&c| rule_of.get(c as usize).copied().flatten())
+                    .find(|r| f(r))
+            };
+            let trigger = rule(&|r| r.trigger.is_some())
+                .and_then(|r| r.trigger)
+                .or(job.trigger)
+                .or_else(|| {
+                    ctx.iter()
+                        .find_map(|&c| builtin_of.get(c as usize).copied().flatten())
+                });
+            self.guessed[j] = trigger.is_none();
+            let trigger = trigger.unwrap_or(Trigger::Patchset);
+            self.trigger[j] = trigger;
+            let zone = if let Some(z) = job.zone {
+                match zone_of.get(z as usize).copied().flatten() {
+                    Some(z) => Ok(z),
+                    None => Err(format!(
+                        "job `{}` runs in zone `{}`, which the policy does not define",
+                        self.p.job_name(j),
+                        terms.text(z)
+                    )),
+                }
+            } else if let Some(z) = rule(&|r| r.zone.is_some()).and_then(|r| r.zone) {
+                u16::try_from(z.0).map_err(|_| String::new())
+            } else if let (Some(_), Some(dz), false) =
+                (job.deploys, deploy_zone, trigger.unmerged())
+            {
+                Ok(dz)
+            } else {
+                match rules
+                    .trigger_zone(trigger)
+                    .and_then(|z| u16::try_from(z.0).ok())
+                {
+                    Some(z) => Ok(z),
+                    None => Err(format!(
+                        "no zone for trigger `{trigger}` of job `{}`: the policy has no zone of the default name and no `pipelines.triggers.{trigger}`",
+                        self.p.job_name(j)
+                    )),
+                }
+            };
+            match zone {
+                Ok(z) => self.zone[j] = z,
+                Err(message) => unknown.push((j, message)),
+            }
+        }
+        let known: Vec<&str> = self
+            .policy
+            .zones()
+            .iter()
+            .map(|(_, z)| z.name.as_str())
+            .collect();
+        for (j, message) in unknown {
+            let mut facts = self.job_facts(j);
+            facts.insert("zones".into(), json!(known));
+            self.deny(codes::PIPELINE_UNKNOWN_ZONE, message, facts);
+        }
+    }
+
+    /// A topological order of the jobs; with cycles, an order of their strongly connected
+    /// components (each cycle reported).
+    fn order(&mut self) -> Vec<u32> {
+        match toposort(&self.p.graph, None) {
+            Ok(order) => order.into_iter().map(|n| n.index() as u32).collect(),
+            Err(_) => {
+                let sccs = tarjan_scc(&self.p.graph);
+                for scc in &sccs {
+                    let cyclic = scc.len() > 1
+                        || scc
+                            .first()
+                            .is_some_and(|&n| self.p.graph.find_edge(n, n).is_some());
+                    if cyclic {
+                        self.report_cycle(scc);
+                    }
+                }
+                sccs.into_iter()
+                    .rev()
+                    .flatten()
+                    .map(|n| n.index() as u32)
+                    .collect()
+            }
+        }
+    }
+
+    fn report_cycle(&mut self, scc: &[NodeIndex<u32>]) {
+        let members: std::collections::BTreeSet<u32> =
+            scc.iter().map(|n| n.index() as u32).collect();
+        let Some(&start) = members.iter().next() else {
+            return;
+        };
+        // Shortest way back to `start` inside the component.
+        let mut previous = std::collections::BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([start]);
+        let mut closing = None;
+        'search: while let Some(x) = queue.pop_front() {
+            for next in self.p.graph.neighbors(NodeIndex::new(x as usize)) {
+                let next = next.index() as u32;
+                if next == start {
+                    closing = Some(x);
+                    break 'search;
+                }
+                if members.contains(&next) && !previous.contains_key(&next) {
+                    previous.insert(next, x);
+                    queue.push_back(next);
+                }
+            }
+        }
+        let mut back = Vec::new();
+        let mut x = closing.unwrap_or(start);
+        while x != start && back.len() <= members.len() {
+            back.push(x);
+            x = previous.get(&x).copied().unwrap_or(start);
+        }
+        let mut path = vec![start];
+        path.extend(back.into_iter().rev());
+        path.push(start);
+        let names: Vec<&str> = path.iter().map(|&j| self.p.job_name(j as usize)).collect();
+        let mut facts = self.job_facts(start as usize);
+        facts.insert("cycle".into(), json!(names));
+        self.deny(
+            codes::PIPELINE_CYCLE,
+            format!(
+                "jobs depend on each other in a cycle: {}; a pipeline must be a DAG",
+                names.join(" -> ")
+            ),
+            facts,
+        );
+    }
+
+    /// Effective zones and build lineage, in topological order.
+    fn propagate(&mut self, order: &[u32]) {
+        self.eff = self.zone.clone();
+        for (j, job) in self.p.jobs.iter().enumerate() {
+            if job.runs_repo_code {
+                self.built_from[j] = j as u32;
+                self.builder[j] = j as u32;
+            }
+        }
+        loop {
+            let mut changed = false;
+            let mut crossing = false;
+            for &j in order {
+                let j = j as usize;
+                for &r in self.p.consumes.row(j) {
+                    let crosses = !ResourceKind::from_space(self.p.names.space(r))
+                        .is_none_or(ResourceKind::orders_jobs);
+                    crossing |= crosses;
+                    for &p in self.p.producers.row(r as usize) {
+                        let p = p as usize;
+                        if p == j {
+                            continue;
+                        }
+                        let (a, b) = (self.eff[j], self.eff[p]);
+                        let m = self.lattice.meet(a, b);
+                        if m != a {
+                            self.eff[j] = m;
+                            self.from[j] = p as u32;
+                            self.from_res[j] = r;
+                            self.source[j] = if self.from[p] == NONE {
+                                p as u32
+                            } else {
+                                self.source[p]
+                            };
+                            changed = true;
+                        }
+                        if !crosses && self.built_from[j] == NONE && self.built_from[p] != NONE {
+                            self.built_from[j] = p as u32;
+                            self.builder[j] = self.builder[p];
+                        }
+                    }
+                }
+            }
+            // With only artifact inputs one pass in topological order is exact.
+            if !(changed && crossing) {
+                break;
+            }
+        }
+    }
+
+    /// The chain of jobs that carried taint to job `j`, source first (rebuilt from pointers).
+    fn taint_path(&self, j: usize) -> Vec<usize> {
+        let mut chain = vec![j];
+        let mut x = j;
+        while let Some(&p) = self.from.get(x) {
+            if p == NONE {
+                break;
+            }
+            if chain.len() >= PATH_LIMIT {
+                chain.push(GAP);
+                if let Some(&s) = self.source.get(j).filter(|&&s| s != NONE) {
+                    chain.push(s as usize);
+                }
+                break;
+            }
+            x = p as usize;
+            chain.push(x);
+        }
+        chain.reverse();
+        chain
+    }
+
+    fn path_facts(&self, chain: &[usize], last_via: Option<Sym>) -> Value {
+        let steps: Vec<Value> = chain
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| {
+                if x == GAP {
+                    return json!({"job": "...", "omitted": "earlier steps of a long path"});
+                }
+                let mut step = json!({
+                    "job": self.p.job_name(x),
+                    "zone": self.zone_name(self.zone[x]),
+                });
+                if let Some(l) = self.p.jobs.get(x).and_then(|r| r.location) {
+                    step["line"] = json!(l.line);
+                }
+                let via = if k + 1 == chain.len() {
+                    last_via
+                } else {
+                    chain
+                        .get(k + 1)
+                        .filter(|&&next| next != GAP)
+                        .and_then(|&next| self.from_res.get(next).copied())
+                };
+                if let Some(r) = via
+                    && (k + 1 < chain.len() || last_via.is_some())
+                {
+                    step["passes"] = json!(self.resource_text(r));
+                }
+                step
+            })
+            .collect();
+        Value::Array(steps)
+    }
+
+    fn resource_text(&self, r: Sym) -> String {
+        let kind = ResourceKind::from_space(self.p.names.space(r))
+            .map(ResourceKind::as_str)
+            .unwrap_or("artifact");
+        format!("{kind} `{}`", self.p.names.text(r))
+    }
+
+    fn check_jobs(&mut self) {
+        let rules = self.policy.pipeline_rules().clone();
+        let approved_zone = rules
+            .trigger_zone(Trigger::Approved)
+            .and_then(|z| u16::try_from(z.0).ok());
+        let deploy_zone = rules.deploy_zone().and_then(|z| u16::try_from(z.0).ok());
+        for j in 0..self.p.len() {
+            let z = self.zone[j];
+            let known = z != BOTTOM;
+            let name = self.p.job_name(j);
+
+            // Unmerged code above its zone.
+            let t = self.trigger[j];
+            let above = match t {
+                Trigger::Patchset => known && !self.lattice.is_lowest(z),
+                Trigger::Approved => {
+                    approved_zone.is_some_and(|a| known && a != z && self.lattice.dominates(z, a))
+                }
+                _ => false,
+            };
+            if above {
+                let facts = self.job_facts(j);
+                let what = if t == Trigger::Patchset {
+                    "unreviewed code"
+                } else {
+                    "approved but unmerged code"
+                };
+                self.deny(
+                    codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+                    format!(
+                        "job `{name}` runs {what} (trigger `{t}`) in zone `{}`",
+                        self.zone_name(z)
+                    ),
+                    facts,
+                );
+            }
+
+            self.check_secrets(j, deploy_zone);
+
+            // Inputs from less trusted or incomparable zones. A deploy's inputs are judged against
+            // its environment's minimum build zone instead (deploy-from-untrusted-build): the
+            // deployment service is meant to consume what trusted builds made.
+            let deploy = self
+                .p
+                .jobs
+                .get(j)
+                .and_then(|r| r.deploys)
+                .map(|e| self.environment(e, &rules));
+            let judged_by_deploy = matches!(deploy, Some(Ok((Some(_), _, _))));
+            if known && !judged_by_deploy {
+                for &r in self.p.consumes.row(j) {
+                    let bad = self
+                        .p
+                        .producers
+                        .row(r as usize)
+                        .iter()
+                        .map(|&p| p as usize)
+                        .find(|&p| p != j && !self.lattice.dominates(self.eff[p], z));
+                    if let Some(p) = bad {
+                        let mut chain = self.taint_path(p);
+                        chain.push(j);
+                        let mut facts = self.job_facts(j);
+                        facts.insert("input".into(), json!(self.resource_text(r)));
+                        facts.insert("producer".into(), json!(self.p.job_name(p)));
+                        facts.insert("input_zone".into(), json!(self.zone_name(self.eff[p])));
+                        let source = chain.first().copied().unwrap_or(p);
+                        // The step before `j` passes `r`; earlier steps pass what lowered them.
+                        let mut steps = self.path_facts(&chain[..chain.len() - 1], Some(r));
+                        if let Value::Array(items) = &mut steps {
+                            items.push(json!({"job": name, "zone": self.zone_name(z)}));
+                        }
+                        facts.insert("path".into(), steps);
+                        let relation = if self.lattice.dominates(z, self.eff[p]) {
+                            "less trusted"
+                        } else {
+                            "incomparable"
+                        };
+                        self.deny(
+                            codes::PIPELINE_TAINTED_INPUT,
+                            format!(
+                                "job `{name}` in zone `{}` consumes {} from `{}`, whose output is only as trusted as zone `{}` ({relation}; tainted by `{}`)",
+                                self.zone_name(z),
+                                self.resource_text(r),
+                                self.p.job_name(p),
+                                self.zone_name(self.eff[p]),
+                                self.p.job_name(source),
+                            ),
+                            facts,
+                        );
+                    }
+                }
+            }
+
+            let Some(job) = self.p.jobs.get(j) else {
+                continue;
+            };
+            if job.publishes {
+                let may = self.zone_info(z).is_some_and(|zz| zz.publish);
+                if job.runs_repo_code || !may {
+                    let mut facts = self.job_facts(j);
+                    facts.insert("runs_repo_code".into(), json!(job.runs_repo_code));
+                    facts.insert("zone_may_publish".into(), json!(may));
+                    let why = if job.runs_repo_code {
+                        "runs the repository's code and publishes to the artifact store: a build must hand its output to vetted extraction instead"
+                    } else {
+                        "publishes from a zone that may not publish"
+                    };
+                    self.deny(
+                        codes::PIPELINE_BUILD_PUBLISHES,
+                        format!("job `{name}` {why} (zone `{}`)", self.zone_name(z)),
+                        facts,
+                    );
+                }
+            }
+
+            if let Some(env) = deploy {
+                self.check_deploy(j, env);
+            }
+        }
+    }
+
+    fn check_secrets(&mut self, j: usize, deploy_zone: Option<u16>) {
+        let z = self.zone[j];
+        let p = self.p;
+        let name = p.job_name(j);
+        let deploys = self.p.jobs.get(j).and_then(|r| r.deploys);
+        let rules = self.policy.pipeline_rules();
+        let env = deploys.map(|e| rules.environment(self.p.terms.text(e)).to_owned());
+        for &s in self.p.secrets.row(j) {
+            let secret = self.p.terms.text(s);
+            let declared = self.policy.secrets().get(secret);
+            let zone_listed = |d: &crate::policy::Secret| {
+                d.zones.iter().any(|id| u16::try_from(id.0).ok() == Some(z))
+            };
+            let deploy_credential =
+                declared.map_or(deploys.is_some(), |d| !d.environments.is_empty());
+            let zone_holds = self.zone_info(z).is_some_and(|zz| zz.credentials);
+            let mut facts = self.job_facts(j);
+            facts.insert("secret".into(), json!(secret));
+            facts.insert("declared".into(), json!(declared.is_some()));
+            if deploy_credential {
+                let in_deploy_zone = match deploy_zone {
+                    Some(dz) => z == dz,
+                    None => zone_holds,
+                };
+                if !in_deploy_zone || declared.is_some_and(|d| !zone_listed(d)) {
+                    facts.insert(
+                        "deploy_zone".into(),
+                        json!(deploy_zone.map(|d| self.zone_name(d))),
+                    );
+                    self.deny(
+                        codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+                        format!(
+                            "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
+                            self.zone_name(z)
+                        ),
+                        facts,
+                    );
+                    continue;
+                }
+                if let Some(d) = declared
+                    && !d.environments.is_empty()
+                    && !env.as_ref().is_some_and(|e| d.environments.contains(e))
+                {
+                    facts.insert("environments".into(), json!(d.environments));
+                    facts.insert("deploys".into(), json!(env));
+                    self.deny(
+                        codes::PIPELINE_SECRET_NOT_ALLOWED,
+                        format!(
+                            "job `{name}` asks for `{secret}`, which belongs to {} but the job deploys to {}",
+                            d.environments.join(", "),
+                            env.as_deref().unwrap_or("no environment")
+                        ),
+                        facts,
+                    );
+                }
+                continue;
+            }
+            let ok = match declared {
+                Some(d) => zone_listed(d),
+                None => zone_holds,
+            };
+            if !ok {
+                let why = match declared {
+                    Some(d) => format!(
+                        "the policy releases it only to zone(s) {}",
+                        d.zones
+                            .iter()
+                            .map(|id| self.policy.zones().name(*id))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => "the zone may not hold credentials".to_owned(),
+                };
+                self.deny(
+                    codes::PIPELINE_SECRET_NOT_ALLOWED,
+                    format!(
+                        "job `{name}` in zone `{}` asks for secret `{secret}`: {why}",
+                        self.zone_name(z)
+                    ),
+                    facts,
+                );
+            }
+        }
+    }
+
+    /// The policy environment a job deploys to: its name, minimum build zone and whether it is
+    /// reached by promotion; `Err(name)` when the policy does not know it.
+    fn environment(
+        &self,
+        env_term: Sym,
+        rules: &super::PipelineRules,
+    ) -> Result<(Option<u16>, bool, String), String> {
+        let written = self.p.terms.text(env_term);
+        let env_name = rules.environment(written).to_owned();
+        let min = |z: Option<ZoneId>| z.and_then(|m| u16::try_from(m.0).ok());
+        match self.policy.environments().get(&env_name) {
+            Some(e) => Ok((min(e.min_build_zone), !e.from.is_empty(), env_name)),
+            None => match rules.undeclared_environments {
+                Some(m) => Ok((min(m), false, env_name)),
+                None => Err(env_name),
+            },
+        }
+    }
+
+    fn check_deploy(&mut self, j: usize, env: Result<(Option<u16>, bool, String), String>) {
+        let name = self.p.job_name(j).to_owned();
+        let (min, promoted, env_name) = match env {
+            Ok(e) => e,
+            Err(env_name) => {
+                let mut facts = self.job_facts(j);
+                facts.insert("environment".into(), json!(env_name));
+                facts.insert(
+                    "environments".into(),
+                    json!(self.policy.environments().keys().collect::<Vec<_>>()),
+                );
+                self.deny(
+                    codes::PIPELINE_UNKNOWN_ENVIRONMENT,
+                    format!(
+                        "job `{name}` deploys to `{env_name}`, which the policy does not define"
+                    ),
+                    facts,
+                );
+                return;
+            }
+        };
+        if let Some(m) = min
+            && !self.lattice.dominates(self.eff[j], m)
+        {
+            let chain = self.taint_path(j);
+            let mut facts = self.job_facts(j);
+            facts.insert("environment".into(), json!(env_name));
+            facts.insert("min_build_zone".into(), json!(self.zone_name(m)));
+            facts.insert("lineage_zone".into(), json!(self.zone_name(self.eff[j])));
+            facts.insert("path".into(), self.path_facts(&chain, None));
+            self.deny(
+                codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
+                format!(
+                    "job `{name}` deploys to `{env_name}`, which needs builds from zone `{}` or above, but what it deploys is only as trusted as zone `{}`",
+                    self.zone_name(m),
+                    self.zone_name(self.eff[j])
+                ),
+                facts,
+            );
+        }
+        if promoted && self.built_from[j] != NONE {
+            // Follow the lineage back to the job that built (the last steps of a long one).
+            let mut chain = vec![j];
+            let mut x = j;
+            while let Some(&p) = self.built_from.get(x) {
+                if p == NONE || p as usize == x {
+                    break;
+                }
+                if chain.len() >= PATH_LIMIT {
+                    chain.push(GAP);
+                    break;
+                }
+                x = p as usize;
+                chain.push(x);
+            }
+            chain.reverse();
+            let builder = self.builder.get(j).map(|&b| b as usize).unwrap_or(j);
+            let mut facts = self.job_facts(j);
+            facts.insert("environment".into(), json!(env_name));
+            facts.insert("built_by".into(), json!(self.p.job_name(builder)));
+            facts.insert(
+                "path".into(),
+                json!(
+                    chain
+                        .iter()
+                        .map(|&x| if x == GAP { "..." } else { self.p.job_name(x) })
+                        .collect::<Vec<_>>()
+                ),
+            );
+            self.deny(
+                codes::PIPELINE_REBUILD_ON_PROMOTE,
+                format!(
+                    "job `{name}` deploys to `{env_name}`, which is reached by promotion, but deploys what `{}` built in this pipeline instead of the promoted digest",
+                    self.p.job_name(builder)
+                ),
+                facts,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::ResourceKind;
+
+    #[test]
+    fn long_tainted_chains_report_bounded_paths_that_start_at_the_source()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let n = 5_000;
+        let mut b = Pipeline::builder();
+        b.job("pr")
+            .trigger(Trigger::Patchset)
+            .produce(ResourceKind::Artifact, "a0");
+        for i in 1..n {
+            b.job(&format!("j{i}"))
+                .trigger(Trigger::Merged)
+                .consume(ResourceKind::Artifact, &format!("a{}", i - 1))
+                .produce(ResourceKind::Artifact, &format!("a{i}"));
+        }
+        b.job("release")
+            .trigger(Trigger::Tag)
+            .consume(ResourceKind::Artifact, &format!("a{}", n - 1));
+        let (p, issues) = b.finish();
+        assert!(issues.is_empty());
+        let d = Policy::builtin()?.check_pipeline(&p);
+        // Every trusted job downstream of the pull request is tainted.
+        assert_eq!(d.violations().len(), n);
+        let last = d.violations().last().ok_or("no violation")?;
+        let path = last.facts["path"].as_array().cloned().unwrap_or_default();
+        assert!(path.len() <= PATH_LIMIT + 3, "{}", path.len());
+        assert_eq!(path[0]["job"], "pr");
+        assert_eq!(path[1]["job"], "...");
+        assert_eq!(path[path.len() - 1]["job"], "release");
+        Ok(())
+    }
+}
