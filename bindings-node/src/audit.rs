@@ -1,11 +1,11 @@
 //! The audit log for Node. `AuditLog` does the file side (an exclusive lock, one appending
 //! write, fsync); the core computes and checks every entry.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io;
 use std::path::Path;
 
 use lockkeeper::audit::{self, AuditError, Checkpoint, Entry};
+use lockkeeper_fs::{AppendError, append_audit, read_locked};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Value, json};
@@ -135,10 +135,10 @@ impl AuditLog {
             Value::String(text) => text.into_bytes(),
             other => other.to_string().into_bytes(),
         };
-        match append_file(Path::new(&self.path), &bytes, &key.inner) {
+        match append_audit(Path::new(&self.path), &bytes, &key.inner) {
             Ok(entry) => Ok(entry.into()),
-            Err(Append::Io(e)) => Err(io_failure("append to", &self.path, e)),
-            Err(Append::Audit(e)) => Err(audit_error(&env, e)),
+            Err(AppendError::Io(e)) => Err(io_failure("append to", &self.path, e)),
+            Err(AppendError::Audit(e)) => Err(audit_error(&env, e)),
         }
     }
 
@@ -164,55 +164,4 @@ impl AuditLog {
             read_locked(Path::new(&self.path)).map_err(|e| io_failure("read", &self.path, e))?;
         Ok(audit::verify(&log, &public_key.inner, checkpoint.map(|c| &c.inner)).into())
     }
-}
-
-/// Why an append failed.
-enum Append {
-    Io(io::Error),
-    Audit(AuditError),
-}
-
-/// Appends under an exclusive lock, after checking the last line, with one write of the whole
-/// line and an fsync before success; a failed write is cut off again. (The CLI does the same.)
-fn append_file(
-    path: &Path,
-    record: &[u8],
-    key: &lockkeeper::keys::SigningKey,
-) -> std::result::Result<Entry, Append> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(Append::Io)?;
-    file.lock().map_err(Append::Io)?;
-    let mut log = Vec::new();
-    file.read_to_end(&mut log).map_err(Append::Io)?;
-    let appended = audit::append(&log, record, key).map_err(Append::Audit)?;
-    if let Err(e) = file
-        .write_all(appended.line.as_bytes())
-        .and_then(|()| file.sync_data())
-    {
-        let _ = file.set_len(log.len() as u64);
-        return Err(Append::Io(e));
-    }
-    if log.is_empty() {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(Append::Io)?;
-    }
-    Ok(appended.entry)
-}
-
-/// Reads the log under a shared lock, so an append in progress is never seen half-written.
-fn read_locked(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
-    file.lock_shared()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }

@@ -1,11 +1,10 @@
 //! The audit log for Python. `AuditLog(path)` does the file side (an exclusive lock, one
 //! appending write, fsync); the core computes and checks every entry.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use lockkeeper::audit::{self, AuditError, Checkpoint, Entry};
+use lockkeeper_fs::{AppendError, append_audit, read_locked};
 use pyo3::create_exception;
 use pyo3::prelude::*;
 
@@ -188,13 +187,13 @@ impl AuditLog {
         let record = record.into_bytes()?;
         let key = &key.inner;
         let path = self.path.as_path();
-        match py.detach(|| append_file(path, &record, key)) {
+        match py.detach(|| append_audit(path, &record, key)) {
             Ok(inner) => Ok(AuditEntry { inner }),
-            Err(Append::Io(e)) => Err(pyo3::exceptions::PyOSError::new_err(format!(
+            Err(AppendError::Io(e)) => Err(pyo3::exceptions::PyOSError::new_err(format!(
                 "cannot append to {}: {e}",
                 path.display()
             ))),
-            Err(Append::Audit(e)) => Err(audit_error(py, e)),
+            Err(AppendError::Audit(e)) => Err(audit_error(py, e)),
         }
     }
 
@@ -231,55 +230,4 @@ impl AuditLog {
     fn __repr__(&self) -> String {
         format!("AuditLog({:?})", self.path.to_string_lossy())
     }
-}
-
-/// Why an append failed.
-enum Append {
-    Io(io::Error),
-    Audit(AuditError),
-}
-
-/// Appends under an exclusive lock, after checking the last line, with one write of the whole
-/// line and an fsync before success; a failed write is cut off again. (The CLI does the same.)
-fn append_file(
-    path: &Path,
-    record: &[u8],
-    key: &lockkeeper::keys::SigningKey,
-) -> Result<Entry, Append> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(Append::Io)?;
-    file.lock().map_err(Append::Io)?;
-    let mut log = Vec::new();
-    file.read_to_end(&mut log).map_err(Append::Io)?;
-    let appended = audit::append(&log, record, key).map_err(Append::Audit)?;
-    if let Err(e) = file
-        .write_all(appended.line.as_bytes())
-        .and_then(|()| file.sync_data())
-    {
-        let _ = file.set_len(log.len() as u64);
-        return Err(Append::Io(e));
-    }
-    if log.is_empty() {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(Append::Io)?;
-    }
-    Ok(appended.entry)
-}
-
-/// Reads the log under a shared lock, so an append in progress is never seen half-written.
-fn read_locked(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
-    file.lock_shared()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }

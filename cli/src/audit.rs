@@ -3,14 +3,16 @@
 //! synced, so that a crash can at worst leave a torn last line, which the next append and
 //! every verification report.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::fs;
+use std::io::{self, Read as _};
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use lockkeeper::audit::{self, AuditError, Checkpoint, Entry};
+use lockkeeper::audit::{self, AuditError, Checkpoint};
 use lockkeeper::keys::{PublicKey, SigningKey};
+
+use lockkeeper_fs::{AppendError, append_audit, read_locked, write_atomically};
 
 use crate::{Failure, print_decision, read};
 
@@ -66,7 +68,8 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
             io::stdin()
                 .read_to_end(&mut record)
                 .map_err(|e| Failure(format!("error: cannot read stdin: {e}")))?;
-            let entry = append_file(Path::new(&log), &record, &key).map_err(|e| e.fail(&log))?;
+            let entry = append_audit(Path::new(&log), &record, &key)
+                .map_err(|e| append_failure(e, &log))?;
             if json {
                 println!(
                     "{}",
@@ -89,7 +92,7 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
             let checkpoint = match &checkpoint {
                 Some(path) => Some(
                     Checkpoint::from_json(&read_file(path)?)
-                        .map_err(|e| AppendError::Audit(e).fail(path))?,
+                        .map_err(|e| append_failure(AppendError::Audit(e), path))?,
                 ),
                 None => None,
             };
@@ -108,7 +111,7 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
                     eprintln!("error: {log} does not verify; no checkpoint was made");
                     return Ok(print_decision(&decision, false));
                 }
-                Err(e) => return Err(AppendError::Audit(e).fail(&log)),
+                Err(e) => return Err(append_failure(AppendError::Audit(e), &log)),
             };
             let text = checkpoint.to_json() + "\n";
             match out {
@@ -130,75 +133,10 @@ fn read_file(path: &str) -> Result<Vec<u8>, Failure> {
     fs::read(path).map_err(|e| Failure(format!("error: cannot read {path}: {e}")))
 }
 
-/// Why an append failed.
-enum AppendError {
-    Io(io::Error),
-    Audit(AuditError),
-}
-
-impl AppendError {
-    fn fail(self, path: &str) -> Failure {
-        match self {
-            AppendError::Io(e) => Failure(format!("error: {path}: {e}")),
-            AppendError::Audit(e) => Failure(format!("error[{}]: {path}: {e}", e.code())),
-        }
+/// An append failure as a CLI error (exit 2), with the rule code where there is one.
+fn append_failure(e: AppendError, path: &str) -> Failure {
+    match e {
+        AppendError::Io(e) => Failure(format!("error: {path}: {e}")),
+        AppendError::Audit(e) => Failure(format!("error[{}]: {path}: {e}", e.code())),
     }
-}
-
-/// Appends `record` to the log at `path`: under an exclusive lock (appenders queue rather than
-/// fork the chain), after checking the last line, with a single write of the whole line,
-/// synced before success is reported. A failed write is cut off again, so nothing partial is
-/// left behind by an error we see; a crash can leave a torn line, which is then reported.
-fn append_file(path: &Path, record: &[u8], key: &SigningKey) -> Result<Entry, AppendError> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(AppendError::Io)?;
-    file.lock().map_err(AppendError::Io)?;
-    let mut log = Vec::new();
-    file.read_to_end(&mut log).map_err(AppendError::Io)?;
-    let appended = audit::append(&log, record, key).map_err(AppendError::Audit)?;
-    if let Err(e) = file
-        .write_all(appended.line.as_bytes())
-        .and_then(|()| file.sync_data())
-    {
-        let _ = file.set_len(log.len() as u64);
-        return Err(AppendError::Io(e));
-    }
-    if log.is_empty() {
-        // A new file: make its directory entry durable too.
-        sync_dir(path).map_err(AppendError::Io)?;
-    }
-    Ok(appended.entry)
-}
-
-fn sync_dir(path: &Path) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
-}
-
-/// Reads the log under a shared lock, so an append in progress is never seen half-written.
-fn read_locked(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = File::open(path)?;
-    file.lock_shared()?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Writes through a temporary file and a rename, so a reader never sees half a checkpoint.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = Path::new(&tmp);
-    let mut file = File::create(tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(tmp, path)?;
-    sync_dir(path)
 }
