@@ -2,11 +2,12 @@
 //! benchmark all use.
 //!
 //! Each job's lists are appended to shared flat arrays while the job is the last one added, so
-//! a job costs no allocation of its own. Names are resolved once, in [`PipelineBuilder::finish`].
+//! a job costs no allocation of its own. Names are resolved once, in [`PipelineBuilder::finish`], all together
+//! (see `names`), and repeated entries of a job's lists are dropped there.
 
-use petgraph::graph::DiGraph;
+use petgraph::csr::Csr;
 
-use super::names::Names;
+use super::names::{NameLog, Names};
 use super::{JOB, JobRecord, Lists, Pipeline, ResourceKind, Trigger, Unsupported};
 use crate::source::Location;
 
@@ -55,7 +56,7 @@ pub enum BuildIssue {
 pub struct PipelineBuilder {
     files: Vec<String>,
     file: u32,
-    names: Names,
+    names: NameLog,
     terms: Names,
     jobs: Vec<JobRecord>,
     needs: Lists,
@@ -84,7 +85,7 @@ impl PipelineBuilder {
         PipelineBuilder {
             files: Vec::new(),
             file: 0,
-            names: Names::with_capacity(jobs * 2, jobs * 16),
+            names: NameLog::with_capacity(jobs * 2 + refs, (jobs * 2 + refs) * 12),
             terms: Names::default(),
             jobs: Vec::with_capacity(jobs),
             needs: Lists::with_capacity(jobs, refs / 2),
@@ -139,11 +140,6 @@ impl PipelineBuilder {
         self.jobs.len()
     }
 
-    /// Whether a job of this name was added.
-    pub fn has_job(&self, name: &str) -> bool {
-        self.names.get(JOB, name).is_some()
-    }
-
     fn end_rows(&mut self) {
         self.needs.end_row();
         self.consumes.end_row();
@@ -161,7 +157,7 @@ impl PipelineBuilder {
         if self.files.is_empty() {
             self.file("<pipeline>");
         }
-        let name = self.names.intern(JOB, name);
+        let name = self.names.add(JOB, name);
         self.jobs.push(JobRecord {
             name,
             trigger: None,
@@ -182,6 +178,22 @@ impl PipelineBuilder {
             self.end_rows();
         }
         let n = self.jobs.len();
+        if self.names.overflowed() {
+            self.unsupported(
+                None,
+                "",
+                "more than 4 GiB of job and resource names or 4 billion of them: names could not \
+                 be told apart, so the pipeline cannot be checked",
+            );
+        }
+        // Every occurrence of a name becomes its first occurrence, so equal names are equal ids.
+        let first = self.names.first_occurrences();
+        for job in &mut self.jobs {
+            job.name = first.get(job.name as usize).copied().unwrap_or(job.name);
+        }
+        self.needs.canonicalize(&first);
+        self.consumes.canonicalize(&first);
+        self.produces.canonicalize(&first);
         let mut issues = Vec::new();
         let mut job_of = vec![u32::MAX; self.names.len()];
         for (i, job) in self.jobs.iter().enumerate() {
@@ -224,15 +236,12 @@ impl PipelineBuilder {
         };
 
         let edges = self.needs.items.len() + self.consumes.items.len();
-        let mut graph = DiGraph::<(), (), u32>::with_capacity(n, edges);
-        for _ in 0..n {
-            graph.add_node(());
-        }
-        let mut edge_list: Vec<(u32, u32)> = Vec::with_capacity(edges);
+        // Edges are found job by job, so grouped by target; the graph wants them by source.
+        let mut by_target: Vec<(u32, u32)> = Vec::with_capacity(edges);
         for i in 0..n {
             for (k, &s) in self.needs.row(i).iter().enumerate() {
                 match job_of.get(s as usize) {
-                    Some(&t) if t != u32::MAX => edge_list.push((t, i as u32)),
+                    Some(&t) if t != u32::MAX => by_target.push((t, i as u32)),
                     _ => issues.push(BuildIssue::UndefinedNeed {
                         job: i,
                         index: k,
@@ -248,12 +257,23 @@ impl PipelineBuilder {
                 }
                 for &p in producers.row(r as usize) {
                     if p != i as u32 {
-                        edge_list.push((p, i as u32));
+                        by_target.push((p, i as u32));
                     }
                 }
             }
         }
-        graph.extend_with_edges(edge_list);
+        let graph = match job_graph(n, &by_target) {
+            Some(graph) => graph,
+            None => {
+                self.unsupported(
+                    None,
+                    "",
+                    "internal error: the job graph could not be built, so the pipeline cannot \
+                     be checked",
+                );
+                Csr::with_nodes(n)
+            }
+        };
 
         let pipeline = Pipeline {
             files: self.files,
@@ -271,6 +291,31 @@ impl PipelineBuilder {
         };
         (pipeline, issues)
     }
+}
+
+/// The job graph in compressed rows, from edges listed in order of target: a stable counting
+/// sort by source keeps each row's targets ascending, which is the order petgraph requires, and
+/// repeated edges are dropped. `None` only if that order were broken (a bug, reported as such).
+fn job_graph(n: usize, by_target: &[(u32, u32)]) -> Option<Csr<(), (), petgraph::Directed, u32>> {
+    let mut starts = vec![0usize; n + 1];
+    for &(p, _) in by_target {
+        *starts.get_mut(p as usize + 1)? += 1;
+    }
+    for k in 0..n {
+        starts[k + 1] += starts[k];
+    }
+    let mut by_source = vec![(0u32, 0u32); by_target.len()];
+    for &edge in by_target {
+        let at = starts.get_mut(edge.0 as usize)?;
+        *by_source.get_mut(*at)? = edge;
+        *at += 1;
+    }
+    by_source.dedup();
+    let mut graph = Csr::from_sorted_edges(&by_source).ok()?;
+    while graph.node_count() < n {
+        graph.add_node(());
+    }
+    Some(graph)
 }
 
 /// Adds to the job just added (see [`PipelineBuilder::job`]).
@@ -320,28 +365,22 @@ impl JobBuilder<'_> {
 
     /// A job it runs after.
     pub fn need(self, job: &str) -> Self {
-        let s = self.b.names.intern(JOB, job);
-        if !self.b.needs.open_row().contains(&s) {
-            self.b.needs.push(s);
-        }
+        let s = self.b.names.add(JOB, job);
+        self.b.needs.push(s);
         self
     }
 
     /// Something it reads.
     pub fn consume(self, kind: ResourceKind, name: &str) -> Self {
-        let s = self.b.names.intern(kind.space(), name);
-        if !self.b.consumes.open_row().contains(&s) {
-            self.b.consumes.push(s);
-        }
+        let s = self.b.names.add(kind.space(), name);
+        self.b.consumes.push(s);
         self
     }
 
     /// Something it writes.
     pub fn produce(self, kind: ResourceKind, name: &str) -> Self {
-        let s = self.b.names.intern(kind.space(), name);
-        if !self.b.produces.open_row().contains(&s) {
-            self.b.produces.push(s);
-        }
+        let s = self.b.names.add(kind.space(), name);
+        self.b.produces.push(s);
         self
     }
 
@@ -401,8 +440,9 @@ mod tests {
         b.job("build");
         let (p, issues) = b.finish();
         assert_eq!(p.len(), 4);
-        // needs build->test and data build->test; the cache adds no edge.
-        assert_eq!(p.graph.edge_count(), 2);
+        // needs build->test and data build->test are one edge; the cache adds none.
+        assert_eq!(p.graph.edge_count(), 1);
+        assert_eq!(p.graph.neighbors_slice(0), [1]);
         assert_eq!(
             issues,
             vec![

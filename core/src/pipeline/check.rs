@@ -7,8 +7,7 @@
 //! artifacts cross runs, not the graph; when a pipeline has any, passes repeat until nothing
 //! changes (each pass can only lower zones, so this ends).
 
-use petgraph::algo::{tarjan_scc, toposort};
-use petgraph::graph::NodeIndex;
+use petgraph::algo::tarjan_scc;
 use serde_json::{Value, json};
 
 use super::build::ZONE;
@@ -356,34 +355,50 @@ impl Checker<'_> {
         }
     }
 
-    /// A topological order of the jobs; with cycles, an order of their strongly connected
-    /// components (each cycle reported).
+    /// A topological order of the jobs (Kahn's algorithm over the compressed rows: a queue
+    /// and sequential scans, so a pipeline written in order is walked in order); with cycles,
+    /// an order of their strongly connected components, each cycle reported.
     fn order(&mut self) -> Vec<u32> {
-        match toposort(&self.p.graph, None) {
-            Ok(order) => order.into_iter().map(|n| n.index() as u32).collect(),
-            Err(_) => {
-                let sccs = tarjan_scc(&self.p.graph);
-                for scc in &sccs {
-                    let cyclic = scc.len() > 1
-                        || scc
-                            .first()
-                            .is_some_and(|&n| self.p.graph.find_edge(n, n).is_some());
-                    if cyclic {
-                        self.report_cycle(scc);
-                    }
+        let graph = &self.p.graph;
+        let n = graph.node_count();
+        let mut waiting = vec![0u32; n];
+        for j in 0..n as u32 {
+            for &next in graph.neighbors_slice(j) {
+                if let Some(w) = waiting.get_mut(next as usize) {
+                    *w += 1;
                 }
-                sccs.into_iter()
-                    .rev()
-                    .flatten()
-                    .map(|n| n.index() as u32)
-                    .collect()
             }
         }
+        let mut order: Vec<u32> = (0..n as u32)
+            .filter(|&j| waiting.get(j as usize) == Some(&0))
+            .collect();
+        let mut head = 0;
+        while let Some(&j) = order.get(head) {
+            head += 1;
+            for &next in graph.neighbors_slice(j) {
+                if let Some(w) = waiting.get_mut(next as usize) {
+                    *w -= 1;
+                    if *w == 0 {
+                        order.push(next);
+                    }
+                }
+            }
+        }
+        if order.len() == n {
+            return order;
+        }
+        let sccs = tarjan_scc(graph);
+        for scc in &sccs {
+            let cyclic = scc.len() > 1 || scc.first().is_some_and(|&j| graph.contains_edge(j, j));
+            if cyclic {
+                self.report_cycle(scc);
+            }
+        }
+        sccs.into_iter().rev().flatten().collect()
     }
 
-    fn report_cycle(&mut self, scc: &[NodeIndex<u32>]) {
-        let members: std::collections::BTreeSet<u32> =
-            scc.iter().map(|n| n.index() as u32).collect();
+    fn report_cycle(&mut self, scc: &[u32]) {
+        let members: std::collections::BTreeSet<u32> = scc.iter().copied().collect();
         let Some(&start) = members.iter().next() else {
             return;
         };
@@ -392,8 +407,7 @@ impl Checker<'_> {
         let mut queue = std::collections::VecDeque::from([start]);
         let mut closing = None;
         'search: while let Some(x) = queue.pop_front() {
-            for next in self.p.graph.neighbors(NodeIndex::new(x as usize)) {
-                let next = next.index() as u32;
+            for &next in self.p.graph.neighbors_slice(x) {
                 if next == start {
                     closing = Some(x);
                     break 'search;

@@ -20,7 +20,7 @@ pub(crate) mod native;
 use std::fmt;
 use std::str::FromStr;
 
-use petgraph::graph::DiGraph;
+use petgraph::csr::Csr;
 use serde_json::{Value, json};
 
 use crate::source::Location;
@@ -28,7 +28,7 @@ use crate::source::Location;
 pub use build::{BuildIssue, JobBuilder, PipelineBuilder};
 pub use defaults::{DEFAULT_POLICY, context_trigger};
 pub use mapping::{ContextRule, PipelineRules};
-use names::{Names, Sym};
+use names::{NameLog, Names, Sym};
 
 /// What started a job, and so what kind of code it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -239,6 +239,37 @@ impl Lists {
         self.items.push(item);
     }
 
+    /// Maps every item through `first` (see [`NameLog::first_occurrences`]) and drops repeats
+    /// within a row, keeping the first of each.
+    fn canonicalize(&mut self, first: &[Sym]) {
+        let mut write = 0usize;
+        let mut read = 0usize;
+        let mut seen: hashbrown::HashSet<Sym> = hashbrown::HashSet::new();
+        for r in 1..self.offsets.len() {
+            let end = (self.offsets[r] as usize).min(self.items.len());
+            let row_start = write;
+            // Rows are short; a set only pays for itself on long ones.
+            let long = end.saturating_sub(read) > 32;
+            seen.clear();
+            for i in read..end {
+                let s = self.items[i];
+                let s = first.get(s as usize).copied().unwrap_or(s);
+                let repeat = if long {
+                    !seen.insert(s)
+                } else {
+                    self.items[row_start..write].contains(&s)
+                };
+                if !repeat {
+                    self.items[write] = s;
+                    write += 1;
+                }
+            }
+            read = end;
+            self.offsets[r] = u32::try_from(write).unwrap_or(u32::MAX);
+        }
+        self.items.truncate(write);
+    }
+
     /// Items of the still-open last row.
     fn open_row(&self) -> &[Sym] {
         let start = self.offsets.last().copied().unwrap_or(0) as usize;
@@ -273,7 +304,7 @@ pub(crate) struct JobRecord {
 pub struct Pipeline {
     pub(crate) files: Vec<String>,
     /// Job and resource names.
-    pub(crate) names: Names,
+    pub(crate) names: NameLog,
     /// Zones, contexts, environments and secrets: small vocabularies.
     pub(crate) terms: Names,
     pub(crate) jobs: Vec<JobRecord>,
@@ -285,7 +316,7 @@ pub struct Pipeline {
     /// For each resource name id, the jobs producing it.
     pub(crate) producers: Lists,
     /// Needs and same-run data flow, node `i` being job `i`.
-    pub(crate) graph: DiGraph<(), (), u32>,
+    pub(crate) graph: Csr<(), (), petgraph::Directed, u32>,
     pub(crate) unsupported: Vec<Unsupported>,
 }
 
