@@ -71,17 +71,38 @@ pub fn synthetic_inventory(images: usize, roots: usize) -> Vec<lockkeeper::image
 /// 50 holding a secret. Pull-request jobs produce nothing, so every consumed artifact is made by
 /// a merged job. Built so that it checks clean: the benchmark measures the work, not the
 /// cost of reporting.
+///
+/// Each job owns the text of what it refers to, as a parsed file does (`needs: [job-12]` is
+/// read where it is written), so reading the input is sequential and what the benchmark
+/// measures is how the graph is resolved, not how the harness reaches its own strings.
 pub struct SyntheticPipeline {
-    /// Job names.
-    pub names: Vec<String>,
-    /// Artifact each job produces.
-    pub artifacts: Vec<String>,
-    /// For each job, the indices of the jobs it needs (0 to 2).
-    pub needs: Vec<[Option<u32>; 2]>,
-    /// For each job, the index of the job whose artifact it consumes.
-    pub consumes: Vec<Option<u32>>,
-    /// Whether the job is a pull-request job.
-    pub patchset: Vec<bool>,
+    /// The jobs, in file order.
+    pub jobs: Vec<SyntheticJob>,
+}
+
+/// One job of a [`SyntheticPipeline`].
+pub struct SyntheticJob {
+    /// Its name.
+    pub name: String,
+    /// Names of the jobs it needs (0 to 2).
+    pub needs: [Option<String>; 2],
+    /// The artifact it consumes.
+    pub consumes: Option<String>,
+    /// The artifact it produces (none for pull-request jobs).
+    pub produces: Option<String>,
+    /// Whether it is a pull-request job.
+    pub patchset: bool,
+    /// Whether it holds the registry secret.
+    pub secret: bool,
+}
+
+/// A fixed pseudo-random function of `x` (splitmix64's finalizer): spreads references
+/// uniformly without a dependency or state.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// How a synthetic job picks the jobs it depends on.
@@ -97,6 +118,11 @@ pub enum Shape {
 /// Jobs per stage of [`Shape::Layered`].
 pub const STAGE: usize = 100;
 
+/// Pull-request jobs: one in a hundred.
+fn is_patchset(i: usize) -> bool {
+    i % 100 == 99
+}
+
 impl SyntheticPipeline {
     /// Generates the pipeline deterministically.
     pub fn new(n: usize) -> Self {
@@ -105,38 +131,75 @@ impl SyntheticPipeline {
 
     /// Generates the pipeline deterministically with the given shape.
     pub fn with_shape(n: usize, shape: Shape) -> Self {
-        let mut s = SyntheticPipeline {
-            names: Vec::with_capacity(n),
-            artifacts: Vec::with_capacity(n),
-            needs: Vec::with_capacity(n),
-            consumes: Vec::with_capacity(n),
-            patchset: Vec::with_capacity(n),
-        };
-        for i in 0..n {
-            s.names.push(format!("job-{i}"));
-            s.artifacts.push(format!("artifact-{i}"));
-            match shape {
-                Shape::Random => {
-                    let earlier = |k: usize| (i > 0).then(|| ((i * k + 7) % i) as u32);
-                    s.needs.push([earlier(31), earlier(17)]);
-                    s.consumes.push((i > 0).then(|| (i - 1) as u32));
+        let job = |i: usize| format!("job-{i}");
+        let artifact = |i: usize| format!("artifact-{i}");
+        let jobs = (0..n)
+            .map(|i| {
+                let (needs, consumed) = match shape {
+                    Shape::Random => {
+                        let earlier =
+                            |k: u64| (i > 0).then(|| (mix(i as u64 * 3 + k) % i as u64) as usize);
+                        // Only merged jobs produce: a pull-request job's artifact is not there.
+                        let c = earlier(2).map(|c| if is_patchset(c) { c - 1 } else { c });
+                        ([earlier(0), earlier(1)], c)
+                    }
+                    Shape::Layered => {
+                        let stage = i / STAGE;
+                        let previous = |k: usize| {
+                            (stage > 0).then(|| (stage - 1) * STAGE + (i * k + 7) % STAGE)
+                        };
+                        let c = previous(13).map(|c| if is_patchset(c) { c - 1 } else { c });
+                        ([previous(31), previous(17)], c)
+                    }
+                };
+                let patchset = is_patchset(i);
+                SyntheticJob {
+                    name: job(i),
+                    needs: needs.map(|k| k.map(job)),
+                    consumes: consumed.map(artifact),
+                    produces: (!patchset).then(|| artifact(i)),
+                    patchset,
+                    secret: !patchset && i % 50 == 0,
                 }
-                Shape::Layered => {
-                    let stage = i / STAGE;
-                    let previous = |k: usize| {
-                        (stage > 0).then(|| ((stage - 1) * STAGE + (i * k + 7) % STAGE) as u32)
-                    };
-                    s.needs.push([previous(31), previous(17)]);
-                    s.consumes.push(previous(13));
-                }
-            }
-            s.patchset.push(i % 100 == 99);
-        }
-        s
+            })
+            .collect();
+        SyntheticPipeline { jobs }
     }
 
     /// Number of graph edges (needs plus data flow).
     pub fn edges(&self) -> usize {
-        self.needs.iter().flatten().flatten().count() + self.consumes.iter().flatten().count()
+        self.jobs
+            .iter()
+            .map(|j| j.needs.iter().flatten().count() + usize::from(j.consumes.is_some()))
+            .sum()
+    }
+
+    /// Builds the lockkeeper pipeline from the jobs' names, as an importer would.
+    pub fn build(&self) -> lockkeeper::pipeline::Pipeline {
+        use lockkeeper::Trigger;
+        use lockkeeper::pipeline::{Pipeline, ResourceKind};
+        let mut b = Pipeline::builder_with_capacity(self.jobs.len(), self.edges());
+        b.file("synthetic.yaml");
+        for j in &self.jobs {
+            let trigger = if j.patchset {
+                Trigger::Patchset
+            } else {
+                Trigger::Merged
+            };
+            let mut jb = b.job(&j.name).trigger(trigger);
+            for need in j.needs.iter().flatten() {
+                jb = jb.need(need);
+            }
+            if let Some(c) = &j.consumes {
+                jb = jb.consume(ResourceKind::Artifact, c);
+            }
+            if let Some(p) = &j.produces {
+                jb = jb.produce(ResourceKind::Artifact, p);
+            }
+            if j.secret {
+                jb.secret("registry-push");
+            }
+        }
+        b.finish().0
     }
 }

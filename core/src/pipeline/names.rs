@@ -336,7 +336,7 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(n.intern(b'j', "build"), a);
         assert_eq!(n.intern(b'a', "build"), b);
-                assert_eq!(n.text(a), "build");
+        assert_eq!(n.text(a), "build");
         assert_eq!(n.space(b), b'a');
         assert_eq!(n.text(99), "");
         for i in 0..1000 {
