@@ -186,8 +186,8 @@ impl PipelineBuilder {
                  be told apart, so the pipeline cannot be checked",
             );
         }
-        // Every occurrence of a name becomes its first occurrence, so equal names are equal ids.
-        let first = self.names.first_occurrences();
+        // Occurrences become names: equal names are equal ids from here on.
+        let first = self.names.resolve();
         for job in &mut self.jobs {
             job.name = first.get(job.name as usize).copied().unwrap_or(job.name);
         }

@@ -239,7 +239,7 @@ impl Lists {
         self.items.push(item);
     }
 
-    /// Maps every item through `first` (see [`NameLog::first_occurrences`]) and drops repeats
+    /// Maps every item through `names` (see [`NameLog::resolve`]) and drops repeats
     /// within a row, keeping the first of each.
     fn canonicalize(&mut self, first: &[Sym]) {
         let mut write = 0usize;

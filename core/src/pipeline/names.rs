@@ -113,8 +113,9 @@ impl Names {
 }
 
 /// Every occurrence of a job or resource name, in the order they were added; see the module
-/// documentation. Before [`NameLog::first_occurrences`] a [`Sym`] is an occurrence; the builder
-/// then maps each to the first occurrence of the same name, which is what the pipeline keeps.
+/// documentation. Before [`NameLog::resolve`] a [`Sym`] is an occurrence; after it, a name:
+/// names are numbered densely in the order of their first occurrence, so that tables indexed by
+/// name are as small as the number of names and a pipeline written in order is read in order.
 ///
 /// Occurrence `k` is `text[offsets[k]..offsets[k + 1]]` (namespace byte, then the name) and its
 /// hash is `hashes[k]`.
@@ -127,6 +128,8 @@ pub(crate) struct NameLog {
     /// Set when more than 4 GiB of names or 4 billion occurrences were added: positions no
     /// longer fit and names could be confused, so the pipeline must not be called safe.
     overflowed: bool,
+    /// After [`NameLog::resolve`]: the occurrence that holds each name's text.
+    resolved: Option<Vec<u32>>,
 }
 
 impl std::fmt::Debug for NameLog {
@@ -157,6 +160,7 @@ impl NameLog {
             hashes: Vec::with_capacity(occurrences),
             hasher: DefaultHashBuilder::default(),
             overflowed: false,
+            resolved: None,
         }
     }
 
@@ -185,19 +189,70 @@ impl NameLog {
         self.overflowed
     }
 
+    /// The occurrence holding the text of `sym`.
+    fn occurrence(&self, sym: Sym) -> Sym {
+        match &self.resolved {
+            Some(at) => at.get(sym as usize).copied().unwrap_or(Sym::MAX),
+            None => sym,
+        }
+    }
+
     /// The text of a name (empty for an id from another table).
     pub(crate) fn text(&self, sym: Sym) -> &str {
-        split(entry(&self.text, &self.offsets, sym)).1
+        split(entry(&self.text, &self.offsets, self.occurrence(sym))).1
     }
 
     /// The namespace byte of a name.
     pub(crate) fn space(&self, sym: Sym) -> u8 {
-        split(entry(&self.text, &self.offsets, sym)).0
+        split(entry(&self.text, &self.offsets, self.occurrence(sym))).0
     }
 
-    /// How many occurrences were added (ids are below this).
+    /// How many ids there are: occurrences before [`NameLog::resolve`], names after.
     pub(crate) fn len(&self) -> usize {
-        self.hashes.len()
+        match &self.resolved {
+            Some(at) => at.len(),
+            None => self.hashes.len(),
+        }
+    }
+
+    /// Numbers the names: returns the name of each occurrence, and from then on ids are names.
+    ///
+    /// Which occurrences come first is marked in a bitmap with a running count per 64 bits, so
+    /// numbering an occurrence looks at two small arrays (an eighth of a byte and half a byte
+    /// per occurrence) that stay in cache however large the pipeline is.
+    pub(crate) fn resolve(&mut self) -> Vec<Sym> {
+        if self.resolved.is_some() {
+            // Already numbered: ids are names, and each stands for itself.
+            return (0..self.len() as Sym).collect();
+        }
+        let mut names = self.first_occurrences();
+        let mut firsts = vec![0u64; names.len().div_ceil(64)];
+        let mut holders = Vec::new();
+        for (k, &f) in names.iter().enumerate() {
+            if f as usize == k {
+                if let Some(word) = firsts.get_mut(k / 64) {
+                    *word |= 1 << (k % 64);
+                }
+                holders.push(k as Sym);
+            }
+        }
+        let mut before = Vec::with_capacity(firsts.len());
+        let mut count = 0u32;
+        for word in &firsts {
+            before.push(count);
+            count += word.count_ones();
+        }
+        for name in &mut names {
+            let k = *name as usize;
+            let below = firsts
+                .get(k / 64)
+                .map_or(0, |w| w & ((1u64 << (k % 64)) - 1));
+            *name = before.get(k / 64).copied().unwrap_or(0) + below.count_ones();
+        }
+        self.resolved = Some(holders);
+        // Only ever needed to group occurrences.
+        self.hashes = Vec::new();
+        names
     }
 
     /// For each occurrence, the first occurrence of the same name in the same namespace.
@@ -375,6 +430,26 @@ mod tests {
                 assert_eq!((log.space(1), log.text(1)), (b'a', "job-0"));
             }
         }
+    }
+
+    #[test]
+    fn names_are_numbered_in_order_of_first_occurrence() {
+        let mut log = NameLog::default();
+        for (space, name) in [
+            (b'j', "b"),
+            (b'j', "a"),
+            (b'a', "b"),
+            (b'j', "b"),
+            (b'a', "b"),
+        ] {
+            log.add(space, name);
+        }
+        assert_eq!(log.resolve(), [0, 1, 2, 0, 2]);
+        assert_eq!(log.len(), 3);
+        assert_eq!((log.space(2), log.text(2)), (b'a', "b"));
+        assert_eq!(log.text(1), "a");
+        assert_eq!(log.text(3), "");
+        assert_eq!(log.resolve(), [0, 1, 2]);
     }
 
     #[test]
