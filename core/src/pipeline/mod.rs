@@ -6,9 +6,10 @@
 //! what the file says: which zone a job runs in is decided when it is checked, from the policy's
 //! `pipelines` section, so one imported pipeline can be checked against several policies.
 //!
-//! The storage is built for size: names are interned, each job's lists live in shared flat
-//! arrays, and the job graph is a petgraph graph indexed like the jobs. A million-job pipeline
-//! costs a few allocations, not millions.
+//! The storage is built for size: names are resolved all at once when the pipeline is finished
+//! (see `names`), each job's lists live in shared flat arrays, and the job graph is a petgraph
+//! compressed-row graph indexed like the jobs. A million-job pipeline costs a few allocations,
+//! not millions, and its cost grows with its size, not faster.
 
 pub(crate) mod build;
 mod check;
