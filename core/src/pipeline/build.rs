@@ -462,4 +462,26 @@ mod tests {
         assert_eq!(p.job(2).map(|j| j.consumes.len()), Some(1));
         assert_eq!(p.files(), ["a.yaml"]);
     }
+
+    #[test]
+    fn the_job_graph_keeps_self_loops_drops_repeats_and_has_a_node_per_job() {
+        let g = job_graph(5, &[(1, 0), (3, 3), (1, 0), (0, 2), (1, 2)]);
+        let g = g.map(|g| {
+            (
+                g.node_count(),
+                g.edge_count(),
+                (0..5)
+                    .map(|j| g.neighbors_slice(j).to_vec())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        assert_eq!(
+            g,
+            Some((5, 4, vec![vec![2], vec![0, 2], vec![], vec![3], vec![]]))
+        );
+        let empty = job_graph(0, &[]).map(|g| g.node_count());
+        assert_eq!(empty, Some(0));
+        // An edge naming a job that does not exist is a bug, not a graph.
+        assert!(job_graph(2, &[(0, 1), (7, 0)]).is_none());
+    }
 }

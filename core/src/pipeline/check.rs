@@ -7,7 +7,8 @@
 //! artifacts cross runs, not the graph; when a pipeline has any, passes repeat until nothing
 //! changes (each pass can only lower zones, so this ends).
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::{Value, json};
 
 use super::build::ZONE;
@@ -387,7 +388,26 @@ impl Checker<'_> {
         if order.len() == n {
             return order;
         }
-        let sccs = tarjan_scc(graph);
+        // Only with a cycle: petgraph's Kosaraju is iterative (its Tarjan recurses once per job
+        // of a path, which a long chain into a cycle turns into a stack overflow) and wants
+        // incoming edges, so it runs on an adjacency-list copy of the graph.
+        let mut full = DiGraph::<(), (), u32>::with_capacity(n, graph.edge_count());
+        for _ in 0..n {
+            full.add_node(());
+        }
+        for j in 0..n as u32 {
+            for &next in graph.neighbors_slice(j) {
+                full.add_edge(
+                    NodeIndex::new(j as usize),
+                    NodeIndex::new(next as usize),
+                    (),
+                );
+            }
+        }
+        let sccs: Vec<Vec<u32>> = kosaraju_scc(&full)
+            .into_iter()
+            .map(|scc| scc.into_iter().map(|j| j.index() as u32).collect())
+            .collect();
         for scc in &sccs {
             let cyclic = scc.len() > 1 || scc.first().is_some_and(|&j| graph.contains_edge(j, j));
             if cyclic {
@@ -892,6 +912,75 @@ mod tests {
         assert_eq!(path[0]["job"], "pr");
         assert_eq!(path[1]["job"], "...");
         assert_eq!(path[path.len() - 1]["job"], "release");
+        Ok(())
+    }
+
+    #[test]
+    fn a_long_chain_into_a_cycle_is_reported_without_exhausting_the_stack()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // Each job needs the previous one and the first needs the last: one cycle of n jobs,
+        // behind which a recursive strongly-connected-components search would recurse n deep.
+        let n = 200_000;
+        let mut b = Pipeline::builder();
+        b.job("j0")
+            .trigger(Trigger::Merged)
+            .need(&format!("j{}", n - 1));
+        for i in 1..n {
+            b.job(&format!("j{i}"))
+                .trigger(Trigger::Merged)
+                .need(&format!("j{}", i - 1));
+        }
+        b.job("self").trigger(Trigger::Merged).need("self");
+        b.job("after").trigger(Trigger::Merged).need("j5");
+        let (p, issues) = b.finish();
+        assert!(issues.is_empty());
+        let d = Policy::builtin()?.check_pipeline(&p);
+        let cycles: Vec<_> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == codes::PIPELINE_CYCLE)
+            .collect();
+        assert_eq!(cycles.len(), 2, "{d}");
+        let lengths: Vec<usize> = cycles
+            .iter()
+            .map(|v| v.facts["cycle"].as_array().map_or(0, Vec::len))
+            .collect();
+        assert!(lengths.contains(&(n + 1)), "{lengths:?}");
+        assert!(lengths.contains(&2), "{lengths:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn jobs_written_out_of_order_are_ordered_by_their_edges()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut b = Pipeline::builder();
+        b.job("deploy")
+            .trigger(Trigger::Merged)
+            .need("test")
+            .need("test");
+        b.job("test").trigger(Trigger::Merged).need("build");
+        b.job("build").trigger(Trigger::Merged);
+        b.job("lone").trigger(Trigger::Merged);
+        let (p, issues) = b.finish();
+        assert!(issues.is_empty());
+        let policy = Policy::builtin()?;
+        let mut checker = Checker {
+            policy: &policy,
+            p: &p,
+            lattice: Lattice::new(&policy),
+            zone: vec![BOTTOM; 4],
+            trigger: vec![Trigger::Patchset; 4],
+            guessed: vec![false; 4],
+            eff: Vec::new(),
+            from: vec![NONE; 4],
+            from_res: vec![0; 4],
+            source: vec![NONE; 4],
+            built_from: vec![NONE; 4],
+            builder: vec![NONE; 4],
+            decision: Decision::new("test"),
+        };
+        assert_eq!(checker.order(), [2, 3, 1, 0]);
+        assert!(checker.decision.violations().is_empty());
         Ok(())
     }
 }
