@@ -117,8 +117,8 @@ impl Names {
 /// names are numbered densely in the order of their first occurrence, so that tables indexed by
 /// name are as small as the number of names and a pipeline written in order is read in order.
 ///
-/// Occurrence `k` is `text[offsets[k]..offsets[k + 1]]` (namespace byte, then the name) and its
-/// hash is `hashes[k]`.
+/// Entry `k` is `text[offsets[k]..offsets[k + 1]]` (namespace byte, then the name): occurrence
+/// `k`, whose hash is `hashes[k]`, until [`NameLog::resolve`] keeps one entry per name.
 #[derive(Clone)]
 pub(crate) struct NameLog {
     text: String,
@@ -128,8 +128,8 @@ pub(crate) struct NameLog {
     /// Set when more than 4 GiB of names or 4 billion occurrences were added: positions no
     /// longer fit and names could be confused, so the pipeline must not be called safe.
     overflowed: bool,
-    /// After [`NameLog::resolve`]: the occurrence that holds each name's text.
-    resolved: Option<Vec<u32>>,
+    /// Set by [`NameLog::resolve`]: from then on entries are names, not occurrences.
+    resolved: bool,
 }
 
 impl std::fmt::Debug for NameLog {
@@ -160,7 +160,7 @@ impl NameLog {
             hashes: Vec::with_capacity(occurrences),
             hasher: DefaultHashBuilder::default(),
             overflowed: false,
-            resolved: None,
+            resolved: false,
         }
     }
 
@@ -189,30 +189,19 @@ impl NameLog {
         self.overflowed
     }
 
-    /// The occurrence holding the text of `sym`.
-    fn occurrence(&self, sym: Sym) -> Sym {
-        match &self.resolved {
-            Some(at) => at.get(sym as usize).copied().unwrap_or(Sym::MAX),
-            None => sym,
-        }
-    }
-
     /// The text of a name (empty for an id from another table).
     pub(crate) fn text(&self, sym: Sym) -> &str {
-        split(entry(&self.text, &self.offsets, self.occurrence(sym))).1
+        split(entry(&self.text, &self.offsets, sym)).1
     }
 
     /// The namespace byte of a name.
     pub(crate) fn space(&self, sym: Sym) -> u8 {
-        split(entry(&self.text, &self.offsets, self.occurrence(sym))).0
+        split(entry(&self.text, &self.offsets, sym)).0
     }
 
     /// How many ids there are: occurrences before [`NameLog::resolve`], names after.
     pub(crate) fn len(&self) -> usize {
-        match &self.resolved {
-            Some(at) => at.len(),
-            None => self.hashes.len(),
-        }
+        self.offsets.len().saturating_sub(1)
     }
 
     /// Numbers the names: returns the name of each occurrence, and from then on ids are names.
@@ -221,7 +210,7 @@ impl NameLog {
     /// numbering an occurrence looks at two small arrays (an eighth of a byte and half a byte
     /// per occurrence) that stay in cache however large the pipeline is.
     pub(crate) fn resolve(&mut self) -> Vec<Sym> {
-        if self.resolved.is_some() {
+        if self.resolved {
             // Already numbered: ids are names, and each stands for itself.
             return (0..self.len() as Sym).collect();
         }
@@ -253,7 +242,17 @@ impl NameLog {
                 .unwrap_or(0)
                 .saturating_add(below.count_ones());
         }
-        self.resolved = Some(holders);
+        // Keep the text of each name once, in name order: entry `i` is now name `i`.
+        let mut text = String::with_capacity(self.text.len().min(holders.len() * 16));
+        let mut offsets = Vec::with_capacity(holders.len() + 1);
+        offsets.push(0);
+        for &k in &holders {
+            text.push_str(entry(&self.text, &self.offsets, k));
+            offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        self.text = text;
+        self.offsets = offsets;
+        self.resolved = true;
         // Only ever needed to group occurrences.
         self.hashes = Vec::new();
         names
@@ -502,11 +501,12 @@ mod tests {
             proptest::prop_assert_eq!(log.first_occurrences(), expected.clone());
             // Dense numbering: ids in order of first occurrence, one per distinct name.
             let distinct: Vec<Sym> = (0..expected.len()).filter(|&k| expected[k] as usize == k).map(|k| k as Sym).collect();
+            let texts: Vec<String> = (0..log.len() as Sym).map(|k| log.text(k).to_owned()).collect();
             let names = log.resolve();
             proptest::prop_assert_eq!(log.len(), distinct.len());
             for (k, &name) in names.iter().enumerate() {
                 proptest::prop_assert_eq!(distinct.get(name as usize).copied(), Some(expected[k]));
-                proptest::prop_assert_eq!(log.text(name), split(entry(&log.text, &log.offsets, k as Sym)).1);
+                proptest::prop_assert_eq!(log.text(name), texts[k].as_str());
             }
         }
     }
