@@ -275,9 +275,12 @@ impl Statement {
         env: Env,
         builder: String,
         subjects: Vec<(String, String)>,
-        options: Option<ProvenanceOptions>,
+        #[napi(ts_arg_type = "ProvenanceOptions | undefined | null")] options: Option<Object<'_>>,
     ) -> Result<Statement> {
         let mut b = ProvenanceBuilder::new(&builder);
+        let options: Option<ProvenanceOptions> = options
+            .map(|o| crate::options::strict(o, "options", crate::options::PROVENANCE_OPTIONS))
+            .transpose()?;
         let options = options.unwrap_or(ProvenanceOptions {
             source: None,
             git_ref: None,

@@ -192,8 +192,10 @@ impl From<lockkeeper::image::RebuildReport> for RebuildPlan {
 pub fn rebuild_plan(
     env: Env,
     vulnerable: Vec<String>,
-    options: RebuildOptions,
+    #[napi(ts_arg_type = "RebuildOptions")] options: Object<'_>,
 ) -> Result<RebuildPlan> {
+    let options: RebuildOptions =
+        crate::options::strict(options, "options", crate::options::REBUILD_OPTIONS)?;
     let entries = match (options.layouts, options.inventory) {
         (Some(_), Some(_)) | (None, None) => {
             return Err(Error::new(

@@ -7,6 +7,7 @@ mod audit;
 mod decision;
 mod error;
 mod image;
+mod options;
 mod pipeline;
 mod policy;
 mod promotion;

@@ -6,6 +6,7 @@ use napi_derive::napi;
 use crate::attestation::{bytes, parse_digest};
 use crate::decision::Decision;
 use crate::error::{policy_error, to_js};
+use crate::options;
 use crate::promotion::{self, DeployOutcome, GateRequest};
 
 /// Where a request is made; every part is optional.
@@ -127,8 +128,11 @@ impl Policy {
         env: Env,
         principal: String,
         action: String,
-        scope: Option<Scope>,
+        #[napi(ts_arg_type = "Scope | undefined | null")] scope: Option<Object<'_>>,
     ) -> Result<Decision> {
+        let scope: Option<Scope> = scope
+            .map(|s| options::strict(s, "scope", options::SCOPE))
+            .transpose()?;
         let request = lockkeeper::AuthorizeRequest::new(
             &principal,
             &action,
@@ -158,7 +162,12 @@ impl Policy {
 
     /// May the artifact be promoted into `request.to`?
     #[napi]
-    pub fn promote(&self, env: Env, request: GateRequest) -> Result<DeployOutcome> {
+    pub fn promote(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
+    ) -> Result<DeployOutcome> {
+        let request: GateRequest = options::gate_request(request)?;
         let req = promotion::request(&env, request)?;
         self.inner
             .promote(&req)
@@ -168,7 +177,12 @@ impl Policy {
 
     /// May the artifact be deployed to `request.to`, and which secrets are released?
     #[napi]
-    pub fn deploy_request(&self, env: Env, request: GateRequest) -> Result<DeployOutcome> {
+    pub fn deploy_request(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
+    ) -> Result<DeployOutcome> {
+        let request: GateRequest = options::gate_request(request)?;
         let req = promotion::request(&env, request)?;
         self.inner
             .deploy_request(&req)
@@ -182,8 +196,10 @@ impl Policy {
         &self,
         env: Env,
         approvals: Vec<String>,
-        options: ApprovalOptions,
+        #[napi(ts_arg_type = "ApprovalOptions")] options: Object<'_>,
     ) -> Result<Decision> {
+        let options: ApprovalOptions =
+            options::strict(options, "options", options::APPROVAL_OPTIONS)?;
         let request = lockkeeper::ApprovalRequest {
             approvals,
             author: options.author,
