@@ -91,6 +91,16 @@ pub(crate) fn request(
                 "approvals are dicts {\"principal\": ..., \"at\": ...}",
             )
         })?;
+        // As the keyword arguments are: a misspelt key (`when` for `at`) is refused, not
+        // dropped with the check it asked for.
+        for key in d.keys() {
+            let key: String = key.extract()?;
+            if key != "principal" && key != "at" {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "an approval has the unknown key `{key}` (known: principal, at)"
+                )));
+            }
+        }
         let principal: String = d
             .get_item("principal")?
             .ok_or_else(|| {

@@ -89,3 +89,18 @@ def test_rules_lists_the_catalogue() -> None:
     codes = {r["code"] for r in lockkeeper.rules()}
     assert {"rbac/missing-permission", "policy/cycle", "rbac/self-approval"} <= codes
     assert all(r["help"] for r in lockkeeper.rules())
+
+
+def test_an_approval_with_an_unknown_key_is_refused(example_policy_path: Path) -> None:
+    # `when` for `at` would otherwise be dropped, and with it the approval's age.
+    policy = lockkeeper.Policy.from_file(example_policy_path)
+    artifact = "sha256:" + "a" * 64
+    with pytest.raises(TypeError, match=r"unknown key `when` \(known: principal, at\)"):
+        policy.promote(
+            artifact, to="staging", by="alice", approvals=[{"principal": "bob", "when": "2026-11-24T12:00:00Z"}]
+        )
+    # The known keys are accepted: the answer is a decision, not an error.
+    outcome = policy.promote(
+        artifact, to="staging", by="alice", approvals=[{"principal": "bob", "at": "2026-11-24T12:00:00Z"}]
+    )
+    assert outcome.decision.violations
