@@ -1,6 +1,5 @@
 //! Images: read layout directories and manifest files, check them, plan rebuilds.
 
-use std::io::Read;
 use std::path::Path;
 
 use napi::bindgen_prelude::*;
@@ -15,28 +14,9 @@ fn io_error(path: &str, e: impl std::fmt::Display) -> Error {
     Error::new(Status::InvalidArg, format!("cannot read {path}: {e}"))
 }
 
-/// Reads an OCI layout directory: only the files the core asks for, never more than it needs.
+/// Reads an OCI layout directory (see `lockkeeper_fs::read_layout`).
 pub(crate) fn read_layout(dir: &str) -> Result<lockkeeper::image::ImageSet> {
-    let root = Path::new(dir);
-    if !root.is_dir() {
-        return Err(io_error(
-            dir,
-            "not a directory (expected an OCI image layout)",
-        ));
-    }
-    let source = |rel: &str, limit: u64| -> std::result::Result<Option<Vec<u8>>, String> {
-        let file = match std::fs::File::open(root.join(rel)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        };
-        let mut bytes = Vec::new();
-        file.take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(Some(bytes))
-    };
-    Ok(lockkeeper::image::ImageSet::from_layout(dir, &source))
+    lockkeeper_fs::read_layout(Path::new(dir)).map_err(|e| io_error(dir, e))
 }
 
 fn read_bytes(path: &str) -> Result<Vec<u8>> {

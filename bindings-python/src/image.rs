@@ -1,6 +1,5 @@
 //! Images: read layout directories and manifest files, check them, plan rebuilds.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use pyo3::create_exception;
@@ -34,33 +33,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Reads an OCI layout directory: only the files the core asks for, never more than it needs.
+/// Reads an OCI layout directory (see `lockkeeper_fs::read_layout`).
 pub(crate) fn read_layout(dir: &Path) -> PyResult<lockkeeper::image::ImageSet> {
-    if !dir.is_dir() {
-        return Err(io_error(
-            dir,
-            std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not a directory (expected an OCI image layout)",
-            ),
-        ));
-    }
-    let source = |rel: &str, limit: u64| -> Result<Option<Vec<u8>>, String> {
-        let file = match std::fs::File::open(dir.join(rel)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        };
-        let mut bytes = Vec::new();
-        file.take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(Some(bytes))
-    };
-    Ok(lockkeeper::image::ImageSet::from_layout(
-        &dir.display().to_string(),
-        &source,
-    ))
+    lockkeeper_fs::read_layout(dir).map_err(|e| io_error(dir, e))
 }
 
 fn read_bytes(path: &Path) -> PyResult<Vec<u8>> {

@@ -1,7 +1,6 @@
 //! `lockkeeper image ...`: reads layout directories and manifest files, then asks the core.
 
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -62,27 +61,10 @@ pub(crate) fn run(command: ImageCommand) -> Result<ExitCode, Failure> {
     }
 }
 
-/// Reads a layout directory lazily: only the files the core asks for, never more than it needs.
+/// Reads a layout directory (see `lockkeeper_fs::read_layout`).
 pub(crate) fn read_layout(dir: &str) -> Result<ImageSet, Failure> {
-    let root = Path::new(dir);
-    if !root.is_dir() {
-        return Err(Failure(format!(
-            "error: cannot read {dir}: not a directory (expected an OCI image layout)"
-        )));
-    }
-    let source = |rel: &str, limit: u64| -> Result<Option<Vec<u8>>, String> {
-        let file = match fs::File::open(root.join(rel)) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
-        };
-        let mut bytes = Vec::new();
-        file.take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok(Some(bytes))
-    };
-    Ok(ImageSet::from_layout(dir, &source))
+    lockkeeper_fs::read_layout(Path::new(dir))
+        .map_err(|e| Failure(format!("error: cannot read {dir}: {e}")))
 }
 
 fn read_bytes(path: &str) -> Result<Vec<u8>, Failure> {

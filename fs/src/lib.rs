@@ -1,6 +1,7 @@
 //! File handling shared by the front ends. The core parses bytes and never touches files;
 //! appending to the audit log must nevertheless be crash-safe in the CLI, the Python binding and
-//! the Node binding alike, so it is written once, here.
+//! the Node binding alike, and an OCI layout must be read the same lazy, bounded way by all
+//! three, so both are written once, here.
 #![forbid(unsafe_code)]
 
 use std::fs::{self, File, OpenOptions};
@@ -76,4 +77,32 @@ fn sync_dir(path: &Path) -> io::Result<()> {
         _ => Path::new("."),
     };
     File::open(dir)?.sync_all()
+}
+
+/// Reads an OCI image layout directory lazily: only the files the core asks for, and never more
+/// bytes of one than the core's limit, so a huge or hostile blob costs nothing. A missing file is
+/// `None` (the core reports what it lacked); any other read error is the core's to report too.
+pub fn read_layout(dir: &Path) -> io::Result<lockkeeper::image::ImageSet> {
+    if !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "not a directory (expected an OCI image layout)",
+        ));
+    }
+    let source = |rel: &str, limit: u64| -> Result<Option<Vec<u8>>, String> {
+        let file = match File::open(dir.join(rel)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let mut bytes = Vec::new();
+        file.take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(bytes))
+    };
+    Ok(lockkeeper::image::ImageSet::from_layout(
+        &dir.display().to_string(),
+        &source,
+    ))
 }
