@@ -38,12 +38,39 @@ pub(crate) const APPROVAL_INPUT: &[&str] = &["principal", "at"];
 
 /// Checks the keys of `value`, then converts it as napi would.
 pub(crate) fn strict<T: FromNapiValue>(value: Object<'_>, what: &str, known: &[&str]) -> Result<T> {
+    strict_nested(value, what, known, &[])
+}
+
+/// As [`strict`], and each object of the array fields named in `nested` (field, what it is,
+/// its keys) is checked too: napi would drop their unknown keys as well.
+pub(crate) fn strict_nested<T: FromNapiValue>(
+    value: Object<'_>,
+    what: &str,
+    known: &[&str],
+    nested: &[(&str, &str, &[&str])],
+) -> Result<T> {
     check_keys(&value, what, known)?;
+    for &(field, item, keys) in nested {
+        if !value.has_named_property(field)? {
+            continue;
+        }
+        let list: Unknown<'_> = value.get_named_property(field)?;
+        if !list.is_array()? {
+            continue;
+        }
+        let list = Object::from_unknown(list)?;
+        for i in 0..list.get_array_length()? {
+            let element: Unknown<'_> = list.get_element(i)?;
+            if element.get_type()? == ValueType::Object {
+                check_keys(&Object::from_unknown(element)?, item, keys)?;
+            }
+        }
+    }
     T::from_unknown(value.to_unknown())
 }
 
 /// Refuses keys of `value` outside `known`, naming them and the known ones.
-pub(crate) fn check_keys(value: &Object<'_>, what: &str, known: &[&str]) -> Result<()> {
+fn check_keys(value: &Object<'_>, what: &str, known: &[&str]) -> Result<()> {
     let names = value.get_property_names()?;
     let mut unknown = Vec::new();
     for i in 0..names.get_array_length()? {
@@ -63,22 +90,4 @@ pub(crate) fn check_keys(value: &Object<'_>, what: &str, known: &[&str]) -> Resu
             known.join(", ")
         ),
     ))
-}
-
-/// A gate request, with each of its approvals checked too.
-pub(crate) fn gate_request<T: FromNapiValue>(value: Object<'_>) -> Result<T> {
-    check_keys(&value, "request", GATE_REQUEST)?;
-    if value.has_named_property("approvals")? {
-        let approvals: Unknown<'_> = value.get_named_property("approvals")?;
-        if approvals.is_array()? {
-            let approvals = Object::from_unknown(approvals)?;
-            for i in 0..approvals.get_array_length()? {
-                let approval: Unknown<'_> = approvals.get_element(i)?;
-                if approval.get_type()? == ValueType::Object {
-                    check_keys(&Object::from_unknown(approval)?, "approval", APPROVAL_INPUT)?;
-                }
-            }
-        }
-    }
-    T::from_unknown(value.to_unknown())
 }

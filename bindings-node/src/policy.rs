@@ -7,7 +7,7 @@ use crate::attestation::{bytes, parse_digest};
 use crate::decision::Decision;
 use crate::error::{policy_error, to_js};
 use crate::options;
-use crate::promotion::{self, DeployOutcome, GateRequest};
+use crate::promotion::{self, DeployOutcome};
 
 /// Where a request is made; every part is optional.
 #[napi(object)]
@@ -167,7 +167,6 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let request: GateRequest = options::gate_request(request)?;
         let req = promotion::request(&env, request)?;
         self.inner
             .promote(&req)
@@ -182,7 +181,6 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let request: GateRequest = options::gate_request(request)?;
         let req = promotion::request(&env, request)?;
         self.inner
             .deploy_request(&req)

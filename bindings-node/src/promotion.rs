@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::attestation::{Statement, bytes, parse_digest};
 use crate::decision::Decision;
+use crate::options;
 
 /// An approval of the change.
 #[napi(object)]
@@ -51,7 +52,14 @@ pub struct GateRequest {
     pub images: Option<Vec<String>>,
 }
 
-pub(crate) fn request(env: &Env, r: GateRequest) -> Result<DeployRequest> {
+/// A gate request read strictly (see `options`), as the core's request.
+pub(crate) fn request(env: &Env, r: Object<'_>) -> Result<DeployRequest> {
+    let r: GateRequest = options::strict_nested(
+        r,
+        "request",
+        options::GATE_REQUEST,
+        &[("approvals", "approval", options::APPROVAL_INPUT)],
+    )?;
     let images = r
         .images
         .unwrap_or_default()
