@@ -1,33 +1,13 @@
 //! `lockkeeper audit`: appending, verifying and checkpointing a log through the CLI, with its
 //! exit codes, and appends from concurrent processes.
 
+mod common;
+
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn lockkeeper(args: &[&str], stdin: Option<&str>) -> Result<Output, std::io::Error> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    if let Some(mut input) = child.stdin.take() {
-        // A command that refuses its arguments (a public key given to sign with) exits before
-        // reading its input; the closed pipe is then part of what is tested, not a failure.
-        match input.write_all(stdin.unwrap_or_default().as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            other => other?,
-        }
-    }
-    child.wait_with_output()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{TestResult, lockkeeper_with_input as lockkeeper, text};
 
 /// A fresh directory with a service key pair `svc.key` / `svc.pub`.
 fn workdir(name: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {

@@ -1,11 +1,11 @@
 //! The CLI's contract: exit codes, stdout/stderr split, text and JSON output.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::{lockkeeper, root, stderr, stdout};
 
 fn example() -> String {
     root()
@@ -14,26 +14,8 @@ fn example() -> String {
         .into_owned()
 }
 
-fn lockkeeper(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
-        .args(args)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run lockkeeper: {e}"),
-    }
-}
-
 fn code(out: &Output) -> Option<i32> {
     out.status.code()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn temp_file(name: &str, text: &str) -> String {

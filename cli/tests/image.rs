@@ -5,39 +5,15 @@
 //! `LOCKKEEPER_REQUIRE_UMOCI=1` (set by scripts/test.sh once it has installed umoci), in which
 //! case a missing umoci fails it.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{TestResult, lockkeeper, path, stderr, stdout};
+
 use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn path(rel: &str) -> String {
-    root().join(rel).to_string_lossy().into_owned()
-}
-
-fn lockkeeper(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
-        .args(args)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run lockkeeper: {e}"),
-    }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn json(out: &Output) -> Result<Value, serde_json::Error> {
     serde_json::from_slice(&out.stdout)
