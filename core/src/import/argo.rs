@@ -130,20 +130,9 @@ const TASK_KEYS: [&str; 14] = [
     "inline",
 ];
 
-const PUBLISH: [&str; 12] = [
-    "docker push",
-    "--destination",
-    "buildah push",
-    "podman push",
-    "crane push",
-    "skopeo copy",
-    "oras push",
-    "twine upload",
-    "npm publish",
-    "cargo publish",
-    "helm push",
-    "--push",
-];
+/// Flags that make a build tool push what it built (kaniko, docker buildx), which Argo
+/// steps use where a script would run a push command.
+const PUSH_FLAGS: [&str; 2] = ["--destination", "--push"];
 
 /// One Argo object of the given files.
 struct Object<'a> {
@@ -444,7 +433,7 @@ impl<'a> Expander<'a, '_> {
                 n.visit_strings(&mut |s| text.push(s.to_owned()));
             }
         }
-        let publishes = text.iter().any(|s| PUBLISH.iter().any(|p| s.contains(p)));
+        let publishes = text.iter().any(|s| super::publishes(s, &PUSH_FLAGS));
 
         // Secrets: env, envFrom, mounted secret volumes, artifact credentials.
         let mut secrets: Vec<String> = Vec::new();

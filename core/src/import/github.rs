@@ -59,28 +59,7 @@ const ATTACKER_CONTROLLED: [&str; 22] = [
     "github.event.pull_request.head.repo.full_name",
 ];
 
-/// Commands and actions that publish to an artifact store or release.
-const PUBLISH_COMMANDS: [&str; 18] = [
-    "twine upload",
-    "npm publish",
-    "yarn publish",
-    "pnpm publish",
-    "cargo publish",
-    "gem push",
-    "docker push",
-    "gh release create",
-    "gh release upload",
-    "goreleaser release",
-    "mvn deploy",
-    "gradle publish",
-    "poetry publish",
-    "uv publish",
-    "helm push",
-    "oras push",
-    "crane push",
-    "flit publish",
-];
-
+/// Actions that publish to a package registry or a release.
 const PUBLISH_ACTIONS: [&str; 10] = [
     "pypa/gh-action-pypi-publish",
     "softprops/action-gh-release",
@@ -451,7 +430,7 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             f.runs_code = true;
-            if PUBLISH_COMMANDS.iter().any(|c| run.contains(c)) {
+            if super::publishes(&run, &[]) {
                 f.publishes = true;
             }
             if fetches_pr_head(&run) {

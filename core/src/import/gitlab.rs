@@ -71,25 +71,6 @@ const JOB_KEYS: [&str; 36] = [
     "manual_confirmation",
 ];
 
-const PUBLISH: [&str; 16] = [
-    "docker push",
-    "twine upload",
-    "npm publish",
-    "cargo publish",
-    "gem push",
-    "release-cli",
-    "goreleaser release",
-    "mvn deploy",
-    "gradle publish",
-    "poetry publish",
-    "uv publish",
-    "helm push",
-    "oras push",
-    "crane push",
-    "buildah push",
-    "/packages/generic/",
-];
-
 /// The pipeline types GitLab runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Source {
@@ -712,8 +693,8 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 .and_then(|v| v.get("GIT_STRATEGY"))
                 .and_then(Node::as_str)
                 == Some("none");
-            let publishes = node.get("release").is_some()
-                || script.iter().any(|l| PUBLISH.iter().any(|p| l.contains(p)));
+            let publishes =
+                node.get("release").is_some() || script.iter().any(|l| super::publishes(l, &[]));
             let mut jb = b
                 .job(&name)
                 .at(job.loc)

@@ -256,6 +256,43 @@ fn syntax(file: &str, (message, loc): (String, Option<Location>)) -> ImportError
 }
 
 /// Reads the YAML documents of an imported file.
+/// Commands that publish to a package registry, image store or release, whichever CI runs them:
+/// a job whose script contains one publishes (`pipeline/build-publishes` if it also runs the
+/// repository's code). Each importer adds what only its platform spells that way.
+const PUBLISH_COMMANDS: [&str; 23] = [
+    "twine upload",
+    "npm publish",
+    "yarn publish",
+    "pnpm publish",
+    "cargo publish",
+    "gem push",
+    "flit publish",
+    "poetry publish",
+    "uv publish",
+    "mvn deploy",
+    "gradle publish",
+    "docker push",
+    "buildah push",
+    "podman push",
+    "crane push",
+    "skopeo copy",
+    "oras push",
+    "helm push",
+    "goreleaser release",
+    "gh release create",
+    "gh release upload",
+    "release-cli",
+    "/packages/generic/",
+];
+
+/// Whether a script line publishes: a shared command, or one of the platform's `extra` ones.
+pub(crate) fn publishes(line: &str, extra: &[&str]) -> bool {
+    PUBLISH_COMMANDS
+        .iter()
+        .chain(extra)
+        .any(|command| line.contains(command))
+}
+
 pub(crate) fn documents(file: &SourceFile<'_>) -> Result<Vec<Node>, ImportError> {
     tree::parse(file.text).map_err(|e| syntax(file.name, e))
 }
