@@ -91,24 +91,10 @@ impl PipelineFormat {
             return Some(PipelineFormat::Argo);
         }
         if doc.is_seq() {
-            const ZUUL: [&str; 12] = [
-                "job",
-                "project",
-                "project-template",
-                "pipeline",
-                "secret",
-                "nodeset",
-                "semaphore",
-                "queue",
-                "pragma",
-                "tenant",
-                "provider",
-                "image",
-            ];
             let zuulish = doc
                 .items()
                 .iter()
-                .any(|i| i.entries().iter().any(|e| ZUUL.contains(&e.key.as_str())));
+                .any(|i| i.entries().iter().any(|e| zuul::is_object_kind(&e.key)));
             return zuulish.then_some(PipelineFormat::Zuul);
         }
         if doc.get("jobs").is_some() && (doc.get("on").is_some() || doc.get("true").is_some()) {

@@ -15,6 +15,14 @@ use super::{ImportError, SourceFile, documents, shape_error};
 use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
 
+/// Configuration objects that are modelled.
+const MODELLED: [&str; 5] = ["job", "project", "project-template", "pipeline", "secret"];
+
+/// Whether `key` names a Zuul configuration object: what format detection looks for.
+pub(crate) fn is_object_kind(key: &str) -> bool {
+    MODELLED.contains(&key) || IRRELEVANT.contains(&key)
+}
+
 /// Configuration objects that say nothing about trust flow.
 const IRRELEVANT: [&str; 14] = [
     "nodeset",
