@@ -124,11 +124,6 @@ fn is_patchset(i: usize) -> bool {
 }
 
 impl SyntheticPipeline {
-    /// Generates the pipeline deterministically.
-    pub fn new(n: usize) -> Self {
-        Self::with_shape(n, Shape::Random)
-    }
-
     /// Generates the pipeline deterministically with the given shape.
     pub fn with_shape(n: usize, shape: Shape) -> Self {
         let job = |i: usize| format!("job-{i}");
