@@ -6,7 +6,7 @@ trust-related findings of each tool and the speed ratio (a Markdown table for do
     cargo build --release -p lockkeeper-cli
     .venv/bin/python scripts/compare-zizmor.py [FIXTURES_DIR]
 
-FIXTURES_DIR defaults to <repo>/../shared/fixtures/github-actions. Each tool is run once per
+FIXTURES_DIR defaults to <repo>/testdata/fixtures/github-actions. Each tool is run once per
 file (a repository's workflows are one pipeline for lockkeeper; the fixtures come from different
 repositories), offline, and each full pass is timed; the best of REPEAT passes counts.
 """
@@ -104,7 +104,7 @@ def cell(counts: Counter[str], keep) -> str:
 
 
 def main() -> None:
-    fixtures = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "fixtures" / "github-actions"
+    fixtures = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "testdata" / "fixtures" / "github-actions"
     files = sorted(p for p in fixtures.iterdir() if p.suffix in (".yml", ".yaml"))
     if not files:
         sys.exit(f"no workflows in {fixtures}")

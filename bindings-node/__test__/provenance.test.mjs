@@ -10,7 +10,7 @@ const require = createRequire(import.meta.url)
 const lk = require('../index.js')
 const { Policy, SigningKey, PublicKey, Envelope, Statement } = lk
 const here = dirname(fileURLToPath(import.meta.url))
-const fixtures = join(here, '..', '..', '..', 'shared', 'fixtures')
+const fixtures = join(here, '..', '..', 'testdata', 'fixtures')
 const BUILDER = 'https://ci.example.org/builders/trusted'
 
 function policyTrusting (key) {

@@ -16,7 +16,7 @@ from securesystemslib.signer import CryptoSigner, SSlibKey
 import lockkeeper
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "testdata" / "fixtures"
 BUILDER = "https://ci.example.org/builders/trusted"
 
 

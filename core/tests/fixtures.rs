@@ -1,4 +1,4 @@
-//! Evidence written by other tools (../shared/fixtures, see each folder's SOURCES.md): every
+//! Evidence written by other tools (`testdata/fixtures`, see each folder's SOURCES.md): every
 //! DSSE / in-toto / SLSA file parses, or fails for the documented reason; the ed25519-signed
 //! envelopes verify with their key and with no other.
 
@@ -13,11 +13,9 @@ use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// `../shared/fixtures` beside the clone (where CI puts it), or `LOCKKEEPER_FIXTURES`.
+/// The vendored copy of the third-party corpus, inside the repository.
 fn fixtures() -> PathBuf {
-    std::env::var_os("LOCKKEEPER_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fixtures")
 }
 
 fn read(rel: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {

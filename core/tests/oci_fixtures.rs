@@ -1,4 +1,4 @@
-//! Real OCI documents from other projects (`../shared/fixtures/oci/`, see SOURCES.md there) read
+//! Real OCI documents from other projects (`testdata/fixtures/oci/`, see SOURCES.md there) read
 //! through lockkeeper's image reader: layouts with their blobs verified, manifests, indexes and
 //! configs parsed with `oci-spec`, and a tampered copy of a real layout caught.
 
@@ -13,12 +13,12 @@ use oci_spec::image::{ImageConfiguration, ImageIndex, ImageManifest};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn fixtures() -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/oci");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fixtures/oci");
     if dir.is_dir() {
         Ok(dir)
     } else {
         Err(format!(
-            "the shared OCI fixtures are missing: expected {} (the repository's ../shared/fixtures/oci)",
+            "the vendored OCI fixtures are missing: expected {} (testdata/fixtures/oci)",
             dir.display()
         ))
     }

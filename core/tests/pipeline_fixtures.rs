@@ -2,8 +2,8 @@
 //! panic, and the check runs on it. What an importer cannot model must be reported as
 //! `import/unsupported` with its file and line.
 //!
-//! The corpus lives next to the repository (`<repo>/../shared/fixtures`) and is read in place:
-//! some of it (Wikimedia's zuul.d) is GPL and is not copied into this project.
+//! The corpus is vendored in `testdata/fixtures` (see its README): Wikimedia's GPL-2.0 `zuul.d`
+//! files were left out of it; `lockkeeper check pipeline --format zuul` reads them from a path.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use lockkeeper::{Pipeline, PipelineFormat, Policy, SourceFile};
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fixtures")
 }
 
 fn files(dir: &str) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
@@ -21,7 +21,7 @@ fn files(dir: &str) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
     let mut out: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| {
             format!(
-                "cannot read {} (the shared fixtures must sit beside the repository): {e}",
+                "cannot read {} (the vendored corpus, testdata/fixtures): {e}",
                 dir.display()
             )
         })?

@@ -1,5 +1,5 @@
 // The bot against recorded events: ours (events.jsonl) and real Wikimedia stream-events from
-// ../shared/fixtures/gerrit-events (wikibugs2's recordings).
+// testdata/fixtures/gerrit-events (wikibugs2's recordings, vendored with their SOURCES.md).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url)
 const { Policy } = require('../../../bindings-node/index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const policyPath = join(here, '..', 'policy.yaml')
-const fixtures = join(here, '..', '..', '..', '..', 'shared', 'fixtures', 'gerrit-events')
+const fixtures = join(here, '..', '..', '..', 'testdata', 'fixtures', 'gerrit-events')
 
 test('recorded events get the right answers, over stdin, as the bot runs', () => {
   const run = spawnSync(process.execPath, [join(here, '..', 'bot.mjs'), '--policy', policyPath, '--json'], {
