@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need inside the clone (.venv/, bindings-node/node_modules/,
 # .tools/) and runs every test: Rust (fmt, clippy, unit, integration, doc, bench smoke),
-# Python (pytest, stubtest, mypy), Node (node --test, tsc), the example, and a short fuzz run.
+# Python (pytest, stubtest, mypy), Node (node --test, tsc), the example, the release packages
+# installed from their artifacts (wheel, npm tarball, CLI archive), and a short fuzz run.
+# Everything it reads is inside the clone (testdata/ holds the third-party files).
 #
 # One build directory serves cargo, maturin and napi: the napi CLI always passes
 # `--target <host>`, so every build here uses the same explicit target and shares artifacts.
@@ -26,6 +28,9 @@ if ! command -v umoci >/dev/null 2>&1; then
 fi
 # Where umoci is present, the umoci test must run: a skip would hide a broken install.
 if command -v umoci >/dev/null 2>&1; then export LOCKKEEPER_REQUIRE_UMOCI=1; fi
+
+step "testdata: vendored copies intact, no test or script reads outside the clone"
+python3 scripts/check-testdata.py
 
 step "rust: format and lints"
 cargo fmt --all -- --check
@@ -63,6 +68,15 @@ step "node: install, build the addon (debug), tests and type check"
   node --test __test__/ ../examples/gerrit-bot/test/
   npx tsc --noEmit -p __test__/tsconfig.json
 )
+
+step "version: one version in every manifest"
+bash scripts/version.sh --check
+
+step "package: release CLI archive, npm tarball, wheel and sdist into dist/ (one release build)"
+bash scripts/package.sh
+
+step "package: install each artifact into a clean place and decide with it"
+bash scripts/smoke-install.sh
 
 step "example: the README's first command"
 bash examples/run.sh >/dev/null

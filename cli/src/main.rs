@@ -7,6 +7,8 @@ mod image;
 
 mod audit;
 
+mod shell;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -20,10 +22,18 @@ use lockkeeper::{
     Problems, Scope, SourceFile,
 };
 
+/// The version and the commit it was built from (see build.rs), e.g. `0.2.0 (1a2b3c4d5e6f)`.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("LOCKKEEPER_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "lockkeeper",
-    version,
+    version = VERSION,
     about = "Decide what may move through a CI/CD pipeline, and explain every denial.",
     after_help = "Exit codes: 0 allowed/valid, 1 denied/problems found, 2 bad input or usage."
 )]
@@ -108,6 +118,18 @@ enum Command {
     /// The signed, hash-chained audit log: append, verify, checkpoint.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: shell::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    Manpage {
+        /// Write `lockkeeper.1` and a page per subcommand into this directory.
+        #[arg(long)]
+        dir: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -337,6 +359,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::Policy(PolicyCommand::Check { policy, json }) => policy_check(&policy, json),
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Manpage { dir } => shell::manpage(dir.as_deref()),
         Command::Authorize(args) => {
             let policy = load_policy(&args.policy)?;
             let request = AuthorizeRequest::new(&args.principal, &args.action, args.scope.scope())?;
