@@ -139,7 +139,10 @@ impl Policy {
             scope.unwrap_or_default().into(),
         )
         .map_err(|e| to_js(&env, e))?;
-        Ok(self.inner.authorize(&request).into())
+        self.inner
+            .authorize(&request)
+            .map(Decision::from)
+            .map_err(|e| to_js(&env, e))
     }
 
     /// Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed

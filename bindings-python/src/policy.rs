@@ -163,7 +163,10 @@ impl Policy {
             scope(project, r#ref, environment),
         )
         .map_err(|e| to_py(py, e))?;
-        Ok(self.inner.authorize(&request).into())
+        self.inner
+            .authorize(&request)
+            .map(Decision::from)
+            .map_err(|e| to_py(py, e))
     }
 
     /// Do the approvals reach `required` distinct qualified approvers?

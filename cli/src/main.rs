@@ -340,7 +340,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Authorize(args) => {
             let policy = load_policy(&args.policy)?;
             let request = AuthorizeRequest::new(&args.principal, &args.action, args.scope.scope())?;
-            Ok(print_decision(&policy.authorize(&request), args.json))
+            Ok(print_decision(&policy.authorize(&request)?, args.json))
         }
         Command::Approvals(args) => {
             let policy = load_policy(&args.policy)?;

@@ -279,7 +279,10 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         let action = s(req, "action").unwrap_or_default();
         return Ok(
             match AuthorizeRequest::new(&principal, &action, scope(req)) {
-                Ok(r) => Outcome::Decision(policy.authorize(&r)),
+                Ok(r) => match policy.authorize(&r) {
+                    Ok(d) => Outcome::Decision(d),
+                    Err(e) => Outcome::Error(e.code().to_owned()),
+                },
                 Err(e) => Outcome::Error(e.code().to_owned()),
             },
         );

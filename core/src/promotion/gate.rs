@@ -204,7 +204,7 @@ impl Policy {
             git_ref: req.git_ref.clone(),
             environment: Some(env.name.clone()),
         };
-        d.absorb(self.authorize(&AuthorizeRequest {
+        d.absorb(self.decide(&AuthorizeRequest {
             principal: req.principal.clone(),
             action,
             scope: scope.clone(),

@@ -1,0 +1,27 @@
+"""Requests that would be answered about something other than what they ask are refused, and a
+decision cannot be mistaken for a boolean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import lockkeeper
+
+
+def test_authorize_refuses_an_environment_the_policy_does_not_define(example_policy_path: Path) -> None:
+    policy = lockkeeper.Policy.from_file(example_policy_path)
+    for principal in ("dave", "alice"):
+        with pytest.raises(lockkeeper.InvalidRequestError, match="`prodution` is not defined") as info:
+            policy.authorize(principal, "deploy", project="mediawiki/core", environment="prodution")
+        assert info.value.code == "rbac/unknown-environment"
+    assert policy.authorize("alice", "deploy", project="mediawiki/core", environment="production").allowed
+
+
+def test_check_approvals_refuses_an_environment_the_policy_does_not_define(example_policy_path: Path) -> None:
+    policy = lockkeeper.Policy.from_file(example_policy_path)
+    with pytest.raises(lockkeeper.InvalidRequestError) as info:
+        policy.check_approvals(["bob"], required=1, project="mediawiki/core", environment="prodution")
+    assert info.value.code == "rbac/unknown-environment"
+    assert policy.check_approvals(["bob"], required=1, project="mediawiki/core", environment="production").allowed
