@@ -44,6 +44,11 @@ impl DeployOutcome {
         self.inner.to_json_value().to_string()
     }
 
+    /// As for `Decision`: `.allowed` says allow or deny, the object itself has no truth value.
+    fn __bool__(&self) -> PyResult<bool> {
+        Err(crate::decision::no_truth_value("DeployOutcome"))
+    }
+
     fn __str__(&self) -> String {
         self.inner.decision.to_string()
     }

@@ -25,3 +25,18 @@ def test_check_approvals_refuses_an_environment_the_policy_does_not_define(examp
         policy.check_approvals(["bob"], required=1, project="mediawiki/core", environment="prodution")
     assert info.value.code == "rbac/unknown-environment"
     assert policy.check_approvals(["bob"], required=1, project="mediawiki/core", environment="production").allowed
+
+
+def test_a_decision_has_no_truth_value(example_policy_path: Path) -> None:
+    policy = lockkeeper.Policy.from_file(example_policy_path)
+    denied = policy.authorize("dave", "deploy", project="mediawiki/core", environment="production")
+    assert not denied.allowed
+    with pytest.raises(TypeError, match=r"test `\.allowed` instead"):
+        if denied:  # the mistake this guards against
+            pytest.fail("a denial was taken for true")
+    with pytest.raises(TypeError):
+        bool(policy.authorize("alice", "deploy", project="mediawiki/core", environment="production"))
+    outcome = policy.promote("sha256:" + "a" * 64, to="staging", by="alice", at="2026-11-24T12:00:00Z")
+    assert not outcome.allowed
+    with pytest.raises(TypeError, match=r"\.allowed"):
+        bool(outcome)

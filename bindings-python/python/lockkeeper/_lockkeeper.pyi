@@ -1,7 +1,7 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union, final
+from typing import Any, Mapping, NoReturn, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
@@ -126,6 +126,8 @@ class Decision:
     def codes(self) -> list[str]: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> NoReturn:
+        """Raises TypeError: test `.allowed` (a denial is an object, and objects are true)."""
 
 @final
 class DeployOutcome:
@@ -138,6 +140,8 @@ class DeployOutcome:
     @property
     def promotion_record(self) -> Optional[Statement]: ...
     def to_json(self) -> str: ...
+    def __bool__(self) -> NoReturn:
+        """Raises TypeError: test `.allowed`."""
 
 @final
 class Pipeline:
