@@ -730,30 +730,62 @@ fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
     Ok(out)
 }
 
+/// The `--approvals` file: a JSON list of `{"principal", "at"}` objects. Any other key is
+/// refused, as in Python and Node: a misspelt `when` for `at` would drop the approval's time and
+/// with it the check of its age.
+fn approvals_file(path: &str, text: &str) -> Result<Vec<Approval>, Failure> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Failure(format!("error: {path}: {e}")))?;
+    let list = v.as_array().ok_or_else(|| {
+        Failure(format!(
+            "error: {path}: expected a JSON list of {{principal, at}}"
+        ))
+    })?;
+    let mut out = Vec::with_capacity(list.len());
+    for (i, a) in list.iter().enumerate() {
+        let object = a.as_object().ok_or_else(|| {
+            Failure(format!(
+                "error: {path}: approval {i} is not an object {{principal, at}}"
+            ))
+        })?;
+        if let Some(key) = object
+            .keys()
+            .find(|k| !matches!(k.as_str(), "principal" | "at"))
+        {
+            return Err(Failure(format!(
+                "error: {path}: approval {i} has the unknown key `{key}` (known: principal, at)"
+            )));
+        }
+        let principal = object
+            .get("principal")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                Failure(format!(
+                    "error: {path}: approval {i} has no `principal` string"
+                ))
+            })?;
+        let at = match object.get("at") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(t)) => Some(t.clone()),
+            Some(other) => {
+                return Err(Failure(format!(
+                    "error: {path}: approval {i}: `at` is {other}, not an RFC 3339 string"
+                )));
+            }
+        };
+        out.push(Approval {
+            principal: principal.to_owned(),
+            at,
+        });
+    }
+    Ok(out)
+}
+
 fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
     let policy = load_policy(&args.policy)?;
     let approvals = match &args.approvals {
         None => Vec::new(),
-        Some(path) => {
-            let v: serde_json::Value = serde_json::from_str(&read(path)?)
-                .map_err(|e| Failure(format!("error: {path}: {e}")))?;
-            let list = v.as_array().ok_or_else(|| {
-                Failure(format!(
-                    "error: {path}: expected a JSON list of {{principal, at}}"
-                ))
-            })?;
-            list.iter()
-                .map(|a| match a.get("principal").and_then(|p| p.as_str()) {
-                    Some(p) => Ok(Approval {
-                        principal: p.to_owned(),
-                        at: a.get("at").and_then(|t| t.as_str()).map(str::to_owned),
-                    }),
-                    None => Err(Failure(format!(
-                        "error: {path}: an approval without `principal`"
-                    ))),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        }
+        Some(path) => approvals_file(path, &read(path)?)?,
     };
     let principal = match &args.by {
         Some(p) => p.clone(),

@@ -6,10 +6,20 @@ mod common;
 
 use std::process::Output;
 
-use common::{lockkeeper, path, stderr, stdout};
+use common::{TestResult, lockkeeper, path, stderr, stdout};
 
 fn code(out: &Output) -> Option<i32> {
     out.status.code()
+}
+
+/// A fresh directory for one test's files.
+fn scratch(test: &str) -> std::io::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "lockkeeper-cli-silent-{}-{test}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 #[test]
@@ -75,4 +85,92 @@ fn approvals_refuse_an_environment_the_policy_does_not_define() {
     assert!(stderr(&out).contains("error[rbac/unknown-environment]"));
     let out = ask("production");
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+}
+
+const ARTIFACT: &str = "sha256:d4f8968f9598a92443ed10908fd854db3399e3c58a0d5f7a61039f14cf52b808";
+
+/// `promote` to production as the shared promotion cases do (allowed with these approvals),
+/// plus `extra` arguments.
+fn promote(approvals: &str, extra: &[&str]) -> Output {
+    let policy = path("core/tests/cases/policies/promotion.yaml");
+    let build = path("core/tests/cases/envelopes/promo-build.json");
+    let staging = path("core/tests/cases/envelopes/promo-in-staging.json");
+    let mut args = vec![
+        "promote",
+        "--policy",
+        &policy,
+        "--artifact",
+        ARTIFACT,
+        "--to",
+        "production",
+        "--by",
+        "alice",
+        "--version",
+        "1.4.2",
+        "--at",
+        "2026-11-24T10:00:00Z",
+        "--approvals",
+        approvals,
+        "--evidence",
+        &build,
+        &staging,
+    ];
+    args.extend_from_slice(extra);
+    lockkeeper(&args)
+}
+
+fn approvals_file(dir: &std::path::Path, name: &str, json: &str) -> std::io::Result<String> {
+    let file = dir.join(name);
+    std::fs::write(&file, json)?;
+    Ok(file.to_string_lossy().into_owned())
+}
+
+#[test]
+fn an_approvals_file_with_an_unknown_key_is_refused() -> TestResult {
+    let dir = scratch("approvals")?;
+    let good = approvals_file(
+        &dir,
+        "good.json",
+        r#"[{"principal": "bob", "at": "2026-11-23T10:00:00Z"}, {"principal": "carol", "at": "2026-11-23T10:00:00Z"}]"#,
+    )?;
+    let out = promote(&good, &[]);
+    assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+
+    // `when` for `at` would drop the time, and with it the approvals' max_age check.
+    let misspelt = approvals_file(
+        &dir,
+        "misspelt.json",
+        r#"[{"principal": "bob", "when": "2026-11-23T10:00:00Z"}, {"principal": "carol", "at": "2026-11-23T10:00:00Z"}]"#,
+    )?;
+    let out = promote(&misspelt, &[]);
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("approval 0 has the unknown key `when` (known: principal, at)"),
+        "{err}"
+    );
+
+    for (name, json, says) in [
+        (
+            "not-object.json",
+            r#"["bob"]"#,
+            "approval 0 is not an object",
+        ),
+        (
+            "no-principal.json",
+            r#"[{"at": "2026-11-23T10:00:00Z"}]"#,
+            "no `principal`",
+        ),
+        (
+            "number-at.json",
+            r#"[{"principal": "bob", "at": 1764000000}]"#,
+            "`at` is 1764000000",
+        ),
+    ] {
+        let out = promote(&approvals_file(&dir, name, json)?, &[]);
+        assert_eq!(code(&out), Some(2), "{name}: {}", stdout(&out));
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+    }
+    Ok(())
 }
