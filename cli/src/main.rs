@@ -157,10 +157,10 @@ struct GateArgs {
     /// OCI image layout directories, for environments that require the image policy.
     #[arg(long = "image")]
     images: Vec<String>,
-    /// On allow, write the promotion record here (signed if --sign-with is given).
+    /// On allow, write the promotion record here, signed with --sign-with (both or neither).
     #[arg(long)]
     record: Option<String>,
-    /// The deploy service's private key to sign the promotion record with.
+    /// The deploy service's private key to sign the promotion record with (needs --record).
     #[arg(long)]
     sign_with: Option<String>,
     /// Print the decision as JSON.
@@ -782,6 +782,28 @@ fn approvals_file(path: &str, text: &str) -> Result<Vec<Approval>, Failure> {
 }
 
 fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
+    // A record is evidence for the next hop only when the deploy service signed it; a key
+    // without a place to write the record would sign nothing. Both are refused before deciding.
+    match (&args.record, &args.sign_with) {
+        (Some(_), None) => {
+            return Err(Failure(
+                "error: --record needs --sign-with KEY: an unsigned promotion record is no evidence"
+                    .into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Failure(
+                "error: --sign-with needs --record FILE: there is nothing else to sign".into(),
+            ));
+        }
+        _ => {}
+    }
+    let signing_key = match &args.sign_with {
+        Some(key) => Some(
+            SigningKey::from_pem(&read(key)?).map_err(|e| Failure(format!("error: {key}: {e}")))?,
+        ),
+        None => None,
+    };
     let policy = load_policy(&args.policy)?;
     let approvals = match &args.approvals {
         None => Vec::new(),
@@ -820,20 +842,15 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
     } else {
         policy.promote(&request)?
     };
-    if let (Some(path), Some(record)) = (&args.record, &outcome.promotion_record) {
-        let text = match &args.sign_with {
-            Some(key) => {
-                let key = SigningKey::from_pem(&read(key)?)
-                    .map_err(|e| Failure(format!("error: {key}: {e}")))?;
-                Envelope::sign(
-                    lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
-                    record.to_json().as_bytes(),
-                    &[&key],
-                )
-                .to_json()
-            }
-            None => record.to_json(),
-        };
+    if let (Some(path), Some(key), Some(record)) =
+        (&args.record, &signing_key, &outcome.promotion_record)
+    {
+        let text = Envelope::sign(
+            lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
+            record.to_json().as_bytes(),
+            &[key],
+        )
+        .to_json();
         fs::write(path, text + "\n")
             .map_err(|e| Failure(format!("error: cannot write {path}: {e}")))?;
     }

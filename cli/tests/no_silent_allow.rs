@@ -174,3 +174,51 @@ fn an_approvals_file_with_an_unknown_key_is_refused() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn record_and_sign_with_go_together() -> TestResult {
+    let dir = scratch("record")?;
+    let approvals = approvals_file(
+        &dir,
+        "approvals.json",
+        r#"[{"principal": "bob", "at": "2026-11-23T10:00:00Z"}, {"principal": "carol", "at": "2026-11-23T10:00:00Z"}]"#,
+    )?;
+    let record = dir.join("record.json").to_string_lossy().into_owned();
+    let key = path("core/tests/cases/keys/deploy.TEST-ONLY.key");
+
+    let out = promote(&approvals, &["--record", &record]);
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing is decided: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("--record needs --sign-with"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !std::path::Path::new(&record).exists(),
+        "no unsigned record"
+    );
+
+    let out = promote(&approvals, &["--sign-with", &key]);
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("--sign-with needs --record"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = promote(&approvals, &["--record", &record, "--sign-with", &key]);
+    assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&record)?)?;
+    assert!(
+        written["signatures"]
+            .as_array()
+            .is_some_and(|s| s.len() == 1),
+        "{written}"
+    );
+    Ok(())
+}
