@@ -73,9 +73,11 @@ export declare class DeployOutcome {
   get releasedSecrets(): Array<ReleasedSecret>
   /** On allow: the promotion record to sign with the deploy service's key. */
   get promotionRecord(): Statement | null
+  /** Evidence not used (unreadable, untrusted, not in-toto), on allow as on deny. */
+  get evidenceIgnored(): Array<IgnoredEvidence>
   /** The machine form as an object (used by `JSON.stringify`). */
   toJSON(): Record<string, unknown>
-  /** The explanation for people. */
+  /** The explanation for people, with the secrets released and the evidence ignored. */
   toString(): string
 }
 
@@ -301,6 +303,14 @@ export interface GateRequest {
   emergency?: boolean
   /** OCI image layout directories, for environments that require the image policy. */
   images?: Array<string>
+}
+
+/** Evidence the gate did not use, and why. */
+export interface IgnoredEvidence {
+  /** `evidence[i]`: its position in `request.evidence`. */
+  evidence: string
+  /** Why it was ignored. */
+  why: string
 }
 
 /** An image whose base is not in the inventory. */

@@ -1,6 +1,6 @@
 //! The deploy gate for Node: `policy.promote(...)` and `policy.deployRequest(...)`.
 
-use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -72,12 +72,7 @@ pub(crate) fn request(env: &Env, r: Object<'_>) -> Result<DeployRequest> {
         artifact: Some(parse_digest(env, &r.artifact)?),
         version: r.version,
         environment: r.to,
-        evidence: r
-            .evidence
-            .unwrap_or_default()
-            .into_iter()
-            .map(bytes)
-            .collect(),
+        evidence: Evidence::numbered(r.evidence.unwrap_or_default().into_iter().map(bytes)),
         approvals: r
             .approvals
             .unwrap_or_default()
@@ -104,6 +99,15 @@ pub struct ReleasedSecret {
     pub name: String,
     /// The zone it is released to.
     pub zone: String,
+}
+
+/// Evidence the gate did not use, and why.
+#[napi(object)]
+pub struct IgnoredEvidence {
+    /// `evidence[i]`: its position in `request.evidence`.
+    pub evidence: String,
+    /// Why it was ignored.
+    pub why: String,
 }
 
 /// The gate's answer.
@@ -151,15 +155,28 @@ impl DeployOutcome {
         self.inner.promotion_record.clone().map(Statement::from)
     }
 
+    /// Evidence not used (unreadable, untrusted, not in-toto), on allow as on deny.
+    #[napi(getter)]
+    pub fn evidence_ignored(&self) -> Vec<IgnoredEvidence> {
+        self.inner
+            .evidence_ignored
+            .iter()
+            .map(|e| IgnoredEvidence {
+                evidence: e.evidence.clone(),
+                why: e.why.clone(),
+            })
+            .collect()
+    }
+
     /// The machine form as an object (used by `JSON.stringify`).
     #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
     pub fn to_json_value(&self) -> Value {
         self.inner.to_json_value()
     }
 
-    /// The explanation for people.
+    /// The explanation for people, with the secrets released and the evidence ignored.
     #[napi(js_name = "toString")]
     pub fn to_text(&self) -> String {
-        self.inner.decision.to_string()
+        self.inner.to_string()
     }
 }

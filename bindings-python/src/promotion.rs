@@ -1,6 +1,6 @@
 //! The deploy gate for Python: `policy.promote(...)` and `policy.deploy_request(...)`.
 
-use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -39,7 +39,15 @@ impl DeployOutcome {
         self.inner.promotion_record.clone().map(Statement::from)
     }
 
-    /// The machine form (decision JSON plus `released_secrets` and `promotion_record`).
+    /// Evidence not used (unreadable, untrusted, not in-toto): `[{"evidence": "evidence[i]",
+    /// "why"}]`, on allow as on deny.
+    #[getter]
+    fn evidence_ignored<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &serde_json::json!(self.inner.evidence_ignored))
+    }
+
+    /// The machine form (decision JSON plus `released_secrets`, `promotion_record` and
+    /// `evidence_ignored`).
     fn to_json(&self) -> String {
         self.inner.to_json_value().to_string()
     }
@@ -50,7 +58,7 @@ impl DeployOutcome {
     }
 
     fn __str__(&self) -> String {
-        self.inner.decision.to_string()
+        self.inner.to_string()
     }
 
     fn __repr__(&self) -> String {
@@ -120,7 +128,7 @@ pub(crate) fn request(
         artifact: Some(crate::attestation::parse_digest(py, artifact)?),
         version,
         environment: to.to_owned(),
-        evidence: evidence.into_iter().map(Text::into_bytes).collect(),
+        evidence: Evidence::numbered(evidence.into_iter().map(Text::into_bytes)),
         approvals: list,
         author,
         project,

@@ -3,6 +3,7 @@ decision cannot be mistaken for a boolean."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,26 @@ def test_a_decision_has_no_truth_value(example_policy_path: Path) -> None:
     assert not outcome.allowed
     with pytest.raises(TypeError, match=r"\.allowed"):
         bool(outcome)
+
+
+CASES = Path(__file__).resolve().parents[2] / "core" / "tests" / "cases"
+ARTIFACT = "sha256:d4f8968f9598a92443ed10908fd854db3399e3c58a0d5f7a61039f14cf52b808"
+APPROVALS = [{"principal": "bob", "at": "2026-11-23T10:00:00Z"}, {"principal": "carol", "at": "2026-11-23T10:00:00Z"}]
+
+
+def test_ignored_evidence_is_listed_on_allow_too() -> None:
+    policy = lockkeeper.Policy.from_file(CASES / "policies" / "promotion.yaml")
+    evidence = [
+        (CASES / "envelopes" / name).read_bytes()
+        for name in ("not-an-envelope.json", "promo-build.json", "untrusted-key.json", "promo-in-staging.json")
+    ]
+    outcome = policy.promote(
+        ARTIFACT, to="production", by="alice", version="1.4.2", at="2026-11-24T10:00:00Z",
+        evidence=evidence, approvals=APPROVALS,
+    )
+    assert outcome.allowed
+    ignored = outcome.evidence_ignored
+    assert [e["evidence"] for e in ignored] == ["evidence[0]", "evidence[2]"]
+    assert ignored[1]["why"] == "no signature by a key the policy trusts"
+    assert json.loads(outcome.to_json())["evidence_ignored"] == ignored
+    assert "evidence ignored: evidence[2]: no signature by a key the policy trusts" in str(outcome)

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
     Problems, Scope, SourceFile,
@@ -694,8 +694,9 @@ fn print_decision(decision: &Decision, json: bool) -> ExitCode {
 }
 
 /// Evidence files: each file one envelope, each line of a `.jsonl` file one envelope; a
-/// directory contributes its `.json`/`.jsonl` files in name order.
-fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
+/// directory contributes its `.json`/`.jsonl` files in name order. Each is named by its path
+/// (`PATH:LINE` for a line of a `.jsonl` file), which is how the decision names ignored ones.
+fn evidence(paths: &[String]) -> Result<Vec<Evidence>, Failure> {
     let mut files = Vec::new();
     for p in paths {
         let path = std::path::Path::new(p);
@@ -716,15 +717,17 @@ fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
     for f in files {
         let bytes = fs::read(&f)
             .map_err(|e| Failure(format!("error: cannot read {}: {e}", f.display())))?;
+        let name = f.display().to_string();
         if f.extension().is_some_and(|x| x == "jsonl") {
             out.extend(
                 bytes
                     .split(|b| *b == b'\n')
-                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .map(<[u8]>::to_vec),
+                    .enumerate()
+                    .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+                    .map(|(i, l)| Evidence::new(format!("{name}:{}", i + 1), l)),
             );
         } else {
-            out.push(bytes);
+            out.push(Evidence::new(name, bytes));
         }
     }
     Ok(out)
@@ -857,14 +860,9 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
     if args.json {
         println!("{}", outcome.to_json_value());
     } else {
-        println!("{}", outcome.decision);
-        if deploy && outcome.decision.allowed() {
-            if outcome.released_secrets.is_empty() {
-                println!("  secrets released: (none)");
-            }
-            for s in &outcome.released_secrets {
-                println!("  secret released: {} (to zone {})", s.name, s.zone);
-            }
+        println!("{outcome}");
+        if deploy && outcome.decision.allowed() && outcome.released_secrets.is_empty() {
+            println!("  secrets released: (none)");
         }
         if let (Some(path), true) = (&args.record, outcome.decision.allowed()) {
             println!("  promotion record written to {path}");

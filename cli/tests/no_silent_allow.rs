@@ -222,3 +222,54 @@ fn record_and_sign_with_go_together() -> TestResult {
     );
     Ok(())
 }
+
+#[test]
+fn ignored_evidence_is_named_by_its_path_on_allow_and_on_deny() -> TestResult {
+    let dir = scratch("ignored")?;
+    let approvals = approvals_file(
+        &dir,
+        "approvals.json",
+        r#"[{"principal": "bob", "at": "2026-11-23T10:00:00Z"}, {"principal": "carol", "at": "2026-11-23T10:00:00Z"}]"#,
+    )?;
+    let junk = path("core/tests/cases/envelopes/not-an-envelope.json");
+    let untrusted = path("core/tests/cases/envelopes/untrusted-key.json");
+
+    // Allowed, and still says which files it did not use.
+    let out = promote(&approvals, &["--evidence", &junk, &untrusted]);
+    assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("ALLOW"), "{text}");
+    assert!(
+        text.contains(&format!("evidence ignored: {junk}: ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "evidence ignored: {untrusted}: no signature by a key the policy trusts"
+        )),
+        "{text}"
+    );
+
+    let out = promote(&approvals, &["--evidence", &junk, &untrusted, "--json"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))?;
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["evidence_ignored"][0]["evidence"], junk.as_str());
+    assert_eq!(v["evidence_ignored"][1]["evidence"], untrusted.as_str());
+    assert_eq!(
+        v["evidence_ignored"][1]["why"],
+        "no signature by a key the policy trusts"
+    );
+
+    // Denied (no approvals): the violations' facts name the files too.
+    let none = approvals_file(&dir, "none.json", "[]")?;
+    let out = promote(&none, &["--evidence", &junk, "--json"]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))?;
+    assert_eq!(v["evidence_ignored"][0]["evidence"], junk.as_str());
+    assert_eq!(
+        v["violations"][0]["facts"]["evidence_ignored"][0]["evidence"],
+        junk.as_str()
+    );
+    Ok(())
+}

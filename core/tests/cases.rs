@@ -11,7 +11,7 @@ use lockkeeper::audit;
 use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest, Evidence};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
     Scope, SourceFile,
@@ -227,7 +227,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         let artifact = s(req, "artifact").map(|a| Digest::parse(&a)).transpose()?;
         let evidence = strings(req.get("evidence"))
             .iter()
-            .map(|e| fs::read(cases_dir().join(e)))
+            .map(|e| fs::read(cases_dir().join(e)).map(|bytes| Evidence::new(e, bytes)))
             .collect::<Result<Vec<_>, _>>()?;
         let approvals = req
             .get("approvals")

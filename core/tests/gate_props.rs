@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lockkeeper::Policy;
 use lockkeeper::digest::Digest;
-use lockkeeper::promotion::{Approval, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence};
 use proptest::prelude::*;
 
 const EVIDENCE: [&str; 12] = [
@@ -70,7 +70,7 @@ fn allowed(
         artifact: Some(w.artifact.clone()),
         version: Some("1.4.2".into()),
         environment: ENVIRONMENTS[env].into(),
-        evidence: evidence.iter().map(|&i| w.evidence[i].clone()).collect(),
+        evidence: Evidence::numbered(evidence.iter().map(|&i| w.evidence[i].clone())),
         approvals: approvals
             .iter()
             .map(|&(p, fresh)| Approval {
