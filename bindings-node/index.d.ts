@@ -231,7 +231,7 @@ export interface ApprovalInput {
 
 /** Options of an approval check. */
 export interface ApprovalOptions {
-  /** How many distinct qualified approvers are needed. */
+  /** How many distinct qualified approvers are needed (a whole number). */
   required: number
   /** The change's author (excluded under separation of duties). */
   author?: string
