@@ -225,8 +225,8 @@ export declare class Statement {
 export interface ApprovalInput {
   /** Who approved. */
   principal: string
-  /** When (RFC 3339). */
-  at?: string
+  /** When: an RFC 3339 string or a `Date`. */
+  at?: string | Date
 }
 
 /** Options of an approval check. */
@@ -291,8 +291,8 @@ export interface GateRequest {
   version?: string
   /** The last version the environment received. */
   lastVersion?: string
-  /** The decision time, RFC 3339 (default: now). */
-  at?: string
+  /** The decision time: an RFC 3339 string or a `Date` (default: now). */
+  at?: string | Date
   /** Project, for scoped bindings. */
   project?: string
   /** Git ref, for scoped bindings. */

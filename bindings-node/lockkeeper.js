@@ -50,7 +50,7 @@ const NAPI_CODES = new Set([
   'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected',
   'ArrayBufferExpected', 'DetachableArraybufferExpected', 'GenericFailure',
 ])
-const NAPI_MESSAGE = /rust type|napi value|Expect value to be|Missing field|Failed to (get|create|recover)|Value is not/
+const NAPI_MESSAGE = /rust type|napi value|Expect value to be|Missing field|Failed to (get|create|recover)|Value is not|none of these types/
 
 /** Parameter lists of every exported function and method, read from index.d.ts when first needed. */
 let signatures = null
@@ -184,9 +184,17 @@ function translate(error, owner, method, args) {
     const path = missing[2] ? `${missing[3]}[].${missing[1]}` : missing[1]
     return argumentError(`${where}: \`${p ? `${p.name}.` : ''}${path}\` is required`)
   }
-  const field = /into rust type `(\w+)` on (\w+)\.(\w+)/.exec(error.message)
+  const field =
+    /into rust type `(\w+)` on (\w+)\.(\w+)/.exec(error.message) ||
+    /none of these types (.*?),?\s+on (\w+)\.(\w+)/.exec(error.message)
   if (field) {
-    const type = field[1] === 'String' ? 'a string' : field[1] === 'bool' ? 'a boolean' : `a ${field[1]}`
+    const names = { String: 'a string', bool: 'a boolean', f64: 'a number', u32: 'a number', Date: 'a Date', Buffer: 'a Buffer' }
+    const type = field[1]
+      .split(',')
+      .map((t) => t.trim().replace(/`/g, ''))
+      .filter(Boolean)
+      .map((t) => names[t] || `a ${t}`)
+      .join(' or ')
     const p = holder(field[2])
     const path = p ? `${p.name}.${field[3]}` : options ? `${options.name}: ${field[2]}.${field[3]}` : `${field[2]}.${field[3]}`
     return argumentError(`${where}: \`${path}\` must be ${type}`)

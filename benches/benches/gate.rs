@@ -34,7 +34,9 @@ fn bench(c: &mut Criterion) {
         version: Some("1.4.2".into()),
         environment: "staging".into(),
         evidence: Evidence::numbered(EVIDENCE.iter().map(|e| e.to_vec())),
-        now: "2026-11-24T10:00:00Z".into(),
+        now: "2026-11-24T10:00:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}")),
         ..Default::default()
     };
     let decide = || {

@@ -143,3 +143,26 @@ test('console.log shows a decision and an outcome', () => {
   assert.match(outcome, /^DeployOutcome \{/)
   assert.match(outcome, /evidence_ignored: \[\]/)
 })
+
+test('times are RFC 3339 strings or Dates', () => {
+  const p = Policy.fromFile(join(cases, 'policies', 'promotion.yaml'))
+  const evidence = ['promo-build.json', 'promo-in-staging.json'].map(envelope)
+  const promote = (at, approvalsGiven) =>
+    p.promote({ artifact, to: 'production', by: 'alice', version: '1.4.2', at, evidence, approvals: approvalsGiven })
+  const asText = promote('2026-11-24T10:00:00Z', approvals)
+  assert.equal(asText.allowed, true)
+  const approved = new Date(Date.UTC(2026, 10, 23, 10))
+  const asDate = promote(new Date('2026-11-24T11:00:00+01:00'), [{ principal: 'bob', at: approved }, { principal: 'carol', at: approved }])
+  assert.equal(asDate.allowed, true)
+  assert.equal(asDate.promotionRecord.predicate.decided_at, '2026-11-24T10:00:00Z')
+  assert.deepEqual(asDate.toJSON(), asText.toJSON())
+  for (const [at, list] of [[new Date('not a date'), approvals], ['yesterday', approvals], ['2026-11-24T10:00:00Z', [{ principal: 'bob', at: new Date(NaN) }]]]) {
+    assert.throws(() => promote(at, list), (e) => e instanceof lockkeeper.InvalidRequestError && e.code === 'input/invalid-time')
+  }
+  assert.throws(() => promote(1764000000000, approvals), (e) => {
+    assert.equal(e.code, 'InvalidArg')
+    assert.match(e.message, /Policy\.promote: `request\.at` must be a string or a Date/)
+    assert.doesNotMatch(e.message, /rust type|napi|none of these/)
+    return true
+  })
+})

@@ -1,12 +1,16 @@
 //! The deploy gate for Node: `policy.promote(...)` and `policy.deployRequest(...)`.
 
-use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence};
+use lockkeeper::promotion::{
+    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time,
+};
+use napi::JsDate;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::attestation::{Statement, bytes, parse_digest};
 use crate::decision::Decision;
+use crate::error::to_js;
 use crate::options;
 
 /// An approval of the change.
@@ -14,8 +18,38 @@ use crate::options;
 pub struct ApprovalInput {
     /// Who approved.
     pub principal: String,
-    /// When (RFC 3339).
-    pub at: Option<String>,
+    /// When: an RFC 3339 string or a `Date`.
+    pub at: Option<Either<String, JsDate<'static>>>,
+}
+
+/// A time from JavaScript: an RFC 3339 string or a `Date`. The date is only read during the
+/// call that received it, so no JavaScript value outlives its scope.
+pub type Time = Either<String, JsDate<'static>>;
+
+/// Converts a time once into the typed time the core takes; a string that is not RFC 3339 or
+/// an invalid `Date` is an `InvalidRequestError` with code `input/invalid-time`.
+fn time(env: &Env, value: Time, what: &str) -> Result<jiff::Timestamp> {
+    let invalid = |message: String| {
+        crate::error::js_error(
+            env,
+            "InvalidRequestError",
+            lockkeeper::rule::codes::INPUT_INVALID_TIME,
+            message,
+            serde_json::Value::Null,
+        )
+    };
+    match value {
+        Either::A(text) => parse_time(&text).map_err(|e| to_js(env, e)),
+        Either::B(date) => {
+            let ms = date.value_of()?;
+            if !ms.is_finite() {
+                return Err(invalid(format!("{what} is an invalid Date")));
+            }
+            // A Date holds whole milliseconds within +-8.64e15, which i64 and jiff both hold.
+            jiff::Timestamp::from_millisecond(ms as i64)
+                .map_err(|e| invalid(format!("{what} is out of range: {e}")))
+        }
+    }
 }
 
 /// A promotion or deploy request.
@@ -37,8 +71,8 @@ pub struct GateRequest {
     pub version: Option<String>,
     /// The last version the environment received.
     pub last_version: Option<String>,
-    /// The decision time, RFC 3339 (default: now).
-    pub at: Option<String>,
+    /// The decision time: an RFC 3339 string or a `Date` (default: now).
+    pub at: Option<Either<String, JsDate<'static>>>,
     /// Project, for scoped bindings.
     pub project: Option<String>,
     /// Git ref, for scoped bindings.
@@ -77,15 +111,23 @@ pub(crate) fn request(env: &Env, r: Object<'_>) -> Result<DeployRequest> {
             .approvals
             .unwrap_or_default()
             .into_iter()
-            .map(|a| Approval {
-                principal: a.principal,
-                at: a.at,
+            .map(|a| {
+                Ok(Approval {
+                    principal: a.principal,
+                    at: a
+                        .at
+                        .map(|t| time(env, t, "an approval's `at`"))
+                        .transpose()?,
+                })
             })
-            .collect(),
+            .collect::<Result<Vec<_>>>()?,
         author: r.author,
         project: r.project,
         git_ref: r.git_ref,
-        now: r.at.unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        now: match r.at {
+            Some(at) => time(env, at, "`at`")?,
+            None => jiff::Timestamp::now(),
+        },
         rollback: r.rollback.unwrap_or(false),
         emergency: r.emergency.unwrap_or(false),
         last_version: r.last_version,

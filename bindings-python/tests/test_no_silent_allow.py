@@ -64,3 +64,40 @@ def test_ignored_evidence_is_listed_on_allow_too() -> None:
     assert ignored[1]["why"] == "no signature by a key the policy trusts"
     assert json.loads(outcome.to_json())["evidence_ignored"] == ignored
     assert "evidence ignored: evidence[2]: no signature by a key the policy trusts" in str(outcome)
+
+
+def test_times_are_rfc_3339_strings_or_aware_datetimes() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    policy = lockkeeper.Policy.from_file(CASES / "policies" / "promotion.yaml")
+    evidence = [(CASES / "envelopes" / n).read_bytes() for n in ("promo-build.json", "promo-in-staging.json")]
+
+    def promote(at: object, approvals: list[dict[str, object]]) -> lockkeeper.DeployOutcome:
+        return policy.promote(
+            ARTIFACT, to="production", by="alice", version="1.4.2", at=at,  # type: ignore[arg-type]
+            evidence=evidence, approvals=approvals,  # type: ignore[arg-type]
+        )
+
+    as_text = promote("2026-11-24T10:00:00Z", APPROVALS)
+    assert as_text.allowed
+    cet = timezone(timedelta(hours=1))
+    at = datetime(2026, 11, 24, 11, 0, tzinfo=cet)  # 10:00 UTC
+    approved = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    as_datetime = promote(at, [{"principal": "bob", "at": approved}, {"principal": "carol", "at": approved}])
+    assert as_datetime.allowed
+    record = as_datetime.promotion_record
+    assert record is not None and record.predicate["decided_at"] == "2026-11-24T10:00:00Z"
+    assert as_datetime.to_json() == as_text.to_json()
+
+    # A naive datetime has no offset from UTC: a guess could move a freeze window. Refused.
+    with pytest.raises(lockkeeper.InvalidRequestError, match="naive datetime") as info:
+        promote(datetime(2026, 11, 24, 10, 0), APPROVALS)
+    assert info.value.code == "input/invalid-time"
+    with pytest.raises(lockkeeper.InvalidRequestError) as info:
+        promote("2026-11-24T10:00:00Z", [{"principal": "bob", "at": datetime(2026, 11, 23)}])
+    assert info.value.code == "input/invalid-time"
+    with pytest.raises(lockkeeper.InvalidRequestError) as info:
+        promote("yesterday", APPROVALS)
+    assert info.value.code == "input/invalid-time"
+    with pytest.raises(TypeError, match="RFC 3339 str or a timezone-aware datetime"):
+        promote(1764000000, APPROVALS)

@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployRequest, Evidence};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
     Problems, Scope, SourceFile,
@@ -767,15 +767,18 @@ fn approvals_file(path: &str, text: &str) -> Result<Vec<Approval>, Failure> {
                     "error: {path}: approval {i} has no `principal` string"
                 ))
             })?;
-        let at = match object.get("at") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(t)) => Some(t.clone()),
-            Some(other) => {
-                return Err(Failure(format!(
-                    "error: {path}: approval {i}: `at` is {other}, not an RFC 3339 string"
-                )));
-            }
-        };
+        let at =
+            match object.get("at") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(t)) => Some(parse_time(t).map_err(|e| {
+                    Failure(format!("error[{}]: {path}: approval {i}: {e}", e.code()))
+                })?),
+                Some(other) => {
+                    return Err(Failure(format!(
+                        "error: {path}: approval {i}: `at` is {other}, not an RFC 3339 string"
+                    )));
+                }
+            };
         out.push(Approval {
             principal: principal.to_owned(),
             at,
@@ -827,10 +830,10 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         author: args.author.clone(),
         project: args.project.clone(),
         git_ref: args.git_ref.clone(),
-        now: args
-            .at
-            .clone()
-            .unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        now: match &args.at {
+            Some(at) => parse_time(at)?,
+            None => jiff::Timestamp::now(),
+        },
         rollback: args.rollback,
         emergency: args.emergency,
         last_version: args.last_version.clone(),

@@ -167,6 +167,11 @@ fn an_approvals_file_with_an_unknown_key_is_refused() -> TestResult {
             r#"[{"principal": "bob", "at": 1764000000}]"#,
             "`at` is 1764000000",
         ),
+        (
+            "bad-at.json",
+            r#"[{"principal": "bob", "at": "noon"}]"#,
+            "error[input/invalid-time]",
+        ),
     ] {
         let out = promote(&approvals_file(&dir, name, json)?, &[]);
         assert_eq!(code(&out), Some(2), "{name}: {}", stdout(&out));
@@ -272,4 +277,28 @@ fn ignored_evidence_is_named_by_its_path_on_allow_and_on_deny() -> TestResult {
         junk.as_str()
     );
     Ok(())
+}
+
+#[test]
+fn a_decision_time_that_is_not_rfc_3339_is_refused() {
+    let policy = path("core/tests/cases/policies/promotion.yaml");
+    let out = lockkeeper(&[
+        "promote",
+        "--policy",
+        &policy,
+        "--artifact",
+        ARTIFACT,
+        "--to",
+        "staging",
+        "--by",
+        "alice",
+        "--at",
+        "yesterday",
+    ]);
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("error[input/invalid-time]: `yesterday` is not an RFC 3339 time"),
+        "{}",
+        stderr(&out)
+    );
 }

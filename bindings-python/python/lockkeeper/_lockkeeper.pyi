@@ -1,6 +1,7 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
+from datetime import datetime
 from typing import Any, Mapping, NoReturn, Optional, Sequence, Union, final
 
 __version__: str
@@ -204,11 +205,11 @@ class Policy:
         to: str,
         by: str,
         evidence: Sequence[Union[str, bytes]] = ...,
-        approvals: Optional[list[dict[str, str]]] = None,
+        approvals: Optional[list[Mapping[str, Union[str, datetime]]]] = None,
         author: Optional[str] = None,
         version: Optional[str] = None,
         last_version: Optional[str] = None,
-        at: Optional[str] = None,
+        at: Union[str, datetime, None] = None,
         project: Optional[str] = None,
         ref: Optional[str] = None,
         rollback: bool = False,
@@ -222,11 +223,11 @@ class Policy:
         to: str,
         by: str,
         evidence: Sequence[Union[str, bytes]] = ...,
-        approvals: Optional[list[dict[str, str]]] = None,
+        approvals: Optional[list[Mapping[str, Union[str, datetime]]]] = None,
         author: Optional[str] = None,
         version: Optional[str] = None,
         last_version: Optional[str] = None,
-        at: Optional[str] = None,
+        at: Union[str, datetime, None] = None,
         project: Optional[str] = None,
         ref: Optional[str] = None,
         rollback: bool = False,

@@ -10,7 +10,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::rules::parse_time;
 use crate::attestation::slsa::{PROVENANCE_V1, PROVENANCE_V02};
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
 use crate::decision::{Decision, Violation};
@@ -32,8 +31,16 @@ pub const PROMOTION_PREDICATE: &str = "https://lockkeeper.dev/promotion/v1";
 pub struct Approval {
     /// Who approved.
     pub principal: String,
-    /// When (RFC 3339); approvals without a time are ignored where approvals expire.
-    pub at: Option<String>,
+    /// When; approvals without a time are ignored where approvals expire.
+    pub at: Option<Timestamp>,
+}
+
+/// Reads a time written in RFC 3339 (`2026-11-24T12:00:00Z`), as front ends take it from
+/// people; the error is `input/invalid-time`. Front ends convert their own time values
+/// (Python's aware `datetime`, JavaScript's `Date`) and strings through here once, and the gate
+/// takes the typed time.
+pub fn parse_time(text: &str) -> Result<Timestamp, Error> {
+    super::rules::parse_time(text).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))
 }
 
 /// One piece of evidence: a DSSE envelope's bytes, and the name findings give it (the file it
@@ -95,8 +102,8 @@ pub struct DeployRequest {
     pub project: Option<String>,
     /// Git ref, for scoped bindings.
     pub git_ref: Option<String>,
-    /// The current time (RFC 3339): the core has no clock.
-    pub now: String,
+    /// The decision time: the core has no clock.
+    pub now: Timestamp,
     /// A declared rollback may go below the last version the environment received.
     pub rollback: bool,
     /// An emergency override of freeze windows (needs the environment's emergency role).
@@ -197,7 +204,7 @@ fn stated_time(statement: &Statement) -> Option<Timestamp> {
     ]
     .into_iter()
     .flatten()
-    .find_map(|v| v.as_str().and_then(|t| parse_time(t).ok()))
+    .find_map(|v| v.as_str().and_then(|t| super::rules::parse_time(t).ok()))
 }
 
 fn parse_version(text: &str) -> Result<semver::Version, Error> {
@@ -243,18 +250,14 @@ impl Policy {
                 "the request names no artifact digest",
             )
         })?;
-        let now = parse_time(&req.now).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
+        let now = req.now;
         let version = req.version.as_deref().map(parse_version).transpose()?;
         let mut last_version = req.last_version.as_deref().map(parse_version).transpose()?;
-        let mut approvals = Vec::with_capacity(req.approvals.len());
-        for a in &req.approvals {
-            let at =
-                a.at.as_deref()
-                    .map(parse_time)
-                    .transpose()
-                    .map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
-            approvals.push((a.principal.as_str(), at));
-        }
+        let approvals: Vec<(&str, Option<Timestamp>)> = req
+            .approvals
+            .iter()
+            .map(|a| (a.principal.as_str(), a.at))
+            .collect();
 
         let mut d = Decision::new(format!(
             "{}: {} {artifact}{} to {}",

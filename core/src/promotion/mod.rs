@@ -6,5 +6,5 @@ pub mod rules;
 
 pub use gate::{
     Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, PROMOTION_PREDICATE,
-    ReleasedSecret,
+    ReleasedSecret, parse_time,
 };
