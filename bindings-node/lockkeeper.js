@@ -159,6 +159,11 @@ function translate(error, owner, method, args) {
     Object.setPrototypeOf(error, cls.prototype)
     return error
   }
+  // Only a conversion failure (napi's, the engine's, or an options object that is not one) is
+  // about the arguments' types; any other error (a file that cannot be read) is the answer.
+  const internal = NAPI_CODES.has(error.code) && NAPI_MESSAGE.test(error.message)
+  const engine = error instanceof TypeError && error.code === undefined
+  if (!internal && !engine && !/: unknown option/.test(error.message)) return error
   const where = owner ? (method === 'constructor' ? `new ${owner}` : `${owner}.${method}`) : method
   const list = signature(owner, method) || []
   for (let i = 0; i < list.length; i++) {
@@ -171,7 +176,7 @@ function translate(error, owner, method, args) {
       return argumentError(`${where}: argument \`${p.name}\` must be ${expected(p.type)}, got ${describe(value)}`)
     }
   }
-  if (!(NAPI_CODES.has(error.code) && NAPI_MESSAGE.test(error.message))) return error
+  if (!internal) return error
   // A field of an options object: napi names it (`Missing field \`x\``, `... on Scope.environment`).
   // The parameter an options object was given as: the one whose type names the struct, else
   // the first one that takes an options object.

@@ -106,6 +106,9 @@ test('a wrong argument names the argument; no napi-internal message reaches the 
       return true
     })
   }
+  // Errors that are answers, not conversion failures, reach the caller unchanged.
+  assert.throws(() => Policy.fromFile('/nonexistent/policy.yaml'), (e) => !(e instanceof TypeError) && /^cannot read/.test(e.message))
+  assert.throws(() => p.authorize('alice', 'deploy', { env: 'x' }), /scope: unknown option `env`/)
 })
 
 test('errors are instances of exported classes', () => {
