@@ -52,8 +52,10 @@ const NAPI_CODES = new Set([
 ])
 const NAPI_MESSAGE = /rust type|napi value|Expect value to be|Missing field|Failed to (get|create|recover)|Value is not|none of these types/
 
-/** Parameter lists of every exported function and method, read from index.d.ts when first needed. */
+/** Parameter lists of every exported function and method, and the fields of each options
+ * interface, read from index.d.ts when first needed. */
 let signatures = null
+const interfaces = new Map()
 function signature(owner, method) {
   if (signatures === null) {
     signatures = new Map()
@@ -64,10 +66,15 @@ function signature(owner, method) {
       // Without the declarations the message names the function, not the argument.
     }
     let cls = null
+    let iface = null
     for (const line of text.split('\n')) {
       const c = /^export declare class (\w+)/.exec(line)
       if (c) { cls = c[1]; continue }
-      if (line.startsWith('}')) { cls = null; continue }
+      const i = /^export interface (\w+)/.exec(line)
+      if (i) { iface = i[1]; interfaces.set(iface, []); continue }
+      if (line.startsWith('}')) { cls = null; iface = null; continue }
+      const field = iface && /^ {2}(\w+)\??: (.*)$/.exec(line)
+      if (field) { interfaces.get(iface).push({ name: field[1], type: field[2] }); continue }
       const f = /^export declare function (\w+)\((.*)\):/.exec(line)
       if (f) { signatures.set(f[1], params(f[2])); continue }
       const m = cls && /^ {2}(?:static )?(constructor|\w+)\((.*)\)(?::|$)/.exec(line)
@@ -182,7 +189,20 @@ function translate(error, owner, method, args) {
   // the first one that takes an options object.
   const options = list.find((p) =>
     alternatives(p.type).some((t) => /^[A-Z]\w*$/.test(t) && t !== 'Buffer' && typeof binding[t] !== 'function'))
-  const holder = (struct) => list.find((p) => struct && alternatives(p.type).includes(struct))
+  // Where a struct sits in the arguments: a parameter of that type (`scope`), or a list field
+  // of a parameter's interface (`request.approvals[]`).
+  const holder = (struct) => {
+    if (!struct) return null
+    const direct = list.find((p) => alternatives(p.type).includes(struct))
+    if (direct) return direct
+    for (const p of list) {
+      for (const t of alternatives(p.type)) {
+        const f = (interfaces.get(t) || []).find((x) => new RegExp(`\\b${struct}\\b`).test(x.type))
+        if (f) return { name: `${p.name}.${f.name}${/Array</.test(f.type) ? '[]' : ''}` }
+      }
+    }
+    return null
+  }
   const missing = /Missing field `(\w+)`(?: on (\w+)\.(\w+))?/.exec(error.message)
   if (missing) {
     const p = holder(missing[2]) || options

@@ -91,6 +91,8 @@ test('a wrong argument names the argument; no napi-internal message reaches the 
     [() => p.promote(), /Policy\.promote: argument `request` is required/],
     [() => p.promote({ to: 'staging', by: 'alice' }), /`request\.artifact` is required/],
     [() => p.promote({ artifact, to: 'staging', by: 'alice', approvals: [{ at: '2026-11-24T10:00:00Z' }] }), /`request\.approvals\[\]\.principal` is required/],
+    [() => p.promote({ artifact, to: 'staging', by: 'alice', approvals: [{ principal: 3 }] }), /`request\.approvals\[\]\.principal` must be a string/],
+    [() => p.promote({ artifact, to: 'staging', by: 'alice', approvals: [{ principal: 'bob', at: 5 }] }), /`request\.approvals\[\]\.at` must be a string or a Date/],
     [() => Policy.fromFile(), /Policy\.fromFile: argument `path` is required/],
     [() => lockkeeper.digest(), /digest: argument `data` is required/],
     [() => lockkeeper.Envelope.sign('{}', ['not a key']), /Envelope\.sign: argument `keys` must be Array<SigningKey>/],
