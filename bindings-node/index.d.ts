@@ -73,9 +73,11 @@ export declare class DeployOutcome {
   get releasedSecrets(): Array<ReleasedSecret>
   /** On allow: the promotion record to sign with the deploy service's key. */
   get promotionRecord(): Statement | null
+  /** Evidence not used (unreadable, untrusted, not in-toto), on allow as on deny. */
+  get evidenceIgnored(): Array<IgnoredEvidence>
   /** The machine form as an object (used by `JSON.stringify`). */
   toJSON(): Record<string, unknown>
-  /** The explanation for people. */
+  /** The explanation for people, with the secrets released and the evidence ignored. */
   toString(): string
 }
 
@@ -223,13 +225,13 @@ export declare class Statement {
 export interface ApprovalInput {
   /** Who approved. */
   principal: string
-  /** When (RFC 3339). */
-  at?: string
+  /** When: an RFC 3339 string or a `Date`. */
+  at?: string | Date
 }
 
 /** Options of an approval check. */
 export interface ApprovalOptions {
-  /** How many distinct qualified approvers are needed. */
+  /** How many distinct qualified approvers are needed (a whole number). */
   required: number
   /** The change's author (excluded under separation of duties). */
   author?: string
@@ -289,8 +291,8 @@ export interface GateRequest {
   version?: string
   /** The last version the environment received. */
   lastVersion?: string
-  /** The decision time, RFC 3339 (default: now). */
-  at?: string
+  /** The decision time: an RFC 3339 string or a `Date` (default: now). */
+  at?: string | Date
   /** Project, for scoped bindings. */
   project?: string
   /** Git ref, for scoped bindings. */
@@ -301,6 +303,14 @@ export interface GateRequest {
   emergency?: boolean
   /** OCI image layout directories, for environments that require the image policy. */
   images?: Array<string>
+}
+
+/** Evidence the gate did not use, and why. */
+export interface IgnoredEvidence {
+  /** `evidence[i]`: its position in `request.evidence`. */
+  evidence: string
+  /** Why it was ignored. */
+  why: string
 }
 
 /** An image whose base is not in the inventory. */

@@ -37,9 +37,15 @@ npm init -y >/dev/null
 npm install --no-audit --no-fund --loglevel=error "$ROOT/dist/lockkeeper-$VERSION.tgz"
 [ ! -e node_modules/lockkeeper/lockkeeper.linux-x64-gnu.node ] && fail "the addon is not in the package"
 node - "$POLICY" <<'JS'
-const { Policy } = require('lockkeeper')
-const policy = Policy.fromFile(process.argv[2])
+const lk = require('lockkeeper')
+const policy = lk.Policy.fromFile(process.argv[2])
 const d = policy.authorize('dave', 'deploy', { project: 'mediawiki/core', environment: 'production' })
+try {
+  policy.authorize('dave', 'deploy', { environment: 'prodution' })
+  throw new Error('an undefined environment must be refused')
+} catch (e) {
+  if (!(e instanceof lk.InvalidRequestError)) throw e
+}
 if (d.allowed) throw new Error('dave may not deploy')
 const codes = d.toJSON().violations.map(v => v.code)
 if (!codes.includes('rbac/missing-permission')) throw new Error(`codes: ${codes}`)

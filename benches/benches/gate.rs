@@ -11,7 +11,7 @@ use lockkeeper::Policy;
 use lockkeeper::attestation::Envelope;
 use lockkeeper::digest::Digest;
 use lockkeeper::keys::PublicKey;
-use lockkeeper::promotion::DeployRequest;
+use lockkeeper::promotion::{DeployRequest, Evidence};
 
 const POLICY: &str = include_str!("../../core/tests/cases/policies/promotion.yaml");
 const EVIDENCE: [&[u8]; 3] = [
@@ -33,8 +33,10 @@ fn bench(c: &mut Criterion) {
         artifact: Digest::parse(ARTIFACT.trim()).ok(),
         version: Some("1.4.2".into()),
         environment: "staging".into(),
-        evidence: EVIDENCE.iter().map(|e| e.to_vec()).collect(),
-        now: "2026-11-24T10:00:00Z".into(),
+        evidence: Evidence::numbered(EVIDENCE.iter().map(|e| e.to_vec())),
+        now: "2026-11-24T10:00:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}")),
         ..Default::default()
     };
     let decide = || {

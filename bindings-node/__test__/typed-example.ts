@@ -97,3 +97,22 @@ export function pipelineIsSafe(policyPath: string, workflows: string[]): boolean
   const fromText: Pipeline = Pipeline.fromYaml('jobs: {}', 'native', 'pipeline.yaml')
   return decision.allowed && byDefault.allowed && fromText.length === 0
 }
+
+// The package's entry point: the same API plus error classes for `instanceof`.
+import * as lockkeeper from '../lockkeeper'
+
+export function mayDeployOrWhy(policyPath: string, environment: string): string {
+  const policy: lockkeeper.Policy = lockkeeper.Policy.fromFile(policyPath)
+  try {
+    const decision: lockkeeper.Decision = policy.authorize('alice', 'deploy', { environment })
+    const ignored: lockkeeper.IgnoredEvidence[] = policy
+      .promote({ artifact: 'sha256:' + 'a'.repeat(64), to: environment, by: 'alice' })
+      .evidenceIgnored
+    return `${decision.allowed} ${ignored.length}`
+  } catch (e) {
+    if (e instanceof lockkeeper.InvalidRequestError) return `refused: ${e.code}`
+    if (e instanceof lockkeeper.PolicyError) return `${e.code} at ${e.line}:${e.column}`
+    if (e instanceof lockkeeper.LockkeeperError) return e.code
+    throw e
+  }
+}

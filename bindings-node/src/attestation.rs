@@ -223,11 +223,12 @@ impl Envelope {
         &self,
         env: Env,
         keys: Vec<&PublicKey>,
-        threshold: Option<u32>,
+        threshold: Option<f64>,
     ) -> Result<Vec<String>> {
+        let threshold = crate::options::count(threshold.unwrap_or(1.0), "threshold")?;
         let keys: Vec<lockkeeper::keys::PublicKey> = keys.iter().map(|k| k.inner.clone()).collect();
         self.inner
-            .verify(&keys, threshold.unwrap_or(1) as usize)
+            .verify(&keys, threshold)
             .map(|v| v.keyids)
             .map_err(|e| to_js(&env, e.into()))
     }

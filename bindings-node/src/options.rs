@@ -36,6 +36,21 @@ pub(crate) const GATE_REQUEST: &[&str] = &[
 ];
 pub(crate) const APPROVAL_INPUT: &[&str] = &["principal", "at"];
 
+/// A count given as a JavaScript number (a threshold, a number of approvals): a whole number
+/// from 0 up. napi's own `u32` conversion wraps -1 to 4294967295 and truncates 1.5 to 1, which
+/// would quietly ask for another number than the caller wrote: refuse instead.
+pub(crate) fn count(value: f64, name: &str) -> Result<usize> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= f64::from(u32::MAX) {
+        // Checked just above: a whole number in u32's range converts exactly.
+        Ok(value as usize)
+    } else {
+        Err(Error::new(
+            Status::InvalidArg,
+            format!("`{name}` must be a whole number from 0 up, got {value}"),
+        ))
+    }
+}
+
 /// Checks the keys of `value`, then converts it as napi would.
 pub(crate) fn strict<T: FromNapiValue>(value: Object<'_>, what: &str, known: &[&str]) -> Result<T> {
     strict_nested(value, what, known, &[])

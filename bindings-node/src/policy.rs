@@ -35,8 +35,8 @@ impl From<Scope> for lockkeeper::Scope {
 /// Options of an approval check.
 #[napi(object)]
 pub struct ApprovalOptions {
-    /// How many distinct qualified approvers are needed.
-    pub required: u32,
+    /// How many distinct qualified approvers are needed (a whole number).
+    pub required: f64,
     /// The change's author (excluded under separation of duties).
     pub author: Option<String>,
     /// The role approvers must hold (default: any role granting `approve`).
@@ -139,7 +139,10 @@ impl Policy {
             scope.unwrap_or_default().into(),
         )
         .map_err(|e| to_js(&env, e))?;
-        Ok(self.inner.authorize(&request).into())
+        self.inner
+            .authorize(&request)
+            .map(Decision::from)
+            .map_err(|e| to_js(&env, e))
     }
 
     /// Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed
@@ -201,7 +204,7 @@ impl Policy {
         let request = lockkeeper::ApprovalRequest {
             approvals,
             author: options.author,
-            required: options.required as usize,
+            required: options::count(options.required, "options.required")?,
             role: options.role,
             scope: lockkeeper::Scope {
                 project: options.project,

@@ -1,12 +1,16 @@
 //! The deploy gate for Node: `policy.promote(...)` and `policy.deployRequest(...)`.
 
-use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use lockkeeper::promotion::{
+    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time,
+};
+use napi::JsDate;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::attestation::{Statement, bytes, parse_digest};
 use crate::decision::Decision;
+use crate::error::to_js;
 use crate::options;
 
 /// An approval of the change.
@@ -14,8 +18,38 @@ use crate::options;
 pub struct ApprovalInput {
     /// Who approved.
     pub principal: String,
-    /// When (RFC 3339).
-    pub at: Option<String>,
+    /// When: an RFC 3339 string or a `Date`.
+    pub at: Option<Either<String, JsDate<'static>>>,
+}
+
+/// A time from JavaScript: an RFC 3339 string or a `Date`. The date is only read during the
+/// call that received it, so no JavaScript value outlives its scope.
+pub type Time = Either<String, JsDate<'static>>;
+
+/// Converts a time once into the typed time the core takes; a string that is not RFC 3339 or
+/// an invalid `Date` is an `InvalidRequestError` with code `input/invalid-time`.
+fn time(env: &Env, value: Time, what: &str) -> Result<jiff::Timestamp> {
+    let invalid = |message: String| {
+        crate::error::js_error(
+            env,
+            "InvalidRequestError",
+            lockkeeper::rule::codes::INPUT_INVALID_TIME,
+            message,
+            serde_json::Value::Null,
+        )
+    };
+    match value {
+        Either::A(text) => parse_time(&text).map_err(|e| to_js(env, e)),
+        Either::B(date) => {
+            let ms = date.value_of()?;
+            if !ms.is_finite() {
+                return Err(invalid(format!("{what} is an invalid Date")));
+            }
+            // A Date holds whole milliseconds within +-8.64e15, which i64 and jiff both hold.
+            jiff::Timestamp::from_millisecond(ms as i64)
+                .map_err(|e| invalid(format!("{what} is out of range: {e}")))
+        }
+    }
 }
 
 /// A promotion or deploy request.
@@ -37,8 +71,8 @@ pub struct GateRequest {
     pub version: Option<String>,
     /// The last version the environment received.
     pub last_version: Option<String>,
-    /// The decision time, RFC 3339 (default: now).
-    pub at: Option<String>,
+    /// The decision time: an RFC 3339 string or a `Date` (default: now).
+    pub at: Option<Either<String, JsDate<'static>>>,
     /// Project, for scoped bindings.
     pub project: Option<String>,
     /// Git ref, for scoped bindings.
@@ -72,25 +106,28 @@ pub(crate) fn request(env: &Env, r: Object<'_>) -> Result<DeployRequest> {
         artifact: Some(parse_digest(env, &r.artifact)?),
         version: r.version,
         environment: r.to,
-        evidence: r
-            .evidence
-            .unwrap_or_default()
-            .into_iter()
-            .map(bytes)
-            .collect(),
+        evidence: Evidence::numbered(r.evidence.unwrap_or_default().into_iter().map(bytes)),
         approvals: r
             .approvals
             .unwrap_or_default()
             .into_iter()
-            .map(|a| Approval {
-                principal: a.principal,
-                at: a.at,
+            .map(|a| {
+                Ok(Approval {
+                    principal: a.principal,
+                    at: a
+                        .at
+                        .map(|t| time(env, t, "an approval's `at`"))
+                        .transpose()?,
+                })
             })
-            .collect(),
+            .collect::<Result<Vec<_>>>()?,
         author: r.author,
         project: r.project,
         git_ref: r.git_ref,
-        now: r.at.unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        now: match r.at {
+            Some(at) => time(env, at, "`at`")?,
+            None => jiff::Timestamp::now(),
+        },
         rollback: r.rollback.unwrap_or(false),
         emergency: r.emergency.unwrap_or(false),
         last_version: r.last_version,
@@ -104,6 +141,15 @@ pub struct ReleasedSecret {
     pub name: String,
     /// The zone it is released to.
     pub zone: String,
+}
+
+/// Evidence the gate did not use, and why.
+#[napi(object)]
+pub struct IgnoredEvidence {
+    /// `evidence[i]`: its position in `request.evidence`.
+    pub evidence: String,
+    /// Why it was ignored.
+    pub why: String,
 }
 
 /// The gate's answer.
@@ -151,15 +197,28 @@ impl DeployOutcome {
         self.inner.promotion_record.clone().map(Statement::from)
     }
 
+    /// Evidence not used (unreadable, untrusted, not in-toto), on allow as on deny.
+    #[napi(getter)]
+    pub fn evidence_ignored(&self) -> Vec<IgnoredEvidence> {
+        self.inner
+            .evidence_ignored
+            .iter()
+            .map(|e| IgnoredEvidence {
+                evidence: e.evidence.clone(),
+                why: e.why.clone(),
+            })
+            .collect()
+    }
+
     /// The machine form as an object (used by `JSON.stringify`).
     #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
     pub fn to_json_value(&self) -> Value {
         self.inner.to_json_value()
     }
 
-    /// The explanation for people.
+    /// The explanation for people, with the secrets released and the evidence ignored.
     #[napi(js_name = "toString")]
     pub fn to_text(&self) -> String {
-        self.inner.decision.to_string()
+        self.inner.to_string()
     }
 }

@@ -113,6 +113,11 @@ impl Decision {
         json_to_py(py, &self.inner.to_json_value())
     }
 
+    /// A decision has no truth value: `if policy.authorize(...):` would be true for a denial.
+    fn __bool__(&self) -> PyResult<bool> {
+        Err(no_truth_value("Decision"))
+    }
+
     fn __str__(&self) -> String {
         self.inner.to_string()
     }
@@ -129,6 +134,14 @@ impl Decision {
             codes.join(", ")
         )
     }
+}
+
+/// The error `bool(decision)` raises: an object is always true in Python, so a denial tested
+/// with `if` would pass. Pointing at `.allowed` makes the mistake loud instead.
+pub(crate) fn no_truth_value(class: &str) -> PyErr {
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "a {class} has no truth value (a denial is an object too): test `.allowed` instead"
+    ))
 }
 
 /// The rule catalogue: every code with its kind, summary and help.

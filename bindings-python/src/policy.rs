@@ -163,7 +163,10 @@ impl Policy {
             scope(project, r#ref, environment),
         )
         .map_err(|e| to_py(py, e))?;
-        Ok(self.inner.authorize(&request).into())
+        self.inner
+            .authorize(&request)
+            .map(Decision::from)
+            .map_err(|e| to_py(py, e))
     }
 
     /// Do the approvals reach `required` distinct qualified approvers?
@@ -241,7 +244,7 @@ impl Policy {
         author: Option<String>,
         version: Option<String>,
         last_version: Option<String>,
-        at: Option<String>,
+        at: Option<Bound<'_, PyAny>>,
         project: Option<String>,
         r#ref: Option<String>,
         rollback: bool,
@@ -284,7 +287,7 @@ impl Policy {
         author: Option<String>,
         version: Option<String>,
         last_version: Option<String>,
-        at: Option<String>,
+        at: Option<Bound<'_, PyAny>>,
         project: Option<String>,
         r#ref: Option<String>,
         rollback: bool,

@@ -1,6 +1,8 @@
 //! The deploy gate for Python: `policy.promote(...)` and `policy.deploy_request(...)`.
 
-use lockkeeper::promotion::{Approval, DeployOutcome as CoreOutcome, DeployRequest};
+use lockkeeper::promotion::{
+    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -39,13 +41,26 @@ impl DeployOutcome {
         self.inner.promotion_record.clone().map(Statement::from)
     }
 
-    /// The machine form (decision JSON plus `released_secrets` and `promotion_record`).
+    /// Evidence not used (unreadable, untrusted, not in-toto): `[{"evidence": "evidence[i]",
+    /// "why"}]`, on allow as on deny.
+    #[getter]
+    fn evidence_ignored<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &serde_json::json!(self.inner.evidence_ignored))
+    }
+
+    /// The machine form (decision JSON plus `released_secrets`, `promotion_record` and
+    /// `evidence_ignored`).
     fn to_json(&self) -> String {
         self.inner.to_json_value().to_string()
     }
 
+    /// As for `Decision`: `.allowed` says allow or deny, the object itself has no truth value.
+    fn __bool__(&self) -> PyResult<bool> {
+        Err(crate::decision::no_truth_value("DeployOutcome"))
+    }
+
     fn __str__(&self) -> String {
-        self.inner.decision.to_string()
+        self.inner.to_string()
     }
 
     fn __repr__(&self) -> String {
@@ -73,7 +88,7 @@ pub(crate) fn request(
     author: Option<String>,
     version: Option<String>,
     last_version: Option<String>,
-    at: Option<String>,
+    at: Option<Bound<'_, PyAny>>,
     project: Option<String>,
     git_ref: Option<String>,
     rollback: bool,
@@ -107,7 +122,10 @@ pub(crate) fn request(
                 pyo3::exceptions::PyValueError::new_err("an approval without `principal`")
             })?
             .extract()?;
-        let at: Option<String> = d.get_item("at")?.map(|v| v.extract()).transpose()?;
+        let at = match d.get_item("at")? {
+            Some(v) if !v.is_none() => Some(time(py, &v, "an approval's `at`")?),
+            _ => None,
+        };
         list.push(Approval { principal, at });
     }
     Ok(DeployRequest {
@@ -115,17 +133,57 @@ pub(crate) fn request(
         artifact: Some(crate::attestation::parse_digest(py, artifact)?),
         version,
         environment: to.to_owned(),
-        evidence: evidence.into_iter().map(Text::into_bytes).collect(),
+        evidence: Evidence::numbered(evidence.into_iter().map(Text::into_bytes)),
         approvals: list,
         author,
         project,
         git_ref,
-        now: at.unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        now: match at {
+            Some(at) if !at.is_none() => time(py, &at, "`at`")?,
+            _ => jiff::Timestamp::now(),
+        },
         rollback,
         emergency,
         last_version,
         images,
     })
+}
+
+/// A time from Python: an RFC 3339 `str` or an aware `datetime`, converted once into the typed
+/// time the core takes. A naive `datetime` is refused: its offset from UTC is a guess, and a
+/// guess can move a decision in or out of a freeze window or an approval's `max_age`.
+pub(crate) fn time(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<jiff::Timestamp> {
+    let invalid = |message: String| {
+        let err = crate::error::InvalidRequestError::new_err(message);
+        match err
+            .value(py)
+            .setattr("code", lockkeeper::rule::codes::INPUT_INVALID_TIME)
+        {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    };
+    if let Ok(text) = value.extract::<String>() {
+        return parse_time(&text).map_err(|e| crate::error::to_py(py, e));
+    }
+    let datetime = py.import("datetime")?.getattr("datetime")?;
+    if !value.is_instance(&datetime)? {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what} must be an RFC 3339 str or a timezone-aware datetime, not {}",
+            value.get_type().name()?
+        )));
+    }
+    if value.call_method0("utcoffset")?.is_none() {
+        return Err(invalid(format!(
+            "{what} is a naive datetime: give it a timezone (e.g. datetime.now(timezone.utc))"
+        )));
+    }
+    let text: String = value.call_method0("isoformat")?.extract()?;
+    parse_time(&text).map_err(|e| crate::error::to_py(py, e))
 }
 
 impl From<CoreOutcome> for DeployOutcome {

@@ -73,3 +73,19 @@ def record_and_verify(policy_path: str, log_path: str, key_pem: str) -> bool:
     verified: lockkeeper.Decision = log.verify(key.public_key, checkpoint=again)
     print(seq, entry.hash, kept.count, kept.head)
     return verified.allowed
+
+
+def promote_now(policy_path: str, artifact: str, evidence: list[bytes]) -> list[dict[str, str]]:
+    from datetime import datetime, timezone
+
+    policy = lockkeeper.Policy.from_file(policy_path)
+    now = datetime.now(timezone.utc)
+    outcome: lockkeeper.DeployOutcome = policy.promote(
+        artifact,
+        to="staging",
+        by="alice",
+        at=now,
+        evidence=evidence,
+        approvals=[{"principal": "bob", "at": now}, {"principal": "carol", "at": "2026-11-24T10:00:00Z"}],
+    )
+    return outcome.evidence_ignored

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
     Problems, Scope, SourceFile,
@@ -179,10 +179,10 @@ struct GateArgs {
     /// OCI image layout directories, for environments that require the image policy.
     #[arg(long = "image")]
     images: Vec<String>,
-    /// On allow, write the promotion record here (signed if --sign-with is given).
+    /// On allow, write the promotion record here, signed with --sign-with (both or neither).
     #[arg(long)]
     record: Option<String>,
-    /// The deploy service's private key to sign the promotion record with.
+    /// The deploy service's private key to sign the promotion record with (needs --record).
     #[arg(long)]
     sign_with: Option<String>,
     /// Print the decision as JSON.
@@ -364,7 +364,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Authorize(args) => {
             let policy = load_policy(&args.policy)?;
             let request = AuthorizeRequest::new(&args.principal, &args.action, args.scope.scope())?;
-            Ok(print_decision(&policy.authorize(&request), args.json))
+            Ok(print_decision(&policy.authorize(&request)?, args.json))
         }
         Command::Approvals(args) => {
             let policy = load_policy(&args.policy)?;
@@ -718,8 +718,9 @@ fn print_decision(decision: &Decision, json: bool) -> ExitCode {
 }
 
 /// Evidence files: each file one envelope, each line of a `.jsonl` file one envelope; a
-/// directory contributes its `.json`/`.jsonl` files in name order.
-fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
+/// directory contributes its `.json`/`.jsonl` files in name order. Each is named by its path
+/// (`PATH:LINE` for a line of a `.jsonl` file), which is how the decision names ignored ones.
+fn evidence(paths: &[String]) -> Result<Vec<Evidence>, Failure> {
     let mut files = Vec::new();
     for p in paths {
         let path = std::path::Path::new(p);
@@ -740,44 +741,103 @@ fn evidence(paths: &[String]) -> Result<Vec<Vec<u8>>, Failure> {
     for f in files {
         let bytes = fs::read(&f)
             .map_err(|e| Failure(format!("error: cannot read {}: {e}", f.display())))?;
+        let name = f.display().to_string();
         if f.extension().is_some_and(|x| x == "jsonl") {
             out.extend(
                 bytes
                     .split(|b| *b == b'\n')
-                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .map(<[u8]>::to_vec),
+                    .enumerate()
+                    .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+                    .map(|(i, l)| Evidence::new(format!("{name}:{}", i + 1), l)),
             );
         } else {
-            out.push(bytes);
+            out.push(Evidence::new(name, bytes));
         }
     }
     Ok(out)
 }
 
+/// The `--approvals` file: a JSON list of `{"principal", "at"}` objects. Any other key is
+/// refused, as in Python and Node: a misspelt `when` for `at` would drop the approval's time and
+/// with it the check of its age.
+fn approvals_file(path: &str, text: &str) -> Result<Vec<Approval>, Failure> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Failure(format!("error: {path}: {e}")))?;
+    let list = v.as_array().ok_or_else(|| {
+        Failure(format!(
+            "error: {path}: expected a JSON list of {{principal, at}}"
+        ))
+    })?;
+    let mut out = Vec::with_capacity(list.len());
+    for (i, a) in list.iter().enumerate() {
+        let object = a.as_object().ok_or_else(|| {
+            Failure(format!(
+                "error: {path}: approval {i} is not an object {{principal, at}}"
+            ))
+        })?;
+        if let Some(key) = object
+            .keys()
+            .find(|k| !matches!(k.as_str(), "principal" | "at"))
+        {
+            return Err(Failure(format!(
+                "error: {path}: approval {i} has the unknown key `{key}` (known: principal, at)"
+            )));
+        }
+        let principal = object
+            .get("principal")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                Failure(format!(
+                    "error: {path}: approval {i} has no `principal` string"
+                ))
+            })?;
+        let at =
+            match object.get("at") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(t)) => Some(parse_time(t).map_err(|e| {
+                    Failure(format!("error[{}]: {path}: approval {i}: {e}", e.code()))
+                })?),
+                Some(other) => {
+                    return Err(Failure(format!(
+                        "error: {path}: approval {i}: `at` is {other}, not an RFC 3339 string"
+                    )));
+                }
+            };
+        out.push(Approval {
+            principal: principal.to_owned(),
+            at,
+        });
+    }
+    Ok(out)
+}
+
 fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
+    // A record is evidence for the next hop only when the deploy service signed it; a key
+    // without a place to write the record would sign nothing. Both are refused before deciding.
+    match (&args.record, &args.sign_with) {
+        (Some(_), None) => {
+            return Err(Failure(
+                "error: --record needs --sign-with KEY: an unsigned promotion record is no evidence"
+                    .into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Failure(
+                "error: --sign-with needs --record FILE: there is nothing else to sign".into(),
+            ));
+        }
+        _ => {}
+    }
+    let signing_key = match &args.sign_with {
+        Some(key) => Some(
+            SigningKey::from_pem(&read(key)?).map_err(|e| Failure(format!("error: {key}: {e}")))?,
+        ),
+        None => None,
+    };
     let policy = load_policy(&args.policy)?;
     let approvals = match &args.approvals {
         None => Vec::new(),
-        Some(path) => {
-            let v: serde_json::Value = serde_json::from_str(&read(path)?)
-                .map_err(|e| Failure(format!("error: {path}: {e}")))?;
-            let list = v.as_array().ok_or_else(|| {
-                Failure(format!(
-                    "error: {path}: expected a JSON list of {{principal, at}}"
-                ))
-            })?;
-            list.iter()
-                .map(|a| match a.get("principal").and_then(|p| p.as_str()) {
-                    Some(p) => Ok(Approval {
-                        principal: p.to_owned(),
-                        at: a.get("at").and_then(|t| t.as_str()).map(str::to_owned),
-                    }),
-                    None => Err(Failure(format!(
-                        "error: {path}: an approval without `principal`"
-                    ))),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        }
+        Some(path) => approvals_file(path, &read(path)?)?,
     };
     let principal = match &args.by {
         Some(p) => p.clone(),
@@ -794,10 +854,10 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         author: args.author.clone(),
         project: args.project.clone(),
         git_ref: args.git_ref.clone(),
-        now: args
-            .at
-            .clone()
-            .unwrap_or_else(|| jiff::Timestamp::now().to_string()),
+        now: match &args.at {
+            Some(at) => parse_time(at)?,
+            None => jiff::Timestamp::now(),
+        },
         rollback: args.rollback,
         emergency: args.emergency,
         last_version: args.last_version.clone(),
@@ -812,34 +872,24 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
     } else {
         policy.promote(&request)?
     };
-    if let (Some(path), Some(record)) = (&args.record, &outcome.promotion_record) {
-        let text = match &args.sign_with {
-            Some(key) => {
-                let key = SigningKey::from_pem(&read(key)?)
-                    .map_err(|e| Failure(format!("error: {key}: {e}")))?;
-                Envelope::sign(
-                    lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
-                    record.to_json().as_bytes(),
-                    &[&key],
-                )
-                .to_json()
-            }
-            None => record.to_json(),
-        };
+    if let (Some(path), Some(key), Some(record)) =
+        (&args.record, &signing_key, &outcome.promotion_record)
+    {
+        let text = Envelope::sign(
+            lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
+            record.to_json().as_bytes(),
+            &[key],
+        )
+        .to_json();
         fs::write(path, text + "\n")
             .map_err(|e| Failure(format!("error: cannot write {path}: {e}")))?;
     }
     if args.json {
         println!("{}", outcome.to_json_value());
     } else {
-        println!("{}", outcome.decision);
-        if deploy && outcome.decision.allowed() {
-            if outcome.released_secrets.is_empty() {
-                println!("  secrets released: (none)");
-            }
-            for s in &outcome.released_secrets {
-                println!("  secret released: {} (to zone {})", s.name, s.zone);
-            }
+        println!("{outcome}");
+        if deploy && outcome.decision.allowed() && outcome.released_secrets.is_empty() {
+            println!("  secrets released: (none)");
         }
         if let (Some(path), true) = (&args.record, outcome.decision.allowed()) {
             println!("  promotion record written to {path}");

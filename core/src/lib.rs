@@ -17,9 +17,9 @@
 //! require: {merge_implies_deploy: true}
 //! "#)?;
 //! let scope = Scope::any().project("mediawiki/core");
-//! let ok = policy.authorize(&AuthorizeRequest::new("alice", "deploy", scope.clone())?);
+//! let ok = policy.authorize(&AuthorizeRequest::new("alice", "deploy", scope.clone())?)?;
 //! assert!(ok.allowed());
-//! let no = policy.authorize(&AuthorizeRequest::new("mallory", "deploy", scope)?);
+//! let no = policy.authorize(&AuthorizeRequest::new("mallory", "deploy", scope)?)?;
 //! assert!(!no.allowed());
 //! assert_eq!(no.violations()[0].code, "rbac/missing-permission");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

@@ -70,12 +70,49 @@ impl Policy {
     /// bindings: [{role: merger, principals: [alice], project: "mediawiki/*"}]
     /// "#)?;
     /// let ask = |p: &str| AuthorizeRequest::new("alice", "merge", Scope::any().project(p));
-    /// assert!(policy.authorize(&ask("mediawiki/core")?).allowed());
-    /// let denied = policy.authorize(&ask("operations/puppet")?);
+    /// assert!(policy.authorize(&ask("mediawiki/core")?)?.allowed());
+    /// let denied = policy.authorize(&ask("operations/puppet")?)?;
     /// assert!(denied.has("rbac/missing-permission"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn authorize(&self, request: &AuthorizeRequest) -> Decision {
+    ///
+    /// A scope naming an environment the policy does not define is an error
+    /// (`rbac/unknown-environment`), not a decision: see [`Policy::check_scope`].
+    pub fn authorize(&self, request: &AuthorizeRequest) -> Result<Decision, Error> {
+        self.check_scope(&request.scope)?;
+        Ok(self.decide(request))
+    }
+
+    /// Refuses a scope that names an environment the policy does not define.
+    ///
+    /// Bindings name environments exactly, and a binding without an environment applies in
+    /// every one; so a misspelt environment (`prodution`) would be decided by those bindings
+    /// alone and could answer "allowed" for an environment that does not exist. Projects and
+    /// refs are not defined by the policy (bindings match them with globs), so any value is
+    /// a legitimate question about them.
+    pub fn check_scope(&self, scope: &Scope) -> Result<(), Error> {
+        match &scope.environment {
+            Some(name) if !self.environments.contains_key(name) => Err(Error::invalid(
+                codes::RBAC_UNKNOWN_ENVIRONMENT,
+                format!(
+                    "environment `{name}` is not defined in the policy (defined: {})",
+                    if self.environments.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        self.environments
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Policy::authorize`] on a scope already checked.
+    pub(crate) fn decide(&self, request: &AuthorizeRequest) -> Decision {
         let AuthorizeRequest {
             principal,
             action,
@@ -99,6 +136,7 @@ impl Policy {
     /// default). It is reported as `rbac/self-approval` when the quorum fails, since it is then
     /// part of the reason; ignoring it can never turn a denial into an allow.
     pub fn check_approvals(&self, request: &ApprovalRequest) -> Result<Decision, Error> {
+        self.check_scope(&request.scope)?;
         if let Some(role) = &request.role
             && !self.roles.contains_key(role)
         {

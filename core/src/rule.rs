@@ -215,6 +215,10 @@ catalogue! {
     RBAC_UNKNOWN_ROLE = "rbac/unknown-role", Error,
         "An approval check that names a role needs that role to exist in the policy.",
         "Use a role defined in the policy's `roles`.";
+    /// The request names an environment the policy does not define.
+    RBAC_UNKNOWN_ENVIRONMENT = "rbac/unknown-environment", Error,
+        "An authorization or approval check that names an environment needs that environment to exist in the policy: a misspelt one would be decided by the bindings that ignore environments.",
+        "Use an environment defined in the policy's `environments`, or leave the environment out.";
     /// An image layout, index, manifest or config that cannot be read as OCI.
     IMAGE_MALFORMED = "image/malformed", Violation,
         "Every part of an image that is checked must be well-formed OCI: layout marker, index, manifests and configs, each blob present and of a known kind.",

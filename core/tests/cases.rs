@@ -11,7 +11,7 @@ use lockkeeper::audit;
 use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest, Evidence, parse_time};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
     Scope, SourceFile,
@@ -227,18 +227,27 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         let artifact = s(req, "artifact").map(|a| Digest::parse(&a)).transpose()?;
         let evidence = strings(req.get("evidence"))
             .iter()
-            .map(|e| fs::read(cases_dir().join(e)))
+            .map(|e| fs::read(cases_dir().join(e)).map(|bytes| Evidence::new(e, bytes)))
             .collect::<Result<Vec<_>, _>>()?;
+        // Times are read as every front end reads them: once, before the gate, whose error
+        // is `input/invalid-time`.
+        let time = |t: Option<String>| t.as_deref().map(parse_time).transpose();
         let approvals = req
             .get("approvals")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .map(|a| Approval {
-                principal: s(a, "principal").unwrap_or_default(),
-                at: s(a, "at"),
+            .map(|a| {
+                Ok(Approval {
+                    principal: s(a, "principal").unwrap_or_default(),
+                    at: time(s(a, "at"))?,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, Error>>();
+        let (approvals, now) = match (approvals, time(s(req, "now"))) {
+            (Ok(a), Ok(now)) => (a, now.unwrap_or_default()),
+            (Err(e), _) | (_, Err(e)) => return Ok(Outcome::Error(e.code().to_owned())),
+        };
         let request = DeployRequest {
             principal: s(req, "principal").unwrap_or_default(),
             artifact,
@@ -249,7 +258,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             author: s(req, "author"),
             project: s(req, "project"),
             git_ref: s(req, "ref"),
-            now: s(req, "now").unwrap_or_default(),
+            now,
             rollback: req
                 .get("rollback")
                 .and_then(Value::as_bool)
@@ -279,7 +288,10 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         let action = s(req, "action").unwrap_or_default();
         return Ok(
             match AuthorizeRequest::new(&principal, &action, scope(req)) {
-                Ok(r) => Outcome::Decision(policy.authorize(&r)),
+                Ok(r) => match policy.authorize(&r) {
+                    Ok(d) => Outcome::Decision(d),
+                    Err(e) => Outcome::Error(e.code().to_owned()),
+                },
                 Err(e) => Outcome::Error(e.code().to_owned()),
             },
         );

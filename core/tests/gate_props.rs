@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lockkeeper::Policy;
 use lockkeeper::digest::Digest;
-use lockkeeper::promotion::{Approval, DeployRequest};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
 use proptest::prelude::*;
 
 const EVIDENCE: [&str; 12] = [
@@ -70,23 +70,21 @@ fn allowed(
         artifact: Some(w.artifact.clone()),
         version: Some("1.4.2".into()),
         environment: ENVIRONMENTS[env].into(),
-        evidence: evidence.iter().map(|&i| w.evidence[i].clone()).collect(),
+        evidence: Evidence::numbered(evidence.iter().map(|&i| w.evidence[i].clone())),
         approvals: approvals
             .iter()
             .map(|&(p, fresh)| Approval {
                 principal: PRINCIPALS[p].into(),
-                at: Some(
-                    if fresh {
-                        "2026-11-23T10:00:00Z"
-                    } else {
-                        "2026-11-01T10:00:00Z"
-                    }
-                    .into(),
-                ),
+                at: parse_time(if fresh {
+                    "2026-11-23T10:00:00Z"
+                } else {
+                    "2026-11-01T10:00:00Z"
+                })
+                .ok(),
             })
             .collect(),
         author: Some("dave".into()),
-        now: now.into(),
+        now: parse_time(now).unwrap_or_else(|e| panic!("{e}")),
         ..Default::default()
     };
     w.policy

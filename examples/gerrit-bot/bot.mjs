@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy } = require(process.env.LOCKKEEPER_NODE ?? '../../bindings-node/index.js')
+const { Policy } = require(process.env.LOCKKEEPER_NODE ?? '../../bindings-node/lockkeeper.js')
 
 export function parseArgs (argv) {
   const args = { policy: null, environment: 'production', json: false }

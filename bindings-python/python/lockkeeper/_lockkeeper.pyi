@@ -1,7 +1,8 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union, final
+from datetime import datetime
+from typing import Any, Mapping, NoReturn, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
@@ -126,6 +127,8 @@ class Decision:
     def codes(self) -> list[str]: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> NoReturn:
+        """Raises TypeError: test `.allowed` (a denial is an object, and objects are true)."""
 
 @final
 class DeployOutcome:
@@ -137,7 +140,11 @@ class DeployOutcome:
     def released_secrets(self) -> list[dict[str, str]]: ...
     @property
     def promotion_record(self) -> Optional[Statement]: ...
+    @property
+    def evidence_ignored(self) -> list[dict[str, str]]: ...
     def to_json(self) -> str: ...
+    def __bool__(self) -> NoReturn:
+        """Raises TypeError: test `.allowed`."""
 
 @final
 class Pipeline:
@@ -198,11 +205,11 @@ class Policy:
         to: str,
         by: str,
         evidence: Sequence[Union[str, bytes]] = ...,
-        approvals: Optional[list[dict[str, str]]] = None,
+        approvals: Optional[list[Mapping[str, Union[str, datetime]]]] = None,
         author: Optional[str] = None,
         version: Optional[str] = None,
         last_version: Optional[str] = None,
-        at: Optional[str] = None,
+        at: Union[str, datetime, None] = None,
         project: Optional[str] = None,
         ref: Optional[str] = None,
         rollback: bool = False,
@@ -216,11 +223,11 @@ class Policy:
         to: str,
         by: str,
         evidence: Sequence[Union[str, bytes]] = ...,
-        approvals: Optional[list[dict[str, str]]] = None,
+        approvals: Optional[list[Mapping[str, Union[str, datetime]]]] = None,
         author: Optional[str] = None,
         version: Optional[str] = None,
         last_version: Optional[str] = None,
-        at: Optional[str] = None,
+        at: Union[str, datetime, None] = None,
         project: Optional[str] = None,
         ref: Optional[str] = None,
         rollback: bool = False,

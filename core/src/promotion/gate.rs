@@ -10,7 +10,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::rules::parse_time;
 use crate::attestation::slsa::{PROVENANCE_V1, PROVENANCE_V02};
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
 use crate::decision::{Decision, Violation};
@@ -32,8 +31,54 @@ pub const PROMOTION_PREDICATE: &str = "https://lockkeeper.dev/promotion/v1";
 pub struct Approval {
     /// Who approved.
     pub principal: String,
-    /// When (RFC 3339); approvals without a time are ignored where approvals expire.
-    pub at: Option<String>,
+    /// When; approvals without a time are ignored where approvals expire.
+    pub at: Option<Timestamp>,
+}
+
+/// Reads a time written in RFC 3339 (`2026-11-24T12:00:00Z`), as front ends take it from
+/// people; the error is `input/invalid-time`. Front ends convert their own time values
+/// (Python's aware `datetime`, JavaScript's `Date`) and strings through here once, and the gate
+/// takes the typed time.
+pub fn parse_time(text: &str) -> Result<Timestamp, Error> {
+    super::rules::parse_time(text).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))
+}
+
+/// One piece of evidence: a DSSE envelope's bytes, and the name findings give it (the file it
+/// was read from), so that a person can tell which file was used or ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Where the evidence came from, e.g. its file path; `evidence[2]` where it has no name.
+    pub name: String,
+    /// The envelope, as received.
+    pub bytes: Vec<u8>,
+}
+
+impl Evidence {
+    /// Evidence named `name`.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        Evidence {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+
+    /// Evidence known by its position only (`evidence[i]`), as the bindings pass it.
+    pub fn numbered(list: impl IntoIterator<Item = Vec<u8>>) -> Vec<Evidence> {
+        list.into_iter()
+            .enumerate()
+            .map(|(i, bytes)| Evidence::new(format!("evidence[{i}]"), bytes))
+            .collect()
+    }
+}
+
+/// Evidence the gate did not use, and why: it is reported on allow too, so that a missing
+/// signature or a wrong file is seen before it matters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IgnoredEvidence {
+    /// The evidence's name ([`Evidence::name`]).
+    pub evidence: String,
+    /// Why it was ignored.
+    pub why: String,
 }
 
 /// A request to promote or deploy an artifact.
@@ -48,7 +93,7 @@ pub struct DeployRequest {
     /// The target environment.
     pub environment: String,
     /// DSSE envelopes: build provenance, promotion records, other attestations.
-    pub evidence: Vec<Vec<u8>>,
+    pub evidence: Vec<Evidence>,
     /// Approvals of the change.
     pub approvals: Vec<Approval>,
     /// The change's author.
@@ -57,8 +102,8 @@ pub struct DeployRequest {
     pub project: Option<String>,
     /// Git ref, for scoped bindings.
     pub git_ref: Option<String>,
-    /// The current time (RFC 3339): the core has no clock.
-    pub now: String,
+    /// The decision time: the core has no clock.
+    pub now: Timestamp,
     /// A declared rollback may go below the last version the environment received.
     pub rollback: bool,
     /// An emergency override of freeze windows (needs the environment's emergency role).
@@ -89,14 +134,19 @@ pub struct DeployOutcome {
     /// On allow: the promotion record to sign with the deploy service's key; it is the
     /// evidence for the next hop.
     pub promotion_record: Option<Statement>,
+    /// Evidence that could not be read, was signed by no trusted key or was not an in-toto
+    /// statement, in the order given.
+    pub evidence_ignored: Vec<IgnoredEvidence>,
 }
 
 impl DeployOutcome {
-    /// The decision's JSON with `released_secrets` and `promotion_record` added.
+    /// The decision's JSON with `released_secrets`, `promotion_record` and
+    /// `evidence_ignored` (`[{"evidence": name, "why"}]`) added.
     pub fn to_json_value(&self) -> Value {
         let mut v = self.decision.to_json_value();
         if let Some(obj) = v.as_object_mut() {
             obj.insert("released_secrets".into(), json!(self.released_secrets));
+            obj.insert("evidence_ignored".into(), json!(self.evidence_ignored));
             obj.insert(
                 "promotion_record".into(),
                 self.promotion_record
@@ -106,11 +156,35 @@ impl DeployOutcome {
         }
         v
     }
+
+    /// The decision for people, followed by the secrets released (on an allowed deploy) and
+    /// each piece of evidence ignored, by name (on allow and on deny).
+    pub fn to_text(&self) -> String {
+        let mut out = self.decision.to_text();
+        if self.decision.allowed() {
+            for s in &self.released_secrets {
+                out.push_str(&format!(
+                    "  secret released: {} (to zone {})\n",
+                    s.name, s.zone
+                ));
+            }
+        }
+        for e in &self.evidence_ignored {
+            out.push_str(&format!("  evidence ignored: {}: {}\n", e.evidence, e.why));
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for DeployOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.to_text().trim_end())
+    }
 }
 
 /// One piece of evidence that a trusted key signed.
 struct Signed<'p> {
-    index: usize,
+    name: String,
     envelope: Envelope,
     verifying: Vec<Option<usize>>,
     statement: Statement,
@@ -130,7 +204,7 @@ fn stated_time(statement: &Statement) -> Option<Timestamp> {
     ]
     .into_iter()
     .flatten()
-    .find_map(|v| v.as_str().and_then(|t| parse_time(t).ok()))
+    .find_map(|v| v.as_str().and_then(|t| super::rules::parse_time(t).ok()))
 }
 
 fn parse_version(text: &str) -> Result<semver::Version, Error> {
@@ -176,18 +250,14 @@ impl Policy {
                 "the request names no artifact digest",
             )
         })?;
-        let now = parse_time(&req.now).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
+        let now = req.now;
         let version = req.version.as_deref().map(parse_version).transpose()?;
         let mut last_version = req.last_version.as_deref().map(parse_version).transpose()?;
-        let mut approvals = Vec::with_capacity(req.approvals.len());
-        for a in &req.approvals {
-            let at =
-                a.at.as_deref()
-                    .map(parse_time)
-                    .transpose()
-                    .map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
-            approvals.push((a.principal.as_str(), at));
-        }
+        let approvals: Vec<(&str, Option<Timestamp>)> = req
+            .approvals
+            .iter()
+            .map(|a| (a.principal.as_str(), a.at))
+            .collect();
 
         let mut d = Decision::new(format!(
             "{}: {} {artifact}{} to {}",
@@ -204,7 +274,7 @@ impl Policy {
             git_ref: req.git_ref.clone(),
             environment: Some(env.name.clone()),
         };
-        d.absorb(self.authorize(&AuthorizeRequest {
+        d.absorb(self.decide(&AuthorizeRequest {
             principal: req.principal.clone(),
             action,
             scope: scope.clone(),
@@ -213,12 +283,18 @@ impl Policy {
         // One pass over the evidence: each signature is checked once.
         let trusted = self.trusted_keys(true);
         let mut signed: Vec<Signed<'_>> = Vec::new();
-        let mut ignored: Vec<Value> = Vec::new();
-        for (index, bytes) in req.evidence.iter().enumerate() {
-            let envelope = match Envelope::from_json(bytes) {
+        let mut ignored: Vec<IgnoredEvidence> = Vec::new();
+        let mut ignore = |evidence: &Evidence, why: String| {
+            ignored.push(IgnoredEvidence {
+                evidence: evidence.name.clone(),
+                why,
+            });
+        };
+        for evidence in &req.evidence {
+            let envelope = match Envelope::from_json(&evidence.bytes) {
                 Ok(e) => e,
                 Err(e) => {
-                    ignored.push(json!({"evidence": index, "why": e.to_string()}));
+                    ignore(evidence, e.to_string());
                     continue;
                 }
             };
@@ -232,24 +308,25 @@ impl Policy {
                 }
             }
             if owners.is_empty() {
-                ignored.push(
-                    json!({"evidence": index, "why": "no signature by a key the policy trusts"}),
-                );
+                ignore(evidence, "no signature by a key the policy trusts".into());
                 continue;
             }
             if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
-                ignored.push(json!({"evidence": index, "why": format!("payloadType `{}` is not in-toto", envelope.payload_type())}));
+                ignore(
+                    evidence,
+                    format!("payloadType `{}` is not in-toto", envelope.payload_type()),
+                );
                 continue;
             }
             match Statement::from_json(envelope.payload()) {
                 Ok(statement) => signed.push(Signed {
-                    index,
+                    name: evidence.name.clone(),
                     envelope,
                     verifying,
                     statement,
                     owners,
                 }),
-                Err(e) => ignored.push(json!({"evidence": index, "why": e.to_string()})),
+                Err(e) => ignore(evidence, e.to_string()),
             }
         }
         let base = facts! {
@@ -385,6 +462,7 @@ impl Policy {
             decision: d,
             released_secrets: released,
             promotion_record: record,
+            evidence_ignored: ignored,
         })
     }
 
@@ -417,7 +495,7 @@ impl Policy {
                 artifact,
                 None,
                 None,
-                Decision::new(format!("evidence {}", s.index)),
+                Decision::new(format!("evidence {}", s.name)),
             );
             match verified {
                 Some(v) if pd.allowed() => good.push(v),
@@ -504,19 +582,19 @@ impl Policy {
                     .is_none_or(|min| s.owners.iter().any(|o| self.zones.dominates(o.zone(), min)));
                 let signers: Vec<&str> = s.owners.iter().map(Owner::name).collect();
                 if !signer_ok {
-                    seen.push(json!({"evidence": s.index, "signers": signers, "why": "signed only by signers below the required zone"}));
+                    seen.push(json!({"evidence": s.name, "signers": signers, "why": "signed only by signers below the required zone"}));
                     continue;
                 }
                 if let Some(max_age) = rule.max_age {
                     match stated_time(&s.statement) {
                         None => {
                             stale = true;
-                            seen.push(json!({"evidence": s.index, "why": "states no time, and the rule limits its age"}));
+                            seen.push(json!({"evidence": s.name, "why": "states no time, and the rule limits its age"}));
                             continue;
                         }
                         Some(t) if now.duration_since(t) > max_age => {
                             stale = true;
-                            seen.push(json!({"evidence": s.index, "stated_time": t.to_string(), "why": "older than max_age"}));
+                            seen.push(json!({"evidence": s.name, "stated_time": t.to_string(), "why": "older than max_age"}));
                             continue;
                         }
                         Some(_) => {}
@@ -529,7 +607,7 @@ impl Policy {
                     .and_then(Value::as_str);
                 if rule.predicate_type.contains("test-result") && result != Some("PASSED") {
                     failed = true;
-                    seen.push(json!({"evidence": s.index, "result": result, "why": "the tests did not pass"}));
+                    seen.push(json!({"evidence": s.name, "result": result, "why": "the tests did not pass"}));
                     continue;
                 }
                 ok = true;
@@ -782,7 +860,7 @@ fn check_source(
                 .subjects()
                 .iter()
                 .filter(|s| s.name.as_ref().is_some_and(|n| names.contains(n)) && !s.matches(artifact))
-                .map(|s| json!({"evidence": r.index, "environment": env_of(r), "name": s.name, "digest": s.digest}))
+                .map(|s| json!({"evidence": r.name, "environment": env_of(r), "name": s.name, "digest": s.digest}))
                 .collect::<Vec<_>>()
         })
         .collect();

@@ -4,4 +4,7 @@
 mod gate;
 pub mod rules;
 
-pub use gate::{Approval, DeployOutcome, DeployRequest, PROMOTION_PREDICATE, ReleasedSecret};
+pub use gate::{
+    Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, PROMOTION_PREDICATE,
+    ReleasedSecret, parse_time,
+};

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module'
 import { handle } from '../bot.mjs'
 
 const require = createRequire(import.meta.url)
-const { Policy } = require('../../../bindings-node/index.js')
+const { Policy } = require('../../../bindings-node/lockkeeper.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const policyPath = join(here, '..', 'policy.yaml')
 const fixtures = join(here, '..', '..', '..', 'testdata', 'fixtures', 'gerrit-events')
