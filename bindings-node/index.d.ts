@@ -392,14 +392,23 @@ export interface Rule {
   /** Stable code. */
   code: string
   /** `problem`, `violation` or `error`. */
-  kind: string
+  kind: 'problem' | 'violation' | 'error'
+  /** How much a finding matters, in SARIF's levels. */
+  severity: 'error' | 'warning' | 'note'
+  /** How sure a finding is, unless it says less. */
+  confidence: 'high' | 'medium' | 'low'
+  /** Who the findings are for. */
+  persona: 'regular' | 'pedantic' | 'auditor'
   /** What the rule protects. */
   summary: string
   /** How to fix a finding. */
   help: string
 }
 
-/** The rule catalogue: every code with its kind, summary and help. */
+/**
+ * The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+ * help.
+ */
 export declare function rules(): Array<Rule>
 
 /** Where a request is made; every part is optional. */
@@ -420,6 +429,14 @@ export interface Violation {
   message: string
   /** How to fix it. */
   help: string
+  /** How much it matters, in SARIF's levels. */
+  severity: 'error' | 'warning' | 'note'
+  /** How sure the finding is (lowered when it rests on assumptions). */
+  confidence: 'high' | 'medium' | 'low'
+  /** Who the finding is for. */
+  persona: 'regular' | 'pedantic' | 'auditor'
+  /** What the finding takes for granted; empty when it rests only on what was read. */
+  assumptions: Array<string>
   /** The facts the rule looked at. */
   facts: Record<string, unknown>
 }

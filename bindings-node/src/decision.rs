@@ -12,6 +12,17 @@ pub struct Violation {
     pub message: String,
     /// How to fix it.
     pub help: String,
+    /// How much it matters, in SARIF's levels.
+    #[napi(ts_type = "'error' | 'warning' | 'note'")]
+    pub severity: String,
+    /// How sure the finding is (lowered when it rests on assumptions).
+    #[napi(ts_type = "'high' | 'medium' | 'low'")]
+    pub confidence: String,
+    /// Who the finding is for.
+    #[napi(ts_type = "'regular' | 'pedantic' | 'auditor'")]
+    pub persona: String,
+    /// What the finding takes for granted; empty when it rests only on what was read.
+    pub assumptions: Vec<String>,
     /// The facts the rule looked at.
     #[napi(ts_type = "Record<string, unknown>")]
     pub facts: Value,
@@ -50,9 +61,13 @@ impl Decision {
             .violations()
             .iter()
             .map(|v| Violation {
-                code: v.code.to_owned(),
+                code: v.code.to_string(),
                 message: v.message.clone(),
                 help: v.help.to_owned(),
+                severity: v.severity.to_string(),
+                confidence: v.confidence.to_string(),
+                persona: v.persona.to_string(),
+                assumptions: v.assumptions.clone(),
                 facts: Value::Object(v.facts.clone()),
             })
             .collect()
@@ -70,7 +85,7 @@ impl Decision {
         self.inner
             .violations()
             .iter()
-            .map(|v| v.code.to_owned())
+            .map(|v| v.code.to_string())
             .collect()
     }
 
@@ -102,24 +117,35 @@ pub struct Rule {
     /// Stable code.
     pub code: String,
     /// `problem`, `violation` or `error`.
+    #[napi(ts_type = "'problem' | 'violation' | 'error'")]
     pub kind: String,
+    /// How much a finding matters, in SARIF's levels.
+    #[napi(ts_type = "'error' | 'warning' | 'note'")]
+    pub severity: String,
+    /// How sure a finding is, unless it says less.
+    #[napi(ts_type = "'high' | 'medium' | 'low'")]
+    pub confidence: String,
+    /// Who the findings are for.
+    #[napi(ts_type = "'regular' | 'pedantic' | 'auditor'")]
+    pub persona: String,
     /// What the rule protects.
     pub summary: String,
     /// How to fix a finding.
     pub help: String,
 }
 
-/// The rule catalogue: every code with its kind, summary and help.
+/// The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+/// help.
 #[napi]
 pub fn rules() -> Vec<Rule> {
     lockkeeper::RULES
         .iter()
         .map(|r| Rule {
-            code: r.code.to_owned(),
-            kind: serde_json::to_value(r.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            code: r.code.to_string(),
+            kind: r.kind.as_str().to_owned(),
+            severity: r.severity.to_string(),
+            confidence: r.confidence.to_string(),
+            persona: r.persona.to_string(),
             summary: r.summary.to_owned(),
             help: r.help.to_owned(),
         })

@@ -24,15 +24,15 @@ pub(crate) fn js_error(env: &Env, name: &str, code: &str, message: String, extra
 pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
     let first = problems.first();
     let extra = json!({
-        "path": first.map(|p| p.path.to_string()),
-        "line": first.and_then(|p| p.location).map(|l| l.line),
-        "column": first.and_then(|p| p.location).map(|l| l.column),
+        "path": first.path.to_string(),
+        "line": first.location.map(|l| l.line),
+        "column": first.location.map(|l| l.column),
         "problems": problems,
     });
     js_error(
         env,
         "PolicyError",
-        first.map(|p| p.code).unwrap_or("policy/syntax"),
+        first.code.as_str(),
         problems.render(origin).trim_end().to_owned(),
         extra,
     )
@@ -49,14 +49,14 @@ pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
         } => js_error(
             env,
             "VerificationError",
-            code,
+            code.as_str(),
             message,
             json!({"keyids": keyids}),
         ),
         other => js_error(
             env,
             "InvalidRequestError",
-            other.code(),
+            other.code().as_str(),
             other.to_string(),
             Value::Null,
         ),
@@ -66,12 +66,11 @@ pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
 /// Pipeline files that could not be imported, as a `PipelineError` with `code`, `file`,
 /// `path`, `line`, `column` of the first problem and `problems` (each with its `file`).
 pub(crate) fn pipeline_error(env: &Env, error: &lockkeeper::ImportError) -> Error {
-    let first = error.first();
+    let (file, first) = error.first();
     let problems: Vec<Value> = error
-        .files
-        .iter()
+        .files()
         .flat_map(|f| {
-            f.problems.as_slice().iter().map(|p| {
+            f.problems.iter().map(|p| {
                 let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
                 v["file"] = json!(f.file);
                 v
@@ -79,16 +78,16 @@ pub(crate) fn pipeline_error(env: &Env, error: &lockkeeper::ImportError) -> Erro
         })
         .collect();
     let extra = json!({
-        "file": first.map(|(f, _)| f),
-        "path": first.map(|(_, p)| p.path.to_string()),
-        "line": first.and_then(|(_, p)| p.location).map(|l| l.line),
-        "column": first.and_then(|(_, p)| p.location).map(|l| l.column),
+        "file": file,
+        "path": first.path.to_string(),
+        "line": first.location.map(|l| l.line),
+        "column": first.location.map(|l| l.column),
         "problems": problems,
     });
     js_error(
         env,
         "PipelineError",
-        error.code(),
+        error.code().as_str(),
         error.render().trim_end().to_owned(),
         extra,
     )

@@ -23,8 +23,8 @@ pub struct Violation {
 impl Violation {
     /// Stable rule code, e.g. `rbac/missing-permission`.
     #[getter]
-    fn code(&self) -> &str {
-        self.inner.code
+    fn code(&self) -> &'static str {
+        self.inner.code.as_str()
     }
 
     /// What was denied and why.
@@ -37,6 +37,31 @@ impl Violation {
     #[getter]
     fn help(&self) -> &str {
         self.inner.help
+    }
+
+    /// How much it matters, in SARIF's levels: `error`, `warning` or `note`.
+    #[getter]
+    fn severity(&self) -> &'static str {
+        self.inner.severity.as_str()
+    }
+
+    /// How sure the finding is: `high`, `medium` or `low` (lowered when it rests on
+    /// assumptions).
+    #[getter]
+    fn confidence(&self) -> &'static str {
+        self.inner.confidence.as_str()
+    }
+
+    /// Who the finding is for: `regular`, `pedantic` or `auditor`.
+    #[getter]
+    fn persona(&self) -> &'static str {
+        self.inner.persona.as_str()
+    }
+
+    /// What the finding takes for granted; empty when it rests only on what was read.
+    #[getter]
+    fn assumptions(&self) -> Vec<String> {
+        self.inner.assumptions.clone()
     }
 
     /// The facts the rule looked at.
@@ -94,13 +119,17 @@ impl Decision {
     /// Codes of the checks that passed.
     #[getter]
     fn passed(&self) -> Vec<&'static str> {
-        self.inner.passed().to_vec()
+        self.inner.passed().iter().map(|c| c.as_str()).collect()
     }
 
     /// Codes of the failed rules.
     #[getter]
     fn codes(&self) -> Vec<&'static str> {
-        self.inner.violations().iter().map(|v| v.code).collect()
+        self.inner
+            .violations()
+            .iter()
+            .map(|v| v.code.as_str())
+            .collect()
     }
 
     /// The machine form as JSON text.
@@ -131,7 +160,8 @@ impl Decision {
     }
 }
 
-/// The rule catalogue: every code with its kind, summary and help.
+/// The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+/// help.
 #[pyfunction]
 pub fn rules<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     json_to_py(

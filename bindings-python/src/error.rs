@@ -55,18 +55,15 @@ pub(crate) fn pipeline_error(py: Python<'_>, error: lockkeeper::ImportError) -> 
     let err = PipelineError::new_err(error.render().trim_end().to_owned());
     let fill = || -> PyResult<()> {
         let value = err.value(py);
-        let first = error.first();
-        value.setattr("code", error.code())?;
-        value.setattr("file", first.map(|(f, _)| f.to_owned()))?;
-        value.setattr("path", first.map(|(_, p)| p.path.to_string()))?;
-        value.setattr("line", first.and_then(|(_, p)| p.location).map(|l| l.line))?;
-        value.setattr(
-            "column",
-            first.and_then(|(_, p)| p.location).map(|l| l.column),
-        )?;
+        let (file, first) = error.first();
+        value.setattr("code", error.code().as_str())?;
+        value.setattr("file", file)?;
+        value.setattr("path", first.path.to_string())?;
+        value.setattr("line", first.location.map(|l| l.line))?;
+        value.setattr("column", first.location.map(|l| l.column))?;
         let list = PyList::empty(py);
-        for f in &error.files {
-            for p in f.problems.as_slice() {
+        for f in error.files() {
+            for p in f.problems.iter() {
                 list.append(Problem::from(p.clone()))?;
             }
         }
@@ -95,12 +92,12 @@ pub(crate) fn fill_policy_error(
 ) -> PyResult<()> {
     let value = err.value(py);
     let first = problems.first();
-    value.setattr("code", first.map(|p| p.code).unwrap_or("policy/syntax"))?;
-    value.setattr("path", first.map(|p| p.path.to_string()))?;
-    value.setattr("line", first.and_then(|p| p.location).map(|l| l.line))?;
-    value.setattr("column", first.and_then(|p| p.location).map(|l| l.column))?;
+    value.setattr("code", first.code.as_str())?;
+    value.setattr("path", first.path.to_string())?;
+    value.setattr("line", first.location.map(|l| l.line))?;
+    value.setattr("column", first.location.map(|l| l.column))?;
     let list = PyList::empty(py);
-    for p in problems.as_slice() {
+    for p in problems.iter() {
         list.append(Problem::from(p.clone()))?;
     }
     value.setattr("problems", list)?;
@@ -119,7 +116,7 @@ pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
             let err = VerificationError::new_err(message);
             let value = err.value(py);
             if let Err(e) = value
-                .setattr("code", code)
+                .setattr("code", code.as_str())
                 .and_then(|()| value.setattr("keyids", keyids))
             {
                 return e;
@@ -128,7 +125,7 @@ pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
         }
         other => {
             let err = InvalidRequestError::new_err(other.to_string());
-            if let Err(e) = err.value(py).setattr("code", other.code()) {
+            if let Err(e) = err.value(py).setattr("code", other.code().as_str()) {
                 return e;
             }
             err

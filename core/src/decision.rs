@@ -9,7 +9,7 @@ use std::fmt::{self, Write as _};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::rule;
+use crate::rule::{Code, Confidence, Persona, Severity};
 
 /// The facts behind a finding, as a JSON object (ordered by key).
 pub type Facts = Map<String, Value>;
@@ -17,25 +17,49 @@ pub type Facts = Map<String, Value>;
 /// One failed rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Violation {
-    /// Stable rule code, e.g. `rbac/missing-permission`.
-    pub code: &'static str,
+    /// Stable rule code, e.g. `rbac/missing-permission` (serialized as that text).
+    pub code: Code,
     /// What was denied and why, for a person.
     pub message: String,
     /// How to fix it (from the rule catalogue).
     pub help: &'static str,
+    /// How much it matters (from the rule catalogue).
+    pub severity: Severity,
+    /// How sure the finding is: the rule's default, or less when it rests on assumptions.
+    pub confidence: Confidence,
+    /// Who the finding is for (from the rule catalogue).
+    pub persona: Persona,
+    /// What the finding takes for granted, when it could not see everything it needed (e.g.
+    /// "reusable workflow checked without its callers"); empty for a finding that rests on
+    /// nothing but what was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<String>,
     /// The facts the rule looked at.
     pub facts: Facts,
 }
 
 impl Violation {
-    /// A violation of `code`; the help text comes from the catalogue.
-    pub fn new(code: &'static str, message: impl Into<String>, facts: Facts) -> Self {
+    /// A violation of `code`; help, severity, confidence and persona come from the catalogue.
+    pub fn new(code: Code, message: impl Into<String>, facts: Facts) -> Self {
+        let rule = code.rule();
         Violation {
             code,
             message: message.into(),
-            help: rule::rule(code).map(|r| r.help).unwrap_or_default(),
+            help: rule.help,
+            severity: rule.severity,
+            confidence: rule.confidence,
+            persona: rule.persona,
+            assumptions: Vec::new(),
             facts,
         }
+    }
+
+    /// The same finding, resting on `assumption`: its confidence drops to at most `confidence`
+    /// (never rises), and the assumption is listed so a reader can judge it.
+    pub fn assuming(mut self, confidence: Confidence, assumption: impl Into<String>) -> Self {
+        self.confidence = self.confidence.min(confidence);
+        self.assumptions.push(assumption.into());
+        self
     }
 }
 
@@ -46,8 +70,8 @@ pub struct Decision {
     /// What was asked, in a few words (e.g. `alice: deploy project=x environment=production`).
     subject: String,
     violations: Vec<Violation>,
-    /// Codes of the checks that ran and passed.
-    passed: Vec<&'static str>,
+    /// Codes of the checks that ran on something and passed.
+    passed: Vec<Code>,
 }
 
 impl Decision {
@@ -61,15 +85,17 @@ impl Decision {
         }
     }
 
-    /// Records a failed check: the decision becomes a denial.
+    /// Records a failed check: the decision becomes a denial, and the code no longer counts as
+    /// passed (one decision never both passes and denies a code).
     pub fn deny(&mut self, violation: Violation) {
         self.allowed = false;
+        self.passed.retain(|&c| c != violation.code);
         self.violations.push(violation);
     }
 
-    /// Records a check that ran and passed.
-    pub fn pass(&mut self, code: &'static str) {
-        if !self.passed.contains(&code) {
+    /// Records a check that ran on something and passed; a code already denied stays denied.
+    pub fn pass(&mut self, code: Code) {
+        if !self.passed.contains(&code) && !self.has(code) {
             self.passed.push(code);
         }
     }
@@ -99,14 +125,15 @@ impl Decision {
         &self.violations
     }
 
-    /// Codes of checks that passed.
-    pub fn passed(&self) -> &[&'static str] {
+    /// Codes of checks that ran on something and passed; none of them is also denied.
+    pub fn passed(&self) -> &[Code] {
         &self.passed
     }
 
-    /// Whether a violation with `code` was recorded.
-    pub fn has(&self, code: &str) -> bool {
-        self.violations.iter().any(|v| v.code == code)
+    /// Whether a violation with `code` (a [`Code`] or its text) was recorded.
+    pub fn has(&self, code: impl AsRef<str>) -> bool {
+        let code = code.as_ref();
+        self.violations.iter().any(|v| v.code.as_str() == code)
     }
 
     /// The machine form: `{"allowed", "subject", "violations": [{"code", "message", "help",
@@ -146,7 +173,8 @@ impl Decision {
             }
         }
         if !self.passed.is_empty() {
-            let _ = writeln!(out, "  passed: {}", self.passed.join(", "));
+            let passed: Vec<&str> = self.passed.iter().map(|c| c.as_str()).collect();
+            let _ = writeln!(out, "  passed: {}", passed.join(", "));
         }
         out
     }
@@ -194,14 +222,14 @@ mod tests {
     fn a_decision_with_a_violation_is_never_allowed() {
         let mut d = Decision::new("x");
         assert!(d.allowed());
-        d.pass(rule::codes::RBAC_SELF_APPROVAL);
+        d.pass(crate::rule::codes::RBAC_SELF_APPROVAL);
         assert!(d.allowed());
         d.deny(Violation::new(
-            rule::codes::RBAC_MISSING_PERMISSION,
+            crate::rule::codes::RBAC_MISSING_PERMISSION,
             "no",
             facts! {"principal" => "alice"},
         ));
-        d.pass(rule::codes::RBAC_INSUFFICIENT_APPROVALS);
+        d.pass(crate::rule::codes::RBAC_INSUFFICIENT_APPROVALS);
         assert!(!d.allowed());
         let json = d.to_json_value();
         assert_eq!(json["allowed"], false);
@@ -216,12 +244,56 @@ mod tests {
         let mut a = Decision::new("a");
         let mut b = Decision::new("b");
         b.deny(Violation::new(
-            rule::codes::RBAC_SELF_APPROVAL,
+            crate::rule::codes::RBAC_SELF_APPROVAL,
             "m",
             Facts::new(),
         ));
         a.absorb(b);
         assert!(!a.allowed());
         assert!(a.has("rbac/self-approval"));
+    }
+
+    #[test]
+    fn a_decision_never_both_passes_and_denies_a_code() {
+        let code = crate::rule::codes::PROMOTION_MISSING_ATTESTATION;
+        let mut passed_first = Decision::new("p");
+        passed_first.pass(code);
+        passed_first.deny(Violation::new(code, "missing", Facts::new()));
+        let mut denied_first = Decision::new("d");
+        denied_first.deny(Violation::new(code, "missing", Facts::new()));
+        denied_first.pass(code);
+        let mut absorbed = Decision::new("a");
+        absorbed.pass(code);
+        absorbed.absorb(denied_first.clone());
+        for d in [&passed_first, &denied_first, &absorbed] {
+            assert!(d.has(code));
+            assert!(!d.passed().contains(&code), "{d}");
+            assert!(!d.allowed());
+        }
+    }
+
+    #[test]
+    fn a_finding_on_assumptions_lowers_its_confidence_and_says_so() {
+        let v = Violation::new(
+            crate::rule::codes::PIPELINE_SECRET_NOT_ALLOWED,
+            "m",
+            Facts::new(),
+        )
+        .assuming(
+            Confidence::Medium,
+            "reusable workflow checked without its callers",
+        )
+        .assuming(Confidence::High, "a second assumption never raises it");
+        assert_eq!(v.confidence, Confidence::Medium);
+        assert_eq!(v.assumptions.len(), 2);
+        let json = serde_json::to_value(&v).unwrap_or_default();
+        assert_eq!(json["code"], "pipeline/secret-not-allowed");
+        assert_eq!(json["severity"], "error");
+        assert_eq!(json["confidence"], "medium");
+        assert_eq!(json["persona"], "regular");
+        assert_eq!(
+            json["assumptions"][0],
+            "reusable workflow checked without its callers"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! decide at all, and every caller must treat it as "no": fail closed.
 
 use crate::diagnostic::Problems;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 
 /// Why lockkeeper could not answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -17,7 +17,7 @@ pub enum Error {
     #[error("{message}")]
     InvalidInput {
         /// Rule code, e.g. `rbac/unknown-action`.
-        code: &'static str,
+        code: Code,
         /// What was wrong.
         message: String,
     },
@@ -25,7 +25,7 @@ pub enum Error {
     #[error("{message}")]
     NotVerified {
         /// Rule code, `envelope/threshold-not-met`.
-        code: &'static str,
+        code: Code,
         /// What failed.
         message: String,
         /// Key ids that did verify (fewer than required).
@@ -72,7 +72,7 @@ impl From<crate::attestation::VerifyError> for Error {
 }
 
 impl Error {
-    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(code: Code, message: impl Into<String>) -> Self {
         Error::InvalidInput {
             code,
             message: message.into(),
@@ -80,10 +80,10 @@ impl Error {
     }
 
     /// The rule code of the error (the first problem's code for a document).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Error::Problems(p) => p.first().map(|p| p.code).unwrap_or("policy/syntax"),
-            Error::InvalidInput { code, .. } | Error::NotVerified { code, .. } => code,
+            Error::Problems(p) => p.code(),
+            Error::InvalidInput { code, .. } | Error::NotVerified { code, .. } => *code,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! files), and checks that every rule in the catalogue has a case that triggers it and one that
 //! does not, and is documented in `docs/rules.md`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -72,11 +72,10 @@ enum Outcome {
 
 fn problem_list(problems: lockkeeper::Problems) -> Vec<(String, Option<String>, String)> {
     problems
-        .as_slice()
         .iter()
         .map(|p| {
             (
-                p.code.to_owned(),
+                p.code.to_string(),
                 p.location.map(|l| l.to_string()),
                 p.message.clone(),
             )
@@ -107,7 +106,7 @@ fn rebuild_case(req: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
     Ok(
         match RebuildReport::plan(&inventory, &strings(req.get("vulnerable"))) {
             Ok(report) => Outcome::Plan(report),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         },
     )
 }
@@ -158,7 +157,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             .and_then(|e| e.verify(&keys, threshold).map_err(Error::from));
         return Ok(match result {
             Ok(_) => Outcome::Decision(Decision::new("verified")),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(req) = case.get("parse") {
@@ -184,7 +183,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(()) => Outcome::Decision(Decision::new("parsed")),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(req) = case.get("audit_verify") {
@@ -195,7 +194,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             None => None,
             Some(_) => match audit::Checkpoint::from_json(&fs::read(path("checkpoint"))?) {
                 Ok(c) => Some(c),
-                Err(e) => return Ok(Outcome::Error(e.code().to_owned())),
+                Err(e) => return Ok(Outcome::Error(e.code().to_string())),
             },
         };
         return Ok(Outcome::Decision(audit::verify(
@@ -215,7 +214,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
                 log.extend_from_slice(appended.line.as_bytes());
                 Outcome::Decision(audit::verify(&log, key.public_key(), None))
             }
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(text) = case.get("pipeline_yaml").and_then(Value::as_str) {
@@ -270,7 +269,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(outcome) => Outcome::Gate(outcome),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -280,7 +279,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         return Ok(
             match AuthorizeRequest::new(&principal, &action, scope(req)) {
                 Ok(r) => Outcome::Decision(policy.authorize(&r)),
-                Err(e) => Outcome::Error(e.code().to_owned()),
+                Err(e) => Outcome::Error(e.code().to_string()),
             },
         );
     }
@@ -312,7 +311,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match policy.check_approvals(&request) {
             Ok(d) => Outcome::Decision(d),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -323,7 +322,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         return Ok(
             match policy.verify_provenance(&envelope, &artifact, environment.as_deref()) {
                 Ok(d) => Outcome::Decision(d),
-                Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+                Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
                 Err(e) => return Err(e.into()),
             },
         );
@@ -349,12 +348,11 @@ fn run_pipeline_case(
         Ok(p) => p,
         Err(e) => {
             return Ok(Outcome::Problems(
-                e.files
-                    .iter()
-                    .flat_map(|f| f.problems.as_slice())
+                e.files()
+                    .flat_map(|f| f.problems.iter())
                     .map(|p| {
                         (
-                            p.code.to_owned(),
+                            p.code.to_string(),
                             p.location.map(|l| l.to_string()),
                             p.message.clone(),
                         )
@@ -416,7 +414,7 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
                 return Err(format!("expected allowed={allowed:?}, got:\n{d}"));
             }
             let mut want = strings(expect.get("codes"));
-            let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_owned()).collect();
+            let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();
             want.sort();
             got.sort();
             if want != got {
@@ -577,7 +575,7 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
     for rule in RULES {
         let own: Vec<&Value> = files
             .iter()
-            .filter(|(_, f)| s(f, "rule").as_deref() == Some(rule.code))
+            .filter(|(_, f)| s(f, "rule").as_deref() == Some(rule.code.as_str()))
             .flat_map(|(_, f)| {
                 f.get("cases")
                     .and_then(Value::as_array)
@@ -585,8 +583,9 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
                     .flatten()
             })
             .collect();
-        let triggers = own.iter().any(|c| expected_codes(c).contains(rule.code));
-        let passes = own.iter().any(|c| !expected_codes(c).contains(rule.code));
+        let code = rule.code.as_str();
+        let triggers = own.iter().any(|c| expected_codes(c).contains(code));
+        let passes = own.iter().any(|c| !expected_codes(c).contains(code));
         if !(triggers && passes) {
             missing.push(format!(
                 "{} (triggers: {triggers}, passes: {passes})",
@@ -604,17 +603,45 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
 #[test]
 fn the_rule_catalogue_and_docs_agree() -> TestResult {
     let docs = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md"))?;
-    let documented: BTreeSet<&str> = docs
-        .lines()
-        .filter_map(|l| l.strip_prefix("### `"))
-        .filter_map(|l| l.split('`').next())
+    // Each heading `### `code`` is followed by the line that classifies it.
+    let mut documented: BTreeMap<String, String> = BTreeMap::new();
+    let mut lines = docs.lines();
+    while let Some(line) = lines.next() {
+        if let Some(code) = line.strip_prefix("### `").and_then(|l| l.split('`').next()) {
+            documented.insert(code.to_owned(), lines.next().unwrap_or_default().to_owned());
+        }
+    }
+    let catalogue: BTreeMap<String, String> = RULES
+        .iter()
+        .map(|r| (r.code.to_string(), classification(r)))
         .collect();
-    let catalogue: BTreeSet<&str> = RULES.iter().map(|r| r.code).collect();
+    let heads = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
-        documented, catalogue,
+        heads(&documented),
+        heads(&catalogue),
         "docs/rules.md headings vs rule catalogue"
     );
+    for (code, line) in &catalogue {
+        let doc = documented.get(code).cloned().unwrap_or_default();
+        assert!(
+            doc.starts_with(line.as_str()),
+            "docs/rules.md, {code}: the line after the heading should start with\n{line}\nbut is\n{doc}"
+        );
+    }
     Ok(())
+}
+
+/// How docs/rules.md classifies a rule on the line under its heading.
+fn classification(r: &lockkeeper::Rule) -> String {
+    let kind = match r.kind {
+        lockkeeper::RuleKind::Problem => "problem",
+        lockkeeper::RuleKind::Violation => "violation",
+        lockkeeper::RuleKind::Error => "error",
+    };
+    format!(
+        "*{kind}* · severity **{}** · confidence **{}** · persona **{}**.",
+        r.severity, r.confidence, r.persona
+    )
 }
 
 #[test]

@@ -74,7 +74,7 @@ fn default_policy() -> Result<Policy, lockkeeper::Problems> {
 }
 
 fn codes(d: &Decision) -> Vec<&str> {
-    d.violations().iter().map(|v| v.code).collect()
+    d.violations().iter().map(|v| v.code.as_str()).collect()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 """Type stubs of the native module; checked against it by mypy.stubtest in the test command."""
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union, final
+from typing import Any, Literal, Mapping, Optional, Sequence, Union, final
 
 __version__: str
 __all__ = [
@@ -109,6 +109,14 @@ class Violation:
     def message(self) -> str: ...
     @property
     def help(self) -> str: ...
+    @property
+    def severity(self) -> Literal["error", "warning", "note"]: ...
+    @property
+    def confidence(self) -> Literal["high", "medium", "low"]: ...
+    @property
+    def persona(self) -> Literal["regular", "pedantic", "auditor"]: ...
+    @property
+    def assumptions(self) -> list[str]: ...
     @property
     def facts(self) -> dict[str, Any]: ...
 

@@ -10,7 +10,7 @@ use super::reference::{Reference, has_prefix};
 use crate::decision::{Decision, Facts, Violation};
 use crate::facts;
 use crate::policy::Policy;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 
 impl Policy {
     /// The validated `images:` section (defaults when the policy has none).
@@ -95,7 +95,7 @@ impl Checker<'_> {
     }
 
     /// Every check that applies to `image`, with the violations each found.
-    fn image(&self, image: &Image) -> Vec<(&'static str, Vec<Violation>)> {
+    fn image(&self, image: &Image) -> Vec<(Code, Vec<Violation>)> {
         let p = self.policy;
         let mut out = Vec::new();
         let is_root = self.own_root(image).is_some();

@@ -17,7 +17,7 @@ use super::names::Sym;
 use super::{Pipeline, ResourceKind, Trigger};
 use crate::decision::{Decision, Facts, Violation};
 use crate::policy::Policy;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::zone::ZoneId;
 
 /// Below every zone: the effective zone of anything mixing incomparable inputs with no common
@@ -268,7 +268,7 @@ impl Checker<'_> {
         f
     }
 
-    fn deny(&mut self, code: &'static str, message: String, facts: Facts) {
+    fn deny(&mut self, code: Code, message: String, facts: Facts) {
         self.decision.deny(Violation::new(code, message, facts));
     }
 

@@ -15,7 +15,7 @@ use crate::diagnostic::{Problem, Problems};
 use crate::keys::{KeyError, PublicKey};
 use crate::promotion::rules::{self, ApprovalRule, AttestationRule, FreezeWindow};
 use crate::role::{Permission, Role};
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::scope::Pattern;
 use crate::source::{DocumentCodes, FieldPath, Format, Locator, parse_document};
 use crate::zone::{Zone, ZoneId, Zones};
@@ -37,10 +37,9 @@ pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
         problems: parsed.problems,
     };
     let policy = checker.policy(parsed.value);
-    if checker.problems.is_empty() {
-        Ok(policy)
-    } else {
-        Err(Problems::new(checker.problems))
+    match Problems::from_vec(checker.problems) {
+        None => Ok(policy),
+        Some(problems) => Err(problems),
     }
 }
 
@@ -50,12 +49,12 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn report(&mut self, code: &'static str, path: FieldPath, message: String) {
+    fn report(&mut self, code: Code, path: FieldPath, message: String) {
         let loc = self.locator.locate(&path);
         self.problems.push(Problem::new(code, message, path, loc));
     }
 
-    fn report_key(&mut self, code: &'static str, path: FieldPath, message: String) {
+    fn report_key(&mut self, code: Code, path: FieldPath, message: String) {
         let loc = self.locator.locate_key(&path);
         self.problems.push(Problem::new(code, message, path, loc));
     }

@@ -637,7 +637,7 @@ impl Policy {
             if *p == codes::RBAC_INSUFFICIENT_APPROVALS {
                 d.pass(codes::PROMOTION_INSUFFICIENT_APPROVALS);
             } else {
-                d.pass(p);
+                d.pass(*p);
             }
         }
         Ok(())
