@@ -413,6 +413,10 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             if allowed != Some(d.allowed()) {
                 return Err(format!("expected allowed={allowed:?}, got:\n{d}"));
             }
+            // No decision both passes and denies one code.
+            if let Some(both) = d.passed().iter().find(|&&c| d.has(c)) {
+                return Err(format!("{both} is both passed and denied:\n{d}"));
+            }
             let mut want = strings(expect.get("codes"));
             let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();
             want.sort();

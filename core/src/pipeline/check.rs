@@ -205,23 +205,22 @@ impl Checker<'_> {
                 facts,
             ));
         }
-        for code in [
-            codes::IMPORT_UNSUPPORTED,
-            codes::PIPELINE_CYCLE,
-            codes::PIPELINE_UNKNOWN_ZONE,
-            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
-            codes::PIPELINE_SECRET_NOT_ALLOWED,
-            codes::PIPELINE_TAINTED_INPUT,
-            codes::PIPELINE_BUILD_PUBLISHES,
-            codes::PIPELINE_UNKNOWN_ENVIRONMENT,
-            codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
-            codes::PIPELINE_REBUILD_ON_PROMOTE,
-            codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
-        ] {
-            if !self.decision.has(code) {
-                self.decision.pass(code);
+        if !self.p.is_empty() {
+            // Every job was modelled (or reported), ordered and given a zone.
+            for code in [
+                codes::IMPORT_UNSUPPORTED,
+                codes::PIPELINE_CYCLE,
+                codes::PIPELINE_UNKNOWN_ZONE,
+            ] {
+                self.ran(code);
             }
         }
+    }
+
+    /// Records that the check of `code` ran on something; it is listed as passed unless it
+    /// also denied (the decision never lists a code as both).
+    fn ran(&mut self, code: Code) {
+        self.decision.pass(code);
     }
 
     fn zone_name(&self, z: u16) -> &str {
@@ -586,6 +585,9 @@ impl Checker<'_> {
 
             // Unmerged code above its zone.
             let t = self.trigger[j];
+            if known {
+                self.ran(codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE);
+            }
             let above = match t {
                 Trigger::Patchset => known && !self.lattice.is_lowest(z),
                 Trigger::Approved => {
@@ -623,6 +625,9 @@ impl Checker<'_> {
                 .map(|e| self.environment(e, &rules));
             let judged_by_deploy = matches!(deploy, Some(Ok((Some(_), _, _))));
             if known && !judged_by_deploy {
+                if !self.p.consumes.row(j).is_empty() {
+                    self.ran(codes::PIPELINE_TAINTED_INPUT);
+                }
                 for &r in self.p.consumes.row(j) {
                     let bad = self
                         .p
@@ -670,6 +675,7 @@ impl Checker<'_> {
                 continue;
             };
             if job.publishes {
+                self.ran(codes::PIPELINE_BUILD_PUBLISHES);
                 let may = self.zone_info(z).is_some_and(|zz| zz.publish);
                 if job.runs_repo_code || !may {
                     let mut facts = self.job_facts(j);
@@ -714,6 +720,7 @@ impl Checker<'_> {
             facts.insert("secret".into(), json!(secret));
             facts.insert("declared".into(), json!(declared.is_some()));
             if deploy_credential {
+                self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
                 let in_deploy_zone = match deploy_zone {
                     Some(dz) => z == dz,
                     None => zone_holds,
@@ -733,6 +740,9 @@ impl Checker<'_> {
                     );
                     continue;
                 }
+                if declared.is_some_and(|d| !d.environments.is_empty()) {
+                    self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
+                }
                 if let Some(d) = declared
                     && !d.environments.is_empty()
                     && !env.as_ref().is_some_and(|e| d.environments.contains(e))
@@ -751,6 +761,7 @@ impl Checker<'_> {
                 }
                 continue;
             }
+            self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
             let ok = match declared {
                 Some(d) => zone_listed(d),
                 None => zone_holds,
@@ -800,6 +811,7 @@ impl Checker<'_> {
 
     fn check_deploy(&mut self, j: usize, env: Result<(Option<u16>, bool, String), String>) {
         let name = self.p.job_name(j).to_owned();
+        self.ran(codes::PIPELINE_UNKNOWN_ENVIRONMENT);
         let (min, promoted, env_name) = match env {
             Ok(e) => e,
             Err(env_name) => {
@@ -819,6 +831,12 @@ impl Checker<'_> {
                 return;
             }
         };
+        if min.is_some() {
+            self.ran(codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD);
+        }
+        if promoted {
+            self.ran(codes::PIPELINE_REBUILD_ON_PROMOTE);
+        }
         if let Some(m) = min
             && !self.lattice.dominates(self.eff[j], m)
         {
@@ -981,6 +999,41 @@ mod tests {
         };
         assert_eq!(checker.order(), [2, 3, 1, 0]);
         assert!(checker.decision.violations().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn only_the_checks_that_ran_on_something_are_passed() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let policy = Policy::builtin()?;
+        let empty = policy.check_pipeline(&Pipeline::builder().finish().0);
+        assert!(empty.allowed());
+        assert!(empty.passed().is_empty(), "{empty}");
+
+        let quiet = Pipeline::from_yaml("jobs: {lint: {trigger: merged}}")?;
+        let d = policy.check_pipeline(&quiet);
+        assert!(d.allowed(), "{d}");
+        for ran in [
+            codes::PIPELINE_CYCLE,
+            codes::PIPELINE_UNKNOWN_ZONE,
+            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+        ] {
+            assert!(d.passed().contains(&ran), "{ran} should have run:\n{d}");
+        }
+        for idle in [
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            codes::PIPELINE_TAINTED_INPUT,
+            codes::PIPELINE_BUILD_PUBLISHES,
+            codes::PIPELINE_UNKNOWN_ENVIRONMENT,
+            codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
+            codes::PIPELINE_REBUILD_ON_PROMOTE,
+            codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+        ] {
+            assert!(
+                !d.passed().contains(&idle),
+                "{idle} had nothing to check:\n{d}"
+            );
+        }
         Ok(())
     }
 }
