@@ -491,6 +491,7 @@ impl Policy {
         d: &mut Decision,
     ) {
         for rule in &env.attestations {
+            let is_test_result = crate::attestation::is_test_result(&rule.predicate_type);
             let mut seen: Vec<Value> = Vec::new();
             let (mut ok, mut failed, mut stale) = (false, false, false);
             for s in signed {
@@ -527,7 +528,7 @@ impl Policy {
                     .predicate()
                     .get("result")
                     .and_then(Value::as_str);
-                if rule.predicate_type.contains("test-result") && result != Some("PASSED") {
+                if is_test_result && result != Some("PASSED") {
                     failed = true;
                     seen.push(json!({"evidence": s.index, "result": result, "why": "the tests did not pass"}));
                     continue;
@@ -547,9 +548,14 @@ impl Policy {
             );
             f.insert("candidates".into(), json!(seen));
             let (code, message) = if ok {
+                // Only the checks this rule asks for ran.
                 d.pass(codes::PROMOTION_MISSING_ATTESTATION);
-                d.pass(codes::PROMOTION_STALE_EVIDENCE);
-                d.pass(codes::PROMOTION_TEST_FAILED);
+                if rule.max_age.is_some() {
+                    d.pass(codes::PROMOTION_STALE_EVIDENCE);
+                }
+                if is_test_result {
+                    d.pass(codes::PROMOTION_TEST_FAILED);
+                }
                 continue;
             } else if failed {
                 (
