@@ -40,23 +40,21 @@ pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &
 
 /// Any core error as the matching JavaScript error.
 pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
+    let code = error.code();
     match error {
         lockkeeper::Error::Problems(p) => policy_error(env, &p, "policy"),
-        lockkeeper::Error::NotVerified {
-            code,
-            message,
-            keyids,
-        } => js_error(
+        lockkeeper::Error::NotVerified(e) => js_error(
             env,
             "VerificationError",
             code.as_str(),
-            message,
-            json!({"keyids": keyids}),
+            e.to_string(),
+            json!({"keyids": e.keyids()}),
         ),
+        lockkeeper::Error::Import(e) => pipeline_error(env, &e),
         other => js_error(
             env,
             "InvalidRequestError",
-            other.code().as_str(),
+            code.as_str(),
             other.to_string(),
             Value::Null,
         ),

@@ -106,26 +106,24 @@ pub(crate) fn fill_policy_error(
 
 /// Any core error as the matching Python exception.
 pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
+    let code = error.code();
     match error {
         lockkeeper::Error::Problems(p) => policy_error(py, p, "policy"),
-        lockkeeper::Error::NotVerified {
-            code,
-            message,
-            keyids,
-        } => {
-            let err = VerificationError::new_err(message);
+        lockkeeper::Error::NotVerified(e) => {
+            let err = VerificationError::new_err(e.to_string());
             let value = err.value(py);
-            if let Err(e) = value
+            if let Err(set) = value
                 .setattr("code", code.as_str())
-                .and_then(|()| value.setattr("keyids", keyids))
+                .and_then(|()| value.setattr("keyids", e.keyids().to_vec()))
             {
-                return e;
+                return set;
             }
             err
         }
+        lockkeeper::Error::Import(e) => pipeline_error(py, e),
         other => {
             let err = InvalidRequestError::new_err(other.to_string());
-            if let Err(e) = err.value(py).setattr("code", other.code().as_str()) {
+            if let Err(e) = err.value(py).setattr("code", code.as_str()) {
                 return e;
             }
             err

@@ -55,7 +55,7 @@ pub use pipeline::{Pipeline, Trigger};
 pub use policy::Policy;
 pub use rbac::{ApprovalRequest, AuthorizeRequest};
 pub use role::Permission;
-pub use rule::{RULES, Rule, RuleKind};
+pub use rule::{Code, Confidence, Persona, RULES, Rule, RuleKind, Severity};
 pub use scope::Scope;
 pub use source::{FieldPath, Format, Location};
 pub use zone::{ZoneId, Zones};

@@ -269,7 +269,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(outcome) => Outcome::Gate(outcome),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
+            Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -311,7 +311,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match policy.check_approvals(&request) {
             Ok(d) => Outcome::Decision(d),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
+            Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -322,7 +322,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         return Ok(
             match policy.verify_provenance(&envelope, &artifact, environment.as_deref()) {
                 Ok(d) => Outcome::Decision(d),
-                Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_string()),
+                Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
                 Err(e) => return Err(e.into()),
             },
         );

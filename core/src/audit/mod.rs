@@ -130,12 +130,6 @@ impl AuditError {
     }
 }
 
-impl From<AuditError> for crate::Error {
-    fn from(e: AuditError) -> Self {
-        crate::Error::invalid(e.code(), e.to_string())
-    }
-}
-
 /// Reads a record: exactly one JSON object, duplicate keys refused (two readers could
 /// otherwise disagree about what was logged).
 pub fn parse_record(bytes: &[u8]) -> Result<Map<String, Value>, AuditError> {

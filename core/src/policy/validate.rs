@@ -480,7 +480,7 @@ impl Checker<'_> {
         match rules::parse_duration(text?) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.report(codes::POLICY_INVALID_VALUE, path, e);
+                self.report(codes::POLICY_INVALID_VALUE, path, e.to_string());
                 None
             }
         }
@@ -491,10 +491,18 @@ impl Checker<'_> {
         match (&f.weekly, &f.from, &f.until) {
             (None, Some(from), Some(until)) => {
                 let from_t = rules::parse_time(from)
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e))
+                    .map_err(|e| {
+                        self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e.to_string())
+                    })
                     .ok();
                 let until_t = rules::parse_time(until)
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("until"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            path.key("until"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 let (from, until) = (from_t?, until_t?);
                 if until <= from {
@@ -530,17 +538,29 @@ impl Checker<'_> {
                                 self.report(
                                     codes::POLICY_INVALID_VALUE,
                                     wpath.key("days").index(i),
-                                    e,
+                                    e.to_string(),
                                 )
                             })
                             .ok()
                     })
                     .collect();
                 let from = rules::parse_clock(w.from.as_deref().unwrap_or("00:00"))
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("from"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            wpath.key("from"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 let until = rules::parse_clock(w.until.as_deref().unwrap_or("24:00"))
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("until"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            wpath.key("until"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 Some(FreezeWindow::Weekly {
                     days,
@@ -565,11 +585,7 @@ impl Checker<'_> {
         match Pattern::new(text) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.report(
-                    codes::POLICY_INVALID_VALUE,
-                    path,
-                    format!("`{text}` is not a valid glob pattern: {}", e.kind()),
-                );
+                self.report(codes::POLICY_INVALID_VALUE, path, e.to_string());
                 None
             }
         }

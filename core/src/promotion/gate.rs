@@ -176,16 +176,12 @@ impl Policy {
                 "the request names no artifact digest",
             )
         })?;
-        let now = parse_time(&req.now).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
+        let now = parse_time(&req.now)?;
         let version = req.version.as_deref().map(parse_version).transpose()?;
         let mut last_version = req.last_version.as_deref().map(parse_version).transpose()?;
         let mut approvals = Vec::with_capacity(req.approvals.len());
         for a in &req.approvals {
-            let at =
-                a.at.as_deref()
-                    .map(parse_time)
-                    .transpose()
-                    .map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))?;
+            let at = a.at.as_deref().map(parse_time).transpose()?;
             approvals.push((a.principal.as_str(), at));
         }
 

@@ -5,3 +5,4 @@ mod gate;
 pub mod rules;
 
 pub use gate::{Approval, DeployOutcome, DeployRequest, PROMOTION_PREDICATE, ReleasedSecret};
+pub use rules::{ValueError, parse_duration, parse_time};
