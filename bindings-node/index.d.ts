@@ -59,6 +59,10 @@ export declare class Decision {
   toJson(): string
   /** The machine form as an object (used by `JSON.stringify`). */
   toJSON(): { allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
+  /** SARIF 2.1.0 as JSON text, for code scanning (one result per violation). */
+  toSarif(): string
+  /** One line: the verdict, the subject and the codes that denied. */
+  summary(): string
   /** The explanation for people. */
   toString(): string
 }

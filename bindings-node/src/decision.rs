@@ -104,6 +104,18 @@ impl Decision {
         self.inner.to_json_value()
     }
 
+    /// SARIF 2.1.0 as JSON text, for code scanning (one result per violation).
+    #[napi]
+    pub fn to_sarif(&self) -> String {
+        self.inner.to_sarif().to_string()
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    #[napi]
+    pub fn summary(&self) -> String {
+        self.inner.summary()
+    }
+
     /// The explanation for people.
     #[napi(js_name = "toString")]
     pub fn to_text(&self) -> String {

@@ -159,31 +159,7 @@ pub fn assert_pipeline_safe(
     if decision.allowed() {
         return Ok(());
     }
-    let mut lines = Vec::new();
-    for v in decision.violations() {
-        let get = |k: &str| {
-            v.facts.get(k).map(|x| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| x.to_string())
-            })
-        };
-        let mut place = get("file").unwrap_or_else(|| "?".to_owned());
-        if let Some(l) = get("line") {
-            place.push_str(&format!(":{l}"));
-        }
-        let job = get("job")
-            .map(|j| format!(" job `{j}`"))
-            .unwrap_or_default();
-        lines.push(format!("{place}: error[{}]{job}: {}", v.code, v.message));
-    }
-    let n = lines.len();
-    let message = format!(
-        "{}: {n} violation{}\n{}",
-        decision.subject(),
-        if n == 1 { "" } else { "s" },
-        lines.join("\n")
-    );
+    let message = lockkeeper::render::violation_list(&decision);
     Err(js_error(
         &env,
         "AssertionError",

@@ -137,6 +137,16 @@ impl Decision {
         self.inner.to_json()
     }
 
+    /// SARIF 2.1.0 as JSON text, for code scanning (one result per violation).
+    fn to_sarif(&self) -> String {
+        self.inner.to_sarif().to_string()
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    fn summary(&self) -> String {
+        self.inner.summary()
+    }
+
     /// The machine form as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json_to_py(py, &self.inner.to_json_value())
@@ -158,6 +168,13 @@ impl Decision {
             codes.join(", ")
         )
     }
+}
+
+/// The message of a failed pipeline assertion: the subject, the count, and one
+/// `FILE:LINE: level[CODE] job `NAME`: message` line per violation.
+#[pyfunction]
+pub fn _violation_list(decision: &Decision) -> String {
+    lockkeeper::render::violation_list(&decision.inner)
 }
 
 /// The rule catalogue: every code with its kind, severity, confidence, persona, summary and

@@ -4,7 +4,7 @@
 //! `Decision` can only say `allowed` when it carries no violation, so no code path can build an
 //! allow that also lists a reason to deny.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -148,52 +148,19 @@ impl Decision {
         self.to_json_value().to_string()
     }
 
-    /// The form for people (also what `Display` prints).
+    /// The form for people (also what `Display` prints); see [`crate::render`].
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let verdict = if self.allowed { "ALLOW" } else { "DENY" };
-        let _ = writeln!(out, "{verdict} {}", self.subject);
-        for v in &self.violations {
-            let _ = writeln!(out, "  error[{}]: {}", v.code, v.message);
-            for (key, value) in &v.facts {
-                match value {
-                    Value::Array(items) if items.iter().any(Value::is_object) => {
-                        let _ = writeln!(out, "      {key}:");
-                        for item in items {
-                            let _ = writeln!(out, "        - {}", render_fact(item));
-                        }
-                    }
-                    _ => {
-                        let _ = writeln!(out, "      {key}: {}", render_fact(value));
-                    }
-                }
-            }
-            if !v.help.is_empty() {
-                let _ = writeln!(out, "    help: {}", v.help);
-            }
-        }
-        if !self.passed.is_empty() {
-            let passed: Vec<&str> = self.passed.iter().map(|c| c.as_str()).collect();
-            let _ = writeln!(out, "  passed: {}", passed.join(", "));
-        }
-        out
+        crate::render::text(self)
     }
-}
 
-/// Facts for people: strings unquoted, lists comma-separated, objects as `key: value` pairs.
-fn render_fact(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "(none)".to_owned(),
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::Array(items) => items.iter().map(render_fact).collect::<Vec<_>>().join(", "),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}: {}", render_fact(v)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+    /// SARIF 2.1.0 for code scanning, one result per violation; see [`crate::render::sarif`].
+    pub fn to_sarif(&self) -> Value {
+        crate::render::sarif::log(&crate::render::findings(self))
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    pub fn summary(&self) -> String {
+        crate::render::summary(self)
     }
 }
 

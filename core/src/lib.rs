@@ -41,6 +41,7 @@ pub mod policy;
 pub mod promotion;
 pub mod provenance;
 pub mod rbac;
+pub mod render;
 pub mod role;
 pub mod rule;
 pub mod scope;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use lockkeeper::attestation::{Envelope, Statement};
 use lockkeeper::audit;
@@ -417,6 +418,10 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             if let Some(both) = d.passed().iter().find(|&&c| d.has(c)) {
                 return Err(format!("{both} is both passed and denied:\n{d}"));
             }
+            let sarif_errors = sarif_errors(&d.to_sarif());
+            if !sarif_errors.is_empty() {
+                return Err(format!("invalid SARIF: {sarif_errors:?}"));
+            }
             let mut want = strings(expect.get("codes"));
             let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();
             want.sort();
@@ -534,6 +539,54 @@ fn check_plan(expect: &Value, report: &RebuildReport) -> Result<(), String> {
             return Err(format!("unexpected path {got:?}"));
         }
     }
+    Ok(())
+}
+
+/// What the official SARIF 2.1.0 schema (vendored in tests/schema/) says is wrong with `log`.
+fn sarif_errors(log: &Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/sarif-2.1.0-rtm.5.json");
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The schema's `language` pattern ends in a lone `]`, a literal in ECMA-262 regexes but
+        // an error in Rust's: it is escaped here, meaning the same, and the file stays as issued.
+        let text = text.replace(
+            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"#,
+        );
+        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    });
+    match validator {
+        Ok(v) => v.iter_errors(log).take(3).map(|e| e.to_string()).collect(),
+        Err(e) => vec![e.clone()],
+    }
+}
+
+#[test]
+fn sarif_of_policy_problems_is_valid_and_located() -> TestResult {
+    let Err(problems) = Policy::from_yaml("zones:\n  trusted:\n    dominate: [untrusted]\n") else {
+        return Err("the policy should have problems".into());
+    };
+    let log = lockkeeper::render::sarif::log(&lockkeeper::render::problem_findings(
+        "policy.yaml",
+        &problems,
+    ));
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "policy/unknown-field");
+    assert_eq!(result["level"], "error");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "policy.yaml");
+    assert_eq!(location["region"]["startLine"], 3);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
+    assert_eq!(rules, RULES.len());
+    // A log that breaks the schema is caught: the check is not vacuous.
+    assert!(!sarif_errors(&serde_json::json!({"version": "2.1.0"})).is_empty());
     Ok(())
 }
 
