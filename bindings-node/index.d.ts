@@ -58,7 +58,7 @@ export declare class Decision {
   /** The machine form as JSON text. */
   toJson(): string
   /** The machine form as an object (used by `JSON.stringify`). */
-  toJSON(): { allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
+  toJSON(): { schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
   /** SARIF 2.1.0 as JSON text, for code scanning (one result per violation). */
   toSarif(): string
   /** One line: the verdict, the subject and the codes that denied. */

@@ -86,4 +86,8 @@ test('a violation carries its severity, confidence and persona as text', () => {
   const [v] = p.authorize('dave', 'deploy', { project: 'mediawiki/core', environment: 'production' }).violations
   assert.equal(v.code, 'rbac/missing-permission')
   assert.deepEqual([v.severity, v.confidence, v.persona, v.assumptions], ['error', 'high', 'regular', []])
+  const machine = p.authorize('dave', 'deploy', { project: 'mediawiki/core' }).toJSON()
+  assert.equal(machine.schema_version, 1)
+  assert.match(machine.policy_digest, /^sha256:[0-9a-f]{64}$/)
+  assert.match(machine.decided_at, /Z$/)
 })

@@ -35,7 +35,10 @@ pub struct Decision {
 }
 
 impl From<lockkeeper::Decision> for Decision {
-    fn from(inner: lockkeeper::Decision) -> Self {
+    /// Stamps the time it crosses into the caller's hands, unless the decision states its own
+    /// (a gate's request time).
+    fn from(mut inner: lockkeeper::Decision) -> Self {
+        inner.decided_at(jiff::Timestamp::now());
         Decision { inner }
     }
 }
@@ -98,7 +101,7 @@ impl Decision {
     /// The machine form as an object (used by `JSON.stringify`).
     #[napi(
         js_name = "toJSON",
-        ts_return_type = "{ allowed: boolean; subject: string; violations: Violation[]; passed: string[] }"
+        ts_return_type = "{ schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[] }"
     )]
     pub fn to_json_value(&self) -> Value {
         self.inner.to_json_value()

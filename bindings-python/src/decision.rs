@@ -85,7 +85,10 @@ pub struct Decision {
 }
 
 impl From<lockkeeper::Decision> for Decision {
-    fn from(inner: lockkeeper::Decision) -> Self {
+    /// Stamps the time it crosses into the caller's hands, unless the decision states its own
+    /// (a gate's request time).
+    fn from(mut inner: lockkeeper::Decision) -> Self {
+        inner.decided_at(jiff::Timestamp::now());
         Decision { inner }
     }
 }

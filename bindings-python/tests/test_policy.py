@@ -100,6 +100,10 @@ def test_a_violation_carries_its_severity_confidence_and_persona(example_policy_
     assert v.code == "rbac/missing-permission"
     assert (v.severity, v.confidence, v.persona, v.assumptions) == ("error", "high", "regular", [])
     assert decision.to_dict()["violations"][0]["severity"] == "error"
+    machine = decision.to_dict()
+    assert machine["schema_version"] == 1
+    assert machine["policy_digest"].startswith("sha256:")
+    assert machine["decided_at"].endswith("Z")
 
 
 def test_an_approval_with_an_unknown_key_is_refused(example_policy_path: Path) -> None:

@@ -90,7 +90,11 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
             "error: name at least one layout directory, or --manifest and --config".to_owned(),
         ));
     }
-    let decisions = policy.check_images(&sets);
+    let mut decisions = policy.check_images(&sets);
+    let now = jiff::Timestamp::now();
+    for d in &mut decisions {
+        d.decided_at(now);
+    }
     let allowed = decisions.iter().all(|d| d.allowed());
     let out = output(args.json, args.output.as_deref())?;
     if out == Output::Sarif {

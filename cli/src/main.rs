@@ -480,7 +480,8 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
-    let decision = policy.check_pipeline(&pipeline);
+    let mut decision = policy.check_pipeline(&pipeline);
+    decision.decided_at(jiff::Timestamp::now());
     match output(args.json, args.output.as_deref())? {
         Output::Json => {
             let mut value = decision.to_json_value();
@@ -657,6 +658,8 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
 
 fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     if json {
+        let mut decision = decision.clone();
+        decision.decided_at(jiff::Timestamp::now());
         println!("{}", decision.to_json());
     } else {
         println!("{decision}");

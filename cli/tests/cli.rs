@@ -114,6 +114,17 @@ fn authorize_allows_with_exit_0_and_denies_with_exit_1() {
     assert_eq!(v["violations"][0]["code"], "rbac/missing-permission");
     assert_eq!(v["violations"][0]["facts"]["principal"], "dave");
     assert_eq!(v["violations"][0]["facts"]["action"], "deploy");
+    assert_eq!(v["schema_version"], 1);
+    assert!(
+        v["decided_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{v}"
+    );
+    assert!(
+        v["policy_digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        "{v}"
+    );
     assert!(
         v["violations"][0]["facts"]["bindings_considered"]
             .as_array()

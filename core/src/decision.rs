@@ -63,9 +63,24 @@ impl Violation {
     }
 }
 
+/// The version of the decision's JSON form; it changes only when a field changes meaning or
+/// goes away.
+pub const DECISION_SCHEMA_VERSION: u32 = 1;
+
 /// The answer to a request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
+    /// [`DECISION_SCHEMA_VERSION`].
+    schema_version: u32,
+    /// The version of lockkeeper that decided.
+    lockkeeper_version: &'static str,
+    /// `sha256:<hex>` of the policy's text, for a decision made under a policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_digest: Option<String>,
+    /// When it was decided (RFC 3339), for a decision that knows the time: the request's time,
+    /// or the time a front end stamped on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decided_at: Option<String>,
     allowed: bool,
     /// What was asked, in a few words (e.g. `alice: deploy project=x environment=production`).
     subject: String,
@@ -78,11 +93,34 @@ impl Decision {
     /// Starts a decision about `subject` with no check run yet.
     pub fn new(subject: impl Into<String>) -> Self {
         Decision {
+            schema_version: DECISION_SCHEMA_VERSION,
+            lockkeeper_version: env!("CARGO_PKG_VERSION"),
+            policy_digest: None,
+            decided_at: None,
             allowed: true,
             subject: subject.into(),
             violations: Vec::new(),
             passed: Vec::new(),
         }
+    }
+
+    /// Names the policy the decision was made under (by the digest of its text).
+    pub fn under(mut self, policy: &crate::Policy) -> Self {
+        self.policy_digest = Some(policy.digest().to_owned());
+        self
+    }
+
+    /// Records when the decision was made, unless it already says so (a gate's decision is
+    /// made at the request's time).
+    pub fn decided_at(&mut self, at: jiff::Timestamp) {
+        if self.decided_at.is_none() {
+            self.decided_at = Some(at.to_string());
+        }
+    }
+
+    /// `sha256:<hex>` of the policy's text, for a decision made under a policy.
+    pub fn policy_digest(&self) -> Option<&str> {
+        self.policy_digest.as_deref()
     }
 
     /// Records a failed check: the decision becomes a denial, and the code no longer counts as

@@ -702,6 +702,27 @@ fn classification(r: &lockkeeper::Rule) -> String {
 }
 
 #[test]
+fn a_decision_names_its_schema_version_lockkeeper_version_and_policy() -> TestResult {
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/wikimedia/policy.yaml"),
+    )?;
+    let policy = Policy::from_yaml(&text).map_err(|p| p.render("policy.yaml"))?;
+    let digest = lockkeeper::digest::Digest::sha256(text.as_bytes()).to_string();
+    assert_eq!(policy.digest(), digest);
+    let scope = lockkeeper::Scope::any().project("mediawiki/core");
+    let mut d = policy.authorize(&AuthorizeRequest::new("alice", "deploy", scope)?);
+    let json = d.to_json_value();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["lockkeeper_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["policy_digest"], digest.as_str());
+    assert!(json.get("decided_at").is_none(), "the core keeps no clock");
+    d.decided_at("2026-11-24T12:00:00Z".parse()?);
+    d.decided_at("2027-01-01T00:00:00Z".parse()?);
+    assert_eq!(d.to_json_value()["decided_at"], "2026-11-24T12:00:00Z");
+    Ok(())
+}
+
+#[test]
 fn the_example_policy_is_valid() -> TestResult {
     let text = fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/wikimedia/policy.yaml"),

@@ -28,7 +28,7 @@ impl Policy {
     pub fn check_image(&self, set: &ImageSet) -> Decision {
         self.check_images(std::slice::from_ref(set))
             .pop()
-            .unwrap_or_else(|| Decision::new(format!("image {}", set.origin)))
+            .unwrap_or_else(|| Decision::new(format!("image {}", set.origin)).under(self))
     }
 
     /// Checks several image sets together, one decision each, in order. An image's base can be
@@ -46,7 +46,9 @@ impl Policy {
             policy: &self.images,
             known,
         };
-        sets.iter().map(|set| checker.set(set)).collect()
+        sets.iter()
+            .map(|set| checker.set(set).under(self))
+            .collect()
     }
 }
 

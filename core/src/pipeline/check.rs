@@ -169,7 +169,7 @@ impl Policy {
             source: vec![NONE; n],
             built_from: vec![NONE; n],
             builder: vec![NONE; n],
-            decision: Decision::new(subject(pipeline)),
+            decision: Decision::new(subject(pipeline)).under(self),
         };
         checker.run();
         checker.decision

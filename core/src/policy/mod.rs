@@ -161,6 +161,8 @@ pub struct Require {
 /// A validated policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// `sha256:<hex>` of the text the policy was read from: decisions name the exact policy.
+    pub(crate) digest: String,
     pub(crate) description: Option<String>,
     pub(crate) zones: Zones,
     pub(crate) environments: BTreeMap<String, Environment>,
@@ -200,6 +202,12 @@ impl Policy {
     /// ```
     pub fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
         validate::parse(text, format)
+    }
+
+    /// `sha256:<hex>` of the bytes the policy was read from; every decision made under it
+    /// carries it as `policy_digest`.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// The policy's own description.

@@ -36,7 +36,8 @@ pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
         locator: &parsed.locator,
         problems: parsed.problems,
     };
-    let policy = checker.policy(parsed.value);
+    let mut policy = checker.policy(parsed.value);
+    policy.digest = crate::digest::Digest::sha256(text.as_bytes()).to_string();
     match Problems::from_vec(checker.problems) {
         None => Ok(policy),
         Some(problems) => Err(problems),
@@ -414,6 +415,7 @@ impl Checker<'_> {
         );
 
         Policy {
+            digest: String::new(),
             images,
             deploy_service,
             sources,

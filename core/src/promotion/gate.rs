@@ -194,7 +194,9 @@ impl Policy {
                 .map(|v| format!(" ({v})"))
                 .unwrap_or_default(),
             env.name
-        ));
+        ))
+        .under(self);
+        d.decided_at(now);
         let scope = Scope {
             project: req.project.clone(),
             git_ref: req.git_ref.clone(),
