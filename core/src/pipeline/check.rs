@@ -17,7 +17,7 @@ use super::names::Sym;
 use super::{Pipeline, ResourceKind, Trigger};
 use crate::decision::{Decision, Facts, Violation};
 use crate::policy::Policy;
-use crate::rule::{Code, codes};
+use crate::rule::{Code, Confidence, codes};
 use crate::zone::ZoneId;
 
 /// Below every zone: the effective zone of anything mixing incomparable inputs with no common
@@ -602,7 +602,7 @@ impl Checker<'_> {
                 } else {
                     "approved but unmerged code"
                 };
-                self.deny(
+                let mut v = Violation::new(
                     codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
                     format!(
                         "job `{name}` runs {what} (trigger `{t}`) in zone `{}`",
@@ -610,6 +610,14 @@ impl Checker<'_> {
                     ),
                     facts,
                 );
+                if self.guessed.get(j).copied().unwrap_or(false) {
+                    // Failing closed treats an unstated trigger as unreviewed code; say so.
+                    v = v.assuming(
+                        Confidence::Medium,
+                        format!("nothing says what starts job `{name}`: it is taken to run unreviewed code"),
+                    );
+                }
+                self.decision.deny(v);
             }
 
             self.check_secrets(j, deploy_zone);
@@ -1034,6 +1042,34 @@ mod tests {
                 "{idle} had nothing to check:\n{d}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_finding_on_a_guessed_trigger_says_what_it_assumed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::builtin()?;
+        let mut b = Pipeline::builder();
+        b.job("build").trigger(Trigger::Patchset).zone("trusted");
+        let stated = b.finish().0;
+        // Importers leave the trigger unstated when nothing in the file says what starts a job.
+        let mut b = Pipeline::builder();
+        b.job("build").zone("trusted");
+        let unstated = b.finish().0;
+        let find = |p: &Pipeline| {
+            policy
+                .check_pipeline(p)
+                .violations()
+                .iter()
+                .find(|v| v.code == codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE)
+                .cloned()
+        };
+        let stated = find(&stated).ok_or("a patchset job in a trusted zone is a finding")?;
+        assert_eq!(stated.confidence, Confidence::High);
+        assert!(stated.assumptions.is_empty());
+        let unstated = find(&unstated).ok_or("an unstated trigger fails closed")?;
+        assert_eq!(unstated.confidence, Confidence::Medium);
+        assert_eq!(unstated.assumptions.len(), 1);
         Ok(())
     }
 }
