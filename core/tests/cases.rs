@@ -422,6 +422,12 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             if !sarif_errors.is_empty() {
                 return Err(format!("invalid SARIF: {sarif_errors:?}"));
             }
+            let decision_errors = decision_errors(&d.to_json_value());
+            if !decision_errors.is_empty() {
+                return Err(format!(
+                    "decision JSON breaks docs/schema/decision.schema.json: {decision_errors:?}"
+                ));
+            }
             let mut want = strings(expect.get("codes"));
             let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();
             want.sort();
@@ -560,6 +566,22 @@ fn sarif_errors(log: &Value) -> Vec<String> {
     });
     match validator {
         Ok(v) => v.iter_errors(log).take(3).map(|e| e.to_string()).collect(),
+        Err(e) => vec![e.clone()],
+    }
+}
+
+/// What docs/schema/decision.schema.json says is wrong with a decision's JSON.
+fn decision_errors(json: &Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/decision.schema.json");
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    });
+    match validator {
+        Ok(v) => v.iter_errors(json).take(3).map(|e| e.to_string()).collect(),
         Err(e) => vec![e.clone()],
     }
 }
@@ -719,6 +741,17 @@ fn a_decision_names_its_schema_version_lockkeeper_version_and_policy() -> TestRe
     d.decided_at("2026-11-24T12:00:00Z".parse()?);
     d.decided_at("2027-01-01T00:00:00Z".parse()?);
     assert_eq!(d.to_json_value()["decided_at"], "2026-11-24T12:00:00Z");
+    assert_eq!(decision_errors(&d.to_json_value()), Vec::<String>::new());
+    assert!(d.allowed());
+    let mut forged = d.to_json_value();
+    forged["violations"] = serde_json::json!([{
+        "code": "rbac/missing-permission", "message": "m", "help": "", "severity": "error",
+        "confidence": "high", "persona": "regular", "facts": {}
+    }]);
+    assert!(
+        !decision_errors(&forged).is_empty(),
+        "an allow that lists violations breaks the schema"
+    );
     Ok(())
 }
 
