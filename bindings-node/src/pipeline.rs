@@ -15,7 +15,15 @@ fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::Pipeline
         Some(f) => f
             .parse()
             .map(Some)
-            .map_err(|m: String| js_error(env, "TypeError", "invalid-format", m, Value::Null)),
+            .map_err(|e: lockkeeper::import::UnknownFormat| {
+                js_error(
+                    env,
+                    "TypeError",
+                    "invalid-format",
+                    e.to_string(),
+                    Value::Null,
+                )
+            }),
     }
 }
 

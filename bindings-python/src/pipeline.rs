@@ -15,7 +15,9 @@ fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> 
         Some(f) => f
             .parse()
             .map(Some)
-            .map_err(pyo3::exceptions::PyValueError::new_err),
+            .map_err(|e: lockkeeper::import::UnknownFormat| {
+                pyo3::exceptions::PyValueError::new_err(e.to_string())
+            }),
     }
 }
 

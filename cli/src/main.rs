@@ -460,7 +460,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     let format = match args.format.as_str() {
         "auto" => None,
-        f => Some(f.parse::<PipelineFormat>().map_err(Failure)?),
+        f => Some(
+            f.parse::<PipelineFormat>()
+                .map_err(|e| Failure(format!("error: {e}")))?,
+        ),
     };
     let policy = match &args.policy {
         Some(path) => load_policy(path)?,

@@ -134,9 +134,14 @@ impl fmt::Display for PipelineFormat {
     }
 }
 
+/// A format name that names no pipeline format.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown pipeline format `{0}`: expected auto, native, argo, gitlab, zuul or github")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for PipelineFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "gitlab-ci" | "gitlab" => Ok(PipelineFormat::Gitlab),
             "github-actions" | "github" => Ok(PipelineFormat::Github),
@@ -144,12 +149,7 @@ impl FromStr for PipelineFormat {
             _ => PipelineFormat::ALL
                 .into_iter()
                 .find(|f| f.as_str() == s)
-                .ok_or_else(|| {
-                    format!(
-                        "unknown pipeline format `{s}`: expected auto, {}",
-                        PipelineFormat::ALL.map(|f| f.as_str()).join(", ")
-                    )
-                }),
+                .ok_or_else(|| UnknownFormat(s.to_owned())),
         }
     }
 }

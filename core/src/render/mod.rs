@@ -25,14 +25,19 @@ pub enum Output {
     Sarif,
 }
 
+/// An output name that names no output form.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown output `{0}`: use text, json or sarif")]
+pub struct UnknownOutput(pub String);
+
 impl FromStr for Output {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Output, String> {
+    type Err = UnknownOutput;
+    fn from_str(text: &str) -> Result<Output, UnknownOutput> {
         match text {
             "text" => Ok(Output::Text),
             "json" => Ok(Output::Json),
             "sarif" => Ok(Output::Sarif),
-            other => Err(format!("unknown output `{other}`: use text, json or sarif")),
+            other => Err(UnknownOutput(other.to_owned())),
         }
     }
 }
