@@ -738,7 +738,7 @@ impl Checker<'_> {
                         "deploy_zone".into(),
                         json!(deploy_zone.map(|d| self.zone_name(d))),
                     );
-                    self.deny(
+                    let mut v = Violation::new(
                         codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
                         format!(
                             "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
@@ -746,6 +746,14 @@ impl Checker<'_> {
                         ),
                         facts,
                     );
+                    if declared.is_none() {
+                        // Undeclared: only the job's deploying says it is a deploy credential.
+                        v = v.assuming(
+                            Confidence::Medium,
+                            format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
+                        );
+                    }
+                    self.decision.deny(v);
                     continue;
                 }
                 if declared.is_some_and(|d| !d.environments.is_empty()) {
@@ -1070,6 +1078,24 @@ mod tests {
         let unstated = find(&unstated).ok_or("an unstated trigger fails closed")?;
         assert_eq!(unstated.confidence, Confidence::Medium);
         assert_eq!(unstated.assumptions.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn an_undeclared_secret_of_a_deploying_job_is_a_deploy_credential_by_assumption()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::builtin()?;
+        let pipeline = Pipeline::from_yaml(
+            "jobs: {preview: {trigger: patchset, deploys: preview, secrets: [DEPLOY_KEY]}}",
+        )?;
+        let d = policy.check_pipeline(&pipeline);
+        let v = d
+            .violations()
+            .iter()
+            .find(|v| v.code == codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE)
+            .ok_or("a deploy credential in a pull-request job is a finding")?;
+        assert_eq!(v.confidence, Confidence::Medium);
+        assert!(v.assumptions[0].contains("DEPLOY_KEY"), "{v:?}");
         Ok(())
     }
 }
