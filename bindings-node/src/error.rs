@@ -21,7 +21,15 @@ pub(crate) fn js_error(env: &Env, name: &str, code: &str, message: String, extra
 }
 
 /// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
-pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
+/// An error reading a policy: its problems as a `PolicyError`, anything else as `to_js` does.
+pub(crate) fn policy_error(env: &Env, error: lockkeeper::Error, origin: &str) -> Error {
+    match error {
+        lockkeeper::Error::Problems(p) => problems_error(env, &p, origin),
+        other => to_js(env, other),
+    }
+}
+
+fn problems_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
     let first = problems.first();
     let extra = json!({
         "path": first.path.to_string(),
@@ -42,7 +50,7 @@ pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &
 pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
     let code = error.code();
     match error {
-        lockkeeper::Error::Problems(p) => policy_error(env, &p, "policy"),
+        lockkeeper::Error::Problems(p) => problems_error(env, &p, "policy"),
         lockkeeper::Error::NotVerified(e) => js_error(
             env,
             "VerificationError",

@@ -121,7 +121,7 @@ impl Pipeline {
 }
 
 fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
-    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, &p, "<built-in policy>"))
+    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, p, "<built-in policy>"))
 }
 
 /// Checks a pipeline against `policy`, or the built-in policy when it is omitted.
@@ -150,7 +150,7 @@ pub fn assert_pipeline_safe(
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {file}: {e}")))?;
             owned = lockkeeper::Policy::parse(&text, lockkeeper::Format::for_path(file, &text))
-                .map_err(|p| policy_error(&env, &p, file))?;
+                .map_err(|p| policy_error(&env, p, file))?;
             &owned
         }
         None => {

@@ -77,7 +77,15 @@ pub(crate) fn pipeline_error(py: Python<'_>, error: lockkeeper::ImportError) -> 
 }
 
 /// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
-pub(crate) fn policy_error(py: Python<'_>, problems: lockkeeper::Problems, origin: &str) -> PyErr {
+/// An error reading a policy: its problems as a `PolicyError`, anything else as `to_py` does.
+pub(crate) fn policy_error(py: Python<'_>, error: lockkeeper::Error, origin: &str) -> PyErr {
+    match error {
+        lockkeeper::Error::Problems(p) => problems_error(py, p, origin),
+        other => to_py(py, other),
+    }
+}
+
+fn problems_error(py: Python<'_>, problems: lockkeeper::Problems, origin: &str) -> PyErr {
     let err = PolicyError::new_err(problems.render(origin).trim_end().to_owned());
     if let Err(e) = fill_policy_error(py, &err, &problems) {
         return e;
@@ -108,7 +116,7 @@ pub(crate) fn fill_policy_error(
 pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
     let code = error.code();
     match error {
-        lockkeeper::Error::Problems(p) => policy_error(py, p, "policy"),
+        lockkeeper::Error::Problems(p) => problems_error(py, p, "policy"),
         lockkeeper::Error::NotVerified(e) => {
             let err = VerificationError::new_err(e.to_string());
             let value = err.value(py);

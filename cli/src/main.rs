@@ -17,8 +17,8 @@ use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployRequest};
 use lockkeeper::render::{self, Output};
 use lockkeeper::{
-    ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
-    Problems, Scope, SourceFile,
+    ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy, Scope,
+    SourceFile,
 };
 
 #[derive(Parser)]
@@ -608,7 +608,7 @@ pub(crate) fn read(path: &str) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("error: cannot read {path}: {e}")))
 }
 
-fn parse_policy(path: &str, text: &str) -> Result<Policy, Problems> {
+fn parse_policy(path: &str, text: &str) -> Result<Policy, lockkeeper::Error> {
     Policy::parse(text, Format::for_path(path, text))
 }
 
@@ -619,7 +619,11 @@ pub(crate) fn load_policy(path: &str) -> Result<Policy, Failure> {
 
 fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
     let text = read(path)?;
-    let result = parse_policy(path, &text);
+    let result = match parse_policy(path, &text) {
+        Ok(policy) => Ok(policy),
+        Err(lockkeeper::Error::Problems(problems)) => Err(problems),
+        Err(other) => return Err(other.into()),
+    };
     match out {
         Output::Json => {
             let problems = match &result {

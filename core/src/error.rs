@@ -94,6 +94,24 @@ impl Error {
         }
     }
 
+    /// The error for a person: a document's problems one a line, each with `origin` (usually
+    /// the file's name) and its position in front; any other error as `origin: error[CODE]: ...`.
+    pub fn render(&self, origin: &str) -> String {
+        match self {
+            Error::Problems(p) => p.render(origin),
+            Error::Import(e) => e.render(),
+            other => format!("{origin}: error[{}]: {other}\n", other.code()),
+        }
+    }
+
+    /// The problems of a document, when that is what the error is.
+    pub fn problems(&self) -> Option<&Problems> {
+        match self {
+            Error::Problems(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The rule code of the error (the first problem's code for a document).
     pub fn code(&self) -> Code {
         match self {

@@ -118,12 +118,11 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         ("policy_json", lockkeeper::Format::Json),
     ] {
         if let Some(text) = case.get(key).and_then(Value::as_str) {
-            return Ok(Outcome::Problems(
-                Policy::parse(text, format)
-                    .err()
-                    .map(problem_list)
-                    .unwrap_or_default(),
-            ));
+            return Ok(Outcome::Problems(match Policy::parse(text, format) {
+                Ok(_) => Vec::new(),
+                Err(Error::Problems(p)) => problem_list(p),
+                Err(e) => return Err(e.into()),
+            }));
         }
     }
     if let Some(text) = case.get("inventory_json").and_then(Value::as_str) {
@@ -588,7 +587,9 @@ fn decision_errors(json: &Value) -> Vec<String> {
 
 #[test]
 fn sarif_of_policy_problems_is_valid_and_located() -> TestResult {
-    let Err(problems) = Policy::from_yaml("zones:\n  trusted:\n    dominate: [untrusted]\n") else {
+    let Err(Error::Problems(problems)) =
+        Policy::from_yaml("zones:\n  trusted:\n    dominate: [untrusted]\n")
+    else {
         return Err("the policy should have problems".into());
     };
     let log = lockkeeper::render::sarif::log(&lockkeeper::render::problem_findings(

@@ -69,7 +69,7 @@ fn slsa_layout() -> Result<BTreeMap<String, Vec<u8>>, Box<dyn std::error::Error>
     Ok(files)
 }
 
-fn default_policy() -> Result<Policy, lockkeeper::Problems> {
+fn default_policy() -> Result<Policy, lockkeeper::Error> {
     Policy::from_yaml("{}")
 }
 
