@@ -6,7 +6,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::decision::Decision;
-use crate::error::{js_error, pipeline_error, policy_error};
+use crate::error::{js_error, policy_error, to_js};
 use crate::policy::Policy;
 
 fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::PipelineFormat>> {
@@ -46,7 +46,7 @@ fn import(env: &Env, texts: &[(String, String)], fmt: Option<&str>) -> Result<Pi
         .collect();
     lockkeeper::Pipeline::import(&files, fmt)
         .map(|inner| Pipeline { inner })
-        .map_err(|e| pipeline_error(env, &e))
+        .map_err(|e| to_js(env, e))
 }
 
 /// A pipeline read from files or text, ready to be checked.

@@ -478,7 +478,10 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         .iter()
         .map(|(name, text)| SourceFile { name, text })
         .collect();
-    let pipeline = Pipeline::import(&files, format).map_err(|e| Failure(e.render()))?;
+    let pipeline = Pipeline::import(&files, format).map_err(|e| match e {
+        lockkeeper::Error::Import(e) => Failure(e.render()),
+        other => other.into(),
+    })?;
     if args.dump {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);

@@ -346,7 +346,7 @@ fn run_pipeline_case(
     let source = SourceFile { name: &name, text };
     let pipeline = match Pipeline::import(&[source], format) {
         Ok(p) => p,
-        Err(e) => {
+        Err(Error::Import(e)) => {
             return Ok(Outcome::Problems(
                 e.files()
                     .flat_map(|f| f.problems.iter())
@@ -360,6 +360,7 @@ fn run_pipeline_case(
                     .collect(),
             ));
         }
+        Err(other) => return Err(other.into()),
     };
     let policy = match s(file, "policy") {
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,

@@ -80,7 +80,7 @@ fn import_all(
                         .collect::<std::collections::BTreeSet<_>>()
                 ));
             }
-            Err(e) => {
+            Err(lockkeeper::Error::Import(e)) => {
                 // Only a file that is not a valid pipeline of its format may fail, and it must
                 // say where.
                 let (_, first) = e.first();
@@ -92,6 +92,7 @@ fn import_all(
                         .unwrap_or_default()
                 ));
             }
+            Err(other) => return Err(other.into()),
         }
     }
     Ok(summary)

@@ -317,7 +317,7 @@ pub(crate) fn shape_error(file: &str, message: String, loc: Option<Location>) ->
 
 impl Pipeline {
     /// Reads a pipeline in lockkeeper's own format from YAML text.
-    pub fn from_yaml(text: &str) -> Result<Pipeline, ImportError> {
+    pub fn from_yaml(text: &str) -> Result<Pipeline, crate::Error> {
         Pipeline::import(
             &[SourceFile {
                 name: "<yaml>",
@@ -328,7 +328,7 @@ impl Pipeline {
     }
 
     /// Reads a pipeline in lockkeeper's own format from JSON text.
-    pub fn from_json(text: &str) -> Result<Pipeline, ImportError> {
+    pub fn from_json(text: &str) -> Result<Pipeline, crate::Error> {
         Pipeline::import(
             &[SourceFile {
                 name: "<json>",
@@ -341,7 +341,17 @@ impl Pipeline {
     /// Reads one or more files into one pipeline. With `format` `None`, each file's format is
     /// detected ([`PipelineFormat::detect`]); files of one format are imported together (GitLab
     /// `include: local`, Zuul `parent` and GitHub `workflow_run` links resolve across them).
+    ///
+    /// Files that cannot be read as pipelines are [`crate::Error::Import`], every problem with
+    /// its file and position.
     pub fn import(
+        files: &[SourceFile<'_>],
+        format: Option<PipelineFormat>,
+    ) -> Result<Pipeline, crate::Error> {
+        Ok(Pipeline::import_files(files, format)?)
+    }
+
+    fn import_files(
         files: &[SourceFile<'_>],
         format: Option<PipelineFormat>,
     ) -> Result<Pipeline, ImportError> {
