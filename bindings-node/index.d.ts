@@ -58,7 +58,11 @@ export declare class Decision {
   /** The machine form as JSON text. */
   toJson(): string
   /** The machine form as an object (used by `JSON.stringify`). */
-  toJSON(): { allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
+  toJSON(): { schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
+  /** SARIF 2.1.0 as JSON text, for code scanning (one result per violation). */
+  toSarif(): string
+  /** One line: the verdict, the subject and the codes that denied. */
+  summary(): string
   /** The explanation for people. */
   toString(): string
 }
@@ -402,14 +406,23 @@ export interface Rule {
   /** Stable code. */
   code: string
   /** `problem`, `violation` or `error`. */
-  kind: string
+  kind: 'problem' | 'violation' | 'error'
+  /** How much a finding matters, in SARIF's levels. */
+  severity: 'error' | 'warning' | 'note'
+  /** How sure a finding is, unless it says less. */
+  confidence: 'high' | 'medium' | 'low'
+  /** Who the findings are for. */
+  persona: 'regular' | 'pedantic' | 'auditor'
   /** What the rule protects. */
   summary: string
   /** How to fix a finding. */
   help: string
 }
 
-/** The rule catalogue: every code with its kind, summary and help. */
+/**
+ * The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+ * help.
+ */
 export declare function rules(): Array<Rule>
 
 /** Where a request is made; every part is optional. */
@@ -430,6 +443,14 @@ export interface Violation {
   message: string
   /** How to fix it. */
   help: string
+  /** How much it matters, in SARIF's levels. */
+  severity: 'error' | 'warning' | 'note'
+  /** How sure the finding is (lowered when it rests on assumptions). */
+  confidence: 'high' | 'medium' | 'low'
+  /** Who the finding is for. */
+  persona: 'regular' | 'pedantic' | 'auditor'
+  /** What the finding takes for granted; empty when it rests only on what was read. */
+  assumptions: Array<string>
   /** The facts the rule looked at. */
   facts: Record<string, unknown>
 }

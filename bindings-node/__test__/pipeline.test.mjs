@@ -39,10 +39,26 @@ test('assertPipelineSafe throws an AssertionError listing every violation', () =
     assert.equal(e.code, 'ERR_ASSERTION')
     assert.equal(e.violations.length, decision.violations.length)
     assert.match(e.message, new RegExp(`${decision.violations.length} violations`))
-    for (const v of decision.violations) assert.ok(e.message.includes(`error[${v.code}]`))
+    for (const v of decision.violations) assert.ok(e.message.includes(`${v.severity}[${v.code}]`))
     assert.ok(e.message.includes(`${path}:5: error[pipeline/untrusted-code-in-trusted-zone] job \`lint\``))
     return true
   })
+})
+
+test('toSarif() gives a SARIF 2.1.0 log with each violation located', () => {
+  const path = join(examples, 'native', 'violations.yaml')
+  const decision = Policy.fromFile(sitePolicy).checkPipeline(Pipeline.fromFile(path))
+  const log = JSON.parse(decision.toSarif())
+  assert.equal(log.version, '2.1.0')
+  const [run] = log.runs
+  assert.ok(run.tool.driver.rules.some((r) => r.id === 'pipeline/build-publishes' && r.defaultConfiguration.level === 'warning'))
+  assert.equal(run.results.length, decision.violations.length)
+  for (const [i, r] of run.results.entries()) {
+    assert.equal(r.ruleId, decision.violations[i].code)
+    assert.equal(r.level, decision.violations[i].severity)
+    assert.equal(r.locations[0].physicalLocation.artifactLocation.uri, path)
+  }
+  assert.match(decision.summary(), /^DENY pipeline /)
 })
 
 test('a pull_request_target checkout is tainted input with its path', () => {

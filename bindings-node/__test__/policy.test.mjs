@@ -77,4 +77,17 @@ test('rules() lists the catalogue', () => {
   const codes = lockkeeper.rules().map((r) => r.code)
   assert.ok(codes.includes('rbac/self-approval'))
   assert.ok(lockkeeper.rules().every((r) => r.help.length > 0))
+  const publishes = lockkeeper.rules().find((r) => r.code === 'pipeline/build-publishes')
+  assert.deepEqual([publishes.severity, publishes.persona], ['warning', 'pedantic'])
+})
+
+test('a violation carries its severity, confidence and persona as text', () => {
+  const p = Policy.fromFile(example)
+  const [v] = p.authorize('dave', 'deploy', { project: 'mediawiki/core', environment: 'production' }).violations
+  assert.equal(v.code, 'rbac/missing-permission')
+  assert.deepEqual([v.severity, v.confidence, v.persona, v.assumptions], ['error', 'high', 'regular', []])
+  const machine = p.authorize('dave', 'deploy', { project: 'mediawiki/core' }).toJSON()
+  assert.equal(machine.schema_version, 1)
+  assert.match(machine.policy_digest, /^sha256:[0-9a-f]{64}$/)
+  assert.match(machine.decided_at, /Z$/)
 })

@@ -23,7 +23,7 @@ fn audit_error(env: &Env, error: AuditError) -> Error {
     js_error(
         env,
         "AuditLogError",
-        error.code(),
+        error.code().as_str(),
         error.to_string(),
         json!({"line": error.line()}),
     )

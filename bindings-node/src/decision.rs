@@ -12,6 +12,17 @@ pub struct Violation {
     pub message: String,
     /// How to fix it.
     pub help: String,
+    /// How much it matters, in SARIF's levels.
+    #[napi(ts_type = "'error' | 'warning' | 'note'")]
+    pub severity: String,
+    /// How sure the finding is (lowered when it rests on assumptions).
+    #[napi(ts_type = "'high' | 'medium' | 'low'")]
+    pub confidence: String,
+    /// Who the finding is for.
+    #[napi(ts_type = "'regular' | 'pedantic' | 'auditor'")]
+    pub persona: String,
+    /// What the finding takes for granted; empty when it rests only on what was read.
+    pub assumptions: Vec<String>,
     /// The facts the rule looked at.
     #[napi(ts_type = "Record<string, unknown>")]
     pub facts: Value,
@@ -24,7 +35,10 @@ pub struct Decision {
 }
 
 impl From<lockkeeper::Decision> for Decision {
-    fn from(inner: lockkeeper::Decision) -> Self {
+    /// Stamps the time it crosses into the caller's hands, unless the decision states its own
+    /// (a gate's request time).
+    fn from(mut inner: lockkeeper::Decision) -> Self {
+        inner.decided_at(jiff::Timestamp::now());
         Decision { inner }
     }
 }
@@ -50,9 +64,13 @@ impl Decision {
             .violations()
             .iter()
             .map(|v| Violation {
-                code: v.code.to_owned(),
+                code: v.code.to_string(),
                 message: v.message.clone(),
                 help: v.help.to_owned(),
+                severity: v.severity.to_string(),
+                confidence: v.confidence.to_string(),
+                persona: v.persona.to_string(),
+                assumptions: v.assumptions.clone(),
                 facts: Value::Object(v.facts.clone()),
             })
             .collect()
@@ -70,7 +88,7 @@ impl Decision {
         self.inner
             .violations()
             .iter()
-            .map(|v| v.code.to_owned())
+            .map(|v| v.code.to_string())
             .collect()
     }
 
@@ -83,10 +101,22 @@ impl Decision {
     /// The machine form as an object (used by `JSON.stringify`).
     #[napi(
         js_name = "toJSON",
-        ts_return_type = "{ allowed: boolean; subject: string; violations: Violation[]; passed: string[] }"
+        ts_return_type = "{ schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[] }"
     )]
     pub fn to_json_value(&self) -> Value {
         self.inner.to_json_value()
+    }
+
+    /// SARIF 2.1.0 as JSON text, for code scanning (one result per violation).
+    #[napi]
+    pub fn to_sarif(&self) -> String {
+        self.inner.to_sarif().to_string()
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    #[napi]
+    pub fn summary(&self) -> String {
+        self.inner.summary()
     }
 
     /// The explanation for people.
@@ -102,24 +132,35 @@ pub struct Rule {
     /// Stable code.
     pub code: String,
     /// `problem`, `violation` or `error`.
+    #[napi(ts_type = "'problem' | 'violation' | 'error'")]
     pub kind: String,
+    /// How much a finding matters, in SARIF's levels.
+    #[napi(ts_type = "'error' | 'warning' | 'note'")]
+    pub severity: String,
+    /// How sure a finding is, unless it says less.
+    #[napi(ts_type = "'high' | 'medium' | 'low'")]
+    pub confidence: String,
+    /// Who the findings are for.
+    #[napi(ts_type = "'regular' | 'pedantic' | 'auditor'")]
+    pub persona: String,
     /// What the rule protects.
     pub summary: String,
     /// How to fix a finding.
     pub help: String,
 }
 
-/// The rule catalogue: every code with its kind, summary and help.
+/// The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+/// help.
 #[napi]
 pub fn rules() -> Vec<Rule> {
     lockkeeper::RULES
         .iter()
         .map(|r| Rule {
-            code: r.code.to_owned(),
-            kind: serde_json::to_value(r.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            code: r.code.to_string(),
+            kind: r.kind.as_str().to_owned(),
+            severity: r.severity.to_string(),
+            confidence: r.confidence.to_string(),
+            persona: r.persona.to_string(),
             summary: r.summary.to_owned(),
             help: r.help.to_owned(),
         })

@@ -21,18 +21,26 @@ pub(crate) fn js_error(env: &Env, name: &str, code: &str, message: String, extra
 }
 
 /// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
-pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
+/// An error reading a policy: its problems as a `PolicyError`, anything else as `to_js` does.
+pub(crate) fn policy_error(env: &Env, error: lockkeeper::Error, origin: &str) -> Error {
+    match error {
+        lockkeeper::Error::Problems(p) => problems_error(env, &p, origin),
+        other => to_js(env, other),
+    }
+}
+
+fn problems_error(env: &Env, problems: &lockkeeper::Problems, origin: &str) -> Error {
     let first = problems.first();
     let extra = json!({
-        "path": first.map(|p| p.path.to_string()),
-        "line": first.and_then(|p| p.location).map(|l| l.line),
-        "column": first.and_then(|p| p.location).map(|l| l.column),
+        "path": first.path.to_string(),
+        "line": first.location.map(|l| l.line),
+        "column": first.location.map(|l| l.column),
         "problems": problems,
     });
     js_error(
         env,
         "PolicyError",
-        first.map(|p| p.code).unwrap_or("policy/syntax"),
+        first.code.as_str(),
         problems.render(origin).trim_end().to_owned(),
         extra,
     )
@@ -40,23 +48,21 @@ pub(crate) fn policy_error(env: &Env, problems: &lockkeeper::Problems, origin: &
 
 /// Any core error as the matching JavaScript error.
 pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
+    let code = error.code();
     match error {
-        lockkeeper::Error::Problems(p) => policy_error(env, &p, "policy"),
-        lockkeeper::Error::NotVerified {
-            code,
-            message,
-            keyids,
-        } => js_error(
+        lockkeeper::Error::Problems(p) => problems_error(env, &p, "policy"),
+        lockkeeper::Error::NotVerified(e) => js_error(
             env,
             "VerificationError",
-            code,
-            message,
-            json!({"keyids": keyids}),
+            code.as_str(),
+            e.to_string(),
+            json!({"keyids": e.keyids()}),
         ),
+        lockkeeper::Error::Import(e) => pipeline_error(env, &e),
         other => js_error(
             env,
             "InvalidRequestError",
-            other.code(),
+            code.as_str(),
             other.to_string(),
             Value::Null,
         ),
@@ -66,12 +72,11 @@ pub(crate) fn to_js(env: &Env, error: lockkeeper::Error) -> Error {
 /// Pipeline files that could not be imported, as a `PipelineError` with `code`, `file`,
 /// `path`, `line`, `column` of the first problem and `problems` (each with its `file`).
 pub(crate) fn pipeline_error(env: &Env, error: &lockkeeper::ImportError) -> Error {
-    let first = error.first();
+    let (file, first) = error.first();
     let problems: Vec<Value> = error
-        .files
-        .iter()
+        .files()
         .flat_map(|f| {
-            f.problems.as_slice().iter().map(|p| {
+            f.problems.iter().map(|p| {
                 let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
                 v["file"] = json!(f.file);
                 v
@@ -79,16 +84,16 @@ pub(crate) fn pipeline_error(env: &Env, error: &lockkeeper::ImportError) -> Erro
         })
         .collect();
     let extra = json!({
-        "file": first.map(|(f, _)| f),
-        "path": first.map(|(_, p)| p.path.to_string()),
-        "line": first.and_then(|(_, p)| p.location).map(|l| l.line),
-        "column": first.and_then(|(_, p)| p.location).map(|l| l.column),
+        "file": file,
+        "path": first.path.to_string(),
+        "line": first.location.map(|l| l.line),
+        "column": first.location.map(|l| l.column),
         "problems": problems,
     });
     js_error(
         env,
         "PipelineError",
-        error.code(),
+        error.code().as_str(),
         error.render().trim_end().to_owned(),
         extra,
     )

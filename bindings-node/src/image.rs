@@ -191,12 +191,12 @@ pub fn rebuild_plan(
                     js_error(
                         &env,
                         "InventoryError",
-                        first.map(|p| p.code).unwrap_or("image/invalid-inventory"),
+                        first.code.as_str(),
                         p.render(&path).trim_end().to_owned(),
                         json!({
-                            "path": first.map(|p| p.path.to_string()),
-                            "line": first.and_then(|p| p.location).map(|l| l.line),
-                            "column": first.and_then(|p| p.location).map(|l| l.column),
+                            "path": first.path.to_string(),
+                            "line": first.location.map(|l| l.line),
+                            "column": first.location.map(|l| l.column),
                             "problems": p,
                         }),
                     )
@@ -211,7 +211,7 @@ pub fn rebuild_plan(
                 js_error(
                     &env,
                     "ImageError",
-                    e.code(),
+                    e.code().as_str(),
                     e.to_string(),
                     serde_json::Value::Null,
                 )

@@ -6,7 +6,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::decision::Decision;
-use crate::error::{js_error, pipeline_error, policy_error};
+use crate::error::{js_error, policy_error, to_js};
 use crate::policy::Policy;
 
 fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::PipelineFormat>> {
@@ -15,7 +15,15 @@ fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::Pipeline
         Some(f) => f
             .parse()
             .map(Some)
-            .map_err(|m: String| js_error(env, "TypeError", "invalid-format", m, Value::Null)),
+            .map_err(|e: lockkeeper::import::UnknownFormat| {
+                js_error(
+                    env,
+                    "TypeError",
+                    "invalid-format",
+                    e.to_string(),
+                    Value::Null,
+                )
+            }),
     }
 }
 
@@ -38,7 +46,7 @@ fn import(env: &Env, texts: &[(String, String)], fmt: Option<&str>) -> Result<Pi
         .collect();
     lockkeeper::Pipeline::import(&files, fmt)
         .map(|inner| Pipeline { inner })
-        .map_err(|e| pipeline_error(env, &e))
+        .map_err(|e| to_js(env, e))
 }
 
 /// A pipeline read from files or text, ready to be checked.
@@ -113,7 +121,7 @@ impl Pipeline {
 }
 
 fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
-    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, &p, "<built-in policy>"))
+    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, p, "<built-in policy>"))
 }
 
 /// Checks a pipeline against `policy`, or the built-in policy when it is omitted.
@@ -142,7 +150,7 @@ pub fn assert_pipeline_safe(
             let text = std::fs::read_to_string(file)
                 .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {file}: {e}")))?;
             owned = lockkeeper::Policy::parse(&text, lockkeeper::Format::for_path(file, &text))
-                .map_err(|p| policy_error(&env, &p, file))?;
+                .map_err(|p| policy_error(&env, p, file))?;
             &owned
         }
         None => {
@@ -159,31 +167,7 @@ pub fn assert_pipeline_safe(
     if decision.allowed() {
         return Ok(());
     }
-    let mut lines = Vec::new();
-    for v in decision.violations() {
-        let get = |k: &str| {
-            v.facts.get(k).map(|x| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| x.to_string())
-            })
-        };
-        let mut place = get("file").unwrap_or_else(|| "?".to_owned());
-        if let Some(l) = get("line") {
-            place.push_str(&format!(":{l}"));
-        }
-        let job = get("job")
-            .map(|j| format!(" job `{j}`"))
-            .unwrap_or_default();
-        lines.push(format!("{place}: error[{}]{job}: {}", v.code, v.message));
-    }
-    let n = lines.len();
-    let message = format!(
-        "{}: {n} violation{}\n{}",
-        decision.subject(),
-        if n == 1 { "" } else { "s" },
-        lines.join("\n")
-    );
+    let message = lockkeeper::render::violation_list(&decision);
     Err(js_error(
         &env,
         "AssertionError",

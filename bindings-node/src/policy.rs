@@ -66,7 +66,7 @@ impl Policy {
         let format = lockkeeper::Format::for_path(&path, &text);
         lockkeeper::Policy::parse(&text, format)
             .map(|inner| Policy { inner })
-            .map_err(|p| policy_error(&env, &p, &path))
+            .map_err(|p| policy_error(&env, p, &path))
     }
 
     /// Reads a policy from YAML text.
@@ -74,7 +74,7 @@ impl Policy {
     pub fn from_yaml(env: Env, text: String) -> Result<Policy> {
         lockkeeper::Policy::from_yaml(&text)
             .map(|inner| Policy { inner })
-            .map_err(|p| policy_error(&env, &p, "<yaml>"))
+            .map_err(|p| policy_error(&env, p, "<yaml>"))
     }
 
     /// Reads a policy from JSON text.
@@ -82,7 +82,7 @@ impl Policy {
     pub fn from_json(env: Env, text: String) -> Result<Policy> {
         lockkeeper::Policy::from_json(&text)
             .map(|inner| Policy { inner })
-            .map_err(|p| policy_error(&env, &p, "<json>"))
+            .map_err(|p| policy_error(&env, p, "<json>"))
     }
 
     /// The built-in policy pipeline checks use when none is given.
@@ -90,7 +90,7 @@ impl Policy {
     pub fn builtin(env: Env) -> Result<Policy> {
         lockkeeper::Policy::builtin()
             .map(|inner| Policy { inner })
-            .map_err(|p| policy_error(&env, &p, "<built-in policy>"))
+            .map_err(|p| policy_error(&env, p, "<built-in policy>"))
     }
 
     /// Checks a pipeline's trust flow against this policy.

@@ -36,7 +36,7 @@ fn audit_error(py: Python<'_>, error: AuditError) -> PyErr {
     let err = AuditLogError::new_err(error.to_string());
     let value = err.value(py);
     if let Err(e) = value
-        .setattr("code", error.code())
+        .setattr("code", error.code().as_str())
         .and_then(|()| value.setattr("line", error.line()))
     {
         return e;

@@ -23,8 +23,8 @@ pub struct Violation {
 impl Violation {
     /// Stable rule code, e.g. `rbac/missing-permission`.
     #[getter]
-    fn code(&self) -> &str {
-        self.inner.code
+    fn code(&self) -> &'static str {
+        self.inner.code.as_str()
     }
 
     /// What was denied and why.
@@ -37,6 +37,31 @@ impl Violation {
     #[getter]
     fn help(&self) -> &str {
         self.inner.help
+    }
+
+    /// How much it matters, in SARIF's levels: `error`, `warning` or `note`.
+    #[getter]
+    fn severity(&self) -> &'static str {
+        self.inner.severity.as_str()
+    }
+
+    /// How sure the finding is: `high`, `medium` or `low` (lowered when it rests on
+    /// assumptions).
+    #[getter]
+    fn confidence(&self) -> &'static str {
+        self.inner.confidence.as_str()
+    }
+
+    /// Who the finding is for: `regular`, `pedantic` or `auditor`.
+    #[getter]
+    fn persona(&self) -> &'static str {
+        self.inner.persona.as_str()
+    }
+
+    /// What the finding takes for granted; empty when it rests only on what was read.
+    #[getter]
+    fn assumptions(&self) -> Vec<String> {
+        self.inner.assumptions.clone()
     }
 
     /// The facts the rule looked at.
@@ -60,7 +85,10 @@ pub struct Decision {
 }
 
 impl From<lockkeeper::Decision> for Decision {
-    fn from(inner: lockkeeper::Decision) -> Self {
+    /// Stamps the time it crosses into the caller's hands, unless the decision states its own
+    /// (a gate's request time).
+    fn from(mut inner: lockkeeper::Decision) -> Self {
+        inner.decided_at(jiff::Timestamp::now());
         Decision { inner }
     }
 }
@@ -94,18 +122,32 @@ impl Decision {
     /// Codes of the checks that passed.
     #[getter]
     fn passed(&self) -> Vec<&'static str> {
-        self.inner.passed().to_vec()
+        self.inner.passed().iter().map(|c| c.as_str()).collect()
     }
 
     /// Codes of the failed rules.
     #[getter]
     fn codes(&self) -> Vec<&'static str> {
-        self.inner.violations().iter().map(|v| v.code).collect()
+        self.inner
+            .violations()
+            .iter()
+            .map(|v| v.code.as_str())
+            .collect()
     }
 
     /// The machine form as JSON text.
     fn to_json(&self) -> String {
         self.inner.to_json()
+    }
+
+    /// SARIF 2.1.0 as JSON text, for code scanning (one result per violation).
+    fn to_sarif(&self) -> String {
+        self.inner.to_sarif().to_string()
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    fn summary(&self) -> String {
+        self.inner.summary()
     }
 
     /// The machine form as a dict.
@@ -144,7 +186,15 @@ pub(crate) fn no_truth_value(class: &str) -> PyErr {
     ))
 }
 
-/// The rule catalogue: every code with its kind, summary and help.
+/// The message of a failed pipeline assertion: the subject, the count, and one
+/// `FILE:LINE: level[CODE] job `NAME`: message` line per violation.
+#[pyfunction]
+pub fn _violation_list(decision: &Decision) -> String {
+    lockkeeper::render::violation_list(&decision.inner)
+}
+
+/// The rule catalogue: every code with its kind, severity, confidence, persona, summary and
+/// help.
 #[pyfunction]
 pub fn rules<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
     json_to_py(

@@ -55,18 +55,15 @@ pub(crate) fn pipeline_error(py: Python<'_>, error: lockkeeper::ImportError) -> 
     let err = PipelineError::new_err(error.render().trim_end().to_owned());
     let fill = || -> PyResult<()> {
         let value = err.value(py);
-        let first = error.first();
-        value.setattr("code", error.code())?;
-        value.setattr("file", first.map(|(f, _)| f.to_owned()))?;
-        value.setattr("path", first.map(|(_, p)| p.path.to_string()))?;
-        value.setattr("line", first.and_then(|(_, p)| p.location).map(|l| l.line))?;
-        value.setattr(
-            "column",
-            first.and_then(|(_, p)| p.location).map(|l| l.column),
-        )?;
+        let (file, first) = error.first();
+        value.setattr("code", error.code().as_str())?;
+        value.setattr("file", file)?;
+        value.setattr("path", first.path.to_string())?;
+        value.setattr("line", first.location.map(|l| l.line))?;
+        value.setattr("column", first.location.map(|l| l.column))?;
         let list = PyList::empty(py);
-        for f in &error.files {
-            for p in f.problems.as_slice() {
+        for f in error.files() {
+            for p in f.problems.iter() {
                 list.append(Problem::from(p.clone()))?;
             }
         }
@@ -80,7 +77,15 @@ pub(crate) fn pipeline_error(py: Python<'_>, error: lockkeeper::ImportError) -> 
 }
 
 /// A policy's problems as a `PolicyError`; `origin` (a file name) prefixes positions.
-pub(crate) fn policy_error(py: Python<'_>, problems: lockkeeper::Problems, origin: &str) -> PyErr {
+/// An error reading a policy: its problems as a `PolicyError`, anything else as `to_py` does.
+pub(crate) fn policy_error(py: Python<'_>, error: lockkeeper::Error, origin: &str) -> PyErr {
+    match error {
+        lockkeeper::Error::Problems(p) => problems_error(py, p, origin),
+        other => to_py(py, other),
+    }
+}
+
+fn problems_error(py: Python<'_>, problems: lockkeeper::Problems, origin: &str) -> PyErr {
     let err = PolicyError::new_err(problems.render(origin).trim_end().to_owned());
     if let Err(e) = fill_policy_error(py, &err, &problems) {
         return e;
@@ -95,12 +100,12 @@ pub(crate) fn fill_policy_error(
 ) -> PyResult<()> {
     let value = err.value(py);
     let first = problems.first();
-    value.setattr("code", first.map(|p| p.code).unwrap_or("policy/syntax"))?;
-    value.setattr("path", first.map(|p| p.path.to_string()))?;
-    value.setattr("line", first.and_then(|p| p.location).map(|l| l.line))?;
-    value.setattr("column", first.and_then(|p| p.location).map(|l| l.column))?;
+    value.setattr("code", first.code.as_str())?;
+    value.setattr("path", first.path.to_string())?;
+    value.setattr("line", first.location.map(|l| l.line))?;
+    value.setattr("column", first.location.map(|l| l.column))?;
     let list = PyList::empty(py);
-    for p in problems.as_slice() {
+    for p in problems.iter() {
         list.append(Problem::from(p.clone()))?;
     }
     value.setattr("problems", list)?;
@@ -109,26 +114,24 @@ pub(crate) fn fill_policy_error(
 
 /// Any core error as the matching Python exception.
 pub(crate) fn to_py(py: Python<'_>, error: lockkeeper::Error) -> PyErr {
+    let code = error.code();
     match error {
-        lockkeeper::Error::Problems(p) => policy_error(py, p, "policy"),
-        lockkeeper::Error::NotVerified {
-            code,
-            message,
-            keyids,
-        } => {
-            let err = VerificationError::new_err(message);
+        lockkeeper::Error::Problems(p) => problems_error(py, p, "policy"),
+        lockkeeper::Error::NotVerified(e) => {
+            let err = VerificationError::new_err(e.to_string());
             let value = err.value(py);
-            if let Err(e) = value
-                .setattr("code", code)
-                .and_then(|()| value.setattr("keyids", keyids))
+            if let Err(set) = value
+                .setattr("code", code.as_str())
+                .and_then(|()| value.setattr("keyids", e.keyids().to_vec()))
             {
-                return e;
+                return set;
             }
             err
         }
+        lockkeeper::Error::Import(e) => pipeline_error(py, e),
         other => {
             let err = InvalidRequestError::new_err(other.to_string());
-            if let Err(e) = err.value(py).setattr("code", other.code()) {
+            if let Err(e) = err.value(py).setattr("code", code.as_str()) {
                 return e;
             }
             err

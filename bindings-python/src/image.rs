@@ -269,7 +269,7 @@ pub fn rebuild_plan(
                 .collect::<PyResult<Vec<_>>>()?;
             lockkeeper::image::InventoryEntry::from_image_sets(&sets).map_err(|e| {
                 let err = ImageError::new_err(e.to_string());
-                if let Err(set) = err.value(py).setattr("code", e.code()) {
+                if let Err(set) = err.value(py).setattr("code", e.code().as_str()) {
                     return set;
                 }
                 err

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use crate::decision::{Decision, json_to_py};
-use crate::error::{io_error, pipeline_error, policy_error};
+use crate::error::{io_error, policy_error, to_py};
 use crate::policy::Policy;
 
 fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> {
@@ -15,7 +15,9 @@ fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> 
         Some(f) => f
             .parse()
             .map(Some)
-            .map_err(pyo3::exceptions::PyValueError::new_err),
+            .map_err(|e: lockkeeper::import::UnknownFormat| {
+                pyo3::exceptions::PyValueError::new_err(e.to_string())
+            }),
     }
 }
 
@@ -53,7 +55,7 @@ impl Pipeline {
             .collect();
         lockkeeper::Pipeline::import(&files, fmt)
             .map(|inner| Pipeline { inner })
-            .map_err(|e| pipeline_error(py, e))
+            .map_err(|e| to_py(py, e))
     }
 
     /// Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own.
@@ -63,7 +65,7 @@ impl Pipeline {
         let fmt = self::format(Some(format))?;
         lockkeeper::Pipeline::import(&[lockkeeper::SourceFile { name, text }], fmt)
             .map(|inner| Pipeline { inner })
-            .map_err(|e| pipeline_error(py, e))
+            .map_err(|e| to_py(py, e))
     }
 
     /// The files it was read from.

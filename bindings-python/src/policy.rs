@@ -26,8 +26,8 @@ impl From<lockkeeper::Problem> for Problem {
 impl Problem {
     /// Rule code, e.g. `policy/undefined-reference`.
     #[getter]
-    fn code(&self) -> &str {
-        self.inner.code
+    fn code(&self) -> &'static str {
+        self.inner.code.as_str()
     }
 
     /// What is wrong.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,27 @@ def test_assert_pipeline_safe_lists_every_violation() -> None:
     )
     assert f"{len(decision.violations)} violations" in text
     for v in decision.violations:
-        assert f"error[{v.code}]" in text
+        assert f"{v.severity}[{v.code}]" in text
     assert f"{path}:5: error[pipeline/untrusted-code-in-trusted-zone] job `lint`" in text
+
+
+def test_to_sarif_gives_a_sarif_log_with_each_violation_located() -> None:
+    path = EXAMPLES / "native" / "violations.yaml"
+    decision = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml").check_pipeline(
+        lockkeeper.Pipeline.from_file(path)
+    )
+    log = json.loads(decision.to_sarif())
+    assert log["version"] == "2.1.0"
+    run = log["runs"][0]
+    levels = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
+    assert levels["pipeline/build-publishes"] == "warning"
+    assert [r["ruleId"] for r in run["results"]] == decision.codes
+    assert [r["level"] for r in run["results"]] == [v.severity for v in decision.violations]
+    assert all(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == str(path)
+        for r in run["results"]
+    )
+    assert decision.summary().startswith("DENY pipeline ")
 
 
 def test_a_pull_request_target_checkout_is_tainted_input_with_its_path() -> None:

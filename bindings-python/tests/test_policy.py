@@ -89,6 +89,21 @@ def test_rules_lists_the_catalogue() -> None:
     codes = {r["code"] for r in lockkeeper.rules()}
     assert {"rbac/missing-permission", "policy/cycle", "rbac/self-approval"} <= codes
     assert all(r["help"] for r in lockkeeper.rules())
+    publishes = next(r for r in lockkeeper.rules() if r["code"] == "pipeline/build-publishes")
+    assert (publishes["severity"], publishes["persona"]) == ("warning", "pedantic")
+
+
+def test_a_violation_carries_its_severity_confidence_and_persona(example_policy_path: Path) -> None:
+    policy = lockkeeper.Policy.from_file(example_policy_path)
+    decision = policy.authorize("dave", "deploy", project="mediawiki/core", environment="production")
+    v = decision.violations[0]
+    assert v.code == "rbac/missing-permission"
+    assert (v.severity, v.confidence, v.persona, v.assumptions) == ("error", "high", "regular", [])
+    assert decision.to_dict()["violations"][0]["severity"] == "error"
+    machine = decision.to_dict()
+    assert machine["schema_version"] == 1
+    assert machine["policy_digest"].startswith("sha256:")
+    assert machine["decided_at"].endswith("Z")
 
 
 def test_an_approval_with_an_unknown_key_is_refused(example_policy_path: Path) -> None:

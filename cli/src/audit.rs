@@ -107,7 +107,7 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
                 .map_err(|e| Failure(format!("error: cannot read {log}: {e}")))?;
             let checkpoint = match audit::checkpoint(&bytes, &key) {
                 Ok(c) => c,
-                Err(AuditError::NotIntact(decision)) => {
+                Err(AuditError::NotIntact { decision, .. }) => {
                     eprintln!("error: {log} does not verify; no checkpoint was made");
                     return Ok(print_decision(&decision, false));
                 }

@@ -9,7 +9,9 @@ use lockkeeper::Format;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use serde_json::{Value, json};
 
-use crate::{Failure, load_policy, read};
+use lockkeeper::render::{self, Finding, Output};
+
+use crate::{Failure, load_policy, output, read};
 
 #[derive(Subcommand)]
 pub(crate) enum ImageCommand {
@@ -33,9 +35,12 @@ pub(crate) struct CheckArgs {
     /// The image config file that --manifest names.
     #[arg(long, requires = "manifest")]
     config: Option<String>,
-    /// Print the decisions as JSON.
+    /// Print the decisions as JSON (the same as --output json).
     #[arg(long)]
     json: bool,
+    /// text, json or sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, conflicts_with = "json")]
+    output: Option<String>,
 }
 
 #[derive(Args)]
@@ -85,9 +90,26 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
             "error: name at least one layout directory, or --manifest and --config".to_owned(),
         ));
     }
-    let decisions = policy.check_images(&sets);
+    let mut decisions = policy.check_images(&sets);
+    let now = jiff::Timestamp::now();
+    for d in &mut decisions {
+        d.decided_at(now);
+    }
     let allowed = decisions.iter().all(|d| d.allowed());
-    if args.json {
+    let out = output(args.json, args.output.as_deref())?;
+    if out == Output::Sarif {
+        // A finding without a file of its own is placed in the layout (or manifest) it came from.
+        let findings: Vec<Finding<'_>> = decisions
+            .iter()
+            .zip(&sets)
+            .flat_map(|(d, set)| {
+                d.violations()
+                    .iter()
+                    .map(|v| Finding::violation(v).in_file(&set.origin))
+            })
+            .collect();
+        println!("{}", render::sarif::log(&findings));
+    } else if out == Output::Json {
         let list: Vec<Value> = decisions
             .iter()
             .zip(&sets)

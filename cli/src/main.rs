@@ -17,9 +17,10 @@ use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyErro
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
+use lockkeeper::render::{self, Output};
 use lockkeeper::{
-    ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy,
-    Problems, Scope, SourceFile,
+    ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy, Scope,
+    SourceFile,
 };
 
 /// The version and the commit it was built from (see build.rs), e.g. `0.2.0 (1a2b3c4d5e6f)`.
@@ -208,9 +209,12 @@ struct PipelineArgs {
     /// auto (by path and content), native, argo, gitlab, zuul or github.
     #[arg(long, default_value = "auto")]
     format: String,
-    /// Print the decision as JSON.
+    /// Print the decision as JSON (the same as --output json).
     #[arg(long)]
     json: bool,
+    /// text, json or sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, conflicts_with_all = ["json", "dump"])]
+    output: Option<String>,
     /// Print the imported pipeline model as JSON instead of checking it.
     #[arg(long)]
     dump: bool,
@@ -265,9 +269,12 @@ enum PolicyCommand {
     Check {
         /// Policy file (YAML or JSON).
         policy: String,
-        /// Print the problems as JSON.
+        /// Print the problems as JSON (the same as --output json).
         #[arg(long)]
         json: bool,
+        /// text, json or sarif (SARIF 2.1.0, for code scanning).
+        #[arg(long, conflicts_with = "json")]
+        output: Option<String>,
     },
 }
 
@@ -358,7 +365,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
-        Command::Policy(PolicyCommand::Check { policy, json }) => policy_check(&policy, json),
+        Command::Policy(PolicyCommand::Check {
+            policy,
+            json,
+            output: out,
+        }) => policy_check(&policy, output(json, out.as_deref())?),
         Command::Completions { shell } => shell::completions(shell),
         Command::Manpage { dir } => shell::manpage(dir.as_deref()),
         Command::Authorize(args) => {
@@ -473,7 +484,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     let format = match args.format.as_str() {
         "auto" => None,
-        f => Some(f.parse::<PipelineFormat>().map_err(Failure)?),
+        f => Some(
+            f.parse::<PipelineFormat>()
+                .map_err(|e| Failure(format!("error: {e}")))?,
+        ),
     };
     let policy = match &args.policy {
         Some(path) => load_policy(path)?,
@@ -488,19 +502,25 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         .iter()
         .map(|(name, text)| SourceFile { name, text })
         .collect();
-    let pipeline = Pipeline::import(&files, format).map_err(|e| Failure(e.render()))?;
+    let pipeline = Pipeline::import(&files, format).map_err(|e| match e {
+        lockkeeper::Error::Import(e) => Failure(e.render()),
+        other => other.into(),
+    })?;
     if args.dump {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
-    let decision = policy.check_pipeline(&pipeline);
-    if args.json {
-        let mut value = decision.to_json_value();
-        value["files"] = serde_json::json!(pipeline.files());
-        value["jobs"] = serde_json::json!(pipeline.len());
-        println!("{value}");
-    } else {
-        print!("{}", pipeline_text(&decision));
+    let mut decision = policy.check_pipeline(&pipeline);
+    decision.decided_at(jiff::Timestamp::now());
+    match output(args.json, args.output.as_deref())? {
+        Output::Json => {
+            let mut value = decision.to_json_value();
+            value["files"] = serde_json::json!(pipeline.files());
+            value["jobs"] = serde_json::json!(pipeline.len());
+            println!("{value}");
+        }
+        Output::Sarif => println!("{}", decision.to_sarif()),
+        _ => print!("{}", render::located_text(&decision)),
     }
     Ok(if decision.allowed() {
         ExitCode::SUCCESS
@@ -509,57 +529,13 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     })
 }
 
-/// One block per violation, headed `FILE:LINE: error[CODE] job `NAME`: message`.
-fn pipeline_text(decision: &Decision) -> String {
-    use serde_json::Value;
-    fn fact(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Array(items) => items.iter().map(fact).collect::<Vec<_>>().join(", "),
-            Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| format!("{k}: {}", fact(v)))
-                .collect::<Vec<_>>()
-                .join("; "),
-            Value::Null => "(none)".to_owned(),
-            other => other.to_string(),
-        }
+/// The output form asked for: `--output`, or `--json` as its older spelling.
+pub(crate) fn output(json: bool, output: Option<&str>) -> Result<Output, Failure> {
+    match (json, output) {
+        (true, _) => Ok(Output::Json),
+        (false, None) => Ok(Output::Text),
+        (false, Some(o)) => o.parse().map_err(|e| Failure(format!("error: {e}"))),
     }
-    let verdict = if decision.allowed() {
-        "CLEAN"
-    } else {
-        "VIOLATIONS"
-    };
-    let mut out = format!("{verdict} {}\n", decision.subject());
-    for v in decision.violations() {
-        let get = |k: &str| v.facts.get(k).map(fact);
-        let mut place = get("file").unwrap_or_default();
-        if let Some(line) = get("line") {
-            place.push_str(&format!(":{line}"));
-        }
-        let job = get("job")
-            .map(|j| format!(" job `{j}`"))
-            .unwrap_or_default();
-        out.push_str(&format!("{place}: error[{}]{job}: {}\n", v.code, v.message));
-        for (k, value) in &v.facts {
-            if matches!(k.as_str(), "file" | "line" | "job" | "column") {
-                continue;
-            }
-            match value {
-                Value::Array(items) if items.iter().any(Value::is_object) => {
-                    out.push_str(&format!("      {k}:\n"));
-                    for item in items {
-                        out.push_str(&format!("        - {}\n", fact(item)));
-                    }
-                }
-                _ => out.push_str(&format!("      {k}: {}\n", fact(value))),
-            }
-        }
-        out.push_str(&format!("    help: {}\n", v.help));
-    }
-    let n = decision.violations().len();
-    out.push_str(&format!("{n} violation{}\n", if n == 1 { "" } else { "s" }));
-    out
 }
 
 fn read_bytes(path: &str) -> Result<Vec<u8>, Failure> {
@@ -659,7 +635,7 @@ pub(crate) fn read(path: &str) -> Result<String, Failure> {
     fs::read_to_string(path).map_err(|e| Failure(format!("error: cannot read {path}: {e}")))
 }
 
-fn parse_policy(path: &str, text: &str) -> Result<Policy, Problems> {
+fn parse_policy(path: &str, text: &str) -> Result<Policy, lockkeeper::Error> {
     Policy::parse(text, Format::for_path(path, text))
 }
 
@@ -668,44 +644,56 @@ pub(crate) fn load_policy(path: &str) -> Result<Policy, Failure> {
     parse_policy(path, &text).map_err(|p| Failure(p.render(path)))
 }
 
-fn policy_check(path: &str, json: bool) -> Result<ExitCode, Failure> {
+fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
     let text = read(path)?;
-    let result = parse_policy(path, &text);
-    if json {
-        let problems = match &result {
-            Ok(_) => serde_json::json!([]),
-            Err(p) => serde_json::to_value(p).unwrap_or_default(),
-        };
-        println!(
-            "{}",
-            serde_json::json!({"file": path, "valid": result.is_ok(), "problems": problems})
-        );
-    }
-    match result {
-        Ok(policy) => {
-            if !json {
-                println!(
-                    "{path}: valid ({} zones, {} environments, {} roles, {} bindings)",
-                    policy.zones().len(),
-                    policy.environments().len(),
-                    policy.roles().len(),
-                    policy.bindings().len()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+    let result = match parse_policy(path, &text) {
+        Ok(policy) => Ok(policy),
+        Err(lockkeeper::Error::Problems(problems)) => Err(problems),
+        Err(other) => return Err(other.into()),
+    };
+    match out {
+        Output::Json => {
+            let problems = match &result {
+                Ok(_) => serde_json::json!([]),
+                Err(p) => serde_json::to_value(p).unwrap_or_default(),
+            };
+            println!(
+                "{}",
+                serde_json::json!({"file": path, "valid": result.is_ok(), "problems": problems})
+            );
         }
-        Err(problems) => {
-            if !json {
+        Output::Sarif => {
+            let findings = match &result {
+                Ok(_) => Vec::new(),
+                Err(p) => render::problem_findings(path, p),
+            };
+            println!("{}", render::sarif::log(&findings));
+        }
+        _ => match &result {
+            Ok(policy) => println!(
+                "{path}: valid ({} zones, {} environments, {} roles, {} bindings)",
+                policy.zones().len(),
+                policy.environments().len(),
+                policy.roles().len(),
+                policy.bindings().len()
+            ),
+            Err(problems) => {
                 print!("{}", problems.render(path));
                 println!("{path}: {} problem(s)", problems.len());
             }
-            Ok(ExitCode::from(1))
-        }
+        },
     }
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     if json {
+        let mut decision = decision.clone();
+        decision.decided_at(jiff::Timestamp::now());
         println!("{}", decision.to_json());
     } else {
         println!("{decision}");

@@ -62,6 +62,17 @@ fn policy_check_reports_every_problem_with_file_line_and_column() {
     assert_eq!(v["problems"].as_array().map(Vec::len), Some(3));
     assert_eq!(v["problems"][0]["code"], "policy/cycle");
     assert_eq!(v["problems"][0]["line"], 2);
+
+    let out = lockkeeper(&["policy", "check", "--output", "sarif", &path]);
+    assert_eq!(code(&out), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    let results = &log["runs"][0]["results"];
+    assert_eq!(results.as_array().map(Vec::len), Some(3));
+    assert_eq!(results[1]["ruleId"], "policy/unknown-field");
+    assert_eq!(
+        results[1]["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        23
+    );
 }
 
 #[test]
@@ -103,6 +114,17 @@ fn authorize_allows_with_exit_0_and_denies_with_exit_1() {
     assert_eq!(v["violations"][0]["code"], "rbac/missing-permission");
     assert_eq!(v["violations"][0]["facts"]["principal"], "dave");
     assert_eq!(v["violations"][0]["facts"]["action"], "deploy");
+    assert_eq!(v["schema_version"], 1);
+    assert!(
+        v["decided_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{v}"
+    );
+    assert!(
+        v["policy_digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:")),
+        "{v}"
+    );
     assert!(
         v["violations"][0]["facts"]["bindings_considered"]
             .as_array()
@@ -425,6 +447,19 @@ fn check_pipeline_names_file_job_and_line_and_exits_1() {
     );
     assert!(text.contains("help: "), "{text}");
     assert!(text.contains("1 violation"), "{text}");
+
+    let out = lockkeeper(&["check", "pipeline", "--output", "sarif", &file]);
+    assert_eq!(code(&out), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    assert_eq!(log["version"], "2.1.0");
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "pipeline/tainted-input");
+    assert_eq!(result["level"], "error");
+    let place = &result["locations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], file.as_str());
+    assert_eq!(place["region"]["startLine"], 9);
+    let out = lockkeeper(&["check", "pipeline", "--output", "xml", &file]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
 }
 
 #[test]

@@ -98,6 +98,25 @@ fn image_check_reads_a_manifest_and_config_pair() {
     let bad = run("core/tests/cases/images/pair/config-as-root.json");
     assert_eq!(bad.status.code(), Some(1));
     assert!(stdout(&bad).contains("error[image/blob-digest-mismatch]"));
+
+    let config = "core/tests/cases/images/pair/config-as-root.json";
+    let sarif = lockkeeper(&[
+        "image",
+        "check",
+        "--policy",
+        &policy,
+        "--output",
+        "sarif",
+        "--manifest",
+        &path("core/tests/cases/images/pair/manifest.json"),
+        "--config",
+        &path(config),
+    ]);
+    assert_eq!(sarif.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&sarif)).unwrap_or_default();
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "image/blob-digest-mismatch");
+    assert!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
 }
 
 #[test]

@@ -4,12 +4,12 @@
 //! `Decision` can only say `allowed` when it carries no violation, so no code path can build an
 //! allow that also lists a reason to deny.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::rule;
+use crate::rule::{Code, Confidence, Persona, Severity};
 
 /// The facts behind a finding, as a JSON object (ordered by key).
 pub type Facts = Map<String, Value>;
@@ -17,43 +17,86 @@ pub type Facts = Map<String, Value>;
 /// One failed rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Violation {
-    /// Stable rule code, e.g. `rbac/missing-permission`.
-    pub code: &'static str,
+    /// Stable rule code, e.g. `rbac/missing-permission` (serialized as that text).
+    pub code: Code,
     /// What was denied and why, for a person.
     pub message: String,
     /// How to fix it (from the rule catalogue).
     pub help: &'static str,
+    /// How much it matters (from the rule catalogue).
+    pub severity: Severity,
+    /// How sure the finding is: the rule's default, or less when it rests on assumptions.
+    pub confidence: Confidence,
+    /// Who the finding is for (from the rule catalogue).
+    pub persona: Persona,
+    /// What the finding takes for granted, when it could not see everything it needed (e.g.
+    /// "reusable workflow checked without its callers"); empty for a finding that rests on
+    /// nothing but what was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumptions: Vec<String>,
     /// The facts the rule looked at.
     pub facts: Facts,
 }
 
 impl Violation {
-    /// A violation of `code`; the help text comes from the catalogue.
-    pub fn new(code: &'static str, message: impl Into<String>, facts: Facts) -> Self {
+    /// A violation of `code`; help, severity, confidence and persona come from the catalogue.
+    pub fn new(code: Code, message: impl Into<String>, facts: Facts) -> Self {
+        let rule = code.rule();
         Violation {
             code,
             message: message.into(),
-            help: rule::rule(code).map(|r| r.help).unwrap_or_default(),
+            help: rule.help,
+            severity: rule.severity,
+            confidence: rule.confidence,
+            persona: rule.persona,
+            assumptions: Vec::new(),
             facts,
         }
     }
+
+    /// The same finding, resting on `assumption`: its confidence drops to at most `confidence`
+    /// (never rises), and the assumption is listed so a reader can judge it.
+    pub fn assuming(mut self, confidence: Confidence, assumption: impl Into<String>) -> Self {
+        self.confidence = self.confidence.min(confidence);
+        self.assumptions.push(assumption.into());
+        self
+    }
 }
+
+/// The version of the decision's JSON form; it changes only when a field changes meaning or
+/// goes away.
+pub const DECISION_SCHEMA_VERSION: u32 = 1;
 
 /// The answer to a request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
+    /// [`DECISION_SCHEMA_VERSION`].
+    schema_version: u32,
+    /// The version of lockkeeper that decided.
+    lockkeeper_version: &'static str,
+    /// `sha256:<hex>` of the policy's text, for a decision made under a policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_digest: Option<String>,
+    /// When it was decided (RFC 3339), for a decision that knows the time: the request's time,
+    /// or the time a front end stamped on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decided_at: Option<String>,
     allowed: bool,
     /// What was asked, in a few words (e.g. `alice: deploy project=x environment=production`).
     subject: String,
     violations: Vec<Violation>,
-    /// Codes of the checks that ran and passed.
-    passed: Vec<&'static str>,
+    /// Codes of the checks that ran on something and passed.
+    passed: Vec<Code>,
 }
 
 impl Decision {
     /// Starts a decision about `subject` with no check run yet.
     pub fn new(subject: impl Into<String>) -> Self {
         Decision {
+            schema_version: DECISION_SCHEMA_VERSION,
+            lockkeeper_version: env!("CARGO_PKG_VERSION"),
+            policy_digest: None,
+            decided_at: None,
             allowed: true,
             subject: subject.into(),
             violations: Vec::new(),
@@ -61,15 +104,36 @@ impl Decision {
         }
     }
 
-    /// Records a failed check: the decision becomes a denial.
+    /// Names the policy the decision was made under (by the digest of its text).
+    pub fn under(mut self, policy: &crate::Policy) -> Self {
+        self.policy_digest = Some(policy.digest().to_owned());
+        self
+    }
+
+    /// Records when the decision was made, unless it already says so (a gate's decision is
+    /// made at the request's time).
+    pub fn decided_at(&mut self, at: jiff::Timestamp) {
+        if self.decided_at.is_none() {
+            self.decided_at = Some(at.to_string());
+        }
+    }
+
+    /// `sha256:<hex>` of the policy's text, for a decision made under a policy.
+    pub fn policy_digest(&self) -> Option<&str> {
+        self.policy_digest.as_deref()
+    }
+
+    /// Records a failed check: the decision becomes a denial, and the code no longer counts as
+    /// passed (one decision never both passes and denies a code).
     pub fn deny(&mut self, violation: Violation) {
         self.allowed = false;
+        self.passed.retain(|&c| c != violation.code);
         self.violations.push(violation);
     }
 
-    /// Records a check that ran and passed.
-    pub fn pass(&mut self, code: &'static str) {
-        if !self.passed.contains(&code) {
+    /// Records a check that ran on something and passed; a code already denied stays denied.
+    pub fn pass(&mut self, code: Code) {
+        if !self.passed.contains(&code) && !self.has(code) {
             self.passed.push(code);
         }
     }
@@ -99,14 +163,15 @@ impl Decision {
         &self.violations
     }
 
-    /// Codes of checks that passed.
-    pub fn passed(&self) -> &[&'static str] {
+    /// Codes of checks that ran on something and passed; none of them is also denied.
+    pub fn passed(&self) -> &[Code] {
         &self.passed
     }
 
-    /// Whether a violation with `code` was recorded.
-    pub fn has(&self, code: &str) -> bool {
-        self.violations.iter().any(|v| v.code == code)
+    /// Whether a violation with `code` (a [`Code`] or its text) was recorded.
+    pub fn has(&self, code: impl AsRef<str>) -> bool {
+        let code = code.as_ref();
+        self.violations.iter().any(|v| v.code.as_str() == code)
     }
 
     /// The machine form: `{"allowed", "subject", "violations": [{"code", "message", "help",
@@ -121,51 +186,19 @@ impl Decision {
         self.to_json_value().to_string()
     }
 
-    /// The form for people (also what `Display` prints).
+    /// The form for people (also what `Display` prints); see [`crate::render`].
     pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let verdict = if self.allowed { "ALLOW" } else { "DENY" };
-        let _ = writeln!(out, "{verdict} {}", self.subject);
-        for v in &self.violations {
-            let _ = writeln!(out, "  error[{}]: {}", v.code, v.message);
-            for (key, value) in &v.facts {
-                match value {
-                    Value::Array(items) if items.iter().any(Value::is_object) => {
-                        let _ = writeln!(out, "      {key}:");
-                        for item in items {
-                            let _ = writeln!(out, "        - {}", render_fact(item));
-                        }
-                    }
-                    _ => {
-                        let _ = writeln!(out, "      {key}: {}", render_fact(value));
-                    }
-                }
-            }
-            if !v.help.is_empty() {
-                let _ = writeln!(out, "    help: {}", v.help);
-            }
-        }
-        if !self.passed.is_empty() {
-            let _ = writeln!(out, "  passed: {}", self.passed.join(", "));
-        }
-        out
+        crate::render::text(self)
     }
-}
 
-/// Facts for people: strings unquoted, lists comma-separated, objects as `key: value` pairs.
-fn render_fact(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "(none)".to_owned(),
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::Array(items) => items.iter().map(render_fact).collect::<Vec<_>>().join(", "),
-        Value::Object(map) => map
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{k}: {}", render_fact(v)))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+    /// SARIF 2.1.0 for code scanning, one result per violation; see [`crate::render::sarif`].
+    pub fn to_sarif(&self) -> Value {
+        crate::render::sarif::log(&crate::render::findings(self))
+    }
+
+    /// One line: the verdict, the subject and the codes that denied.
+    pub fn summary(&self) -> String {
+        crate::render::summary(self)
     }
 }
 
@@ -194,14 +227,14 @@ mod tests {
     fn a_decision_with_a_violation_is_never_allowed() {
         let mut d = Decision::new("x");
         assert!(d.allowed());
-        d.pass(rule::codes::RBAC_SELF_APPROVAL);
+        d.pass(crate::rule::codes::RBAC_SELF_APPROVAL);
         assert!(d.allowed());
         d.deny(Violation::new(
-            rule::codes::RBAC_MISSING_PERMISSION,
+            crate::rule::codes::RBAC_MISSING_PERMISSION,
             "no",
             facts! {"principal" => "alice"},
         ));
-        d.pass(rule::codes::RBAC_INSUFFICIENT_APPROVALS);
+        d.pass(crate::rule::codes::RBAC_INSUFFICIENT_APPROVALS);
         assert!(!d.allowed());
         let json = d.to_json_value();
         assert_eq!(json["allowed"], false);
@@ -216,12 +249,56 @@ mod tests {
         let mut a = Decision::new("a");
         let mut b = Decision::new("b");
         b.deny(Violation::new(
-            rule::codes::RBAC_SELF_APPROVAL,
+            crate::rule::codes::RBAC_SELF_APPROVAL,
             "m",
             Facts::new(),
         ));
         a.absorb(b);
         assert!(!a.allowed());
         assert!(a.has("rbac/self-approval"));
+    }
+
+    #[test]
+    fn a_decision_never_both_passes_and_denies_a_code() {
+        let code = crate::rule::codes::PROMOTION_MISSING_ATTESTATION;
+        let mut passed_first = Decision::new("p");
+        passed_first.pass(code);
+        passed_first.deny(Violation::new(code, "missing", Facts::new()));
+        let mut denied_first = Decision::new("d");
+        denied_first.deny(Violation::new(code, "missing", Facts::new()));
+        denied_first.pass(code);
+        let mut absorbed = Decision::new("a");
+        absorbed.pass(code);
+        absorbed.absorb(denied_first.clone());
+        for d in [&passed_first, &denied_first, &absorbed] {
+            assert!(d.has(code));
+            assert!(!d.passed().contains(&code), "{d}");
+            assert!(!d.allowed());
+        }
+    }
+
+    #[test]
+    fn a_finding_on_assumptions_lowers_its_confidence_and_says_so() {
+        let v = Violation::new(
+            crate::rule::codes::PIPELINE_SECRET_NOT_ALLOWED,
+            "m",
+            Facts::new(),
+        )
+        .assuming(
+            Confidence::Medium,
+            "reusable workflow checked without its callers",
+        )
+        .assuming(Confidence::High, "a second assumption never raises it");
+        assert_eq!(v.confidence, Confidence::Medium);
+        assert_eq!(v.assumptions.len(), 2);
+        let json = serde_json::to_value(&v).unwrap_or_default();
+        assert_eq!(json["code"], "pipeline/secret-not-allowed");
+        assert_eq!(json["severity"], "error");
+        assert_eq!(json["confidence"], "medium");
+        assert_eq!(json["persona"], "regular");
+        assert_eq!(
+            json["assumptions"][0],
+            "reusable workflow checked without its callers"
+        );
     }
 }

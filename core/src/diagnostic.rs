@@ -10,13 +10,14 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::rule::Code;
 use crate::source::{FieldPath, Location};
 
 /// One thing wrong with a document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// Stable rule code, e.g. `policy/undefined-reference`.
-    pub code: &'static str,
+    /// Stable rule code, e.g. `policy/undefined-reference` (serialized as that text).
+    pub code: Code,
     /// What is wrong, for a person.
     pub message: String,
     /// Where in the document, e.g. `bindings[2].role`.
@@ -34,7 +35,7 @@ fn serialize_path<S: serde::Serializer>(path: &FieldPath, s: S) -> Result<S::Ok,
 impl Problem {
     /// A problem at `path`.
     pub fn new(
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
         path: FieldPath,
         location: Option<Location>,
@@ -57,45 +58,83 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Every problem found in one document, in the order of the text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct Problems(Vec<Problem>);
+/// Every problem found in one document, in the order of the text. There is always at least
+/// one: a document with no problem is not an error, so the type cannot say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problems {
+    /// The first problem in the text (boxed to keep `Result<_, Problems>` small).
+    first: Box<Problem>,
+    /// The others, in the order of the text.
+    rest: Vec<Problem>,
+}
+
+impl Serialize for Problems {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
 
 impl Problems {
-    /// Wraps a list of problems, ordering them by position so reports read top to bottom.
-    pub fn new(mut problems: Vec<Problem>) -> Self {
-        problems.sort_by(|a, b| {
-            let key = |p: &Problem| (p.location.is_none(), p.location);
-            key(a).cmp(&key(b))
-        });
-        Problems(problems)
+    /// One problem.
+    pub fn one(problem: Problem) -> Self {
+        Problems {
+            first: Box::new(problem),
+            rest: Vec::new(),
+        }
+    }
+
+    /// `first` and `rest`, ordered by position so reports read top to bottom (problems at the
+    /// same position keep their order).
+    pub fn new(first: Problem, rest: Vec<Problem>) -> Self {
+        let key = |p: &Problem| (p.location.is_none(), p.location);
+        let mut first = first;
+        let mut rest = rest;
+        rest.sort_by_key(key);
+        if let Some(head) = rest.first_mut()
+            && key(head) < key(&first)
+        {
+            std::mem::swap(head, &mut first);
+            rest.sort_by_key(key);
+        }
+        Problems {
+            first: Box::new(first),
+            rest,
+        }
+    }
+
+    /// The problems of a list, ordered by position; `None` for an empty list (no problem, no
+    /// error).
+    pub fn from_vec(problems: Vec<Problem>) -> Option<Self> {
+        let mut all = problems.into_iter();
+        let first = all.next()?;
+        Some(Problems::new(first, all.collect()))
     }
 
     /// The problems, first in the text first.
-    pub fn as_slice(&self) -> &[Problem] {
-        &self.0
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        std::iter::once(&*self.first).chain(&self.rest)
     }
 
-    /// The first problem; every `Problems` holds at least one when it reaches a caller.
-    pub fn first(&self) -> Option<&Problem> {
-        self.0.first()
+    /// The first problem in the text.
+    pub fn first(&self) -> &Problem {
+        &self.first
     }
 
-    /// How many problems there are.
+    /// The code of the first problem: the code of the whole error.
+    pub fn code(&self) -> Code {
+        self.first.code
+    }
+
+    /// How many problems there are (at least one).
+    #[allow(clippy::len_without_is_empty, reason = "never empty, by construction")]
     pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        1 + self.rest.len()
     }
 
     /// Renders every problem with `origin` (usually a file name) in front of its position.
     pub fn render(&self, origin: &str) -> String {
         let mut out = String::new();
-        for p in &self.0 {
+        for p in self.iter() {
             match p.location {
                 Some(loc) => out.push_str(&format!("{origin}:{loc}: ")),
                 None => out.push_str(&format!("{origin}: ")),
@@ -108,9 +147,9 @@ impl Problems {
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
+        let n = self.len();
         write!(f, "{n} problem{}", if n == 1 { "" } else { "s" })?;
-        for p in &self.0 {
+        for p in self.iter() {
             write!(f, "\n  {p}")?;
         }
         Ok(())
@@ -121,7 +160,9 @@ impl IntoIterator for Problems {
     type Item = Problem;
     type IntoIter = std::vec::IntoIter<Problem>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        let mut all = self.rest;
+        all.insert(0, *self.first);
+        all.into_iter()
     }
 }
 

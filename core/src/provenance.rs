@@ -129,7 +129,7 @@ impl Policy {
             Some(e) => format!("provenance of {artifact} for {e}"),
             None => format!("provenance of {artifact}"),
         };
-        let mut d = Decision::new(subject);
+        let mut d = Decision::new(subject).under(self);
 
         let envelope = match Envelope::from_json(envelope) {
             Ok(e) => e,

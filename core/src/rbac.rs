@@ -118,7 +118,7 @@ impl Policy {
             action,
             scope,
         } = request;
-        let mut decision = Decision::new(format!("{principal}: {action} {scope}"));
+        let mut decision = Decision::new(format!("{principal}: {action} {scope}")).under(self);
         match self.holds(principal, *action, scope) {
             Ok(_) => decision.pass(codes::RBAC_MISSING_PERMISSION),
             Err(facts) => decision.deny(Violation::new(
@@ -155,7 +155,8 @@ impl Policy {
         let mut decision = Decision::new(format!(
             "{} approval(s) by holders of {needs} in {}",
             request.required, request.scope
-        ));
+        ))
+        .under(self);
         let sod = self.require.separation_of_duties;
         let mut seen = BTreeSet::new();
         let (mut counted, mut repeated, mut unqualified, mut by_author) =

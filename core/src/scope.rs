@@ -83,13 +83,28 @@ impl PartialEq for Pattern {
     }
 }
 
+/// A glob pattern that does not compile. The glob library's own error stays inside: which
+/// library compiles globs is not part of the API.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{pattern}` is not a valid glob pattern: {reason}")]
+pub struct PatternError {
+    /// The pattern as written.
+    pub pattern: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
 impl Pattern {
     /// Compiles a pattern; `*` does not cross `/`, `**` does.
-    pub fn new(text: &str) -> Result<Self, globset::Error> {
+    pub fn new(text: &str) -> Result<Self, PatternError> {
         let glob: Glob = GlobBuilder::new(text)
             .literal_separator(true)
             .backslash_escape(true)
-            .build()?;
+            .build()
+            .map_err(|e| PatternError {
+                pattern: text.to_owned(),
+                reason: e.kind().to_string(),
+            })?;
         Ok(Pattern {
             text: text.to_owned(),
             matcher: glob.compile_matcher(),
@@ -112,7 +127,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn star_stops_at_slash_and_double_star_crosses_it() -> Result<(), globset::Error> {
+    fn star_stops_at_slash_and_double_star_crosses_it() -> Result<(), PatternError> {
         let p = Pattern::new("refs/heads/release-*")?;
         assert!(p.matches("refs/heads/release-1.2"));
         assert!(!p.matches("refs/heads/release-1/evil"));

@@ -17,6 +17,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visi
 use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Problem, Problems};
+use crate::rule::Code;
 
 /// The text formats our own documents can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -473,10 +474,12 @@ pub fn parse_document<T: DeserializeOwned>(
         }
         Err((message, loc)) => {
             // A duplicate key makes serde-saphyr fail too; that failure says nothing new.
-            if problems.is_empty() || !message.contains("duplicate") {
-                problems.push(Problem::new(codes.syntax, message, FieldPath::root(), loc));
-            }
-            Err(Problems::new(problems))
+            let syntax = Problem::new(codes.syntax, message.clone(), FieldPath::root(), loc);
+            Err(match Problems::from_vec(problems) {
+                Some(problems) if message.contains("duplicate") => problems,
+                Some(problems) => Problems::new(syntax, problems.into_iter().collect()),
+                None => Problems::one(syntax),
+            })
         }
     }
 }
@@ -514,9 +517,9 @@ fn json_message(e: &serde_json::Error) -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct DocumentCodes {
     /// Text that is not valid YAML/JSON, or a value of the wrong type.
-    pub syntax: &'static str,
+    pub syntax: Code,
     /// A field the schema does not know.
-    pub unknown_field: &'static str,
+    pub unknown_field: Code,
     /// A key written twice in one mapping.
-    pub duplicate: &'static str,
+    pub duplicate: Code,
 }

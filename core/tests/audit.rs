@@ -176,7 +176,7 @@ proptest! {
         prop_assert_eq!(d.violations().len(), 1);
         prop_assert_eq!(d.violations()[0].facts.get("line").and_then(Value::as_u64), Some(rs.len() as u64 + 1));
         let err = audit::append(&torn, b"{}", &key()).err();
-        prop_assert_eq!(err.as_ref().map(AuditError::code), Some("audit/torn-entry"));
+        prop_assert_eq!(err.as_ref().map(|e| e.code().as_str()), Some("audit/torn-entry"));
         prop_assert_eq!(err.and_then(|e| e.line()), Some(rs.len() + 1));
     }
 }

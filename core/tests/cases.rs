@@ -2,9 +2,10 @@
 //! files), and checks that every rule in the catalogue has a case that triggers it and one that
 //! does not, and is documented in `docs/rules.md`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use lockkeeper::attestation::{Envelope, Statement};
 use lockkeeper::audit;
@@ -72,11 +73,10 @@ enum Outcome {
 
 fn problem_list(problems: lockkeeper::Problems) -> Vec<(String, Option<String>, String)> {
     problems
-        .as_slice()
         .iter()
         .map(|p| {
             (
-                p.code.to_owned(),
+                p.code.to_string(),
                 p.location.map(|l| l.to_string()),
                 p.message.clone(),
             )
@@ -107,7 +107,7 @@ fn rebuild_case(req: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
     Ok(
         match RebuildReport::plan(&inventory, &strings(req.get("vulnerable"))) {
             Ok(report) => Outcome::Plan(report),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         },
     )
 }
@@ -118,12 +118,11 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         ("policy_json", lockkeeper::Format::Json),
     ] {
         if let Some(text) = case.get(key).and_then(Value::as_str) {
-            return Ok(Outcome::Problems(
-                Policy::parse(text, format)
-                    .err()
-                    .map(problem_list)
-                    .unwrap_or_default(),
-            ));
+            return Ok(Outcome::Problems(match Policy::parse(text, format) {
+                Ok(_) => Vec::new(),
+                Err(Error::Problems(p)) => problem_list(p),
+                Err(e) => return Err(e.into()),
+            }));
         }
     }
     if let Some(text) = case.get("inventory_json").and_then(Value::as_str) {
@@ -158,7 +157,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             .and_then(|e| e.verify(&keys, threshold).map_err(Error::from));
         return Ok(match result {
             Ok(_) => Outcome::Decision(Decision::new("verified")),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(req) = case.get("parse") {
@@ -184,7 +183,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(()) => Outcome::Decision(Decision::new("parsed")),
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(req) = case.get("audit_verify") {
@@ -195,7 +194,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             None => None,
             Some(_) => match audit::Checkpoint::from_json(&fs::read(path("checkpoint"))?) {
                 Ok(c) => Some(c),
-                Err(e) => return Ok(Outcome::Error(e.code().to_owned())),
+                Err(e) => return Ok(Outcome::Error(e.code().to_string())),
             },
         };
         return Ok(Outcome::Decision(audit::verify(
@@ -215,7 +214,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
                 log.extend_from_slice(appended.line.as_bytes());
                 Outcome::Decision(audit::verify(&log, key.public_key(), None))
             }
-            Err(e) => Outcome::Error(e.code().to_owned()),
+            Err(e) => Outcome::Error(e.code().to_string()),
         });
     }
     if let Some(text) = case.get("pipeline_yaml").and_then(Value::as_str) {
@@ -246,7 +245,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             .collect::<Result<Vec<_>, Error>>();
         let (approvals, now) = match (approvals, time(s(req, "now"))) {
             (Ok(a), Ok(now)) => (a, now.unwrap_or_default()),
-            (Err(e), _) | (_, Err(e)) => return Ok(Outcome::Error(e.code().to_owned())),
+            (Err(e), _) | (_, Err(e)) => return Ok(Outcome::Error(e.code().to_string())),
         };
         let request = DeployRequest {
             principal: s(req, "principal").unwrap_or_default(),
@@ -279,7 +278,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match result {
             Ok(outcome) => Outcome::Gate(outcome),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+            Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -290,9 +289,9 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             match AuthorizeRequest::new(&principal, &action, scope(req)) {
                 Ok(r) => match policy.authorize(&r) {
                     Ok(d) => Outcome::Decision(d),
-                    Err(e) => Outcome::Error(e.code().to_owned()),
+                    Err(e) => Outcome::Error(e.code().to_string()),
                 },
-                Err(e) => Outcome::Error(e.code().to_owned()),
+                Err(e) => Outcome::Error(e.code().to_string()),
             },
         );
     }
@@ -324,7 +323,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         };
         return Ok(match policy.check_approvals(&request) {
             Ok(d) => Outcome::Decision(d),
-            Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+            Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
             Err(e) => return Err(e.into()),
         });
     }
@@ -335,7 +334,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         return Ok(
             match policy.verify_provenance(&envelope, &artifact, environment.as_deref()) {
                 Ok(d) => Outcome::Decision(d),
-                Err(e @ Error::InvalidInput { .. }) => Outcome::Error(e.code().to_owned()),
+                Err(e) if !matches!(e, Error::Problems(_)) => Outcome::Error(e.code().to_string()),
                 Err(e) => return Err(e.into()),
             },
         );
@@ -359,14 +358,13 @@ fn run_pipeline_case(
     let source = SourceFile { name: &name, text };
     let pipeline = match Pipeline::import(&[source], format) {
         Ok(p) => p,
-        Err(e) => {
+        Err(Error::Import(e)) => {
             return Ok(Outcome::Problems(
-                e.files
-                    .iter()
-                    .flat_map(|f| f.problems.as_slice())
+                e.files()
+                    .flat_map(|f| f.problems.iter())
                     .map(|p| {
                         (
-                            p.code.to_owned(),
+                            p.code.to_string(),
                             p.location.map(|l| l.to_string()),
                             p.message.clone(),
                         )
@@ -374,6 +372,7 @@ fn run_pipeline_case(
                     .collect(),
             ));
         }
+        Err(other) => return Err(other.into()),
     };
     let policy = match s(file, "policy") {
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
@@ -427,8 +426,22 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             if allowed != Some(d.allowed()) {
                 return Err(format!("expected allowed={allowed:?}, got:\n{d}"));
             }
+            // No decision both passes and denies one code.
+            if let Some(both) = d.passed().iter().find(|&&c| d.has(c)) {
+                return Err(format!("{both} is both passed and denied:\n{d}"));
+            }
+            let sarif_errors = sarif_errors(&d.to_sarif());
+            if !sarif_errors.is_empty() {
+                return Err(format!("invalid SARIF: {sarif_errors:?}"));
+            }
+            let decision_errors = decision_errors(&d.to_json_value());
+            if !decision_errors.is_empty() {
+                return Err(format!(
+                    "decision JSON breaks docs/schema/decision.schema.json: {decision_errors:?}"
+                ));
+            }
             let mut want = strings(expect.get("codes"));
-            let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_owned()).collect();
+            let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();
             want.sort();
             got.sort();
             if want != got {
@@ -547,6 +560,72 @@ fn check_plan(expect: &Value, report: &RebuildReport) -> Result<(), String> {
     Ok(())
 }
 
+/// What the official SARIF 2.1.0 schema (vendored in tests/schema/) says is wrong with `log`.
+fn sarif_errors(log: &Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/sarif-2.1.0-rtm.5.json");
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The schema's `language` pattern ends in a lone `]`, a literal in ECMA-262 regexes but
+        // an error in Rust's: it is escaped here, meaning the same, and the file stays as issued.
+        let text = text.replace(
+            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"#,
+        );
+        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    });
+    match validator {
+        Ok(v) => v.iter_errors(log).take(3).map(|e| e.to_string()).collect(),
+        Err(e) => vec![e.clone()],
+    }
+}
+
+/// What docs/schema/decision.schema.json says is wrong with a decision's JSON.
+fn decision_errors(json: &Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/decision.schema.json");
+        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+    });
+    match validator {
+        Ok(v) => v.iter_errors(json).take(3).map(|e| e.to_string()).collect(),
+        Err(e) => vec![e.clone()],
+    }
+}
+
+#[test]
+fn sarif_of_policy_problems_is_valid_and_located() -> TestResult {
+    let Err(Error::Problems(problems)) =
+        Policy::from_yaml("zones:\n  trusted:\n    dominate: [untrusted]\n")
+    else {
+        return Err("the policy should have problems".into());
+    };
+    let log = lockkeeper::render::sarif::log(&lockkeeper::render::problem_findings(
+        "policy.yaml",
+        &problems,
+    ));
+    assert_eq!(sarif_errors(&log), Vec::<String>::new());
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "policy/unknown-field");
+    assert_eq!(result["level"], "error");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "policy.yaml");
+    assert_eq!(location["region"]["startLine"], 3);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
+    assert_eq!(rules, RULES.len());
+    // A log that breaks the schema is caught: the check is not vacuous.
+    assert!(!sarif_errors(&serde_json::json!({"version": "2.1.0"})).is_empty());
+    Ok(())
+}
+
 #[test]
 fn every_shared_case_gives_the_expected_outcome() -> TestResult {
     let mut failures = Vec::new();
@@ -589,7 +668,7 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
     for rule in RULES {
         let own: Vec<&Value> = files
             .iter()
-            .filter(|(_, f)| s(f, "rule").as_deref() == Some(rule.code))
+            .filter(|(_, f)| s(f, "rule").as_deref() == Some(rule.code.as_str()))
             .flat_map(|(_, f)| {
                 f.get("cases")
                     .and_then(Value::as_array)
@@ -597,8 +676,9 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
                     .flatten()
             })
             .collect();
-        let triggers = own.iter().any(|c| expected_codes(c).contains(rule.code));
-        let passes = own.iter().any(|c| !expected_codes(c).contains(rule.code));
+        let code = rule.code.as_str();
+        let triggers = own.iter().any(|c| expected_codes(c).contains(code));
+        let passes = own.iter().any(|c| !expected_codes(c).contains(code));
         if !(triggers && passes) {
             missing.push(format!(
                 "{} (triggers: {triggers}, passes: {passes})",
@@ -616,15 +696,75 @@ fn every_rule_is_triggered_by_one_case_and_not_by_another() -> TestResult {
 #[test]
 fn the_rule_catalogue_and_docs_agree() -> TestResult {
     let docs = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/rules.md"))?;
-    let documented: BTreeSet<&str> = docs
-        .lines()
-        .filter_map(|l| l.strip_prefix("### `"))
-        .filter_map(|l| l.split('`').next())
+    // Each heading `### `code`` is followed by the line that classifies it.
+    let mut documented: BTreeMap<String, String> = BTreeMap::new();
+    let mut lines = docs.lines();
+    while let Some(line) = lines.next() {
+        if let Some(code) = line.strip_prefix("### `").and_then(|l| l.split('`').next()) {
+            documented.insert(code.to_owned(), lines.next().unwrap_or_default().to_owned());
+        }
+    }
+    let catalogue: BTreeMap<String, String> = RULES
+        .iter()
+        .map(|r| (r.code.to_string(), classification(r)))
         .collect();
-    let catalogue: BTreeSet<&str> = RULES.iter().map(|r| r.code).collect();
+    let heads = |m: &BTreeMap<String, String>| m.keys().cloned().collect::<Vec<_>>();
     assert_eq!(
-        documented, catalogue,
+        heads(&documented),
+        heads(&catalogue),
         "docs/rules.md headings vs rule catalogue"
+    );
+    for (code, line) in &catalogue {
+        let doc = documented.get(code).cloned().unwrap_or_default();
+        assert!(
+            doc.starts_with(line.as_str()),
+            "docs/rules.md, {code}: the line after the heading should start with\n{line}\nbut is\n{doc}"
+        );
+    }
+    Ok(())
+}
+
+/// How docs/rules.md classifies a rule on the line under its heading.
+fn classification(r: &lockkeeper::Rule) -> String {
+    let kind = match r.kind {
+        lockkeeper::RuleKind::Problem => "problem",
+        lockkeeper::RuleKind::Violation => "violation",
+        lockkeeper::RuleKind::Error => "error",
+    };
+    format!(
+        "*{kind}* · severity **{}** · confidence **{}** · persona **{}**.",
+        r.severity, r.confidence, r.persona
+    )
+}
+
+#[test]
+fn a_decision_names_its_schema_version_lockkeeper_version_and_policy() -> TestResult {
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/wikimedia/policy.yaml"),
+    )?;
+    let policy = Policy::from_yaml(&text).map_err(|p| p.render("policy.yaml"))?;
+    let digest = lockkeeper::digest::Digest::sha256(text.as_bytes()).to_string();
+    assert_eq!(policy.digest(), digest);
+    let scope = lockkeeper::Scope::any().project("mediawiki/core");
+    let mut d = policy.authorize(&AuthorizeRequest::new("alice", "deploy", scope)?)?;
+    let json = d.to_json_value();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["lockkeeper_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["policy_digest"], digest.as_str());
+    assert!(json.get("decided_at").is_none(), "the core keeps no clock");
+    d.decided_at("2026-11-24T12:00:00Z".parse()?);
+    d.decided_at("2027-01-01T00:00:00Z".parse()?);
+    assert_eq!(d.to_json_value()["decided_at"], "2026-11-24T12:00:00Z");
+    assert_eq!(decision_errors(&d.to_json_value()), Vec::<String>::new());
+    assert!(d.allowed());
+    let mut forged = d.to_json_value();
+    forged["violations"] = serde_json::json!([{
+        "code": "rbac/missing-permission", "message": "m", "help": "", "severity": "error",
+        "confidence": "high", "persona": "regular", "facts": {}
+    }]);
+    assert!(
+        !decision_errors(&forged).is_empty(),
+        "an allow that lists violations breaks the schema"
     );
     Ok(())
 }

@@ -54,7 +54,7 @@ fn every_example_gives_the_expected_codes() -> TestResult {
             let got: BTreeSet<String> = decision
                 .violations()
                 .iter()
-                .map(|v| v.code.to_owned())
+                .map(|v| v.code.to_string())
                 .collect();
             assert_eq!(got, codes(entry, key), "{file} ({key}):\n{decision}");
             assert_eq!(decision.allowed(), got.is_empty());
@@ -73,9 +73,14 @@ fn every_example_gives_the_expected_codes() -> TestResult {
     assert!(clean >= 5, "only {clean} clean examples");
     for rule in lockkeeper::RULES {
         if rule.kind == lockkeeper::RuleKind::Violation
-            && (rule.code.starts_with("pipeline/") || rule.code.starts_with("import/"))
+            && (rule.code.as_str().starts_with("pipeline/")
+                || rule.code.as_str().starts_with("import/"))
         {
-            assert!(seen.contains(rule.code), "no example shows {}", rule.code);
+            assert!(
+                seen.contains(rule.code.as_str()),
+                "no example shows {}",
+                rule.code
+            );
         }
     }
     Ok(())

@@ -69,12 +69,12 @@ fn slsa_layout() -> Result<BTreeMap<String, Vec<u8>>, Box<dyn std::error::Error>
     Ok(files)
 }
 
-fn default_policy() -> Result<Policy, lockkeeper::Problems> {
+fn default_policy() -> Result<Policy, lockkeeper::Error> {
     Policy::from_yaml("{}")
 }
 
 fn codes(d: &Decision) -> Vec<&str> {
-    d.violations().iter().map(|v| v.code).collect()
+    d.violations().iter().map(|v| v.code.as_str()).collect()
 }
 
 #[test]

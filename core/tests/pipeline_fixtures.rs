@@ -80,10 +80,10 @@ fn import_all(
                         .collect::<std::collections::BTreeSet<_>>()
                 ));
             }
-            Err(e) => {
+            Err(lockkeeper::Error::Import(e)) => {
                 // Only a file that is not a valid pipeline of its format may fail, and it must
                 // say where.
-                let (_, first) = e.first().ok_or("an import error without problems")?;
+                let (_, first) = e.first();
                 assert_eq!(first.code, "import/syntax", "{name}: {e}");
                 summary.push(format!(
                     "{}: error {e}",
@@ -92,6 +92,7 @@ fn import_all(
                         .unwrap_or_default()
                 ));
             }
+            Err(other) => return Err(other.into()),
         }
     }
     Ok(summary)

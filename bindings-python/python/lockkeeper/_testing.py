@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional, Sequence, Union
 
-from lockkeeper._lockkeeper import Pipeline, Policy, check_pipeline
+from lockkeeper._lockkeeper import Pipeline, Policy, _violation_list, check_pipeline
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -32,15 +32,4 @@ def assert_pipeline_safe(
     decision = check_pipeline(pipeline, policy)
     if decision.allowed:
         return
-    lines = []
-    for v in decision.violations:
-        facts = v.facts
-        place = str(facts.get("file", "?"))
-        if "line" in facts:
-            place += f":{facts['line']}"
-        job = f" job `{facts['job']}`" if "job" in facts else ""
-        lines.append(f"{place}: error[{v.code}]{job}: {v.message}")
-    n = len(lines)
-    raise AssertionError(
-        f"{decision.subject}: {n} violation{'s' if n != 1 else ''}\n" + "\n".join(lines)
-    )
+    raise AssertionError(_violation_list(decision))

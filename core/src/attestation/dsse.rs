@@ -81,6 +81,16 @@ pub enum VerifyError {
     },
 }
 
+impl VerifyError {
+    /// Key ids of the keys that did verify (fewer than required).
+    pub fn keyids(&self) -> &[String] {
+        match self {
+            VerifyError::ThresholdNotMet { keyids, .. } => keyids,
+            VerifyError::ZeroThreshold => &[],
+        }
+    }
+}
+
 /// One signature of an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvelopeSignature {

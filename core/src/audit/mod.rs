@@ -45,7 +45,7 @@ pub use entry::{ENTRY_PAYLOAD_TYPE, Entry, Head};
 use crate::attestation::strict_json;
 use crate::decision::Decision;
 use crate::keys::{PublicKey, SigningKey};
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 
 /// Why a record could not be appended, or a checkpoint made or read.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -88,8 +88,13 @@ pub enum AuditError {
         keyid: String,
     },
     /// A checkpoint was asked for a log that does not verify; the decision says why.
-    #[error("the log does not verify, so it cannot be checkpointed:\n{0}")]
-    NotIntact(Box<Decision>),
+    #[error("the log does not verify, so it cannot be checkpointed:\n{decision}")]
+    NotIntact {
+        /// The code of the first violation: the code of the error.
+        code: Code,
+        /// The verification, a denial.
+        decision: Box<Decision>,
+    },
     /// The log holds `u64::MAX` entries.
     #[error("the log is full (seq would overflow)")]
     Full,
@@ -97,18 +102,14 @@ pub enum AuditError {
 
 impl AuditError {
     /// The rule code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
             AuditError::Record(_) => codes::INPUT_MALFORMED_AUDIT_RECORD,
             AuditError::Checkpoint(_) => codes::INPUT_MALFORMED_CHECKPOINT,
             AuditError::Torn { .. } => codes::AUDIT_TORN_ENTRY,
             AuditError::Broken { .. } | AuditError::Full => codes::AUDIT_BROKEN_CHAIN,
             AuditError::BadSignature { .. } => codes::AUDIT_BAD_SIGNATURE,
-            AuditError::NotIntact(d) => d
-                .violations()
-                .first()
-                .map(|v| v.code)
-                .unwrap_or(codes::AUDIT_BROKEN_CHAIN),
+            AuditError::NotIntact { code, .. } => *code,
         }
     }
 
@@ -118,7 +119,7 @@ impl AuditError {
             AuditError::Torn { line, .. }
             | AuditError::Broken { line, .. }
             | AuditError::BadSignature { line, .. } => Some(*line),
-            AuditError::NotIntact(d) => d
+            AuditError::NotIntact { decision: d, .. } => d
                 .violations()
                 .first()
                 .and_then(|v| v.facts.get("line"))
@@ -126,12 +127,6 @@ impl AuditError {
                 .and_then(|l| usize::try_from(l).ok()),
             _ => None,
         }
-    }
-}
-
-impl From<AuditError> for crate::Error {
-    fn from(e: AuditError) -> Self {
-        crate::Error::invalid(e.code(), e.to_string())
     }
 }
 
@@ -246,8 +241,12 @@ pub fn verify(log: &[u8], key: &PublicKey, checkpoint: Option<&Checkpoint>) -> D
 /// A signed checkpoint of `log`, made only after the whole log verified under `key`.
 pub fn checkpoint(log: &[u8], key: &SigningKey) -> Result<Checkpoint, AuditError> {
     let (decision, head) = verify::check(log, key.public_key(), None);
-    if !decision.allowed() {
-        return Err(AuditError::NotIntact(Box::new(decision)));
+    // A decision is allowed exactly when it has no violation, so this is the denial test.
+    if let Some(code) = decision.violations().first().map(|v| v.code) {
+        return Err(AuditError::NotIntact {
+            code,
+            decision: Box::new(decision),
+        });
     }
     Ok(Checkpoint::sign(&head, key))
 }
@@ -301,12 +300,12 @@ mod tests {
         torn.extend_from_slice(&next.line.as_bytes()[..10]);
         let err = append(&torn, b"{}", &key).err();
         assert_eq!(err, Some(AuditError::Torn { line: 4, bytes: 10 }));
-        assert_eq!(err.map(|e| e.code()), Some("audit/torn-entry"));
+        assert_eq!(err.map(|e| e.code().as_str()), Some("audit/torn-entry"));
 
         let other = SigningKey::from_seed(&[2; 32])?;
         let err = append(&log, b"{}", &other).err();
         assert_eq!(
-            err.as_ref().map(AuditError::code),
+            err.as_ref().map(|e| e.code().as_str()),
             Some("audit/bad-signature")
         );
         assert_eq!(err.and_then(|e| e.line()), Some(3));
@@ -315,7 +314,7 @@ mod tests {
         let garbled = String::from_utf8(log.clone())?.replace("{\"i\":2}", "{\"i\":7}");
         let err = append(garbled.as_bytes(), b"{}", &key).err();
         assert_eq!(
-            err.as_ref().map(AuditError::code),
+            err.as_ref().map(|e| e.code().as_str()),
             Some("audit/broken-chain")
         );
         assert_eq!(err.and_then(|e| e.line()), Some(3));
@@ -324,7 +323,7 @@ mod tests {
         let at = resigned.len() - 20;
         resigned[at] ^= 1;
         let err = append(&resigned, b"{}", &key).err();
-        assert_eq!(err.map(|e| e.code()), Some("audit/bad-signature"));
+        assert_eq!(err.map(|e| e.code().as_str()), Some("audit/bad-signature"));
         Ok(())
     }
 
@@ -339,7 +338,7 @@ mod tests {
         log[5] ^= 1;
         let err = checkpoint(&log, &key).err();
         assert_eq!(
-            err.as_ref().map(AuditError::code),
+            err.as_ref().map(|e| e.code().as_str()),
             Some("audit/broken-chain")
         );
         assert_eq!(err.and_then(|e| e.line()), Some(1));

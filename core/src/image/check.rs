@@ -10,7 +10,7 @@ use super::reference::{Reference, has_prefix};
 use crate::decision::{Decision, Facts, Violation};
 use crate::facts;
 use crate::policy::Policy;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 
 impl Policy {
     /// The validated `images:` section (defaults when the policy has none).
@@ -28,7 +28,7 @@ impl Policy {
     pub fn check_image(&self, set: &ImageSet) -> Decision {
         self.check_images(std::slice::from_ref(set))
             .pop()
-            .unwrap_or_else(|| Decision::new(format!("image {}", set.origin)))
+            .unwrap_or_else(|| Decision::new(format!("image {}", set.origin)).under(self))
     }
 
     /// Checks several image sets together, one decision each, in order. An image's base can be
@@ -46,7 +46,9 @@ impl Policy {
             policy: &self.images,
             known,
         };
-        sets.iter().map(|set| checker.set(set)).collect()
+        sets.iter()
+            .map(|set| checker.set(set).under(self))
+            .collect()
     }
 }
 
@@ -95,7 +97,7 @@ impl Checker<'_> {
     }
 
     /// Every check that applies to `image`, with the violations each found.
-    fn image(&self, image: &Image) -> Vec<(&'static str, Vec<Violation>)> {
+    fn image(&self, image: &Image) -> Vec<(Code, Vec<Violation>)> {
         let p = self.policy;
         let mut out = Vec::new();
         let is_root = self.own_root(image).is_some();

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::blob::BlobDigest;
 use super::reference::Reference;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::source::FieldPath;
 
 /// Environment variable name patterns that must never carry a value, unless the policy says
@@ -157,7 +157,7 @@ impl Default for ImagePolicy {
 }
 
 /// A problem in the `images:` section, for the policy validator to locate and report.
-pub(crate) type SectionProblem = (&'static str, FieldPath, String);
+pub(crate) type SectionProblem = (Code, FieldPath, String);
 
 impl ImagePolicy {
     /// Validates the written section; `path` is where it sits in the policy.

@@ -103,10 +103,9 @@ pub fn parse_inventory(text: &str, format: Format) -> Result<Vec<InventoryEntry>
             }
         }
     }
-    if problems.is_empty() {
-        Ok(parsed.value)
-    } else {
-        Err(Problems::new(problems))
+    match Problems::from_vec(problems) {
+        None => Ok(parsed.value),
+        Some(problems) => Err(problems),
     }
 }
 
@@ -954,7 +953,6 @@ mod tests {
             panic!("inventory should be refused");
         };
         let found: Vec<(String, u32)> = problems
-            .as_slice()
             .iter()
             .map(|p| (p.path.to_string(), p.location.map(|l| l.line).unwrap_or(0)))
             .collect();
@@ -967,12 +965,7 @@ mod tests {
                 ("[2].base_digest".to_owned(), 4),
             ]
         );
-        assert!(
-            problems
-                .as_slice()
-                .iter()
-                .all(|p| p.code == "image/invalid-inventory")
-        );
+        assert!(problems.iter().all(|p| p.code == "image/invalid-inventory"));
     }
 
     #[test]
@@ -982,7 +975,7 @@ mod tests {
         assert!(matches!(
             err,
             Err(Error::InvalidInput {
-                code: "image/invalid-digest",
+                code: crate::rule::codes::IMAGE_INVALID_DIGEST,
                 ..
             })
         ));

@@ -583,11 +583,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     for (i, f) in files.iter().enumerate() {
         match documents(f) {
             Ok(d) => docs.extend(d.into_iter().filter(|n| !n.is_null()).map(|n| (i, n))),
-            Err(e) => errors.extend(e.files),
+            Err(e) => errors.extend(e.into_files()),
         }
     }
-    if !errors.is_empty() {
-        return Err(ImportError { files: errors });
+    if let Some(e) = ImportError::from_files(errors) {
+        return Err(e);
     }
     let mut objects: Vec<Object<'_>> = Vec::new();
     for (file, doc) in &docs {

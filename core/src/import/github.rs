@@ -603,13 +603,12 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             .map(|(_, c)| c.clone())
             .collect();
         if let Err(e) = import_file(b, f, multi, &inherited) {
-            errors.extend(e.files);
+            errors.extend(e.into_files());
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportError { files: errors })
+    match ImportError::from_files(errors) {
+        None => Ok(()),
+        Some(e) => Err(e),
     }
 }
 

@@ -434,10 +434,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(ImportError {
-            files: errors.into_iter().flat_map(|e| e.files).collect(),
-        });
+    if let Some(e) =
+        ImportError::from_files(errors.into_iter().flat_map(|e| e.into_files()).collect())
+    {
+        return Err(e);
     }
 
     // Includes that name none of the given files are reported where they are written.

@@ -19,7 +19,7 @@ use std::str::FromStr;
 use crate::diagnostic::{Problem, Problems};
 use crate::pipeline::build::BuildIssue;
 use crate::pipeline::{Pipeline, PipelineBuilder, Unsupported, native};
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::source::{FieldPath, Format, Location};
 
 pub(crate) use tree::Node;
@@ -134,9 +134,14 @@ impl fmt::Display for PipelineFormat {
     }
 }
 
+/// A format name that names no pipeline format.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown pipeline format `{0}`: expected auto, native, argo, gitlab, zuul or github")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for PipelineFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "gitlab-ci" | "gitlab" => Ok(PipelineFormat::Gitlab),
             "github-actions" | "github" => Ok(PipelineFormat::Github),
@@ -144,12 +149,7 @@ impl FromStr for PipelineFormat {
             _ => PipelineFormat::ALL
                 .into_iter()
                 .find(|f| f.as_str() == s)
-                .ok_or_else(|| {
-                    format!(
-                        "unknown pipeline format `{s}`: expected auto, {}",
-                        PipelineFormat::ALL.map(|f| f.as_str()).join(", ")
-                    )
-                }),
+                .ok_or_else(|| UnknownFormat(s.to_owned())),
         }
     }
 }
@@ -174,54 +174,78 @@ pub struct FileProblems {
 
 /// Files that could not be read as pipelines at all (a syntax error, an unknown format, a native
 /// file with problems). Constructs an importer merely does not model are not errors: they are
-/// reported by the check.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
+/// reported by the check. There is always at least one file with at least one problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportError {
-    /// Per file.
-    pub files: Vec<FileProblems>,
+    /// The first file with problems (boxed to keep `Result<_, ImportError>` small).
+    first: Box<FileProblems>,
+    /// The others, in the order they were read.
+    rest: Vec<FileProblems>,
+}
+
+impl serde::Serialize for ImportError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.files())
+    }
 }
 
 impl ImportError {
     fn one(file: &str, problem: Problem) -> Self {
+        ImportError::new(FileProblems {
+            file: file.to_owned(),
+            problems: Problems::one(problem),
+        })
+    }
+
+    /// The problems of one file.
+    pub fn new(first: FileProblems) -> Self {
         ImportError {
-            files: vec![FileProblems {
-                file: file.to_owned(),
-                problems: Problems::new(vec![problem]),
-            }],
+            first: Box::new(first),
+            rest: Vec::new(),
         }
     }
 
-    /// The code of the first problem.
-    pub fn code(&self) -> &'static str {
-        self.first()
-            .map(|(_, p)| p.code)
-            .unwrap_or(codes::IMPORT_SYNTAX)
+    /// The problems of several files; `None` when there are none (no problem, no error).
+    pub fn from_files(files: Vec<FileProblems>) -> Option<Self> {
+        let mut all = files.into_iter();
+        let first = all.next()?;
+        Some(ImportError {
+            first: Box::new(first),
+            rest: all.collect(),
+        })
+    }
+
+    /// The code of the first problem: the code of the whole error.
+    pub fn code(&self) -> Code {
+        self.first.problems.code()
     }
 
     /// The first problem and its file.
-    pub fn first(&self) -> Option<(&str, &Problem)> {
-        self.files
-            .iter()
-            .find_map(|f| f.problems.first().map(|p| (f.file.as_str(), p)))
+    pub fn first(&self) -> (&str, &Problem) {
+        (self.first.file.as_str(), self.first.problems.first())
+    }
+
+    /// The files with problems, in the order they were read.
+    pub fn files(&self) -> impl Iterator<Item = &FileProblems> {
+        std::iter::once(&*self.first).chain(&self.rest)
+    }
+
+    /// The files with problems, to merge into another error.
+    pub fn into_files(self) -> Vec<FileProblems> {
+        let mut all = self.rest;
+        all.insert(0, *self.first);
+        all
     }
 
     /// Every problem as `FILE:LINE:COLUMN: error[CODE] at PATH: message` lines.
     pub fn render(&self) -> String {
-        self.files
-            .iter()
-            .map(|f| f.problems.render(&f.file))
-            .collect()
+        self.files().map(|f| f.problems.render(&f.file)).collect()
     }
 
-    /// How many problems in all.
+    /// How many problems in all (at least one).
+    #[allow(clippy::len_without_is_empty, reason = "never empty, by construction")]
     pub fn len(&self) -> usize {
-        self.files.iter().map(|f| f.problems.len()).sum()
-    }
-
-    /// Whether there are none (never, for an error that reached a caller).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.files().map(|f| f.problems.len()).sum()
     }
 }
 
@@ -293,7 +317,7 @@ pub(crate) fn shape_error(file: &str, message: String, loc: Option<Location>) ->
 
 impl Pipeline {
     /// Reads a pipeline in lockkeeper's own format from YAML text.
-    pub fn from_yaml(text: &str) -> Result<Pipeline, ImportError> {
+    pub fn from_yaml(text: &str) -> Result<Pipeline, crate::Error> {
         Pipeline::import(
             &[SourceFile {
                 name: "<yaml>",
@@ -304,7 +328,7 @@ impl Pipeline {
     }
 
     /// Reads a pipeline in lockkeeper's own format from JSON text.
-    pub fn from_json(text: &str) -> Result<Pipeline, ImportError> {
+    pub fn from_json(text: &str) -> Result<Pipeline, crate::Error> {
         Pipeline::import(
             &[SourceFile {
                 name: "<json>",
@@ -317,7 +341,17 @@ impl Pipeline {
     /// Reads one or more files into one pipeline. With `format` `None`, each file's format is
     /// detected ([`PipelineFormat::detect`]); files of one format are imported together (GitLab
     /// `include: local`, Zuul `parent` and GitHub `workflow_run` links resolve across them).
+    ///
+    /// Files that cannot be read as pipelines are [`crate::Error::Import`], every problem with
+    /// its file and position.
     pub fn import(
+        files: &[SourceFile<'_>],
+        format: Option<PipelineFormat>,
+    ) -> Result<Pipeline, crate::Error> {
+        Ok(Pipeline::import_files(files, format)?)
+    }
+
+    fn import_files(
         files: &[SourceFile<'_>],
         format: Option<PipelineFormat>,
     ) -> Result<Pipeline, ImportError> {
@@ -340,13 +374,14 @@ impl Pipeline {
                             None,
                         ),
                     )
-                    .files,
+                    .into_files(),
                 ),
             }
         }
-        if !errors.is_empty() {
-            return Err(ImportError { files: errors });
+        if let Some(e) = ImportError::from_files(errors) {
+            return Err(e);
         }
+        let mut errors = Vec::new();
         let mut b = PipelineBuilder::new();
         let mut natives = Vec::new();
         let mut added = 0usize;
@@ -379,12 +414,12 @@ impl Pipeline {
                 PipelineFormat::Github => github::import(&mut b, list),
             };
             if let Err(e) = result {
-                errors.extend(e.files);
+                errors.extend(e.into_files());
             }
             added = b.job_count();
         }
-        if !errors.is_empty() {
-            return Err(ImportError { files: errors });
+        if let Some(e) = ImportError::from_files(errors) {
+            return Err(e);
         }
         let (mut pipeline, issues) = b.finish();
         let mut native_problems: Vec<(usize, Problem)> = Vec::new();
@@ -438,14 +473,16 @@ impl Pipeline {
                     .filter(|(i, _)| *i == k)
                     .map(|(_, p)| p.clone())
                     .collect();
-                if !problems.is_empty() {
+                if let Some(problems) = Problems::from_vec(problems) {
                     files.push(FileProblems {
                         file: name.clone(),
-                        problems: Problems::new(problems),
+                        problems,
                     });
                 }
             }
-            return Err(ImportError { files });
+            if let Some(e) = ImportError::from_files(files) {
+                return Err(e);
+            }
         }
         Ok(pipeline)
     }

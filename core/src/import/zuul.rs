@@ -255,16 +255,16 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                                 format!("a Zuul configuration file is a list, not {}", d.kind()),
                                 d.loc,
                             )
-                            .files,
+                            .into_files(),
                         ),
                     }
                 }
             }
-            Err(e) => errors.extend(e.files),
+            Err(e) => errors.extend(e.into_files()),
         }
     }
-    if !errors.is_empty() {
-        return Err(ImportError { files: errors });
+    if let Some(e) = ImportError::from_files(errors) {
+        return Err(e);
     }
 
     let mut jobs: BTreeMap<String, Vec<JobDef>> = BTreeMap::new();

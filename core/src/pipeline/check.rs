@@ -17,7 +17,7 @@ use super::names::Sym;
 use super::{Pipeline, ResourceKind, Trigger};
 use crate::decision::{Decision, Facts, Violation};
 use crate::policy::Policy;
-use crate::rule::codes;
+use crate::rule::{Code, Confidence, codes};
 use crate::zone::ZoneId;
 
 /// Below every zone: the effective zone of anything mixing incomparable inputs with no common
@@ -169,7 +169,7 @@ impl Policy {
             source: vec![NONE; n],
             built_from: vec![NONE; n],
             builder: vec![NONE; n],
-            decision: Decision::new(subject(pipeline)),
+            decision: Decision::new(subject(pipeline)).under(self),
         };
         checker.run();
         checker.decision
@@ -205,23 +205,22 @@ impl Checker<'_> {
                 facts,
             ));
         }
-        for code in [
-            codes::IMPORT_UNSUPPORTED,
-            codes::PIPELINE_CYCLE,
-            codes::PIPELINE_UNKNOWN_ZONE,
-            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
-            codes::PIPELINE_SECRET_NOT_ALLOWED,
-            codes::PIPELINE_TAINTED_INPUT,
-            codes::PIPELINE_BUILD_PUBLISHES,
-            codes::PIPELINE_UNKNOWN_ENVIRONMENT,
-            codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
-            codes::PIPELINE_REBUILD_ON_PROMOTE,
-            codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
-        ] {
-            if !self.decision.has(code) {
-                self.decision.pass(code);
+        if !self.p.is_empty() {
+            // Every job was modelled (or reported), ordered and given a zone.
+            for code in [
+                codes::IMPORT_UNSUPPORTED,
+                codes::PIPELINE_CYCLE,
+                codes::PIPELINE_UNKNOWN_ZONE,
+            ] {
+                self.ran(code);
             }
         }
+    }
+
+    /// Records that the check of `code` ran on something; it is listed as passed unless it
+    /// also denied (the decision never lists a code as both).
+    fn ran(&mut self, code: Code) {
+        self.decision.pass(code);
     }
 
     fn zone_name(&self, z: u16) -> &str {
@@ -268,7 +267,7 @@ impl Checker<'_> {
         f
     }
 
-    fn deny(&mut self, code: &'static str, message: String, facts: Facts) {
+    fn deny(&mut self, code: Code, message: String, facts: Facts) {
         self.decision.deny(Violation::new(code, message, facts));
     }
 
@@ -586,6 +585,9 @@ impl Checker<'_> {
 
             // Unmerged code above its zone.
             let t = self.trigger[j];
+            if known {
+                self.ran(codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE);
+            }
             let above = match t {
                 Trigger::Patchset => known && !self.lattice.is_lowest(z),
                 Trigger::Approved => {
@@ -600,7 +602,7 @@ impl Checker<'_> {
                 } else {
                     "approved but unmerged code"
                 };
-                self.deny(
+                let mut v = Violation::new(
                     codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
                     format!(
                         "job `{name}` runs {what} (trigger `{t}`) in zone `{}`",
@@ -608,6 +610,14 @@ impl Checker<'_> {
                     ),
                     facts,
                 );
+                if self.guessed.get(j).copied().unwrap_or(false) {
+                    // Failing closed treats an unstated trigger as unreviewed code; say so.
+                    v = v.assuming(
+                        Confidence::Medium,
+                        format!("nothing says what starts job `{name}`: it is taken to run unreviewed code"),
+                    );
+                }
+                self.decision.deny(v);
             }
 
             self.check_secrets(j, deploy_zone);
@@ -623,6 +633,9 @@ impl Checker<'_> {
                 .map(|e| self.environment(e, &rules));
             let judged_by_deploy = matches!(deploy, Some(Ok((Some(_), _, _))));
             if known && !judged_by_deploy {
+                if !self.p.consumes.row(j).is_empty() {
+                    self.ran(codes::PIPELINE_TAINTED_INPUT);
+                }
                 for &r in self.p.consumes.row(j) {
                     let bad = self
                         .p
@@ -670,6 +683,7 @@ impl Checker<'_> {
                 continue;
             };
             if job.publishes {
+                self.ran(codes::PIPELINE_BUILD_PUBLISHES);
                 let may = self.zone_info(z).is_some_and(|zz| zz.publish);
                 if job.runs_repo_code || !may {
                     let mut facts = self.job_facts(j);
@@ -714,6 +728,7 @@ impl Checker<'_> {
             facts.insert("secret".into(), json!(secret));
             facts.insert("declared".into(), json!(declared.is_some()));
             if deploy_credential {
+                self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
                 let in_deploy_zone = match deploy_zone {
                     Some(dz) => z == dz,
                     None => zone_holds,
@@ -723,7 +738,7 @@ impl Checker<'_> {
                         "deploy_zone".into(),
                         json!(deploy_zone.map(|d| self.zone_name(d))),
                     );
-                    self.deny(
+                    let mut v = Violation::new(
                         codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
                         format!(
                             "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
@@ -731,7 +746,18 @@ impl Checker<'_> {
                         ),
                         facts,
                     );
+                    if declared.is_none() {
+                        // Undeclared: only the job's deploying says it is a deploy credential.
+                        v = v.assuming(
+                            Confidence::Medium,
+                            format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
+                        );
+                    }
+                    self.decision.deny(v);
                     continue;
+                }
+                if declared.is_some_and(|d| !d.environments.is_empty()) {
+                    self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
                 }
                 if let Some(d) = declared
                     && !d.environments.is_empty()
@@ -751,6 +777,7 @@ impl Checker<'_> {
                 }
                 continue;
             }
+            self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
             let ok = match declared {
                 Some(d) => zone_listed(d),
                 None => zone_holds,
@@ -800,6 +827,7 @@ impl Checker<'_> {
 
     fn check_deploy(&mut self, j: usize, env: Result<(Option<u16>, bool, String), String>) {
         let name = self.p.job_name(j).to_owned();
+        self.ran(codes::PIPELINE_UNKNOWN_ENVIRONMENT);
         let (min, promoted, env_name) = match env {
             Ok(e) => e,
             Err(env_name) => {
@@ -819,6 +847,12 @@ impl Checker<'_> {
                 return;
             }
         };
+        if min.is_some() {
+            self.ran(codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD);
+        }
+        if promoted {
+            self.ran(codes::PIPELINE_REBUILD_ON_PROMOTE);
+        }
         if let Some(m) = min
             && !self.lattice.dominates(self.eff[j], m)
         {
@@ -981,6 +1015,87 @@ mod tests {
         };
         assert_eq!(checker.order(), [2, 3, 1, 0]);
         assert!(checker.decision.violations().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn only_the_checks_that_ran_on_something_are_passed() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let policy = Policy::builtin()?;
+        let empty = policy.check_pipeline(&Pipeline::builder().finish().0);
+        assert!(empty.allowed());
+        assert!(empty.passed().is_empty(), "{empty}");
+
+        let quiet = Pipeline::from_yaml("jobs: {lint: {trigger: merged}}")?;
+        let d = policy.check_pipeline(&quiet);
+        assert!(d.allowed(), "{d}");
+        for ran in [
+            codes::PIPELINE_CYCLE,
+            codes::PIPELINE_UNKNOWN_ZONE,
+            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+        ] {
+            assert!(d.passed().contains(&ran), "{ran} should have run:\n{d}");
+        }
+        for idle in [
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            codes::PIPELINE_TAINTED_INPUT,
+            codes::PIPELINE_BUILD_PUBLISHES,
+            codes::PIPELINE_UNKNOWN_ENVIRONMENT,
+            codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
+            codes::PIPELINE_REBUILD_ON_PROMOTE,
+            codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+        ] {
+            assert!(
+                !d.passed().contains(&idle),
+                "{idle} had nothing to check:\n{d}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_finding_on_a_guessed_trigger_says_what_it_assumed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::builtin()?;
+        let mut b = Pipeline::builder();
+        b.job("build").trigger(Trigger::Patchset).zone("trusted");
+        let stated = b.finish().0;
+        // Importers leave the trigger unstated when nothing in the file says what starts a job.
+        let mut b = Pipeline::builder();
+        b.job("build").zone("trusted");
+        let unstated = b.finish().0;
+        let find = |p: &Pipeline| {
+            policy
+                .check_pipeline(p)
+                .violations()
+                .iter()
+                .find(|v| v.code == codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE)
+                .cloned()
+        };
+        let stated = find(&stated).ok_or("a patchset job in a trusted zone is a finding")?;
+        assert_eq!(stated.confidence, Confidence::High);
+        assert!(stated.assumptions.is_empty());
+        let unstated = find(&unstated).ok_or("an unstated trigger fails closed")?;
+        assert_eq!(unstated.confidence, Confidence::Medium);
+        assert_eq!(unstated.assumptions.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn an_undeclared_secret_of_a_deploying_job_is_a_deploy_credential_by_assumption()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::builtin()?;
+        let pipeline = Pipeline::from_yaml(
+            "jobs: {preview: {trigger: patchset, deploys: preview, secrets: [DEPLOY_KEY]}}",
+        )?;
+        let d = policy.check_pipeline(&pipeline);
+        let v = d
+            .violations()
+            .iter()
+            .find(|v| v.code == codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE)
+            .ok_or("a deploy credential in a pull-request job is a finding")?;
+        assert_eq!(v.confidence, Confidence::Medium);
+        assert!(v.assumptions[0].contains("DEPLOY_KEY"), "{v:?}");
         Ok(())
     }
 }

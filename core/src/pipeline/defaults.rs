@@ -49,9 +49,9 @@ impl Policy {
     /// ```
     /// let p = lockkeeper::Policy::builtin()?;
     /// assert_eq!(p.zones().len(), 4);
-    /// # Ok::<(), lockkeeper::Problems>(())
+    /// # Ok::<(), lockkeeper::Error>(())
     /// ```
-    pub fn builtin() -> Result<Policy, crate::Problems> {
+    pub fn builtin() -> Result<Policy, crate::Error> {
         Policy::from_yaml(DEFAULT_POLICY)
     }
 }
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_builtin_policy_parses_with_four_zones() -> Result<(), crate::Problems> {
+    fn the_builtin_policy_parses_with_four_zones() -> Result<(), crate::Error> {
         let p = Policy::from_yaml(DEFAULT_POLICY)?;
         let z = p.zones();
         let id = |n: &str| z.id(n);

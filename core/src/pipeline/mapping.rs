@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Trigger;
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::source::FieldPath;
 use crate::zone::{ZoneId, Zones};
 
@@ -107,11 +107,11 @@ pub(crate) fn validate(
     raw: &RawPipelines,
     zones: &Zones,
     environments: &[&str],
-    report: &mut dyn FnMut(&'static str, FieldPath, String),
+    report: &mut dyn FnMut(Code, FieldPath, String),
 ) -> PipelineRules {
     let root = FieldPath::root().key("pipelines");
     let zone_ref =
-        |path: FieldPath, name: &str, report: &mut dyn FnMut(&'static str, FieldPath, String)| {
+        |path: FieldPath, name: &str, report: &mut dyn FnMut(Code, FieldPath, String)| {
             let id = zones.id(name);
             if id.is_none() {
                 let known: Vec<&str> = zones.iter().map(|(_, z)| z.name.as_str()).collect();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{PipelineBuilder, ResourceKind, Trigger};
 use crate::diagnostic::{Problem, Problems};
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::source::{DocumentCodes, FieldPath, Format, Locator, parse_document};
 
 const CODES: DocumentCodes = DocumentCodes {
@@ -97,7 +97,7 @@ pub(crate) struct NativeFile {
 
 impl NativeFile {
     /// The problem for something wrong at `path` in this file.
-    pub fn problem(&self, code: &'static str, path: FieldPath, message: String) -> Problem {
+    pub fn problem(&self, code: Code, path: FieldPath, message: String) -> Problem {
         let loc = self.locator.locate(&path);
         Problem::new(code, message, path, loc)
     }
@@ -223,13 +223,12 @@ pub(crate) fn read(
         }
         names.push(name.clone());
     }
-    if problems.is_empty() {
-        Ok(NativeFile {
+    match Problems::from_vec(problems) {
+        None => Ok(NativeFile {
             locator,
             first_job,
             jobs: names,
-        })
-    } else {
-        Err(Problems::new(problems))
+        }),
+        Some(problems) => Err(problems),
     }
 }

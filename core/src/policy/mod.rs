@@ -9,7 +9,7 @@ mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostic::Problems;
+use crate::error::Error;
 use crate::keys::PublicKey;
 use crate::promotion::rules::{ApprovalRule, AttestationRule, FreezeWindow};
 use crate::role::{Permission, Role};
@@ -161,6 +161,8 @@ pub struct Require {
 /// A validated policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// `sha256:<hex>` of the text the policy was read from: decisions name the exact policy.
+    pub(crate) digest: String,
     pub(crate) description: Option<String>,
     pub(crate) zones: Zones,
     pub(crate) environments: BTreeMap<String, Environment>,
@@ -179,12 +181,12 @@ pub struct Policy {
 
 impl Policy {
     /// Reads a policy from YAML text, reporting every problem found.
-    pub fn from_yaml(text: &str) -> Result<Policy, Problems> {
+    pub fn from_yaml(text: &str) -> Result<Policy, Error> {
         Policy::parse(text, Format::Yaml)
     }
 
     /// Reads a policy from JSON text, reporting every problem found.
-    pub fn from_json(text: &str) -> Result<Policy, Problems> {
+    pub fn from_json(text: &str) -> Result<Policy, Error> {
         Policy::parse(text, Format::Json)
     }
 
@@ -196,10 +198,19 @@ impl Policy {
     ///     lockkeeper::Format::Yaml,
     /// )?;
     /// assert_eq!(policy.zones().len(), 2);
-    /// # Ok::<(), lockkeeper::Problems>(())
+    /// # Ok::<(), lockkeeper::Error>(())
     /// ```
-    pub fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
-        validate::parse(text, format)
+    ///
+    /// A policy that does not hold together is [`Error::Problems`], every problem with its
+    /// code, path and position.
+    pub fn parse(text: &str, format: Format) -> Result<Policy, Error> {
+        Ok(validate::parse(text, format)?)
+    }
+
+    /// `sha256:<hex>` of the bytes the policy was read from; every decision made under it
+    /// carries it as `policy_digest`.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// The policy's own description.

@@ -15,7 +15,7 @@ use crate::diagnostic::{Problem, Problems};
 use crate::keys::{KeyError, PublicKey};
 use crate::promotion::rules::{self, ApprovalRule, AttestationRule, FreezeWindow};
 use crate::role::{Permission, Role};
-use crate::rule::codes;
+use crate::rule::{Code, codes};
 use crate::scope::Pattern;
 use crate::source::{DocumentCodes, FieldPath, Format, Locator, parse_document};
 use crate::zone::{Zone, ZoneId, Zones};
@@ -36,11 +36,11 @@ pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
         locator: &parsed.locator,
         problems: parsed.problems,
     };
-    let policy = checker.policy(parsed.value);
-    if checker.problems.is_empty() {
-        Ok(policy)
-    } else {
-        Err(Problems::new(checker.problems))
+    let mut policy = checker.policy(parsed.value);
+    policy.digest = crate::digest::Digest::sha256(text.as_bytes()).to_string();
+    match Problems::from_vec(checker.problems) {
+        None => Ok(policy),
+        Some(problems) => Err(problems),
     }
 }
 
@@ -50,12 +50,12 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn report(&mut self, code: &'static str, path: FieldPath, message: String) {
+    fn report(&mut self, code: Code, path: FieldPath, message: String) {
         let loc = self.locator.locate(&path);
         self.problems.push(Problem::new(code, message, path, loc));
     }
 
-    fn report_key(&mut self, code: &'static str, path: FieldPath, message: String) {
+    fn report_key(&mut self, code: Code, path: FieldPath, message: String) {
         let loc = self.locator.locate_key(&path);
         self.problems.push(Problem::new(code, message, path, loc));
     }
@@ -415,6 +415,7 @@ impl Checker<'_> {
         );
 
         Policy {
+            digest: String::new(),
             images,
             deploy_service,
             sources,
@@ -481,7 +482,7 @@ impl Checker<'_> {
         match rules::parse_duration(text?) {
             Ok(d) => Some(d),
             Err(e) => {
-                self.report(codes::POLICY_INVALID_VALUE, path, e);
+                self.report(codes::POLICY_INVALID_VALUE, path, e.to_string());
                 None
             }
         }
@@ -492,10 +493,18 @@ impl Checker<'_> {
         match (&f.weekly, &f.from, &f.until) {
             (None, Some(from), Some(until)) => {
                 let from_t = rules::parse_time(from)
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e))
+                    .map_err(|e| {
+                        self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e.to_string())
+                    })
                     .ok();
                 let until_t = rules::parse_time(until)
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path.key("until"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            path.key("until"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 let (from, until) = (from_t?, until_t?);
                 if until <= from {
@@ -531,17 +540,29 @@ impl Checker<'_> {
                                 self.report(
                                     codes::POLICY_INVALID_VALUE,
                                     wpath.key("days").index(i),
-                                    e,
+                                    e.to_string(),
                                 )
                             })
                             .ok()
                     })
                     .collect();
                 let from = rules::parse_clock(w.from.as_deref().unwrap_or("00:00"))
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("from"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            wpath.key("from"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 let until = rules::parse_clock(w.until.as_deref().unwrap_or("24:00"))
-                    .map_err(|e| self.report(codes::POLICY_INVALID_VALUE, wpath.key("until"), e))
+                    .map_err(|e| {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            wpath.key("until"),
+                            e.to_string(),
+                        )
+                    })
                     .ok();
                 Some(FreezeWindow::Weekly {
                     days,
@@ -566,11 +587,7 @@ impl Checker<'_> {
         match Pattern::new(text) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.report(
-                    codes::POLICY_INVALID_VALUE,
-                    path,
-                    format!("`{text}` is not a valid glob pattern: {}", e.kind()),
-                );
+                self.report(codes::POLICY_INVALID_VALUE, path, e.to_string());
                 None
             }
         }

@@ -40,7 +40,7 @@ pub struct Approval {
 /// (Python's aware `datetime`, JavaScript's `Date`) and strings through here once, and the gate
 /// takes the typed time.
 pub fn parse_time(text: &str) -> Result<Timestamp, Error> {
-    super::rules::parse_time(text).map_err(|e| Error::invalid(codes::INPUT_INVALID_TIME, e))
+    super::rules::parse_time(text).map_err(Error::from)
 }
 
 /// One piece of evidence: a DSSE envelope's bytes, and the name findings give it (the file it
@@ -268,7 +268,9 @@ impl Policy {
                 .map(|v| format!(" ({v})"))
                 .unwrap_or_default(),
             env.name
-        ));
+        ))
+        .under(self);
+        d.decided_at(now);
         let scope = Scope {
             project: req.project.clone(),
             git_ref: req.git_ref.clone(),
@@ -569,6 +571,7 @@ impl Policy {
         d: &mut Decision,
     ) {
         for rule in &env.attestations {
+            let is_test_result = crate::attestation::is_test_result(&rule.predicate_type);
             let mut seen: Vec<Value> = Vec::new();
             let (mut ok, mut failed, mut stale) = (false, false, false);
             for s in signed {
@@ -605,7 +608,7 @@ impl Policy {
                     .predicate()
                     .get("result")
                     .and_then(Value::as_str);
-                if rule.predicate_type.contains("test-result") && result != Some("PASSED") {
+                if is_test_result && result != Some("PASSED") {
                     failed = true;
                     seen.push(json!({"evidence": s.name, "result": result, "why": "the tests did not pass"}));
                     continue;
@@ -625,9 +628,14 @@ impl Policy {
             );
             f.insert("candidates".into(), json!(seen));
             let (code, message) = if ok {
+                // Only the checks this rule asks for ran.
                 d.pass(codes::PROMOTION_MISSING_ATTESTATION);
-                d.pass(codes::PROMOTION_STALE_EVIDENCE);
-                d.pass(codes::PROMOTION_TEST_FAILED);
+                if rule.max_age.is_some() {
+                    d.pass(codes::PROMOTION_STALE_EVIDENCE);
+                }
+                if is_test_result {
+                    d.pass(codes::PROMOTION_TEST_FAILED);
+                }
                 continue;
             } else if failed {
                 (
@@ -715,7 +723,7 @@ impl Policy {
             if *p == codes::RBAC_INSUFFICIENT_APPROVALS {
                 d.pass(codes::PROMOTION_INSUFFICIENT_APPROVALS);
             } else {
-                d.pass(p);
+                d.pass(*p);
             }
         }
         Ok(())

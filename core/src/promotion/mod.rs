@@ -8,3 +8,4 @@ pub use gate::{
     Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, PROMOTION_PREDICATE,
     ReleasedSecret, parse_time,
 };
+pub use rules::{ValueError, parse_duration};

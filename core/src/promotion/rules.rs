@@ -4,6 +4,7 @@ use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
 
+use crate::rule::{Code, codes};
 use crate::zone::ZoneId;
 
 /// An attestation an environment requires (besides build provenance).
@@ -110,29 +111,88 @@ impl FreezeWindow {
     }
 }
 
+/// A time, duration, clock time or day name that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// Not a duration.
+    #[error("`{text}` is not a duration like 72h or 7d: {reason}")]
+    Duration {
+        /// What was given.
+        text: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// A duration that is zero or negative.
+    #[error("`{text}` must be a positive duration")]
+    NotPositive {
+        /// What was given.
+        text: String,
+    },
+    /// Not an RFC 3339 time.
+    #[error("`{text}` is not an RFC 3339 time: {reason}")]
+    Time {
+        /// What was given.
+        text: String,
+        /// What the parser said.
+        reason: String,
+    },
+    /// Not `HH:MM`.
+    #[error("`{text}` is not a time of day like 16:30")]
+    Clock {
+        /// What was given.
+        text: String,
+    },
+    /// Not a day of the week.
+    #[error("`{text}` is not a day of the week")]
+    Day {
+        /// What was given.
+        text: String,
+    },
+}
+
+impl ValueError {
+    /// The rule code: a time in a request is `input/invalid-time`; the others are only written in
+    /// policies.
+    pub fn code(&self) -> Code {
+        match self {
+            ValueError::Time { .. } => codes::INPUT_INVALID_TIME,
+            _ => codes::POLICY_INVALID_VALUE,
+        }
+    }
+}
+
 /// Parses a duration such as `72h`, `7d` or `1h30m` (days are 24 hours).
-pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
-    let span: Span = text
-        .parse()
-        .map_err(|e| format!("`{text}` is not a duration like 72h or 7d: {e}"))?;
+pub fn parse_duration(text: &str) -> Result<SignedDuration, ValueError> {
+    let bad = |e: jiff::Error| ValueError::Duration {
+        text: text.to_owned(),
+        reason: e.to_string(),
+    };
+    let span: Span = text.parse().map_err(bad)?;
     let d = span
         .to_duration(SpanRelativeTo::days_are_24_hours())
-        .map_err(|e| format!("`{text}`: {e}"))?;
+        .map_err(bad)?;
     if d.is_negative() || d.is_zero() {
-        return Err(format!("`{text}` must be a positive duration"));
+        return Err(ValueError::NotPositive {
+            text: text.to_owned(),
+        });
     }
     Ok(d)
 }
 
 /// Parses an RFC 3339 time (`2026-12-20T00:00:00Z`).
-pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    text.parse::<Timestamp>()
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
+pub fn parse_time(text: &str) -> Result<Timestamp, ValueError> {
+    text.parse::<Timestamp>().map_err(|e| ValueError::Time {
+        text: text.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// Parses `HH:MM` as minutes after midnight (`24:00` is the end of the day).
-pub fn parse_clock(text: &str) -> Result<u16, String> {
-    let bad = || format!("`{text}` is not a time of day like 16:30");
+pub fn parse_clock(text: &str) -> Result<u16, ValueError> {
+    let bad = || ValueError::Clock {
+        text: text.to_owned(),
+    };
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
     let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     if m > 59 || h > 24 || (h == 24 && m != 0) {
@@ -142,7 +202,7 @@ pub fn parse_clock(text: &str) -> Result<u16, String> {
 }
 
 /// Parses a day name (`mon`, `monday`, ...).
-pub fn parse_day(text: &str) -> Result<Weekday, String> {
+pub fn parse_day(text: &str) -> Result<Weekday, ValueError> {
     let lower = text.to_ascii_lowercase();
     Ok(match lower.get(..3).unwrap_or_default() {
         "mon" => Weekday::Monday,
@@ -152,7 +212,11 @@ pub fn parse_day(text: &str) -> Result<Weekday, String> {
         "fri" => Weekday::Friday,
         "sat" => Weekday::Saturday,
         "sun" => Weekday::Sunday,
-        _ => return Err(format!("`{text}` is not a day of the week")),
+        _ => {
+            return Err(ValueError::Day {
+                text: text.to_owned(),
+            });
+        }
     })
 }
 
@@ -173,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn weekly_windows_including_across_midnight() -> Result<(), String> {
+    fn weekly_windows_including_across_midnight() -> Result<(), ValueError> {
         let w = FreezeWindow::Weekly {
             days: vec![parse_day("fri")?],
             from: parse_clock("16:00")?,
