@@ -35,7 +35,12 @@ pub enum Error {
 
 impl From<crate::keys::KeyError> for Error {
     fn from(e: crate::keys::KeyError) -> Self {
-        Error::invalid(codes::INPUT_INVALID_KEY, e.to_string())
+        use crate::keys::KeyError;
+        let code = match e {
+            KeyError::Unsupported(_) | KeyError::TooSmall { .. } => codes::INPUT_UNSUPPORTED_KEY,
+            KeyError::Format(_) | KeyError::Weak => codes::INPUT_INVALID_KEY,
+        };
+        Error::invalid(code, e.to_string())
     }
 }
 
