@@ -73,3 +73,13 @@ def record_and_verify(policy_path: str, log_path: str, key_pem: str) -> bool:
     verified: lockkeeper.Decision = log.verify(key.public_key, checkpoint=again)
     print(seq, entry.hash, kept.count, kept.head)
     return verified.allowed
+
+
+def keys_of_every_scheme(pem: str, der: bytes) -> bool:
+    p256 = lockkeeper.SigningKey.generate(scheme="ecdsa-p256")
+    scheme: str = p256.scheme
+    public: lockkeeper.PublicKey = lockkeeper.PublicKey.from_pem(pem, scheme="rsassa-pss-sha256")
+    pinned: lockkeeper.PublicKey = public.with_scheme("rsa-pkcs1v15-sha256")
+    from_der: lockkeeper.PublicKey = lockkeeper.PublicKey.from_der(der)
+    print(scheme, pinned.scheme, p256.public_key.scheme)
+    return lockkeeper.PublicKey.parse(der) == from_der
