@@ -319,6 +319,10 @@ fn rsa_keys_under_2048_bits_are_refused_with_their_size() {
     );
     let ok = PublicKey::parse(&pkcs1_pem(2048));
     assert!(ok.is_ok(), "{ok:?}");
+    assert!(matches!(
+        PublicKey::parse(&pkcs1_pem(8200)),
+        Err(KeyError::Unsupported(why)) if why.contains("8200 bits")
+    ));
     let err = lockkeeper::Error::from(KeyError::TooSmall { bits: 1024 });
     assert_eq!(err.code(), "input/unsupported-key");
     assert!(err.to_string().contains("1024 bits"));

@@ -37,6 +37,8 @@ fn curve_name(oid: &ObjectIdentifier) -> String {
 
 /// The smallest RSA modulus accepted (NIST SP 800-131A: 2048 bits since 2014).
 const RSA_MIN_BITS: usize = 2048;
+/// The largest the `rsa` crate verifies with; larger moduli only cost time.
+const RSA_MAX_BITS: usize = 8192;
 
 #[derive(Clone)]
 enum Material {
@@ -91,6 +93,11 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<RsaKey, KeyError> {
     };
     if bits < RSA_MIN_BITS {
         return Err(KeyError::TooSmall { bits });
+    }
+    if bits > RSA_MAX_BITS {
+        return Err(KeyError::Unsupported(format!(
+            "an RSA key of {bits} bits (at most {RSA_MAX_BITS})"
+        )));
     }
     RsaKey::try_from(parsed).map_err(|e| KeyError::Format(format!("RSA public key: {e}")))
 }
