@@ -171,16 +171,30 @@ export declare class Policy {
   checkApprovals(approvals: Array<string>, options: ApprovalOptions): Decision
 }
 
-/** An ed25519 public key. */
+/**
+ * A public key: ed25519, ECDSA P-256 / P-384 or RSA (>= 2048 bits). Two keys are the same
+ * key (`equals`) when their material is, whatever their encoding.
+ */
 export declare class PublicKey {
-  /** From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo). */
-  static fromPem(text: string): PublicKey
+  /**
+   * From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1) block,
+   * optionally restricted to one securesystemslib `scheme`.
+   */
+  static fromPem(text: string, scheme?: string | undefined | null): PublicKey
+  /** From SubjectPublicKeyInfo DER bytes. */
+  static fromDer(data: Buffer): PublicKey
   /** From 64 hex characters. */
   static fromHex(text: string): PublicKey
   /** From securesystemslib's key object (`keytype`, `scheme`, `keyval.public`). */
   static fromSecuresystemslib(key: Record<string, unknown>): PublicKey
-  /** From any form lockkeeper reads (PEM, securesystemslib JSON text, hex). */
-  static parse(text: string): PublicKey
+  /** From any form lockkeeper reads (PEM, securesystemslib JSON text, hex; DER as a Buffer). */
+  static parse(data: string | Buffer): PublicKey
+  /** The same key, verifying only with securesystemslib's `scheme` (which must fit the key). */
+  withScheme(scheme: string): PublicKey
+  /** Whether `other` is the same key material. */
+  equals(other: PublicKey): boolean
+  /** securesystemslib's name of the scheme signatures are checked with. */
+  get scheme(): string
   /** securesystemslib's key id. */
   get keyid(): string
   /** Every id the key is known by (current securesystemslib id first). */
@@ -191,11 +205,16 @@ export declare class PublicKey {
   toSecuresystemslib(): Record<string, unknown>
 }
 
-/** An ed25519 private key. */
+/** A private key, ed25519 or ECDSA P-256. */
 export declare class SigningKey {
-  /** A fresh key from the operating system's random source. */
-  static generate(): SigningKey
-  /** From a PEM `PRIVATE KEY` (PKCS#8). */
+  /**
+   * A fresh key of `scheme` (`ed25519`, the default, or `ecdsa-p256`) from the operating
+   * system's random source.
+   */
+  static generate(scheme?: string | undefined | null): SigningKey
+  /** The signing scheme (`ed25519` or `ecdsa-p256`). */
+  get scheme(): string
+  /** From a PEM `PRIVATE KEY` (PKCS#8, ed25519 or P-256) or `EC PRIVATE KEY` (P-256). */
   static fromPem(text: string): SigningKey
   /** PEM `PRIVATE KEY` (PKCS#8): the secret. */
   toPem(): string

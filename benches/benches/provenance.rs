@@ -22,12 +22,10 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let key = SigningKey::from_seed(&[7; 32]).unwrap_or_else(|e| panic!("{e}"));
-    let hex: String = key
-        .public_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = key.public_key().to_securesystemslib()["keyval"]["public"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let policy = Policy::from_yaml(&format!(
         "zones: {{untrusted: {{}}, trusted: {{dominates: [untrusted]}}}}\n\
          environments: {{production: {{min_build_zone: trusted}}}}\n\

@@ -31,6 +31,11 @@ export function signAndVerify(policyPath: string): boolean {
   const d: Decision = policy.verifyProvenance(envelope.toJson(), artifact, 'production')
   const ssl: Record<string, unknown> = pub.toSecuresystemslib()
   console.log(keyids, ssl, statement.subjects[0].digest, envelope.payload.length)
+  const p256: SigningKey = SigningKey.generate('ecdsa-p256')
+  const scheme: string = p256.publicKey.scheme
+  const pinned: PublicKey = PublicKey.fromPem(p256.publicKey.toPem(), 'ecdsa-sha2-nistp256').withScheme(scheme)
+  const same: boolean = pinned.equals(PublicKey.parse(Buffer.from(p256.publicKey.toPem())))
+  console.log(p256.scheme, same)
   return d.allowed
 }
 

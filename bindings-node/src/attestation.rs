@@ -43,7 +43,8 @@ pub fn digest_file(path: String, algorithm_name: Option<String>) -> Result<Strin
         .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {path}: {e}")))
 }
 
-/// An ed25519 public key.
+/// A public key: ed25519, ECDSA P-256 / P-384 or RSA (>= 2048 bits). Two keys are the same
+/// key (`equals`) when their material is, whatever their encoding.
 #[napi]
 #[derive(Clone)]
 pub struct PublicKey {
@@ -52,10 +53,23 @@ pub struct PublicKey {
 
 #[napi]
 impl PublicKey {
-    /// From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    /// From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1) block,
+    /// optionally restricted to one securesystemslib `scheme`.
     #[napi(factory)]
-    pub fn from_pem(env: Env, text: String) -> Result<PublicKey> {
-        lockkeeper::keys::PublicKey::from_pem(&text)
+    pub fn from_pem(env: Env, text: String, scheme: Option<String>) -> Result<PublicKey> {
+        let key = lockkeeper::keys::PublicKey::from_pem(&text)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))?;
+        match scheme {
+            None => Ok(key),
+            Some(name) => key.with_scheme(env, name),
+        }
+    }
+
+    /// From SubjectPublicKeyInfo DER bytes.
+    #[napi(factory)]
+    pub fn from_der(env: Env, data: Buffer) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::from_der(&data)
             .map(|inner| PublicKey { inner })
             .map_err(|e| to_js(&env, e.into()))
     }
@@ -79,12 +93,40 @@ impl PublicKey {
             .map_err(|e| to_js(&env, e.into()))
     }
 
-    /// From any form lockkeeper reads (PEM, securesystemslib JSON text, hex).
+    /// From any form lockkeeper reads (PEM, securesystemslib JSON text, hex; DER as a Buffer).
     #[napi(factory)]
-    pub fn parse(env: Env, text: String) -> Result<PublicKey> {
-        lockkeeper::keys::PublicKey::parse(&text)
+    pub fn parse(env: Env, data: Either<String, Buffer>) -> Result<PublicKey> {
+        lockkeeper::keys::PublicKey::parse_bytes(&bytes(data))
             .map(|inner| PublicKey { inner })
             .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// The same key, verifying only with securesystemslib's `scheme` (which must fit the key).
+    #[napi]
+    pub fn with_scheme(&self, env: Env, scheme: String) -> Result<PublicKey> {
+        let parsed = lockkeeper::keys::Scheme::from_name(&scheme).ok_or_else(|| {
+            to_js(
+                &env,
+                lockkeeper::keys::KeyError::Unsupported(format!("scheme `{scheme}`")).into(),
+            )
+        })?;
+        self.inner
+            .clone()
+            .with_scheme(parsed)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_js(&env, e.into()))
+    }
+
+    /// Whether `other` is the same key material.
+    #[napi]
+    pub fn equals(&self, other: &PublicKey) -> bool {
+        self.inner == other.inner
+    }
+
+    /// securesystemslib's name of the scheme signatures are checked with.
+    #[napi(getter)]
+    pub fn scheme(&self) -> String {
+        self.inner.scheme().name().to_owned()
     }
 
     /// securesystemslib's key id.
@@ -112,7 +154,7 @@ impl PublicKey {
     }
 }
 
-/// An ed25519 private key.
+/// A private key, ed25519 or ECDSA P-256.
 #[napi]
 pub struct SigningKey {
     pub(crate) inner: lockkeeper::keys::SigningKey,
@@ -120,15 +162,24 @@ pub struct SigningKey {
 
 #[napi]
 impl SigningKey {
-    /// A fresh key from the operating system's random source.
+    /// A fresh key of `scheme` (`ed25519`, the default, or `ecdsa-p256`) from the operating
+    /// system's random source.
     #[napi(factory)]
-    pub fn generate(env: Env) -> Result<SigningKey> {
-        lockkeeper::keys::SigningKey::generate()
+    pub fn generate(env: Env, scheme: Option<String>) -> Result<SigningKey> {
+        let scheme = scheme.unwrap_or_else(|| "ed25519".to_owned());
+        lockkeeper::keys::SigningScheme::from_name(&scheme)
+            .and_then(lockkeeper::keys::SigningKey::generate_scheme)
             .map(|inner| SigningKey { inner })
             .map_err(|e| to_js(&env, e.into()))
     }
 
-    /// From a PEM `PRIVATE KEY` (PKCS#8).
+    /// The signing scheme (`ed25519` or `ecdsa-p256`).
+    #[napi(getter)]
+    pub fn scheme(&self) -> String {
+        self.inner.scheme().name().to_owned()
+    }
+
+    /// From a PEM `PRIVATE KEY` (PKCS#8, ed25519 or P-256) or `EC PRIVATE KEY` (P-256).
     #[napi(factory)]
     pub fn from_pem(env: Env, text: String) -> Result<SigningKey> {
         lockkeeper::keys::SigningKey::from_pem(&text)

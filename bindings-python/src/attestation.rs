@@ -62,7 +62,8 @@ pub fn digest_file(py: Python<'_>, path: PathBuf, algorithm: &str) -> PyResult<S
         .map_err(|e| io_error(&path, e))
 }
 
-/// An ed25519 public key.
+/// A public key: ed25519, ECDSA P-256 / P-384 or RSA (>= 2048 bits). Equal keys are the same
+/// key material, whatever their encoding.
 #[pyclass(module = "lockkeeper", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PublicKey {
@@ -71,10 +72,22 @@ pub struct PublicKey {
 
 #[pymethods]
 impl PublicKey {
-    /// From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    /// From a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1) block,
+    /// optionally restricted to one securesystemslib `scheme`.
     #[staticmethod]
-    fn from_pem(py: Python<'_>, text: &str) -> PyResult<PublicKey> {
-        lockkeeper::keys::PublicKey::from_pem(text)
+    #[pyo3(signature = (text, scheme=None))]
+    fn from_pem(py: Python<'_>, text: &str, scheme: Option<&str>) -> PyResult<PublicKey> {
+        let key = lockkeeper::keys::PublicKey::from_pem(text).map_err(|e| to_py(py, e.into()))?;
+        match scheme {
+            None => Ok(PublicKey { inner: key }),
+            Some(name) => PublicKey { inner: key }.with_scheme(py, name),
+        }
+    }
+
+    /// From SubjectPublicKeyInfo DER bytes.
+    #[staticmethod]
+    fn from_der(py: Python<'_>, data: &[u8]) -> PyResult<PublicKey> {
+        lockkeeper::keys::PublicKey::from_der(data)
             .map(|inner| PublicKey { inner })
             .map_err(|e| to_py(py, e.into()))
     }
@@ -95,12 +108,33 @@ impl PublicKey {
             .map_err(|e| to_py(py, e.into()))
     }
 
-    /// From any form lockkeeper reads (PEM, securesystemslib JSON text, hex).
+    /// From any form lockkeeper reads (PEM, securesystemslib JSON text, hex; DER as bytes).
     #[staticmethod]
-    fn parse(py: Python<'_>, text: &str) -> PyResult<PublicKey> {
-        lockkeeper::keys::PublicKey::parse(text)
+    fn parse(py: Python<'_>, data: Text) -> PyResult<PublicKey> {
+        lockkeeper::keys::PublicKey::parse_bytes(&data.into_bytes())
             .map(|inner| PublicKey { inner })
             .map_err(|e| to_py(py, e.into()))
+    }
+
+    /// The same key, verifying only with securesystemslib's `scheme` (which must fit the key).
+    fn with_scheme(&self, py: Python<'_>, scheme: &str) -> PyResult<PublicKey> {
+        let scheme = lockkeeper::keys::Scheme::from_name(scheme).ok_or_else(|| {
+            to_py(
+                py,
+                lockkeeper::keys::KeyError::Unsupported(format!("scheme `{scheme}`")).into(),
+            )
+        })?;
+        self.inner
+            .clone()
+            .with_scheme(scheme)
+            .map(|inner| PublicKey { inner })
+            .map_err(|e| to_py(py, e.into()))
+    }
+
+    /// securesystemslib's name of the scheme signatures are checked with.
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.inner.scheme().name()
     }
 
     /// securesystemslib's key id.
@@ -126,11 +160,15 @@ impl PublicKey {
     }
 
     fn __repr__(&self) -> String {
-        format!("PublicKey(keyid={:?})", self.inner.keyid())
+        format!(
+            "PublicKey(scheme={:?}, keyid={:?})",
+            self.inner.scheme().name(),
+            self.inner.keyid()
+        )
     }
 }
 
-/// An ed25519 private key; `repr()` never shows the secret.
+/// A private key, ed25519 or ECDSA P-256; `repr()` never shows the secret.
 #[pyclass(module = "lockkeeper", frozen)]
 pub struct SigningKey {
     pub(crate) inner: lockkeeper::keys::SigningKey,
@@ -138,15 +176,24 @@ pub struct SigningKey {
 
 #[pymethods]
 impl SigningKey {
-    /// A fresh key from the operating system's random source.
+    /// A fresh key of `scheme` (`ed25519` or `ecdsa-p256`) from the operating system's
+    /// random source.
     #[staticmethod]
-    fn generate(py: Python<'_>) -> PyResult<SigningKey> {
-        lockkeeper::keys::SigningKey::generate()
+    #[pyo3(signature = (scheme="ed25519"))]
+    fn generate(py: Python<'_>, scheme: &str) -> PyResult<SigningKey> {
+        lockkeeper::keys::SigningScheme::from_name(scheme)
+            .and_then(lockkeeper::keys::SigningKey::generate_scheme)
             .map(|inner| SigningKey { inner })
             .map_err(|e| to_py(py, e.into()))
     }
 
-    /// From a PEM `PRIVATE KEY` (PKCS#8).
+    /// The signing scheme (`ed25519` or `ecdsa-p256`).
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.inner.scheme().name()
+    }
+
+    /// From a PEM `PRIVATE KEY` (PKCS#8, ed25519 or P-256) or `EC PRIVATE KEY` (P-256).
     #[staticmethod]
     fn from_pem(py: Python<'_>, text: &str) -> PyResult<SigningKey> {
         lockkeeper::keys::SigningKey::from_pem(text)

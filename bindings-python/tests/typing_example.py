@@ -89,3 +89,13 @@ def promote_now(policy_path: str, artifact: str, evidence: list[bytes]) -> list[
         approvals=[{"principal": "bob", "at": now}, {"principal": "carol", "at": "2026-11-24T10:00:00Z"}],
     )
     return outcome.evidence_ignored
+
+
+def keys_of_every_scheme(pem: str, der: bytes) -> bool:
+    p256 = lockkeeper.SigningKey.generate(scheme="ecdsa-p256")
+    scheme: str = p256.scheme
+    public: lockkeeper.PublicKey = lockkeeper.PublicKey.from_pem(pem, scheme="rsassa-pss-sha256")
+    pinned: lockkeeper.PublicKey = public.with_scheme("rsa-pkcs1v15-sha256")
+    from_der: lockkeeper.PublicKey = lockkeeper.PublicKey.from_der(der)
+    print(scheme, pinned.scheme, p256.public_key.scheme)
+    return lockkeeper.PublicKey.parse(der) == from_der

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
-use lockkeeper::keys::{PublicKey, SigningKey};
+use lockkeeper::keys::{KeyError, PublicKey, SigningKey, SigningScheme};
 use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
 use lockkeeper::render::{self, Output};
 use lockkeeper::{
@@ -61,11 +61,14 @@ enum Command {
         #[arg(long, default_value = "sha256")]
         algorithm: String,
     },
-    /// Generate an ed25519 key pair: PREFIX.key (PKCS#8 PEM), PREFIX.pub (SPKI PEM).
+    /// Generate a key pair: PREFIX.key (PKCS#8 PEM), PREFIX.pub (SPKI PEM).
     Keygen {
         /// Path prefix of the two files.
         #[arg(long)]
         out: String,
+        /// `ed25519` (default) or `ecdsa-p256` (cosign's and securesystemslib's ECDSA keys).
+        #[arg(long, default_value = "ed25519")]
+        scheme: String,
         /// Overwrite existing files.
         #[arg(long)]
         force: bool,
@@ -406,7 +409,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keygen { out, force } => keygen(&out, force),
+        Command::Keygen { out, scheme, force } => keygen(&out, &scheme, force),
         Command::Sign {
             keys,
             statement,
@@ -414,9 +417,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => {
             let keys = keys
                 .iter()
-                .map(|k| {
-                    SigningKey::from_pem(&read(k)?).map_err(|e| Failure(format!("error: {k}: {e}")))
-                })
+                .map(|k| SigningKey::from_pem(&read(k)?).map_err(|e| key_failure(k, e)))
                 .collect::<Result<Vec<_>, _>>()?;
             let payload = read_bytes(&statement)?;
             if payload_type == lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE {
@@ -546,8 +547,16 @@ fn parse_digest(text: &str) -> Result<Digest, Failure> {
     Digest::parse(text).map_err(|e| Failure(format!("error: {e}")))
 }
 
-fn keygen(out: &str, force: bool) -> Result<ExitCode, Failure> {
-    let key = SigningKey::generate().map_err(|e| Failure(format!("error: {e}")))?;
+/// A key that could not be read, with its rule code (`input/invalid-key`,
+/// `input/unsupported-key`).
+fn key_failure(path: &str, e: KeyError) -> Failure {
+    let e = lockkeeper::Error::from(e);
+    Failure(format!("error[{}]: {path}: {e}", e.code()))
+}
+
+fn keygen(out: &str, scheme: &str, force: bool) -> Result<ExitCode, Failure> {
+    let scheme = SigningScheme::from_name(scheme).map_err(|e| key_failure("--scheme", e))?;
+    let key = SigningKey::generate_scheme(scheme).map_err(|e| Failure(format!("error: {e}")))?;
     let (private, public) = (format!("{out}.key"), format!("{out}.pub"));
     for path in [&private, &public] {
         if !force && std::path::Path::new(path).exists() {
@@ -587,7 +596,7 @@ fn envelope_verify(
 ) -> Result<ExitCode, Failure> {
     let keys = keys
         .iter()
-        .map(|k| PublicKey::parse(&read(k)?).map_err(|e| Failure(format!("error: {k}: {e}"))))
+        .map(|k| PublicKey::parse_bytes(&read_bytes(k)?).map_err(|e| key_failure(k, e)))
         .collect::<Result<Vec<_>, _>>()?;
     let envelope = Envelope::from_json(&read_bytes(path)?)
         .map_err(|e| Failure(format!("error: {path}: {e}")))?;

@@ -117,7 +117,7 @@ impl Error {
         match self {
             Error::Problems(p) => p.code(),
             Error::Import(e) => e.code(),
-            Error::Key(_) => codes::INPUT_INVALID_KEY,
+            Error::Key(e) => e.code(),
             Error::Digest(_) => codes::INPUT_INVALID_DIGEST,
             Error::Envelope(_) => codes::INPUT_MALFORMED_ENVELOPE,
             Error::Statement(_) => codes::INPUT_MALFORMED_STATEMENT,

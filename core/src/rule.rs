@@ -303,8 +303,12 @@ catalogue! {
         "Sign with more distinct keys, or check that the envelope was not altered and the keys are the right ones.";
     /// A key that cannot be read.
     INPUT_INVALID_KEY / InputInvalidKey = "input/invalid-key", Error, Error, High, Regular,
-        "Keys are ed25519, as PEM (SPKI public / PKCS#8 private), 64 hex characters or securesystemslib JSON; weak keys are refused.",
-        "Export the key in one of those forms; lockkeeper does not verify RSA or ECDSA.";
+        "Keys are read from PEM (SPKI or PKCS#1 public, PKCS#8 or SEC1 private), DER, hex (ed25519) or securesystemslib JSON; weak ed25519 keys are refused.",
+        "Export the key in one of those forms (a public key where a public key is asked for).";
+    /// A readable key of a type, curve or size lockkeeper does not accept.
+    INPUT_UNSUPPORTED_KEY / InputUnsupportedKey = "input/unsupported-key", Error, Error, High, Regular,
+        "Keys are ed25519, ECDSA P-256 or P-384, or RSA of at least 2048 bits; lockkeeper signs with ed25519 or ECDSA P-256.",
+        "Use a key of a supported type and size (P-521, secp256k1, P-224 and RSA under 2048 bits are refused).";
     /// A digest not in the one accepted spelling.
     INPUT_INVALID_DIGEST / InputInvalidDigest = "input/invalid-digest", Error, Error, High, Regular,
         "Digests are written `sha256:<64 lowercase hex>` (or sha512), exactly one spelling per artifact.",

@@ -224,8 +224,11 @@ fn the_dsse_spec_vector_parses_and_its_pae_is_the_documented_one() -> TestResult
         env.pae(),
         b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
     );
-    // ECDSA: lockkeeper verifies ed25519 only, so no ed25519 key verifies it.
+    // ECDSA P-256 with a raw r||s signature and no keyid: it verifies with the spec's key
+    // (see tests/keys.rs), and with no ed25519 key.
     assert_eq!(env.signatures().len(), 1);
     assert!(env.signatures()[0].keyid.is_none());
+    let ed25519 = key("dsse/attestation-verifier_key.pub")?;
+    assert!(env.verify(&[ed25519], 1).is_err());
     Ok(())
 }

@@ -20,11 +20,9 @@ fn setup() -> Setup {
     let policy = Policy::from_yaml(&format!(
         "zones: {{trusted: {{}}}}\nenvironments: {{production: {{min_build_zone: trusted}}}}\n\
          builders: {{\"https://ci/b\": {{zone: trusted, keys: [\"{}\"]}}}}\n",
-        key.public_key()
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        key.public_key().to_securesystemslib()["keyval"]["public"]
+            .as_str()
+            .unwrap_or_default()
     ))
     .unwrap_or_else(|e| panic!("{e}"));
     let artifact = Digest::sha256(b"app");

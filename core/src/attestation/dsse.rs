@@ -264,12 +264,9 @@ impl Envelope {
         }
         let mut distinct: Vec<usize> = Vec::new();
         for index in self.verifying_keys(keys).into_iter().flatten() {
-            // The same key given twice is one key.
-            let bytes = keys.get(index).map(PublicKey::as_bytes);
-            if !distinct
-                .iter()
-                .any(|&d| keys.get(d).map(PublicKey::as_bytes) == bytes)
-            {
+            // The same key given twice, in whatever encoding or scheme, is one key.
+            let key = keys.get(index);
+            if !distinct.iter().any(|&d| keys.get(d) == key) {
                 distinct.push(index);
             }
         }

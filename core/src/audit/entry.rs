@@ -1,11 +1,11 @@
 //! One entry of the log: a record, chained to the entry before it and signed.
 //!
 //! The signed *body* is the canonical JSON of `{"prev", "record", "seq"}`; `hash` is its sha256
-//! and `sig` an ed25519 signature over the DSSE pre-authentication encoding of the body with
-//! the payload type [`ENTRY_PAYLOAD_TYPE`]. Signing the PAE rather than the bare hash gives the
-//! service key domain separation for free (the same key signs promotion records as DSSE
-//! envelopes, and no signature over one kind of payload can pass for another), and any DSSE
-//! library can check an entry on its own.
+//! and `sig` a signature (ed25519, or DER ECDSA P-256) over the DSSE pre-authentication
+//! encoding of the body with the payload type [`ENTRY_PAYLOAD_TYPE`]. Signing the PAE rather
+//! than the bare hash gives the service key domain separation for free (the same key signs
+//! promotion records as DSSE envelopes, and no signature over one kind of payload can pass for
+//! another), and any DSSE library can check an entry on its own.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
