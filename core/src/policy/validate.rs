@@ -414,7 +414,9 @@ impl Checker<'_> {
             &mut |code, path, message| self.report(code, path, message),
         );
 
+        let grants = super::grants::Grants::new(&groups, &roles, &bindings);
         Policy {
+            grants,
             images,
             deploy_service,
             sources,
