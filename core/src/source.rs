@@ -17,6 +17,8 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Problem, Problems};
 
+mod json;
+
 /// The text formats our own documents can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -176,14 +178,22 @@ impl Locator {
     /// Builds a locator for YAML or JSON text. Text that cannot be read gives a locator that
     /// knows no positions: locations are a help for people, never a reason to fail.
     pub fn new(text: &str) -> Self {
-        Locator::read(text).unwrap_or_default()
+        Locator::read(text, Format::Yaml).unwrap_or_default()
     }
 
     /// Builds a locator, failing only when the text is past the size lockkeeper reads (see
     /// [`node_budget`]): a document too large to locate is too large to read, and is refused
     /// rather than read without positions. Text that is not YAML gives an empty locator (JSON
     /// that YAML cannot read still parses, without positions).
-    fn read(text: &str) -> Result<Self, String> {
+    fn read(text: &str, format: Format) -> Result<Self, String> {
+        if format == Format::Json {
+            match json::locate(text) {
+                Ok(root) => return Ok(Locator::from_root(root)),
+                Err(json::Stop::TooLarge) => return Err(too_large(text)),
+                // Left to the YAML reader, and then to the JSON parser to report.
+                Err(json::Stop::NotJson) => {}
+            }
+        }
         let options = serde_saphyr::options! {
             duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
             budget: budget_for(text),
@@ -198,12 +208,16 @@ impl Locator {
                 };
             }
         };
+        Ok(Locator::from_root(root))
+    }
+
+    fn from_root(root: Node) -> Self {
         let mut duplicates = Vec::new();
         root.collect_duplicates(&mut Vec::new(), &mut duplicates);
-        Ok(Locator {
+        Locator {
             root: Some(root),
             duplicates,
-        })
+        }
     }
 
     /// Where the value at `path` starts; for a path that goes past the text, the nearest
@@ -295,13 +309,18 @@ fn budget_message(e: &serde_saphyr::Error, text: &str) -> Option<String> {
         e = error;
     }
     match e {
-        serde_saphyr::Error::Budget { breach, .. } => Some(format!(
-            "the document is larger than lockkeeper reads ({breach:?}): a document of {} bytes may have up to {} nodes (values, lists and maps; one per byte of text, at least {MIN_NODES}, at most {MAX_NODES}); split it into several files",
-            text.len(),
-            node_budget(text.len()),
-        )),
+        serde_saphyr::Error::Budget { .. } => Some(too_large(text)),
         _ => None,
     }
+}
+
+/// The message for a document past its budget.
+fn too_large(text: &str) -> String {
+    format!(
+        "the document is larger than lockkeeper reads: a document of {} bytes may have up to {} nodes (values, lists and maps, aliases expanded; one per byte of text, at least {MIN_NODES}, at most {MAX_NODES}); split it into several files",
+        text.len(),
+        node_budget(text.len()),
+    )
 }
 
 #[derive(Debug)]
@@ -598,7 +617,7 @@ pub fn parse_document<T: DeserializeOwned>(
     format: Format,
     codes: &DocumentCodes,
 ) -> Result<Parsed<T>, Problems> {
-    let locator = Locator::read(text).map_err(|message| {
+    let locator = Locator::read(text, format).map_err(|message| {
         Problems::new(vec![Problem::new(
             codes.syntax,
             message,
@@ -738,7 +757,7 @@ mod tests {
         // 26,000 keys of 10 nodes each: past the parser's default budget of 250,000 nodes, where
         // JSON used to be read without positions. (YAML goes through the same locator.)
         let text = big(26_000, true);
-        let locator = Locator::read(&text).unwrap_or_default();
+        let locator = Locator::read(&text, Format::Json).unwrap_or_default();
         let jobs = FieldPath::root().key("jobs");
         let line = |i: usize| {
             locator
@@ -770,6 +789,60 @@ mod tests {
                 .map(|l| l.column),
             Some(24)
         );
+    }
+
+    /// Whether two trees hold the same keys and positions.
+    fn same(a: &Node, b: &Node, at: &str) -> Result<(), String> {
+        if a.location != b.location {
+            return Err(format!("{at}: {:?} vs {:?}", a.location, b.location));
+        }
+        match (&a.kind, &b.kind) {
+            (Kind::Scalar, Kind::Scalar) => Ok(()),
+            (Kind::Seq(x), Kind::Seq(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .try_for_each(|(i, (x, y))| same(x, y, &format!("{at}[{i}]"))),
+            (Kind::Map(x), Kind::Map(y)) if x.entries.len() == y.entries.len() => {
+                x.entries.iter().zip(&y.entries).try_for_each(|(x, y)| {
+                    let here = format!("{at}.{}", x.key);
+                    if x.key != y.key
+                        || x.key_location != y.key_location
+                        || x.repeated != y.repeated
+                    {
+                        return Err(format!(
+                            "{here}: {:?} vs {:?}",
+                            x.key_location, y.key_location
+                        ));
+                    }
+                    same(&x.value, &y.value, &here)
+                })
+            }
+            _ => Err(format!("{at}: different shapes")),
+        }
+    }
+
+    #[test]
+    fn json_is_located_where_the_yaml_reader_locates_it() -> Result<(), String> {
+        let docs = [
+            "{\"a\": 1, \"b\": [true, null, -2.5e3, \"x\"], \"c\": {}}",
+            "\n  {\n\t\"jobs\": {\"é\\u00e9\": {\"needs\": [\"ü\", \"b\\\"q\"]},\r\n \"k\": [[], [{}]]}, \"jobs\": 3}\n",
+            "[1,2,{\"x\":{\"y\":[\"z\"]}}]",
+            "\"just a string\"",
+        ];
+        for doc in docs {
+            let options = serde_saphyr::options! {
+                duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+            };
+            let by_yaml = serde_saphyr::from_str_with_options::<Node>(doc, options)
+                .map_err(|e| e.to_string())?;
+            let by_json = json::locate(doc).map_err(|e| format!("{doc}: {e:?}"))?;
+            same(&by_yaml, &by_json, doc)?;
+        }
+        for not_json in ["{\"a\": }", "[1, 2", "{\"a\" 1}", "", "{\"a\": 1} x"] {
+            assert!(json::locate(not_json).is_err(), "{not_json}");
+        }
+        Ok(())
     }
 
     #[test]

@@ -132,7 +132,7 @@ pub(crate) fn read(
     // Jobs in the order they are written, so reports read top to bottom.
     let root = FieldPath::root().key("jobs");
     let mut jobs: Vec<(&String, &RawJob)> = raw.jobs.iter().collect();
-    jobs.sort_by_key(|(name, _)| locator.locate_key(&root.key((*name).clone())));
+    jobs.sort_by_cached_key(|(name, _)| locator.locate_key(&root.key((*name).clone())));
 
     builder.file(file);
     let mut names = Vec::new();
