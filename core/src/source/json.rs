@@ -106,7 +106,7 @@ impl Walker<'_> {
             b'{' => self.object()?,
             b'[' => self.array()?,
             b'"' => {
-                self.string()?;
+                self.string_extent()?;
                 Kind::Scalar
             }
             _ => {
@@ -189,30 +189,40 @@ impl Walker<'_> {
 
     /// A string, decoded (escapes are rare, and then serde_json decodes it).
     fn string(&mut self) -> Option<String> {
-        if self.bytes.get(self.pos) != Some(&b'"') {
-            return None;
-        }
         let start = self.pos;
-        let mut escaped = false;
-        self.pos += 1;
-        loop {
-            match self.bytes.get(self.pos)? {
-                b'"' => break,
-                b'\\' => {
-                    escaped = true;
-                    self.pos += 2;
-                }
-                b'\n' => return None,
-                _ => self.pos += 1,
-            }
-        }
-        self.pos += 1;
+        let escaped = self.string_extent()?;
         let quoted = self.text.get(start..self.pos)?;
         if escaped {
             serde_json::from_str(quoted).ok()
         } else {
             quoted.get(1..quoted.len() - 1).map(str::to_owned)
         }
+    }
+
+    /// Moves past a string, quotes included; whether it holds an escape.
+    fn string_extent(&mut self) -> Option<bool> {
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let mut escaped = false;
+        self.pos += 1;
+        loop {
+            let rest = self.bytes.get(self.pos..)?;
+            let i = rest
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | b'\n'))?;
+            self.pos += i;
+            match rest.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    self.pos += 2;
+                }
+                _ => return None,
+            }
+        }
+        self.pos += 1;
+        Some(escaped)
     }
 
     /// A number, `true`, `false` or `null`: its extent only (the JSON parser checks it).
