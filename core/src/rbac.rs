@@ -312,6 +312,15 @@ impl std::fmt::Display for Mismatch<'_> {
     }
 }
 
+/// The part of a glob before its first special character: a value that does not start with it
+/// cannot match, which a denial's scan of every binding checks before running the matcher.
+fn literal_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', ']', '{', '}', '\\'])
+        .unwrap_or(pattern.len());
+    pattern.get(..end).unwrap_or_default()
+}
+
 /// The first way `binding`'s scope fails to cover `scope`, or `None` when it covers it.
 fn mismatch<'a>(binding: &'a Binding, scope: &'a Scope) -> Option<Mismatch<'a>> {
     let dims = [
@@ -326,7 +335,9 @@ fn mismatch<'a>(binding: &'a Binding, scope: &'a Scope) -> Option<Mismatch<'a>> 
         if let Some(pattern) = pattern {
             match given {
                 None => return Some(Mismatch::Missing(dim, pattern.as_str())),
-                Some(v) if !pattern.matches(v) => {
+                Some(v)
+                    if !v.starts_with(literal_prefix(pattern.as_str())) || !pattern.matches(v) =>
+                {
                     return Some(Mismatch::Differs(dim, v, pattern.as_str()));
                 }
                 Some(_) => {}
@@ -484,6 +495,18 @@ mod tests {
 
     fn policy_small() -> Result<Policy, crate::diagnostic::Problems> {
         policy(2)
+    }
+
+    #[test]
+    fn a_glob_is_only_matched_past_its_literal_prefix() {
+        assert_eq!(literal_prefix("org3/**"), "org3/");
+        assert_eq!(
+            literal_prefix("refs/heads/release-?"),
+            "refs/heads/release-"
+        );
+        assert_eq!(literal_prefix("a\\*b"), "a");
+        assert_eq!(literal_prefix("{x,y}/*"), "");
+        assert_eq!(literal_prefix("plain"), "plain");
     }
 
     #[test]

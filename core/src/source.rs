@@ -342,12 +342,13 @@ enum Kind {
 struct MapNode {
     entries: Vec<Entry>,
     /// Positions in `entries` by key; for a repeated key, its last entry.
-    index: Option<hashbrown::HashTable<u32>>,
+    /// Boxed: most mappings are small, and every node of the tree pays for its inline size.
+    index: Option<Box<hashbrown::HashTable<u32>>>,
 }
 
 #[derive(Debug)]
 struct Entry {
-    key: String,
+    key: Box<str>,
     key_location: Option<Location>,
     value: Node,
     /// The key was written earlier in the same mapping.
@@ -375,11 +376,11 @@ impl MapNode {
         match &self.index {
             Some(index) => {
                 let position = index.find(key_hash(hasher(), key), |&i| {
-                    self.entries.get(i as usize).is_some_and(|e| e.key == key)
+                    self.entries.get(i as usize).is_some_and(|e| *e.key == *key)
                 })?;
                 self.entries.get(*position as usize)
             }
-            None => self.entries.iter().rev().find(|e| e.key == key),
+            None => self.entries.iter().rev().find(|e| *e.key == *key),
         }
     }
 
@@ -437,7 +438,7 @@ impl MapNode {
                     }
                 }
             }
-            self.index = Some(index);
+            self.index = Some(Box::new(index));
         }
     }
 }
@@ -550,7 +551,7 @@ impl<'de> Deserialize<'de> for Kind {
                 while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
                     let value = map.next_value::<Node>()?;
                     node.push(Entry {
-                        key: key.value.0,
+                        key: key.value.0.into_boxed_str(),
                         key_location: to_location(&key.referenced),
                         value,
                         repeated: false,

@@ -144,7 +144,7 @@ impl Walker<'_> {
             self.skip_space();
             let value = self.value()?;
             map.push(Entry {
-                key,
+                key: key.into_boxed_str(),
                 key_location,
                 value,
                 repeated: false,
