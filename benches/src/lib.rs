@@ -1,5 +1,51 @@
 //! Generators of synthetic inputs shared by the benchmarks.
 
+/// A request measured on [`synthetic_policy`] (10,000 principals, 1,000 bindings): who asks
+/// to deploy where, and whether it is allowed.
+pub struct AuthorizeCase {
+    /// Name in the benchmark's output.
+    pub name: &'static str,
+    /// Who asks.
+    pub principal: &'static str,
+    /// The project.
+    pub project: &'static str,
+    /// The expected decision.
+    pub allowed: bool,
+}
+
+/// The ref every [`AUTHORIZE_CASES`] request names.
+pub const AUTHORIZE_REF: &str = "refs/heads/main";
+
+/// `user3` may deploy through the first binding that grants deploy to its group; `user6986`
+/// only through binding 998, the last one granting deploy; `outsider` is declared nowhere;
+/// `user3` in a project none of its ten bindings covers is the denial with the most to explain.
+pub const AUTHORIZE_CASES: [AuthorizeCase; 4] = [
+    AuthorizeCase {
+        name: "allow_first_binding",
+        principal: "user3",
+        project: "org3/app",
+        allowed: true,
+    },
+    AuthorizeCase {
+        name: "allow_last_binding",
+        principal: "user6986",
+        project: "org18/app",
+        allowed: true,
+    },
+    AuthorizeCase {
+        name: "deny_undeclared",
+        principal: "outsider",
+        project: "org3/app",
+        allowed: false,
+    },
+    AuthorizeCase {
+        name: "deny_own_bindings_elsewhere",
+        principal: "user3",
+        project: "org5/app",
+        allowed: false,
+    },
+];
+
 /// Permissions of role `r` in the synthetic policy: the roles cycle through these.
 const ROLE_PERMISSIONS: [&[&str]; 5] = [
     &["submit"],
