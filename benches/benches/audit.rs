@@ -1,10 +1,13 @@
 //! The audit log's costs against the ed25519 operations underneath them: appending one decision
 //! to a log of 1,000 (check the last entry: one verify; make the new one: one sign) against a
-//! bare sign + verify, and verifying the whole log per entry against a bare verify. Criterion
-//! reports each; the ratios are printed at the end
+//! bare sign + verify, and verifying the whole log per entry against a bare verify. Then the
+//! file append the front ends use (lock, read the tail, append, fsync) on logs of 10^3 and 10^5
+//! entries in one run: it must cost the same on both, since only the last line is read.
+//! Criterion reports each; the ratios are printed at the end
 //! (`cargo bench -p lockkeeper-benches --bench audit`).
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -12,6 +15,9 @@ use lockkeeper::audit;
 use lockkeeper::keys::SigningKey;
 
 const ENTRIES: usize = 1_000;
+
+/// Log lengths the file append is measured at.
+const FILE_ENTRIES: [usize; 2] = [1_000, 100_000];
 
 /// A denial as `lockkeeper authorize --json` prints it (about 700 bytes).
 const DECISION: &str = r#"{"allowed":false,"passed":[],"subject":"dave: deploy project=mediawiki/core environment=production","violations":[{"code":"rbac/missing-permission","facts":{"action":"deploy","bindings_considered":[{"binding":"bindings[0]","groups":["mediawiki-mergers"],"line":58,"project":"mediawiki/**","role":"merger","why_not":"`dave` is not a subject of this binding"},{"binding":"bindings[1]","groups":["ops"],"line":63,"project":"operations/**","role":"deployer","why_not":"the scope does not cover project=mediawiki/core"}],"principal":"dave","scope":{"environment":"production","project":"mediawiki/core"}},"help":"Add a binding for the principal (or a group it belongs to) whose scope covers the request, or ask someone who holds it.","message":"`dave` holds no role that grants `deploy` in project=mediawiki/core environment=production"}]}"#;
@@ -81,5 +87,68 @@ fn bench(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench);
+/// Writes a valid log of `n` entries to a fresh file. Each entry is chained from the last line
+/// alone (what `audit::append` checks), so building a long log costs one sign and one verify an
+/// entry.
+fn log_file(n: usize, key: &SigningKey) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "lockkeeper-bench-audit-{}-{n}.jsonl",
+        std::process::id()
+    ));
+    let mut log = Vec::with_capacity(n * (DECISION.len() + 300));
+    let mut last = 0;
+    for _ in 0..n {
+        let a =
+            audit::append(&log[last..], DECISION.as_bytes(), key).unwrap_or_else(|e| panic!("{e}"));
+        last = log.len();
+        log.extend_from_slice(a.line.as_bytes());
+    }
+    std::fs::write(&path, &log).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path
+}
+
+fn append_file(path: &Path, key: &SigningKey) -> bool {
+    lockkeeper_fs::append_audit(black_box(path), DECISION.as_bytes(), key).is_ok()
+}
+
+fn bench_file(c: &mut Criterion) {
+    let key = SigningKey::from_seed(&[9; 32]).unwrap_or_else(|e| panic!("{e}"));
+    // `cargo test --benches` runs each benchmark once to see that it works: a short log will do.
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let logs: Vec<(usize, PathBuf)> = FILE_ENTRIES
+        .iter()
+        .map(|&n| if measuring { n } else { n / 100 })
+        .map(|n| (n, log_file(n, &key)))
+        .collect();
+    let mut group = c.benchmark_group("audit/append_file");
+    for (n, path) in &logs {
+        assert!(append_file(path, &key));
+        group.bench_function(format!("log_of_{n}"), |b| {
+            b.iter(|| append_file(path, &key))
+        });
+    }
+    group.finish();
+    let times: Vec<(usize, u64, u128)> = logs
+        .iter()
+        .map(|(n, path)| {
+            let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+            let ns = best_of(50, || assert!(black_box(append_file(path, &key))));
+            (*n, bytes, ns)
+        })
+        .collect();
+    for (n, bytes, ns) in &times {
+        println!("file append to a log of {n} entries ({bytes} bytes): {ns} ns");
+    }
+    if let [(small, _, a), (large, _, b)] = times[..] {
+        println!(
+            "file append, log of {large} vs {small} entries: ratio {:.2}x (flat is 1.0)",
+            b as f64 / a.max(1) as f64
+        );
+    }
+    for (_, path) in logs {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+criterion_group!(benches, bench, bench_file);
 criterion_main!(benches);

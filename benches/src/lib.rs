@@ -1,5 +1,65 @@
 //! Generators of synthetic inputs shared by the benchmarks.
 
+/// A request measured on [`synthetic_policy`] (10,000 principals, 1,000 bindings): who asks
+/// to deploy where, and whether it is allowed.
+pub struct AuthorizeCase {
+    /// Name in the benchmark's output.
+    pub name: &'static str,
+    /// Who asks.
+    pub principal: &'static str,
+    /// The project.
+    pub project: &'static str,
+    /// The expected decision.
+    pub allowed: bool,
+}
+
+/// The ref every [`AUTHORIZE_CASES`] request names.
+pub const AUTHORIZE_REF: &str = "refs/heads/main";
+
+/// `user3` may deploy through the first binding that grants deploy to its group; `user6986`
+/// only through binding 998, the last one granting deploy; `outsider` is declared nowhere;
+/// `user3` in a project none of its ten bindings covers is the denial with the most to explain.
+pub const AUTHORIZE_CASES: [AuthorizeCase; 4] = [
+    AuthorizeCase {
+        name: "allow_first_binding",
+        principal: "user3",
+        project: "org3/app",
+        allowed: true,
+    },
+    AuthorizeCase {
+        name: "allow_last_binding",
+        principal: "user6986",
+        project: "org18/app",
+        allowed: true,
+    },
+    AuthorizeCase {
+        name: "deny_undeclared",
+        principal: "outsider",
+        project: "org3/app",
+        allowed: false,
+    },
+    AuthorizeCase {
+        name: "deny_own_bindings_elsewhere",
+        principal: "user3",
+        project: "org5/app",
+        allowed: false,
+    },
+];
+
+/// Permissions of role `r` in the synthetic policy: the roles cycle through these.
+const ROLE_PERMISSIONS: [&[&str]; 5] = [
+    &["submit"],
+    &["review"],
+    &["approve"],
+    &["merge", "deploy"],
+    &["promote"],
+];
+
+/// Binding `b` of the synthetic policy: (role, group, principal, project number).
+fn synthetic_binding(b: usize, principals: usize) -> (usize, usize, usize, usize) {
+    (b % 50, b % 100, (b * 7) % principals.max(1), b % 20)
+}
+
 /// A policy with `principals` principals in 100 groups and `bindings` bindings over 50 roles,
 /// scoped to project and ref globs, in YAML.
 pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
@@ -22,24 +82,111 @@ pub fn synthetic_policy(principals: usize, bindings: usize) -> String {
         ));
     }
     y.push_str("roles:\n");
-    let perms = ["submit", "review", "approve", "merge, deploy", "promote"];
     for r in 0..50 {
         y.push_str(&format!(
             "  role{r}: {{permissions: [{}]}}\n",
-            perms[r % perms.len()]
+            ROLE_PERMISSIONS[r % ROLE_PERMISSIONS.len()].join(", ")
         ));
     }
     y.push_str("bindings:\n");
     for b in 0..bindings {
+        let (role, group, user, project) = synthetic_binding(b, principals);
         y.push_str(&format!(
-            "  - {{role: role{}, groups: [team{}], principals: [user{}], project: \"org{}/**\", ref: \"refs/heads/*\"}}\n",
-            b % 50,
-            b % 100,
-            (b * 7) % principals.max(1),
-            b % 20
+            "  - {{role: role{role}, groups: [team{group}], principals: [user{user}], project: \"org{project}/**\", ref: \"refs/heads/*\"}}\n"
         ));
     }
     y
+}
+
+/// The same policy as [`synthetic_policy`] for Cedar: each binding becomes two `permit`s (one
+/// for its group, one for its principal) over the actions its role grants, with the project and
+/// ref in the request's context. Returns the policies and the entities (users in their groups)
+/// as Cedar JSON. Cedar's `like` lets `*` cross `/`, which the requests measured do not tell
+/// apart from lockkeeper's globs.
+pub fn synthetic_cedar(principals: usize, bindings: usize) -> (String, String) {
+    let mut policies = String::new();
+    for b in 0..bindings {
+        let (role, group, user, project) = synthetic_binding(b, principals);
+        let actions: Vec<String> = ROLE_PERMISSIONS[role % ROLE_PERMISSIONS.len()]
+            .iter()
+            .map(|a| format!("Action::\"{a}\""))
+            .collect();
+        let actions = actions.join(", ");
+        let when = format!(
+            "when {{ context.project like \"org{project}/*\" && context.ref like \"refs/heads/*\" }}"
+        );
+        policies.push_str(&format!(
+            "permit(principal in Group::\"team{group}\", action in [{actions}], resource) {when};\n\
+             permit(principal == User::\"user{user}\", action in [{actions}], resource) {when};\n"
+        ));
+    }
+    let mut entities: Vec<String> = (0..100)
+        .map(|g| {
+            format!(r#"{{"uid":{{"type":"Group","id":"team{g}"}},"attrs":{{}},"parents":[]}}"#)
+        })
+        .collect();
+    entities.extend((0..principals).map(|i| {
+        format!(
+            r#"{{"uid":{{"type":"User","id":"user{i}"}},"attrs":{{}},"parents":[{{"type":"Group","id":"team{}"}}]}}"#,
+            i % 100
+        )
+    }));
+    (policies, format!("[{}]", entities.join(",")))
+}
+
+/// The same policy as [`synthetic_policy`] in Rego (for regorus): the policy text, and the data
+/// document (roles, each principal's groups, bindings). `glob.match` with `/` as the delimiter
+/// reads `*` and `**` as lockkeeper does.
+pub fn synthetic_rego(principals: usize, bindings: usize) -> (String, String) {
+    let rego = r#"package lockkeeper.bench
+
+import rego.v1
+
+default allow := false
+
+allow if {
+	some b in data.bindings
+	input.action in data.roles[b.role]
+	subject(b)
+	glob.match(b.project, ["/"], input.project)
+	glob.match(b.ref, ["/"], input.ref)
+}
+
+subject(b) if input.principal in b.principals
+
+subject(b) if {
+	some g in data.member_of[input.principal]
+	g in b.groups
+}
+"#
+    .to_owned();
+    let roles: Vec<String> = (0..50)
+        .map(|r| {
+            let perms: Vec<String> = ROLE_PERMISSIONS[r % ROLE_PERMISSIONS.len()]
+                .iter()
+                .map(|p| format!("\"{p}\""))
+                .collect();
+            format!("\"role{r}\":[{}]", perms.join(","))
+        })
+        .collect();
+    let member_of: Vec<String> = (0..principals)
+        .map(|i| format!("\"user{i}\":[\"team{}\"]", i % 100))
+        .collect();
+    let binding_list: Vec<String> = (0..bindings)
+        .map(|b| {
+            let (role, group, user, project) = synthetic_binding(b, principals);
+            format!(
+                r#"{{"role":"role{role}","groups":["team{group}"],"principals":["user{user}"],"project":"org{project}/**","ref":"refs/heads/*"}}"#
+            )
+        })
+        .collect();
+    let data = format!(
+        r#"{{"roles":{{{}}},"member_of":{{{}}},"bindings":[{}]}}"#,
+        roles.join(","),
+        member_of.join(","),
+        binding_list.join(",")
+    );
+    (rego, data)
 }
 
 /// An inventory of `images` images over `roots` root images: image `i` is built on a

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::decision::{Decision, Facts, Violation};
 use crate::error::Error;
 use crate::facts;
-use crate::policy::{Binding, Policy, WILDCARD};
+use crate::policy::{Binding, Policy};
 use crate::role::Permission;
 use crate::rule::codes;
 use crate::scope::Scope;
@@ -51,12 +51,6 @@ pub struct ApprovalRequest {
     pub role: Option<String>,
     /// Where the change lives (project, ref, target environment).
     pub scope: Scope,
-}
-
-/// Why a binding did or did not apply to a request.
-struct BindingMatch {
-    applies: bool,
-    why_not: Option<String>,
 }
 
 impl Policy {
@@ -221,130 +215,182 @@ impl Policy {
         Ok(decision)
     }
 
-    /// Whether `principal` is a subject of `binding` (directly, by wildcard or by group).
-    fn is_subject(&self, principal: &str, binding: &Binding) -> bool {
-        binding
-            .principals
-            .iter()
-            .any(|p| p == principal || p == WILDCARD)
-            || binding.groups.iter().any(|g| {
-                self.groups
-                    .get(g)
-                    .is_some_and(|members| members.contains(principal))
-            })
-    }
-
-    fn scope_match(binding: &Binding, scope: &Scope) -> BindingMatch {
-        let dims = [
-            (
-                "project",
-                binding.project.as_ref().map(|p| p.as_str()),
-                binding
-                    .project
-                    .as_ref()
-                    .map(|p| (p, scope.project.as_deref())),
-            ),
-            (
-                "ref",
-                binding.git_ref.as_ref().map(|p| p.as_str()),
-                binding
-                    .git_ref
-                    .as_ref()
-                    .map(|p| (p, scope.git_ref.as_deref())),
-            ),
-        ];
-        for (dim, text, check) in dims {
-            if let (Some(text), Some((pattern, given))) = (text, check) {
-                match given {
-                    None => {
-                        return BindingMatch {
-                            applies: false,
-                            why_not: Some(format!(
-                                "binding is limited to {dim} `{text}` and the request names no {dim}"
-                            )),
-                        };
-                    }
-                    Some(v) if !pattern.matches(v) => {
-                        return BindingMatch {
-                            applies: false,
-                            why_not: Some(format!("{dim} `{v}` does not match `{text}`")),
-                        };
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        if let Some(env) = &binding.environment {
-            match scope.environment.as_deref() {
-                None => {
-                    return BindingMatch {
-                        applies: false,
-                        why_not: Some(format!(
-                            "binding is limited to environment `{env}` and the request names no environment"
-                        )),
-                    };
-                }
-                Some(e) if e != env => {
-                    return BindingMatch {
-                        applies: false,
-                        why_not: Some(format!("environment `{e}` is not `{env}`")),
-                    };
-                }
-                Some(_) => {}
-            }
-        }
-        BindingMatch {
-            applies: true,
-            why_not: None,
-        }
-    }
-
     /// Whether `principal` is bound to `role` in `scope`.
     pub(crate) fn bound_to(&self, principal: &str, role: &str, scope: &Scope) -> bool {
-        self.bindings.iter().any(|b| {
-            b.role == role && self.is_subject(principal, b) && Self::scope_match(b, scope).applies
+        self.grants.of(principal).any(|n| {
+            self.bindings
+                .get(n)
+                .is_some_and(|b| b.role == role && mismatch(b, scope).is_none())
         })
     }
 
     /// The binding that grants `permission` to `principal` in `scope`, or the facts of why
-    /// none does.
+    /// none does. Deciding looks only at the principal's own bindings and allocates nothing;
+    /// the facts are built for a denial alone.
     fn holds(
         &self,
         principal: &str,
         permission: Permission,
         scope: &Scope,
     ) -> Result<usize, Facts> {
-        let mut considered = Vec::new();
-        for b in &self.bindings {
-            let Some(role) = self.roles.get(&b.role) else {
-                continue;
-            };
-            if !role.grants(permission) {
-                continue;
-            }
-            let m = if self.is_subject(principal, b) {
-                Self::scope_match(b, scope)
-            } else {
-                BindingMatch {
-                    applies: false,
-                    why_not: Some(format!("`{principal}` is not a subject of this binding")),
-                }
-            };
-            if m.applies {
+        for n in self.grants.of(principal) {
+            if let Some(b) = self.bindings.get(n)
+                && self.grants.grants(n, permission)
+                && mismatch(b, scope).is_none()
+            {
                 return Ok(b.index);
             }
-            considered.push(binding_fact(b, m.why_not));
         }
-        Err(facts! {
+        Err(self.denial_facts(principal, permission, scope))
+    }
+
+    /// Why no binding grants `permission` to `principal` in `scope`: the nearest bindings first
+    /// (those naming the principal, whose scope does not cover the request; then those covering
+    /// the scope, which do not name it), at most [`SHOWN_BINDINGS`], in policy order, with a
+    /// count of the other bindings that grant the permission.
+    fn denial_facts(&self, principal: &str, permission: Permission, scope: &Scope) -> Facts {
+        let mut own: Vec<usize> = self
+            .grants
+            .of(principal)
+            .filter(|&n| self.grants.grants(n, permission))
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        let granting = self.grants.granting(permission);
+        let others = granting
+            .iter()
+            .map(|&n| n as usize)
+            .filter(|n| own.binary_search(n).is_err());
+        let covering: Vec<usize> = others
+            .clone()
+            .filter(|&n| {
+                self.bindings
+                    .get(n)
+                    .is_some_and(|b| mismatch(b, scope).is_none())
+            })
+            .take(SHOWN_BINDINGS)
+            .collect();
+        // The principal's own bindings first, leaving a few places to bindings that cover the
+        // scope (whose holders could act); then whichever kind has more, then the rest.
+        let own_n = own
+            .len()
+            .min(SHOWN_BINDINGS - covering.len().min(COVERING_KEPT));
+        let covering_n = covering.len().min(SHOWN_BINDINGS - own_n);
+        let room = SHOWN_BINDINGS - own_n - covering_n;
+        let rest: Vec<usize> = others
+            .filter(|n| !covering.contains(n))
+            .take(room)
+            .collect();
+        let not_subject = || format!("`{principal}` is not a subject of this binding");
+        let mut shown: Vec<(usize, String)> = own[..own_n]
+            .iter()
+            .filter_map(|&n| {
+                let b = self.bindings.get(n)?;
+                Some((
+                    n,
+                    mismatch(b, scope).map_or_else(String::new, |m| m.to_string()),
+                ))
+            })
+            .collect();
+        shown.extend(
+            covering[..covering_n]
+                .iter()
+                .chain(&rest)
+                .map(|&n| (n, not_subject())),
+        );
+        shown.sort_unstable_by_key(|(n, _)| *n);
+        let considered: Vec<Value> = shown
+            .into_iter()
+            .filter_map(|(n, why)| Some(binding_fact(self.bindings.get(n)?, Some(why))))
+            .collect();
+        let mut facts = facts! {
             "principal" => principal,
             "principal_declared" => self.principals.contains_key(principal),
-            "groups" => self.groups_of(principal),
+            "groups" => self.grants.groups_of(principal),
             "action" => permission.as_str(),
             "scope" => scope,
             "roles_looked_for" => self.roles_granting(permission),
-            "bindings_considered" => considered,
-        })
+        };
+        let not_shown = granting.len().saturating_sub(considered.len());
+        facts.insert("bindings_considered".into(), Value::Array(considered));
+        if not_shown > 0 {
+            facts.insert("bindings_not_shown".into(), json!(not_shown));
+        }
+        facts
     }
+}
+
+/// How many bindings a denial lists; the others granting the permission are counted.
+pub(crate) const SHOWN_BINDINGS: usize = 10;
+
+/// Places in a denial's list kept for bindings that cover the scope but name others.
+const COVERING_KEPT: usize = 3;
+
+/// Why a binding's scope does not cover a request; nothing is formatted until it is shown.
+enum Mismatch<'a> {
+    /// The binding limits a dimension the request leaves out.
+    Missing(&'static str, &'a str),
+    /// The request's value does not match the binding's pattern.
+    Differs(&'static str, &'a str, &'a str),
+    /// The request names another environment.
+    Environment(&'a str, &'a str),
+}
+
+impl std::fmt::Display for Mismatch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::Missing(dim, text) => write!(
+                f,
+                "binding is limited to {dim} `{text}` and the request names no {dim}"
+            ),
+            Mismatch::Differs(dim, given, text) => {
+                write!(f, "{dim} `{given}` does not match `{text}`")
+            }
+            Mismatch::Environment(given, env) => write!(f, "environment `{given}` is not `{env}`"),
+        }
+    }
+}
+
+/// The part of a glob before its first special character: a value that does not start with it
+/// cannot match, which a denial's scan of every binding checks before running the matcher.
+fn literal_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', ']', '{', '}', '\\'])
+        .unwrap_or(pattern.len());
+    pattern.get(..end).unwrap_or_default()
+}
+
+/// The first way `binding`'s scope fails to cover `scope`, or `None` when it covers it.
+fn mismatch<'a>(binding: &'a Binding, scope: &'a Scope) -> Option<Mismatch<'a>> {
+    let dims = [
+        (
+            "project",
+            binding.project.as_ref(),
+            scope.project.as_deref(),
+        ),
+        ("ref", binding.git_ref.as_ref(), scope.git_ref.as_deref()),
+    ];
+    for (dim, pattern, given) in dims {
+        if let Some(pattern) = pattern {
+            match given {
+                None => return Some(Mismatch::Missing(dim, pattern.as_str())),
+                Some(v)
+                    if !v.starts_with(literal_prefix(pattern.as_str())) || !pattern.matches(v) =>
+                {
+                    return Some(Mismatch::Differs(dim, v, pattern.as_str()));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if let Some(env) = &binding.environment {
+        match scope.environment.as_deref() {
+            None => return Some(Mismatch::Missing("environment", env)),
+            Some(e) if e != env => return Some(Mismatch::Environment(e, env)),
+            Some(_) => {}
+        }
+    }
+    None
 }
 
 fn binding_fact(b: &Binding, why_not: Option<String>) -> Value {
@@ -373,4 +419,166 @@ fn binding_fact(b: &Binding, why_not: Option<String>) -> Value {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// `n` bindings granting deploy to team `i % 3` in project `p<i>/**`, then one for `carol`.
+    fn policy(n: usize) -> Result<Policy, crate::Error> {
+        let mut y = String::from(
+            "environments: {staging: {}, production: {from: [staging]}}\n\
+             principals: {alice: {}, bob: {}, carol: {}, dave: {}}\n\
+             groups: {t0: {members: [alice]}, t1: {members: [bob, alice]}, t2: {members: [carol]}}\n\
+             roles: {deployer: {permissions: [deploy]}, approver: {permissions: [approve]}}\n\
+             bindings:\n",
+        );
+        for i in 0..n {
+            y.push_str(&format!(
+                "  - {{role: deployer, groups: [t{}], project: \"p{i}/**\"}}\n",
+                i % 3
+            ));
+        }
+        y.push_str("  - {role: approver, principals: ['*'], environment: staging}\n");
+        y.push_str("  - {role: deployer, principals: [carol], environment: production}\n");
+        Policy::from_yaml(&y)
+    }
+
+    /// The decision made by walking every binding, as `authorize` did before it had an index.
+    fn by_scan(policy: &Policy, principal: &str, permission: Permission, scope: &Scope) -> bool {
+        policy.bindings().iter().any(|b| {
+            let subject = b.principals.iter().any(|p| p == principal || p == "*")
+                || b.groups.iter().any(|g| {
+                    policy
+                        .groups()
+                        .get(g)
+                        .is_some_and(|m| m.contains(principal))
+                });
+            subject && policy.roles()[&b.role].grants(permission) && mismatch(b, scope).is_none()
+        })
+    }
+
+    #[test]
+    fn the_index_decides_as_a_scan_of_every_binding_does() -> TestResult {
+        let policy = policy(12)?;
+        for principal in ["alice", "bob", "carol", "dave", "*", "nobody"] {
+            for permission in Permission::ALL {
+                for project in [None, Some("p0/x"), Some("p4/x"), Some("p11/y"), Some("q/x")] {
+                    for env in [None, Some("staging"), Some("production")] {
+                        let mut scope = Scope::any();
+                        scope.project = project.map(str::to_owned);
+                        scope.environment = env.map(str::to_owned);
+                        let request = AuthorizeRequest {
+                            principal: principal.to_owned(),
+                            action: permission,
+                            scope: scope.clone(),
+                        };
+                        assert_eq!(
+                            policy.authorize(&request)?.allowed(),
+                            by_scan(&policy, principal, permission, &scope),
+                            "{principal} {permission} {scope}"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_denial_lists_the_nearest_bindings_and_counts_the_rest() -> TestResult {
+        let policy = policy(30)?;
+        let ask = |who: &str, project: &str| {
+            AuthorizeRequest::new(who, "deploy", Scope::any().project(project))
+        };
+        // bob is in t1: bindings 1, 4, 7, ... name him, none covers p0.
+        let denied = policy.authorize(&ask("bob", "p0/x")?)?;
+        let facts = &denied.violations()[0].facts;
+        let shown: Vec<&str> = facts["bindings_considered"]
+            .as_array()
+            .ok_or("no list")?
+            .iter()
+            .filter_map(|b| b["binding"].as_str())
+            .collect();
+        assert_eq!(shown.len(), SHOWN_BINDINGS);
+        // The binding that covers p0 (for t0) is nearer than the later ones naming bob.
+        assert!(shown.contains(&"bindings[0]"), "{shown:?}");
+        assert!(shown.contains(&"bindings[1]"), "{shown:?}");
+        // 30 group bindings plus carol's grant deploy.
+        assert_eq!(facts["bindings_not_shown"], json!(31 - SHOWN_BINDINGS));
+        let first = &facts["bindings_considered"][0];
+        assert_eq!(
+            first["why_not"],
+            json!("`bob` is not a subject of this binding")
+        );
+        assert_eq!(
+            facts["bindings_considered"][1]["why_not"],
+            json!("project `p0/x` does not match `p1/**`")
+        );
+        assert_eq!(facts["groups"], json!(["t1"]));
+
+        // A short list is shown whole, with no count.
+        let small = policy_small()?;
+        let denied = small.authorize(&ask("dave", "p0/x")?)?;
+        let facts = &denied.violations()[0].facts;
+        assert_eq!(
+            facts["bindings_considered"].as_array().map(Vec::len),
+            Some(3)
+        );
+        assert!(facts.get("bindings_not_shown").is_none());
+        Ok(())
+    }
+
+    fn policy_small() -> Result<Policy, crate::Error> {
+        policy(2)
+    }
+
+    #[test]
+    fn a_glob_is_only_matched_past_its_literal_prefix() {
+        assert_eq!(literal_prefix("org3/**"), "org3/");
+        assert_eq!(
+            literal_prefix("refs/heads/release-?"),
+            "refs/heads/release-"
+        );
+        assert_eq!(literal_prefix("a\\*b"), "a");
+        assert_eq!(literal_prefix("{x,y}/*"), "");
+        assert_eq!(literal_prefix("plain"), "plain");
+    }
+
+    #[test]
+    fn approvals_use_the_same_index() -> TestResult {
+        let policy = policy(3)?;
+        let request = ApprovalRequest {
+            approvals: vec!["dave".into(), "alice".into()],
+            required: 2,
+            scope: Scope::any().environment("staging"),
+            ..ApprovalRequest::default()
+        };
+        assert!(policy.check_approvals(&request)?.allowed());
+        let request = ApprovalRequest {
+            role: Some("deployer".into()),
+            required: 1,
+            approvals: vec!["carol".into()],
+            scope: Scope::any().environment("production"),
+            ..ApprovalRequest::default()
+        };
+        assert!(policy.check_approvals(&request)?.allowed());
+        let request = ApprovalRequest {
+            scope: Scope::any().environment("staging").project("p1/x"),
+            approvals: vec!["bob".into()],
+            role: Some("deployer".into()),
+            required: 1,
+            ..ApprovalRequest::default()
+        };
+        assert!(policy.check_approvals(&request)?.allowed());
+        let request = ApprovalRequest {
+            scope: Scope::any().project("p2/x"),
+            ..request
+        };
+        assert!(!policy.check_approvals(&request)?.allowed());
+        Ok(())
+    }
 }

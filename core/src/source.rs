@@ -9,7 +9,6 @@
 //!   column, through a [`Locator`] built from the same text. JSON is valid YAML 1.2, so one
 //!   span-aware YAML parse locates fields in both formats.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Deserialize;
@@ -18,6 +17,8 @@ use serde_saphyr::Spanned;
 
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::Code;
+
+mod json;
 
 /// The text formats our own documents can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +165,10 @@ fn is_plain_key(key: &str) -> bool {
 }
 
 /// Finds the line and column of a [`FieldPath`] in the text a document was read from.
+///
+/// The text is read once into a tree of positions; a large mapping (a pipeline's `jobs`) keeps a
+/// hash index of its keys, so that locating every job of a pipeline costs one lookup each
+/// rather than a scan of all the others.
 #[derive(Debug, Default)]
 pub struct Locator {
     root: Option<Node>,
@@ -174,15 +179,46 @@ impl Locator {
     /// Builds a locator for YAML or JSON text. Text that cannot be read gives a locator that
     /// knows no positions: locations are a help for people, never a reason to fail.
     pub fn new(text: &str) -> Self {
+        Locator::read(text, Format::Yaml).unwrap_or_default()
+    }
+
+    /// Builds a locator, failing only when the text is past the size lockkeeper reads (see
+    /// [`node_budget`]): a document too large to locate is too large to read, and is refused
+    /// rather than read without positions. Text that is not YAML gives an empty locator (JSON
+    /// that YAML cannot read still parses, without positions).
+    fn read(text: &str, format: Format) -> Result<Self, String> {
+        if format == Format::Json {
+            match json::locate(text) {
+                Ok(root) => return Ok(Locator::from_root(root)),
+                Err(json::Stop::TooLarge) => return Err(too_large(text)),
+                // Left to the YAML reader, and then to the JSON parser to report.
+                Err(json::Stop::NotJson) => {}
+            }
+        }
         let options = serde_saphyr::options! {
             duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+            budget: budget_for(text),
+            with_snippet: false,
         };
-        let root = serde_saphyr::from_str_with_options::<Node>(text, options).ok();
+        let root = match serde_saphyr::from_str_with_options::<Node>(text, options) {
+            Ok(root) => root,
+            Err(e) => {
+                return match budget_message(&e, text) {
+                    Some(message) => Err(message),
+                    None => Ok(Locator::default()),
+                };
+            }
+        };
+        Ok(Locator::from_root(root))
+    }
+
+    fn from_root(root: Node) -> Self {
         let mut duplicates = Vec::new();
-        if let Some(root) = &root {
-            root.collect_duplicates(&FieldPath::root(), &mut duplicates);
+        root.collect_duplicates(&mut Vec::new(), &mut duplicates);
+        Locator {
+            root: Some(root),
+            duplicates,
         }
-        Locator { root, duplicates }
     }
 
     /// Where the value at `path` starts; for a path that goes past the text, the nearest
@@ -192,13 +228,10 @@ impl Locator {
         let mut best = node.location;
         for segment in path.segments() {
             let next = match (&node.kind, segment) {
-                (Kind::Map(entries), Segment::Key(k)) => {
-                    // The last entry wins, as it does for serde_json and for maps in serde.
-                    entries.iter().rev().find(|e| &e.key == k).map(|e| {
-                        best = e.key_location;
-                        &e.value
-                    })
-                }
+                (Kind::Map(map), Segment::Key(k)) => map.get(k).map(|e| {
+                    best = e.key_location;
+                    &e.value
+                }),
                 (Kind::Seq(items), Segment::Index(i)) => items.get(*i),
                 _ => None,
             };
@@ -221,19 +254,13 @@ impl Locator {
         let mut node = self.root.as_ref()?;
         for segment in parent {
             node = match (&node.kind, segment) {
-                (Kind::Map(entries), Segment::Key(k)) => {
-                    &entries.iter().rev().find(|e| &e.key == k)?.value
-                }
+                (Kind::Map(map), Segment::Key(k)) => &map.get(k)?.value,
                 (Kind::Seq(items), Segment::Index(i)) => items.get(*i)?,
                 _ => return self.locate(path),
             };
         }
         match &node.kind {
-            Kind::Map(entries) => entries
-                .iter()
-                .rev()
-                .find(|e| &e.key == last)
-                .and_then(|e| e.key_location),
+            Kind::Map(map) => map.get(last).and_then(|e| e.key_location),
             _ => self.locate(path),
         }
     }
@@ -244,6 +271,59 @@ impl Locator {
     }
 }
 
+/// The fewest nodes (values, lists and maps) any document may have, whatever its size: the
+/// parser's own default, ample for a hand-written policy.
+pub const MIN_NODES: usize = 250_000;
+
+/// The most nodes a document may have: 40 million, a generated pipeline of about two million
+/// jobs. Reading one costs a few GiB of memory; past it a document is refused with a clear
+/// error instead of exhausting the machine.
+pub const MAX_NODES: usize = 40_000_000;
+
+/// How many nodes a document of `bytes` bytes may have: one per byte of text (a value takes at
+/// least a byte, so only aliases can reach it), at least [`MIN_NODES`], at most [`MAX_NODES`].
+/// The budget grows with the input so that a large generated pipeline reads as a small one
+/// does, while an alias bomb still stops after work proportional to its text.
+pub fn node_budget(bytes: usize) -> usize {
+    bytes.clamp(MIN_NODES, MAX_NODES)
+}
+
+/// The parser budget for `text` (see [`node_budget`]); the other limits scale alongside.
+fn budget_for(text: &str) -> Option<serde_saphyr::Budget> {
+    let nodes = node_budget(text.len());
+    let defaults = serde_saphyr::Budget::default();
+    serde_saphyr::budget! {
+        max_nodes: nodes,
+        // A collection is two events (start and end), a scalar one.
+        max_events: defaults.max_events.max(nodes.saturating_mul(2)),
+        max_total_scalar_bytes: defaults.max_total_scalar_bytes.max(text.len()),
+        max_reader_input_bytes: None,
+    }
+}
+
+/// The message for a document refused by its budget, or `None` for any other error.
+fn budget_message(e: &serde_saphyr::Error, text: &str) -> Option<String> {
+    let mut e = e;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = e
+    {
+        e = error;
+    }
+    match e {
+        serde_saphyr::Error::Budget { .. } => Some(too_large(text)),
+        _ => None,
+    }
+}
+
+/// The message for a document past its budget.
+fn too_large(text: &str) -> String {
+    format!(
+        "the document is larger than lockkeeper reads: a document of {} bytes may have up to {} nodes (values, lists and maps, aliases expanded; one per byte of text, at least {MIN_NODES}, at most {MAX_NODES}); split it into several files",
+        text.len(),
+        node_budget(text.len()),
+    )
+}
+
 #[derive(Debug)]
 struct Node {
     location: Option<Location>,
@@ -252,36 +332,154 @@ struct Node {
 
 #[derive(Debug)]
 enum Kind {
-    Map(Vec<Entry>),
+    Map(MapNode),
     Seq(Vec<Node>),
     Scalar,
 }
 
+/// A mapping's entries in the order written, with a hash index once it has more than
+/// [`MapNode::INDEXED`] of them.
+#[derive(Debug, Default)]
+struct MapNode {
+    entries: Vec<Entry>,
+    /// Positions in `entries` by key; for a repeated key, its last entry.
+    /// Boxed: most mappings are small, and every node of the tree pays for its inline size.
+    index: Option<Box<hashbrown::HashTable<u32>>>,
+}
+
 #[derive(Debug)]
 struct Entry {
-    key: String,
+    key: Box<str>,
     key_location: Option<Location>,
     value: Node,
+    /// The key was written earlier in the same mapping.
+    repeated: bool,
+}
+
+fn key_hash(state: &hashbrown::DefaultHashBuilder, key: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    state.hash_one(key)
+}
+
+/// One hasher for every index: its seed only has to be stable within a process.
+fn hasher() -> &'static hashbrown::DefaultHashBuilder {
+    static HASHER: std::sync::OnceLock<hashbrown::DefaultHashBuilder> = std::sync::OnceLock::new();
+    HASHER.get_or_init(hashbrown::DefaultHashBuilder::default)
+}
+
+impl MapNode {
+    /// Small mappings are searched in place; larger ones through the index.
+    const INDEXED: usize = 16;
+
+    /// The entry for `key`; the last one when the key is written twice, as serde_json and
+    /// serde read it.
+    fn get(&self, key: &str) -> Option<&Entry> {
+        match &self.index {
+            Some(index) => {
+                let position = index.find(key_hash(hasher(), key), |&i| {
+                    self.entries.get(i as usize).is_some_and(|e| *e.key == *key)
+                })?;
+                self.entries.get(*position as usize)
+            }
+            None => self.entries.iter().rev().find(|e| *e.key == *key),
+        }
+    }
+
+    /// Adds an entry, marking it when its key was seen before.
+    fn push(&mut self, mut entry: Entry) {
+        let Ok(position) = u32::try_from(self.entries.len()) else {
+            // More entries than the node budget allows: never reached; keep the first ones.
+            return;
+        };
+        let state = hasher();
+        let hash = key_hash(state, &entry.key);
+        match &mut self.index {
+            Some(index) => {
+                let entries = &self.entries;
+                match index.entry(
+                    hash,
+                    |&i| entries.get(i as usize).is_some_and(|e| e.key == entry.key),
+                    |&i| {
+                        entries
+                            .get(i as usize)
+                            .map_or(0, |e| key_hash(state, &e.key))
+                    },
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(mut o) => {
+                        entry.repeated = true;
+                        *o.get_mut() = position;
+                    }
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(position);
+                    }
+                }
+            }
+            None => {
+                entry.repeated = self.entries.iter().any(|e| e.key == entry.key);
+            }
+        }
+        self.entries.push(entry);
+        if self.index.is_none() && self.entries.len() > Self::INDEXED {
+            let mut index = hashbrown::HashTable::with_capacity(self.entries.len() * 2);
+            for (i, e) in (0u32..).zip(&self.entries) {
+                let hash = key_hash(state, &e.key);
+                let entries = &self.entries;
+                match index.entry(
+                    hash,
+                    |&j: &u32| entries.get(j as usize).is_some_and(|x| x.key == e.key),
+                    |&j| {
+                        entries
+                            .get(j as usize)
+                            .map_or(0, |x| key_hash(state, &x.key))
+                    },
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = i,
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(i);
+                    }
+                }
+            }
+            self.index = Some(Box::new(index));
+        }
+    }
+}
+
+/// A [`Segment`] borrowed from the tree, while walking it.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 impl Node {
-    fn collect_duplicates(&self, path: &FieldPath, out: &mut Vec<(FieldPath, Location)>) {
+    /// Reports every repeated key below this node; `path` is the way here, extended and cut
+    /// back as the walk goes, so that only a repetition costs a path of its own.
+    fn collect_duplicates<'a>(
+        &'a self,
+        path: &mut Vec<Step<'a>>,
+        out: &mut Vec<(FieldPath, Location)>,
+    ) {
         match &self.kind {
-            Kind::Map(entries) => {
-                let mut seen = BTreeSet::new();
-                for entry in entries {
-                    let child = path.key(entry.key.clone());
-                    if !seen.insert(&entry.key)
+            Kind::Map(map) => {
+                for entry in &map.entries {
+                    path.push(Step::Key(&entry.key));
+                    if entry.repeated
                         && let Some(loc) = entry.key_location.or(entry.value.location)
                     {
-                        out.push((child.clone(), loc));
+                        let segments = path.iter().map(|s| match s {
+                            Step::Key(k) => Segment::Key((*k).to_owned()),
+                            Step::Index(i) => Segment::Index(*i),
+                        });
+                        out.push((FieldPath(segments.collect()), loc));
                     }
-                    entry.value.collect_duplicates(&child, out);
+                    entry.value.collect_duplicates(path, out);
+                    path.pop();
                 }
             }
             Kind::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    item.collect_duplicates(&path.index(i), out);
+                    path.push(Step::Index(i));
+                    item.collect_duplicates(path, out);
+                    path.pop();
                 }
             }
             Kind::Scalar => {}
@@ -350,16 +548,17 @@ impl<'de> Deserialize<'de> for Kind {
                 f.write_str("any YAML or JSON value")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-                let mut entries = Vec::new();
+                let mut node = MapNode::default();
                 while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
                     let value = map.next_value::<Node>()?;
-                    entries.push(Entry {
-                        key: key.value.0,
+                    node.push(Entry {
+                        key: key.value.0.into_boxed_str(),
                         key_location: to_location(&key.referenced),
                         value,
+                        repeated: false,
                     });
                 }
-                Ok(Kind::Map(entries))
+                Ok(Kind::Map(node))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
                 let mut items = Vec::new();
@@ -420,7 +619,9 @@ pub fn parse_document<T: DeserializeOwned>(
     format: Format,
     codes: &DocumentCodes,
 ) -> Result<Parsed<T>, Problems> {
-    let locator = Locator::new(text);
+    let locator = Locator::read(text, format).map_err(|message| {
+        Problems::one(Problem::new(codes.syntax, message, FieldPath::root(), None))
+    })?;
     let mut unknown: Vec<FieldPath> = Vec::new();
     let result: Result<T, (String, Option<Location>)> = match format {
         Format::Json => {
@@ -436,13 +637,19 @@ pub fn parse_document<T: DeserializeOwned>(
                 })
         }
         Format::Yaml => {
-            let options = serde_saphyr::options! { with_snippet: false };
+            let options = serde_saphyr::options! {
+                with_snippet: false,
+                budget: budget_for(text),
+            };
             serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
                 serde_ignored::deserialize(de, |p| unknown.push(FieldPath::from_ignored(&p)))
             })
             .map_err(|e| {
                 let loc = e.location().and_then(|l| to_location(&l));
-                (yaml_message(&e), loc)
+                (
+                    budget_message(&e, text).unwrap_or_else(|| yaml_message(&e)),
+                    loc,
+                )
             })
         }
     };
@@ -522,4 +729,144 @@ pub struct DocumentCodes {
     pub unknown_field: Code,
     /// A key written twice in one mapping.
     pub duplicate: Code,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mapping of `n` keys, each a small map, in JSON or YAML.
+    fn big(n: usize, json: bool) -> String {
+        if json {
+            let items: Vec<String> = (0..n)
+                .map(|i| format!("\"k{i}\": [1, 2, 3, 4, 5, 6, 7, 8]"))
+                .collect();
+            format!("{{\"jobs\": {{\n{}\n}}}}", items.join(",\n"))
+        } else {
+            let mut y = String::from("jobs:\n");
+            for i in 0..n {
+                y.push_str(&format!("  k{i}: [1, 2, 3, 4, 5, 6, 7, 8]\n"));
+            }
+            y
+        }
+    }
+
+    #[test]
+    fn a_large_document_is_located_by_key_past_the_fixed_budget() {
+        // 26,000 keys of 10 nodes each: past the parser's default budget of 250,000 nodes, where
+        // JSON used to be read without positions. (YAML goes through the same locator.)
+        let text = big(26_000, true);
+        let locator = Locator::read(&text, Format::Json).unwrap_or_default();
+        let jobs = FieldPath::root().key("jobs");
+        let line = |i: usize| {
+            locator
+                .locate_key(&jobs.key(format!("k{i}")))
+                .map(|l| l.line)
+        };
+        assert_eq!(line(0), Some(2));
+        assert_eq!(line(25_999), Some(26_001));
+        assert_eq!(line(26_000), None);
+        assert!(locator.duplicates().is_empty());
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_small_and_indexed_maps_and_the_last_one_wins() {
+        let mut text = big(40, false);
+        text.push_str("  k3: [9]\n  k3: [8]\nsmall: {a: 1, b: 2, a: 3}\n");
+        let locator = Locator::new(&text);
+        let found: Vec<String> = locator
+            .duplicates()
+            .iter()
+            .map(|(p, l)| format!("{p}@{}", l.line))
+            .collect();
+        assert_eq!(found, ["jobs.k3@42", "jobs.k3@43", "small.a@44"]);
+        let k3 = FieldPath::root().key("jobs").key("k3");
+        assert_eq!(locator.locate_key(&k3).map(|l| l.line), Some(43));
+        assert_eq!(
+            locator
+                .locate(&FieldPath::root().key("small").key("a"))
+                .map(|l| l.column),
+            Some(24)
+        );
+    }
+
+    /// Whether two trees hold the same keys and positions.
+    fn same(a: &Node, b: &Node, at: &str) -> Result<(), String> {
+        if a.location != b.location {
+            return Err(format!("{at}: {:?} vs {:?}", a.location, b.location));
+        }
+        match (&a.kind, &b.kind) {
+            (Kind::Scalar, Kind::Scalar) => Ok(()),
+            (Kind::Seq(x), Kind::Seq(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .try_for_each(|(i, (x, y))| same(x, y, &format!("{at}[{i}]"))),
+            (Kind::Map(x), Kind::Map(y)) if x.entries.len() == y.entries.len() => {
+                x.entries.iter().zip(&y.entries).try_for_each(|(x, y)| {
+                    let here = format!("{at}.{}", x.key);
+                    if x.key != y.key
+                        || x.key_location != y.key_location
+                        || x.repeated != y.repeated
+                    {
+                        return Err(format!(
+                            "{here}: {:?} vs {:?}",
+                            x.key_location, y.key_location
+                        ));
+                    }
+                    same(&x.value, &y.value, &here)
+                })
+            }
+            _ => Err(format!("{at}: different shapes")),
+        }
+    }
+
+    #[test]
+    fn json_is_located_where_the_yaml_reader_locates_it() -> Result<(), String> {
+        let docs = [
+            "{\"a\": 1, \"b\": [true, null, -2.5e3, \"x\"], \"c\": {}}",
+            "\n  {\n\t\"jobs\": {\"é\\u00e9\": {\"needs\": [\"ü\", \"b\\\"q\"]},\r\n \"k\": [[], [{}]]}, \"jobs\": 3}\n",
+            "[1,2,{\"x\":{\"y\":[\"z\"]}}]",
+            "\"just a string\"",
+        ];
+        for doc in docs {
+            let options = serde_saphyr::options! {
+                duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+            };
+            let by_yaml = serde_saphyr::from_str_with_options::<Node>(doc, options)
+                .map_err(|e| e.to_string())?;
+            let by_json = json::locate(doc).map_err(|e| format!("{doc}: {e:?}"))?;
+            same(&by_yaml, &by_json, doc)?;
+        }
+        for not_json in ["{\"a\": }", "[1, 2", "{\"a\" 1}", "", "{\"a\": 1} x"] {
+            assert!(json::locate(not_json).is_err(), "{not_json}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_text_up_to_its_cap() {
+        assert_eq!(node_budget(10), MIN_NODES);
+        assert_eq!(node_budget(3_000_000), 3_000_000);
+        assert_eq!(node_budget(usize::MAX), MAX_NODES);
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_with_a_clear_error() {
+        // Each level doubles: 2^20 sequences from a few hundred bytes of text.
+        let mut y = String::from("a0: &a0 [x, x]\n");
+        for i in 1..=20 {
+            y.push_str(&format!("a{i}: &a{i} [*a{}, *a{}]\n", i - 1, i - 1));
+        }
+        let codes = DocumentCodes {
+            syntax: crate::rule::codes::POLICY_SYNTAX,
+            unknown_field: crate::rule::codes::POLICY_UNKNOWN_FIELD,
+            duplicate: crate::rule::codes::POLICY_DUPLICATE_NAME,
+        };
+        let Err(problems) = parse_document::<serde_json::Value>(&y, Format::Yaml, &codes) else {
+            panic!("an alias bomb was read");
+        };
+        let text = problems.to_string();
+        assert!(text.contains("larger than lockkeeper reads"), "{text}");
+    }
 }

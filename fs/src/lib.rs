@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 
 use lockkeeper::audit::{self, AuditError, Entry};
@@ -24,6 +24,11 @@ pub enum AppendError {
 /// than fork the chain), after checking the last line, with a single write of the whole line,
 /// synced before success is reported. A failed write is cut off again, so nothing partial is
 /// left behind by an error we see; a crash can leave a torn line, which is then reported.
+///
+/// Only the log's tail is read: the chain is extended from the last entry alone, so an append
+/// costs the same on a log of a thousand entries and on one of millions. When that last line is
+/// refused (torn, edited, another key's), the whole log is read once more, so that the error
+/// names the line by its number; that cost falls on the failure only.
 pub fn append_audit(path: &Path, record: &[u8], key: &SigningKey) -> Result<Entry, AppendError> {
     let mut file = OpenOptions::new()
         .read(true)
@@ -32,21 +37,65 @@ pub fn append_audit(path: &Path, record: &[u8], key: &SigningKey) -> Result<Entr
         .open(path)
         .map_err(AppendError::Io)?;
     file.lock().map_err(AppendError::Io)?;
-    let mut log = Vec::new();
-    file.read_to_end(&mut log).map_err(AppendError::Io)?;
-    let appended = audit::append(&log, record, key).map_err(AppendError::Audit)?;
+    let len = file.metadata().map_err(AppendError::Io)?.len();
+    let tail = last_line(&mut file, len).map_err(AppendError::Io)?;
+    let appended = match audit::append(&tail, record, key) {
+        Ok(appended) => appended,
+        Err(_) => {
+            // Re-decide on the whole log: the same verdict, with the right line number.
+            let mut log = Vec::new();
+            file.seek(SeekFrom::Start(0)).map_err(AppendError::Io)?;
+            file.read_to_end(&mut log).map_err(AppendError::Io)?;
+            audit::append(&log, record, key).map_err(AppendError::Audit)?
+        }
+    };
     if let Err(e) = file
         .write_all(appended.line.as_bytes())
         .and_then(|()| file.sync_data())
     {
-        let _ = file.set_len(log.len() as u64);
+        let _ = file.set_len(len);
         return Err(AppendError::Io(e));
     }
-    if log.is_empty() {
+    if len == 0 {
         // A new file: make its directory entry durable too.
         sync_dir(path).map_err(AppendError::Io)?;
     }
     Ok(appended.entry)
+}
+
+/// The first tail read; doubled until the last line fits. An entry is a few hundred bytes to a
+/// few kilobytes, so one read is the rule.
+const TAIL_CHUNK: u64 = 8 * 1024;
+
+/// The last line of a file of `len` bytes, newline included, read backwards from the end in
+/// growing chunks. A file that does not end in a newline (a torn append) is returned as its
+/// partial last line, which the core refuses; an empty file is empty.
+fn last_line(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
+    let mut chunk = TAIL_CHUNK;
+    loop {
+        let start = len.saturating_sub(chunk);
+        let mut tail = Vec::new();
+        file.seek(SeekFrom::Start(start))?;
+        (&mut *file).take(len - start).read_to_end(&mut tail)?;
+        if tail.len() as u64 != len - start {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the audit log shrank while locked",
+            ));
+        }
+        // The newline ending the line before the last one; the final byte is skipped, since it
+        // is the last line's own newline when the log is whole.
+        let body = tail.split_last().map_or(&[][..], |(_, body)| body);
+        if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
+            tail.drain(..=i);
+            return Ok(tail);
+        }
+        if start == 0 {
+            // The log holds a single line.
+            return Ok(tail);
+        }
+        chunk = chunk.saturating_mul(2);
+    }
 }
 
 /// Reads a file under a shared lock, so an append in progress is never seen half-written.
@@ -105,4 +154,79 @@ pub fn read_layout(dir: &Path) -> io::Result<lockkeeper::image::ImageSet> {
         &dir.display().to_string(),
         &source,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn fresh_log(name: &str) -> Result<PathBuf, Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("lockkeeper-fs-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("audit.jsonl");
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        Ok(path)
+    }
+
+    /// A record whose entry line is several times the first tail read.
+    fn long_record(i: usize) -> Vec<u8> {
+        let filler = "x".repeat(3 * TAIL_CHUNK as usize + i);
+        format!(r#"{{"n":{i},"filler":"{filler}"}}"#).into_bytes()
+    }
+
+    #[test]
+    fn a_last_line_longer_than_the_first_read_is_found_and_chained() -> TestResult {
+        let path = fresh_log("long")?;
+        let key = SigningKey::from_seed(&[3; 32])?;
+        append_audit(&path, br#"{"n":"short"}"#, &key).map_err(|e| format!("{e:?}"))?;
+        for i in 0..3 {
+            let entry = append_audit(&path, &long_record(i), &key).map_err(|e| format!("{e:?}"))?;
+            assert_eq!(entry.seq(), i as u64 + 2);
+        }
+        let log = std::fs::read(&path)?;
+        assert!(
+            log.rsplit(|&b| b == b'\n').nth(1).map_or(0, <[u8]>::len) > 3 * TAIL_CHUNK as usize
+        );
+        assert!(audit::verify(&log, key.public_key(), None).allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_torn_or_edited_long_tail_is_refused_with_its_line_number() -> TestResult {
+        let path = fresh_log("torn-long")?;
+        let key = SigningKey::from_seed(&[4; 32])?;
+        for i in 0..3 {
+            append_audit(&path, &long_record(i), &key).map_err(|e| format!("{e:?}"))?;
+        }
+        let whole = std::fs::read(&path)?;
+
+        // A crash in the middle of the fourth line: a partial line longer than the first read.
+        let mut torn = whole.clone();
+        torn.extend_from_slice(&long_record(9)[..2 * TAIL_CHUNK as usize]);
+        std::fs::write(&path, &torn)?;
+        match append_audit(&path, br#"{"n":4}"#, &key) {
+            Err(AppendError::Audit(AuditError::Torn { line: 4, .. })) => {}
+            other => panic!("expected a torn fourth line, got {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read(&path)?,
+            torn,
+            "nothing is built on a torn line"
+        );
+
+        // The last entry edited in place: refused, and named as line 3.
+        let edited = String::from_utf8(whole)?.replacen(r#""n":2"#, r#""n":7"#, 1);
+        std::fs::write(&path, &edited)?;
+        match append_audit(&path, br#"{"n":4}"#, &key) {
+            Err(AppendError::Audit(AuditError::Broken { line: 3, .. })) => {}
+            other => panic!("expected a broken third line, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&path)?, edited.as_bytes());
+        Ok(())
+    }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{PipelineBuilder, ResourceKind, Trigger};
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::{Code, codes};
-use crate::source::{DocumentCodes, FieldPath, Format, Locator, parse_document};
+use crate::source::{DocumentCodes, FieldPath, Format, Location, Locator, parse_document};
 
 const CODES: DocumentCodes = DocumentCodes {
     syntax: codes::PIPELINE_SYNTAX,
@@ -131,12 +131,16 @@ pub(crate) fn read(
     }
     // Jobs in the order they are written, so reports read top to bottom.
     let root = FieldPath::root().key("jobs");
-    let mut jobs: Vec<(&String, &RawJob)> = raw.jobs.iter().collect();
-    jobs.sort_by_key(|(name, _)| locator.locate_key(&root.key((*name).clone())));
+    let mut jobs: Vec<(Option<Location>, &String, &RawJob)> = raw
+        .jobs
+        .iter()
+        .map(|(name, job)| (locator.locate_key(&root.key(name.clone())), name, job))
+        .collect();
+    jobs.sort_by_key(|(loc, _, _)| *loc);
 
     builder.file(file);
     let mut names = Vec::new();
-    for (name, job) in jobs {
+    for (loc, name, job) in jobs {
         let path = root.key(name.clone());
         if name.trim().is_empty() {
             report(
@@ -194,7 +198,6 @@ pub(crate) fn read(
                 }
             }
         }
-        let loc = locator.locate_key(&path);
         let mut jb = builder
             .job(name)
             .at(loc)

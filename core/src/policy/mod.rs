@@ -4,6 +4,7 @@
 //! A [`Policy`] value has passed validation: every reference resolves, the orders are acyclic,
 //! and required lists are non-empty. Code that holds one never re-checks those facts.
 
+mod grants;
 mod schema;
 mod validate;
 
@@ -177,6 +178,8 @@ pub struct Policy {
     pub(crate) deploy_service: Option<DeployService>,
     pub(crate) images: crate::image::ImagePolicy,
     pub(crate) pipelines: crate::pipeline::PipelineRules,
+    /// The bindings indexed by subject and permission, for deciding without a scan.
+    pub(crate) grants: grants::Grants,
 }
 
 impl Policy {
@@ -289,10 +292,6 @@ impl Policy {
 
     /// Groups `principal` is a member of.
     pub fn groups_of(&self, principal: &str) -> Vec<&str> {
-        self.groups
-            .iter()
-            .filter(|(_, members)| members.contains(principal))
-            .map(|(name, _)| name.as_str())
-            .collect()
+        self.grants.groups_of(principal)
     }
 }

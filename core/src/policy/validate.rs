@@ -414,8 +414,10 @@ impl Checker<'_> {
             &mut |code, path, message| self.report(code, path, message),
         );
 
+        let grants = super::grants::Grants::new(&groups, &roles, &bindings);
         Policy {
             digest: String::new(),
+            grants,
             images,
             deploy_service,
             sources,
