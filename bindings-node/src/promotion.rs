@@ -33,7 +33,7 @@ fn time(env: &Env, value: Time, what: &str) -> Result<jiff::Timestamp> {
         crate::error::js_error(
             env,
             "InvalidRequestError",
-            lockkeeper::rule::codes::INPUT_INVALID_TIME,
+            lockkeeper::rule::codes::INPUT_INVALID_TIME.as_str(),
             message,
             serde_json::Value::Null,
         )

@@ -161,7 +161,7 @@ pub(crate) fn time(
         let err = crate::error::InvalidRequestError::new_err(message);
         match err
             .value(py)
-            .setattr("code", lockkeeper::rule::codes::INPUT_INVALID_TIME)
+            .setattr("code", lockkeeper::rule::codes::INPUT_INVALID_TIME.as_str())
         {
             Ok(()) => err,
             Err(e) => e,

@@ -147,7 +147,7 @@ mod tests {
             e.source()
                 .is_some_and(|s| s.downcast_ref::<DigestError>().is_some())
         );
-        let time = crate::promotion::parse_time("yesterday").map_err(Error::from);
+        let time = crate::promotion::parse_time("yesterday");
         assert_eq!(time.map_err(|e| e.code()), Err(codes::INPUT_INVALID_TIME));
         let key = crate::keys::PublicKey::parse("not a key").map_err(Error::from);
         assert_eq!(key.map_err(|e| e.code()), Err(codes::INPUT_INVALID_KEY));
