@@ -214,6 +214,10 @@ struct PipelineArgs {
     /// Print the imported pipeline model as JSON instead of checking it.
     #[arg(long)]
     dump: bool,
+    /// Accept a pipeline that was not read whole (no job, constructs not modelled, includes or
+    /// job definitions not given) instead of failing with `import/incomplete`.
+    #[arg(long)]
+    allow_incomplete: bool,
 }
 
 #[derive(Subcommand)]
@@ -493,7 +497,10 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
-    let decision = policy.check_pipeline(&pipeline);
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: args.allow_incomplete,
+    };
+    let decision = policy.check_pipeline_with(&pipeline, options);
     if args.json {
         let mut value = decision.to_json_value();
         value["files"] = serde_json::json!(pipeline.files());

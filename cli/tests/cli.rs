@@ -524,3 +524,33 @@ fn the_argo_gate_example_passes_lockkeepers_own_pipeline_checks() {
         stdout(&out)
     );
 }
+
+#[test]
+fn check_pipeline_fails_on_an_incomplete_reading_unless_allowed() {
+    let fragment = temp_file("fragment.gitlab-ci.yml", ".build:\n  script: [make]\n");
+    let out = lockkeeper(&["check", "pipeline", "--format", "gitlab", &fragment]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import/incomplete"),
+        "{}",
+        stdout(&out)
+    );
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--format",
+        "gitlab",
+        "--allow-incomplete",
+        &fragment,
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("incomplete, accepted"),
+        "{}",
+        stdout(&out)
+    );
+    let unsupported = pipeline_example("gitlab/unsupported.gitlab-ci.yml");
+    let out = lockkeeper(&["check", "pipeline", "--json", &unsupported]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("\"import/incomplete\""));
+}

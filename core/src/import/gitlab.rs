@@ -180,27 +180,50 @@ fn atom(a: &str, s: Source) -> Option<bool> {
     result.map(|r| r != neg)
 }
 
-/// Whether an `if:` expression can hold for a pipeline type (unknown parts are assumed to).
-fn condition(expr: &str, s: Source) -> bool {
-    // Parentheses around mixed operators are beyond this reading: assume it can hold.
+/// What an `if:` expression says for a pipeline type, in Kleene's three-valued logic: `Some`
+/// when the pipeline type decides it, `None` when it depends on something not known here (a
+/// project variable, a branch name). An unknown condition must keep both of its branches open.
+fn condition(expr: &str, s: Source) -> Option<bool> {
+    // Parentheses around mixed operators are beyond this reading: the value is unknown.
     if expr.contains('(') && expr.contains("||") && expr.contains("&&") {
-        return expr
-            .split("||")
-            .any(|d| d.split("&&").all(|c| atom(c, s) != Some(false)));
+        return None;
     }
-    expr.split("||")
-        .any(|d| d.split("&&").all(|c| atom(c, s) != Some(false)))
+    let conj = |d: &str| {
+        d.split("&&")
+            .map(|c| atom(c, s))
+            .try_fold(true, |acc, v| match v {
+                Some(false) => Err(()),
+                Some(true) => Ok(acc),
+                None => Ok(false),
+            })
+    };
+    // Err: some conjunct is false. Ok(true): all true. Ok(false): none false, some unknown.
+    let mut any_unknown = false;
+    for d in expr.split("||") {
+        match conj(d) {
+            Ok(true) => return Some(true),
+            Ok(false) => any_unknown = true,
+            Err(()) => {}
+        }
+    }
+    if any_unknown { None } else { Some(false) }
 }
 
-/// Whether a `rules:` list lets a job (or pipeline) run for a pipeline type.
+/// Whether a `rules:` list may let a job (or pipeline) run for a pipeline type. A rule whose
+/// condition is unknown may match or not: if it would run the job, the job may run; if it would
+/// not (`when: never`), the rules after it still decide the case where it does not match. The
+/// job runs if any branch could let it, so an unknown variable never makes a job vanish.
 fn rules_allow(rules: &Node, s: Source) -> bool {
     for rule in rules.items() {
         let matches = match rule.get("if").and_then(Node::scalar) {
             Some(expr) => condition(&expr, s),
-            None => true,
+            None => Some(true),
         };
-        if matches {
-            return rule.get("when").and_then(Node::as_str) != Some("never");
+        let runs = rule.get("when").and_then(Node::as_str) != Some("never");
+        match matches {
+            Some(true) => return runs,
+            None if runs => return true,
+            _ => {}
         }
     }
     false
@@ -370,7 +393,10 @@ impl Reader<'_> {
 
 fn is_secret_variable(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    if matches!(n.as_str(), "CI_JOB_TOKEN" | "CI_JOB_JWT" | "CI_JOB_JWT_V2") {
+    // GitLab's predefined variables (`CI_REGISTRY_PASSWORD`, `CI_JOB_TOKEN`,
+    // `CI_DEPENDENCY_PROXY_PASSWORD`, ...) are the job token under other names: every job of
+    // every pipeline gets them, so they are no secret a policy releases. A deploy token is.
+    if (n.starts_with("CI_") || n.starts_with("GITLAB_")) && n != "CI_DEPLOY_PASSWORD" {
         return false;
     }
     [
@@ -863,19 +889,35 @@ mod tests {
     #[test]
     fn rules_conditions_split_pipeline_types() {
         let mr = "$CI_PIPELINE_SOURCE == \"merge_request_event\"";
-        assert!(condition(mr, Source::MergeRequest));
-        assert!(!condition(mr, Source::DefaultBranch));
+        assert_eq!(condition(mr, Source::MergeRequest), Some(true));
+        assert_eq!(condition(mr, Source::DefaultBranch), Some(false));
         let main = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
-        assert!(condition(main, Source::DefaultBranch));
-        assert!(!condition(main, Source::MergeRequest));
-        assert!(condition("$CI_COMMIT_TAG", Source::Tag));
-        assert!(!condition("$CI_COMMIT_TAG", Source::Branch));
-        assert!(condition("$CUSTOM == \"x\"", Source::Branch));
-        assert!(condition(&format!("{main} || $CI_COMMIT_TAG"), Source::Tag));
-        assert!(!condition(
-            &format!("{main} && $CI_COMMIT_TAG"),
-            Source::Branch
-        ));
+        assert_eq!(condition(main, Source::DefaultBranch), Some(true));
+        assert_eq!(condition(main, Source::MergeRequest), Some(false));
+        assert_eq!(condition("$CI_COMMIT_TAG", Source::Tag), Some(true));
+        assert_eq!(condition("$CI_COMMIT_TAG", Source::Branch), Some(false));
+        assert_eq!(condition("$CUSTOM == \"x\"", Source::Branch), None);
+        assert_eq!(
+            condition(&format!("{main} || $CI_COMMIT_TAG"), Source::Tag),
+            Some(true)
+        );
+        assert_eq!(
+            condition(&format!("{main} && $CI_COMMIT_TAG"), Source::Branch),
+            Some(false)
+        );
+        // Kleene: false && unknown is false, true || unknown is true, unknown || false unknown.
+        assert_eq!(
+            condition("$CUSTOM == \"x\" && $CI_COMMIT_TAG", Source::Branch),
+            Some(false)
+        );
+        assert_eq!(
+            condition("$CUSTOM == \"x\" || $CI_COMMIT_TAG", Source::Tag),
+            Some(true)
+        );
+        assert_eq!(
+            condition("$CUSTOM == \"x\" || $CI_COMMIT_TAG", Source::Branch),
+            None
+        );
     }
 
     #[test]
@@ -886,6 +928,9 @@ mod tests {
             &mut v,
         );
         let secret: Vec<&String> = v.iter().filter(|n| is_secret_variable(n)).collect();
-        assert_eq!(secret, vec!["CI_REGISTRY_PASSWORD"]);
+        // Predefined variables hold the job token, not a project's secret.
+        assert!(secret.is_empty(), "{secret:?}");
+        assert!(is_secret_variable("NPM_TOKEN"));
+        assert!(is_secret_variable("CI_DEPLOY_PASSWORD"));
     }
 }

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use crate::source::Location;
 
 pub use build::{BuildIssue, JobBuilder, PipelineBuilder};
+pub use check::CheckOptions;
 pub use defaults::{DEFAULT_POLICY, context_trigger};
 pub use mapping::{ContextRule, PipelineRules};
 use names::{NameLog, Names, Sym};
