@@ -239,8 +239,12 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
     let mut out = Vec::new();
     if p.is_empty() {
         let mut facts = Facts::new();
-        // No `file` fact: every given file is part of what was not read.
-        facts.insert("files".into(), json!(p.files));
+        // With several files no `file` fact: every given file is part of what was not read.
+        if let [one] = &p.files[..] {
+            facts.insert("file".into(), json!(one));
+        } else {
+            facts.insert("files".into(), json!(p.files));
+        }
         out.push(Violation::new(
             codes::IMPORT_INCOMPLETE,
             format!(
@@ -781,6 +785,11 @@ impl Checker<'_> {
                     let mut facts = self.job_facts(j);
                     facts.insert("runs_repo_code".into(), json!(job.runs_repo_code));
                     facts.insert("zone_may_publish".into(), json!(may));
+                    if job.publishes_guessed {
+                        facts.insert("evidence".into(), json!("the job's name only"));
+                        facts.insert("persona".into(), json!("pedantic"));
+                        facts.insert("confidence".into(), json!("low"));
+                    }
                     let why = if job.runs_repo_code {
                         "runs the repository's code and publishes to the artifact store: a build must hand its output to vetted extraction instead"
                     } else {

@@ -146,7 +146,7 @@ fn gitlab(source: &str) -> Option<Trigger> {
 
 fn argo(kind: &str) -> Option<Trigger> {
     match kind {
-        "kind/CronWorkflow" => Some(Trigger::Schedule),
+        "kind/CronWorkflow" | "kind/ScheduledWorkflow" => Some(Trigger::Schedule),
         // Submitting a workflow needs cluster credentials: a deliberate, authorised act.
         "kind/Workflow" | "kind/WorkflowTemplate" | "kind/ClusterWorkflowTemplate" => {
             Some(Trigger::Manual)
