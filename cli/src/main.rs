@@ -218,6 +218,10 @@ struct PipelineArgs {
     /// job definitions not given) instead of failing with `import/incomplete`.
     #[arg(long)]
     allow_incomplete: bool,
+    /// Where GitLab includes from elsewhere are found: `DIR/<project path>/<file>`,
+    /// `DIR/templates/<name>`, `DIR/<component project>/templates/<name>.yml`.
+    #[arg(long, value_name = "DIR")]
+    include_dir: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -483,11 +487,14 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         Some(path) => load_policy(path)?,
         None => Policy::builtin().map_err(|p| Failure(p.render("<built-in policy>")))?,
     };
-    let texts = args
+    let mut texts = args
         .files
         .iter()
-        .map(|f| read(f).map(|t| (f.as_str(), t)))
+        .map(|f| read(f).map(|t| (f.clone(), t)))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(dir) = &args.include_dir {
+        include_from(dir, &mut texts)?;
+    }
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .map(|(name, text)| SourceFile { name, text })
@@ -514,6 +521,28 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Adds the files GitLab includes (transitively) that exist under `dir`; those that do not stay
+/// unresolved and make the check incomplete.
+fn include_from(dir: &str, texts: &mut Vec<(String, String)>) -> Result<(), Failure> {
+    let mut next = 0;
+    while next < texts.len() {
+        let wanted = lockkeeper::import::gitlab::include_paths(&texts[next].1);
+        next += 1;
+        for rel in wanted {
+            let path = std::path::Path::new(dir).join(&rel);
+            let name = path.to_string_lossy().into_owned();
+            if rel.split('/').any(|c| c == "..") || texts.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            if path.is_file() {
+                let text = read(&name)?;
+                texts.push((name, text));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One block per violation, headed `FILE:LINE: error[CODE] job `NAME`: message`.

@@ -554,3 +554,24 @@ fn check_pipeline_fails_on_an_incomplete_reading_unless_allowed() {
     assert_eq!(code(&out), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("\"import/incomplete\""));
 }
+
+#[test]
+fn check_pipeline_reads_gitlab_includes_from_an_include_dir() {
+    let main = temp_file(
+        "inc-main.gitlab-ci.yml",
+        "include:\n  - project: group/ci\n    file: /build.yml\ntest:\n  extends: .build\n",
+    );
+    let out = lockkeeper(&["check", "pipeline", &main]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("--include-dir"), "{}", stdout(&out));
+    let dir = std::env::temp_dir().join(format!("lockkeeper-inc-{}", std::process::id()));
+    let ci = dir.join("group/ci");
+    if let Err(e) = std::fs::create_dir_all(&ci)
+        .and_then(|()| std::fs::write(ci.join("build.yml"), ".build:\n  script: [make]\n"))
+    {
+        panic!("cannot write the include dir: {e}");
+    }
+    let dir = dir.to_string_lossy().into_owned();
+    let out = lockkeeper(&["check", "pipeline", "--include-dir", &dir, &main]);
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+}

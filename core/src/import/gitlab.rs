@@ -391,6 +391,69 @@ impl Reader<'_> {
     }
 }
 
+/// Where, under an include directory, the file(s) of one `include:` entry are found:
+/// `project:` + `file:` at `<project path>/<file>` (whatever the `ref`), `template:` at
+/// `templates/<name>`, `component:` (`host/group/project/name@version`) at
+/// `<host/group/project>/templates/<name>.yml`. Local and remote includes have no place there.
+fn include_dir_paths(item: &Node) -> Vec<String> {
+    let clean = |s: &str| s.trim_start_matches('/').to_owned();
+    if let Some(project) = item.get("project").and_then(Node::scalar) {
+        return item
+            .get("file")
+            .map(Node::strings)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| format!("{}/{}", clean(&project), clean(f)))
+            .collect();
+    }
+    if let Some(t) = item.get("template").and_then(Node::scalar) {
+        return vec![format!("templates/{}", clean(&t))];
+    }
+    if let Some(c) = item.get("component").and_then(Node::scalar) {
+        let path = c.split('@').next().unwrap_or_default();
+        if let Some((project, name)) = path.rsplit_once('/') {
+            return vec![format!("{project}/templates/{name}.yml")];
+        }
+    }
+    Vec::new()
+}
+
+/// The paths, relative to an include directory (`--include-dir DIR`), of the files a GitLab CI
+/// text includes through `project:`, `template:` and `component:` (see docs/pipelines.md for the
+/// layout). The CLI reads those that exist and imports them with the given files; an include
+/// that is still not among them leaves the result incomplete.
+///
+/// ```
+/// let text = "include:\n  - project: group/ci\n    file: [/build.yml]\n  - template: Jobs/SAST.gitlab-ci.yml\n";
+/// assert_eq!(
+///     lockkeeper::import::gitlab::include_paths(text),
+///     ["group/ci/build.yml", "templates/Jobs/SAST.gitlab-ci.yml"]
+/// );
+/// ```
+pub fn include_paths(text: &str) -> Vec<String> {
+    let Ok(docs) = super::tree::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for doc in &docs {
+        let Some(include) = doc.get("include") else {
+            continue;
+        };
+        let items: Vec<&Node> = match &include.v {
+            V::Seq(items) => items.iter().collect(),
+            _ => vec![include],
+        };
+        for item in items {
+            for p in include_dir_paths(item) {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
 fn is_secret_variable(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     // GitLab's predefined variables (`CI_REGISTRY_PASSWORD`, `CI_JOB_TOKEN`,
@@ -489,7 +552,13 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         .unwrap_or("unknown"),
                 ),
             };
-            let found = local.as_ref().is_some_and(|l| {
+            let wanted = include_dir_paths(item);
+            let found = wanted.iter().any(|w| {
+                files.iter().any(|f| {
+                    let name = f.name.replace('\\', "/");
+                    name == *w || name.ends_with(&format!("/{w}"))
+                })
+            }) || local.as_ref().is_some_and(|l| {
                 let want = l.trim_start_matches('/');
                 let glob = Glob::new(&format!("**/{want}"))
                     .ok()
@@ -506,8 +575,12 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     item.loc,
                     "include",
                     format!(
-                        "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked",
-                        local.map(|l| format!(": {l}")).unwrap_or_default()
+                        "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked{}",
+                        local.map(|l| format!(": {l}")).unwrap_or_default(),
+                        match wanted.first() {
+                            Some(w) => format!(" (give it, or put it at DIR/{w} and pass --include-dir DIR)"),
+                            None => String::new(),
+                        }
                     ),
                 );
             }

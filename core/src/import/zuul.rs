@@ -607,11 +607,15 @@ mod tests {
             })
             .collect();
         assert!(
-            found.iter().any(|(j, c)| j.contains("releasenotes") && *c == Some("low")),
+            found
+                .iter()
+                .any(|(j, c)| j.contains("releasenotes") && *c == Some("low")),
             "{found:?}"
         );
         assert!(
-            found.iter().any(|(j, c)| j.contains("wheel") && c.is_none()),
+            found
+                .iter()
+                .any(|(j, c)| j.contains("wheel") && c.is_none()),
             "{found:?}"
         );
         Ok(())
