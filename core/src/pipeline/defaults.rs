@@ -151,6 +151,10 @@ fn argo(kind: &str) -> Option<Trigger> {
         "kind/Workflow" | "kind/WorkflowTemplate" | "kind/ClusterWorkflowTemplate" => {
             Some(Trigger::Manual)
         }
+        // A Sensor's workflow is fixed by whoever deployed the Sensor; the event that starts
+        // it comes from outside (an EventSource not read: assumed anyone can send it).
+        "kind/Sensor" => Some(Trigger::Manual),
+        "event-source" => Some(Trigger::Patchset),
         _ => None,
     }
 }
