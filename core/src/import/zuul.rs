@@ -435,7 +435,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             let instance = |job: &str| format!("{project} {pipeline}: {job}");
             for r in refs {
                 let chain = ancestry(&jobs, &r.name);
-                if chain.is_empty() {
+                // `noop` is built into Zuul: it succeeds without a node, running nothing.
+                let builtin_noop = chain.is_empty() && r.name == "noop";
+                if chain.is_empty() && !builtin_noop {
                     b.unsupported(
                         r.loc,
                         format!("project {project}.{pipeline}.jobs"),
@@ -510,7 +512,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     .at(r.loc)
                     .context(&format!("zuul/{pipeline}"))
                     .publishes(promotes || does_publish)
-                    .runs_repo_code(!promotes);
+                    .runs_repo_code(!promotes && !builtin_noop);
                 if named_publish && !(promotes || does_publish) {
                     jb = jb.publishes_by_name();
                 }
