@@ -454,6 +454,21 @@ pub fn include_paths(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether a local include (or child pipeline file) is among the given files: by path, by
+/// suffix, or by glob.
+fn given_local(files: &[SourceFile<'_>], local: &str) -> bool {
+    let want = local.trim_start_matches('/');
+    let glob = Glob::new(&format!("**/{want}"))
+        .ok()
+        .map(|g| g.compile_matcher());
+    files.iter().any(|f| {
+        let name = f.name.replace('\\', "/");
+        name == want
+            || name.ends_with(&format!("/{want}"))
+            || glob.as_ref().is_some_and(|g| g.is_match(&name))
+    })
+}
+
 fn is_secret_variable(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
     // GitLab's predefined variables (`CI_REGISTRY_PASSWORD`, `CI_JOB_TOKEN`,
@@ -558,18 +573,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     let name = f.name.replace('\\', "/");
                     name == *w || name.ends_with(&format!("/{w}"))
                 })
-            }) || local.as_ref().is_some_and(|l| {
-                let want = l.trim_start_matches('/');
-                let glob = Glob::new(&format!("**/{want}"))
-                    .ok()
-                    .map(|g| g.compile_matcher());
-                files.iter().any(|f| {
-                    let name = f.name.replace('\\', "/");
-                    name == want
-                        || name.ends_with(&format!("/{want}"))
-                        || glob.as_ref().is_some_and(|g| g.is_match(&name))
-                })
-            });
+            }) || local.as_ref().is_some_and(|l| given_local(files, l));
             if !found {
                 b.unsupported(
                     item.loc,
@@ -699,11 +703,34 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             }
         }
         if let Some(t) = node.get("trigger") {
-            reader.b.unsupported(
-                t.loc.or(e.key_loc),
-                format!("{}.trigger", e.key),
-                "a trigger job starts a child or downstream pipeline, which is not imported; its jobs are not checked",
-            );
+            // A child pipeline from local files that were given is read with the given files
+            // (one configuration, the parent's pipeline types); anything else was not given.
+            let child: Vec<Option<String>> = match t.get("include").map(|i| &i.v) {
+                Some(V::Str(s)) => vec![Some(s.clone())],
+                Some(V::Seq(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.get("local")
+                            .and_then(Node::scalar)
+                            .or_else(|| i.as_str().map(str::to_owned))
+                    })
+                    .collect(),
+                _ => vec![None],
+            };
+            let read = child
+                .iter()
+                .all(|c| c.as_ref().is_some_and(|l| given_local(files, l)));
+            if !read {
+                let what = match t.get("project").and_then(Node::scalar).or_else(|| t.scalar()) {
+                    Some(project) => format!(
+                        "a trigger job starts a downstream pipeline in project `{project}`, whose configuration was not given; its jobs are not checked"
+                    ),
+                    None => "a trigger job starts a child pipeline whose files are not among the given files (give them: a child pipeline of local files is read with the parent's pipeline types); its jobs are not checked".to_owned(),
+                };
+                reader
+                    .b
+                    .unsupported(t.loc.or(e.key_loc), format!("{}.trigger", e.key), what);
+            }
         }
         if let Some(needs) = node.get("needs") {
             for n in needs.items() {
@@ -991,6 +1018,49 @@ mod tests {
             condition("$CUSTOM == \"x\" || $CI_COMMIT_TAG", Source::Branch),
             None
         );
+    }
+
+    /// A child pipeline of local files is read when its file is given (its publishing job is
+    /// checked), and incomplete when it is not; a downstream project always is.
+    #[test]
+    fn child_pipelines_are_read_from_the_given_files() -> Result<(), String> {
+        let parent = "deploy:\n  trigger:\n    include: ci/child.yml\n    strategy: depend\n";
+        let child = "publish:\n  script: [npm publish]\n";
+        let policy = crate::Policy::builtin().map_err(|e| format!("{e:?}"))?;
+        let check = |files: &[crate::SourceFile<'_>]| -> Result<crate::Decision, String> {
+            let p = crate::Pipeline::import(files, Some(crate::PipelineFormat::Gitlab))
+                .map_err(|e| e.to_string())?;
+            Ok(policy.check_pipeline(&p))
+        };
+        let both = check(&[
+            crate::SourceFile {
+                name: ".gitlab-ci.yml",
+                text: parent,
+            },
+            crate::SourceFile {
+                name: "ci/child.yml",
+                text: child,
+            },
+        ])?;
+        assert!(!both.has("import/unsupported"), "{both}");
+        assert!(both.has("pipeline/build-publishes"), "{both}");
+        let alone = check(&[crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text: parent,
+        }])?;
+        assert!(alone.has("import/incomplete"), "{alone}");
+        let downstream = check(&[crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text: "deploy:\n  trigger: {project: ops/deploy}\n",
+        }])?;
+        assert!(
+            downstream
+                .violations()
+                .iter()
+                .any(|v| v.message.contains("`ops/deploy`")),
+            "{downstream}"
+        );
+        Ok(())
     }
 
     #[test]
