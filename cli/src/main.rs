@@ -528,16 +528,16 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
 fn include_from(dir: &str, texts: &mut Vec<(String, String)>) -> Result<(), Failure> {
     let mut next = 0;
     while next < texts.len() {
-        let wanted = lockkeeper::import::gitlab::include_paths(&texts[next].1);
+        let wanted = lockkeeper::import::gitlab::includes(&texts[next].1);
         next += 1;
-        for rel in wanted {
+        for (rel, inputs) in wanted {
             let path = std::path::Path::new(dir).join(&rel);
             let name = path.to_string_lossy().into_owned();
             if rel.split('/').any(|c| c == "..") || texts.iter().any(|(n, _)| *n == name) {
                 continue;
             }
             if path.is_file() {
-                let text = read(&name)?;
+                let text = lockkeeper::import::gitlab::interpolate(&read(&name)?, &inputs);
                 texts.push((name, text));
             }
         }

@@ -575,3 +575,33 @@ fn check_pipeline_reads_gitlab_includes_from_an_include_dir() {
     let out = lockkeeper(&["check", "pipeline", "--include-dir", &dir, &main]);
     assert_eq!(code(&out), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn check_pipeline_interpolates_component_inputs_from_an_include_dir() {
+    let main = temp_file(
+        "comp-main.gitlab-ci.yml",
+        "include:\n  - component: gitlab.example.com/ci/npm/publish@1.0\n    inputs: {stage: deploy}\nstages: [deploy]\n",
+    );
+    let dir = std::env::temp_dir().join(format!("lockkeeper-comp-{}", std::process::id()));
+    let templates = dir.join("gitlab.example.com/ci/npm/templates");
+    let component = "spec:\n  inputs:\n    stage: {default: test}\n    job: {default: publish}\n---\n$[[ inputs.job ]]:\n  stage: $[[ inputs.stage ]]\n  script: [npm publish]\n";
+    if let Err(e) = std::fs::create_dir_all(&templates)
+        .and_then(|()| std::fs::write(templates.join("publish.yml"), component))
+    {
+        panic!("cannot write the include dir: {e}");
+    }
+    let dir = dir.to_string_lossy().into_owned();
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--format",
+        "gitlab",
+        "--include-dir",
+        &dir,
+        &main,
+    ]);
+    // The component's job, named and staged from its inputs, is read and checked.
+    let text = stdout(&out);
+    assert!(text.contains("job `publish ["), "{text}");
+    assert!(!text.contains("import/incomplete"), "{text}");
+}

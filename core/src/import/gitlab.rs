@@ -431,10 +431,16 @@ fn include_dir_paths(item: &Node) -> Vec<String> {
 /// );
 /// ```
 pub fn include_paths(text: &str) -> Vec<String> {
+    includes(text).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`include_paths`] with the `inputs:` each include passes (for `spec:inputs` interpolation
+/// with [`interpolate`]).
+pub fn includes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     let Ok(docs) = super::tree::parse(text) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for doc in &docs {
         let Some(include) = doc.get("include") else {
             continue;
@@ -444,13 +450,67 @@ pub fn include_paths(text: &str) -> Vec<String> {
             _ => vec![include],
         };
         for item in items {
+            let inputs: Vec<(String, String)> = item
+                .get("inputs")
+                .map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.key.clone(), e.value.scalar().unwrap_or_default()))
+                .collect();
             for p in include_dir_paths(item) {
-                if !out.contains(&p) {
-                    out.push(p);
+                if !out.iter().any(|(q, _)| *q == p) {
+                    out.push((p, inputs.clone()));
                 }
             }
         }
     }
+    out
+}
+
+/// Fills a GitLab file's `$[[ inputs.NAME ]]` placeholders the way an include does: from the
+/// `inputs` the include passes, else the `default` of the file's `spec:inputs` header. A
+/// placeholder with neither (or with a function, `| expand_vars`) stays as written.
+///
+/// ```
+/// let text = "spec:\n  inputs:\n    stage: {default: test}\n    image: {}\n---\nlint:\n  stage: $[[ inputs.stage ]]\n  image: $[[ inputs.image ]]\n";
+/// let out = lockkeeper::import::gitlab::interpolate(text, &[("image".into(), "alpine".into())]);
+/// assert!(out.contains("stage: test") && out.contains("image: alpine"));
+/// ```
+pub fn interpolate(text: &str, inputs: &[(String, String)]) -> String {
+    let mut values: Vec<(String, String)> = inputs.to_vec();
+    if let Ok(docs) = super::tree::parse(text)
+        && let Some(spec) = docs.first().and_then(|d| d.get("spec"))
+    {
+        for e in spec.get("inputs").map(Node::entries).unwrap_or_default() {
+            if values.iter().any(|(k, _)| *k == e.key) {
+                continue;
+            }
+            if let Some(d) = e.value.get("default").and_then(Node::scalar) {
+                values.push((e.key.clone(), d));
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("$[[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 3..];
+        let Some(j) = after.find("]]") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let inner = after[..j].trim();
+        let value = inner
+            .strip_prefix("inputs.")
+            .and_then(|name| values.iter().find(|(k, _)| k == name.trim()))
+            .map(|(_, v)| v.clone());
+        match value {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[i..i + 3 + j + 2]),
+        }
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
     out
 }
 
