@@ -852,6 +852,41 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             }
             continue;
         }
+        // A Katib Experiment runs its trial template, here an Argo Workflow, once per trial.
+        if api.starts_with("kubeflow.org/") && kind == "Experiment" {
+            let trial = doc
+                .get("spec")
+                .and_then(|s| s.get("trialTemplate"))
+                .and_then(|t| t.get("trialSpec"));
+            match trial {
+                Some(w)
+                    if w.get("apiVersion")
+                        .and_then(Node::scalar)
+                        .is_some_and(|a| a.starts_with("argoproj.io/"))
+                        && w.get("kind").and_then(Node::scalar).as_deref() == Some("Workflow") =>
+                {
+                    let name = doc
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Node::scalar)
+                        .unwrap_or_else(|| "experiment".to_owned());
+                    objects.push(Object {
+                        file: *file,
+                        kind: "Workflow".to_owned(),
+                        name,
+                        doc: w,
+                        spec: w.get("spec").unwrap_or(&NULL),
+                        event: None,
+                    });
+                }
+                _ => b.unsupported(
+                    doc.loc,
+                    "spec.trialTemplate",
+                    format!("`{api}` `Experiment` runs a trial that is not an inline Argo Workflow; it is not checked"),
+                ),
+            }
+            continue;
+        }
         if !readable(&api, &kind) {
             b.unsupported(doc.loc, "kind", not_read(&api, &kind));
             continue;

@@ -90,7 +90,18 @@ impl PipelineFormat {
             let api = d.get("apiVersion").and_then(Node::as_str);
             api.is_some_and(|v| v.starts_with("argoproj.io/"))
                 || (api.is_some_and(|v| v.starts_with("kubeflow.org/"))
-                    && d.get("kind").and_then(Node::as_str) == Some("ScheduledWorkflow"))
+                    && match d.get("kind").and_then(Node::as_str) {
+                        Some("ScheduledWorkflow") => true,
+                        // A Katib Experiment whose trials are Argo Workflows.
+                        Some("Experiment") => d
+                            .get("spec")
+                            .and_then(|s| s.get("trialTemplate"))
+                            .and_then(|t| t.get("trialSpec"))
+                            .and_then(|w| w.get("apiVersion"))
+                            .and_then(Node::as_str)
+                            .is_some_and(|v| v.starts_with("argoproj.io/")),
+                        _ => false,
+                    })
         }) {
             return Some(PipelineFormat::Argo);
         }
