@@ -148,8 +148,11 @@ export declare class Policy {
   static fromJson(text: string): Policy
   /** The built-in policy pipeline checks use when none is given. */
   static builtin(): Policy
-  /** Checks a pipeline's trust flow against this policy. */
-  checkPipeline(pipeline: Pipeline): Decision
+  /**
+   * Checks a pipeline's trust flow against this policy; an incomplete reading is denied
+   * unless `allowIncomplete`.
+   */
+  checkPipeline(pipeline: Pipeline, allowIncomplete?: boolean | undefined | null): Decision
   /** Names of the trust zones. */
   get zones(): Array<string>
   /** Names of the environments. */
@@ -273,7 +276,7 @@ export interface ApprovalOptions {
  * policy file, or null for the built-in defaults); throws an `AssertionError` listing every
  * violation, so a repository's test is one line.
  */
-export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null): void
+export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null, allowIncomplete?: boolean | undefined | null): void
 
 /** One entry of the log. */
 export interface AuditEntry {
@@ -287,8 +290,11 @@ export interface AuditEntry {
   record: Record<string, unknown>
 }
 
-/** Checks a pipeline against `policy`, or the built-in policy when it is omitted. */
-export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null): Decision
+/**
+ * Checks a pipeline against `policy`, or the built-in policy when it is omitted. An
+ * incomplete reading (`import/incomplete`) is denied unless `allowIncomplete`.
+ */
+export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null, allowIncomplete?: boolean | undefined | null): Decision
 
 /** The digest (`sha256:<hex>`) of `data`. */
 export declare function digest(data: Buffer, algorithmName?: string | undefined | null): string

@@ -124,12 +124,23 @@ fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
     lockkeeper::Policy::builtin().map_err(|p| policy_error(env, p, "<built-in policy>"))
 }
 
-/// Checks a pipeline against `policy`, or the built-in policy when it is omitted.
+/// Checks a pipeline against `policy`, or the built-in policy when it is omitted. An
+/// incomplete reading (`import/incomplete`) is denied unless `allowIncomplete`.
 #[napi]
-pub fn check_pipeline(env: Env, pipeline: &Pipeline, policy: Option<&Policy>) -> Result<Decision> {
+pub fn check_pipeline(
+    env: Env,
+    pipeline: &Pipeline,
+    policy: Option<&Policy>,
+    allow_incomplete: Option<bool>,
+) -> Result<Decision> {
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: allow_incomplete.unwrap_or(false),
+    };
     Ok(match policy {
-        Some(p) => p.inner.check_pipeline(&pipeline.inner).into(),
-        None => builtin(&env)?.check_pipeline(&pipeline.inner).into(),
+        Some(p) => p.inner.check_pipeline_with(&pipeline.inner, options).into(),
+        None => builtin(&env)?
+            .check_pipeline_with(&pipeline.inner, options)
+            .into(),
     })
 }
 
@@ -142,6 +153,7 @@ pub fn assert_pipeline_safe(
     policy: Option<Either<&Policy, String>>,
     path: Either<String, Vec<String>>,
     format: Option<String>,
+    allow_incomplete: Option<bool>,
 ) -> Result<()> {
     let owned;
     let policy: &lockkeeper::Policy = match &policy {
@@ -163,7 +175,10 @@ pub fn assert_pipeline_safe(
         Either::B(ps) => ps,
     };
     let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
-    let decision = policy.check_pipeline(&pipeline.inner);
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: allow_incomplete.unwrap_or(false),
+    };
+    let decision = policy.check_pipeline_with(&pipeline.inner, options);
     if decision.allowed() {
         return Ok(());
     }

@@ -93,10 +93,20 @@ impl Policy {
             .map_err(|p| policy_error(&env, p, "<built-in policy>"))
     }
 
-    /// Checks a pipeline's trust flow against this policy.
+    /// Checks a pipeline's trust flow against this policy; an incomplete reading is denied
+    /// unless `allowIncomplete`.
     #[napi]
-    pub fn check_pipeline(&self, pipeline: &crate::pipeline::Pipeline) -> Decision {
-        self.inner.check_pipeline(&pipeline.inner).into()
+    pub fn check_pipeline(
+        &self,
+        pipeline: &crate::pipeline::Pipeline,
+        allow_incomplete: Option<bool>,
+    ) -> Decision {
+        let options = lockkeeper::pipeline::CheckOptions {
+            allow_incomplete: allow_incomplete.unwrap_or(false),
+        };
+        self.inner
+            .check_pipeline_with(&pipeline.inner, options)
+            .into()
     }
 
     /// Names of the trust zones.

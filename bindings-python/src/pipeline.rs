@@ -108,16 +108,18 @@ impl Pipeline {
 
 /// Checks a pipeline against `policy`, or the built-in policy when it is `None`.
 #[pyfunction]
-#[pyo3(signature = (pipeline, policy=None))]
+#[pyo3(signature = (pipeline, policy=None, *, allow_incomplete=false))]
 pub fn check_pipeline(
     py: Python<'_>,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
+    allow_incomplete: bool,
 ) -> PyResult<Decision> {
+    let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
     match policy {
-        Some(p) => Ok(p.inner.check_pipeline(&pipeline.inner).into()),
+        Some(p) => Ok(p.inner.check_pipeline_with(&pipeline.inner, options).into()),
         None => lockkeeper::Policy::builtin()
-            .map(|p| p.check_pipeline(&pipeline.inner).into())
+            .map(|p| p.check_pipeline_with(&pipeline.inner, options).into())
             .map_err(|e| policy_error(py, e, "<built-in policy>")),
     }
 }

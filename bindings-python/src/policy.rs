@@ -119,9 +119,18 @@ impl Policy {
             .map_err(|p| policy_error(py, p, "<built-in policy>"))
     }
 
-    /// Checks a pipeline's trust flow against this policy.
-    fn check_pipeline(&self, pipeline: &crate::pipeline::Pipeline) -> Decision {
-        self.inner.check_pipeline(&pipeline.inner).into()
+    /// Checks a pipeline's trust flow against this policy; an incomplete reading is denied
+    /// unless `allow_incomplete`.
+    #[pyo3(signature = (pipeline, *, allow_incomplete=false))]
+    fn check_pipeline(
+        &self,
+        pipeline: &crate::pipeline::Pipeline,
+        allow_incomplete: bool,
+    ) -> Decision {
+        let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
+        self.inner
+            .check_pipeline_with(&pipeline.inner, options)
+            .into()
     }
 
     /// Names of the trust zones.

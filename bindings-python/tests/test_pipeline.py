@@ -101,7 +101,13 @@ def test_pipeline_errors_carry_file_code_and_position(tmp_path: Path) -> None:
 def test_unsupported_constructs_are_listed_and_deny() -> None:
     pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / "gitlab" / "unsupported.gitlab-ci.yml")
     assert [u["line"] for u in pipeline.unsupported] == [4, 15]
-    assert lockkeeper.check_pipeline(pipeline).codes == ["import/unsupported", "import/unsupported"]
+    assert lockkeeper.check_pipeline(pipeline).codes == [
+        "import/unsupported",
+        "import/unsupported",
+        "import/incomplete",
+    ]
+    accepted = lockkeeper.check_pipeline(pipeline, allow_incomplete=True)
+    assert accepted.allowed and "incomplete, accepted" in accepted.subject
 
 
 def test_builtin_policy_zones() -> None:

@@ -221,6 +221,14 @@ struct PipelineArgs {
     /// Print the imported pipeline model as JSON instead of checking it.
     #[arg(long)]
     dump: bool,
+    /// Accept a pipeline that was not read whole (no job, constructs not modelled, includes or
+    /// job definitions not given) instead of failing with `import/incomplete`.
+    #[arg(long)]
+    allow_incomplete: bool,
+    /// Where GitLab includes from elsewhere are found: `DIR/<project path>/<file>`,
+    /// `DIR/templates/<name>`, `DIR/<component project>/templates/<name>.yml`.
+    #[arg(long, value_name = "DIR")]
+    include_dir: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -499,11 +507,14 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         Some(path) => load_policy(path)?,
         None => Policy::builtin().map_err(|p| Failure(p.render("<built-in policy>")))?,
     };
-    let texts = args
+    let mut texts = args
         .files
         .iter()
-        .map(|f| read(f).map(|t| (f.as_str(), t)))
+        .map(|f| read(f).map(|t| (f.clone(), t)))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(dir) = &args.include_dir {
+        include_from(dir, &mut texts)?;
+    }
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .map(|(name, text)| SourceFile { name, text })
@@ -516,7 +527,10 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
-    let mut decision = policy.check_pipeline(&pipeline);
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: args.allow_incomplete,
+    };
+    let mut decision = policy.check_pipeline_with(&pipeline, options);
     decision.decided_at(jiff::Timestamp::now());
     match output(args.json, args.output.as_deref())? {
         Output::Json => {
@@ -533,6 +547,28 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Adds the files GitLab includes (transitively) that exist under `dir`; those that do not stay
+/// unresolved and make the check incomplete.
+fn include_from(dir: &str, texts: &mut Vec<(String, String)>) -> Result<(), Failure> {
+    let mut next = 0;
+    while next < texts.len() {
+        let wanted = lockkeeper::import::gitlab::includes(&texts[next].1);
+        next += 1;
+        for (rel, inputs) in wanted {
+            let path = std::path::Path::new(dir).join(&rel);
+            let name = path.to_string_lossy().into_owned();
+            if rel.split('/').any(|c| c == "..") || texts.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            if path.is_file() {
+                let text = lockkeeper::import::gitlab::interpolate(&read(&name)?, &inputs);
+                texts.push((name, text));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The output form asked for: `--output`, or `--json` as its older spelling.

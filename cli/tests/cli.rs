@@ -559,3 +559,84 @@ fn the_argo_gate_example_passes_lockkeepers_own_pipeline_checks() {
         stdout(&out)
     );
 }
+
+#[test]
+fn check_pipeline_fails_on_an_incomplete_reading_unless_allowed() {
+    let fragment = temp_file("fragment.gitlab-ci.yml", ".build:\n  script: [make]\n");
+    let out = lockkeeper(&["check", "pipeline", "--format", "gitlab", &fragment]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import/incomplete"),
+        "{}",
+        stdout(&out)
+    );
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--format",
+        "gitlab",
+        "--allow-incomplete",
+        &fragment,
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("incomplete, accepted"),
+        "{}",
+        stdout(&out)
+    );
+    let unsupported = pipeline_example("gitlab/unsupported.gitlab-ci.yml");
+    let out = lockkeeper(&["check", "pipeline", "--json", &unsupported]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("\"import/incomplete\""));
+}
+
+#[test]
+fn check_pipeline_reads_gitlab_includes_from_an_include_dir() {
+    let main = temp_file(
+        "inc-main.gitlab-ci.yml",
+        "include:\n  - project: group/ci\n    file: /build.yml\ntest:\n  extends: .build\n",
+    );
+    let out = lockkeeper(&["check", "pipeline", &main]);
+    assert_eq!(code(&out), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("--include-dir"), "{}", stdout(&out));
+    let dir = std::env::temp_dir().join(format!("lockkeeper-inc-{}", std::process::id()));
+    let ci = dir.join("group/ci");
+    if let Err(e) = std::fs::create_dir_all(&ci)
+        .and_then(|()| std::fs::write(ci.join("build.yml"), ".build:\n  script: [make]\n"))
+    {
+        panic!("cannot write the include dir: {e}");
+    }
+    let dir = dir.to_string_lossy().into_owned();
+    let out = lockkeeper(&["check", "pipeline", "--include-dir", &dir, &main]);
+    assert_eq!(code(&out), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn check_pipeline_interpolates_component_inputs_from_an_include_dir() {
+    let main = temp_file(
+        "comp-main.gitlab-ci.yml",
+        "include:\n  - component: gitlab.example.com/ci/npm/publish@1.0\n    inputs: {stage: deploy}\nstages: [deploy]\n",
+    );
+    let dir = std::env::temp_dir().join(format!("lockkeeper-comp-{}", std::process::id()));
+    let templates = dir.join("gitlab.example.com/ci/npm/templates");
+    let component = "spec:\n  inputs:\n    stage: {default: test}\n    job: {default: publish}\n---\n$[[ inputs.job ]]:\n  stage: $[[ inputs.stage ]]\n  script: [npm publish]\n";
+    if let Err(e) = std::fs::create_dir_all(&templates)
+        .and_then(|()| std::fs::write(templates.join("publish.yml"), component))
+    {
+        panic!("cannot write the include dir: {e}");
+    }
+    let dir = dir.to_string_lossy().into_owned();
+    let out = lockkeeper(&[
+        "check",
+        "pipeline",
+        "--format",
+        "gitlab",
+        "--include-dir",
+        &dir,
+        &main,
+    ]);
+    // The component's job, named and staged from its inputs, is read and checked.
+    let text = stdout(&out);
+    assert!(text.contains("job `publish ["), "{text}");
+    assert!(!text.contains("import/incomplete"), "{text}");
+}

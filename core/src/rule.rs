@@ -433,6 +433,11 @@ catalogue! {
     IMPORT_UNSUPPORTED / ImportUnsupported = "import/unsupported", Violation, Warning, High, Regular,
         "What an importer cannot model is reported, never dropped: a pipeline not fully understood is not called safe.",
         "Rewrite the construct in a form the importer models (see docs/pipelines.md), or check that part by hand and keep the finding in mind.";
+    /// A file or set the check could not read whole: no job, constructs not modelled, or
+    /// references to configuration that was not given.
+    IMPORT_INCOMPLETE / ImportIncomplete = "import/incomplete", Violation, Error, High, Regular,
+        "A check covers only what it read: a pipeline with no job, with constructs the importer could not model, or resolving to configuration that was not given is not called safe.",
+        "Give the files the message names (included files, templates, job definitions; for GitLab also --include-dir DIR), or accept the gap knowingly with --allow-incomplete.";
     /// Jobs that depend on each other in a loop.
     PIPELINE_CYCLE / PipelineCycle = "pipeline/cycle", Violation, Error, High, Regular,
         "A pipeline is a DAG: a loop in needs or data flow has no order to run or to check in.",

@@ -378,7 +378,15 @@ fn run_pipeline_case(
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
         None => Policy::builtin()?,
     };
-    Ok(Outcome::Decision(policy.check_pipeline(&pipeline)))
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: case
+            .get("allow_incomplete")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    Ok(Outcome::Decision(
+        policy.check_pipeline_with(&pipeline, options),
+    ))
 }
 
 fn check(file: &Value, case: &Value) -> Result<(), String> {

@@ -1,6 +1,7 @@
 //! Every Argo, GitLab CI, Zuul and GitHub Actions file of the shared corpus imports without
 //! panic, and the check runs on it. What an importer cannot model must be reported as
-//! `import/unsupported` with its file and line.
+//! `import/unsupported` with its file and line, and a file with no job or anything unsupported
+//! is `import/incomplete`, a denial.
 //!
 //! The corpus is vendored in `testdata/fixtures` (see its README): Wikimedia's GPL-2.0 `zuul.d`
 //! files were left out of it; `lockkeeper check pipeline --format zuul` reads them from a path.
@@ -65,6 +66,15 @@ fn import_all(
                     .filter(|v| v.code == "import/unsupported")
                     .count();
                 assert_eq!(unsupported, pipeline.unsupported().len());
+                // Never a pass on what was not read: no job, or anything unsupported, makes the
+                // file incomplete and the check a denial; a file read whole is not incomplete.
+                let incomplete = decision.has("import/incomplete");
+                assert_eq!(
+                    incomplete,
+                    pipeline.is_empty() || unsupported > 0,
+                    "{name}: import/incomplete iff no job or something unsupported"
+                );
+                assert!(!incomplete || !decision.allowed(), "{name}");
                 summary.push(format!(
                     "{}: {} jobs, {} unsupported, codes {:?}",
                     path.file_name()

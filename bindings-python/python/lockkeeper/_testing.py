@@ -15,6 +15,7 @@ def assert_pipeline_safe(
     path: Union[PathLike, Sequence[PathLike]],
     *,
     format: Optional[str] = None,
+    allow_incomplete: bool = False,
 ) -> None:
     """Imports the pipeline file(s) at ``path`` and checks them against ``policy`` (a ``Policy``,
     a policy file, or ``None`` for the built-in defaults).
@@ -24,12 +25,15 @@ def assert_pipeline_safe(
 
         def test_ci_is_safe():
             lockkeeper.assert_pipeline_safe("policy.yaml", ".github/workflows/release.yml")
+
+    A pipeline that was not read whole (no job, a construct not modelled, an include or job
+    definition not given) fails with ``import/incomplete`` unless ``allow_incomplete``.
     """
     if policy is not None and not isinstance(policy, Policy):
         policy = Policy.from_file(policy)
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     pipeline = Pipeline.from_files(paths, format)
-    decision = check_pipeline(pipeline, policy)
+    decision = check_pipeline(pipeline, policy, allow_incomplete=allow_incomplete)
     if decision.allowed:
         return
     raise AssertionError(_violation_list(decision))

@@ -9,19 +9,46 @@
 //! workspaces and caches. The zone is the policy's to decide from the contexts each job
 //! carries: service account, namespace, node selector and labels (first mapped one wins).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::tree::{NULL, Node, V};
 use super::{ImportError, SourceFile, documents};
 use crate::pipeline::{PipelineBuilder, ResourceKind};
 use crate::source::Location;
 
-const KINDS: [&str; 4] = [
+const KINDS: [&str; 5] = [
     "Workflow",
     "WorkflowTemplate",
     "ClusterWorkflowTemplate",
     "CronWorkflow",
+    "ScheduledWorkflow",
 ];
+
+/// Whether `api` is the API group of `kind`: Argo's own kinds, and Kubeflow Pipelines'
+/// `ScheduledWorkflow`, which wraps an Argo workflow spec and runs it on a schedule.
+fn readable(api: &str, kind: &str) -> bool {
+    match kind {
+        "ScheduledWorkflow" => api.starts_with("kubeflow.org/"),
+        _ => api.starts_with("argoproj.io/") && KINDS.contains(&kind),
+    }
+}
+
+/// What an object of another kind of the Argo family is, for the message that says it was not
+/// read: Argo Events objects start workflows from outside events, so what they submit, and
+/// with which event data, is part of the trust flow that was not checked.
+fn not_read(api: &str, kind: &str) -> String {
+    match kind {
+        "Sensor" => format!(
+            "`{api}` `Sensor` (Argo Events) is not modelled yet: the workflows its triggers submit, and the event parameters (attacker-controlled for webhook, GitHub, GitLab sources) they pass in, are not checked"
+        ),
+        "EventSource" => format!(
+            "`{api}` `EventSource` (Argo Events) is not modelled yet: the events it accepts, and who can send them, are not checked"
+        ),
+        _ => format!(
+            "`{api}` `{kind}` is not an Argo workflow object lockkeeper reads; it is not checked"
+        ),
+    }
+}
 
 const SPEC_KEYS: [&str; 44] = [
     "entrypoint",
@@ -141,6 +168,9 @@ struct Object<'a> {
     name: String,
     doc: &'a Node,
     spec: &'a Node,
+    /// For a workflow an Argo Events Sensor submits: the workflow parameters its trigger fills
+    /// from the event, and the event sources named (what sends the event).
+    event: Option<(Vec<String>, Vec<String>)>,
 }
 
 struct Expander<'a, 'b> {
@@ -153,6 +183,193 @@ struct Expander<'a, 'b> {
     claims: Vec<String>,
     /// Templates may still be unrolled: nested templates can multiply jobs exponentially.
     budget: usize,
+    /// Templates whose code (a script's source, a shell's command line) receives event data.
+    injected: BTreeSet<String>,
+    /// Whether a job consumed event data, so the event's source job is needed.
+    event_used: bool,
+}
+
+/// The text the event reaches in a job, as one resource of the model.
+const EVENT_DATA: &str = "event data (attacker-controlled)";
+
+/// Shells that run their `-c` argument as code.
+const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "ksh"];
+
+/// The templates of `spec` whose code is written with event data: a parameter filled from the
+/// event reaches, through `{{workflow.parameters.P}}` or task arguments passed on as
+/// `{{inputs.parameters.X}}`, a script's `source` or the command line of a shell run with `-c`.
+/// An argument handed to a program that is not a shell (`echo`) is data, not code.
+fn injected_templates(spec: &Node, tainted: &[String]) -> BTreeSet<String> {
+    let templates = spec.get("templates").map(Node::items).unwrap_or_default();
+    let mut inputs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    if let Some(entry) = spec.get("entrypoint").and_then(Node::scalar) {
+        inputs
+            .entry(entry)
+            .or_default()
+            .extend(tainted.iter().cloned());
+    }
+    let reaches = |s: &str, own: &BTreeSet<String>| {
+        tainted
+            .iter()
+            .any(|p| s.contains(&format!("{{{{workflow.parameters.{p}}}}}")))
+            || own
+                .iter()
+                .any(|i| s.contains(&format!("{{{{inputs.parameters.{i}}}}}")))
+    };
+    // Arguments pass event data on from template to template; a few rounds reach a fixpoint in
+    // any workflow a person writes.
+    for _ in 0..8 {
+        let mut changed = false;
+        for t in templates {
+            let Some(name) = t.get("name").and_then(Node::scalar) else {
+                continue;
+            };
+            let own = inputs.get(&name).cloned().unwrap_or_default();
+            let mut calls: Vec<&Node> = Vec::new();
+            if let Some(d) = t.get("dag") {
+                calls.extend(d.get("tasks").map(Node::items).unwrap_or_default());
+            }
+            for group in t.get("steps").map(Node::items).unwrap_or_default() {
+                calls.extend(group.items());
+            }
+            for call in calls {
+                let Some(callee) = call.get("template").and_then(Node::scalar) else {
+                    continue;
+                };
+                for a in call
+                    .get("arguments")
+                    .and_then(|a| a.get("parameters"))
+                    .map(Node::items)
+                    .unwrap_or_default()
+                {
+                    let (Some(n), Some(v)) = (
+                        a.get("name").and_then(Node::scalar),
+                        a.get("value").and_then(Node::scalar),
+                    ) else {
+                        continue;
+                    };
+                    if reaches(&v, &own) {
+                        changed |= inputs.entry(callee.clone()).or_default().insert(n);
+                    }
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut out = BTreeSet::new();
+    for t in templates {
+        let Some(name) = t.get("name").and_then(Node::scalar) else {
+            continue;
+        };
+        let own = inputs.get(&name).cloned().unwrap_or_default();
+        let mut code: Vec<String> = Vec::new();
+        if let Some(s) = t.get("script") {
+            code.extend(s.get("source").and_then(Node::scalar));
+        }
+        for k in ["container", "script"] {
+            let Some(c) = t.get(k) else { continue };
+            let line: Vec<String> = c
+                .get("command")
+                .map(Node::strings)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(c.get("args").map(Node::strings).unwrap_or_default())
+                .collect();
+            let shell = line
+                .first()
+                .is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or_default()))
+                && line.iter().any(|a| a == "-c");
+            if shell {
+                code.extend(line);
+            }
+        }
+        if code.iter().any(|s| reaches(s, &own)) {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+/// A workflow a Sensor submits, with the parameters its trigger fills from the event.
+type SensorFlow<'a> = (&'a Node, Vec<String>);
+/// A part of a Sensor that is not read: where, and what.
+type Unread = (Option<Location>, String);
+
+/// The workflows an Argo Events Sensor submits (`argoWorkflow` or `k8s` triggers whose resource
+/// is a Workflow), each with the parameters its trigger fills from the event.
+fn sensor_workflows(sensor: &Node) -> (Vec<SensorFlow<'_>>, Vec<Unread>) {
+    let spec = sensor.get("spec").unwrap_or(&NULL);
+    let mut out = Vec::new();
+    let mut unread = Vec::new();
+    for t in spec.get("triggers").map(Node::items).unwrap_or_default() {
+        let tpl = t.get("template").unwrap_or(&NULL);
+        let Some(kind) = ["argoWorkflow", "k8s"]
+            .into_iter()
+            .find(|k| tpl.get(k).is_some())
+        else {
+            if tpl.get("log").is_none() {
+                let what = tpl
+                    .entries()
+                    .iter()
+                    .map(|e| e.key.clone())
+                    .filter(|k| k != "name")
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                unread.push((
+                    t.loc,
+                    format!(
+                        "Sensor trigger `{what}` is not modelled; what it starts is not checked"
+                    ),
+                ));
+            }
+            continue;
+        };
+        let body = tpl.get(kind).unwrap_or(&NULL);
+        let Some(resource) = body.get("source").and_then(|s| s.get("resource")) else {
+            unread.push((body.loc, format!("Sensor `{kind}` trigger without an inline `source.resource` (a file, URL or git source) is not read; what it submits is not checked")));
+            continue;
+        };
+        let is_workflow = resource
+            .get("apiVersion")
+            .and_then(Node::scalar)
+            .is_some_and(|a| a.starts_with("argoproj.io/"))
+            && resource.get("kind").and_then(Node::scalar).as_deref() == Some("Workflow");
+        if !is_workflow {
+            unread.push((resource.loc, format!("Sensor `{kind}` trigger creates something other than an Argo Workflow; it is not checked")));
+            continue;
+        }
+        let args: Vec<String> = resource
+            .get("spec")
+            .and_then(|s| s.get("arguments"))
+            .and_then(|a| a.get("parameters"))
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| p.get("name").and_then(Node::scalar).unwrap_or_default())
+            .collect();
+        let mut tainted = Vec::new();
+        for p in body
+            .get("parameters")
+            .or_else(|| t.get("parameters"))
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let dest = p.get("dest").and_then(Node::scalar).unwrap_or_default();
+            if let Some(i) = dest
+                .strip_prefix("spec.arguments.parameters.")
+                .and_then(|r| r.split('.').next())
+                .and_then(|n| n.parse::<usize>().ok())
+                && let Some(n) = args.get(i)
+                && !tainted.contains(n)
+            {
+                tainted.push(n.clone());
+            }
+        }
+        out.push((resource, tainted));
+    }
+    (out, unread)
 }
 
 /// How many templates one workflow may unroll into jobs.
@@ -483,6 +700,11 @@ impl<'a> Expander<'a, '_> {
             );
         }
         let p = self.prefix.clone();
+        let injected = tpl
+            .get("name")
+            .and_then(Node::scalar)
+            .is_some_and(|t| self.injected.contains(&t));
+        self.event_used |= injected;
         let mut jb = self
             .b
             .job(&format!("{p}{name}"))
@@ -499,6 +721,9 @@ impl<'a> Expander<'a, '_> {
         }
         for f in inputs_from {
             jb = jb.consume(ResourceKind::Artifact, &format!("{p}outputs of {f}"));
+        }
+        if injected {
+            jb = jb.consume(ResourceKind::Artifact, &format!("{p}{EVENT_DATA}"));
         }
         for s in &secrets {
             jb = jb.secret(s);
@@ -597,12 +822,73 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             .and_then(Node::scalar)
             .unwrap_or_default();
         b.file(files[*file].name);
-        if !api.starts_with("argoproj.io/") || !KINDS.contains(&kind.as_str()) {
-            b.unsupported(
-                doc.loc,
-                "kind",
-                format!("`{api}` `{kind}` is not an Argo workflow object lockkeeper reads; it is not checked"),
-            );
+        if api.starts_with("argoproj.io/") && kind == "Sensor" {
+            let (flows, unread) = sensor_workflows(doc);
+            for (loc, msg) in unread {
+                b.unsupported(loc, "spec.triggers", msg);
+            }
+            let sensor = doc
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Node::scalar)
+                .unwrap_or_else(|| "sensor".to_owned());
+            let sources: Vec<String> = doc
+                .get("spec")
+                .and_then(|s| s.get("dependencies"))
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|d| d.get("eventSourceName").and_then(Node::scalar))
+                .collect();
+            for (resource, tainted) in flows {
+                objects.push(Object {
+                    file: *file,
+                    kind: "Sensor".to_owned(),
+                    name: sensor.clone(),
+                    doc: resource,
+                    spec: resource.get("spec").unwrap_or(&NULL),
+                    event: Some((tainted, sources.clone())),
+                });
+            }
+            continue;
+        }
+        // A Katib Experiment runs its trial template, here an Argo Workflow, once per trial.
+        if api.starts_with("kubeflow.org/") && kind == "Experiment" {
+            let trial = doc
+                .get("spec")
+                .and_then(|s| s.get("trialTemplate"))
+                .and_then(|t| t.get("trialSpec"));
+            match trial {
+                Some(w)
+                    if w.get("apiVersion")
+                        .and_then(Node::scalar)
+                        .is_some_and(|a| a.starts_with("argoproj.io/"))
+                        && w.get("kind").and_then(Node::scalar).as_deref() == Some("Workflow") =>
+                {
+                    let name = doc
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Node::scalar)
+                        .unwrap_or_else(|| "experiment".to_owned());
+                    objects.push(Object {
+                        file: *file,
+                        kind: "Workflow".to_owned(),
+                        name,
+                        doc: w,
+                        spec: w.get("spec").unwrap_or(&NULL),
+                        event: None,
+                    });
+                }
+                _ => b.unsupported(
+                    doc.loc,
+                    "spec.trialTemplate",
+                    format!("`{api}` `Experiment` runs a trial that is not an inline Argo Workflow; it is not checked"),
+                ),
+            }
+            continue;
+        }
+        if !readable(&api, &kind) {
+            b.unsupported(doc.loc, "kind", not_read(&api, &kind));
             continue;
         }
         let meta = doc.get("metadata").unwrap_or(&NULL);
@@ -617,6 +903,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             .unwrap_or_else(|| kind.to_ascii_lowercase());
         let spec = match kind.as_str() {
             "CronWorkflow" => doc.get("spec").and_then(|s| s.get("workflowSpec")),
+            "ScheduledWorkflow" => doc
+                .get("spec")
+                .and_then(|s| s.get("workflow"))
+                .and_then(|w| w.get("spec")),
             _ => doc.get("spec"),
         }
         .unwrap_or(&NULL);
@@ -635,16 +925,45 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             name,
             doc,
             spec,
+            event: None,
         });
     }
-    let runnable: Vec<usize> = (0..objects.len())
+    let mut runnable: Vec<(usize, Option<String>)> = (0..objects.len())
         .filter(|&i| {
             objects[i].spec.get("entrypoint").is_some()
                 || objects[i].spec.get("workflowTemplateRef").is_some()
         })
+        .map(|i| (i, None))
         .collect();
+    // A template library (a WorkflowTemplate without an entrypoint) runs whatever template a
+    // caller names, and the callers are not given: each of its templates is an entry.
+    let referenced = |name: &str| {
+        runnable.iter().any(|&(r, _)| {
+            objects[r]
+                .spec
+                .get("workflowTemplateRef")
+                .and_then(|x| x.get("name"))
+                .and_then(Node::scalar)
+                .is_some_and(|n| n == name)
+        })
+    };
+    let mut libraries = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        if o.spec.get("entrypoint").is_some()
+            || o.spec.get("workflowTemplateRef").is_some()
+            || referenced(&o.name)
+        {
+            continue;
+        }
+        for t in o.spec.get("templates").map(Node::items).unwrap_or_default() {
+            if let Some(n) = t.get("name").and_then(Node::scalar) {
+                libraries.push((i, Some(n)));
+            }
+        }
+    }
+    runnable.extend(libraries);
     let multi = runnable.len() > 1;
-    for i in runnable {
+    for (i, chosen) in runnable {
         let obj = &objects[i];
         b.file(files[obj.file].name);
         let meta = obj.doc.get("metadata").unwrap_or(&NULL);
@@ -737,22 +1056,31 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             b: &mut *b,
             files,
             objects: &objects,
-            prefix: if multi {
-                format!("{}: ", obj.name)
-            } else {
-                String::new()
+            prefix: match (&chosen, multi) {
+                (Some(_), _) => format!("{}: ", obj.name),
+                (None, true) => format!("{}: ", obj.name),
+                (None, false) => String::new(),
             },
             contexts,
             volumes,
             claims,
             budget: EXPANSION_BUDGET,
+            injected: obj
+                .event
+                .as_ref()
+                .map(|(tainted, _)| injected_templates(spec, tainted))
+                .unwrap_or_default(),
+            event_used: false,
         };
-        let entry = obj
-            .spec
-            .get("entrypoint")
-            .or_else(|| spec.get("entrypoint"))
-            .and_then(Node::scalar)
-            .unwrap_or_default();
+        let entry = match &chosen {
+            Some(t) => t.clone(),
+            None => obj
+                .spec
+                .get("entrypoint")
+                .or_else(|| spec.get("entrypoint"))
+                .and_then(Node::scalar)
+                .unwrap_or_default(),
+        };
         let loc = obj.doc.entry("spec").and_then(|e| e.key_loc);
         let ends = match ex.template(target, &entry) {
             Some((o, t)) => ex.expand(o, t, &entry, &[], &[], loc, &mut Vec::new()),
@@ -777,6 +1105,23 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         {
             let name = format!("onExit {exit}");
             ex.expand(o, t, &name, &ends, &[], loc, &mut Vec::new());
+        }
+        if ex.event_used {
+            // Assumed: whoever can send the event (a webhook, a GitHub or GitLab hook on a
+            // public project) is an outsider, since the EventSource is not read.
+            let sources = obj
+                .event
+                .as_ref()
+                .map(|(_, s)| s.join(", "))
+                .unwrap_or_default();
+            let p = ex.prefix.clone();
+            ex.b.job(&format!(
+                "{p}event from {sources} (assumed: anyone can send it)"
+            ))
+            .at(obj.doc.loc)
+            .context("argo/event-source")
+            .runs_repo_code(false)
+            .produce(ResourceKind::Artifact, &format!("{p}{EVENT_DATA}"));
         }
     }
     Ok(())

@@ -180,27 +180,50 @@ fn atom(a: &str, s: Source) -> Option<bool> {
     result.map(|r| r != neg)
 }
 
-/// Whether an `if:` expression can hold for a pipeline type (unknown parts are assumed to).
-fn condition(expr: &str, s: Source) -> bool {
-    // Parentheses around mixed operators are beyond this reading: assume it can hold.
+/// What an `if:` expression says for a pipeline type, in Kleene's three-valued logic: `Some`
+/// when the pipeline type decides it, `None` when it depends on something not known here (a
+/// project variable, a branch name). An unknown condition must keep both of its branches open.
+fn condition(expr: &str, s: Source) -> Option<bool> {
+    // Parentheses around mixed operators are beyond this reading: the value is unknown.
     if expr.contains('(') && expr.contains("||") && expr.contains("&&") {
-        return expr
-            .split("||")
-            .any(|d| d.split("&&").all(|c| atom(c, s) != Some(false)));
+        return None;
     }
-    expr.split("||")
-        .any(|d| d.split("&&").all(|c| atom(c, s) != Some(false)))
+    let conj = |d: &str| {
+        d.split("&&")
+            .map(|c| atom(c, s))
+            .try_fold(true, |acc, v| match v {
+                Some(false) => Err(()),
+                Some(true) => Ok(acc),
+                None => Ok(false),
+            })
+    };
+    // Err: some conjunct is false. Ok(true): all true. Ok(false): none false, some unknown.
+    let mut any_unknown = false;
+    for d in expr.split("||") {
+        match conj(d) {
+            Ok(true) => return Some(true),
+            Ok(false) => any_unknown = true,
+            Err(()) => {}
+        }
+    }
+    if any_unknown { None } else { Some(false) }
 }
 
-/// Whether a `rules:` list lets a job (or pipeline) run for a pipeline type.
+/// Whether a `rules:` list may let a job (or pipeline) run for a pipeline type. A rule whose
+/// condition is unknown may match or not: if it would run the job, the job may run; if it would
+/// not (`when: never`), the rules after it still decide the case where it does not match. The
+/// job runs if any branch could let it, so an unknown variable never makes a job vanish.
 fn rules_allow(rules: &Node, s: Source) -> bool {
     for rule in rules.items() {
         let matches = match rule.get("if").and_then(Node::scalar) {
             Some(expr) => condition(&expr, s),
-            None => true,
+            None => Some(true),
         };
-        if matches {
-            return rule.get("when").and_then(Node::as_str) != Some("never");
+        let runs = rule.get("when").and_then(Node::as_str) != Some("never");
+        match matches {
+            Some(true) => return runs,
+            None if runs => return true,
+            _ => {}
         }
     }
     false
@@ -368,9 +391,150 @@ impl Reader<'_> {
     }
 }
 
+/// Where, under an include directory, the file(s) of one `include:` entry are found:
+/// `project:` + `file:` at `<project path>/<file>` (whatever the `ref`), `template:` at
+/// `templates/<name>`, `component:` (`host/group/project/name@version`) at
+/// `<host/group/project>/templates/<name>.yml`. Local and remote includes have no place there.
+fn include_dir_paths(item: &Node) -> Vec<String> {
+    let clean = |s: &str| s.trim_start_matches('/').to_owned();
+    if let Some(project) = item.get("project").and_then(Node::scalar) {
+        return item
+            .get("file")
+            .map(Node::strings)
+            .unwrap_or_default()
+            .iter()
+            .map(|f| format!("{}/{}", clean(&project), clean(f)))
+            .collect();
+    }
+    if let Some(t) = item.get("template").and_then(Node::scalar) {
+        return vec![format!("templates/{}", clean(&t))];
+    }
+    if let Some(c) = item.get("component").and_then(Node::scalar) {
+        let path = c.split('@').next().unwrap_or_default();
+        if let Some((project, name)) = path.rsplit_once('/') {
+            return vec![format!("{project}/templates/{name}.yml")];
+        }
+    }
+    Vec::new()
+}
+
+/// The paths, relative to an include directory (`--include-dir DIR`), of the files a GitLab CI
+/// text includes through `project:`, `template:` and `component:` (see docs/pipelines.md for the
+/// layout). The CLI reads those that exist and imports them with the given files; an include
+/// that is still not among them leaves the result incomplete.
+///
+/// ```
+/// let text = "include:\n  - project: group/ci\n    file: [/build.yml]\n  - template: Jobs/SAST.gitlab-ci.yml\n";
+/// assert_eq!(
+///     lockkeeper::import::gitlab::include_paths(text),
+///     ["group/ci/build.yml", "templates/Jobs/SAST.gitlab-ci.yml"]
+/// );
+/// ```
+pub fn include_paths(text: &str) -> Vec<String> {
+    includes(text).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`include_paths`] with the `inputs:` each include passes (for `spec:inputs` interpolation
+/// with [`interpolate`]).
+pub fn includes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let Ok(docs) = super::tree::parse(text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for doc in &docs {
+        let Some(include) = doc.get("include") else {
+            continue;
+        };
+        let items: Vec<&Node> = match &include.v {
+            V::Seq(items) => items.iter().collect(),
+            _ => vec![include],
+        };
+        for item in items {
+            let inputs: Vec<(String, String)> = item
+                .get("inputs")
+                .map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.key.clone(), e.value.scalar().unwrap_or_default()))
+                .collect();
+            for p in include_dir_paths(item) {
+                if !out.iter().any(|(q, _)| *q == p) {
+                    out.push((p, inputs.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Fills a GitLab file's `$[[ inputs.NAME ]]` placeholders the way an include does: from the
+/// `inputs` the include passes, else the `default` of the file's `spec:inputs` header. A
+/// placeholder with neither (or with a function, `| expand_vars`) stays as written.
+///
+/// ```
+/// let text = "spec:\n  inputs:\n    stage: {default: test}\n    image: {}\n---\nlint:\n  stage: $[[ inputs.stage ]]\n  image: $[[ inputs.image ]]\n";
+/// let out = lockkeeper::import::gitlab::interpolate(text, &[("image".into(), "alpine".into())]);
+/// assert!(out.contains("stage: test") && out.contains("image: alpine"));
+/// ```
+pub fn interpolate(text: &str, inputs: &[(String, String)]) -> String {
+    let mut values: Vec<(String, String)> = inputs.to_vec();
+    if let Ok(docs) = super::tree::parse(text)
+        && let Some(spec) = docs.first().and_then(|d| d.get("spec"))
+    {
+        for e in spec.get("inputs").map(Node::entries).unwrap_or_default() {
+            if values.iter().any(|(k, _)| *k == e.key) {
+                continue;
+            }
+            if let Some(d) = e.value.get("default").and_then(Node::scalar) {
+                values.push((e.key.clone(), d));
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("$[[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 3..];
+        let Some(j) = after.find("]]") else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        let inner = after[..j].trim();
+        let value = inner
+            .strip_prefix("inputs.")
+            .and_then(|name| values.iter().find(|(k, _)| k == name.trim()))
+            .map(|(_, v)| v.clone());
+        match value {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[i..i + 3 + j + 2]),
+        }
+        rest = &after[j + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a local include (or child pipeline file) is among the given files: by path, by
+/// suffix, or by glob.
+fn given_local(files: &[SourceFile<'_>], local: &str) -> bool {
+    let want = local.trim_start_matches('/');
+    let glob = Glob::new(&format!("**/{want}"))
+        .ok()
+        .map(|g| g.compile_matcher());
+    files.iter().any(|f| {
+        let name = f.name.replace('\\', "/");
+        name == want
+            || name.ends_with(&format!("/{want}"))
+            || glob.as_ref().is_some_and(|g| g.is_match(&name))
+    })
+}
+
 fn is_secret_variable(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
-    if matches!(n.as_str(), "CI_JOB_TOKEN" | "CI_JOB_JWT" | "CI_JOB_JWT_V2") {
+    // GitLab's predefined variables (`CI_REGISTRY_PASSWORD`, `CI_JOB_TOKEN`,
+    // `CI_DEPENDENCY_PROXY_PASSWORD`, ...) are the job token under other names: every job of
+    // every pipeline gets them, so they are no secret a policy releases. A deploy token is.
+    if (n.starts_with("CI_") || n.starts_with("GITLAB_")) && n != "CI_DEPLOY_PASSWORD" {
         return false;
     }
     [
@@ -463,25 +627,24 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         .unwrap_or("unknown"),
                 ),
             };
-            let found = local.as_ref().is_some_and(|l| {
-                let want = l.trim_start_matches('/');
-                let glob = Glob::new(&format!("**/{want}"))
-                    .ok()
-                    .map(|g| g.compile_matcher());
+            let wanted = include_dir_paths(item);
+            let found = wanted.iter().any(|w| {
                 files.iter().any(|f| {
                     let name = f.name.replace('\\', "/");
-                    name == want
-                        || name.ends_with(&format!("/{want}"))
-                        || glob.as_ref().is_some_and(|g| g.is_match(&name))
+                    name == *w || name.ends_with(&format!("/{w}"))
                 })
-            });
+            }) || local.as_ref().is_some_and(|l| given_local(files, l));
             if !found {
                 b.unsupported(
                     item.loc,
                     "include",
                     format!(
-                        "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked",
-                        local.map(|l| format!(": {l}")).unwrap_or_default()
+                        "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked{}",
+                        local.map(|l| format!(": {l}")).unwrap_or_default(),
+                        match wanted.first() {
+                            Some(w) => format!(" (give it, or put it at DIR/{w} and pass --include-dir DIR)"),
+                            None => String::new(),
+                        }
                     ),
                 );
             }
@@ -600,11 +763,34 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             }
         }
         if let Some(t) = node.get("trigger") {
-            reader.b.unsupported(
-                t.loc.or(e.key_loc),
-                format!("{}.trigger", e.key),
-                "a trigger job starts a child or downstream pipeline, which is not imported; its jobs are not checked",
-            );
+            // A child pipeline from local files that were given is read with the given files
+            // (one configuration, the parent's pipeline types); anything else was not given.
+            let child: Vec<Option<String>> = match t.get("include").map(|i| &i.v) {
+                Some(V::Str(s)) => vec![Some(s.clone())],
+                Some(V::Seq(items)) => items
+                    .iter()
+                    .map(|i| {
+                        i.get("local")
+                            .and_then(Node::scalar)
+                            .or_else(|| i.as_str().map(str::to_owned))
+                    })
+                    .collect(),
+                _ => vec![None],
+            };
+            let read = child
+                .iter()
+                .all(|c| c.as_ref().is_some_and(|l| given_local(files, l)));
+            if !read {
+                let what = match t.get("project").and_then(Node::scalar).or_else(|| t.scalar()) {
+                    Some(project) => format!(
+                        "a trigger job starts a downstream pipeline in project `{project}`, whose configuration was not given; its jobs are not checked"
+                    ),
+                    None => "a trigger job starts a child pipeline whose files are not among the given files (give them: a child pipeline of local files is read with the parent's pipeline types); its jobs are not checked".to_owned(),
+                };
+                reader
+                    .b
+                    .unsupported(t.loc.or(e.key_loc), format!("{}.trigger", e.key), what);
+            }
         }
         if let Some(needs) = node.get("needs") {
             for n in needs.items() {
@@ -863,19 +1049,78 @@ mod tests {
     #[test]
     fn rules_conditions_split_pipeline_types() {
         let mr = "$CI_PIPELINE_SOURCE == \"merge_request_event\"";
-        assert!(condition(mr, Source::MergeRequest));
-        assert!(!condition(mr, Source::DefaultBranch));
+        assert_eq!(condition(mr, Source::MergeRequest), Some(true));
+        assert_eq!(condition(mr, Source::DefaultBranch), Some(false));
         let main = "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH";
-        assert!(condition(main, Source::DefaultBranch));
-        assert!(!condition(main, Source::MergeRequest));
-        assert!(condition("$CI_COMMIT_TAG", Source::Tag));
-        assert!(!condition("$CI_COMMIT_TAG", Source::Branch));
-        assert!(condition("$CUSTOM == \"x\"", Source::Branch));
-        assert!(condition(&format!("{main} || $CI_COMMIT_TAG"), Source::Tag));
-        assert!(!condition(
-            &format!("{main} && $CI_COMMIT_TAG"),
-            Source::Branch
-        ));
+        assert_eq!(condition(main, Source::DefaultBranch), Some(true));
+        assert_eq!(condition(main, Source::MergeRequest), Some(false));
+        assert_eq!(condition("$CI_COMMIT_TAG", Source::Tag), Some(true));
+        assert_eq!(condition("$CI_COMMIT_TAG", Source::Branch), Some(false));
+        assert_eq!(condition("$CUSTOM == \"x\"", Source::Branch), None);
+        assert_eq!(
+            condition(&format!("{main} || $CI_COMMIT_TAG"), Source::Tag),
+            Some(true)
+        );
+        assert_eq!(
+            condition(&format!("{main} && $CI_COMMIT_TAG"), Source::Branch),
+            Some(false)
+        );
+        // Kleene: false && unknown is false, true || unknown is true, unknown || false unknown.
+        assert_eq!(
+            condition("$CUSTOM == \"x\" && $CI_COMMIT_TAG", Source::Branch),
+            Some(false)
+        );
+        assert_eq!(
+            condition("$CUSTOM == \"x\" || $CI_COMMIT_TAG", Source::Tag),
+            Some(true)
+        );
+        assert_eq!(
+            condition("$CUSTOM == \"x\" || $CI_COMMIT_TAG", Source::Branch),
+            None
+        );
+    }
+
+    /// A child pipeline of local files is read when its file is given (its publishing job is
+    /// checked), and incomplete when it is not; a downstream project always is.
+    #[test]
+    fn child_pipelines_are_read_from_the_given_files() -> Result<(), String> {
+        let parent = "deploy:\n  trigger:\n    include: ci/child.yml\n    strategy: depend\n";
+        let child = "publish:\n  script: [npm publish]\n";
+        let policy = crate::Policy::builtin().map_err(|e| format!("{e:?}"))?;
+        let check = |files: &[crate::SourceFile<'_>]| -> Result<crate::Decision, String> {
+            let p = crate::Pipeline::import(files, Some(crate::PipelineFormat::Gitlab))
+                .map_err(|e| e.to_string())?;
+            Ok(policy.check_pipeline(&p))
+        };
+        let both = check(&[
+            crate::SourceFile {
+                name: ".gitlab-ci.yml",
+                text: parent,
+            },
+            crate::SourceFile {
+                name: "ci/child.yml",
+                text: child,
+            },
+        ])?;
+        assert!(!both.has("import/unsupported"), "{both}");
+        assert!(both.has("pipeline/build-publishes"), "{both}");
+        let alone = check(&[crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text: parent,
+        }])?;
+        assert!(alone.has("import/incomplete"), "{alone}");
+        let downstream = check(&[crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text: "deploy:\n  trigger: {project: ops/deploy}\n",
+        }])?;
+        assert!(
+            downstream
+                .violations()
+                .iter()
+                .any(|v| v.message.contains("`ops/deploy`")),
+            "{downstream}"
+        );
+        Ok(())
     }
 
     #[test]
@@ -886,6 +1131,9 @@ mod tests {
             &mut v,
         );
         let secret: Vec<&String> = v.iter().filter(|n| is_secret_variable(n)).collect();
-        assert_eq!(secret, vec!["CI_REGISTRY_PASSWORD"]);
+        // Predefined variables hold the job token, not a project's secret.
+        assert!(secret.is_empty(), "{secret:?}");
+        assert!(is_secret_variable("NPM_TOKEN"));
+        assert!(is_secret_variable("CI_DEPLOY_PASSWORD"));
     }
 }

@@ -239,6 +239,43 @@ fn looks_like(name: &str, words: &[&str]) -> bool {
     words.iter().any(|w| n.contains(w))
 }
 
+/// Words in a playbook or role name that say it uploads what was built.
+const PUBLISHING: [&str; 6] = ["upload", "publish", "promote", "push", "release", "twine"];
+
+/// Whether a job definition runs a playbook or role that publishes (`run`, `pre-run`,
+/// `post-run`, `roles`): the evidence of what the job does, not of what it is called.
+fn runs_publishing(def: &Node) -> bool {
+    fn names(n: &Node) -> Vec<String> {
+        let mut out = n.strings();
+        for i in n.items() {
+            if let Some(s) = i.get("name").and_then(Node::scalar) {
+                out.push(s);
+            }
+        }
+        if let Some(s) = n.get("name").and_then(Node::scalar) {
+            out.push(s);
+        }
+        out
+    }
+    ["run", "pre-run", "post-run"].iter().any(|k| {
+        def.get(k)
+            .map(names)
+            .unwrap_or_default()
+            .iter()
+            .any(|p| looks_like(p, &PUBLISHING))
+    })
+}
+
+/// A secret whose name says it is for a package index or an image registry.
+fn publishing_secret(name: &str) -> bool {
+    looks_like(
+        name,
+        &[
+            "pypi", "registry", "docker", "quay", "npm", "twine", "upload", "publish",
+        ],
+    )
+}
+
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let mut items: Vec<(usize, Node)> = Vec::new();
@@ -252,7 +289,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         _ => errors.extend(
                             shape_error(
                                 f.name,
-                                format!("a Zuul configuration file is a list, not {}", d.kind()),
+                                if super::zuul_v2_layout(&d) {
+                                    super::ZUUL_V2.to_owned()
+                                } else {
+                                    format!("a Zuul configuration file is a list, not {}", d.kind())
+                                },
                                 d.loc,
                             )
                             .into_files(),
@@ -394,7 +435,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             let instance = |job: &str| format!("{project} {pipeline}: {job}");
             for r in refs {
                 let chain = ancestry(&jobs, &r.name);
-                if chain.is_empty() {
+                // `noop` is built into Zuul: it succeeds without a node, running nothing.
+                let builtin_noop = chain.is_empty() && r.name == "noop";
+                if chain.is_empty() && !builtin_noop {
                     b.unsupported(
                         r.loc,
                         format!("project {project}.{pipeline}.jobs"),
@@ -456,17 +499,23 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     )
                     .collect();
                 let promotes = lineage.iter().any(|n| looks_like(n, &["promote"]));
-                let publishes = promotes
-                    || lineage
-                        .iter()
-                        .any(|n| looks_like(n, &["upload", "publish", "release"]));
+                // What the job does (its playbooks, the secrets it is given) is evidence; its
+                // name alone is a guess, reported as such.
+                let does_publish = chain.iter().any(|d| runs_publishing(&d.node))
+                    || secrets.iter().any(|s| publishing_secret(s));
+                let named_publish = lineage
+                    .iter()
+                    .any(|n| looks_like(n, &["upload", "publish", "release"]));
                 b.file(files[file].name);
                 let mut jb = b
                     .job(&instance(&r.name))
                     .at(r.loc)
                     .context(&format!("zuul/{pipeline}"))
-                    .publishes(publishes)
-                    .runs_repo_code(!promotes);
+                    .publishes(promotes || does_publish)
+                    .runs_repo_code(!promotes && !builtin_noop);
+                if named_publish && !(promotes || does_publish) {
+                    jb = jb.publishes_by_name();
+                }
                 if let Some(t) = pipelines.get(pipeline).copied().flatten() {
                     jb = jb.trigger(t);
                 }
@@ -531,6 +580,48 @@ fn ancestry<'a>(jobs: &'a BTreeMap<String, Vec<JobDef>>, name: &str) -> Vec<&'a 
 mod tests {
     use super::*;
     use crate::import::tree::parse;
+
+    /// A job called `*-release` is a guess (low confidence, pedantic); a job whose playbook
+    /// uploads is evidence (no such marks).
+    #[test]
+    fn publishing_by_name_is_a_guess_and_by_playbook_is_evidence() -> Result<(), String> {
+        let text = "- job: {name: releasenotes-release, run: playbooks/notes.yaml}\n\
+                    - job: {name: wheel, run: playbooks/upload-pypi.yaml}\n\
+                    - project: {check: {jobs: [releasenotes-release, wheel]}}\n";
+        let files = [crate::SourceFile {
+            name: "zuul.yaml",
+            text,
+        }];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Zuul))
+            .map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin()
+            .map_err(|e| format!("{e:?}"))?
+            .check_pipeline(&p);
+        let found: Vec<(String, Option<&str>)> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/build-publishes")
+            .map(|v| {
+                (
+                    v.facts["job"].as_str().unwrap_or_default().to_owned(),
+                    v.facts.get("confidence").and_then(|c| c.as_str()),
+                )
+            })
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|(j, c)| j.contains("releasenotes") && *c == Some("low")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|(j, c)| j.contains("wheel") && c.is_none()),
+            "{found:?}"
+        );
+        Ok(())
+    }
 
     #[test]
     fn pipeline_definitions_say_what_triggers_them() -> Result<(), String> {

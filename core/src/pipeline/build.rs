@@ -164,6 +164,7 @@ impl PipelineBuilder {
             zone: None,
             deploys: None,
             publishes: false,
+            publishes_guessed: false,
             runs_repo_code: true,
             file: self.file,
             location: None,
@@ -397,6 +398,19 @@ impl JobBuilder<'_> {
     pub fn publishes(mut self, yes: bool) -> Self {
         if let Some(j) = self.record() {
             j.publishes = yes;
+            j.publishes_guessed = false;
+        }
+        self
+    }
+
+    /// It may publish, but only its name says so: findings about it are low-confidence and
+    /// pedantic, since a name (`releasenotes`, `test-release`) is weak evidence.
+    pub fn publishes_by_name(mut self) -> Self {
+        if let Some(j) = self.record()
+            && !j.publishes
+        {
+            j.publishes = true;
+            j.publishes_guessed = true;
         }
         self
     }

@@ -155,6 +155,25 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_pipeline(&self, pipeline: &Pipeline) -> Decision {
+        self.check_pipeline_with(pipeline, CheckOptions::default())
+    }
+
+    /// [`Policy::check_pipeline`] with options. The one place that decides what an incomplete
+    /// reading means: by default a pipeline with no job, with constructs the importer could not
+    /// model, or with references to configuration that was not given is denied
+    /// (`import/incomplete`); with `allow_incomplete` those findings are accepted and the
+    /// decision's subject says what was not read.
+    ///
+    /// ```
+    /// use lockkeeper::{Policy, pipeline::{CheckOptions, Pipeline}};
+    /// let pipeline = Pipeline::from_yaml("jobs: {}")?;
+    /// let policy = Policy::builtin()?;
+    /// assert!(policy.check_pipeline(&pipeline).has("import/incomplete"));
+    /// let accepted = policy.check_pipeline_with(&pipeline, CheckOptions { allow_incomplete: true });
+    /// assert!(accepted.allowed() && accepted.subject().contains("incomplete"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_pipeline_with(&self, pipeline: &Pipeline, options: CheckOptions) -> Decision {
         let n = pipeline.len();
         let mut checker = Checker {
             policy: self,
@@ -172,8 +191,99 @@ impl Policy {
             decision: Decision::new(subject(pipeline)).under(self),
         };
         checker.run();
-        checker.decision
+        let gaps = incomplete(pipeline);
+        if gaps.is_empty() {
+            checker.decision.pass(codes::IMPORT_INCOMPLETE);
+            return checker.decision;
+        }
+        if !options.allow_incomplete {
+            for v in gaps {
+                checker.decision.deny(v);
+            }
+            return checker.decision;
+        }
+        // Accepted: the gaps leave the denial but stay in the subject, so the verdict never
+        // hides that it covers less than was asked.
+        let old = checker.decision;
+        let mut accepted = Decision::new(format!(
+            "{} (incomplete, accepted: {})",
+            old.subject(),
+            gaps.iter()
+                .map(|v| v.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+        for v in old.violations() {
+            if v.code != codes::IMPORT_UNSUPPORTED {
+                accepted.deny(v.clone());
+            }
+        }
+        for &code in old.passed() {
+            accepted.pass(code);
+        }
+        accepted
     }
+}
+
+/// How a pipeline check treats what it could not read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Accept an incomplete reading (`import/incomplete`, `import/unsupported`) instead of
+    /// denying it.
+    pub allow_incomplete: bool,
+}
+
+/// The `import/incomplete` findings of a pipeline: one when no job was read, one per file with
+/// constructs or references the importer could not follow, each saying what was not read.
+fn incomplete(p: &Pipeline) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if p.is_empty() {
+        let mut facts = Facts::new();
+        // With several files no `file` fact: every given file is part of what was not read.
+        if let [one] = &p.files[..] {
+            facts.insert("file".into(), json!(one));
+        } else {
+            facts.insert("files".into(), json!(p.files));
+        }
+        out.push(Violation::new(
+            codes::IMPORT_INCOMPLETE,
+            format!(
+                "no job was read from {}: nothing was checked; give the files that use it (the project or pipeline running a job library, template or fragment) with it, or accept the gap with --allow-incomplete",
+                if p.files.is_empty() { "the input".to_owned() } else { p.files.join(", ") }
+            ),
+            facts,
+        ));
+    }
+    let mut files: Vec<&str> = Vec::new();
+    for u in &p.unsupported {
+        if !files.contains(&u.file.as_str()) {
+            files.push(&u.file);
+        }
+    }
+    for file in files {
+        let gaps: Vec<&super::Unsupported> =
+            p.unsupported.iter().filter(|u| u.file == file).collect();
+        let mut facts = Facts::new();
+        facts.insert("file".into(), json!(file));
+        if let Some(l) = gaps.first().and_then(|u| u.location) {
+            facts.insert("line".into(), json!(l.line));
+        }
+        facts.insert(
+            "not_read".into(),
+            json!(gaps.iter().map(|u| u.path.as_str()).collect::<Vec<_>>()),
+        );
+        let first = gaps.first().map(|u| u.message.as_str()).unwrap_or_default();
+        out.push(Violation::new(
+            codes::IMPORT_INCOMPLETE,
+            format!(
+                "{file} was not read whole: {} part(s) not modelled or not given, first {}: {first}; give the files it refers to with it (GitLab includes also through --include-dir DIR), or accept the gap with --allow-incomplete",
+                gaps.len(),
+                gaps.first().map(|u| u.path.as_str()).unwrap_or_default()
+            ),
+            facts,
+        ));
+    }
+    out
 }
 
 fn subject(p: &Pipeline) -> String {
@@ -689,6 +799,11 @@ impl Checker<'_> {
                     let mut facts = self.job_facts(j);
                     facts.insert("runs_repo_code".into(), json!(job.runs_repo_code));
                     facts.insert("zone_may_publish".into(), json!(may));
+                    if job.publishes_guessed {
+                        facts.insert("evidence".into(), json!("the job's name only"));
+                        facts.insert("persona".into(), json!("pedantic"));
+                        facts.insert("confidence".into(), json!("low"));
+                    }
                     let why = if job.runs_repo_code {
                         "runs the repository's code and publishes to the artifact store: a build must hand its output to vetted extraction instead"
                     } else {
@@ -1022,8 +1137,12 @@ mod tests {
     fn only_the_checks_that_ran_on_something_are_passed() -> Result<(), Box<dyn std::error::Error>>
     {
         let policy = Policy::builtin()?;
+        // Nothing read is not safe: the only finding is that nothing was read, and no check
+        // claims to have passed on it.
         let empty = policy.check_pipeline(&Pipeline::builder().finish().0);
-        assert!(empty.allowed());
+        assert!(!empty.allowed());
+        let codes_found: Vec<_> = empty.violations().iter().map(|v| v.code).collect();
+        assert_eq!(codes_found, [codes::IMPORT_INCOMPLETE], "{empty}");
         assert!(empty.passed().is_empty(), "{empty}");
 
         let quiet = Pipeline::from_yaml("jobs: {lint: {trigger: merged}}")?;

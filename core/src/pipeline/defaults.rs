@@ -146,11 +146,15 @@ fn gitlab(source: &str) -> Option<Trigger> {
 
 fn argo(kind: &str) -> Option<Trigger> {
     match kind {
-        "kind/CronWorkflow" => Some(Trigger::Schedule),
+        "kind/CronWorkflow" | "kind/ScheduledWorkflow" => Some(Trigger::Schedule),
         // Submitting a workflow needs cluster credentials: a deliberate, authorised act.
         "kind/Workflow" | "kind/WorkflowTemplate" | "kind/ClusterWorkflowTemplate" => {
             Some(Trigger::Manual)
         }
+        // A Sensor's workflow is fixed by whoever deployed the Sensor; the event that starts
+        // it comes from outside (an EventSource not read: assumed anyone can send it).
+        "kind/Sensor" => Some(Trigger::Manual),
+        "event-source" => Some(Trigger::Patchset),
         _ => None,
     }
 }

@@ -27,6 +27,7 @@ use serde_json::{Value, json};
 use crate::source::Location;
 
 pub use build::{BuildIssue, JobBuilder, PipelineBuilder};
+pub use check::CheckOptions;
 pub use defaults::{DEFAULT_POLICY, context_trigger};
 pub use mapping::{ContextRule, PipelineRules};
 use names::{NameLog, Names, Sym};
@@ -295,6 +296,8 @@ pub(crate) struct JobRecord {
     /// Environment name (a term) the job deploys to.
     pub(crate) deploys: Option<Sym>,
     pub(crate) publishes: bool,
+    /// `publishes` rests on a guess (the job's name), not on what the job does.
+    pub(crate) publishes_guessed: bool,
     pub(crate) runs_repo_code: bool,
     pub(crate) file: u32,
     pub(crate) location: Option<Location>,
