@@ -214,6 +214,11 @@ struct PipelineArgs {
     /// Print the imported pipeline model as JSON instead of checking it.
     #[arg(long)]
     dump: bool,
+    /// Whose findings to show (and so what the exit code follows): regular (direct,
+    /// exploitable flows), pedantic (adds design lints and same-repository concerns) or
+    /// auditor (adds findings resting on assumptions and flows a gate suppressed).
+    #[arg(long, default_value = "regular")]
+    persona: String,
 }
 
 #[derive(Subcommand)]
@@ -493,7 +498,8 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
-    let decision = policy.check_pipeline(&pipeline);
+    let persona: lockkeeper::Persona = args.persona.parse().map_err(Failure)?;
+    let decision = policy.check_pipeline(&pipeline).for_persona(persona);
     if args.json {
         let mut value = decision.to_json_value();
         value["files"] = serde_json::json!(pipeline.files());

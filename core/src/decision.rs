@@ -39,6 +39,64 @@ impl Violation {
     }
 }
 
+/// Who reads the findings, and so which ones are shown: a maintainer (`regular`: direct,
+/// exploitable flows), a reviewer of design (`pedantic`: also design lints and concerns that
+/// need a same-repository branch) or an auditor (`auditor`: also findings resting on
+/// assumptions, flows a gate suppressed, and coverage notes). A finding says its persona in
+/// its `persona` fact; without one it is `regular`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Persona {
+    /// Direct, exploitable flows only (the default).
+    #[default]
+    Regular,
+    /// Adds design lints and same-repository concerns.
+    Pedantic,
+    /// Adds assumptions, suppressed flows and coverage notes.
+    Auditor,
+}
+
+impl Persona {
+    /// Every persona, from the fewest findings shown to the most.
+    pub const ALL: [Persona; 3] = [Persona::Regular, Persona::Pedantic, Persona::Auditor];
+
+    /// The name used on command lines and in facts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Persona::Regular => "regular",
+            Persona::Pedantic => "pedantic",
+            Persona::Auditor => "auditor",
+        }
+    }
+
+    /// The persona a finding is for; an unknown name counts as `regular`, so a finding is never
+    /// hidden by a typo in its facts (fail closed).
+    pub fn of(violation: &Violation) -> Persona {
+        violation
+            .facts
+            .get("persona")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Persona {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Persona {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Persona::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown persona `{s}`: expected regular, pedantic or auditor"))
+    }
+}
+
 /// The answer to a request.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Decision {
@@ -102,6 +160,21 @@ impl Decision {
     /// Codes of checks that passed.
     pub fn passed(&self) -> &[&'static str] {
         &self.passed
+    }
+
+    /// The findings `persona` is shown: those whose persona is at or below it. The decision is
+    /// allowed when none is left, which is what the exit code of a check follows.
+    pub fn for_persona(&self, persona: Persona) -> Decision {
+        let mut out = Decision::new(self.subject.clone());
+        for v in &self.violations {
+            if Persona::of(v) <= persona {
+                out.deny(v.clone());
+            }
+        }
+        for p in &self.passed {
+            out.pass(p);
+        }
+        out
     }
 
     /// Whether a violation with `code` was recorded.
@@ -189,6 +262,47 @@ macro_rules! facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_persona_sees_its_findings_and_those_below() {
+        let mut d = Decision::new("x");
+        d.deny(Violation::new("a", "regular", facts! {}));
+        d.deny(Violation::new(
+            "b",
+            "pedantic",
+            facts! {"persona" => "pedantic"},
+        ));
+        d.deny(Violation::new(
+            "c",
+            "auditor",
+            facts! {"persona" => "auditor"},
+        ));
+        d.deny(Violation::new(
+            "d",
+            "typo",
+            facts! {"persona" => "pedantik"},
+        ));
+        let codes = |p: Persona| -> Vec<&str> {
+            d.for_persona(p)
+                .violations()
+                .iter()
+                .map(|v| v.code)
+                .collect()
+        };
+        assert_eq!(codes(Persona::Regular), vec!["a", "d"]);
+        assert_eq!(codes(Persona::Pedantic), vec!["a", "b", "d"]);
+        assert_eq!(codes(Persona::Auditor), vec!["a", "b", "c", "d"]);
+        let mut quiet = Decision::new("y");
+        quiet.deny(Violation::new(
+            "c",
+            "auditor",
+            facts! {"persona" => "auditor"},
+        ));
+        assert!(quiet.for_persona(Persona::Regular).allowed());
+        assert!(!quiet.for_persona(Persona::Auditor).allowed());
+        assert_eq!("pedantic".parse::<Persona>(), Ok(Persona::Pedantic));
+        assert!("loud".parse::<Persona>().is_err());
+    }
 
     #[test]
     fn a_decision_with_a_violation_is_never_allowed() {

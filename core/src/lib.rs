@@ -47,7 +47,7 @@ pub mod scope;
 pub mod source;
 pub mod zone;
 
-pub use decision::{Decision, Facts, Violation};
+pub use decision::{Decision, Facts, Persona, Violation};
 pub use diagnostic::{Problem, Problems};
 pub use error::Error;
 pub use import::{ImportError, PipelineFormat, SourceFile};

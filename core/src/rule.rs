@@ -335,6 +335,10 @@ catalogue! {
     PIPELINE_TAINTED_INPUT = "pipeline/tainted-input", Violation,
         "Trust only flows down: what a job consumes from a less trusted or incomparable zone makes its output that untrusted.",
         "Stop consuming the input, rebuild it in a zone at least as trusted as the consumer, or move the consumer down.";
+    /// Attacker-controlled event text expanded into something that executes it.
+    PIPELINE_EXPRESSION_INJECTION = "pipeline/expression-injection", Violation,
+        "Text an outsider writes (titles, bodies, branch names, commit messages) never becomes code: expressions are expanded before a shell, a script or an agent reads them.",
+        "Pass the value through an `env:` variable and quote it (`\"$TITLE\"`), or do not use it; never write it to $GITHUB_ENV or $GITHUB_PATH.";
     /// A job that runs repository code publishes.
     PIPELINE_BUILD_PUBLISHES = "pipeline/build-publishes", Violation,
         "Builds hold no credentials: only vetted code, never the repository under test, publishes to the artifact store, and only from a zone that may publish.",

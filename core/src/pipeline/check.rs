@@ -191,6 +191,9 @@ impl Checker<'_> {
         let order = self.order();
         self.propagate(&order);
         self.check_jobs();
+        for v in &self.p.findings {
+            self.decision.deny(v.clone());
+        }
         for u in &self.p.unsupported {
             let mut facts = Facts::new();
             facts.insert("file".into(), json!(u.file));
@@ -212,6 +215,7 @@ impl Checker<'_> {
             codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
             codes::PIPELINE_SECRET_NOT_ALLOWED,
             codes::PIPELINE_TAINTED_INPUT,
+            codes::PIPELINE_EXPRESSION_INJECTION,
             codes::PIPELINE_BUILD_PUBLISHES,
             codes::PIPELINE_UNKNOWN_ENVIRONMENT,
             codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD,
@@ -265,10 +269,32 @@ impl Checker<'_> {
         if !contexts.is_empty() {
             f.insert("contexts".into(), json!(contexts));
         }
+        if let Some(notes) = self.p.notes.get(&j) {
+            if notes.contains_key("job") {
+                f.insert("node".into(), json!(self.p.job_name(j)));
+            }
+            for (k, v) in notes {
+                f.insert(k.clone(), v.clone());
+            }
+        }
         f
     }
 
-    fn deny(&mut self, code: &'static str, message: String, facts: Facts) {
+    fn deny(&mut self, code: &'static str, message: String, mut facts: Facts) {
+        // An importer may say which findings are advice for a job (`persona_by_code`): the
+        // finding's persona is the less shown of the job's and the code's.
+        if let Some(by_code) = facts.remove("persona_by_code")
+            && let Some(p) = by_code.get(code).and_then(serde_json::Value::as_str)
+        {
+            let mine = facts
+                .get("persona")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.parse::<crate::decision::Persona>().ok())
+                .unwrap_or_default();
+            if let Ok(theirs) = p.parse::<crate::decision::Persona>() {
+                facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
+            }
+        }
         self.decision.deny(Violation::new(code, message, facts));
     }
 

@@ -77,9 +77,9 @@ fn github(event: &str) -> Option<Trigger> {
     }
     Some(match event {
         // Code from the pull request runs.
-        "pull_request" | "pull_request_review" | "pull_request_review_comment" | "push" => {
-            Trigger::Patchset
-        }
+        "pull_request" | "pull_request_review" | "pull_request_review_comment" => Trigger::Patchset,
+        // Pushing needs write access: a push to any branch is a committer's code.
+        "push" => Trigger::Merged,
         "merge_group" => Trigger::Approved,
         // The default branch's workflow runs, with the base repository's privileges; what it
         // reads from the event (or checks out) is untrusted, which the importer models as input.

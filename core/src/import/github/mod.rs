@@ -13,6 +13,13 @@
 //! * caches live in one scope shared by every run on the default branch (and by those
 //!   privileged events), so a tainted job that saves a cache taints every job that restores it.
 
+mod expressions;
+mod injection;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
 use github_actions_models::common::{BasePermission, Permission, Permissions, Uses};
 use github_actions_models::workflow::job::{NormalJob, ReusableWorkflowCallJob, Secrets};
 use github_actions_models::workflow::{Job as GhJob, Workflow};
@@ -31,32 +38,6 @@ const PRIVILEGED: [&str; 6] = [
     "issues",
     "discussion",
     "discussion_comment",
-];
-
-/// Event text an outsider controls (GitHub Security Lab's list, by prefix).
-const ATTACKER_CONTROLLED: [&str; 22] = [
-    "github.event.issue.title",
-    "github.event.issue.body",
-    "github.event.pull_request.title",
-    "github.event.pull_request.body",
-    "github.event.pull_request.head.ref",
-    "github.event.pull_request.head.label",
-    "github.event.pull_request.head.repo.default_branch",
-    "github.event.comment.body",
-    "github.event.review.body",
-    "github.event.review_comment.body",
-    "github.event.discussion.title",
-    "github.event.discussion.body",
-    "github.event.pages",
-    "github.event.commits",
-    "github.event.head_commit.message",
-    "github.event.head_commit.author",
-    "github.event.workflow_run.head_branch",
-    "github.event.workflow_run.head_commit",
-    "github.event.workflow_run.display_title",
-    "github.event.workflow_run.pull_requests",
-    "github.head_ref",
-    "github.event.pull_request.head.repo.full_name",
 ];
 
 /// Actions that publish to a package registry or a release.
@@ -282,29 +263,6 @@ fn secret_refs(text: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The expressions `${{ ... }}` in a text, without delimiters.
-fn expressions(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${{") {
-        rest = &rest[i + 3..];
-        match rest.find("}}") {
-            Some(j) => {
-                out.push(rest[..j].trim());
-                rest = &rest[j + 2..];
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-fn attacker_controlled(text: &str) -> bool {
-    expressions(text)
-        .iter()
-        .any(|e| ATTACKER_CONTROLLED.iter().any(|a| e.contains(a)))
-}
-
 /// Whether a `ref`/`repository` input or a command fetches the pull request's head.
 fn untrusted_ref(text: &str) -> bool {
     const HEAD: [&str; 9] = [
@@ -385,7 +343,11 @@ struct JobFacts {
     runs_code: bool,
     pr_head: bool,
     downloads_run: bool,
-    injects: bool,
+    /// Downloads another run's artifacts to a temporary directory, read as data only.
+    downloads_data: bool,
+    /// What keeps outsiders out of the job, when something does.
+    gate: Option<String>,
+    injections: Vec<injection::Injection>,
     cache_restore: bool,
     cache_save: bool,
     uploads: Vec<String>,
@@ -425,9 +387,55 @@ fn with_scalar(step: &Node, key: &str) -> Option<String> {
         .and_then(Node::scalar)
 }
 
+/// The literal `env:` bindings of a node, added to `into`.
+fn env_map(node: Option<&Node>, into: &mut BTreeMap<String, String>) {
+    for e in node.map(Node::entries).unwrap_or_default() {
+        into.insert(e.key.clone(), e.value.scalar().unwrap_or_default());
+    }
+}
+
+/// Whether a download path is outside the workspace (a temporary directory), so the files
+/// are read as data rather than run or built as the repository.
+fn outside_workspace(path: &str) -> bool {
+    let p = path.trim();
+    p.starts_with("${{ runner.temp }}")
+        || p.starts_with("${{runner.temp}}")
+        || p.starts_with("/tmp")
+        || p.starts_with("$RUNNER_TEMP")
+        || p.starts_with("${RUNNER_TEMP}")
+}
+
 /// Reads the steps of a normal job.
-fn step_facts(node: &Node, f: &mut JobFacts) {
+fn step_facts(node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>) {
+    let mut job_env = base_env.clone();
+    env_map(node.get("env"), &mut job_env);
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
+        let mut env = job_env.clone();
+        env_map(step.get("env"), &mut env);
+        let resolve = |name: &str| env.get(name).cloned();
+        let uses_raw = step.get("uses").and_then(Node::as_str).unwrap_or_default();
+        let text = step
+            .get("run")
+            .and_then(Node::scalar)
+            .or_else(|| with_scalar(step, "script"))
+            .unwrap_or_default();
+        if f.gate.is_none()
+            && expressions::permission_check(uses_raw.split('@').next().unwrap_or_default(), &text)
+        {
+            f.gate = Some("collaborator permission check".into());
+        }
+        if f.gate.is_none()
+            && let Some(g) = step
+                .get("if")
+                .and_then(Node::scalar)
+                .and_then(|c| expressions::gate(&c))
+            && step
+                .get("run")
+                .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
+        {
+            // A step that fails the job unless the gate holds gates the rest of the job.
+            f.gate = Some(g.into());
+        }
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             f.runs_code = true;
             if super::publishes(&run, &[]) {
@@ -438,9 +446,6 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             }
             if run.contains("gh run download") {
                 f.downloads_run = true;
-            }
-            if attacker_controlled(&run) {
-                f.injects = true;
             }
         }
         let Some(raw) = step.get("uses").and_then(Node::as_str) else {
@@ -469,7 +474,15 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
                 f.checks_out = true;
                 let r = with_str(step, "ref").unwrap_or_default();
                 let repo = with_str(step, "repository").unwrap_or_default();
-                if untrusted_ref(r) || untrusted_ref(repo) || truthy("allow-unsafe-pr-checkout") {
+                // Fail closed: a ref or repository not provably the base repository's (a step
+                // output, an input, an env value set elsewhere, event fields) is the pull
+                // request's as far as a privileged job is concerned.
+                if untrusted_ref(r)
+                    || untrusted_ref(repo)
+                    || !expressions::provably_base(r, &resolve, 0)
+                    || !expressions::provably_base(repo, &resolve, 0)
+                    || truthy("allow-unsafe-pr-checkout")
+                {
                     f.pr_head = true;
                 }
             }
@@ -506,20 +519,30 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             }
             "actions/download-artifact" => {
                 if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
-                    f.downloads_run = true;
+                    if with_str(step, "path").is_some_and(outside_workspace) {
+                        f.downloads_data = true;
+                    } else {
+                        f.downloads_run = true;
+                    }
                 } else {
                     let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
                     f.downloads.push(name.map(|n| name_pattern(&n)));
                 }
             }
-            "dawidd6/action-download-artifact" => f.downloads_run = true,
+            "dawidd6/action-download-artifact" => {
+                if with_str(step, "path").is_some_and(outside_workspace) {
+                    f.downloads_data = true;
+                } else {
+                    f.downloads_run = true;
+                }
+            }
             "actions/github-script" => {
                 if let Some(script) = with_scalar(step, "script") {
-                    if attacker_controlled(&script) {
-                        f.injects = true;
-                    }
                     if fetches_pr_head(&script) {
                         f.pr_head = true;
+                    }
+                    if script.contains("downloadArtifact") {
+                        f.downloads_run = true;
                     }
                 }
             }
@@ -697,6 +720,8 @@ fn import_file(
     let mut workflow_perms = JobFacts::default();
     permissions_facts(&workflow.permissions, &mut workflow_perms);
 
+    let mut workflow_env = BTreeMap::new();
+    env_map(doc.get("env"), &mut workflow_env);
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     // Facts per job, in file order.
     let mut facts: Vec<(String, Option<Location>, JobFacts, bool)> = Vec::new();
@@ -717,7 +742,7 @@ fn import_file(
         }
         let reusable = match job {
             GhJob::NormalJob(n) => {
-                normal(n, node, &mut jf);
+                normal(n, node, &mut jf, &workflow_env);
                 for (i, step) in node
                     .get("steps")
                     .map(Node::items)
@@ -762,6 +787,76 @@ fn import_file(
         }
         facts.push((id.clone(), loc, jf, reusable));
     }
+
+    // Attacker text through job outputs: a fixpoint over `needs` (a few passes suffice for
+    // the chains people write; each pass can only add taint).
+    let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
+    for _ in 0..4 {
+        let before = tainted_outputs.len();
+        for (id, ..) in &facts {
+            let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+            let t = injection::analyse(doc.get("env"), node, &tainted_outputs);
+            for o in t.outputs {
+                tainted_outputs.insert(format!("{id}.{o}"));
+            }
+        }
+        if tainted_outputs.len() == before {
+            break;
+        }
+    }
+    for (id, _, jf, _) in &mut facts {
+        let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+        jf.injections = injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
+    }
+    // A job that needs a gated job runs only when the gate held (an authorisation job); an
+    // environment stops the job until its reviewers approve (assumed to have some).
+    for k in 0..facts.len() {
+        if facts[k].2.gate.is_none()
+            && let Some(env) = &facts[k].2.environment
+        {
+            facts[k].2.gate = Some(format!(
+                "environment `{env}` (assumed to require reviewers)"
+            ));
+        }
+    }
+    for _ in 0..facts.len() {
+        let mut changed = false;
+        for k in 0..facts.len() {
+            if facts[k].2.gate.is_some() {
+                continue;
+            }
+            let inherited = facts[k].2.needs.iter().find_map(|need| {
+                facts
+                    .iter()
+                    .find(|(i, ..)| i == need)
+                    .and_then(|(_, _, f2, _)| f2.gate.clone())
+            });
+            if let Some(g) = inherited {
+                facts[k].2.gate = Some(format!("{g}, via `needs`"));
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // `needs` ancestry: an artifact can come only from a job that finished before.
+    let ancestors: Vec<BTreeSet<usize>> = (0..facts.len())
+        .map(|k| {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![k];
+            while let Some(j) = stack.pop() {
+                for need in &facts[j].2.needs {
+                    if let Some(m) = facts.iter().position(|(i, ..)| i == need)
+                        && seen.insert(m)
+                    {
+                        stack.push(m);
+                    }
+                }
+            }
+            seen
+        })
+        .collect();
 
     // Which job runs in which context: job-level `if` and `needs` of jobs that do not run.
     let n = facts.len();
@@ -808,6 +903,9 @@ fn import_file(
     };
     let source = format!("{prefix}pull request (untrusted)");
     let mut source_needed = false;
+    let repo = repository_of(f.name);
+    let mut gated: BTreeSet<usize> = BTreeSet::new();
+    let mut data_reads: BTreeSet<usize> = BTreeSet::new();
     for (x, ctx) in ctxs.iter().enumerate() {
         let sfx = suffix(ctx);
         for (k, (id, loc, jf, reusable)) in facts.iter().enumerate() {
@@ -830,7 +928,24 @@ fn import_file(
                 .at(*loc)
                 .context(&context)
                 .publishes(jf.publishes)
-                .runs_repo_code(jf.runs_code || *reusable);
+                .runs_repo_code(jf.runs_code || *reusable)
+                .note("job", json!(id))
+                .note("persona_by_code", design_lints());
+            if fork_rules(&ctx.event) {
+                jb = jb.note("persona", json!("pedantic")).note(
+                    "assumptions",
+                    json!([
+                        "the pull request comes from a branch of this repository: a fork's pull request gets a read-only token and no secrets"
+                    ]),
+                );
+            } else if ctx.event == "workflow_call" {
+                jb = jb.note("persona", json!("auditor")).note(
+                    "assumptions",
+                    json!([
+                        "called by workflows not given here: checked as if its caller ran unreviewed code"
+                    ]),
+                );
+            }
             for need in &jf.needs {
                 jb = jb.need(&format!("{prefix}{need}{sfx}"));
                 if let Some((_, _, nf, _)) = facts.iter().find(|(i, ..)| i == need)
@@ -863,7 +978,13 @@ fn import_file(
             if let Some(env) = &jf.environment {
                 jb = jb.deploys(env);
             }
-            if ctx.privileged {
+            if ctx.privileged && jf.gate.is_some() && (jf.pr_head || jf.downloads_run) {
+                gated.insert(k);
+            }
+            if ctx.privileged && jf.downloads_data {
+                data_reads.insert(k);
+            }
+            if ctx.privileged && jf.gate.is_none() {
                 if jf.pr_head {
                     jb = jb.consume(
                         ResourceKind::Workspace,
@@ -878,16 +999,10 @@ fn import_file(
                     );
                     source_needed = true;
                 }
-                if jf.injects {
-                    jb = jb.consume(
-                        ResourceKind::Artifact,
-                        &format!("{prefix}attacker-controlled event text"),
-                    );
-                    source_needed = true;
-                }
             }
             // One cache scope is shared by every run on the default branch.
-            let cache = "GitHub Actions cache (default-branch scope)";
+            let cache = format!("GitHub Actions cache of {repo} (default-branch scope)");
+            let cache = cache.as_str();
             if jf.cache_restore {
                 jb = jb.consume(ResourceKind::Cache, cache);
             }
@@ -901,7 +1016,7 @@ fn import_file(
                 let matching: Vec<&String> = facts
                     .iter()
                     .enumerate()
-                    .filter(|(m, _)| runs[*m][x])
+                    .filter(|(m, _)| runs[*m][x] && ancestors[k].contains(m))
                     .flat_map(|(_, (_, _, f2, _))| f2.uploads.iter())
                     .filter(|u| down.as_ref().is_none_or(|d| names_match(d, u)))
                     .collect();
@@ -909,6 +1024,89 @@ fn import_file(
                     jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
                 }
             }
+        }
+    }
+    for (k, (id, loc, jf, _)) in facts.iter().enumerate() {
+        let facts_of = |persona: &str| {
+            let mut m = crate::decision::Facts::new();
+            m.insert("job".into(), json!(id));
+            m.insert("file".into(), json!(f.name));
+            if let Some(l) = loc {
+                m.insert("line".into(), json!(l.line));
+            }
+            m.insert("persona".into(), json!(persona));
+            m
+        };
+        if gated.contains(&k) {
+            let mut m = facts_of("auditor");
+            let gate = jf.gate.clone().unwrap_or_default();
+            m.insert("gate".into(), json!(gate));
+            m.insert("confidence".into(), json!("low"));
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` runs with the base repository's privileges and checks out or downloads the pull request's code, behind a gate ({gate}); safe only if the gate keeps outsiders out"
+                ),
+                m,
+            ));
+        }
+        if data_reads.contains(&k) {
+            let mut m = facts_of("auditor");
+            m.insert("confidence".into(), json!("low"));
+            m.insert(
+                "assumptions".into(),
+                json!(["the artifacts are parsed as data, never executed"]),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` downloads another run's artifacts to a temporary directory with the base repository's privileges; what it does with their content is trusted"
+                ),
+                m,
+            ));
+        }
+        // Injection: regular where outsiders trigger the job with privileges and no gate;
+        // pedantic where only committers or a fork's own read-only run reach it.
+        let privileged = ctxs
+            .iter()
+            .enumerate()
+            .any(|(x, c)| runs[k][x] && c.privileged);
+        let any = ctxs.iter().enumerate().any(|(x, _)| runs[k][x]);
+        if !any {
+            continue;
+        }
+        for inj in &jf.injections {
+            let persona = match (&jf.gate, privileged) {
+                (Some(_), _) => "auditor",
+                (None, true) => "regular",
+                (None, false) => "pedantic",
+            };
+            let mut m = facts_of(persona);
+            if let Some(l) = inj.location {
+                m.insert("line".into(), json!(l.line));
+            }
+            m.insert("step".into(), json!(inj.step));
+            m.insert("sink".into(), json!(inj.sink));
+            m.insert("expression".into(), json!(inj.value));
+            m.insert("confidence".into(), json!(inj.confidence));
+            let events: Vec<&str> = ctxs
+                .iter()
+                .enumerate()
+                .filter(|(x, _)| runs[k][*x])
+                .map(|(_, c)| c.event.as_str())
+                .collect();
+            m.insert("events".into(), json!(events));
+            if let Some(g) = &jf.gate {
+                m.insert("gate".into(), json!(g));
+            }
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_EXPRESSION_INJECTION,
+                format!(
+                    "job `{id}`, step {}: attacker-controlled `{}` is expanded into {} before it runs",
+                    inj.step, inj.value, inj.sink
+                ),
+                m,
+            ));
         }
     }
     if source_needed {
@@ -922,13 +1120,44 @@ fn import_file(
             .produce(
                 ResourceKind::Artifact,
                 &format!("{prefix}artifacts of the triggering run"),
-            )
-            .produce(
-                ResourceKind::Artifact,
-                &format!("{prefix}attacker-controlled event text"),
             );
     }
     Ok(())
+}
+
+/// Events whose pull requests may come from forks: GitHub gives a fork's run a read-only token
+/// and no secrets, so what only a same-repository branch could exploit is a pedantic finding.
+fn fork_rules(event: &str) -> bool {
+    matches!(
+        event,
+        "pull_request" | "pull_request_review" | "pull_request_review_comment"
+    )
+}
+
+/// Findings that are design advice on GitHub rather than an exploitable flow: a release job
+/// that builds and publishes (goreleaser, cargo-dist), deploy credentials outside a deploy
+/// service, an environment named by an expression.
+fn design_lints() -> serde_json::Value {
+    json!({
+        "pipeline/build-publishes": "pedantic",
+        "pipeline/deploy-from-untrusted-build": "pedantic",
+        "pipeline/credentials-outside-deploy-zone": "pedantic",
+        "pipeline/unknown-environment": "pedantic",
+    })
+}
+
+/// The repository a workflow file belongs to, for scoping caches: the path before
+/// `.github/` (or its flattened form `__.github__`), else one shared scope.
+fn repository_of(name: &str) -> String {
+    let n = name.replace('\\', "/");
+    if let Some(i) = n.find(".github/") {
+        return n[..i].trim_end_matches('/').to_owned();
+    }
+    if let Some(i) = n.find("__.github__") {
+        let file = n[..i].rsplit('/').next().unwrap_or_default();
+        return file.to_owned();
+    }
+    "this repository".into()
 }
 
 fn job_permissions(job: &GhJob) -> &Permissions {
@@ -938,7 +1167,7 @@ fn job_permissions(job: &GhJob) -> &Permissions {
     }
 }
 
-fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts) {
+fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>) {
     permissions_facts(&job.permissions, f);
     if matches!(job.permissions, Permissions::Base(BasePermission::Default)) {
         f.write_token = None;
@@ -952,7 +1181,10 @@ fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts) {
         }
     });
     f.has_outputs = !job.outputs.is_empty();
-    step_facts(node, f);
+    if let Some(g) = f.condition.as_deref().and_then(expressions::gate) {
+        f.gate = Some(g.into());
+    }
+    step_facts(node, f, base_env);
 }
 
 fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
