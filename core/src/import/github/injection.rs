@@ -83,19 +83,38 @@ fn tainted(
     found
 }
 
+/// Whether a value can hold a line break: bodies, comments and commit messages can; titles
+/// and branch names cannot. A derived value is not known, so it can (fail closed).
+fn multiline(expr: &str) -> bool {
+    references(expr).iter().any(|r| {
+        !attacker_field(r)
+            || r == "github.event"
+            || r.contains("body")
+            || r.contains("message")
+            || r.contains("commits")
+            || r.contains("head_commit")
+            || r.contains("changes")
+    })
+}
+
 fn env_names(
     node: Option<&Node>,
     out: &mut BTreeSet<String>,
+    lines: &mut BTreeSet<String>,
     steps: &BTreeSet<String>,
     needs: &BTreeSet<String>,
 ) {
     for e in node.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
-        if expressions(&v)
-            .iter()
-            .any(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
-        {
+        let hits: Vec<&str> = expressions(&v)
+            .into_iter()
+            .filter(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
+            .collect();
+        if !hits.is_empty() {
             out.insert(e.key.clone());
+            if hits.iter().any(|x| multiline(x)) {
+                lines.insert(e.key.clone());
+            }
         }
     }
 }
@@ -123,8 +142,21 @@ pub(super) fn analyse(
     let mut out = JobTaint::default();
     let mut steps_tainted: BTreeSet<String> = BTreeSet::new();
     let mut base_env = BTreeSet::new();
-    env_names(workflow_env, &mut base_env, &steps_tainted, needs);
-    env_names(job.get("env"), &mut base_env, &steps_tainted, needs);
+    let mut base_lines = BTreeSet::new();
+    env_names(
+        workflow_env,
+        &mut base_env,
+        &mut base_lines,
+        &steps_tainted,
+        needs,
+    );
+    env_names(
+        job.get("env"),
+        &mut base_env,
+        &mut base_lines,
+        &steps_tainted,
+        needs,
+    );
     // Variables a step wrote to $GITHUB_ENV from attacker text, seen by every later step.
     let mut exported: BTreeSet<String> = BTreeSet::new();
     for (i, step) in job
@@ -137,8 +169,10 @@ pub(super) fn analyse(
         let id = step.get("id").and_then(Node::scalar);
         let label = id.clone().unwrap_or_else(|| format!("steps[{i}]"));
         let mut env = base_env.clone();
+        let mut lines = base_lines.clone();
         env.extend(exported.iter().cloned());
-        env_names(step.get("env"), &mut env, &steps_tainted, needs);
+        lines.extend(exported.iter().cloned());
+        env_names(step.get("env"), &mut env, &mut lines, &steps_tainted, needs);
         let hit = |sink: &str, value: &str, confidence: &'static str, out: &mut JobTaint| {
             out.injections.push(Injection {
                 step: label.clone(),
@@ -161,9 +195,17 @@ pub(super) fn analyse(
             if run.contains("GITHUB_OUTPUT") && (direct || via_var.is_some()) {
                 taints_outputs = true;
             }
+            // A line break in a value written to $GITHUB_ENV starts a new variable of the
+            // attacker's choosing (LD_PRELOAD, BASH_ENV, ...); a path entry needs none.
+            let via_lines = reads_var(&run, &lines);
             for file in ["GITHUB_ENV", "GITHUB_PATH"] {
+                let carrier = if file == "GITHUB_ENV" {
+                    &via_lines
+                } else {
+                    &via_var
+                };
                 if run.contains(file)
-                    && let Some(v) = &via_var
+                    && let Some(v) = carrier
                 {
                     hit(&format!("${file}"), &format!("${v}"), "medium", &mut out);
                     if file == "GITHUB_ENV" {
@@ -261,7 +303,8 @@ mod tests {
             "steps:\n",
             "  - id: b\n    run: echo \"name=$REF\" >> $GITHUB_OUTPUT\n    env: {REF: '${{ github.head_ref }}'}\n",
             "  - run: echo ${{ steps.b.outputs.name }}\n",
-            "  - run: echo \"X=$REF\" >> $GITHUB_ENV\n    env: {REF: '${{ github.head_ref }}'}\n",
+            "  - run: echo \"X=$MSG\" >> $GITHUB_ENV\n    env: {MSG: '${{ github.event.head_commit.message }}'}\n",
+            "  - run: echo \"T=$T\" >> $GITHUB_ENV\n    env: {T: '${{ github.event.issue.title }}'}\n",
             "  - uses: anthropics/claude-code-action@v1\n    with: {prompt: 'Triage ${{ github.event.issue.body }}'}\n",
         ))?;
         let t = analyse(None, &flow, &BTreeSet::new());

@@ -778,12 +778,29 @@ fn import_file(
             .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
         if jf.downloads_run && plain {
             // Outside the privileged events the other run is not known to be the pull
-            // request's; it is not modelled, so it is reported.
-            b.unsupported(
-                loc,
-                format!("jobs.{id}"),
+            // request's; it is not modelled, so it is reported: for every reader when the job
+            // holds credentials or publishes, as a coverage note otherwise.
+            let holds = !jf.secrets.is_empty()
+                || jf.inherit_secrets
+                || jf.id_token
+                || jf.publishes
+                || jf.write_token != Some(false);
+            let mut m = crate::decision::Facts::new();
+            m.insert("file".into(), json!(f.name));
+            if let Some(l) = loc {
+                m.insert("line".into(), json!(l.line));
+                m.insert("column".into(), json!(l.column));
+            }
+            m.insert("path".into(), json!(format!("jobs.{id}")));
+            m.insert("job".into(), json!(id));
+            if !holds {
+                m.insert("persona".into(), json!("auditor"));
+            }
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::IMPORT_UNSUPPORTED,
                 "downloads artifacts of another workflow run; which run, and how trusted its output is, is not modelled",
-            );
+                m,
+            ));
         }
         facts.push((id.clone(), loc, jf, reusable));
     }
@@ -808,17 +825,8 @@ fn import_file(
         let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
         jf.injections = injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
     }
-    // A job that needs a gated job runs only when the gate held (an authorisation job); an
-    // environment stops the job until its reviewers approve (assumed to have some).
-    for k in 0..facts.len() {
-        if facts[k].2.gate.is_none()
-            && let Some(env) = &facts[k].2.environment
-        {
-            facts[k].2.gate = Some(format!(
-                "environment `{env}` (assumed to require reviewers)"
-            ));
-        }
-    }
+    // A job that needs a gated job runs only when the gate held (an authorisation job). An
+    // environment is no gate here: its protection rules are not in the workflow.
     for _ in 0..facts.len() {
         let mut changed = false;
         for k in 0..facts.len() {
@@ -978,13 +986,32 @@ fn import_file(
             if let Some(env) = &jf.environment {
                 jb = jb.deploys(env);
             }
-            if ctx.privileged && jf.gate.is_some() && (jf.pr_head || jf.downloads_run) {
+            // A gate approves a request, not the code: the head can still move after it (and
+            // a stolen long-lived secret outlives the run), and a cache written by that code
+            // is read by later runs nobody approved. Only without either does it protect.
+            let gate_protects = jf.gate.is_some()
+                && jf.secrets.is_empty()
+                && !jf.inherit_secrets
+                && !(jf.cache_save && ctx.default_scope);
+            if ctx.privileged && gate_protects && (jf.pr_head || jf.downloads_run) {
                 gated.insert(k);
+            }
+            if ctx.privileged
+                && !gate_protects
+                && let Some(g) = &jf.gate
+            {
+                jb = jb.note(
+                    "gate",
+                    json!(format!(
+                        "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
+                    )),
+                );
+                jb = jb.note("confidence", json!("medium"));
             }
             if ctx.privileged && jf.downloads_data {
                 data_reads.insert(k);
             }
-            if ctx.privileged && jf.gate.is_none() {
+            if ctx.privileged && !gated.contains(&k) {
                 if jf.pr_head {
                     jb = jb.consume(
                         ResourceKind::Workspace,
@@ -1076,7 +1103,9 @@ fn import_file(
             continue;
         }
         for inj in &jf.injections {
-            let persona = match (&jf.gate, privileged) {
+            // A label approves the request, not the text it carries: injection stays.
+            let gate = jf.gate.as_deref().filter(|g| !g.contains("label"));
+            let persona = match (gate, privileged) {
                 (Some(_), _) => "auditor",
                 (None, true) => "regular",
                 (None, false) => "pedantic",
