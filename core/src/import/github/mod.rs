@@ -925,7 +925,11 @@ fn import_file(
                 || jf.id_token
                 || jf.environment.is_some()
                 || jf.write_token.unwrap_or(ctx.privileged);
-            let context = if ctx.privileged && !holds {
+            // A privileged event's job that holds nothing runs the base repository's code;
+            // only when it also runs the pull request's (a checkout, another run's artifacts)
+            // is it checked as unreviewed code, whose output is untrusted but which itself
+            // risks nothing.
+            let context = if ctx.privileged && !holds && (jf.pr_head || jf.downloads_run) {
                 format!("github/{} (read-only)", ctx.event)
             } else {
                 format!("github/{}", ctx.key)
@@ -938,7 +942,10 @@ fn import_file(
                 .publishes(jf.publishes)
                 .runs_repo_code(jf.runs_code || *reusable)
                 .note("job", json!(id))
-                .note("persona_by_code", design_lints());
+                .note(
+                    "persona_by_code",
+                    design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
+                );
             if fork_rules(&ctx.event) {
                 jb = jb.note("persona", json!("pedantic")).note(
                     "assumptions",
@@ -1166,7 +1173,15 @@ fn fork_rules(event: &str) -> bool {
 /// Findings that are design advice on GitHub rather than an exploitable flow: a release job
 /// that builds and publishes (goreleaser, cargo-dist), deploy credentials outside a deploy
 /// service, an environment named by an expression.
-fn design_lints() -> serde_json::Value {
+/// When the job runs the pull request's code with privileges, a deploy from it is that flow
+/// itself, not a design question.
+fn design_lints(runs_pull_request: bool) -> serde_json::Value {
+    if runs_pull_request {
+        return json!({
+            "pipeline/build-publishes": "pedantic",
+            "pipeline/unknown-environment": "pedantic",
+        });
+    }
     json!({
         "pipeline/build-publishes": "pedantic",
         "pipeline/deploy-from-untrusted-build": "pedantic",
