@@ -180,6 +180,9 @@ fn contexts(on: &Node) -> Vec<Context> {
             | "pull_request_review_comment"
             | "merge_group" => out.push(mk(event.clone(), false, false)),
             "release" | "create" => out.push(mk(event.clone(), false, true)),
+            // Called by a workflow not given: the caller's context (and so its cache scope)
+            // is unknown; its jobs are checked for the auditor only.
+            "workflow_call" => out.push(mk(event.clone(), false, false)),
             _ => out.push(mk(event.clone(), true, false)),
         }
     }
@@ -508,6 +511,10 @@ fn step_facts(node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>
                 };
                 f.cache_restore |= on;
                 f.cache_save |= on;
+            }
+            "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
+                f.cache_restore = true;
+                f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
             }
             "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
                 f.cache_restore = true;
@@ -914,6 +921,7 @@ fn import_file(
     let repo = repository_of(f.name);
     let mut gated: BTreeSet<usize> = BTreeSet::new();
     let mut data_reads: BTreeSet<usize> = BTreeSet::new();
+    let mut poisons: BTreeSet<usize> = BTreeSet::new();
     for (x, ctx) in ctxs.iter().enumerate() {
         let sfx = suffix(ctx);
         for (k, (id, loc, jf, reusable)) in facts.iter().enumerate() {
@@ -1015,6 +1023,9 @@ fn import_file(
                 );
                 jb = jb.note("confidence", json!("medium"));
             }
+            if ctx.privileged && ctx.default_scope && !gated.contains(&k) && jf.pr_head {
+                poisons.insert(k);
+            }
             if ctx.privileged && jf.downloads_data {
                 data_reads.insert(k);
             }
@@ -1080,6 +1091,32 @@ fn import_file(
                 crate::rule::codes::PIPELINE_TAINTED_INPUT,
                 format!(
                     "job `{id}` runs with the base repository's privileges and checks out or downloads the pull request's code, behind a gate ({gate}); safe only if the gate keeps outsiders out"
+                ),
+                m,
+            ));
+        }
+        if poisons.contains(&k) && !(jf.secrets.is_empty() && jf.write_token != Some(false)) {
+            // Holding credentials, the job is reported by the trust flow already.
+        } else if poisons.contains(&k) {
+            // The run's runtime token writes the default branch's cache scope whatever the
+            // job's permissions: the pull request's code can plant entries that later trusted
+            // runs restore by their predictable keys. A cache action makes that certain.
+            let persona = if jf.cache_save { "regular" } else { "auditor" };
+            let mut m = facts_of(persona);
+            m.insert(
+                "cache".into(),
+                json!(format!(
+                    "GitHub Actions cache of {repo} (default-branch scope)"
+                )),
+            );
+            m.insert(
+                "confidence".into(),
+                json!(if jf.cache_save { "high" } else { "low" }),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+                format!(
+                    "job `{id}` runs the pull request's code in the default branch's cache scope; what it writes there, later trusted runs restore"
                 ),
                 m,
             ));
