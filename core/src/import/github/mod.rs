@@ -408,8 +408,44 @@ fn outside_workspace(path: &str) -> bool {
         || p.starts_with("${RUNNER_TEMP}")
 }
 
-/// Reads the steps of a normal job.
-fn step_facts(node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>) {
+/// Local composite actions given among the files: the directory each is in (as a
+/// `uses: ./dir` names it) and its `runs` node, whose steps run as if written in the job.
+type LocalActions = Vec<(String, Node)>;
+
+fn is_action_file(name: &str) -> bool {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file == "action.yml" || file == "action.yaml"
+}
+
+fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| is_action_file(f.name)) {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        if let Some(doc) = docs.into_iter().find(|d| !d.is_null())
+            && let Some(runs) = doc.get("runs")
+        {
+            let name = f.name.replace('\\', "/");
+            let dir = name
+                .rsplit_once('/')
+                .map(|(d, _)| d)
+                .unwrap_or("")
+                .to_owned();
+            out.push((dir, runs.clone()));
+        }
+    }
+    out
+}
+
+/// Reads the steps of a normal job (or of a local composite action it uses, to a small depth).
+fn step_facts(
+    node: &Node,
+    f: &mut JobFacts,
+    base_env: &BTreeMap<String, String>,
+    actions: &LocalActions,
+    depth: u8,
+) {
     let mut job_env = base_env.clone();
     env_map(node.get("env"), &mut job_env);
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
@@ -463,8 +499,17 @@ fn step_facts(node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>
                 s.to_ascii_lowercase()
             }
             Ok(Uses::Local(_)) => {
-                // A local action is code from the checked-out workspace.
+                // A local action is code from the checked-out workspace; when it is given,
+                // its steps (caches, checkouts, publishes) count as the job's.
                 f.runs_code = true;
+                let wanted = raw.trim_start_matches("./").trim_end_matches('/');
+                if depth < 4
+                    && let Some((_, runs)) = actions
+                        .iter()
+                        .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+                {
+                    step_facts(runs, f, &env, actions, depth + 1);
+                }
                 continue;
             }
             Ok(Uses::Docker(_)) | Err(_) => continue,
@@ -567,10 +612,6 @@ fn step_facts(node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>
             _ => {}
         }
     }
-    if !f.checks_out {
-        // Without a checkout the repository's code is not there to run.
-        f.runs_code = false;
-    }
 }
 
 fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &str, what: &str) {
@@ -588,7 +629,8 @@ fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &s
     }
 }
 
-/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`) called from the given
+/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`, or the self-repository
+/// form `$/.github/workflows/x.yml`) called from the given
 /// files: the path it is called by, and the contexts of the callers. A called workflow runs in
 /// its caller's context, not in a `workflow_call` context of its own.
 fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
@@ -607,10 +649,15 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
         let ctxs = contexts(on);
         for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
             if let Some(uses) = job.value.get("uses").and_then(Node::as_str)
-                && let Some(path) = uses.strip_prefix("./")
+                && let Some(path) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/"))
             {
                 let path = path.split('@').next().unwrap_or(path).to_owned();
-                for c in &ctxs {
+                // Only the contexts the calling job runs in flow down.
+                let condition = job.value.get("if").and_then(Node::scalar);
+                for c in ctxs
+                    .iter()
+                    .filter(|c| condition.as_deref().is_none_or(|x| runs_in(x, c)))
+                {
                     if !out.iter().any(|(p, x)| *p == path && x.key == c.key) {
                         out.push((path.clone(), c.clone()));
                     }
@@ -625,14 +672,15 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut errors = Vec::new();
     let multi = files.len() > 1;
     let called = callers(files);
-    for f in files {
+    let actions = local_actions(files);
+    for f in files.iter().filter(|f| !is_action_file(f.name)) {
         let name = f.name.replace('\\', "/");
         let inherited: Vec<Context> = called
             .iter()
             .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Err(e) = import_file(b, f, multi, &inherited) {
+        if let Err(e) = import_file(b, f, multi, &inherited, &actions) {
             errors.extend(e.files);
         }
     }
@@ -655,6 +703,7 @@ fn import_file(
     f: &SourceFile<'_>,
     multi: bool,
     inherited: &[Context],
+    actions: &LocalActions,
 ) -> Result<(), ImportError> {
     let docs = documents(f)?;
     let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
@@ -749,7 +798,7 @@ fn import_file(
         }
         let reusable = match job {
             GhJob::NormalJob(n) => {
-                normal(n, node, &mut jf, &workflow_env);
+                normal(n, node, &mut jf, &workflow_env, actions);
                 for (i, step) in node
                     .get("steps")
                     .map(Node::items)
@@ -1095,7 +1144,7 @@ fn import_file(
                 m,
             ));
         }
-        if poisons.contains(&k) && !(jf.secrets.is_empty() && jf.write_token != Some(false)) {
+        if poisons.contains(&k) && !(jf.secrets.is_empty() && jf.write_token == Some(false)) {
             // Holding credentials, the job is reported by the trust flow already.
         } else if poisons.contains(&k) {
             // The run's runtime token writes the default branch's cache scope whatever the
@@ -1248,7 +1297,13 @@ fn job_permissions(job: &GhJob) -> &Permissions {
     }
 }
 
-fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts, base_env: &BTreeMap<String, String>) {
+fn normal(
+    job: &NormalJob,
+    node: &Node,
+    f: &mut JobFacts,
+    base_env: &BTreeMap<String, String>,
+    actions: &LocalActions,
+) {
     permissions_facts(&job.permissions, f);
     if matches!(job.permissions, Permissions::Base(BasePermission::Default)) {
         f.write_token = None;
@@ -1265,7 +1320,11 @@ fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts, base_env: &BTreeMap<St
     if let Some(g) = f.condition.as_deref().and_then(expressions::gate) {
         f.gate = Some(g.into());
     }
-    step_facts(node, f, base_env);
+    step_facts(node, f, base_env, actions, 0);
+    if !f.checks_out {
+        // Without a checkout the repository's code is not there to run.
+        f.runs_code = false;
+    }
 }
 
 fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
@@ -1314,6 +1373,180 @@ mod tests {
         assert!(decision.has("pipeline/secret-not-allowed"), "{decision}");
         let both = crate::Policy::builtin()?.check_pipeline(&p);
         assert!(both.allowed(), "{both}");
+        Ok(())
+    }
+
+    type R = Result<(), Box<dyn std::error::Error>>;
+
+    /// Checks workflows with the built-in policy, as the persona sees them.
+    fn check(
+        files: &[(&str, &str)],
+        persona: crate::Persona,
+    ) -> Result<crate::Decision, Box<dyn std::error::Error>> {
+        let files: Vec<SourceFile<'_>> = files
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect();
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Github))?;
+        Ok(crate::Policy::builtin()?
+            .check_pipeline(&p)
+            .for_persona(persona))
+    }
+
+    fn one(
+        text: &str,
+        persona: crate::Persona,
+    ) -> Result<crate::Decision, Box<dyn std::error::Error>> {
+        check(&[(".github/workflows/w.yml", text)], persona)
+    }
+
+    use crate::Persona::{Auditor, Pedantic, Regular};
+
+    #[test]
+    fn a_push_to_any_branch_is_committer_code() -> R {
+        let w = "on: {push: {branches: ['feature/*']}}\njobs:\n  deploy:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./deploy.sh\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_pull_request_follows_the_fork_rules() -> R {
+        let w = "on: pull_request\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        let pedantic = one(w, Pedantic)?;
+        assert!(pedantic.has("pipeline/secret-not-allowed"), "{pedantic}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_privileged_checkout_of_a_ref_not_provably_base_fails_closed() -> R {
+        // The tj-actions root cause: the ref comes from a step output.
+        let bad = "on: pull_request_target\njobs:\n  build:\n    runs-on: x\n    steps:\n      - id: condval\n        run: echo value=x >> $GITHUB_OUTPUT\n      - uses: actions/checkout@v4\n        with: {ref: '${{ steps.condval.outputs.value }}'}\n      - run: npm ci\n        env: {NPM_TOKEN: '${{ secrets.PAT }}'}\n";
+        let d = one(bad, Regular)?;
+        assert!(d.has("pipeline/tainted-input"), "{d}");
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.facts.get("job") == Some(&json!("build")))
+        );
+        let good = bad.replace(
+            "${{ steps.condval.outputs.value }}",
+            "${{ github.event.pull_request.base.sha }}",
+        );
+        assert!(one(&good, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn artifacts_flow_only_from_jobs_that_ran_before() -> R {
+        let w = "on: {push: {branches: [main]}}\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {pattern: 'artifacts-*'}\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - uses: actions/upload-artifact@v4\n        with: {name: artifacts-b, path: out}\n";
+        let d = one(w, Auditor)?;
+        assert!(!d.has("pipeline/cycle"), "{d}");
+        Ok(())
+    }
+
+    #[test]
+    fn another_runs_artifacts_read_as_data_are_an_auditor_note() -> R {
+        let w = "on: {workflow_run: {workflows: [ci], types: [completed]}}\npermissions: {pull-requests: write}\njobs:\n  report:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}', path: '${{ runner.temp }}/a'}\n      - run: cat ${{ runner.temp }}/a/report.txt\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.facts.get("confidence") == Some(&json!("low"))),
+            "{a}"
+        );
+        let executed = w.replace(", path: '${{ runner.temp }}/a'", "");
+        assert!(!one(&executed, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_gate_suppresses_unless_long_lived_secrets_reach_the_code() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.facts.get("gate") == Some(&json!("same-repository check"))),
+            "{a}"
+        );
+        let with_secret = w.replace(
+            "      - run: make test\n",
+            "      - run: make test\n        env: {T: '${{ secrets.DEPLOY }}'}\n",
+        );
+        assert!(!one(&with_secret, Regular)?.allowed());
+        let ungated = w.replace(
+            "    if: github.event.pull_request.head.repo.full_name == github.repository\n",
+            "",
+        );
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_called_workflow_alone_is_an_auditor_note() -> R {
+        let w = "on: {workflow_call: {}}\njobs:\n  up:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./up.sh\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(!one(w, Auditor)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn callers_pass_down_only_the_contexts_their_job_runs_in() -> R {
+        let caller = "on: [push, pull_request_target]\njobs:\n  call:\n    if: github.event_name == 'push'\n    uses: $/.github/workflows/callee.yml\n    secrets: inherit\n";
+        let callee = "on: {workflow_call: {}}\njobs:\n  up:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n";
+        let files = [
+            SourceFile {
+                name: "r/.github/workflows/caller.yml",
+                text: caller,
+            },
+            SourceFile {
+                name: "r/.github/workflows/callee.yml",
+                text: callee,
+            },
+        ];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Github))?;
+        let up = p
+            .jobs()
+            .find(|j| j.name.starts_with("callee: up"))
+            .ok_or("no job")?;
+        assert_eq!(up.contexts, vec!["github/push".to_owned()]);
+        Ok(())
+    }
+
+    #[test]
+    fn design_lints_are_pedantic() -> R {
+        let w = "on: {push: {tags: ['v*']}}\njobs:\n  release:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: make dist\n      - uses: goreleaser/goreleaser-action@v6\n        env: {GITHUB_TOKEN: '${{ secrets.RELEASE_TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(one(w, Pedantic)?.has("pipeline/build-publishes"));
+        Ok(())
+    }
+
+    #[test]
+    fn pull_request_code_in_the_default_branch_cache_scope_poisons_it() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read}\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - uses: actions/setup-node@v4\n        with: {cache: npm}\n      - run: npm ci && npm run lint\n";
+        let d = one(w, Regular)?;
+        assert!(d.has("pipeline/untrusted-code-in-trusted-zone"), "{d}");
+        let no_cache = w.replace("        with: {cache: npm}\n", "");
+        assert!(one(&no_cache, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn local_composite_actions_are_read() -> R {
+        let w = "on: pull_request_target\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/setup\n      - run: make\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        let action = "runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@v4\n      with: {ref: '${{ github.event.pull_request.head.sha }}'}\n";
+        let with = check(
+            &[
+                ("r/.github/workflows/w.yml", w),
+                ("r/.github/actions/setup/action.yml", action),
+            ],
+            Regular,
+        )?;
+        assert!(with.has("pipeline/tainted-input"), "{with}");
+        assert!(check(&[("r/.github/workflows/w.yml", w)], Regular)?.allowed());
         Ok(())
     }
 
