@@ -116,17 +116,32 @@ fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
     lockkeeper::Policy::builtin().map_err(|p| policy_error(env, &p, "<built-in policy>"))
 }
 
-/// Checks a pipeline against `policy`, or the built-in policy when it is omitted.
+fn parse_persona(name: Option<&str>) -> Result<lockkeeper::Persona> {
+    name.unwrap_or("regular")
+        .parse()
+        .map_err(|e: String| Error::new(Status::InvalidArg, e))
+}
+
+/// Checks a pipeline against `policy`, or the built-in policy when it is omitted, showing the
+/// findings `persona` sees (`regular`, the default, `pedantic` or `auditor`).
 #[napi]
-pub fn check_pipeline(env: Env, pipeline: &Pipeline, policy: Option<&Policy>) -> Result<Decision> {
+pub fn check_pipeline(
+    env: Env,
+    pipeline: &Pipeline,
+    policy: Option<&Policy>,
+    persona: Option<String>,
+) -> Result<Decision> {
+    let persona = parse_persona(persona.as_deref())?;
     Ok(match policy {
-        Some(p) => p.inner.check_pipeline(&pipeline.inner).into(),
-        None => builtin(&env)?.check_pipeline(&pipeline.inner).into(),
+        Some(p) => p.inner.check_pipeline_as(&pipeline.inner, persona).into(),
+        None => builtin(&env)?
+            .check_pipeline_as(&pipeline.inner, persona)
+            .into(),
     })
 }
 
 /// Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
-/// policy file, or null for the built-in defaults); throws an `AssertionError` listing every
+/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
 /// violation, so a repository's test is one line.
 #[napi]
 pub fn assert_pipeline_safe(
@@ -134,7 +149,9 @@ pub fn assert_pipeline_safe(
     policy: Option<Either<&Policy, String>>,
     path: Either<String, Vec<String>>,
     format: Option<String>,
+    persona: Option<String>,
 ) -> Result<()> {
+    let persona = parse_persona(persona.as_deref())?;
     let owned;
     let policy: &lockkeeper::Policy = match &policy {
         Some(Either::A(p)) => &p.inner,
@@ -155,7 +172,7 @@ pub fn assert_pipeline_safe(
         Either::B(ps) => ps,
     };
     let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
-    let decision = policy.check_pipeline(&pipeline.inner);
+    let decision = policy.check_pipeline_as(&pipeline.inner, persona);
     if decision.allowed() {
         return Ok(());
     }

@@ -104,18 +104,23 @@ impl Pipeline {
     }
 }
 
-/// Checks a pipeline against `policy`, or the built-in policy when it is `None`.
+/// Checks a pipeline against `policy`, or the built-in policy when it is `None`, showing the
+/// findings `persona` sees (`regular`, `pedantic` or `auditor`).
 #[pyfunction]
-#[pyo3(signature = (pipeline, policy=None))]
+#[pyo3(signature = (pipeline, policy=None, persona="regular"))]
 pub fn check_pipeline(
     py: Python<'_>,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
+    persona: &str,
 ) -> PyResult<Decision> {
+    let persona: lockkeeper::Persona = persona
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
     match policy {
-        Some(p) => Ok(p.inner.check_pipeline(&pipeline.inner).into()),
+        Some(p) => Ok(p.inner.check_pipeline_as(&pipeline.inner, persona).into()),
         None => lockkeeper::Policy::builtin()
-            .map(|p| p.check_pipeline(&pipeline.inner).into())
+            .map(|p| p.check_pipeline_as(&pipeline.inner, persona).into())
             .map_err(|e| policy_error(py, e, "<built-in policy>")),
     }
 }

@@ -257,7 +257,7 @@ def run_pipeline_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
         return
     pipeline = load()
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"]) if "policy" in doc else None
-    decision = lockkeeper.check_pipeline(pipeline, policy)
+    decision = lockkeeper.check_pipeline(pipeline, policy, case.get("persona", "auditor"))
     assert decision.allowed is expect["allowed"], str(decision)
     assert sorted(decision.codes) == sorted(expect["codes"])
     if "message_contains" in expect:

@@ -499,7 +499,7 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     let persona: lockkeeper::Persona = args.persona.parse().map_err(Failure)?;
-    let decision = policy.check_pipeline(&pipeline).for_persona(persona);
+    let decision = policy.check_pipeline_as(&pipeline, persona);
     if args.json {
         let mut value = decision.to_json_value();
         value["files"] = serde_json::json!(pipeline.files());

@@ -379,7 +379,13 @@ fn run_pipeline_case(
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
         None => Policy::builtin()?,
     };
-    Ok(Outcome::Decision(policy.check_pipeline(&pipeline)))
+    // A case may say whose findings it expects; by default every finding (the auditor's).
+    let persona: lockkeeper::Persona = s(case, "persona")
+        .unwrap_or_else(|| "auditor".to_owned())
+        .parse()?;
+    Ok(Outcome::Decision(
+        policy.check_pipeline_as(&pipeline, persona),
+    ))
 }
 
 fn check(file: &Value, case: &Value) -> Result<(), String> {

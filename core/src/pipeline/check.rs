@@ -176,6 +176,27 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// [`Policy::check_pipeline`] as `persona` sees it: only the findings for that persona
+    /// (see [`crate::Persona`]), so the decision, and an exit code that follows it, counts
+    /// only those. What the CLI's `--persona` and the bindings' `persona` argument call.
+    ///
+    /// ```
+    /// use lockkeeper::{Persona, Policy, PipelineFormat, SourceFile, pipeline::Pipeline};
+    /// let text = "on: pull_request\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: make\n        env: {T: '${{ secrets.T }}'}\n";
+    /// let file = SourceFile { name: "ci.yml", text };
+    /// let pipeline = Pipeline::import(&[file], Some(PipelineFormat::Github))?;
+    /// let policy = Policy::builtin()?;
+    /// // A fork's pull request gets no secrets: a same-repository concern is pedantic.
+    /// assert!(policy.check_pipeline_as(&pipeline, Persona::Regular).allowed());
+    /// assert!(!policy.check_pipeline_as(&pipeline, Persona::Pedantic).allowed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_pipeline_as(&self, pipeline: &Pipeline, persona: crate::Persona) -> Decision {
+        self.check_pipeline(pipeline).for_persona(persona)
+    }
+}
+
 fn subject(p: &Pipeline) -> String {
     let files = match p.files.len() {
         0 => "<pipeline>".to_owned(),
