@@ -1170,6 +1170,27 @@ fn import_file(
                 m,
             ));
         }
+        let releases = ctxs.iter().enumerate().any(|(x, c)| runs[k][x] && c.tag);
+        if jf.cache_restore
+            && (jf.publishes || releases)
+            && (!jf.secrets.is_empty() || jf.inherit_secrets || jf.id_token)
+        {
+            // Who else writes the default branch's cache scope is only known when every
+            // workflow of the repository is given; a release restoring it rests on that.
+            let mut m = facts_of("auditor");
+            m.insert("confidence".into(), json!("low"));
+            m.insert(
+                "assumptions".into(),
+                json!(["another workflow of the repository may run untrusted code in the default-branch cache scope"]),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` releases with credentials and restores a cache from the default-branch scope, which any workflow of {repo} running untrusted code there could have written"
+                ),
+                m,
+            ));
+        }
         if data_reads.contains(&k) {
             let mut m = facts_of("auditor");
             m.insert("confidence".into(), json!("low"));
@@ -1531,6 +1552,17 @@ mod tests {
         assert!(d.has("pipeline/untrusted-code-in-trusted-zone"), "{d}");
         let no_cache = w.replace("        with: {cache: npm}\n", "");
         assert!(one(&no_cache, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_release_restoring_a_cache_with_no_writer_given_is_an_auditor_note() -> R {
+        let w = "on: {push: {tags: ['v*']}}\njobs:\n  publish:\n    runs-on: x\n    steps:\n      - uses: actions/setup-node@v4\n        with: {cache: npm}\n      - run: npm publish\n        env: {NODE_AUTH_TOKEN: '${{ secrets.NPM }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(a.has("pipeline/tainted-input"), "{a}");
+        let no_cache = w.replace("        with: {cache: npm}\n", "");
+        assert!(one(&no_cache, Auditor)?.allowed());
         Ok(())
     }
 
