@@ -66,10 +66,12 @@ fn tainted(
         if attacker_field(&r) {
             return Some("high");
         }
-        let derived = r
-            .strip_prefix("steps.")
-            .and_then(|s| s.split('.').next())
-            .is_some_and(|id| steps.contains(id))
+        let step = r.strip_prefix("steps.").and_then(|s| s.split('.').next());
+        if found.is_none() && step.is_some_and(|id| steps.contains(&format!("?{id}"))) {
+            // Outputs of an action that was given attacker text: what it outputs is a guess.
+            found = Some("low");
+        }
+        let derived = step.is_some_and(|id| steps.contains(id))
             || r.strip_prefix("env.").is_some_and(|n| env.contains(n))
             || r.strip_prefix("needs.").is_some_and(|rest| {
                 needs
@@ -183,6 +185,7 @@ pub(super) fn analyse(
             });
         };
         let mut taints_outputs = false;
+        let mut guessed = false;
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             let mut direct = false;
             for e in expressions(&run) {
@@ -238,8 +241,13 @@ pub(super) fn analyse(
                     } else if EXEC_INPUTS.contains(&e.key.as_str()) {
                         hit(&format!("input `{}` of {slug}", e.key), &value, c, &mut out);
                     }
-                    // Whatever the action does with it, its outputs may carry it.
-                    taints_outputs = true;
+                    // Whatever the action does with it, its outputs may carry it: known when
+                    // it executes it, a guess otherwise.
+                    if slug == "actions/github-script" || EXEC_INPUTS.contains(&e.key.as_str()) {
+                        taints_outputs = true;
+                    } else {
+                        guessed = true;
+                    }
                 }
             }
             if HEAD_REF_ACTIONS.iter().any(|a| slug == *a) {
@@ -256,8 +264,12 @@ pub(super) fn analyse(
                 taints_outputs = true;
             }
         }
-        if taints_outputs && let Some(id) = id {
-            steps_tainted.insert(id);
+        if let Some(id) = id {
+            if taints_outputs {
+                steps_tainted.insert(id);
+            } else if guessed {
+                steps_tainted.insert(format!("?{id}"));
+            }
         }
     }
     for e in job.get("outputs").map(Node::entries).unwrap_or_default() {
@@ -318,6 +330,14 @@ mod tests {
             ]
         );
         assert!(t.outputs.contains("outputs.branch"));
+        let guess = job(concat!(
+            "steps:\n",
+            "  - id: find\n    uses: peter-evans/find-comment@v3\n    with: {body-includes: '${{ github.event.comment.body }}'}\n",
+            "  - run: echo ${{ steps.find.outputs.comment-id }}\n",
+        ))?;
+        let g = analyse(None, &guess, &BTreeSet::new());
+        assert_eq!(g.injections.len(), 1);
+        assert_eq!(g.injections[0].confidence, "low");
         let downstream = job("steps:\n  - run: echo ${{ needs.a.outputs.branch }}\n")?;
         let needs: BTreeSet<String> = ["a.outputs.branch".to_owned()].into();
         assert_eq!(analyse(None, &downstream, &needs).injections.len(), 1);

@@ -1220,6 +1220,7 @@ fn import_file(
             // A label approves the request, not the text it carries: injection stays.
             let gate = jf.gate.as_deref().filter(|g| !g.contains("label"));
             let persona = match (gate, privileged) {
+                _ if inj.confidence == "low" => "auditor",
                 (Some(_), _) => "auditor",
                 (None, true) => "regular",
                 (None, false) => "pedantic",
