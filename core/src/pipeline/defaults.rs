@@ -108,6 +108,13 @@ fn github(event: &str) -> Option<Trigger> {
         "push (tags)" | "release" | "create" => Trigger::Tag,
         "workflow_dispatch" | "repository_dispatch" => Trigger::Manual,
         "schedule" => Trigger::Schedule,
+        // A called workflow's trigger is its caller's, unknown here.
+        "workflow_call" => return None,
+        // Every other event runs the default branch's workflow with the base repository's
+        // privileges (GitHub's events are a closed list; project, member, ... all do).
+        e if !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+            Trigger::Merged
+        }
         _ => return None,
     })
 }
@@ -203,6 +210,9 @@ mod tests {
             Some(Trigger::Merged)
         );
         assert_eq!(context_trigger("zuul/whatever"), None);
+        assert_eq!(context_trigger("github/project_card"), Some(Trigger::Merged));
+        assert_eq!(context_trigger("github/push"), Some(Trigger::Merged));
+        assert_eq!(context_trigger("github/workflow_call"), None);
         assert_eq!(context_trigger("nonsense"), None);
     }
 }
