@@ -210,7 +210,10 @@ mod tests {
             Some(Trigger::Merged)
         );
         assert_eq!(context_trigger("zuul/whatever"), None);
-        assert_eq!(context_trigger("github/project_card"), Some(Trigger::Merged));
+        assert_eq!(
+            context_trigger("github/project_card"),
+            Some(Trigger::Merged)
+        );
         assert_eq!(context_trigger("github/push"), Some(Trigger::Merged));
         assert_eq!(context_trigger("github/workflow_call"), None);
         assert_eq!(context_trigger("nonsense"), None);

@@ -350,6 +350,8 @@ struct JobFacts {
     downloads_data: bool,
     /// What keeps outsiders out of the job, when something does.
     gate: Option<String>,
+    /// The gate of the step that checks out the pull request's head, when only such a step does.
+    pr_head_gate: Option<String>,
     injections: Vec<injection::Injection>,
     cache_restore: bool,
     cache_save: bool,
@@ -531,7 +533,16 @@ fn step_facts(
                     || !expressions::provably_base(repo, &resolve, 0)
                     || truthy("allow-unsafe-pr-checkout")
                 {
-                    f.pr_head = true;
+                    // A checkout that only happens behind a gate of its own (`if:` on the
+                    // step) is the gated flow, decided like a job-level gate.
+                    match step
+                        .get("if")
+                        .and_then(Node::scalar)
+                        .and_then(|c| expressions::gate(&c))
+                    {
+                        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
+                        _ => f.pr_head = true,
+                    }
                 }
             }
             "actions/cache" => {
@@ -902,6 +913,18 @@ fn import_file(
         }
         if !changed {
             break;
+        }
+    }
+    // A checkout gated on its own step is the job's gated flow, when the gate is all that
+    // matters in the job (no injection to keep regular).
+    for (_, _, jf, _) in &mut facts {
+        if let Some(g) = jf.pr_head_gate.take()
+            && !jf.pr_head
+        {
+            jf.pr_head = true;
+            if jf.gate.is_none() && jf.injections.is_empty() {
+                jf.gate = Some(g);
+            }
         }
     }
     // `needs` ancestry: an artifact can come only from a job that finished before.
@@ -1501,6 +1524,19 @@ mod tests {
         assert!(!one(&with_secret, Regular)?.allowed());
         let ungated = w.replace(
             "    if: github.event.pull_request.head.repo.full_name == github.repository\n",
+            "",
+        );
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkout_gated_on_its_own_step_is_the_gated_flow() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: github.event.pull_request.head.repo.full_name == github.repository\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(!one(w, Auditor)?.allowed());
+        let ungated = w.replace(
+            "        if: github.event.pull_request.head.repo.full_name == github.repository\n",
             "",
         );
         assert!(!one(&ungated, Regular)?.allowed());
