@@ -52,6 +52,9 @@ export LOCKKEEPER_BIN=$ROOT/target/$HOST/debug/lockkeeper
 python -m pytest -q bindings-python/tests examples/zuul-promote
 (cd bindings-python && python -m mypy.stubtest lockkeeper && python -m mypy --strict python/lockkeeper tests/typing_example.py)
 
+step "realworld: the labeled GitHub corpus holds the floor for the regular persona"
+python scripts/score-realworld.py --formats github --no-zizmor --min-precision 0.90 --min-recall 0.95 --require-job
+
 step "python: lockkeeper and securesystemslib agree on the same envelopes (timing is a debug build)"
 python scripts/bench-securesystemslib.py --envelopes 50 --rounds 1
 

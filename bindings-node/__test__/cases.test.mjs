@@ -238,7 +238,7 @@ function runPipelineCase (doc, c) {
   }
   const pipeline = load()
   const policy = doc.policy ? Policy.fromFile(join(casesDir, doc.policy)) : null
-  const d = checkPipeline(pipeline, policy, c.allow_incomplete ?? false)
+  const d = checkPipeline(pipeline, policy, c.persona ?? 'auditor', c.allow_incomplete ?? false)
   assert.equal(d.allowed, expect.allowed, d.toString())
   assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
   if (expect.message_contains) assert.ok(d.violations.some((v) => v.message.includes(expect.message_contains)))

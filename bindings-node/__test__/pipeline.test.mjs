@@ -20,7 +20,7 @@ for (const entry of expected) {
     const site = Policy.fromFile(sitePolicy)
     const uniq = (codes) => [...new Set(codes)].sort()
     assert.deepEqual(uniq(site.checkPipeline(pipeline).codes), entry.with_policy)
-    assert.deepEqual(uniq(checkPipeline(pipeline).codes), entry.builtin)
+    assert.deepEqual(uniq(checkPipeline(pipeline, null, 'auditor').codes), entry.builtin)
   })
 }
 
@@ -103,10 +103,24 @@ test('unsupported constructs are listed with lines and deny', () => {
   const p = Pipeline.fromFile(join(examples, 'gitlab', 'unsupported.gitlab-ci.yml'))
   assert.deepEqual(p.unsupported.map((u) => u.line), [4, 15])
   assert.deepEqual(checkPipeline(p).codes, ['import/unsupported', 'import/unsupported', 'import/incomplete'])
-  const accepted = checkPipeline(p, null, true)
+  const accepted = checkPipeline(p, null, 'regular', true)
   assert.equal(accepted.allowed, true)
   assert.ok(accepted.subject.includes('incomplete, accepted'))
   assert.throws(() => assertPipelineSafe(null, join(examples, 'gitlab', 'unsupported.gitlab-ci.yml')), /import\/incomplete/)
-  assertPipelineSafe(null, join(examples, 'gitlab', 'unsupported.gitlab-ci.yml'), null, true)
+  assertPipelineSafe(null, join(examples, 'gitlab', 'unsupported.gitlab-ci.yml'), null, 'regular', true)
   assert.deepEqual([...Policy.builtin().zones].sort(), ['approved', 'deploy', 'trusted', 'untrusted'])
+})
+
+test('persona filters the findings shown', () => {
+  const forkPr = 'on: pull_request\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n        env: {T: "${{ secrets.TOKEN }}"}\n'
+  const p = Pipeline.fromYaml(forkPr, 'github', 'ci.yml')
+  // A fork's pull request gets no secrets: a same-repository concern is pedantic.
+  assert.equal(checkPipeline(p).allowed, true)
+  assert.deepEqual(checkPipeline(p, null, 'pedantic').codes, ['pipeline/secret-not-allowed'])
+  assert.throws(() => checkPipeline(p, null, 'loud'), /unknown persona/)
+  const dir = mkdtempSync(join(tmpdir(), 'lk-persona-'))
+  const path = join(dir, 'ci.yml')
+  writeFileSync(path, forkPr)
+  assertPipelineSafe(null, path, 'github')
+  assert.throws(() => assertPipelineSafe(null, path, 'github', 'auditor'), /secret-not-allowed/)
 })

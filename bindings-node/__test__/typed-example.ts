@@ -95,12 +95,13 @@ export function pipelineIsSafe(policyPath: string, workflows: string[]): boolean
   const policy: Policy = Policy.fromFile(policyPath)
   const decision: Decision = policy.checkPipeline(pipeline)
   const byDefault: Decision = checkPipeline(pipeline, null)
+  const asAuditor: Decision = checkPipeline(pipeline, null, 'auditor')
   const builtin: Policy = Policy.builtin()
   console.log(jobs.length, unsupported.length, pipeline.files, pipeline.length, builtin.zones)
   assertPipelineSafe(policy, workflows, 'github')
   assertPipelineSafe(null, workflows[0])
   const fromText: Pipeline = Pipeline.fromYaml('jobs: {}', 'native', 'pipeline.yaml')
-  return decision.allowed && byDefault.allowed && fromText.length === 0
+  return decision.allowed && byDefault.allowed && asAuditor.allowed && fromText.length === 0
 }
 
 // The package's entry point: the same API plus error classes for `instanceof`.

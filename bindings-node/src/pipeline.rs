@@ -124,28 +124,42 @@ fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
     lockkeeper::Policy::builtin().map_err(|p| policy_error(env, p, "<built-in policy>"))
 }
 
-/// Checks a pipeline against `policy`, or the built-in policy when it is omitted. An
-/// incomplete reading (`import/incomplete`) is denied unless `allowIncomplete`.
+fn parse_persona(name: Option<&str>) -> Result<lockkeeper::Persona> {
+    name.unwrap_or("regular")
+        .parse()
+        .map_err(|e: String| Error::new(Status::InvalidArg, e))
+}
+
+/// Checks a pipeline against `policy`, or the built-in policy when it is omitted, showing the
+/// findings `persona` sees (`regular`, the default, `pedantic` or `auditor`). An incomplete
+/// reading (`import/incomplete`) is denied unless `allowIncomplete`.
 #[napi]
 pub fn check_pipeline(
     env: Env,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
+    persona: Option<String>,
     allow_incomplete: Option<bool>,
 ) -> Result<Decision> {
+    let persona = parse_persona(persona.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
     };
     Ok(match policy {
-        Some(p) => p.inner.check_pipeline_with(&pipeline.inner, options).into(),
+        Some(p) => p
+            .inner
+            .check_pipeline_with(&pipeline.inner, options)
+            .for_persona(persona)
+            .into(),
         None => builtin(&env)?
             .check_pipeline_with(&pipeline.inner, options)
+            .for_persona(persona)
             .into(),
     })
 }
 
 /// Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
-/// policy file, or null for the built-in defaults); throws an `AssertionError` listing every
+/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
 /// violation, so a repository's test is one line.
 #[napi]
 pub fn assert_pipeline_safe(
@@ -153,8 +167,10 @@ pub fn assert_pipeline_safe(
     policy: Option<Either<&Policy, String>>,
     path: Either<String, Vec<String>>,
     format: Option<String>,
+    persona: Option<String>,
     allow_incomplete: Option<bool>,
 ) -> Result<()> {
+    let persona = parse_persona(persona.as_deref())?;
     let owned;
     let policy: &lockkeeper::Policy = match &policy {
         Some(Either::A(p)) => &p.inner,
@@ -178,7 +194,9 @@ pub fn assert_pipeline_safe(
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
     };
-    let decision = policy.check_pipeline_with(&pipeline.inner, options);
+    let decision = policy
+        .check_pipeline_with(&pipeline.inner, options)
+        .for_persona(persona);
     if decision.allowed() {
         return Ok(());
     }

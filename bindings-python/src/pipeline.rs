@@ -106,20 +106,33 @@ impl Pipeline {
     }
 }
 
-/// Checks a pipeline against `policy`, or the built-in policy when it is `None`.
+/// Checks a pipeline against `policy`, or the built-in policy when it is `None`, showing the
+/// findings `persona` sees (`regular`, `pedantic` or `auditor`).
 #[pyfunction]
-#[pyo3(signature = (pipeline, policy=None, *, allow_incomplete=false))]
+#[pyo3(signature = (pipeline, policy=None, persona="regular", *, allow_incomplete=false))]
 pub fn check_pipeline(
     py: Python<'_>,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
+    persona: &str,
     allow_incomplete: bool,
 ) -> PyResult<Decision> {
+    let persona: lockkeeper::Persona = persona
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
     let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
     match policy {
-        Some(p) => Ok(p.inner.check_pipeline_with(&pipeline.inner, options).into()),
+        Some(p) => Ok(p
+            .inner
+            .check_pipeline_with(&pipeline.inner, options)
+            .for_persona(persona)
+            .into()),
         None => lockkeeper::Policy::builtin()
-            .map(|p| p.check_pipeline_with(&pipeline.inner, options).into())
+            .map(|p| {
+                p.check_pipeline_with(&pipeline.inner, options)
+                    .for_persona(persona)
+                    .into()
+            })
             .map_err(|e| policy_error(py, e, "<built-in policy>")),
     }
 }

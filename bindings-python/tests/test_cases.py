@@ -258,7 +258,10 @@ def run_pipeline_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
     pipeline = load()
     policy = lockkeeper.Policy.from_file(CASES / doc["policy"]) if "policy" in doc else None
     decision = lockkeeper.check_pipeline(
-        pipeline, policy, allow_incomplete=case.get("allow_incomplete", False)
+        pipeline,
+        policy,
+        case.get("persona", "auditor"),
+        allow_incomplete=case.get("allow_incomplete", False),
     )
     assert decision.allowed is expect["allowed"], str(decision)
     assert sorted(decision.codes) == sorted(expect["codes"])

@@ -17,7 +17,7 @@ def test_examples_give_the_expected_codes(entry: dict[str, object]) -> None:
     pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / str(entry["file"]))
     site = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml")
     assert sorted(set(site.check_pipeline(pipeline).codes)) == entry["with_policy"]
-    assert sorted(set(lockkeeper.check_pipeline(pipeline).codes)) == entry["builtin"]
+    assert sorted(set(lockkeeper.check_pipeline(pipeline, persona="auditor").codes)) == entry["builtin"]
 
 
 def test_assert_pipeline_safe_passes_on_a_clean_pipeline() -> None:
@@ -112,3 +112,27 @@ def test_unsupported_constructs_are_listed_and_deny() -> None:
 
 def test_builtin_policy_zones() -> None:
     assert set(lockkeeper.Policy.builtin().zones) == {"untrusted", "approved", "trusted", "deploy"}
+
+
+FORK_PR = """on: pull_request
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+        env: {T: "${{ secrets.TOKEN }}"}
+"""
+
+
+def test_persona_filters_the_findings_shown(tmp_path: Path) -> None:
+    pipeline = lockkeeper.Pipeline.from_yaml(FORK_PR, "github", "ci.yml")
+    # A fork's pull request gets no secrets: a same-repository concern is pedantic.
+    assert lockkeeper.check_pipeline(pipeline).allowed
+    assert lockkeeper.check_pipeline(pipeline, persona="pedantic").codes == ["pipeline/secret-not-allowed"]
+    with pytest.raises(ValueError, match="unknown persona"):
+        lockkeeper.check_pipeline(pipeline, persona="loud")
+    path = tmp_path / "ci.yml"
+    path.write_text(FORK_PR)
+    lockkeeper.assert_pipeline_safe(None, path, format="github")
+    with pytest.raises(AssertionError, match="secret-not-allowed"):
+        lockkeeper.assert_pipeline_safe(None, path, format="github", persona="auditor")

@@ -27,6 +27,7 @@ def pipeline_is_safe(policy_path: str, workflow: str) -> bool:
     policy = lockkeeper.Policy.from_file(policy_path)
     decision: lockkeeper.Decision = policy.check_pipeline(pipeline)
     default: lockkeeper.Decision = lockkeeper.check_pipeline(pipeline)
+    pedantic: lockkeeper.Decision = lockkeeper.check_pipeline(pipeline, persona="pedantic")
     try:
         lockkeeper.Pipeline.from_yaml("jobs: {", "native")
     except lockkeeper.PipelineError as e:

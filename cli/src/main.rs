@@ -229,6 +229,11 @@ struct PipelineArgs {
     /// `DIR/templates/<name>`, `DIR/<component project>/templates/<name>.yml`.
     #[arg(long, value_name = "DIR")]
     include_dir: Option<String>,
+    /// Whose findings to show (and so what the exit code follows): regular (direct,
+    /// exploitable flows), pedantic (adds design lints and same-repository concerns) or
+    /// auditor (adds findings resting on assumptions and flows a gate suppressed).
+    #[arg(long, default_value = "regular")]
+    persona: String,
 }
 
 #[derive(Subcommand)]
@@ -527,10 +532,16 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         println!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
+    let persona: lockkeeper::Persona = args
+        .persona
+        .parse()
+        .map_err(|e| Failure(format!("error: {e}")))?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: args.allow_incomplete,
     };
-    let mut decision = policy.check_pipeline_with(&pipeline, options);
+    let mut decision = policy
+        .check_pipeline_with(&pipeline, options)
+        .for_persona(persona);
     decision.decided_at(jiff::Timestamp::now());
     match output(args.json, args.output.as_deref())? {
         Output::Json => {

@@ -633,6 +633,9 @@ fn check_pipeline_interpolates_component_inputs_from_an_include_dir() {
         "gitlab",
         "--include-dir",
         &dir,
+        // The finding it is expected to show, a build that publishes, is a design lint.
+        "--persona",
+        "pedantic",
         &main,
     ]);
     // The component's job, named and staged from its inputs, is read and checked.

@@ -40,9 +40,15 @@ pub struct Violation {
 
 impl Violation {
     /// A violation of `code`; help, severity, confidence and persona come from the catalogue.
-    pub fn new(code: Code, message: impl Into<String>, facts: Facts) -> Self {
+    ///
+    /// An importer that knows more than the catalogue about one finding says so in its facts:
+    /// `persona` (replaces the rule's), `confidence` (can only lower it) and `assumptions` (a
+    /// list of text). They are moved from the facts into the typed fields here, the one place
+    /// every finding passes through; a value that does not parse is left as a fact and changes
+    /// nothing, so a typo can never hide a finding.
+    pub fn new(code: Code, message: impl Into<String>, mut facts: Facts) -> Self {
         let rule = code.rule();
-        Violation {
+        let mut v = Violation {
             code,
             message: message.into(),
             help: rule.help,
@@ -50,8 +56,36 @@ impl Violation {
             confidence: rule.confidence,
             persona: rule.persona,
             assumptions: Vec::new(),
-            facts,
+            facts: Facts::new(),
+        };
+        if let Some(p) = facts
+            .get("persona")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+        {
+            v.persona = p;
+            facts.remove("persona");
         }
+        if let Some(c) = facts
+            .get("confidence")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Confidence>().ok())
+        {
+            v.confidence = v.confidence.min(c);
+            facts.remove("confidence");
+        }
+        if let Some(Value::Array(items)) = facts.get("assumptions") {
+            if items.iter().all(Value::is_string) {
+                v.assumptions
+                    .extend(items.iter().filter_map(Value::as_str).map(str::to_owned));
+                facts.remove("assumptions");
+            }
+        } else if let Some(Value::String(one)) = facts.get("assumptions") {
+            v.assumptions.push(one.clone());
+            facts.remove("assumptions");
+        }
+        v.facts = facts;
+        v
     }
 
     /// The same finding, resting on `assumption`: its confidence drops to at most `confidence`
@@ -168,6 +202,15 @@ impl Decision {
         &self.passed
     }
 
+    /// The findings `persona` is shown: those whose persona is at or below it. The decision is
+    /// allowed when none is left, which is what the exit code of a check follows.
+    pub fn for_persona(&self, persona: Persona) -> Decision {
+        let mut out = self.clone();
+        out.violations.retain(|v| v.persona <= persona);
+        out.allowed = out.violations.is_empty();
+        out
+    }
+
     /// Whether a violation with `code` (a [`Code`] or its text) was recorded.
     pub fn has(&self, code: impl AsRef<str>) -> bool {
         let code = code.as_ref();
@@ -222,6 +265,56 @@ macro_rules! facts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_persona_sees_its_findings_and_those_below() {
+        use crate::rule::codes::{
+            PIPELINE_BUILD_PUBLISHES as LINT, PIPELINE_CYCLE as A,
+            PIPELINE_SECRET_NOT_ALLOWED as B, PIPELINE_TAINTED_INPUT as C,
+            PIPELINE_UNKNOWN_ZONE as D,
+        };
+        let mut d = Decision::new("x");
+        d.deny(Violation::new(A, "regular", facts! {}));
+        d.deny(Violation::new(
+            B,
+            "pedantic",
+            facts! {"persona" => "pedantic"},
+        ));
+        d.deny(Violation::new(
+            C,
+            "auditor",
+            facts! {"persona" => "auditor", "confidence" => "low", "assumptions" => ["no callers"]},
+        ));
+        // A typo keeps the rule's own persona (and stays visible as a fact): never hidden by it.
+        d.deny(Violation::new(D, "typo", facts! {"persona" => "pedantik"}));
+        // The catalogue's persona holds where the facts say nothing: a design lint is pedantic.
+        d.deny(Violation::new(LINT, "lint", facts! {}));
+        let codes = |p: Persona| -> Vec<Code> {
+            d.for_persona(p)
+                .violations()
+                .iter()
+                .map(|v| v.code)
+                .collect()
+        };
+        assert_eq!(codes(Persona::Regular), vec![A, D]);
+        assert_eq!(codes(Persona::Pedantic), vec![A, B, D, LINT]);
+        assert_eq!(codes(Persona::Auditor), vec![A, B, C, D, LINT]);
+        let lifted = &d.violations()[2];
+        assert_eq!(lifted.confidence, Confidence::Low);
+        assert_eq!(lifted.assumptions, ["no callers"]);
+        assert!(lifted.facts.get("persona").is_none() && lifted.facts.get("confidence").is_none());
+        assert_eq!(d.violations()[3].facts["persona"], "pedantik");
+        let mut quiet = Decision::new("y");
+        quiet.deny(Violation::new(
+            C,
+            "auditor",
+            facts! {"persona" => "auditor"},
+        ));
+        assert!(quiet.for_persona(Persona::Regular).allowed());
+        assert!(!quiet.for_persona(Persona::Auditor).allowed());
+        assert_eq!("pedantic".parse::<Persona>(), Ok(Persona::Pedantic));
+        assert!("loud".parse::<Persona>().is_err());
+    }
 
     #[test]
     fn a_decision_with_a_violation_is_never_allowed() {

@@ -85,11 +85,30 @@ macro_rules! level_text {
                 f.write_str(self.as_str())
             }
         }
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            /// Reads the kebab-case name back; anything else is refused, never guessed.
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $( $text => Ok(<$ty>::$variant), )*
+                    other => Err(format!(
+                        "unknown {} `{other}`: expected {}",
+                        stringify!($ty).to_lowercase(),
+                        [$($text),*].join(", ")
+                    )),
+                }
+            }
+        }
     };
 }
 level_text!(Severity { Note => "note", Warning => "warning", Error => "error" });
 level_text!(Confidence { Low => "low", Medium => "medium", High => "high" });
 level_text!(Persona { Regular => "regular", Pedantic => "pedantic", Auditor => "auditor" });
+
+impl Persona {
+    /// Every persona, from the fewest findings shown to the most.
+    pub const ALL: [Persona; 3] = [Persona::Regular, Persona::Pedantic, Persona::Auditor];
+}
 
 /// One entry of the catalogue.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
@@ -458,6 +477,10 @@ catalogue! {
     PIPELINE_TAINTED_INPUT / PipelineTaintedInput = "pipeline/tainted-input", Violation, Error, Medium, Regular,
         "Trust only flows down: what a job consumes from a less trusted or incomparable zone makes its output that untrusted.",
         "Stop consuming the input, rebuild it in a zone at least as trusted as the consumer, or move the consumer down.";
+    /// Attacker-controlled event text expanded into something that executes it.
+    PIPELINE_EXPRESSION_INJECTION / PipelineExpressionInjection = "pipeline/expression-injection", Violation, Error, High, Regular,
+        "Text an outsider writes (titles, bodies, branch names, commit messages) never becomes code: expressions are expanded before a shell, a script or an agent reads them.",
+        "Pass the value through an `env:` variable and quote it (`\"$TITLE\"`), or do not use it; never write it to $GITHUB_ENV or $GITHUB_PATH.";
     /// A job that runs repository code publishes.
     PIPELINE_BUILD_PUBLISHES / PipelineBuildPublishes = "pipeline/build-publishes", Violation, Warning, Medium, Pedantic,
         "Builds hold no credentials: only vetted code, never the repository under test, publishes to the artifact store, and only from a zone that may publish.",

@@ -384,8 +384,14 @@ fn run_pipeline_case(
             .and_then(Value::as_bool)
             .unwrap_or(false),
     };
+    // A case may say whose findings it expects; by default every finding (the auditor's).
+    let persona: lockkeeper::Persona = s(case, "persona")
+        .unwrap_or_else(|| "auditor".to_owned())
+        .parse()?;
     Ok(Outcome::Decision(
-        policy.check_pipeline_with(&pipeline, options),
+        policy
+            .check_pipeline_with(&pipeline, options)
+            .for_persona(persona),
     ))
 }
 

@@ -425,5 +425,9 @@ class AuditLog:
     def verify(self, public_key: PublicKey, checkpoint: Optional[AuditCheckpoint] = None) -> Decision: ...
 
 def check_pipeline(
-    pipeline: Pipeline, policy: Optional[Policy] = None, *, allow_incomplete: bool = False
+    pipeline: Pipeline,
+    policy: Optional[Policy] = None,
+    persona: str = "regular",
+    *,
+    allow_incomplete: bool = False,
 ) -> Decision: ...

@@ -15,10 +15,12 @@ def assert_pipeline_safe(
     path: Union[PathLike, Sequence[PathLike]],
     *,
     format: Optional[str] = None,
+    persona: str = "regular",
     allow_incomplete: bool = False,
 ) -> None:
     """Imports the pipeline file(s) at ``path`` and checks them against ``policy`` (a ``Policy``,
-    a policy file, or ``None`` for the built-in defaults).
+    a policy file, or ``None`` for the built-in defaults), counting the findings ``persona``
+    sees (``regular``, ``pedantic`` or ``auditor``).
 
     Raises ``AssertionError`` listing every violation, one line each with file, line, job, code
     and message, so a failing test says what to fix::
@@ -33,7 +35,7 @@ def assert_pipeline_safe(
         policy = Policy.from_file(policy)
     paths = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     pipeline = Pipeline.from_files(paths, format)
-    decision = check_pipeline(pipeline, policy, allow_incomplete=allow_incomplete)
+    decision = check_pipeline(pipeline, policy, persona, allow_incomplete=allow_incomplete)
     if decision.allowed:
         return
     raise AssertionError(_violation_list(decision))

@@ -65,6 +65,8 @@ pub struct PipelineBuilder {
     secrets: Lists,
     contexts: Lists,
     unsupported: Vec<Unsupported>,
+    notes: Vec<(u32, crate::decision::Facts)>,
+    findings: Vec<crate::decision::Violation>,
 }
 
 impl Default for PipelineBuilder {
@@ -94,7 +96,15 @@ impl PipelineBuilder {
             secrets: Lists::with_capacity(jobs, 0),
             contexts: Lists::with_capacity(jobs, 0),
             unsupported: Vec::new(),
+            notes: Vec::new(),
+            findings: Vec::new(),
         }
+    }
+
+    /// Records a finding the importer made itself (one the job graph cannot express, such as
+    /// an expression injected into a script); checking the pipeline reports it as is.
+    pub fn finding(&mut self, violation: crate::decision::Violation) {
+        self.findings.push(violation);
     }
 
     /// Jobs and unsupported constructs added from now on belong to this file.
@@ -289,6 +299,12 @@ impl PipelineBuilder {
             producers,
             graph,
             unsupported: self.unsupported,
+            notes: self
+                .notes
+                .into_iter()
+                .map(|(j, f)| (j as usize, f))
+                .collect(),
+            findings: self.findings,
         };
         (pipeline, issues)
     }
@@ -419,6 +435,23 @@ impl JobBuilder<'_> {
     pub fn runs_repo_code(mut self, yes: bool) -> Self {
         if let Some(j) = self.record() {
             j.runs_repo_code = yes;
+        }
+        self
+    }
+
+    /// A fact every finding about this job carries (e.g. `persona`, `confidence`, or the
+    /// platform's own name of the job); it overrides the checker's fact of the same key.
+    pub fn note(self, key: &str, value: serde_json::Value) -> Self {
+        let j = u32::try_from(self.b.jobs.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        match self.b.notes.last_mut() {
+            Some((last, facts)) if *last == j => {
+                facts.insert(key.to_owned(), value);
+            }
+            _ => {
+                let mut facts = crate::decision::Facts::new();
+                facts.insert(key.to_owned(), value);
+                self.b.notes.push((j, facts));
+            }
         }
         self
     }

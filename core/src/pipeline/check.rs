@@ -254,36 +254,82 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
             facts,
         ));
     }
+    // What the importer could not model: its `Unsupported` entries, and the `import/unsupported`
+    // findings an importer reports itself (with the facts it knows).
+    struct Gap<'a> {
+        file: &'a str,
+        line: Option<u64>,
+        path: &'a str,
+        message: &'a str,
+    }
+    let mut gaps_all: Vec<Gap<'_>> = p
+        .unsupported
+        .iter()
+        .map(|u| Gap {
+            file: &u.file,
+            line: u.location.map(|l| u64::from(l.line)),
+            path: u.path.as_str(),
+            message: &u.message,
+        })
+        .collect();
+    for f in p.findings.iter().filter(|f| f.code == codes::IMPORT_UNSUPPORTED) {
+        gaps_all.push(Gap {
+            file: f.facts.get("file").and_then(Value::as_str).unwrap_or("<pipeline>"),
+            line: f.facts.get("line").and_then(Value::as_u64),
+            path: f.facts.get("path").and_then(Value::as_str).unwrap_or_default(),
+            message: &f.message,
+        });
+    }
     let mut files: Vec<&str> = Vec::new();
-    for u in &p.unsupported {
-        if !files.contains(&u.file.as_str()) {
-            files.push(&u.file);
+    for g in &gaps_all {
+        if !files.contains(&g.file) {
+            files.push(g.file);
         }
     }
     for file in files {
-        let gaps: Vec<&super::Unsupported> =
-            p.unsupported.iter().filter(|u| u.file == file).collect();
+        let gaps: Vec<&Gap<'_>> = gaps_all.iter().filter(|g| g.file == file).collect();
         let mut facts = Facts::new();
         facts.insert("file".into(), json!(file));
-        if let Some(l) = gaps.first().and_then(|u| u.location) {
-            facts.insert("line".into(), json!(l.line));
+        if let Some(l) = gaps.first().and_then(|g| g.line) {
+            facts.insert("line".into(), json!(l));
         }
         facts.insert(
             "not_read".into(),
-            json!(gaps.iter().map(|u| u.path.as_str()).collect::<Vec<_>>()),
+            json!(gaps.iter().map(|g| g.path).collect::<Vec<_>>()),
         );
-        let first = gaps.first().map(|u| u.message.as_str()).unwrap_or_default();
+        let first = gaps.first().map(|g| g.message).unwrap_or_default();
         out.push(Violation::new(
             codes::IMPORT_INCOMPLETE,
             format!(
                 "{file} was not read whole: {} part(s) not modelled or not given, first {}: {first}; give the files it refers to with it (GitLab includes also through --include-dir DIR), or accept the gap with --allow-incomplete",
                 gaps.len(),
-                gaps.first().map(|u| u.path.as_str()).unwrap_or_default()
+                gaps.first().map(|g| g.path).unwrap_or_default()
             ),
             facts,
         ));
     }
     out
+}
+
+impl Policy {
+    /// [`Policy::check_pipeline`] as `persona` sees it: only the findings for that persona
+    /// (see [`crate::Persona`]), so the decision, and an exit code that follows it, counts
+    /// only those. What the CLI's `--persona` and the bindings' `persona` argument call.
+    ///
+    /// ```
+    /// use lockkeeper::{Persona, Policy, PipelineFormat, SourceFile, pipeline::Pipeline};
+    /// let text = "on: pull_request\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: make\n        env: {T: '${{ secrets.T }}'}\n";
+    /// let file = SourceFile { name: "ci.yml", text };
+    /// let pipeline = Pipeline::import(&[file], Some(PipelineFormat::Github))?;
+    /// let policy = Policy::builtin()?;
+    /// // A fork's pull request gets no secrets: a same-repository concern is pedantic.
+    /// assert!(policy.check_pipeline_as(&pipeline, Persona::Regular).allowed());
+    /// assert!(!policy.check_pipeline_as(&pipeline, Persona::Pedantic).allowed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_pipeline_as(&self, pipeline: &Pipeline, persona: crate::Persona) -> Decision {
+        self.check_pipeline(pipeline).for_persona(persona)
+    }
 }
 
 fn subject(p: &Pipeline) -> String {
@@ -301,6 +347,9 @@ impl Checker<'_> {
         let order = self.order();
         self.propagate(&order);
         self.check_jobs();
+        for v in &self.p.findings {
+            self.decision.deny(v.clone());
+        }
         for u in &self.p.unsupported {
             let mut facts = Facts::new();
             facts.insert("file".into(), json!(u.file));
@@ -374,10 +423,34 @@ impl Checker<'_> {
         if !contexts.is_empty() {
             f.insert("contexts".into(), json!(contexts));
         }
+        if let Some(notes) = self.p.notes.get(&j) {
+            if notes.contains_key("job") {
+                f.insert("node".into(), json!(self.p.job_name(j)));
+            }
+            for (k, v) in notes {
+                f.insert(k.clone(), v.clone());
+            }
+        }
         f
     }
 
-    fn deny(&mut self, code: Code, message: String, facts: Facts) {
+    fn deny(&mut self, code: Code, message: String, mut facts: Facts) {
+        // An importer may say which findings are advice for a job (`persona_by_code`): the
+        // finding's persona is the less shown of the job's and the code's.
+        if let Some(by_code) = facts.remove("persona_by_code")
+            && let Some(p) = by_code
+                .get(code.as_str())
+                .and_then(serde_json::Value::as_str)
+        {
+            let mine = facts
+                .get("persona")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.parse::<crate::rule::Persona>().ok())
+                .unwrap_or(crate::rule::Persona::Regular);
+            if let Ok(theirs) = p.parse::<crate::rule::Persona>() {
+                facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
+            }
+        }
         self.decision.deny(Violation::new(code, message, facts));
     }
 

@@ -77,9 +77,9 @@ fn github(event: &str) -> Option<Trigger> {
     }
     Some(match event {
         // Code from the pull request runs.
-        "pull_request" | "pull_request_review" | "pull_request_review_comment" | "push" => {
-            Trigger::Patchset
-        }
+        "pull_request" | "pull_request_review" | "pull_request_review_comment" => Trigger::Patchset,
+        // Pushing needs write access: a push to any branch is a committer's code.
+        "push" => Trigger::Merged,
         "merge_group" => Trigger::Approved,
         // The default branch's workflow runs, with the base repository's privileges; what it
         // reads from the event (or checks out) is untrusted, which the importer models as input.
@@ -108,6 +108,13 @@ fn github(event: &str) -> Option<Trigger> {
         "push (tags)" | "release" | "create" => Trigger::Tag,
         "workflow_dispatch" | "repository_dispatch" => Trigger::Manual,
         "schedule" => Trigger::Schedule,
+        // A called workflow's trigger is its caller's, unknown here.
+        "workflow_call" => return None,
+        // Every other event runs the default branch's workflow with the base repository's
+        // privileges (GitHub's events are a closed list; project, member, ... all do).
+        e if !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_') => {
+            Trigger::Merged
+        }
         _ => return None,
     })
 }
@@ -207,6 +214,12 @@ mod tests {
             Some(Trigger::Merged)
         );
         assert_eq!(context_trigger("zuul/whatever"), None);
+        assert_eq!(
+            context_trigger("github/project_card"),
+            Some(Trigger::Merged)
+        );
+        assert_eq!(context_trigger("github/push"), Some(Trigger::Merged));
+        assert_eq!(context_trigger("github/workflow_call"), None);
         assert_eq!(context_trigger("nonsense"), None);
     }
 }

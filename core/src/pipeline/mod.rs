@@ -322,6 +322,10 @@ pub struct Pipeline {
     /// Needs and same-run data flow, node `i` being job `i`.
     pub(crate) graph: Csr<(), (), petgraph::Directed, u32>,
     pub(crate) unsupported: Vec<Unsupported>,
+    /// Facts the importer attached to jobs, by job index.
+    pub(crate) notes: std::collections::BTreeMap<usize, crate::decision::Facts>,
+    /// Findings the importer made itself.
+    pub(crate) findings: Vec<crate::decision::Violation>,
 }
 
 /// One job, as read.

@@ -13,6 +13,13 @@
 //! * caches live in one scope shared by every run on the default branch (and by those
 //!   privileged events), so a tainted job that saves a cache taints every job that restores it.
 
+mod expressions;
+mod injection;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
 use github_actions_models::common::{BasePermission, Permission, Permissions, Uses};
 use github_actions_models::workflow::job::{NormalJob, ReusableWorkflowCallJob, Secrets};
 use github_actions_models::workflow::{Job as GhJob, Workflow};
@@ -31,32 +38,6 @@ const PRIVILEGED: [&str; 6] = [
     "issues",
     "discussion",
     "discussion_comment",
-];
-
-/// Event text an outsider controls (GitHub Security Lab's list, by prefix).
-const ATTACKER_CONTROLLED: [&str; 22] = [
-    "github.event.issue.title",
-    "github.event.issue.body",
-    "github.event.pull_request.title",
-    "github.event.pull_request.body",
-    "github.event.pull_request.head.ref",
-    "github.event.pull_request.head.label",
-    "github.event.pull_request.head.repo.default_branch",
-    "github.event.comment.body",
-    "github.event.review.body",
-    "github.event.review_comment.body",
-    "github.event.discussion.title",
-    "github.event.discussion.body",
-    "github.event.pages",
-    "github.event.commits",
-    "github.event.head_commit.message",
-    "github.event.head_commit.author",
-    "github.event.workflow_run.head_branch",
-    "github.event.workflow_run.head_commit",
-    "github.event.workflow_run.display_title",
-    "github.event.workflow_run.pull_requests",
-    "github.head_ref",
-    "github.event.pull_request.head.repo.full_name",
 ];
 
 /// Actions that publish to a package registry or a release.
@@ -199,6 +180,9 @@ fn contexts(on: &Node) -> Vec<Context> {
             | "pull_request_review_comment"
             | "merge_group" => out.push(mk(event.clone(), false, false)),
             "release" | "create" => out.push(mk(event.clone(), false, true)),
+            // Called by a workflow not given: the caller's context (and so its cache scope)
+            // is unknown; its jobs are checked for the auditor only.
+            "workflow_call" => out.push(mk(event.clone(), false, false)),
             _ => out.push(mk(event.clone(), true, false)),
         }
     }
@@ -282,29 +266,6 @@ fn secret_refs(text: &str, out: &mut Vec<String>) {
     }
 }
 
-/// The expressions `${{ ... }}` in a text, without delimiters.
-fn expressions(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${{") {
-        rest = &rest[i + 3..];
-        match rest.find("}}") {
-            Some(j) => {
-                out.push(rest[..j].trim());
-                rest = &rest[j + 2..];
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-fn attacker_controlled(text: &str) -> bool {
-    expressions(text)
-        .iter()
-        .any(|e| ATTACKER_CONTROLLED.iter().any(|a| e.contains(a)))
-}
-
 /// Whether a `ref`/`repository` input or a command fetches the pull request's head.
 fn untrusted_ref(text: &str) -> bool {
     const HEAD: [&str; 9] = [
@@ -385,7 +346,13 @@ struct JobFacts {
     runs_code: bool,
     pr_head: bool,
     downloads_run: bool,
-    injects: bool,
+    /// Downloads another run's artifacts to a temporary directory, read as data only.
+    downloads_data: bool,
+    /// What keeps outsiders out of the job, when something does.
+    gate: Option<String>,
+    /// The gate of the step that checks out the pull request's head, when only such a step does.
+    pr_head_gate: Option<String>,
+    injections: Vec<injection::Injection>,
     cache_restore: bool,
     cache_save: bool,
     uploads: Vec<String>,
@@ -425,9 +392,91 @@ fn with_scalar(step: &Node, key: &str) -> Option<String> {
         .and_then(Node::scalar)
 }
 
-/// Reads the steps of a normal job.
-fn step_facts(node: &Node, f: &mut JobFacts) {
+/// The literal `env:` bindings of a node, added to `into`.
+fn env_map(node: Option<&Node>, into: &mut BTreeMap<String, String>) {
+    for e in node.map(Node::entries).unwrap_or_default() {
+        into.insert(e.key.clone(), e.value.scalar().unwrap_or_default());
+    }
+}
+
+/// Whether a download path is outside the workspace (a temporary directory), so the files
+/// are read as data rather than run or built as the repository.
+fn outside_workspace(path: &str) -> bool {
+    let p = path.trim();
+    p.starts_with("${{ runner.temp }}")
+        || p.starts_with("${{runner.temp}}")
+        || p.starts_with("/tmp")
+        || p.starts_with("$RUNNER_TEMP")
+        || p.starts_with("${RUNNER_TEMP}")
+}
+
+/// Local composite actions given among the files: the directory each is in (as a
+/// `uses: ./dir` names it) and its `runs` node, whose steps run as if written in the job.
+type LocalActions = Vec<(String, Node)>;
+
+fn is_action_file(name: &str) -> bool {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file == "action.yml" || file == "action.yaml"
+}
+
+fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| is_action_file(f.name)) {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        if let Some(doc) = docs.into_iter().find(|d| !d.is_null())
+            && let Some(runs) = doc.get("runs")
+        {
+            let name = f.name.replace('\\', "/");
+            let dir = name
+                .rsplit_once('/')
+                .map(|(d, _)| d)
+                .unwrap_or("")
+                .to_owned();
+            out.push((dir, runs.clone()));
+        }
+    }
+    out
+}
+
+/// Reads the steps of a normal job (or of a local composite action it uses, to a small depth).
+fn step_facts(
+    node: &Node,
+    f: &mut JobFacts,
+    base_env: &BTreeMap<String, String>,
+    actions: &LocalActions,
+    depth: u8,
+) {
+    let mut job_env = base_env.clone();
+    env_map(node.get("env"), &mut job_env);
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
+        let mut env = job_env.clone();
+        env_map(step.get("env"), &mut env);
+        let resolve = |name: &str| env.get(name).cloned();
+        let uses_raw = step.get("uses").and_then(Node::as_str).unwrap_or_default();
+        let text = step
+            .get("run")
+            .and_then(Node::scalar)
+            .or_else(|| with_scalar(step, "script"))
+            .unwrap_or_default();
+        if f.gate.is_none()
+            && expressions::permission_check(uses_raw.split('@').next().unwrap_or_default(), &text)
+        {
+            f.gate = Some("collaborator permission check".into());
+        }
+        if f.gate.is_none()
+            && let Some(g) = step
+                .get("if")
+                .and_then(Node::scalar)
+                .and_then(|c| expressions::gate(&c))
+            && step
+                .get("run")
+                .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
+        {
+            // A step that fails the job unless the gate holds gates the rest of the job.
+            f.gate = Some(g.into());
+        }
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             f.runs_code = true;
             if super::publishes(&run, &[]) {
@@ -438,9 +487,6 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             }
             if run.contains("gh run download") {
                 f.downloads_run = true;
-            }
-            if attacker_controlled(&run) {
-                f.injects = true;
             }
         }
         let Some(raw) = step.get("uses").and_then(Node::as_str) else {
@@ -455,8 +501,17 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
                 s.to_ascii_lowercase()
             }
             Ok(Uses::Local(_)) => {
-                // A local action is code from the checked-out workspace.
+                // A local action is code from the checked-out workspace; when it is given,
+                // its steps (caches, checkouts, publishes) count as the job's.
                 f.runs_code = true;
+                let wanted = raw.trim_start_matches("./").trim_end_matches('/');
+                if depth < 4
+                    && let Some((_, runs)) = actions
+                        .iter()
+                        .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+                {
+                    step_facts(runs, f, &env, actions, depth + 1);
+                }
                 continue;
             }
             Ok(Uses::Docker(_)) | Err(_) => continue,
@@ -469,8 +524,25 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
                 f.checks_out = true;
                 let r = with_str(step, "ref").unwrap_or_default();
                 let repo = with_str(step, "repository").unwrap_or_default();
-                if untrusted_ref(r) || untrusted_ref(repo) || truthy("allow-unsafe-pr-checkout") {
-                    f.pr_head = true;
+                // Fail closed: a ref or repository not provably the base repository's (a step
+                // output, an input, an env value set elsewhere, event fields) is the pull
+                // request's as far as a privileged job is concerned.
+                if untrusted_ref(r)
+                    || untrusted_ref(repo)
+                    || !expressions::provably_base(r, &resolve, 0)
+                    || !expressions::provably_base(repo, &resolve, 0)
+                    || truthy("allow-unsafe-pr-checkout")
+                {
+                    // A checkout that only happens behind a gate of its own (`if:` on the
+                    // step) is the gated flow, decided like a job-level gate.
+                    match step
+                        .get("if")
+                        .and_then(Node::scalar)
+                        .and_then(|c| expressions::gate(&c))
+                    {
+                        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
+                        _ => f.pr_head = true,
+                    }
                 }
             }
             "actions/cache" => {
@@ -496,6 +568,10 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
                 f.cache_restore |= on;
                 f.cache_save |= on;
             }
+            "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
+                f.cache_restore = true;
+                f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
+            }
             "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
                 f.cache_restore = true;
                 f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
@@ -506,20 +582,30 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             }
             "actions/download-artifact" => {
                 if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
-                    f.downloads_run = true;
+                    if with_str(step, "path").is_some_and(outside_workspace) {
+                        f.downloads_data = true;
+                    } else {
+                        f.downloads_run = true;
+                    }
                 } else {
                     let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
                     f.downloads.push(name.map(|n| name_pattern(&n)));
                 }
             }
-            "dawidd6/action-download-artifact" => f.downloads_run = true,
+            "dawidd6/action-download-artifact" => {
+                if with_str(step, "path").is_some_and(outside_workspace) {
+                    f.downloads_data = true;
+                } else {
+                    f.downloads_run = true;
+                }
+            }
             "actions/github-script" => {
                 if let Some(script) = with_scalar(step, "script") {
-                    if attacker_controlled(&script) {
-                        f.injects = true;
-                    }
                     if fetches_pr_head(&script) {
                         f.pr_head = true;
+                    }
+                    if script.contains("downloadArtifact") {
+                        f.downloads_run = true;
                     }
                 }
             }
@@ -536,10 +622,6 @@ fn step_facts(node: &Node, f: &mut JobFacts) {
             s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
             _ => {}
         }
-    }
-    if !f.checks_out {
-        // Without a checkout the repository's code is not there to run.
-        f.runs_code = false;
     }
 }
 
@@ -558,7 +640,8 @@ fn report_unknown(b: &mut PipelineBuilder, node: &Node, known: &[&str], path: &s
     }
 }
 
-/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`) called from the given
+/// For each local reusable workflow (`uses: ./.github/workflows/x.yml`, or the self-repository
+/// form `$/.github/workflows/x.yml`) called from the given
 /// files: the path it is called by, and the contexts of the callers. A called workflow runs in
 /// its caller's context, not in a `workflow_call` context of its own.
 fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
@@ -577,10 +660,15 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
         let ctxs = contexts(on);
         for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
             if let Some(uses) = job.value.get("uses").and_then(Node::as_str)
-                && let Some(path) = uses.strip_prefix("./")
+                && let Some(path) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/"))
             {
                 let path = path.split('@').next().unwrap_or(path).to_owned();
-                for c in &ctxs {
+                // Only the contexts the calling job runs in flow down.
+                let condition = job.value.get("if").and_then(Node::scalar);
+                for c in ctxs
+                    .iter()
+                    .filter(|c| condition.as_deref().is_none_or(|x| runs_in(x, c)))
+                {
                     if !out.iter().any(|(p, x)| *p == path && x.key == c.key) {
                         out.push((path.clone(), c.clone()));
                     }
@@ -595,14 +683,15 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut errors = Vec::new();
     let multi = files.len() > 1;
     let called = callers(files);
-    for f in files {
+    let actions = local_actions(files);
+    for f in files.iter().filter(|f| !is_action_file(f.name)) {
         let name = f.name.replace('\\', "/");
         let inherited: Vec<Context> = called
             .iter()
             .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Err(e) = import_file(b, f, multi, &inherited) {
+        if let Err(e) = import_file(b, f, multi, &inherited, &actions) {
             errors.extend(e.into_files());
         }
     }
@@ -624,6 +713,7 @@ fn import_file(
     f: &SourceFile<'_>,
     multi: bool,
     inherited: &[Context],
+    actions: &LocalActions,
 ) -> Result<(), ImportError> {
     let docs = documents(f)?;
     let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
@@ -696,6 +786,8 @@ fn import_file(
     let mut workflow_perms = JobFacts::default();
     permissions_facts(&workflow.permissions, &mut workflow_perms);
 
+    let mut workflow_env = BTreeMap::new();
+    env_map(doc.get("env"), &mut workflow_env);
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     // Facts per job, in file order.
     let mut facts: Vec<(String, Option<Location>, JobFacts, bool)> = Vec::new();
@@ -716,7 +808,7 @@ fn import_file(
         }
         let reusable = match job {
             GhJob::NormalJob(n) => {
-                normal(n, node, &mut jf);
+                normal(n, node, &mut jf, &workflow_env, actions);
                 for (i, step) in node
                     .get("steps")
                     .map(Node::items)
@@ -752,15 +844,105 @@ fn import_file(
             .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
         if jf.downloads_run && plain {
             // Outside the privileged events the other run is not known to be the pull
-            // request's; it is not modelled, so it is reported.
-            b.unsupported(
-                loc,
-                format!("jobs.{id}"),
+            // request's; it is not modelled, so it is reported: for every reader when the job
+            // holds credentials or publishes, as a coverage note otherwise.
+            let holds = !jf.secrets.is_empty()
+                || jf.inherit_secrets
+                || jf.id_token
+                || jf.publishes
+                || jf.write_token != Some(false);
+            let mut m = crate::decision::Facts::new();
+            m.insert("file".into(), json!(f.name));
+            if let Some(l) = loc {
+                m.insert("line".into(), json!(l.line));
+                m.insert("column".into(), json!(l.column));
+            }
+            m.insert("path".into(), json!(format!("jobs.{id}")));
+            m.insert("job".into(), json!(id));
+            if !holds {
+                m.insert("persona".into(), json!("auditor"));
+            }
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::IMPORT_UNSUPPORTED,
                 "downloads artifacts of another workflow run; which run, and how trusted its output is, is not modelled",
-            );
+                m,
+            ));
         }
         facts.push((id.clone(), loc, jf, reusable));
     }
+
+    // Attacker text through job outputs: a fixpoint over `needs` (a few passes suffice for
+    // the chains people write; each pass can only add taint).
+    let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
+    for _ in 0..4 {
+        let before = tainted_outputs.len();
+        for (id, ..) in &facts {
+            let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+            let t = injection::analyse(doc.get("env"), node, &tainted_outputs);
+            for o in t.outputs {
+                tainted_outputs.insert(format!("{id}.{o}"));
+            }
+        }
+        if tainted_outputs.len() == before {
+            break;
+        }
+    }
+    for (id, _, jf, _) in &mut facts {
+        let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+        jf.injections = injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
+    }
+    // A job that needs a gated job runs only when the gate held (an authorisation job). An
+    // environment is no gate here: its protection rules are not in the workflow.
+    for _ in 0..facts.len() {
+        let mut changed = false;
+        for k in 0..facts.len() {
+            if facts[k].2.gate.is_some() {
+                continue;
+            }
+            let inherited = facts[k].2.needs.iter().find_map(|need| {
+                facts
+                    .iter()
+                    .find(|(i, ..)| i == need)
+                    .and_then(|(_, _, f2, _)| f2.gate.clone())
+            });
+            if let Some(g) = inherited {
+                facts[k].2.gate = Some(format!("{g}, via `needs`"));
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // A checkout gated on its own step is the job's gated flow, when the gate is all that
+    // matters in the job (no injection to keep regular).
+    for (_, _, jf, _) in &mut facts {
+        if let Some(g) = jf.pr_head_gate.take()
+            && !jf.pr_head
+        {
+            jf.pr_head = true;
+            if jf.gate.is_none() && jf.injections.is_empty() {
+                jf.gate = Some(g);
+            }
+        }
+    }
+    // `needs` ancestry: an artifact can come only from a job that finished before.
+    let ancestors: Vec<BTreeSet<usize>> = (0..facts.len())
+        .map(|k| {
+            let mut seen = BTreeSet::new();
+            let mut stack = vec![k];
+            while let Some(j) = stack.pop() {
+                for need in &facts[j].2.needs {
+                    if let Some(m) = facts.iter().position(|(i, ..)| i == need)
+                        && seen.insert(m)
+                    {
+                        stack.push(m);
+                    }
+                }
+            }
+            seen
+        })
+        .collect();
 
     // Which job runs in which context: job-level `if` and `needs` of jobs that do not run.
     let n = facts.len();
@@ -807,6 +989,10 @@ fn import_file(
     };
     let source = format!("{prefix}pull request (untrusted)");
     let mut source_needed = false;
+    let repo = repository_of(f.name);
+    let mut gated: BTreeSet<usize> = BTreeSet::new();
+    let mut data_reads: BTreeSet<usize> = BTreeSet::new();
+    let mut poisons: BTreeSet<usize> = BTreeSet::new();
     for (x, ctx) in ctxs.iter().enumerate() {
         let sfx = suffix(ctx);
         for (k, (id, loc, jf, reusable)) in facts.iter().enumerate() {
@@ -818,7 +1004,11 @@ fn import_file(
                 || jf.id_token
                 || jf.environment.is_some()
                 || jf.write_token.unwrap_or(ctx.privileged);
-            let context = if ctx.privileged && !holds {
+            // A privileged event's job that holds nothing runs the base repository's code;
+            // only when it also runs the pull request's (a checkout, another run's artifacts)
+            // is it checked as unreviewed code, whose output is untrusted but which itself
+            // risks nothing.
+            let context = if ctx.privileged && !holds && (jf.pr_head || jf.downloads_run) {
                 format!("github/{} (read-only)", ctx.event)
             } else {
                 format!("github/{}", ctx.key)
@@ -829,7 +1019,27 @@ fn import_file(
                 .at(*loc)
                 .context(&context)
                 .publishes(jf.publishes)
-                .runs_repo_code(jf.runs_code || *reusable);
+                .runs_repo_code(jf.runs_code || *reusable)
+                .note("job", json!(id))
+                .note(
+                    "persona_by_code",
+                    design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
+                );
+            if fork_rules(&ctx.event) {
+                jb = jb.note("persona", json!("pedantic")).note(
+                    "assumptions",
+                    json!([
+                        "the pull request comes from a branch of this repository: a fork's pull request gets a read-only token and no secrets"
+                    ]),
+                );
+            } else if ctx.event == "workflow_call" {
+                jb = jb.note("persona", json!("auditor")).note(
+                    "assumptions",
+                    json!([
+                        "called by workflows not given here: checked as if its caller ran unreviewed code"
+                    ]),
+                );
+            }
             for need in &jf.needs {
                 jb = jb.need(&format!("{prefix}{need}{sfx}"));
                 if let Some((_, _, nf, _)) = facts.iter().find(|(i, ..)| i == need)
@@ -862,7 +1072,35 @@ fn import_file(
             if let Some(env) = &jf.environment {
                 jb = jb.deploys(env);
             }
-            if ctx.privileged {
+            // A gate approves a request, not the code: the head can still move after it (and
+            // a stolen long-lived secret outlives the run), and a cache written by that code
+            // is read by later runs nobody approved. Only without either does it protect.
+            let gate_protects = jf.gate.is_some()
+                && jf.secrets.is_empty()
+                && !jf.inherit_secrets
+                && !(jf.cache_save && ctx.default_scope);
+            if ctx.privileged && gate_protects && (jf.pr_head || jf.downloads_run) {
+                gated.insert(k);
+            }
+            if ctx.privileged
+                && !gate_protects
+                && let Some(g) = &jf.gate
+            {
+                jb = jb.note(
+                    "gate",
+                    json!(format!(
+                        "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
+                    )),
+                );
+                jb = jb.note("confidence", json!("medium"));
+            }
+            if ctx.privileged && ctx.default_scope && !gated.contains(&k) && jf.pr_head {
+                poisons.insert(k);
+            }
+            if ctx.privileged && jf.downloads_data {
+                data_reads.insert(k);
+            }
+            if ctx.privileged && !gated.contains(&k) {
                 if jf.pr_head {
                     jb = jb.consume(
                         ResourceKind::Workspace,
@@ -877,16 +1115,10 @@ fn import_file(
                     );
                     source_needed = true;
                 }
-                if jf.injects {
-                    jb = jb.consume(
-                        ResourceKind::Artifact,
-                        &format!("{prefix}attacker-controlled event text"),
-                    );
-                    source_needed = true;
-                }
             }
             // One cache scope is shared by every run on the default branch.
-            let cache = "GitHub Actions cache (default-branch scope)";
+            let cache = format!("GitHub Actions cache of {repo} (default-branch scope)");
+            let cache = cache.as_str();
             if jf.cache_restore {
                 jb = jb.consume(ResourceKind::Cache, cache);
             }
@@ -900,7 +1132,7 @@ fn import_file(
                 let matching: Vec<&String> = facts
                     .iter()
                     .enumerate()
-                    .filter(|(m, _)| runs[*m][x])
+                    .filter(|(m, _)| runs[*m][x] && ancestors[k].contains(m))
                     .flat_map(|(_, (_, _, f2, _))| f2.uploads.iter())
                     .filter(|u| down.as_ref().is_none_or(|d| names_match(d, u)))
                     .collect();
@@ -908,6 +1140,139 @@ fn import_file(
                     jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
                 }
             }
+        }
+    }
+    for (k, (id, loc, jf, _)) in facts.iter().enumerate() {
+        let facts_of = |persona: &str| {
+            let mut m = crate::decision::Facts::new();
+            m.insert("job".into(), json!(id));
+            m.insert("file".into(), json!(f.name));
+            if let Some(l) = loc {
+                m.insert("line".into(), json!(l.line));
+            }
+            m.insert("persona".into(), json!(persona));
+            m
+        };
+        if gated.contains(&k) {
+            let mut m = facts_of("auditor");
+            let gate = jf.gate.clone().unwrap_or_default();
+            m.insert("gate".into(), json!(gate));
+            m.insert("confidence".into(), json!("low"));
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` runs with the base repository's privileges and checks out or downloads the pull request's code, behind a gate ({gate}); safe only if the gate keeps outsiders out"
+                ),
+                m,
+            ));
+        }
+        if poisons.contains(&k) && !(jf.secrets.is_empty() && jf.write_token == Some(false)) {
+            // Holding credentials, the job is reported by the trust flow already.
+        } else if poisons.contains(&k) {
+            // The run's runtime token writes the default branch's cache scope whatever the
+            // job's permissions: the pull request's code can plant entries that later trusted
+            // runs restore by their predictable keys. A cache action makes that certain.
+            let persona = if jf.cache_save { "regular" } else { "auditor" };
+            let mut m = facts_of(persona);
+            m.insert(
+                "cache".into(),
+                json!(format!(
+                    "GitHub Actions cache of {repo} (default-branch scope)"
+                )),
+            );
+            m.insert(
+                "confidence".into(),
+                json!(if jf.cache_save { "high" } else { "low" }),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+                format!(
+                    "job `{id}` runs the pull request's code in the default branch's cache scope; what it writes there, later trusted runs restore"
+                ),
+                m,
+            ));
+        }
+        let releases = ctxs.iter().enumerate().any(|(x, c)| runs[k][x] && c.tag);
+        if jf.cache_restore
+            && (jf.publishes || releases)
+            && (!jf.secrets.is_empty() || jf.inherit_secrets || jf.id_token)
+        {
+            // Who else writes the default branch's cache scope is only known when every
+            // workflow of the repository is given; a release restoring it rests on that.
+            let mut m = facts_of("auditor");
+            m.insert("confidence".into(), json!("low"));
+            m.insert(
+                "assumptions".into(),
+                json!(["another workflow of the repository may run untrusted code in the default-branch cache scope"]),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` releases with credentials and restores a cache from the default-branch scope, which any workflow of {repo} running untrusted code there could have written"
+                ),
+                m,
+            ));
+        }
+        if data_reads.contains(&k) {
+            let mut m = facts_of("auditor");
+            m.insert("confidence".into(), json!("low"));
+            m.insert(
+                "assumptions".into(),
+                json!(["the artifacts are parsed as data, never executed"]),
+            );
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_TAINTED_INPUT,
+                format!(
+                    "job `{id}` downloads another run's artifacts to a temporary directory with the base repository's privileges; what it does with their content is trusted"
+                ),
+                m,
+            ));
+        }
+        // Injection: regular where outsiders trigger the job with privileges and no gate;
+        // pedantic where only committers or a fork's own read-only run reach it.
+        let privileged = ctxs
+            .iter()
+            .enumerate()
+            .any(|(x, c)| runs[k][x] && c.privileged);
+        let any = ctxs.iter().enumerate().any(|(x, _)| runs[k][x]);
+        if !any {
+            continue;
+        }
+        for inj in &jf.injections {
+            // A label approves the request, not the text it carries: injection stays.
+            let gate = jf.gate.as_deref().filter(|g| !g.contains("label"));
+            let persona = match (gate, privileged) {
+                _ if inj.confidence == "low" => "auditor",
+                (Some(_), _) => "auditor",
+                (None, true) => "regular",
+                (None, false) => "pedantic",
+            };
+            let mut m = facts_of(persona);
+            if let Some(l) = inj.location {
+                m.insert("line".into(), json!(l.line));
+            }
+            m.insert("step".into(), json!(inj.step));
+            m.insert("sink".into(), json!(inj.sink));
+            m.insert("expression".into(), json!(inj.value));
+            m.insert("confidence".into(), json!(inj.confidence));
+            let events: Vec<&str> = ctxs
+                .iter()
+                .enumerate()
+                .filter(|(x, _)| runs[k][*x])
+                .map(|(_, c)| c.event.as_str())
+                .collect();
+            m.insert("events".into(), json!(events));
+            if let Some(g) = &jf.gate {
+                m.insert("gate".into(), json!(g));
+            }
+            b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_EXPRESSION_INJECTION,
+                format!(
+                    "job `{id}`, step {}: attacker-controlled `{}` is expanded into {} before it runs",
+                    inj.step, inj.value, inj.sink
+                ),
+                m,
+            ));
         }
     }
     if source_needed {
@@ -921,13 +1286,52 @@ fn import_file(
             .produce(
                 ResourceKind::Artifact,
                 &format!("{prefix}artifacts of the triggering run"),
-            )
-            .produce(
-                ResourceKind::Artifact,
-                &format!("{prefix}attacker-controlled event text"),
             );
     }
     Ok(())
+}
+
+/// Events whose pull requests may come from forks: GitHub gives a fork's run a read-only token
+/// and no secrets, so what only a same-repository branch could exploit is a pedantic finding.
+fn fork_rules(event: &str) -> bool {
+    matches!(
+        event,
+        "pull_request" | "pull_request_review" | "pull_request_review_comment"
+    )
+}
+
+/// Findings that are design advice on GitHub rather than an exploitable flow: a release job
+/// that builds and publishes (goreleaser, cargo-dist), deploy credentials outside a deploy
+/// service, an environment named by an expression.
+/// When the job runs the pull request's code with privileges, a deploy from it is that flow
+/// itself, not a design question.
+fn design_lints(runs_pull_request: bool) -> serde_json::Value {
+    if runs_pull_request {
+        return json!({
+            "pipeline/build-publishes": "pedantic",
+            "pipeline/unknown-environment": "pedantic",
+        });
+    }
+    json!({
+        "pipeline/build-publishes": "pedantic",
+        "pipeline/deploy-from-untrusted-build": "pedantic",
+        "pipeline/credentials-outside-deploy-zone": "pedantic",
+        "pipeline/unknown-environment": "pedantic",
+    })
+}
+
+/// The repository a workflow file belongs to, for scoping caches: the path before
+/// `.github/` (or its flattened form `__.github__`), else one shared scope.
+fn repository_of(name: &str) -> String {
+    let n = name.replace('\\', "/");
+    if let Some(i) = n.find(".github/") {
+        return n[..i].trim_end_matches('/').to_owned();
+    }
+    if let Some(i) = n.find("__.github__") {
+        let file = n[..i].rsplit('/').next().unwrap_or_default();
+        return file.to_owned();
+    }
+    "this repository".into()
 }
 
 fn job_permissions(job: &GhJob) -> &Permissions {
@@ -937,7 +1341,13 @@ fn job_permissions(job: &GhJob) -> &Permissions {
     }
 }
 
-fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts) {
+fn normal(
+    job: &NormalJob,
+    node: &Node,
+    f: &mut JobFacts,
+    base_env: &BTreeMap<String, String>,
+    actions: &LocalActions,
+) {
     permissions_facts(&job.permissions, f);
     if matches!(job.permissions, Permissions::Base(BasePermission::Default)) {
         f.write_token = None;
@@ -951,7 +1361,14 @@ fn normal(job: &NormalJob, node: &Node, f: &mut JobFacts) {
         }
     });
     f.has_outputs = !job.outputs.is_empty();
-    step_facts(node, f);
+    if let Some(g) = f.condition.as_deref().and_then(expressions::gate) {
+        f.gate = Some(g.into());
+    }
+    step_facts(node, f, base_env, actions, 0);
+    if !f.checks_out {
+        // Without a checkout the repository's code is not there to run.
+        f.runs_code = false;
+    }
 }
 
 fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
@@ -1000,6 +1417,204 @@ mod tests {
         assert!(decision.has("pipeline/secret-not-allowed"), "{decision}");
         let both = crate::Policy::builtin()?.check_pipeline(&p);
         assert!(both.allowed(), "{both}");
+        Ok(())
+    }
+
+    type R = Result<(), Box<dyn std::error::Error>>;
+
+    /// Checks workflows with the built-in policy, as the persona sees them.
+    fn check(
+        files: &[(&str, &str)],
+        persona: crate::Persona,
+    ) -> Result<crate::Decision, Box<dyn std::error::Error>> {
+        let files: Vec<SourceFile<'_>> = files
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect();
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Github))?;
+        Ok(crate::Policy::builtin()?
+            .check_pipeline(&p)
+            .for_persona(persona))
+    }
+
+    fn one(
+        text: &str,
+        persona: crate::Persona,
+    ) -> Result<crate::Decision, Box<dyn std::error::Error>> {
+        check(&[(".github/workflows/w.yml", text)], persona)
+    }
+
+    use crate::Persona::{Auditor, Pedantic, Regular};
+
+    #[test]
+    fn a_push_to_any_branch_is_committer_code() -> R {
+        let w = "on: {push: {branches: ['feature/*']}}\njobs:\n  deploy:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./deploy.sh\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_pull_request_follows_the_fork_rules() -> R {
+        let w = "on: pull_request\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: make test\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        let pedantic = one(w, Pedantic)?;
+        assert!(pedantic.has("pipeline/secret-not-allowed"), "{pedantic}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_privileged_checkout_of_a_ref_not_provably_base_fails_closed() -> R {
+        // The tj-actions root cause: the ref comes from a step output.
+        let bad = "on: pull_request_target\njobs:\n  build:\n    runs-on: x\n    steps:\n      - id: condval\n        run: echo value=x >> $GITHUB_OUTPUT\n      - uses: actions/checkout@v4\n        with: {ref: '${{ steps.condval.outputs.value }}'}\n      - run: npm ci\n        env: {NPM_TOKEN: '${{ secrets.PAT }}'}\n";
+        let d = one(bad, Regular)?;
+        assert!(d.has("pipeline/tainted-input"), "{d}");
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.facts.get("job") == Some(&json!("build")))
+        );
+        let good = bad.replace(
+            "${{ steps.condval.outputs.value }}",
+            "${{ github.event.pull_request.base.sha }}",
+        );
+        assert!(one(&good, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn artifacts_flow_only_from_jobs_that_ran_before() -> R {
+        let w = "on: {push: {branches: [main]}}\npermissions: {contents: read}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {pattern: 'artifacts-*'}\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - uses: actions/upload-artifact@v4\n        with: {name: artifacts-b, path: out}\n";
+        let d = one(w, Auditor)?;
+        assert!(!d.has("pipeline/cycle"), "{d}");
+        Ok(())
+    }
+
+    #[test]
+    fn another_runs_artifacts_read_as_data_are_an_auditor_note() -> R {
+        let w = "on: {workflow_run: {workflows: [ci], types: [completed]}}\npermissions: {pull-requests: write}\njobs:\n  report:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}', path: '${{ runner.temp }}/a'}\n      - run: cat ${{ runner.temp }}/a/report.txt\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.confidence == crate::rule::Confidence::Low),
+            "{a}"
+        );
+        let executed = w.replace(", path: '${{ runner.temp }}/a'", "");
+        assert!(!one(&executed, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_gate_suppresses_unless_long_lived_secrets_reach_the_code() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.facts.get("gate") == Some(&json!("same-repository check"))),
+            "{a}"
+        );
+        let with_secret = w.replace(
+            "      - run: make test\n",
+            "      - run: make test\n        env: {T: '${{ secrets.DEPLOY }}'}\n",
+        );
+        assert!(!one(&with_secret, Regular)?.allowed());
+        let ungated = w.replace(
+            "    if: github.event.pull_request.head.repo.full_name == github.repository\n",
+            "",
+        );
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkout_gated_on_its_own_step_is_the_gated_flow() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: github.event.pull_request.head.repo.full_name == github.repository\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(!one(w, Auditor)?.allowed());
+        let ungated = w.replace(
+            "        if: github.event.pull_request.head.repo.full_name == github.repository\n",
+            "",
+        );
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_called_workflow_alone_is_an_auditor_note() -> R {
+        let w = "on: {workflow_call: {}}\njobs:\n  up:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: ./up.sh\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(!one(w, Auditor)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn callers_pass_down_only_the_contexts_their_job_runs_in() -> R {
+        let caller = "on: [push, pull_request_target]\njobs:\n  call:\n    if: github.event_name == 'push'\n    uses: $/.github/workflows/callee.yml\n    secrets: inherit\n";
+        let callee = "on: {workflow_call: {}}\njobs:\n  up:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n";
+        let files = [
+            SourceFile {
+                name: "r/.github/workflows/caller.yml",
+                text: caller,
+            },
+            SourceFile {
+                name: "r/.github/workflows/callee.yml",
+                text: callee,
+            },
+        ];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Github))?;
+        let up = p
+            .jobs()
+            .find(|j| j.name.starts_with("callee: up"))
+            .ok_or("no job")?;
+        assert_eq!(up.contexts, vec!["github/push".to_owned()]);
+        Ok(())
+    }
+
+    #[test]
+    fn design_lints_are_pedantic() -> R {
+        let w = "on: {push: {tags: ['v*']}}\njobs:\n  release:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: make dist\n      - uses: goreleaser/goreleaser-action@v6\n        env: {GITHUB_TOKEN: '${{ secrets.RELEASE_TOKEN }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        assert!(one(w, Pedantic)?.has("pipeline/build-publishes"));
+        Ok(())
+    }
+
+    #[test]
+    fn pull_request_code_in_the_default_branch_cache_scope_poisons_it() -> R {
+        let w = "on: pull_request_target\npermissions: {contents: read}\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - uses: actions/setup-node@v4\n        with: {cache: npm}\n      - run: npm ci && npm run lint\n";
+        let d = one(w, Regular)?;
+        assert!(d.has("pipeline/untrusted-code-in-trusted-zone"), "{d}");
+        let no_cache = w.replace("        with: {cache: npm}\n", "");
+        assert!(one(&no_cache, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_release_restoring_a_cache_with_no_writer_given_is_an_auditor_note() -> R {
+        let w = "on: {push: {tags: ['v*']}}\njobs:\n  publish:\n    runs-on: x\n    steps:\n      - uses: actions/setup-node@v4\n        with: {cache: npm}\n      - run: npm publish\n        env: {NODE_AUTH_TOKEN: '${{ secrets.NPM }}'}\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(a.has("pipeline/tainted-input"), "{a}");
+        let no_cache = w.replace("        with: {cache: npm}\n", "");
+        assert!(one(&no_cache, Auditor)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn local_composite_actions_are_read() -> R {
+        let w = "on: pull_request_target\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/setup\n      - run: make\n        env: {T: '${{ secrets.TOKEN }}'}\n";
+        let action = "runs:\n  using: composite\n  steps:\n    - uses: actions/checkout@v4\n      with: {ref: '${{ github.event.pull_request.head.sha }}'}\n";
+        let with = check(
+            &[
+                ("r/.github/workflows/w.yml", w),
+                ("r/.github/actions/setup/action.yml", action),
+            ],
+            Regular,
+        )?;
+        assert!(with.has("pipeline/tainted-input"), "{with}");
+        assert!(check(&[("r/.github/workflows/w.yml", w)], Regular)?.allowed());
         Ok(())
     }
 
