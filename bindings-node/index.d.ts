@@ -273,10 +273,10 @@ export interface ApprovalOptions {
 
 /**
  * Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
- * policy file, or null for the built-in defaults); throws an `AssertionError` listing every
+ * policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
  * violation, so a repository's test is one line.
  */
-export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null, allowIncomplete?: boolean | undefined | null): void
+export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null, persona?: string | undefined | null, allowIncomplete?: boolean | undefined | null): void
 
 /** One entry of the log. */
 export interface AuditEntry {
@@ -291,10 +291,11 @@ export interface AuditEntry {
 }
 
 /**
- * Checks a pipeline against `policy`, or the built-in policy when it is omitted. An
- * incomplete reading (`import/incomplete`) is denied unless `allowIncomplete`.
+ * Checks a pipeline against `policy`, or the built-in policy when it is omitted, showing the
+ * findings `persona` sees (`regular`, the default, `pedantic` or `auditor`). An incomplete
+ * reading (`import/incomplete`) is denied unless `allowIncomplete`.
  */
-export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null, allowIncomplete?: boolean | undefined | null): Decision
+export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null, persona?: string | undefined | null, allowIncomplete?: boolean | undefined | null): Decision
 
 /** The digest (`sha256:<hex>`) of `data`. */
 export declare function digest(data: Buffer, algorithmName?: string | undefined | null): string

@@ -32,7 +32,9 @@ test('assertPipelineSafe passes on clean pipelines, with any kind of policy', ()
 
 test('assertPipelineSafe throws an AssertionError listing every violation', () => {
   const path = join(examples, 'native', 'violations.yaml')
-  const decision = Policy.fromFile(sitePolicy).checkPipeline(Pipeline.fromFile(path))
+  // The helper counts what the default (regular) persona is shown; design lints are pedantic.
+  const decision = checkPipeline(Pipeline.fromFile(path), Policy.fromFile(sitePolicy))
+  assert.throws(() => assertPipelineSafe(sitePolicy, path, null, 'pedantic'), /11 violations/)
   assert.throws(() => assertPipelineSafe(sitePolicy, path), (e) => {
     assert.ok(e instanceof Error)
     assert.equal(e.name, 'AssertionError')

@@ -32,13 +32,17 @@ def test_assert_pipeline_safe_lists_every_violation() -> None:
     with pytest.raises(AssertionError) as info:
         lockkeeper.assert_pipeline_safe(EXAMPLES / "policy.yaml", path)
     text = str(info.value)
-    decision = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml").check_pipeline(
-        lockkeeper.Pipeline.from_file(path)
+    # The helper counts what the default (regular) persona is shown; design lints are pedantic.
+    decision = lockkeeper.check_pipeline(
+        lockkeeper.Pipeline.from_file(path), lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml")
     )
     assert f"{len(decision.violations)} violations" in text
     for v in decision.violations:
         assert f"{v.severity}[{v.code}]" in text
     assert f"{path}:5: error[pipeline/untrusted-code-in-trusted-zone] job `lint`" in text
+    with pytest.raises(AssertionError) as every:
+        lockkeeper.assert_pipeline_safe(EXAMPLES / "policy.yaml", path, persona="pedantic")
+    assert "11 violations" in str(every.value)
 
 
 def test_to_sarif_gives_a_sarif_log_with_each_violation_located() -> None:
