@@ -12,7 +12,9 @@ with its job library, a GitLab pipeline with its includes); every other file alo
 
 A file is *flagged* by lockkeeper when the check exits non-zero with a finding located in that
 file (or refuses the input: an error is not a pass), counting only the findings the persona
-shows. By zizmor when it reports a finding located in that file from a trust-flow audit with
+shows. A file whose only findings say that part of it was not read (`import/incomplete`,
+`import/unsupported`: includes, templates or job definitions not given) is counted apart as
+*incomplete*: it does not pass, and it claims no flaw. By zizmor when it reports a finding located in that file from a trust-flow audit with
 severity medium or high (its pinning and style audits, listed in HYGIENE, are left out). A true
 positive *names the job* when one of its findings is about the labeled job.
 
@@ -57,9 +59,15 @@ class Row:
     unit: str
 
 
+# What a tool says when it could not read everything: honest, and not a claim of a flaw. A
+# file with only these is counted as *incomplete* (it does not pass either), not as flagged.
+NOT_READ = {"import/incomplete", "import/unsupported"}
+
+
 @dataclass
 class Verdict:
     flagged: bool = False
+    incomplete: bool = False
     jobs: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
     error: str = ""
@@ -110,13 +118,17 @@ def lockkeeper_unit(bin_: str, corpus: Path, rows: list[Row], persona: str | Non
         where = by_path.get(facts.get("file", ""))
         targets = [where] if where else ([] if facts.get("file") else list(verdicts))
         for name in targets:
+            if violation["code"] in NOT_READ:
+                verdicts[name].incomplete = True
+                verdicts[name].codes.add(violation["code"])
+                continue
             verdicts[name].flagged = True
             verdicts[name].codes.add(violation["code"])
             if facts.get("job"):
                 verdicts[name].jobs.add(str(facts["job"]))
     if out.returncode == 0:
         for v in verdicts.values():
-            v.flagged = False
+            v.flagged = v.incomplete = False
     return verdicts
 
 
@@ -173,8 +185,10 @@ class Score:
     fn: int = 0
     tn: int = 0
     named: int = 0
+    incomplete: int = 0
 
     def add(self, row: Row, v: Verdict) -> None:
+        self.incomplete += v.incomplete and not v.flagged
         if row.vulnerable and v.flagged:
             self.tp += 1
             self.named += row.job in v.jobs
@@ -193,7 +207,7 @@ class Score:
 
     def cells(self) -> list[str]:
         return [str(self.tp), str(self.fp), str(self.fn), str(self.tn), f"{self.precision():.2f}",
-                f"{self.recall():.2f}", f"{self.named}/{self.tp}"]
+                f"{self.recall():.2f}", f"{self.named}/{self.tp}", str(self.incomplete)]
 
 
 def scores(rows: list[Row], verdicts: dict[str, Verdict]) -> dict[str, Score]:
@@ -231,8 +245,8 @@ def main() -> int:
 
     print(f"corpus {args.corpus} ({len(rows)} files); lockkeeper {lk_bin}; persona {args.persona or 'default'}")
     print()
-    print("| tool | files | TP | FP | FN | TN | precision | recall | TP naming the job |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| tool | files | TP | FP | FN | TN | precision | recall | TP naming the job | incomplete, nothing else found |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, _, verdicts, trows in tools:
         for key, s in sorted(scores(trows, verdicts).items(), key=lambda kv: (kv[0] != "all", kv[0])):
             print(f"| {name} | {key} | " + " | ".join(s.cells()) + " |")

@@ -255,7 +255,9 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
         ));
     }
     // What the importer could not model: its `Unsupported` entries, and the `import/unsupported`
-    // findings an importer reports itself (with the facts it knows).
+    // findings an importer reports itself for the regular persona. A note the importer made for
+    // auditors only (it read the construct and judged it, e.g. an unprivileged job reading
+    // another run's artifacts) is a lead, not a gap in the reading.
     struct Gap<'a> {
         file: &'a str,
         line: Option<u64>,
@@ -272,11 +274,21 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
             message: &u.message,
         })
         .collect();
-    for f in p.findings.iter().filter(|f| f.code == codes::IMPORT_UNSUPPORTED) {
+    for f in p.findings.iter().filter(|f| {
+        f.code == codes::IMPORT_UNSUPPORTED && f.persona == crate::rule::Persona::Regular
+    }) {
         gaps_all.push(Gap {
-            file: f.facts.get("file").and_then(Value::as_str).unwrap_or("<pipeline>"),
+            file: f
+                .facts
+                .get("file")
+                .and_then(Value::as_str)
+                .unwrap_or("<pipeline>"),
             line: f.facts.get("line").and_then(Value::as_u64),
-            path: f.facts.get("path").and_then(Value::as_str).unwrap_or_default(),
+            path: f
+                .facts
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
             message: &f.message,
         });
     }
