@@ -584,7 +584,9 @@ mod tests {
             assert_eq!(code.as_str().parse::<Code>(), Ok(*code));
             assert_eq!(serde_json::json!(code), serde_json::json!(code.as_str()));
         }
-        assert!("rbac/no-such-rule".parse::<Code>().is_err());
+        // Parsing is exact: a code in another case, or with stray spaces, is no code.
+        assert!("RBAC/Missing-Permission".parse::<Code>().is_err());
+        assert!(" rbac/missing-permission".parse::<Code>().is_err());
     }
 
     #[test]
