@@ -105,11 +105,6 @@ level_text!(Severity { Note => "note", Warning => "warning", Error => "error" })
 level_text!(Confidence { Low => "low", Medium => "medium", High => "high" });
 level_text!(Persona { Regular => "regular", Pedantic => "pedantic", Auditor => "auditor" });
 
-impl Persona {
-    /// Every persona, from the fewest findings shown to the most.
-    pub const ALL: [Persona; 3] = [Persona::Regular, Persona::Pedantic, Persona::Auditor];
-}
-
 /// One entry of the catalogue.
 #[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct Rule {

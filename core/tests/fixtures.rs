@@ -2,8 +2,10 @@
 //! DSSE / in-toto / SLSA file parses, or fails for the documented reason; the ed25519-signed
 //! envelopes verify with their key and with no other.
 
+mod common;
+
+use common::{fixtures, read};
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use lockkeeper::attestation::slsa::Provenance;
 use lockkeeper::attestation::statement::StatementError;
@@ -12,16 +14,6 @@ use lockkeeper::keys::PublicKey;
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// The vendored copy of the third-party corpus, inside the repository.
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fixtures")
-}
-
-fn read(rel: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let path = fixtures().join(rel);
-    fs::read(&path).map_err(|e| format!("{}: {e}", path.display()).into())
-}
 
 fn key(rel: &str) -> Result<PublicKey, Box<dyn std::error::Error>> {
     Ok(PublicKey::parse(std::str::from_utf8(&read(rel)?)?)?)

@@ -3,23 +3,16 @@
 //! its documented reason, key ids are the ones securesystemslib and in-toto computed, and the
 //! ECDSA and RSA signatures over DSSE envelopes and in-toto metablocks verify with their key only.
 
+mod common;
+
+use common::{fixtures, read};
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use lockkeeper::attestation::Envelope;
 use lockkeeper::keys::{KeyError, PublicKey, Scheme, SigningKey};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fixtures")
-}
-
-fn read(rel: &str) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
-    let path = fixtures().join(rel);
-    fs::read(&path).map_err(|e| format!("{}: {e}", path.display()).into())
-}
 
 fn text(rel: &str) -> Result<String, Box<dyn std::error::Error>> {
     Ok(String::from_utf8(read(rel)?)?)
