@@ -496,6 +496,11 @@ catalogue! {
     PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE / PipelineCredentialsOutsideDeployZone = "pipeline/credentials-outside-deploy-zone", Violation, Error, High, Regular,
         "Deploy credentials are released only to the deploy zone (the deployment service), never to the job that asks.",
         "Deploy through a job in the deploy zone, or hand the deployment to the service that holds the credentials.";
+    /// Configuration the platform itself refuses to run (a Zuul post-review job in a
+    /// pre-review pipeline, an abstract job run directly).
+    PIPELINE_REFUSED_BY_PLATFORM / PipelineRefusedByPlatform = "pipeline/refused-by-platform", Violation, Note, High, Auditor,
+        "What the platform refuses never runs: the check does not count it as a flow, and says so, because the configuration is broken rather than unsafe.",
+        "Fix the configuration so the platform accepts it (attach the job to a pipeline that allows it), or remove the reference.";
 }
 
 impl Code {

@@ -15,6 +15,9 @@ use super::{ImportError, SourceFile, documents, shape_error};
 use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
 
+mod tenant;
+use tenant::{Tenant, Trust};
+
 /// Configuration objects that are modelled.
 const MODELLED: [&str; 5] = ["job", "project", "project-template", "pipeline", "secret"];
 
@@ -153,10 +156,6 @@ fn pipeline_trigger(p: &Node) -> Option<Trigger> {
     found.into_iter().min()
 }
 
-struct JobDef {
-    node: Node,
-}
-
 /// A job reference inside a project pipeline.
 struct JobRef {
     name: String,
@@ -276,6 +275,100 @@ fn publishing_secret(name: &str) -> bool {
     )
 }
 
+/// One definition (variant) of a job, and the project it was read from.
+struct JobDef {
+    node: Node,
+    /// The project of its file, when a tenant file says (else `None`).
+    project: Option<String>,
+    trust: Option<Trust>,
+}
+
+impl JobDef {
+    fn secrets(&self) -> Vec<String> {
+        self.node
+            .get("secrets")
+            .map(secret_names)
+            .unwrap_or_default()
+    }
+
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.node.get(key).and_then(Node::as_bool)
+    }
+
+    /// `post-review`, explicit or implied: Zuul sets it on a job that uses a secret and is
+    /// defined in an untrusted project, and once set nothing unsets it.
+    fn post_review(&self) -> bool {
+        self.flag("post-review") == Some(true)
+            || (self.trust == Some(Trust::Untrusted) && !self.secrets().is_empty())
+    }
+}
+
+/// A pipeline definition: what triggers it and whether post-review jobs may run in it.
+#[derive(Clone, Copy)]
+struct PipelineDef {
+    trigger: Option<Trigger>,
+    post_review: bool,
+}
+
+/// Why Zuul itself refuses to run a job instance, if it does.
+fn refusal(
+    chain: &[&JobDef],
+    own: &[&JobDef],
+    pipeline: Option<&PipelineDef>,
+    pipeline_name: &str,
+    project: Option<&str>,
+    job: &str,
+) -> Option<String> {
+    if chain.iter().any(|d| d.post_review())
+        && let Some(p) = pipeline
+        && !p.post_review
+    {
+        return Some(format!(
+            "Zuul refuses to run post-review job `{job}` (it uses a secret of an untrusted project, or says `post-review: true`) in `{pipeline_name}`, a pipeline without `post-review: true`: the job never runs there, and the change gets a configuration error"
+        ));
+    }
+    let abstract_ = own
+        .iter()
+        .rev()
+        .find_map(|d| d.flag("abstract"))
+        .unwrap_or(false);
+    if abstract_ {
+        return Some(format!(
+            "job `{job}` is abstract: Zuul refuses to run it directly (only its children run)"
+        ));
+    }
+    if let Some(project) = project {
+        for d in chain {
+            if let Some(allowed) = d.node.get("allowed-projects") {
+                let allowed = allowed.strings();
+                if !allowed.iter().any(|a| Tenant::same_project(project, a)) {
+                    return Some(format!(
+                        "job `{job}` allows only the projects {allowed:?} (`allowed-projects` of `{}`): Zuul refuses to run it for `{project}`",
+                        d.node.get("name").and_then(Node::as_str).unwrap_or(job)
+                    ));
+                }
+            }
+        }
+    }
+    // A protected job may only be inherited by jobs of its own project.
+    for (i, d) in chain.iter().enumerate() {
+        if d.flag("protected") == Some(true)
+            && let Some(owner) = &d.project
+            && let Some(child) = chain[..i]
+                .iter()
+                .find(|c| c.project.as_ref().is_some_and(|p| p != owner))
+        {
+            return Some(format!(
+                "job `{}` is protected: Zuul refuses `{}` of `{}` inheriting from it outside `{owner}`",
+                d.node.get("name").and_then(Node::as_str).unwrap_or("?"),
+                child.node.get("name").and_then(Node::as_str).unwrap_or(job),
+                child.project.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    None
+}
+
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let mut items: Vec<(usize, Node)> = Vec::new();
@@ -308,10 +401,33 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         return Err(e);
     }
 
+    // The tenant view first: it decides what every other object may do.
+    let mut tenant = Tenant::default();
+    for (_, item) in &items {
+        if let Some(body) = item.get("tenant") {
+            tenant.read(body);
+        }
+    }
+    let owner: Vec<Option<(String, Option<Trust>)>> = files
+        .iter()
+        .map(|f| {
+            tenant.project_of(f.name).map(|p| {
+                let trust = tenant.projects.get(p).and_then(|t| t.trust());
+                (p.to_owned(), trust)
+            })
+        })
+        .collect();
+    let default_parent = tenant
+        .default_parent
+        .clone()
+        .unwrap_or_else(|| "base".to_owned());
+
     let mut jobs: BTreeMap<String, Vec<JobDef>> = BTreeMap::new();
-    let mut pipelines: BTreeMap<String, Option<Trigger>> = BTreeMap::new();
-    let mut projects: Vec<(usize, &Node, Option<Location>)> = Vec::new();
+    let mut pipelines: BTreeMap<String, PipelineDef> = BTreeMap::new();
+    // Project name -> its stanzas (Zuul merges every stanza of one project).
+    let mut projects: BTreeMap<String, Vec<(usize, &Node, Option<Location>)>> = BTreeMap::new();
     let mut templates: BTreeMap<String, (usize, &Node, Option<Location>)> = BTreeMap::new();
+    let mut unowned: BTreeSet<usize> = BTreeSet::new();
     for (file, item) in &items {
         b.file(files[*file].name);
         let Some(entry) = item.entries().first() else {
@@ -330,7 +446,28 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 "a configuration item with more than one key: only the first is read",
             );
         }
+        let (project, trust) = match &owner[*file] {
+            Some((p, t)) => (Some(p.clone()), *t),
+            None => (None, None),
+        };
+        if tenant.known() && kind != "tenant" && project.is_none() && unowned.insert(*file) {
+            b.unsupported(
+                None,
+                "(file)",
+                format!(
+                    "the tenant file lists no project this file belongs to (lay the files out as <project name>/zuul.d/..., <project name>/zuul.yaml or <project name>/.zuul.yaml); which trust Zuul gives it is not known"
+                ),
+            );
+        }
+        if let Some(p) = project.as_deref().and_then(|p| tenant.projects.get(p))
+            && !p.loads(kind)
+            && kind != "tenant"
+        {
+            // The tenant tells Zuul not to load this kind of object from this project.
+            continue;
+        }
         match kind {
+            "tenant" => {}
             "job" => {
                 let Some(name) = body.get("name").and_then(Node::scalar) else {
                     b.unsupported(entry.key_loc, "job", "a job without a name cannot be referred to");
@@ -345,14 +482,69 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         );
                     }
                 }
-                jobs.entry(name).or_default().push(JobDef { node: body.clone() });
+                if trust == Some(Trust::Untrusted)
+                    && body.get("parent").is_some_and(Node::is_null)
+                {
+                    refused(
+                        b,
+                        files[*file].name,
+                        entry.key_loc,
+                        &name,
+                        "a base job (`parent: null`) may only be defined in a config project; Zuul refuses this definition".to_owned(),
+                    );
+                    continue;
+                }
+                jobs.entry(name).or_default().push(JobDef {
+                    node: body.clone(),
+                    project,
+                    trust,
+                });
             }
             "pipeline" => {
                 if let Some(name) = body.get("name").and_then(Node::scalar) {
-                    pipelines.insert(name, pipeline_trigger(body));
+                    if trust == Some(Trust::Untrusted) {
+                        refused(
+                            b,
+                            files[*file].name,
+                            entry.key_loc,
+                            &name,
+                            "pipelines may only be defined in a config project; Zuul refuses this definition".to_owned(),
+                        );
+                        continue;
+                    }
+                    pipelines.insert(
+                        name,
+                        PipelineDef {
+                            trigger: pipeline_trigger(body),
+                            post_review: body.get("post-review").and_then(Node::as_bool)
+                                == Some(true),
+                        },
+                    );
                 }
             }
-            "project" => projects.push((*file, body, entry.key_loc)),
+            "project" => {
+                let named = body.get("name").and_then(Node::scalar);
+                if trust == Some(Trust::Untrusted)
+                    && let (Some(n), Some(own)) = (&named, &project)
+                    && !Tenant::same_project(own, n)
+                {
+                    refused(
+                        b,
+                        files[*file].name,
+                        entry.key_loc,
+                        n,
+                        format!("an untrusted project (`{own}`) may only configure itself; Zuul refuses its stanza for `{n}`"),
+                    );
+                    continue;
+                }
+                let name = named
+                    .or_else(|| project.clone())
+                    .unwrap_or_else(|| "(this project)".to_owned());
+                projects
+                    .entry(name)
+                    .or_default()
+                    .push((*file, body, entry.key_loc));
+            }
             "project-template" => {
                 if let Some(name) = body.get("name").and_then(Node::scalar) {
                     templates.insert(name, (*file, body, entry.key_loc));
@@ -370,42 +562,71 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
 
     // Templates no given project uses are checked on their own.
     let used: BTreeSet<String> = projects
-        .iter()
+        .values()
+        .flatten()
         .flat_map(|(_, p, _)| p.get("templates").map(Node::strings).unwrap_or_default())
         .collect();
-    let mut units: Vec<(String, usize, &Node, Vec<&Node>)> = Vec::new();
-    for (file, p, loc) in &projects {
-        let name = p
-            .get("name")
-            .and_then(Node::scalar)
-            .unwrap_or_else(|| "(this project)".to_owned());
-        let mut tpls = Vec::new();
-        for t in p.get("templates").map(Node::strings).unwrap_or_default() {
-            match templates.get(&t) {
-                Some((_, node, _)) => tpls.push(*node),
-                None => {
-                    b.file(files[*file].name);
-                    b.unsupported(
-                        p.entry("templates").and_then(|e| e.key_loc).or(*loc),
-                        format!("project {name}.templates"),
-                        format!("project-template `{t}` is not in the given files; the jobs it adds are not checked"),
-                    );
+    struct Unit<'n> {
+        name: String,
+        file: usize,
+        /// Templates first, then every stanza of the project, in the order read.
+        sources: Vec<&'n Node>,
+        /// The project's name when it is a real project of a known tenant.
+        project: Option<String>,
+    }
+    let mut units: Vec<Unit<'_>> = Vec::new();
+    for (name, stanzas) in &projects {
+        let mut sources = Vec::new();
+        for (file, p, loc) in stanzas {
+            for t in p.get("templates").map(Node::strings).unwrap_or_default() {
+                match templates.get(&t) {
+                    Some((_, node, _)) => sources.push(*node),
+                    None => {
+                        b.file(files[*file].name);
+                        b.unsupported(
+                            p.entry("templates").and_then(|e| e.key_loc).or(*loc),
+                            format!("project {name}.templates"),
+                            format!("project-template `{t}` is not in the given files; the jobs it adds are not checked"),
+                        );
+                    }
                 }
             }
         }
-        units.push((name, *file, *p, tpls));
+        sources.extend(stanzas.iter().map(|(_, p, _)| *p));
+        let known = tenant
+            .projects
+            .keys()
+            .find(|p| Tenant::same_project(p, name))
+            .cloned();
+        units.push(Unit {
+            name: name.clone(),
+            file: stanzas.first().map_or(0, |s| s.0),
+            sources,
+            project: known,
+        });
     }
     for (t, (file, node, _)) in &templates {
         if !used.contains(t) {
-            units.push((format!("template {t}"), *file, *node, Vec::new()));
+            units.push(Unit {
+                name: format!("template {t}"),
+                file: *file,
+                sources: vec![*node],
+                project: None,
+            });
         }
     }
 
-    for (project, file, node, tpls) in units {
-        b.file(files[file].name);
-        // Pipeline name -> job references, from the project and its templates.
+    for unit in units {
+        let project = unit.name.as_str();
+        b.file(files[unit.file].name);
+        let project_trust = unit
+            .project
+            .as_deref()
+            .and_then(|p| tenant.projects.get(p))
+            .and_then(|t| t.trust());
+        // Pipeline name -> job references, from the templates and the project's stanzas.
         let mut per_pipeline: BTreeMap<String, (Option<Location>, Vec<JobRef>)> = BTreeMap::new();
-        for source in tpls.iter().copied().chain(std::iter::once(node)) {
+        for source in unit.sources.iter().copied() {
             for e in source.entries() {
                 if PROJECT_KEYS.contains(&e.key.as_str()) {
                     continue;
@@ -434,15 +655,31 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             let names: BTreeSet<&str> = refs.iter().map(|r| r.name.as_str()).collect();
             let instance = |job: &str| format!("{project} {pipeline}: {job}");
             for r in refs {
-                let chain = ancestry(&jobs, &r.name);
+                let chain = freeze(&jobs, &r.name, &default_parent);
+                let own: Vec<&JobDef> = jobs
+                    .get(&r.name)
+                    .map(|v| v.iter().collect())
+                    .unwrap_or_default();
                 // `noop` is built into Zuul: it succeeds without a node, running nothing.
                 let builtin_noop = chain.is_empty() && r.name == "noop";
                 if chain.is_empty() && !builtin_noop {
+                    b.file(files[unit.file].name);
                     b.unsupported(
                         r.loc,
                         format!("project {project}.{pipeline}.jobs"),
                         format!("job `{}` is not defined in the given files; what it runs and holds is not checked", r.name),
                     );
+                }
+                if let Some(why) = refusal(
+                    &chain,
+                    &own,
+                    pipelines.get(pipeline),
+                    pipeline,
+                    unit.project.as_deref(),
+                    &r.name,
+                ) {
+                    refused(b, files[unit.file].name, r.loc, &instance(&r.name), why);
+                    continue;
                 }
                 let mut secrets: Vec<String> = Vec::new();
                 let mut deps = r.deps.clone();
@@ -450,18 +687,12 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 let mut requires = Vec::new();
                 let mut post_review = false;
                 for def in &chain {
-                    for s in def
-                        .node
-                        .get("secrets")
-                        .map(secret_names)
-                        .unwrap_or_default()
-                    {
+                    for s in def.secrets() {
                         if !secrets.contains(&s) {
                             secrets.push(s);
                         }
                     }
-                    post_review |=
-                        def.node.get("post-review").and_then(Node::as_bool) == Some(true);
+                    post_review |= def.post_review();
                     provides.extend(
                         def.node
                             .get("provides")
@@ -475,16 +706,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                             .unwrap_or_default(),
                     );
                 }
-                if let Some(first) = chain.first()
-                    && r.deps.is_empty()
-                {
-                    deps.extend(
-                        first
-                            .node
-                            .get("dependencies")
-                            .map(dependencies)
-                            .unwrap_or_default(),
-                    );
+                if r.deps.is_empty() {
+                    // The last variant that says `dependencies` decides.
+                    if let Some(d) = own.iter().rev().find_map(|d| d.node.get("dependencies")) {
+                        deps.extend(dependencies(d));
+                    }
                 }
                 for s in r.node.get("secrets").map(secret_names).unwrap_or_default() {
                     if !secrets.contains(&s) {
@@ -506,22 +732,26 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 let named_publish = lineage
                     .iter()
                     .any(|n| looks_like(n, &["upload", "publish", "release"]));
-                b.file(files[file].name);
+                // The job is reported where the project lists it.
+                b.file(files[unit.file].name);
                 let mut jb = b
                     .job(&instance(&r.name))
                     .at(r.loc)
                     .context(&format!("zuul/{pipeline}"))
                     .publishes(promotes || does_publish)
                     .runs_repo_code(!promotes && !builtin_noop);
+                if let Some(t) = project_trust {
+                    jb = jb.context(t.context());
+                }
                 if named_publish && !(promotes || does_publish) {
                     jb = jb.publishes_by_name();
                 }
-                if let Some(t) = pipelines.get(pipeline).copied().flatten() {
+                if let Some(t) = pipelines.get(pipeline).and_then(|p| p.trigger) {
                     jb = jb.trigger(t);
                 }
                 if post_review {
-                    // Zuul refuses to run a post-review job before review; lockkeeper checks
-                    // where it is configured to run, so the finding shows the intent.
+                    // Zuul refuses a post-review job in a pre-review pipeline; where the
+                    // pipeline's definition was not given, the finding shows the intent.
                     jb = jb.context("zuul/post-review job");
                 }
                 for s in &secrets {
@@ -554,24 +784,54 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     Ok(())
 }
 
-/// A job's definition and its ancestors' (first the job), following `parent` (default `base`).
-fn ancestry<'a>(jobs: &'a BTreeMap<String, Vec<JobDef>>, name: &str) -> Vec<&'a JobDef> {
+/// Records that Zuul refuses a configuration object (so it never runs): a note for auditors,
+/// not a flaw.
+fn refused(b: &mut PipelineBuilder, file: &str, loc: Option<Location>, what: &str, why: String) {
+    let mut facts = crate::decision::Facts::new();
+    facts.insert("file".into(), serde_json::json!(file));
+    if let Some(l) = loc {
+        facts.insert("line".into(), serde_json::json!(l.line));
+    }
+    facts.insert("job".into(), serde_json::json!(what));
+    b.finding(crate::decision::Violation::new(
+        crate::rule::codes::PIPELINE_REFUSED_BY_PLATFORM,
+        why,
+        facts,
+    ));
+}
+
+/// Every variant of a job and of its ancestors, the job's own first, as Zuul freezes a job:
+/// each variant that may match (branch matchers are not decided: the change's branch is not
+/// known, so every variant may apply) brings its `parent`'s variants, the first variant
+/// without `parent` the tenant's default parent. Attributes that combine (secrets,
+/// `post-review`, `provides`/`requires`) are taken from all of them.
+fn freeze<'a>(
+    jobs: &'a BTreeMap<String, Vec<JobDef>>,
+    name: &str,
+    default_parent: &str,
+) -> Vec<&'a JobDef> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut current = Some(name.to_owned());
-    while let Some(n) = current {
-        if !seen.insert(n.clone()) || seen.len() > 64 {
-            break;
+    let mut queue = std::collections::VecDeque::from([name.to_owned()]);
+    while let Some(n) = queue.pop_front() {
+        if !seen.insert(n.clone()) || seen.len() > 256 {
+            continue;
         }
-        let Some(defs) = jobs.get(&n) else { break };
-        let Some(def) = defs.first() else { break };
-        out.extend(defs.iter());
-        current = match def.node.get("parent") {
-            Some(p) if p.is_null() => None,
-            Some(p) => p.scalar(),
-            None if n == "base" => None,
-            None => Some("base".to_owned()),
-        };
+        let Some(defs) = jobs.get(&n) else { continue };
+        for (i, def) in defs.iter().enumerate() {
+            out.push(def);
+            let parent = match def.node.get("parent") {
+                Some(p) if p.is_null() => None,
+                Some(p) => p.scalar(),
+                None if i == 0 && n != default_parent && n != "base" => {
+                    Some(default_parent.to_owned())
+                }
+                None => None,
+            };
+            if let Some(p) = parent {
+                queue.push_back(p);
+            }
+        }
     }
     out
 }
@@ -619,6 +879,204 @@ mod tests {
                 .iter()
                 .any(|(j, c)| j.contains("wheel") && *c != "low"),
             "{found:?}"
+        );
+        Ok(())
+    }
+
+    fn check(files: &[(&str, &str)]) -> Result<crate::Decision, String> {
+        let files: Vec<crate::SourceFile<'_>> = files
+            .iter()
+            .map(|(name, text)| crate::SourceFile { name, text })
+            .collect();
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Zuul))
+            .map_err(|e| e.to_string())?;
+        Ok(crate::Policy::builtin()
+            .map_err(|e| format!("{e:?}"))?
+            .check_pipeline(&p))
+    }
+
+    fn codes(d: &crate::Decision) -> Vec<String> {
+        d.violations().iter().map(|v| v.code.to_string()).collect()
+    }
+
+    const TENANT: &str = "- tenant:\n    name: t\n    source:\n      gerrit:\n        config-projects: [opendev/project-config]\n        untrusted-projects: [org/app]\n";
+    const PIPELINES: &str = "- pipeline: {name: check, manager: independent, trigger: {gerrit: [{event: patchset-created}]}}\n\
+        - pipeline: {name: gate, manager: dependent, post-review: true, trigger: {gerrit: [{event: comment-added, approval: [{Workflow: 1}]}]}}\n\
+        - job: {name: base, parent: null}\n";
+
+    /// Two definitions of one job are variants, not duplicates: the second's secret and its
+    /// parent's secret both reach the job (the change's branch is unknown, so both may match).
+    #[test]
+    fn job_variants_merge_and_bring_their_parents() -> Result<(), String> {
+        let text = "- job: {name: base, parent: null}\n\
+                    - job: {name: creds, secrets: [cloud]}\n\
+                    - job: {name: e2e, run: playbooks/e2e.yaml}\n\
+                    - job: {name: e2e, branches: stable/.*, parent: creds}\n\
+                    - project: {check: {jobs: [e2e]}}\n\
+                    - project: {periodic: {jobs: [e2e]}}\n";
+        let d = check(&[("zuul.yaml", text)])?;
+        assert!(!d.to_text().contains("more than once"), "{d}");
+        assert!(d.has("pipeline/secret-not-allowed"), "{d}");
+        let v = d
+            .violations()
+            .iter()
+            .find(|v| v.code == "pipeline/secret-not-allowed")
+            .ok_or("no secret finding")?;
+        assert!(
+            v.facts["job"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("check: e2e"),
+            "{d}"
+        );
+        Ok(())
+    }
+
+    /// With the tenant file, a job of an untrusted project that uses a secret is post-review:
+    /// Zuul refuses it in `check` (no secret reaches unreviewed code) and runs it in `gate`.
+    #[test]
+    fn an_untrusted_projects_secret_job_is_refused_in_check() -> Result<(), String> {
+        let app = "- secret: {name: registry, data: {password: x}}\n\
+                   - job: {name: push-image, run: playbooks/build.yaml, secrets: [registry]}\n\
+                   - project: {check: {jobs: [push-image]}, gate: {jobs: [push-image]}}\n";
+        let d = check(&[
+            ("main.yaml", TENANT),
+            ("project-config/zuul.d/pipelines.yaml", PIPELINES),
+            ("org/app/.zuul.yaml", app),
+        ])?;
+        let refused: Vec<&crate::decision::Violation> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/refused-by-platform")
+            .collect();
+        assert_eq!(refused.len(), 1, "{d}");
+        assert!(
+            refused[0].facts["job"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("check: push-image")
+        );
+        // The gate instance runs, holding the secret in the approved zone.
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.code == "pipeline/secret-not-allowed"
+                    && v.facts["job"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("gate: push-image")),
+            "{d}"
+        );
+        assert!(
+            !d.violations()
+                .iter()
+                .any(|v| v.code != "pipeline/refused-by-platform"
+                    && v.facts["job"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("check:")),
+            "{d}"
+        );
+        Ok(())
+    }
+
+    /// The same job in a config project is not post-review by itself: Zuul runs it in
+    /// `check`, so the secret reaches a patchset run and is reported.
+    #[test]
+    fn a_config_projects_secret_job_runs_in_check_and_is_reported() -> Result<(), String> {
+        let cfg = format!(
+            "{PIPELINES}- secret: {{name: registry, data: {{password: x}}}}\n\
+             - job: {{name: push-image, run: playbooks/build.yaml, secrets: [registry]}}\n\
+             - project: {{name: opendev/project-config, check: {{jobs: [push-image]}}}}\n"
+        );
+        let d = check(&[
+            ("main.yaml", TENANT),
+            ("project-config/zuul.d/all.yaml", &cfg),
+        ])?;
+        assert!(!d.has("pipeline/refused-by-platform"), "{d}");
+        assert!(d.has("pipeline/secret-not-allowed"), "{d}");
+        let files = [
+            crate::SourceFile {
+                name: "main.yaml",
+                text: TENANT,
+            },
+            crate::SourceFile {
+                name: "project-config/zuul.d/all.yaml",
+                text: &cfg,
+            },
+        ];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Zuul))
+            .map_err(|e| e.to_string())?;
+        assert!(
+            p.to_json_value()
+                .to_string()
+                .contains("zuul/config-project")
+        );
+        Ok(())
+    }
+
+    /// An untrusted project cannot define pipelines: its `check` that claims post-review is
+    /// refused, and the config project's definition decides.
+    #[test]
+    fn an_untrusted_project_cannot_redefine_a_pipeline() -> Result<(), String> {
+        let app = "- pipeline: {name: check, manager: independent, post-review: true, trigger: {gerrit: [{event: patchset-created}]}}\n\
+                   - secret: {name: registry, data: {password: x}}\n\
+                   - job: {name: push-image, run: playbooks/build.yaml, secrets: [registry]}\n\
+                   - project: {check: {jobs: [push-image]}}\n";
+        let d = check(&[
+            ("main.yaml", TENANT),
+            ("project-config/zuul.d/pipelines.yaml", PIPELINES),
+            ("org/app/zuul.d/all.yaml", app),
+        ])?;
+        let msgs: Vec<&str> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/refused-by-platform")
+            .map(|v| v.message.as_str())
+            .collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("pipelines may only be defined")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter().any(|m| m.contains("post-review job")),
+            "{msgs:?}"
+        );
+        Ok(())
+    }
+
+    /// A file the tenant lists no project for is not silently given a trust.
+    #[test]
+    fn a_file_of_no_tenant_project_is_incomplete() -> Result<(), String> {
+        let d = check(&[
+            ("main.yaml", TENANT),
+            (
+                "elsewhere/zuul.yaml",
+                "- job: {name: base, parent: null}\n- project: {check: {jobs: [base]}}\n",
+            ),
+        ])?;
+        assert!(d.has("import/incomplete"), "{d}");
+        assert!(
+            d.to_text()
+                .contains("lists no project this file belongs to"),
+            "{d}"
+        );
+        Ok(())
+    }
+
+    /// An abstract job listed directly is refused; its concrete child runs.
+    #[test]
+    fn an_abstract_job_is_not_run_directly() -> Result<(), String> {
+        let text = "- job: {name: base, parent: null}\n\
+                    - job: {name: build-image, abstract: true}\n\
+                    - job: {name: build-app, parent: build-image}\n\
+                    - project: {check: {jobs: [build-image, build-app]}}\n";
+        let d = check(&[("zuul.yaml", text)])?;
+        assert_eq!(
+            codes(&d),
+            vec!["pipeline/refused-by-platform".to_owned()],
+            "{d}"
         );
         Ok(())
     }
