@@ -16,6 +16,7 @@ use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
 
 mod tenant;
+mod v2;
 use tenant::{Tenant, Trust};
 
 /// Configuration objects that are modelled.
@@ -379,14 +380,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     match &d.v {
                         V::Seq(list) => items.extend(list.iter().cloned().map(|n| (i, n))),
                         V::Null => {}
+                        _ if super::zuul_v2_layout(&d) => v2::import(b, f.name, &d),
                         _ => errors.extend(
                             shape_error(
                                 f.name,
-                                if super::zuul_v2_layout(&d) {
-                                    super::ZUUL_V2.to_owned()
-                                } else {
-                                    format!("a Zuul configuration file is a list, not {}", d.kind())
-                                },
+                                format!("a Zuul configuration file is a list, not {}", d.kind()),
                                 d.loc,
                             )
                             .into_files(),

@@ -1,0 +1,262 @@
+//! Zuul v2's `layout.yaml` (as Wikimedia's CI still runs it): one mapping with `pipelines`,
+//! `project-templates`, `projects` and `jobs`.
+//!
+//! v2 runs Jenkins jobs: what a job does and which credentials it binds live in Jenkins Job
+//! Builder files, not in the layout. The layout says which pipeline runs which job for which
+//! project and what triggers each pipeline, which is what decides how trusted the code a job
+//! runs is; every job reference is reported as not read (its Jenkins definition was not
+//! given), so a v2 result is incomplete until a way to read JJB exists.
+
+use std::collections::BTreeMap;
+
+use super::super::tree::{Node, V};
+use crate::pipeline::{PipelineBuilder, Trigger};
+use crate::source::Location;
+
+/// The trigger of a v2 pipeline: its Gerrit events, where an event restricted to some
+/// accounts (`email`, `username` and their `_filter` spellings) is started by a trusted person
+/// (Wikimedia's `test` pipeline runs patchsets of whitelisted authors), so it counts as
+/// approved; the least reviewed event decides.
+fn trigger(p: &Node) -> Option<Trigger> {
+    let mut found = Vec::new();
+    for e in p.get("trigger").map(Node::entries).unwrap_or_default() {
+        if e.key == "timer" {
+            found.push(Trigger::Schedule);
+            continue;
+        }
+        for ev in e.value.items() {
+            let trusted_only = ["email", "email_filter", "username", "username_filter"]
+                .iter()
+                .any(|k| ev.get(k).is_some());
+            let approved = ev.get("approval").is_some() || trusted_only;
+            let tag = ev
+                .get("ref")
+                .map(Node::strings)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.contains("refs/tags"));
+            for event in ev.get("event").map(Node::strings).unwrap_or_default() {
+                found.push(match event.as_str() {
+                    "ref-updated" if tag => Trigger::Tag,
+                    "ref-updated" | "change-merged" => Trigger::Merged,
+                    "patchset-created" | "comment-added" | "change-restored"
+                    | "draft-published"
+                        if approved =>
+                    {
+                        Trigger::Approved
+                    }
+                    _ => Trigger::Patchset,
+                });
+            }
+        }
+    }
+    found.into_iter().min()
+}
+
+/// A job reference in a project's pipeline: a name, or `{name: [jobs that run after it]}`.
+fn refs(
+    list: &Node,
+    parent: Option<&str>,
+    out: &mut Vec<(String, Option<String>, Option<Location>)>,
+) {
+    for item in list.items() {
+        match &item.v {
+            V::Str(s) => out.push((s.clone(), parent.map(str::to_owned), item.loc)),
+            V::Map(entries) => {
+                for e in entries {
+                    out.push((e.key.clone(), parent.map(str::to_owned), e.key_loc));
+                    refs(&e.value, Some(&e.key), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fills a template's `{param}` placeholders.
+fn expand(name: &str, params: &BTreeMap<String, String>) -> String {
+    let mut out = name.to_owned();
+    for (k, v) in params {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+const PROJECT_KEYS: [&str; 2] = ["name", "template"];
+
+pub(crate) fn import(b: &mut PipelineBuilder, file: &str, doc: &Node) {
+    b.file(file);
+    let mut pipelines: BTreeMap<String, Option<Trigger>> = BTreeMap::new();
+    for p in doc.get("pipelines").map(Node::items).unwrap_or_default() {
+        if let Some(name) = p.get("name").and_then(Node::scalar) {
+            pipelines.insert(name, trigger(p));
+        }
+    }
+    let mut templates: BTreeMap<String, &Node> = BTreeMap::new();
+    for t in doc
+        .get("project-templates")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        if let Some(name) = t.get("name").and_then(Node::scalar) {
+            templates.insert(name, t);
+        }
+    }
+    for key in doc.entries() {
+        if !matches!(
+            key.key.as_str(),
+            "pipelines" | "projects" | "project-templates" | "jobs" | "includes"
+        ) {
+            b.unsupported(
+                key.key_loc,
+                key.key.clone(),
+                format!(
+                    "`{}` is not a Zuul v2 layout section lockkeeper knows; it is not checked",
+                    key.key
+                ),
+            );
+        }
+    }
+    for project in doc.get("projects").map(Node::items).unwrap_or_default() {
+        let Some(name) = project.get("name").and_then(Node::scalar) else {
+            b.unsupported(project.loc, "projects", "a project without a name");
+            continue;
+        };
+        let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
+        // Pipeline -> (job, job it runs after, where).
+        let mut per: BTreeMap<String, Vec<(String, Option<String>, Option<Location>)>> =
+            BTreeMap::new();
+        for t in project.get("template").map(Node::items).unwrap_or_default() {
+            let Some(tname) = t.get("name").and_then(Node::scalar) else {
+                continue;
+            };
+            let Some(body) = templates.get(&tname) else {
+                b.unsupported(
+                    t.loc,
+                    format!("project {name}.template"),
+                    format!("project-template `{tname}` is not in the given layout; the jobs it adds are not checked"),
+                );
+                continue;
+            };
+            let mut params: BTreeMap<String, String> = BTreeMap::new();
+            params.insert("name".into(), short.clone());
+            for e in t.entries().iter().filter(|e| e.key != "name") {
+                if let Some(v) = e.value.scalar() {
+                    params.insert(e.key.clone(), v);
+                }
+            }
+            for e in body.entries().iter().filter(|e| e.key != "name") {
+                let mut found = Vec::new();
+                refs(&e.value, None, &mut found);
+                per.entry(e.key.clone()).or_default().extend(
+                    found
+                        .into_iter()
+                        .map(|(j, p, l)| (expand(&j, &params), p.map(|p| expand(&p, &params)), l)),
+                );
+            }
+        }
+        for e in project.entries() {
+            if PROJECT_KEYS.contains(&e.key.as_str()) {
+                continue;
+            }
+            refs(&e.value, None, per.entry(e.key.clone()).or_default());
+        }
+        for (pipeline, jobs) in &per {
+            if !pipelines.contains_key(pipeline) {
+                b.unsupported(
+                    project.loc,
+                    format!("project {name}.{pipeline}"),
+                    format!("pipeline `{pipeline}` is not defined in the layout"),
+                );
+            }
+            let instance = |job: &str| format!("{name} {pipeline}: {job}");
+            let mut seen = std::collections::BTreeSet::new();
+            for (job, after, loc) in jobs {
+                if !seen.insert(job.clone()) {
+                    continue;
+                }
+                b.unsupported(
+                    *loc,
+                    format!("project {name}.{pipeline}.{job}"),
+                    format!("Jenkins job `{job}` is defined in Jenkins Job Builder files, which lockkeeper does not read: what it runs and which credentials it binds are not checked"),
+                );
+                let named_publish = ["publish", "upload", "release", "deploy"]
+                    .iter()
+                    .any(|w| job.to_ascii_lowercase().contains(w));
+                let mut jb = b
+                    .job(&instance(job))
+                    .at(*loc)
+                    .context(&format!("zuul/{pipeline}"));
+                if named_publish {
+                    jb = jb.publishes_by_name();
+                }
+                if let Some(t) = pipelines.get(pipeline).copied().flatten() {
+                    jb = jb.trigger(t);
+                }
+                if let Some(a) = after {
+                    jb.need(&instance(a));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Pipeline, PipelineFormat, SourceFile};
+
+    const LAYOUT: &str = "pipelines:\n  - name: check\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - event: patchset-created\n  - name: test\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - event: patchset-created\n          email_filter: ^.*@wikimedia\\.org$\n  - name: gate-and-submit\n    manager: DependentPipelineManager\n    trigger:\n      gerrit:\n        - event: comment-added\n          approval:\n            - code-review: 2\n  - name: postmerge\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - event: change-merged\nproject-templates:\n  - name: doc-publish\n    postmerge:\n      - '{name}-doc-publish'\nprojects:\n  - name: mediawiki/core\n    template:\n      - name: doc-publish\n    check:\n      - lint\n    test:\n      - phpunit\n    gate-and-submit:\n      - phpunit:\n          - selenium\n";
+
+    /// A v2 layout is recognised and read: pipelines with their triggers (an author filter is a
+    /// trusted person's act), templates expanded with the project's short name, nested jobs
+    /// ordered; every Jenkins job is reported as not read, so the result is incomplete.
+    #[test]
+    fn a_v2_layout_is_read_and_incomplete() -> Result<(), String> {
+        assert_eq!(
+            PipelineFormat::detect("zuul/layout.yaml", LAYOUT),
+            Some(PipelineFormat::Zuul)
+        );
+        let p = Pipeline::import(
+            &[SourceFile {
+                name: "zuul/layout.yaml",
+                text: LAYOUT,
+            }],
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let json = p.to_json_value().to_string();
+        for job in [
+            "mediawiki/core check: lint",
+            "mediawiki/core test: phpunit",
+            "mediawiki/core gate-and-submit: selenium",
+            "mediawiki/core postmerge: core-doc-publish",
+        ] {
+            assert!(json.contains(job), "{job} in {json}");
+        }
+        let d = crate::Policy::builtin()
+            .map_err(|e| format!("{e:?}"))?
+            .check_pipeline(&p);
+        assert!(d.has("import/incomplete"), "{d}");
+        assert!(d.to_text().contains("Jenkins Job Builder"), "{d}");
+        Ok(())
+    }
+
+    #[test]
+    fn v2_triggers() -> Result<(), String> {
+        let docs = crate::import::tree::parse(LAYOUT).map_err(|e| e.0)?;
+        let doc = docs.first().ok_or("no document")?;
+        let got: Vec<Option<crate::pipeline::Trigger>> = doc
+            .get("pipelines")
+            .map(super::super::super::tree::Node::items)
+            .unwrap_or_default()
+            .iter()
+            .map(super::trigger)
+            .collect();
+        use crate::pipeline::Trigger::*;
+        assert_eq!(
+            got,
+            vec![Some(Patchset), Some(Approved), Some(Approved), Some(Merged)]
+        );
+        Ok(())
+    }
+}
