@@ -10,6 +10,7 @@
 pub mod argo;
 pub mod github;
 pub mod gitlab;
+mod gitlab_templates;
 mod tree;
 pub mod zuul;
 
@@ -456,7 +457,13 @@ impl Pipeline {
                     Ok(())
                 }
                 PipelineFormat::Argo => argo::import(&mut b, list),
-                PipelineFormat::Gitlab => gitlab::import(&mut b, list),
+                PipelineFormat::Gitlab => {
+                    // GitLab's own templates the files include, from the vendored copies.
+                    let extra = gitlab_templates::vendored_includes(list);
+                    let mut all = list.clone();
+                    all.extend(extra.iter().map(|(name, text)| SourceFile { name, text }));
+                    gitlab::import(&mut b, &all)
+                }
                 PipelineFormat::Zuul => zuul::import(&mut b, list),
                 PipelineFormat::Github => github::import(&mut b, list),
             };

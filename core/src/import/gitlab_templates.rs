@@ -1,0 +1,105 @@
+//! GitLab's own CI templates that real pipelines include, vendored (MIT, see
+//! `core/templates/gitlab/`), so that `include: template:` resolves without an include
+//! directory. A template given among the files (or through `--include-dir`) wins.
+
+use super::SourceFile;
+
+/// Name (as `include: template:` spells it) and text of each vendored template.
+const TEMPLATES: [(&str, &str); 4] = [
+    (
+        "Workflows/MergeRequest-Pipelines.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Workflows/MergeRequest-Pipelines.gitlab-ci.yml"),
+    ),
+    (
+        "Workflows/Branch-Pipelines.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Workflows/Branch-Pipelines.gitlab-ci.yml"),
+    ),
+    (
+        "Jobs/Secret-Detection.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Jobs/Secret-Detection.gitlab-ci.yml"),
+    ),
+    (
+        "Security/Secret-Detection.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Security/Secret-Detection.gitlab-ci.yml"),
+    ),
+];
+
+/// Where a vendored template is reported: a name that says it is GitLab's, ending in the
+/// `templates/<name>` the include resolves to.
+const PREFIX: &str = "(gitlab)/templates/";
+
+/// The vendored templates the files include, transitively, that are not among them, as extra
+/// files named `(gitlab)/templates/<name>` (owned strings: the caller adds them to the set).
+pub(crate) fn vendored_includes(files: &[SourceFile<'_>]) -> Vec<(String, &'static str)> {
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut texts: Vec<&str> = files.iter().map(|f| f.text).collect();
+    let mut next = 0;
+    while next < texts.len() {
+        let wanted = super::gitlab::includes(texts[next]);
+        next += 1;
+        for (path, _) in wanted {
+            let Some(name) = path.strip_prefix("templates/") else {
+                continue;
+            };
+            let given = files.iter().any(|f| {
+                let n = f.name.replace('\\', "/");
+                n == path || n.ends_with(&format!("/{path}"))
+            }) || out.iter().any(|(n, _)| n.ends_with(&path));
+            if given {
+                continue;
+            }
+            if let Some((_, text)) = TEMPLATES.iter().find(|(t, _)| *t == name) {
+                out.push((format!("{PREFIX}{name}"), text));
+                texts.push(text);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Pipeline, PipelineFormat, SourceFile};
+
+    /// `include: template:` of a vendored template is read (its jobs and `workflow:rules`
+    /// join the pipeline) and is not reported as missing.
+    #[test]
+    fn a_vendored_template_resolves() -> Result<(), String> {
+        let text = "include:\n  - template: Security/Secret-Detection.gitlab-ci.yml\n  - template: Workflows/MergeRequest-Pipelines.gitlab-ci.yml\ntest:\n  script: [make test]\n";
+        let p = Pipeline::import(
+            &[SourceFile {
+                name: ".gitlab-ci.yml",
+                text,
+            }],
+            Some(PipelineFormat::Gitlab),
+        )
+        .map_err(|e| e.to_string())?;
+        let json = p.to_json_value().to_string();
+        assert!(json.contains("secret_detection"), "{json}");
+        let d = crate::Policy::builtin()
+            .map_err(|e| format!("{e:?}"))?
+            .check_pipeline(&p);
+        assert!(!d.has("import/incomplete"), "{d}");
+        Ok(())
+    }
+
+    /// A template that is not vendored is still reported as not read.
+    #[test]
+    fn a_template_not_vendored_is_incomplete() -> Result<(), String> {
+        let text =
+            "include:\n  - template: Jobs/SAST.gitlab-ci.yml\ntest:\n  script: [make test]\n";
+        let p = Pipeline::import(
+            &[SourceFile {
+                name: ".gitlab-ci.yml",
+                text,
+            }],
+            Some(PipelineFormat::Gitlab),
+        )
+        .map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin()
+            .map_err(|e| format!("{e:?}"))?
+            .check_pipeline(&p);
+        assert!(d.has("import/incomplete"), "{d}");
+        Ok(())
+    }
+}
