@@ -423,7 +423,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut jobs: BTreeMap<String, Vec<JobDef>> = BTreeMap::new();
     let mut pipelines: BTreeMap<String, PipelineDef> = BTreeMap::new();
     // Project name -> its stanzas (Zuul merges every stanza of one project).
-    let mut projects: BTreeMap<String, Vec<(usize, &Node, Option<Location>)>> = BTreeMap::new();
+    let mut projects: BTreeMap<String, Vec<Stanza<'_>>> = BTreeMap::new();
     let mut templates: BTreeMap<String, (usize, &Node, Option<Location>)> = BTreeMap::new();
     let mut unowned: BTreeSet<usize> = BTreeSet::new();
     for (file, item) in &items {
@@ -452,9 +452,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             b.unsupported(
                 None,
                 "(file)",
-                format!(
-                    "the tenant file lists no project this file belongs to (lay the files out as <project name>/zuul.d/..., <project name>/zuul.yaml or <project name>/.zuul.yaml); which trust Zuul gives it is not known"
-                ),
+                "the tenant file lists no project this file belongs to (lay the files out as <project name>/zuul.d/..., <project name>/zuul.yaml or <project name>/.zuul.yaml); which trust Zuul gives it is not known",
             );
         }
         if let Some(p) = project.as_deref().and_then(|p| tenant.projects.get(p))
@@ -624,7 +622,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             .and_then(|t| t.trust());
         // Pipeline name -> job references, from the templates and the project's stanzas.
         let mut per_pipeline: BTreeMap<String, (Option<Location>, Vec<JobRef>)> = BTreeMap::new();
-        for source in unit.sources.iter().copied() {
+        for source in &unit.sources {
             for e in source.entries() {
                 if PROJECT_KEYS.contains(&e.key.as_str()) {
                     continue;
@@ -781,6 +779,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     }
     Ok(())
 }
+
+/// A `project` stanza: its file, its body and where it starts.
+type Stanza<'n> = (usize, &'n Node, Option<Location>);
 
 /// Records that Zuul refuses a configuration object (so it never runs): a note for auditors,
 /// not a flaw.

@@ -172,9 +172,7 @@ impl Tenant {
         let mut short: Vec<&str> = Vec::new();
         for name in self.projects.keys() {
             let parts: Vec<&str> = name.split('/').collect();
-            let score = if root.ends_with(&parts) {
-                parts.len() * 2
-            } else if *last == name.replace('/', "__") {
+            let score = if root.ends_with(&parts) || *last == name.replace('/', "__") {
                 parts.len() * 2
             } else if parts.last() == Some(last) {
                 short.push(name);

@@ -13,6 +13,9 @@ use super::super::tree::{Node, V};
 use crate::pipeline::{PipelineBuilder, Trigger};
 use crate::source::Location;
 
+/// A job a project runs in a pipeline: its name, the job it runs after, where it is listed.
+type JobRef = (String, Option<String>, Option<Location>);
+
 /// The trigger of a v2 pipeline: its Gerrit events, where an event restricted to some
 /// accounts (`email`, `username` and their `_filter` spellings) is started by a trusted person
 /// (Wikimedia's `test` pipeline runs patchsets of whitelisted authors), so it counts as
@@ -124,8 +127,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, file: &str, doc: &Node) {
         };
         let short = name.rsplit('/').next().unwrap_or(&name).to_owned();
         // Pipeline -> (job, job it runs after, where).
-        let mut per: BTreeMap<String, Vec<(String, Option<String>, Option<Location>)>> =
-            BTreeMap::new();
+        let mut per: BTreeMap<String, Vec<JobRef>> = BTreeMap::new();
         for t in project.get("template").map(Node::items).unwrap_or_default() {
             let Some(tname) = t.get("name").and_then(Node::scalar) else {
                 continue;
