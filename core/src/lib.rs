@@ -48,6 +48,22 @@ pub mod scope;
 pub mod source;
 pub mod zone;
 
+// What an embedding service calls, by its plain name: decide (policy, requests, decisions),
+// verify (digests, envelopes, statements, keys) and record (the audit log's entries).
+pub use attestation::{Envelope, ProvenanceBuilder, Statement};
+pub use audit::{AuditError, Entry};
+pub use digest::Digest;
+/// The time type of requests and decisions, re-exported so that callers need not match our
+/// `jiff` version.
+pub use jiff::Timestamp;
+pub use keys::{PublicKey, SigningKey};
+pub use promotion::{
+    Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, ReleasedSecret,
+};
+/// The version type of requests, re-exported so that callers need not match our `semver`
+/// version.
+pub use semver::Version;
+
 pub use decision::{Decision, Facts, Violation};
 pub use diagnostic::{Problem, Problems};
 pub use error::Error;
