@@ -64,6 +64,12 @@ pub use promotion::{
 /// version.
 pub use semver::Version;
 
+// docs/rust.md's examples are compiled and run with the doctests, so the guide cannot drift
+// from the API; only under rustdoc's doctest pass, so the crate itself never reads the file.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+mod rust_md {}
+
 pub use decision::{Decision, Facts, Violation};
 pub use diagnostic::{Problem, Problems};
 pub use error::Error;
