@@ -1,7 +1,9 @@
 //! lockkeeper decides what may move through a CI/CD pipeline, and explains every denial.
 //!
-//! The core is pure: it reads bytes it is given, keeps no global state and does no I/O, so the
-//! same rules run in a deployment service, a CLI step, a Python Zuul job or a Node Gerrit bot.
+//! The core is pure: it reads bytes it is given, keeps no mutable global state and does no I/O
+//! (the one thing it reads from outside is the clock, when a deploy request states no time), so
+//! the same rules run in a deployment service, a CLI step, a Python Zuul job or a Node Gerrit
+//! bot. docs/rust.md shows a Rust service embedding it; examples/pingee is one.
 //!
 //! ```
 //! use lockkeeper::{AuthorizeRequest, Policy, Scope};

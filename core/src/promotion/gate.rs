@@ -353,6 +353,19 @@ impl Signed<'_> {
     }
 }
 
+/// What a gate decision is about, in a few words: `alice: deploy sha256:... (1.4.2) to staging`.
+fn subject(req: &DeployRequest, action: Permission, env: &Environment) -> String {
+    let version = req
+        .version
+        .as_ref()
+        .map(|v| format!(" ({v})"))
+        .unwrap_or_default();
+    format!(
+        "{}: {action} {}{version} to {}",
+        req.principal, req.artifact, env.name
+    )
+}
+
 /// The time a statement states: test and scan results' `timestamp`, SLSA's `finishedOn`,
 /// promotion records' `decided_at`.
 fn stated_time(statement: &Statement) -> Option<Timestamp> {
@@ -386,18 +399,8 @@ impl Policy {
     /// decision; on allow, adds the secrets released and the promotion record.
     fn gate(&self, req: &DeployRequest, action: Permission) -> Result<DeployOutcome, Error> {
         let env = self.target_environment(&req.environment)?;
-        let artifact = &req.artifact;
         let now = req.decision_time();
-        let mut d = Decision::new(format!(
-            "{}: {action} {artifact}{} to {}",
-            req.principal,
-            req.version
-                .as_ref()
-                .map(|v| format!(" ({v})"))
-                .unwrap_or_default(),
-            env.name
-        ))
-        .under(self);
+        let mut d = Decision::new(subject(req, action, env)).under(self);
         d.decided_at(now);
         let scope = Scope {
             project: req.project.clone(),
@@ -412,66 +415,46 @@ impl Policy {
 
         let trusted = self.trusted_keys(true);
         let (signed, ignored) = read_evidence(&req.evidence, &trusted);
-        let base = facts! {
-            "artifact" => artifact,
-            "environment" => env.name,
-            "evidence_count" => req.evidence.len(),
-            "evidence_ignored" => ignored,
-        };
-        let names = artifact_names(&signed, artifact);
+        let names = artifact_names(&signed, &req.artifact);
         let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
-
-        self.check_build(env, artifact, &signed, &trusted, &base, &mut d);
-        check_source(env, artifact, &names, &records, &base, &mut d);
-        self.check_attestations(env, artifact, &signed, now, &base, &mut d);
-        self.check_quorum(
+        let target = Target {
+            policy: self,
             env,
-            &req.approvals,
-            req.author.as_deref(),
+            artifact: &req.artifact,
             now,
-            &scope,
-            &base,
-            &mut d,
-        )?;
-        self.check_image_policy(env, &req.images, artifact, &base, &mut d);
-        check_version_constraint(env, req.version.as_ref(), &base, &mut d);
-        let last = last_version(env, req.last_version.as_ref(), &records);
-        check_downgrade(
-            env,
-            req.version.as_ref(),
-            last.as_ref(),
-            req.rollback,
-            &base,
-            &mut d,
-        );
-        let emergency_used = self.check_freeze(
-            env,
-            &req.principal,
-            req.emergency,
-            now,
-            &scope,
-            &base,
-            &mut d,
-        );
-
-        if !d.allowed() {
-            return Ok(DeployOutcome {
-                decision: d,
-                released_secrets: Vec::new(),
-                promotion_record: None,
-                evidence_ignored: ignored,
-            });
-        }
-        let released = if action == Permission::Deploy {
-            self.released_secrets(env)
-        } else {
-            Vec::new()
+            scope,
+            base: facts! {
+                "artifact" => req.artifact,
+                "environment" => env.name,
+                "evidence_count" => req.evidence.len(),
+                "evidence_ignored" => ignored,
+            },
         };
-        let record = self.promotion_record(env, req, action, &names, now, emergency_used);
+        target.check_build(&signed, &trusted, &mut d);
+        target.check_source(&names, &records, &mut d);
+        target.check_attestations(&signed, &mut d);
+        target.check_quorum(&req.approvals, req.author.as_deref(), &mut d)?;
+        target.check_image_policy(&req.images, &mut d);
+        target.check_version_constraint(req.version.as_ref(), &mut d);
+        let last = target.last_version(req.last_version.as_ref(), &records);
+        target.check_downgrade(req.version.as_ref(), last.as_ref(), req.rollback, &mut d);
+        let emergency_used = target.check_freeze(&req.principal, req.emergency, &mut d);
+
+        // Secrets and the record exist only on allow; a promotion releases no secret.
+        let (released, record) = if d.allowed() {
+            let released = match action {
+                Permission::Deploy => self.released_secrets(env),
+                _ => Vec::new(),
+            };
+            let record = self.promotion_record(env, req, action, &names, now, emergency_used);
+            (released, Some(record))
+        } else {
+            (Vec::new(), None)
+        };
         Ok(DeployOutcome {
             decision: d,
             released_secrets: released,
-            promotion_record: Some(record),
+            promotion_record: record,
             evidence_ignored: ignored,
         })
     }
@@ -540,18 +523,25 @@ impl Policy {
             }),
         )
     }
+}
 
+/// What every rule of one decision reads: the policy, the target environment, the artifact,
+/// the decision time, the request's scope, and the facts each finding starts from. Each rule is
+/// one method taking only its own inputs besides these, so it can be tested alone.
+struct Target<'p> {
+    policy: &'p Policy,
+    env: &'p Environment,
+    artifact: &'p Digest,
+    now: Timestamp,
+    scope: Scope,
+    base: Facts,
+}
+
+impl Target<'_> {
     /// Valid build provenance is required for an entry environment and wherever a minimum
     /// build zone is set.
-    fn check_build(
-        &self,
-        env: &Environment,
-        artifact: &Digest,
-        signed: &[Signed<'_>],
-        trusted: &TrustedKeys<'_>,
-        base: &Facts,
-        d: &mut Decision,
-    ) {
+    fn check_build(&self, signed: &[Signed<'_>], trusted: &TrustedKeys<'_>, d: &mut Decision) {
+        let (policy, env, artifact, base) = (self.policy, self.env, self.artifact, &self.base);
         if !(env.from.is_empty() || env.min_build_zone.is_some()) {
             return;
         }
@@ -562,7 +552,7 @@ impl Policy {
             if pt != PROVENANCE_V1 && pt != PROVENANCE_V02 {
                 continue;
             }
-            let (pd, verified) = self.judge_provenance(
+            let (pd, verified) = policy.judge_provenance(
                 &s.envelope,
                 &s.verifying,
                 trusted,
@@ -603,22 +593,23 @@ impl Policy {
         let zones: Vec<(String, ZoneName)> = good
             .iter()
             .filter_map(|v| {
-                self.builders
+                policy
+                    .builders
                     .get(&v.builder)
                     .map(|b| (v.builder.clone(), b.zone))
             })
             .collect();
-        if zones.iter().any(|(_, z)| self.zones.dominates(*z, min)) {
+        if zones.iter().any(|(_, z)| policy.zones.dominates(*z, min)) {
             d.pass(codes::PROMOTION_BUILD_ZONE_TOO_LOW);
         } else {
             let mut f = base.clone();
-            f.insert("min_build_zone".into(), json!(self.zones.name(min)));
+            f.insert("min_build_zone".into(), json!(policy.zones.name(min)));
             f.insert(
                 "builds".into(),
                 json!(
                     zones
                         .iter()
-                        .map(|(b, z)| json!({"builder": b, "zone": self.zones.name(*z)}))
+                        .map(|(b, z)| json!({"builder": b, "zone": policy.zones.name(*z)}))
                         .collect::<Vec<_>>()
                 ),
             );
@@ -626,7 +617,7 @@ impl Policy {
                 codes::PROMOTION_BUILD_ZONE_TOO_LOW,
                 format!(
                     "the artifact was built only in zones below `{}`, which {} requires",
-                    self.zones.name(min),
+                    policy.zones.name(min),
                     env.name
                 ),
                 f,
@@ -634,15 +625,13 @@ impl Policy {
         }
     }
 
-    fn check_attestations(
-        &self,
-        env: &Environment,
-        artifact: &Digest,
-        signed: &[Signed<'_>],
-        now: Timestamp,
-        base: &Facts,
-        d: &mut Decision,
-    ) {
+    /// Each attestation the environment requires needs one statement about this digest, of its
+    /// predicate type, signed by a signer in its zone or above and, where it limits the age,
+    /// stating a time within it; a test result must also say `PASSED`. A failing candidate
+    /// denies only when no candidate satisfies the rule.
+    fn check_attestations(&self, signed: &[Signed<'_>], d: &mut Decision) {
+        let (policy, env, artifact, now, base) =
+            (self.policy, self.env, self.artifact, self.now, &self.base);
         for rule in &env.attestations {
             let is_test_result = crate::attestation::is_test_result(&rule.predicate_type);
             let mut seen: Vec<Value> = Vec::new();
@@ -653,9 +642,11 @@ impl Policy {
                 {
                     continue;
                 }
-                let signer_ok = rule
-                    .signer_zone
-                    .is_none_or(|min| s.owners.iter().any(|o| self.zones.dominates(o.zone(), min)));
+                let signer_ok = rule.signer_zone.is_none_or(|min| {
+                    s.owners
+                        .iter()
+                        .any(|o| policy.zones.dominates(o.zone(), min))
+                });
                 let signers: Vec<&str> = s.owners.iter().map(Owner::name).collect();
                 if !signer_ok {
                     seen.push(json!({"evidence": s.name, "signers": signers, "why": "signed only by signers below the required zone"}));
@@ -693,7 +684,7 @@ impl Policy {
             f.insert("predicate_type".into(), json!(rule.predicate_type));
             f.insert(
                 "signer_zone".into(),
-                json!(rule.signer_zone.map(|z| self.zones.name(z))),
+                json!(rule.signer_zone.map(|z| policy.zones.name(z))),
             );
             f.insert(
                 "max_age".into(),
@@ -741,17 +732,14 @@ impl Policy {
 
     /// Environments with an approvals rule need that many distinct qualified approvers, the
     /// author excluded; where approvals expire, an undated or old approval does not count.
-    #[allow(clippy::too_many_arguments)]
     fn check_quorum(
         &self,
-        env: &Environment,
         approvals: &[Approval],
         author: Option<&str>,
-        now: Timestamp,
-        scope: &Scope,
-        base: &Facts,
         d: &mut Decision,
     ) -> Result<(), Error> {
+        let (policy, env, now, scope, base) =
+            (self.policy, self.env, self.now, &self.scope, &self.base);
         let Some(rule) = &env.approvals else {
             return Ok(());
         };
@@ -769,7 +757,7 @@ impl Policy {
                 expired.push(json!({"principal": principal, "at": at.map(|t| t.to_string())}));
             }
         }
-        let quorum = self.check_approvals(&ApprovalRequest {
+        let quorum = policy.check_approvals(&ApprovalRequest {
             approvals: fresh,
             author: author.map(str::to_owned),
             required: rule.required,
@@ -806,14 +794,8 @@ impl Policy {
 
     /// Environments with `require_image_policy` admit only an image, given with the request,
     /// whose digest is the artifact and which passes the `images` rules.
-    fn check_image_policy(
-        &self,
-        env: &Environment,
-        images: &[crate::image::ImageSet],
-        artifact: &Digest,
-        base: &Facts,
-        d: &mut Decision,
-    ) {
+    fn check_image_policy(&self, images: &[crate::image::ImageSet], d: &mut Decision) {
+        let (policy, env, artifact, base) = (self.policy, self.env, self.artifact, &self.base);
         if !env.require_image_policy {
             return;
         }
@@ -837,24 +819,16 @@ impl Policy {
             ));
             return;
         };
-        if let Some(image_decision) = self.check_images(images).into_iter().nth(index) {
+        if let Some(image_decision) = policy.check_images(images).into_iter().nth(index) {
             d.absorb(image_decision);
         }
     }
 
     /// Nothing enters an environment during one of its freeze windows, unless a holder of its
     /// emergency role asks for an emergency override. Returns whether the override was used.
-    #[allow(clippy::too_many_arguments)]
-    fn check_freeze(
-        &self,
-        env: &Environment,
-        principal: &str,
-        emergency: bool,
-        now: Timestamp,
-        scope: &Scope,
-        base: &Facts,
-        d: &mut Decision,
-    ) -> bool {
+    fn check_freeze(&self, principal: &str, emergency: bool, d: &mut Decision) -> bool {
+        let (policy, env, now, scope, base) =
+            (self.policy, self.env, self.now, &self.scope, &self.base);
         let active: Vec<Value> = env
             .freeze
             .iter()
@@ -868,7 +842,7 @@ impl Policy {
         let may_override = env
             .emergency_role
             .as_ref()
-            .is_some_and(|role| self.bound_to(principal, role, scope));
+            .is_some_and(|role| policy.bound_to(principal, role, scope));
         if emergency && may_override {
             d.pass(codes::PROMOTION_FREEZE_WINDOW);
             return true;
@@ -896,94 +870,171 @@ impl Policy {
         ));
         false
     }
+
+    /// The artifact must come from one of the environment's sources: a promotion record by the
+    /// deploy service saying this exact digest passed it.
+    fn check_source(&self, names: &[String], records: &[&Signed<'_>], d: &mut Decision) {
+        let (env, artifact, base) = (self.env, self.artifact, &self.base);
+        if env.from.is_empty() {
+            return;
+        }
+        let env_of = |s: &Signed<'_>| {
+            s.statement
+                .predicate()
+                .get("environment")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let in_source = records.iter().any(|r| {
+            env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact)
+        });
+        if in_source {
+            d.pass(codes::PROMOTION_NOT_IN_SOURCE);
+            d.pass(codes::PROMOTION_NO_EDGE);
+            d.pass(codes::PROMOTION_DIGEST_MISMATCH);
+            return;
+        }
+        let mut f = base.clone();
+        f.insert("from".into(), json!(env.from));
+        f.insert("artifact_names".into(), json!(names));
+        let mismatched: Vec<Value> = records
+            .iter()
+            .filter(|r| env_of(r).is_some_and(|e| env.from.contains(&e)))
+            .flat_map(|r| {
+                r.statement
+                    .subjects()
+                    .iter()
+                    .filter(|s| s.name.as_ref().is_some_and(|n| names.contains(n)) && !s.matches(artifact))
+                    .map(|s| json!({"evidence": r.name, "environment": env_of(r), "name": s.name, "digest": s.digest}))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !mismatched.is_empty() {
+            f.insert("promoted_digests".into(), json!(mismatched));
+            d.deny(Violation::new(
+                codes::PROMOTION_DIGEST_MISMATCH,
+                format!(
+                    "a different digest of this artifact passed {}; promotion copies, it never rebuilds: deploy the promoted digest",
+                    env.from.join("/")
+                ),
+                f,
+            ));
+            return;
+        }
+        let elsewhere: Vec<String> = records
+            .iter()
+            .filter(|r| r.statement.covers(artifact))
+            .filter_map(|r| env_of(r))
+            .collect();
+        if !elsewhere.is_empty() {
+            f.insert("passed".into(), json!(elsewhere));
+            d.deny(Violation::new(
+                codes::PROMOTION_NO_EDGE,
+                format!(
+                    "the artifact passed {}, but {} is promoted only from {}",
+                    elsewhere.join(", "),
+                    env.name,
+                    env.from.join(", ")
+                ),
+                f,
+            ));
+            return;
+        }
+        d.deny(Violation::new(
+            codes::PROMOTION_NOT_IN_SOURCE,
+            format!(
+                "no promotion record by the deploy service shows this digest passed {}",
+                env.from.join(" or ")
+            ),
+            f,
+        ));
+    }
+
+    /// An environment with a version requirement admits only a request whose version meets it;
+    /// a request without a version does not.
+    fn check_version_constraint(&self, version: Option<&semver::Version>, d: &mut Decision) {
+        let (env, base) = (self.env, &self.base);
+        let Some(requirement) = &env.version else {
+            return;
+        };
+        match version {
+            Some(v) if requirement.matches(v) => d.pass(codes::PROMOTION_VERSION_CONSTRAINT),
+            other => {
+                let mut f = base.clone();
+                f.insert("required".into(), json!(requirement.to_string()));
+                f.insert("version".into(), json!(other.map(ToString::to_string)));
+                d.deny(Violation::new(
+                    codes::PROMOTION_VERSION_CONSTRAINT,
+                    match other {
+                        Some(v) => format!(
+                            "version {v} does not satisfy {}'s requirement `{requirement}`",
+                            env.name
+                        ),
+                        None => format!(
+                            "{} requires a version matching `{requirement}` and the request gives none",
+                            env.name
+                        ),
+                    },
+                    f,
+                ));
+            }
+        }
+    }
+
+    /// The highest version the environment is known to have received: the one the request
+    /// states, or a higher one from the deploy service's promotion records into it.
+    fn last_version(
+        &self,
+        given: Option<&semver::Version>,
+        records: &[&Signed<'_>],
+    ) -> Option<semver::Version> {
+        let env = self.env;
+        records
+            .iter()
+            .filter(|r| r.environment() == Some(env.name.as_str()))
+            .filter_map(|r| {
+                r.statement
+                    .predicate()
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .and_then(|v| parse_version(v).ok())
+            })
+            .chain(given.cloned())
+            .max()
+    }
+
+    /// A version below the environment's last is a downgrade, allowed only as a declared
+    /// rollback. Runs only when both versions are known.
+    fn check_downgrade(
+        &self,
+        version: Option<&semver::Version>,
+        last: Option<&semver::Version>,
+        rollback: bool,
+        d: &mut Decision,
+    ) {
+        let (env, base) = (self.env, &self.base);
+        let (Some(v), Some(last)) = (version, last) else {
+            return;
+        };
+        if v < last && !rollback {
+            let mut f = base.clone();
+            f.insert("version".into(), json!(v.to_string()));
+            f.insert("last_version".into(), json!(last.to_string()));
+            d.deny(Violation::new(
+                codes::PROMOTION_VERSION_DOWNGRADE,
+                format!(
+                    "{} last received {last}; {v} would be a downgrade",
+                    env.name
+                ),
+                f,
+            ));
+        } else {
+            d.pass(codes::PROMOTION_VERSION_DOWNGRADE);
+        }
+    }
 }
 
 type ZoneName = crate::zone::ZoneId;
-
-/// The artifact must come from one of the environment's sources: a promotion record by the
-/// deploy service saying this exact digest passed it.
-fn check_source(
-    env: &Environment,
-    artifact: &Digest,
-    names: &[String],
-    records: &[&Signed<'_>],
-    base: &Facts,
-    d: &mut Decision,
-) {
-    if env.from.is_empty() {
-        return;
-    }
-    let env_of = |s: &Signed<'_>| {
-        s.statement
-            .predicate()
-            .get("environment")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    let in_source = records
-        .iter()
-        .any(|r| env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact));
-    if in_source {
-        d.pass(codes::PROMOTION_NOT_IN_SOURCE);
-        d.pass(codes::PROMOTION_NO_EDGE);
-        d.pass(codes::PROMOTION_DIGEST_MISMATCH);
-        return;
-    }
-    let mut f = base.clone();
-    f.insert("from".into(), json!(env.from));
-    f.insert("artifact_names".into(), json!(names));
-    let mismatched: Vec<Value> = records
-        .iter()
-        .filter(|r| env_of(r).is_some_and(|e| env.from.contains(&e)))
-        .flat_map(|r| {
-            r.statement
-                .subjects()
-                .iter()
-                .filter(|s| s.name.as_ref().is_some_and(|n| names.contains(n)) && !s.matches(artifact))
-                .map(|s| json!({"evidence": r.name, "environment": env_of(r), "name": s.name, "digest": s.digest}))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if !mismatched.is_empty() {
-        f.insert("promoted_digests".into(), json!(mismatched));
-        d.deny(Violation::new(
-            codes::PROMOTION_DIGEST_MISMATCH,
-            format!(
-                "a different digest of this artifact passed {}; promotion copies, it never rebuilds: deploy the promoted digest",
-                env.from.join("/")
-            ),
-            f,
-        ));
-        return;
-    }
-    let elsewhere: Vec<String> = records
-        .iter()
-        .filter(|r| r.statement.covers(artifact))
-        .filter_map(|r| env_of(r))
-        .collect();
-    if !elsewhere.is_empty() {
-        f.insert("passed".into(), json!(elsewhere));
-        d.deny(Violation::new(
-            codes::PROMOTION_NO_EDGE,
-            format!(
-                "the artifact passed {}, but {} is promoted only from {}",
-                elsewhere.join(", "),
-                env.name,
-                env.from.join(", ")
-            ),
-            f,
-        ));
-        return;
-    }
-    d.deny(Violation::new(
-        codes::PROMOTION_NOT_IN_SOURCE,
-        format!(
-            "no promotion record by the deploy service shows this digest passed {}",
-            env.from.join(" or ")
-        ),
-        f,
-    ));
-}
 
 /// Reads every piece of evidence once: what is a DSSE envelope signed by a key the policy
 /// trusts and carries an in-toto statement is kept with its signers; the rest is ignored, by
@@ -1057,92 +1108,6 @@ fn artifact_names(signed: &[Signed<'_>], artifact: &Digest) -> Vec<String> {
         }
     }
     names
-}
-
-/// An environment with a version requirement admits only a request whose version meets it;
-/// a request without a version does not.
-fn check_version_constraint(
-    env: &Environment,
-    version: Option<&semver::Version>,
-    base: &Facts,
-    d: &mut Decision,
-) {
-    let Some(requirement) = &env.version else {
-        return;
-    };
-    match version {
-        Some(v) if requirement.matches(v) => d.pass(codes::PROMOTION_VERSION_CONSTRAINT),
-        other => {
-            let mut f = base.clone();
-            f.insert("required".into(), json!(requirement.to_string()));
-            f.insert("version".into(), json!(other.map(ToString::to_string)));
-            d.deny(Violation::new(
-                codes::PROMOTION_VERSION_CONSTRAINT,
-                match other {
-                    Some(v) => format!(
-                        "version {v} does not satisfy {}'s requirement `{requirement}`",
-                        env.name
-                    ),
-                    None => format!(
-                        "{} requires a version matching `{requirement}` and the request gives none",
-                        env.name
-                    ),
-                },
-                f,
-            ));
-        }
-    }
-}
-
-/// The highest version the environment is known to have received: the one the request
-/// states, or a higher one from the deploy service's promotion records into it.
-fn last_version(
-    env: &Environment,
-    given: Option<&semver::Version>,
-    records: &[&Signed<'_>],
-) -> Option<semver::Version> {
-    records
-        .iter()
-        .filter(|r| r.environment() == Some(env.name.as_str()))
-        .filter_map(|r| {
-            r.statement
-                .predicate()
-                .get("version")
-                .and_then(Value::as_str)
-                .and_then(|v| parse_version(v).ok())
-        })
-        .chain(given.cloned())
-        .max()
-}
-
-/// A version below the environment's last is a downgrade, allowed only as a declared
-/// rollback. Runs only when both versions are known.
-fn check_downgrade(
-    env: &Environment,
-    version: Option<&semver::Version>,
-    last: Option<&semver::Version>,
-    rollback: bool,
-    base: &Facts,
-    d: &mut Decision,
-) {
-    let (Some(v), Some(last)) = (version, last) else {
-        return;
-    };
-    if v < last && !rollback {
-        let mut f = base.clone();
-        f.insert("version".into(), json!(v.to_string()));
-        f.insert("last_version".into(), json!(last.to_string()));
-        d.deny(Violation::new(
-            codes::PROMOTION_VERSION_DOWNGRADE,
-            format!(
-                "{} last received {last}; {v} would be a downgrade",
-                env.name
-            ),
-            f,
-        ));
-    } else {
-        d.pass(codes::PROMOTION_VERSION_DOWNGRADE);
-    }
 }
 
 #[cfg(test)]

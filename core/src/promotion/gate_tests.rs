@@ -132,6 +132,20 @@ fn env<'p>(policy: &'p Policy, name: &str) -> &'p Environment {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+const NOW: &str = "2026-11-24T10:00:00Z";
+
+/// The rules' view of a request for `artifact` into `env_name` at `now`, with empty base facts.
+fn target<'p>(policy: &'p Policy, env_name: &str, artifact: &'p Digest, now: &str) -> Target<'p> {
+    Target {
+        policy,
+        env: env(policy, env_name),
+        artifact,
+        now: time(now),
+        scope: Scope::any().environment(env_name),
+        base: Facts::new(),
+    }
+}
+
 fn codes_of(d: &Decision) -> Vec<&str> {
     d.violations().iter().map(|v| v.code.as_str()).collect()
 }
@@ -209,17 +223,11 @@ fn build_provenance_from_a_trusted_zone_passes_and_from_a_lower_zone_denies() ->
     let k = keys()?;
     let p = policy(&k)?;
     let trusted = p.trusted_keys(true);
+    let a = artifact();
     let check = |evidence: Evidence| {
         let (signed, _) = read_evidence(&[evidence], &trusted);
         let mut d = fresh();
-        p.check_build(
-            env(&p, "testing"),
-            &artifact(),
-            &signed,
-            &trusted,
-            &Facts::new(),
-            &mut d,
-        );
+        target(&p, "testing", &a, NOW).check_build(&signed, &trusted, &mut d);
         d
     };
     let good = check(sign("b", &k.builder, &provenance(BUILDER, artifact())));
@@ -245,20 +253,14 @@ fn the_source_rule_wants_a_promotion_record_of_this_digest_from_a_source() -> Te
     let k = keys()?;
     let p = policy(&k)?;
     let trusted = p.trusted_keys(true);
-    let staging = env(&p, "staging");
+    let a = artifact();
+    let staging = target(&p, "staging", &a, NOW);
     let check = |evidence: Vec<Evidence>| {
         let (signed, _) = read_evidence(&evidence, &trusted);
-        let names = artifact_names(&signed, &artifact());
+        let names = artifact_names(&signed, &a);
         let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
         let mut d = fresh();
-        check_source(
-            staging,
-            &artifact(),
-            &names,
-            &records,
-            &Facts::new(),
-            &mut d,
-        );
+        staging.check_source(&names, &records, &mut d);
         d
     };
     let build = sign("b", &k.builder, &provenance(BUILDER, artifact()));
@@ -302,18 +304,12 @@ fn a_required_test_result_must_pass_be_fresh_and_come_from_a_trusted_signer() ->
     let k = keys()?;
     let p = policy(&k)?;
     let trusted = p.trusted_keys(true);
-    let now = time("2026-11-24T10:00:00Z");
+    let a = artifact();
+    let staging = target(&p, "staging", &a, NOW);
     let check = |evidence: Evidence| {
         let (signed, _) = read_evidence(&[evidence], &trusted);
         let mut d = fresh();
-        p.check_attestations(
-            env(&p, "staging"),
-            &artifact(),
-            &signed,
-            now,
-            &Facts::new(),
-            &mut d,
-        );
+        staging.check_attestations(&signed, &mut d);
         d
     };
     let ok = check(sign(
@@ -348,20 +344,11 @@ fn a_required_test_result_must_pass_be_fresh_and_come_from_a_trusted_signer() ->
 fn approvals_count_distinct_fresh_qualified_approvers_but_not_the_author() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let production = env(&p, "production");
-    let now = time("2026-11-24T10:00:00Z");
-    let scope = Scope::any().environment("production");
+    let a = artifact();
+    let production = target(&p, "production", &a, NOW);
     let check = |approvals: &[Approval], author: Option<&str>| -> Result<Decision, Error> {
         let mut d = fresh();
-        p.check_quorum(
-            production,
-            approvals,
-            author,
-            now,
-            &scope,
-            &Facts::new(),
-            &mut d,
-        )?;
+        production.check_quorum(approvals, author, &mut d)?;
         Ok(d)
     };
     let recent = Some(time("2026-11-23T10:00:00Z"));
@@ -404,15 +391,7 @@ fn approvals_count_distinct_fresh_qualified_approvers_but_not_the_author() -> Te
 
     // An environment without an approvals rule runs no approval check.
     let mut d = fresh();
-    p.check_quorum(
-        env(&p, "testing"),
-        &[],
-        None,
-        now,
-        &scope,
-        &Facts::new(),
-        &mut d,
-    )?;
+    target(&p, "testing", &a, NOW).check_quorum(&[], None, &mut d)?;
     assert!(d.allowed() && d.passed().is_empty());
     Ok(())
 }
@@ -421,12 +400,13 @@ fn approvals_count_distinct_fresh_qualified_approvers_but_not_the_author() -> Te
 fn an_image_policy_environment_needs_an_image_with_the_artifacts_digest() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
+    let a = artifact();
     let mut d = fresh();
-    p.check_image_policy(env(&p, "sandbox"), &[], &artifact(), &Facts::new(), &mut d);
+    target(&p, "sandbox", &a, NOW).check_image_policy(&[], &mut d);
     assert_eq!(codes_of(&d), ["promotion/missing-attestation"]);
     assert!(d.violations()[0].message.contains("image policy"));
     let mut d = fresh();
-    p.check_image_policy(env(&p, "testing"), &[], &artifact(), &Facts::new(), &mut d);
+    target(&p, "testing", &a, NOW).check_image_policy(&[], &mut d);
     assert!(d.allowed() && d.passed().is_empty());
     Ok(())
 }
@@ -435,10 +415,11 @@ fn an_image_policy_environment_needs_an_image_with_the_artifacts_digest() -> Tes
 fn a_version_must_meet_the_environments_requirement() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let production = env(&p, "production");
+    let a = artifact();
+    let production = target(&p, "production", &a, NOW);
     let check = |v: Option<&str>| {
         let mut d = fresh();
-        check_version_constraint(production, v.map(version).as_ref(), &Facts::new(), &mut d);
+        production.check_version_constraint(v.map(version).as_ref(), &mut d);
         d
     };
     assert!(check(Some("1.4.2")).allowed());
@@ -448,7 +429,7 @@ fn a_version_must_meet_the_environments_requirement() -> TestResult {
     assert_eq!(high.violations()[0].facts["version"], "3.0.0");
     assert_eq!(codes_of(&check(None)), ["promotion/version-constraint"]);
     let mut d = fresh();
-    check_version_constraint(env(&p, "testing"), None, &Facts::new(), &mut d);
+    target(&p, "testing", &a, NOW).check_version_constraint(None, &mut d);
     assert!(d.allowed() && d.passed().is_empty());
     Ok(())
 }
@@ -468,17 +449,19 @@ fn the_last_version_is_the_highest_of_the_request_and_the_records_into_the_envir
         &trusted,
     );
     let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
-    let production = env(&p, "production");
+    let a = artifact();
+    let production = target(&p, "production", &a, NOW);
     assert_eq!(
-        last_version(production, Some(&version("1.0.0")), &records),
+        production.last_version(Some(&version("1.0.0")), &records),
         Some(version("2.0.0")),
         "only the deploy service's records into production count"
     );
     assert_eq!(
-        last_version(production, Some(&version("2.1.0")), &records),
+        production.last_version(Some(&version("2.1.0")), &records),
         Some(version("2.1.0"))
     );
-    assert_eq!(last_version(env(&p, "testing"), None, &records), None);
+    let testing = target(&p, "testing", &a, NOW);
+    assert_eq!(testing.last_version(None, &records), None);
     Ok(())
 }
 
@@ -486,18 +469,12 @@ fn the_last_version_is_the_highest_of_the_request_and_the_records_into_the_envir
 fn a_downgrade_is_denied_unless_declared_a_rollback() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let production = env(&p, "production");
+    let a = artifact();
+    let production = target(&p, "production", &a, NOW);
     let check = |v: &str, rollback: bool| {
         let mut d = fresh();
         let last = version("2.0.0");
-        check_downgrade(
-            production,
-            Some(&version(v)),
-            Some(&last),
-            rollback,
-            &Facts::new(),
-            &mut d,
-        );
+        production.check_downgrade(Some(&version(v)), Some(&last), rollback, &mut d);
         d
     };
     assert_eq!(
@@ -508,14 +485,7 @@ fn a_downgrade_is_denied_unless_declared_a_rollback() -> TestResult {
     let up = check("2.0.1", false);
     assert!(up.allowed() && up.passed().contains(&codes::PROMOTION_VERSION_DOWNGRADE));
     let mut d = fresh();
-    check_downgrade(
-        production,
-        Some(&version("1.0.0")),
-        None,
-        false,
-        &Facts::new(),
-        &mut d,
-    );
+    production.check_downgrade(Some(&version("1.0.0")), None, false, &mut d);
     assert!(
         d.allowed() && d.passed().is_empty(),
         "nothing to compare with"
@@ -527,19 +497,10 @@ fn a_downgrade_is_denied_unless_declared_a_rollback() -> TestResult {
 fn a_freeze_denies_unless_the_emergency_role_overrides_it() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let production = env(&p, "production");
-    let scope = Scope::any().environment("production");
+    let a = artifact();
     let check = |who: &str, emergency: bool, now: &str| {
         let mut d = fresh();
-        let used = p.check_freeze(
-            production,
-            who,
-            emergency,
-            time(now),
-            &scope,
-            &Facts::new(),
-            &mut d,
-        );
+        let used = target(&p, "production", &a, now).check_freeze(who, emergency, &mut d);
         (d, used)
     };
     let (d, used) = check("alice", false, "2026-12-24T10:00:00Z");
