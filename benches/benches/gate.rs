@@ -28,17 +28,13 @@ const ARTIFACT: &str = include_str!("../../core/tests/cases/envelopes/promo-arti
 
 fn bench(c: &mut Criterion) {
     let policy = Policy::from_yaml(POLICY).unwrap_or_else(|e| panic!("{e}"));
-    let request = DeployRequest {
-        principal: "alice".into(),
-        artifact: Digest::parse(ARTIFACT.trim()).ok(),
-        version: Some("1.4.2".into()),
-        environment: "staging".into(),
-        evidence: Evidence::numbered(EVIDENCE.iter().map(|e| e.to_vec())),
-        now: "2026-11-24T10:00:00Z"
+    let artifact = Digest::parse(ARTIFACT.trim()).unwrap_or_else(|e| panic!("{e}"));
+    let request = DeployRequest::new("alice", artifact, "staging")
+        .with_version(lockkeeper::Version::new(1, 4, 2))
+        .with_evidence(Evidence::numbered(EVIDENCE.iter().map(|e| e.to_vec())))
+        .at("2026-11-24T10:00:00Z"
             .parse()
-            .unwrap_or_else(|e| panic!("{e}")),
-        ..Default::default()
-    };
+            .unwrap_or_else(|e| panic!("{e}")));
     let decide = || {
         policy
             .deploy_request(black_box(&request))

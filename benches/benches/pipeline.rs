@@ -57,10 +57,7 @@ fn petgraph_baseline(s: &SyntheticPipeline) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let policy = match Policy::builtin() {
-        Ok(p) => p,
-        Err(e) => panic!("built-in policy: {e}"),
-    };
+    let policy = Policy::builtin();
     let mut group = c.benchmark_group("pipeline");
     // `cargo test --benches` (the test script) runs each benchmark once in a debug build: the
     // million-job size would only make it slow, so it runs in optimised builds only.
@@ -71,7 +68,7 @@ fn bench(c: &mut Criterion) {
     };
     for (shape, label) in [(Shape::Layered, "layered"), (Shape::Random, "random")] {
         for &n in sizes {
-            run(&mut group, &policy, shape, label, n);
+            run(&mut group, policy, shape, label, n);
         }
     }
     group.finish();

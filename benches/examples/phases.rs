@@ -12,7 +12,7 @@ use lockkeeper_benches::{Shape, SyntheticPipeline};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let policy = Policy::builtin()?;
+    let policy = Policy::builtin();
     let only: Option<usize> = std::env::args().nth(1).and_then(|a| a.parse().ok());
     let sizes: Vec<usize> = only.map_or(vec![100_000, 1_000_000], |n| vec![n]);
     for shape in [Shape::Layered, Shape::Random] {

@@ -149,6 +149,23 @@ test('console.log shows a decision and an outcome', () => {
   assert.match(outcome, /evidence_ignored: \[\]/)
 })
 
+test('a Date is read to the millisecond, and no time means now', () => {
+  const p = Policy.fromFile(join(cases, 'policies', 'promotion.yaml'))
+  const evidence = [envelope('promo-build.json')]
+  const exact = p.promote({ artifact, to: 'testing', by: 'alice', evidence, at: new Date('2026-11-24T11:00:00.123+01:00') })
+  assert.equal(exact.allowed, true)
+  assert.equal(exact.toJSON().decided_at, '2026-11-24T10:00:00.123Z')
+  // Without `at` the core decides at the present: one clock, not one per front end.
+  const before = Date.now()
+  const now = p.promote({ artifact, to: 'testing', by: 'alice', evidence })
+  const decided = Date.parse(now.toJSON().decided_at)
+  assert.ok(decided >= before - 1000 && decided <= Date.now() + 1000, now.toJSON().decided_at)
+  assert.throws(
+    () => p.promote({ artifact, to: 'testing', by: 'alice', version: '1.x', at: '2026-11-24T10:00:00Z' }),
+    (e) => e instanceof lockkeeper.InvalidRequestError && e.code === 'input/invalid-version',
+  )
+})
+
 test('times are RFC 3339 strings or Dates', () => {
   const p = Policy.fromFile(join(cases, 'policies', 'promotion.yaml'))
   const evidence = ['promo-build.json', 'promo-in-staging.json'].map(envelope)

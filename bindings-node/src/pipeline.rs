@@ -120,10 +120,6 @@ impl Pipeline {
     }
 }
 
-fn builtin(env: &Env) -> Result<lockkeeper::Policy> {
-    lockkeeper::Policy::builtin().map_err(|p| policy_error(env, p, "<built-in policy>"))
-}
-
 fn parse_persona(name: Option<&str>) -> Result<lockkeeper::Persona> {
     name.unwrap_or("regular")
         .parse()
@@ -135,7 +131,6 @@ fn parse_persona(name: Option<&str>) -> Result<lockkeeper::Persona> {
 /// reading (`import/incomplete`) is denied unless `allowIncomplete`.
 #[napi]
 pub fn check_pipeline(
-    env: Env,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
     persona: Option<String>,
@@ -151,7 +146,7 @@ pub fn check_pipeline(
             .check_pipeline_with(&pipeline.inner, options)
             .for_persona(persona)
             .into(),
-        None => builtin(&env)?
+        None => lockkeeper::Policy::builtin()
             .check_pipeline_with(&pipeline.inner, options)
             .for_persona(persona)
             .into(),
@@ -181,10 +176,7 @@ pub fn assert_pipeline_safe(
                 .map_err(|p| policy_error(&env, p, file))?;
             &owned
         }
-        None => {
-            owned = builtin(&env)?;
-            &owned
-        }
+        None => lockkeeper::Policy::builtin(),
     };
     let paths = match path {
         Either::A(p) => vec![p],

@@ -1,7 +1,7 @@
 //! The deploy gate for Node: `policy.promote(...)` and `policy.deployRequest(...)`.
 
 use lockkeeper::promotion::{
-    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time,
+    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time, parse_version,
 };
 use napi::JsDate;
 use napi::bindgen_prelude::*;
@@ -100,38 +100,39 @@ pub(crate) fn request(env: &Env, r: Object<'_>) -> Result<DeployRequest> {
         .iter()
         .map(|dir| crate::image::read_layout(dir))
         .collect::<Result<Vec<_>>>()?;
-    Ok(DeployRequest {
-        images,
-        principal: r.by,
-        artifact: Some(parse_digest(env, &r.artifact)?),
-        version: r.version,
-        environment: r.to,
-        evidence: Evidence::numbered(r.evidence.unwrap_or_default().into_iter().map(bytes)),
-        approvals: r
-            .approvals
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| {
-                Ok(Approval {
-                    principal: a.principal,
-                    at: a
-                        .at
-                        .map(|t| time(env, t, "an approval's `at`"))
-                        .transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?,
-        author: r.author,
-        project: r.project,
-        git_ref: r.git_ref,
-        now: match r.at {
-            Some(at) => time(env, at, "`at`")?,
-            None => jiff::Timestamp::now(),
-        },
-        rollback: r.rollback.unwrap_or(false),
-        emergency: r.emergency.unwrap_or(false),
-        last_version: r.last_version,
-    })
+    let approvals = r
+        .approvals
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            let at =
+                a.at.map(|t| time(env, t, "an approval's `at`"))
+                    .transpose()?;
+            Ok(Approval::new(a.principal, at))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let version_of = |text: Option<String>| {
+        text.as_deref()
+            .map(parse_version)
+            .transpose()
+            .map_err(|e| to_js(env, e))
+    };
+    // Each field is read into its type once; without `at` the core decides at the present.
+    let mut request = DeployRequest::new(r.by, parse_digest(env, &r.artifact)?, r.to)
+        .with_evidence(Evidence::numbered(
+            r.evidence.unwrap_or_default().into_iter().map(bytes),
+        ))
+        .with_approvals(approvals)
+        .with_rollback(r.rollback.unwrap_or(false))
+        .with_emergency(r.emergency.unwrap_or(false))
+        .with_images(images);
+    request.version = version_of(r.version)?;
+    request.last_version = version_of(r.last_version)?;
+    request.at = r.at.map(|at| time(env, at, "`at`")).transpose()?;
+    request.author = r.author;
+    request.project = r.project;
+    request.git_ref = r.git_ref;
+    Ok(request)
 }
 
 /// A secret the deploy service may now use.

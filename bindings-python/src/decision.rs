@@ -88,7 +88,7 @@ impl From<lockkeeper::Decision> for Decision {
     /// Stamps the time it crosses into the caller's hands, unless the decision states its own
     /// (a gate's request time).
     fn from(mut inner: lockkeeper::Decision) -> Self {
-        inner.decided_at(jiff::Timestamp::now());
+        inner.stamp_now();
         Decision { inner }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use crate::decision::{Decision, json_to_py};
-use crate::error::{io_error, policy_error, to_py};
+use crate::error::{io_error, to_py};
 use crate::policy::Policy;
 
 fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> {
@@ -111,7 +111,6 @@ impl Pipeline {
 #[pyfunction]
 #[pyo3(signature = (pipeline, policy=None, persona="regular", *, allow_incomplete=false))]
 pub fn check_pipeline(
-    py: Python<'_>,
     pipeline: &Pipeline,
     policy: Option<&Policy>,
     persona: &str,
@@ -127,12 +126,9 @@ pub fn check_pipeline(
             .check_pipeline_with(&pipeline.inner, options)
             .for_persona(persona)
             .into()),
-        None => lockkeeper::Policy::builtin()
-            .map(|p| {
-                p.check_pipeline_with(&pipeline.inner, options)
-                    .for_persona(persona)
-                    .into()
-            })
-            .map_err(|e| policy_error(py, e, "<built-in policy>")),
+        None => Ok(lockkeeper::Policy::builtin()
+            .check_pipeline_with(&pipeline.inner, options)
+            .for_persona(persona)
+            .into()),
     }
 }

@@ -1,7 +1,7 @@
 //! The deploy gate for Python: `policy.promote(...)` and `policy.deploy_request(...)`.
 
 use lockkeeper::promotion::{
-    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time,
+    Approval, DeployOutcome as CoreOutcome, DeployRequest, Evidence, parse_time, parse_version,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -76,7 +76,8 @@ impl DeployOutcome {
     }
 }
 
-/// The request from Python arguments; `at` defaults to now (the core has no clock).
+/// The request from Python arguments, each read into its type once; without `at` the core
+/// decides at the present time.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn request(
     py: Python<'_>,
@@ -126,27 +127,32 @@ pub(crate) fn request(
             Some(v) if !v.is_none() => Some(time(py, &v, "an approval's `at`")?),
             _ => None,
         };
-        list.push(Approval { principal, at });
+        list.push(Approval::new(principal, at));
     }
-    Ok(DeployRequest {
-        principal: by.to_owned(),
-        artifact: Some(crate::attestation::parse_digest(py, artifact)?),
-        version,
-        environment: to.to_owned(),
-        evidence: Evidence::numbered(evidence.into_iter().map(Text::into_bytes)),
-        approvals: list,
-        author,
-        project,
-        git_ref,
-        now: match at {
-            Some(at) if !at.is_none() => time(py, &at, "`at`")?,
-            _ => jiff::Timestamp::now(),
-        },
-        rollback,
-        emergency,
-        last_version,
-        images,
-    })
+    let version_of = |text: Option<String>| {
+        text.as_deref()
+            .map(parse_version)
+            .transpose()
+            .map_err(|e| crate::error::to_py(py, e))
+    };
+    let mut request = DeployRequest::new(by, crate::attestation::parse_digest(py, artifact)?, to)
+        .with_evidence(Evidence::numbered(
+            evidence.into_iter().map(Text::into_bytes),
+        ))
+        .with_approvals(list)
+        .with_rollback(rollback)
+        .with_emergency(emergency)
+        .with_images(images);
+    request.version = version_of(version)?;
+    request.last_version = version_of(last_version)?;
+    request.at = match at {
+        Some(at) if !at.is_none() => Some(time(py, &at, "`at`")?),
+        _ => None,
+    };
+    request.author = author;
+    request.project = project;
+    request.git_ref = git_ref;
+    Ok(request)
 }
 
 /// A time from Python: an RFC 3339 `str` or an aware `datetime`, converted once into the typed
@@ -182,8 +188,18 @@ pub(crate) fn time(
             "{what} is a naive datetime: give it a timezone (e.g. datetime.now(timezone.utc))"
         )));
     }
-    let text: String = value.call_method0("isoformat")?.extract()?;
-    parse_time(&text).map_err(|e| crate::error::to_py(py, e))
+    // The exact instant, from integers: the time since the Unix epoch as a `timedelta`
+    // (days, seconds, microseconds), with no detour through text or a float.
+    let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?;
+    let epoch = datetime.call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+    let since = value.sub(&epoch)?;
+    let days: i64 = since.getattr("days")?.extract()?;
+    let seconds: i64 = since.getattr("seconds")?.extract()?;
+    let micros: i32 = since.getattr("microseconds")?.extract()?;
+    days.checked_mul(86_400)
+        .and_then(|s| s.checked_add(seconds))
+        .and_then(|s| jiff::Timestamp::new(s, micros * 1_000).ok())
+        .ok_or_else(|| invalid(format!("{what} is out of range")))
 }
 
 impl From<CoreOutcome> for DeployOutcome {

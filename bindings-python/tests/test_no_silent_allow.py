@@ -101,3 +101,28 @@ def test_times_are_rfc_3339_strings_or_aware_datetimes() -> None:
     assert info.value.code == "input/invalid-time"
     with pytest.raises(TypeError, match="RFC 3339 str or a timezone-aware datetime"):
         promote(1764000000, APPROVALS)
+
+
+def test_a_datetime_is_read_to_the_microsecond_and_no_time_means_now() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    policy = lockkeeper.Policy.from_file(CASES / "policies" / "promotion.yaml")
+    build = (CASES / "envelopes" / "promo-build.json").read_bytes()
+    cet = timezone(timedelta(hours=1))
+    exact = policy.promote(
+        ARTIFACT, to="testing", by="alice", evidence=[build],
+        at=datetime(2026, 11, 24, 11, 0, 0, 123456, tzinfo=cet),
+    )
+    assert exact.allowed
+    assert json.loads(exact.to_json())["decided_at"] == "2026-11-24T10:00:00.123456Z"
+
+    # Without `at` the core decides at the present: one clock, not one per front end.
+    before = datetime.now(timezone.utc)
+    now = policy.promote(ARTIFACT, to="testing", by="alice", evidence=[build])
+    after = datetime.now(timezone.utc)
+    decided = datetime.fromisoformat(json.loads(now.to_json())["decided_at"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= decided <= after + timedelta(seconds=1)
+
+    with pytest.raises(lockkeeper.InvalidRequestError) as info:
+        policy.promote(ARTIFACT, to="testing", by="alice", version="1.x", at="2026-11-24T10:00:00Z")
+    assert info.value.code == "input/invalid-version"

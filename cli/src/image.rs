@@ -91,9 +91,8 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
         ));
     }
     let mut decisions = policy.check_images(&sets);
-    let now = jiff::Timestamp::now();
     for d in &mut decisions {
-        d.decided_at(now);
+        d.stamp_now();
     }
     let allowed = decisions.iter().all(|d| d.allowed());
     let out = output(args.json, args.output.as_deref())?;

@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{KeyError, PublicKey, SigningKey, SigningScheme};
-use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time};
+use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time, parse_version};
 use lockkeeper::render::{self, Output};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy, Scope,
@@ -508,9 +508,13 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
                 .map_err(|e| Failure(format!("error: {e}")))?,
         ),
     };
-    let policy = match &args.policy {
-        Some(path) => load_policy(path)?,
-        None => Policy::builtin().map_err(|p| Failure(p.render("<built-in policy>")))?,
+    let loaded;
+    let policy: &Policy = match &args.policy {
+        Some(path) => {
+            loaded = load_policy(path)?;
+            &loaded
+        }
+        None => Policy::builtin(),
     };
     let mut texts = args
         .files
@@ -542,7 +546,7 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     let mut decision = policy
         .check_pipeline_with(&pipeline, options)
         .for_persona(persona);
-    decision.decided_at(jiff::Timestamp::now());
+    decision.stamp_now();
     match output(args.json, args.output.as_deref())? {
         Output::Json => {
             let mut value = decision.to_json_value();
@@ -754,7 +758,7 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
 fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     if json {
         let mut decision = decision.clone();
-        decision.decided_at(jiff::Timestamp::now());
+        decision.stamp_now();
         println!("{}", decision.to_json());
     } else {
         println!("{decision}");
@@ -852,10 +856,7 @@ fn approvals_file(path: &str, text: &str) -> Result<Vec<Approval>, Failure> {
                     )));
                 }
             };
-        out.push(Approval {
-            principal: principal.to_owned(),
-            at,
-        });
+        out.push(Approval::new(principal, at));
     }
     Ok(out)
 }
@@ -893,29 +894,28 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         None => std::env::var("USER")
             .map_err(|_| Failure("error: give --by PRINCIPAL (USER is not set)".into()))?,
     };
-    let request = DeployRequest {
-        principal,
-        artifact: Some(parse_digest(&args.artifact)?),
-        version: args.version.clone(),
-        environment: args.to.clone(),
-        evidence: evidence(&args.evidence)?,
-        approvals,
-        author: args.author.clone(),
-        project: args.project.clone(),
-        git_ref: args.git_ref.clone(),
-        now: match &args.at {
-            Some(at) => parse_time(at)?,
-            None => jiff::Timestamp::now(),
-        },
-        rollback: args.rollback,
-        emergency: args.emergency,
-        last_version: args.last_version.clone(),
-        images: args
-            .images
-            .iter()
-            .map(|dir| image::read_layout(dir))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    // Each argument is read into its type once; the core reads the clock when --at is absent.
+    let mut request = DeployRequest::new(principal, parse_digest(&args.artifact)?, &args.to)
+        .with_evidence(evidence(&args.evidence)?)
+        .with_approvals(approvals)
+        .with_rollback(args.rollback)
+        .with_emergency(args.emergency)
+        .with_images(
+            args.images
+                .iter()
+                .map(|dir| image::read_layout(dir))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    request.version = args.version.as_deref().map(parse_version).transpose()?;
+    request.last_version = args
+        .last_version
+        .as_deref()
+        .map(parse_version)
+        .transpose()?;
+    request.at = args.at.as_deref().map(parse_time).transpose()?;
+    request.author = args.author.clone();
+    request.project = args.project.clone();
+    request.git_ref = args.git_ref.clone();
     let outcome = if deploy {
         policy.deploy_request(&request)?
     } else {

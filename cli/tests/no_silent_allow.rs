@@ -302,3 +302,44 @@ fn a_decision_time_that_is_not_rfc_3339_is_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn without_at_the_gate_decides_now_and_a_bad_version_is_refused_before_it() -> TestResult {
+    let policy = path("core/tests/cases/policies/promotion.yaml");
+    let build = path("core/tests/cases/envelopes/promo-build.json");
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "promote",
+            "--policy",
+            &policy,
+            "--artifact",
+            ARTIFACT,
+            "--to",
+            "testing",
+            "--by",
+            "alice",
+            "--evidence",
+            &build,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        lockkeeper(&args)
+    };
+    let before = jiff::Timestamp::now();
+    let out = ask(&[]);
+    let after = jiff::Timestamp::now();
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))?;
+    let decided: jiff::Timestamp = v["decided_at"].as_str().ok_or("no decided_at")?.parse()?;
+    assert!(before <= decided && decided <= after, "{decided}");
+
+    let out = ask(&["--version", "1.x"]);
+    assert_eq!(code(&out), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("input/invalid-version"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty(), "nothing was decided");
+    Ok(())
+}

@@ -152,6 +152,13 @@ impl Decision {
         }
     }
 
+    /// Records the present as the decision time, unless the decision states its own (a gate's
+    /// decision is made at its request's time). Front ends call this as a decision reaches
+    /// their caller, so the clock is read here and not in each of them.
+    pub fn stamp_now(&mut self) {
+        self.decided_at(jiff::Timestamp::now());
+    }
+
     /// `sha256:<hex>` of the policy's text, for a decision made under a policy.
     pub fn policy_digest(&self) -> Option<&str> {
         self.policy_digest.as_deref()

@@ -1,7 +1,9 @@
 //! lockkeeper decides what may move through a CI/CD pipeline, and explains every denial.
 //!
-//! The core is pure: it reads bytes it is given, keeps no global state and does no I/O, so the
-//! same rules run in a deployment service, a CLI step, a Python Zuul job or a Node Gerrit bot.
+//! The core is pure: it reads bytes it is given, keeps no mutable global state and does no I/O
+//! (the one thing it reads from outside is the clock, when a deploy request states no time), so
+//! the same rules run in a deployment service, a CLI step, a Python Zuul job or a Node Gerrit
+//! bot. docs/rust.md shows a Rust service embedding it; examples/pingee is one.
 //!
 //! ```
 //! use lockkeeper::{AuthorizeRequest, Policy, Scope};
@@ -47,6 +49,28 @@ pub mod rule;
 pub mod scope;
 pub mod source;
 pub mod zone;
+
+// What an embedding service calls, by its plain name: decide (policy, requests, decisions),
+// verify (digests, envelopes, statements, keys) and record (the audit log's entries).
+pub use attestation::{Envelope, ProvenanceBuilder, Statement};
+pub use audit::{AuditError, Entry};
+pub use digest::Digest;
+/// The time type of requests and decisions, re-exported so that callers need not match our
+/// `jiff` version.
+pub use jiff::Timestamp;
+pub use keys::{PublicKey, SigningKey};
+pub use promotion::{
+    Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, ReleasedSecret,
+};
+/// The version type of requests, re-exported so that callers need not match our `semver`
+/// version.
+pub use semver::Version;
+
+// docs/rust.md's examples are compiled and run with the doctests, so the guide cannot drift
+// from the API; only under rustdoc's doctest pass, so the crate itself never reads the file.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/rust.md")]
+mod rust_md {}
 
 pub use decision::{Decision, Facts, Violation};
 pub use diagnostic::{Problem, Problems};

@@ -599,7 +599,7 @@ impl<'de> Deserialize<'de> for Kind {
 /// A document read into its typed schema, with the locator for its text and the problems found
 /// so far (unknown fields, duplicate keys): the caller adds its own checks to those, so that one
 /// report shows everything.
-pub struct Parsed<T> {
+pub(crate) struct Parsed<T> {
     /// The typed document.
     pub value: T,
     /// Positions of the fields in the text.
@@ -614,7 +614,7 @@ pub struct Parsed<T> {
 ///
 /// `syntax_code` and `unknown_code`/`duplicate_code` are the rule codes of the document kind
 /// (for a policy: `policy/syntax`, `policy/unknown-field`, `policy/duplicate-name`).
-pub fn parse_document<T: DeserializeOwned>(
+pub(crate) fn parse_document<T: DeserializeOwned>(
     text: &str,
     format: Format,
     codes: &DocumentCodes,
@@ -722,7 +722,7 @@ fn json_message(e: &serde_json::Error) -> String {
 
 /// The rule codes a document kind uses for problems found while reading it.
 #[derive(Clone, Copy, Debug)]
-pub struct DocumentCodes {
+pub(crate) struct DocumentCodes {
     /// Text that is not valid YAML/JSON, or a value of the wrong type.
     pub syntax: Code,
     /// A field the schema does not know.

@@ -12,7 +12,9 @@ use lockkeeper::audit;
 use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::{PublicKey, SigningKey};
-use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest, Evidence, parse_time};
+use lockkeeper::promotion::{
+    Approval, DeployOutcome, DeployRequest, Evidence, parse_time, parse_version,
+};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
     Scope, SourceFile,
@@ -223,7 +225,7 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     let policy_file = s(file, "policy").ok_or("case file names no policy")?;
     let policy = Policy::from_yaml(&fs::read_to_string(cases_dir().join(policy_file))?)?;
     if let Some(req) = case.get("gate") {
-        let artifact = s(req, "artifact").map(|a| Digest::parse(&a)).transpose()?;
+        let artifact = Digest::parse(&s(req, "artifact").ok_or("a gate case names no artifact")?)?;
         let evidence = strings(req.get("evidence"))
             .iter()
             .map(|e| fs::read(cases_dir().join(e)).map(|bytes| Evidence::new(e, bytes)))
@@ -237,41 +239,54 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             .into_iter()
             .flatten()
             .map(|a| {
-                Ok(Approval {
-                    principal: s(a, "principal").unwrap_or_default(),
-                    at: time(s(a, "at"))?,
-                })
+                Ok(Approval::new(
+                    s(a, "principal").unwrap_or_default(),
+                    time(s(a, "at"))?,
+                ))
             })
             .collect::<Result<Vec<_>, Error>>();
-        let (approvals, now) = match (approvals, time(s(req, "now"))) {
-            (Ok(a), Ok(now)) => (a, now.unwrap_or_default()),
-            (Err(e), _) | (_, Err(e)) => return Ok(Outcome::Error(e.code().to_string())),
+        let version = |v: Option<String>| v.as_deref().map(parse_version).transpose();
+        let typed = (|| {
+            Ok::<_, Error>((
+                approvals?,
+                time(s(req, "now"))?,
+                version(s(req, "version"))?,
+                version(s(req, "last_version"))?,
+            ))
+        })();
+        let (approvals, now, version, last_version) = match typed {
+            Ok(t) => t,
+            Err(e) => return Ok(Outcome::Error(e.code().to_string())),
         };
-        let request = DeployRequest {
-            principal: s(req, "principal").unwrap_or_default(),
+        let mut request = DeployRequest::new(
+            s(req, "principal").unwrap_or_default(),
             artifact,
-            version: s(req, "version"),
-            environment: s(req, "environment").unwrap_or_default(),
-            evidence,
-            approvals,
-            author: s(req, "author"),
-            project: s(req, "project"),
-            git_ref: s(req, "ref"),
-            now,
-            rollback: req
-                .get("rollback")
+            s(req, "environment").unwrap_or_default(),
+        )
+        .with_evidence(evidence)
+        .with_approvals(approvals)
+        .with_rollback(
+            req.get("rollback")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            emergency: req
-                .get("emergency")
+        )
+        .with_emergency(
+            req.get("emergency")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-            last_version: s(req, "last_version"),
-            images: strings(req.get("images"))
+        )
+        .with_images(
+            strings(req.get("images"))
                 .iter()
-                .map(|d| read_layout(&cases_dir().join(d)))
-                .collect(),
-        };
+                .map(|d| read_layout(&cases_dir().join(d))),
+        );
+        // Every gate case states its time: a case decided by the clock would not reproduce.
+        request.at = Some(now.ok_or("a gate case states no `now`")?);
+        request.version = version;
+        request.last_version = last_version;
+        request.author = s(req, "author");
+        request.project = s(req, "project");
+        request.git_ref = s(req, "ref");
         let result = match s(req, "action").as_deref() {
             Some("deploy") => policy.deploy_request(&request),
             _ => policy.promote(&request),
@@ -376,7 +391,7 @@ fn run_pipeline_case(
     };
     let policy = match s(file, "policy") {
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
-        None => Policy::builtin()?,
+        None => Policy::builtin().clone(),
     };
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: case

@@ -65,28 +65,21 @@ fn allowed(
     approvals: &[(usize, bool)],
     now: &str,
 ) -> bool {
-    let request = DeployRequest {
-        principal: "alice".into(),
-        artifact: Some(w.artifact.clone()),
-        version: Some("1.4.2".into()),
-        environment: ENVIRONMENTS[env].into(),
-        evidence: Evidence::numbered(evidence.iter().map(|&i| w.evidence[i].clone())),
-        approvals: approvals
-            .iter()
-            .map(|&(p, fresh)| Approval {
-                principal: PRINCIPALS[p].into(),
-                at: parse_time(if fresh {
-                    "2026-11-23T10:00:00Z"
-                } else {
-                    "2026-11-01T10:00:00Z"
-                })
-                .ok(),
-            })
-            .collect(),
-        author: Some("dave".into()),
-        now: parse_time(now).unwrap_or_else(|e| panic!("{e}")),
-        ..Default::default()
-    };
+    let request = DeployRequest::new("alice", w.artifact.clone(), ENVIRONMENTS[env])
+        .with_version(lockkeeper::Version::new(1, 4, 2))
+        .with_evidence(Evidence::numbered(
+            evidence.iter().map(|&i| w.evidence[i].clone()),
+        ))
+        .with_approvals(approvals.iter().map(|&(p, fresh)| {
+            let at = parse_time(if fresh {
+                "2026-11-23T10:00:00Z"
+            } else {
+                "2026-11-01T10:00:00Z"
+            });
+            Approval::new(PRINCIPALS[p], at.ok())
+        }))
+        .with_author("dave")
+        .at(parse_time(now).unwrap_or_else(|e| panic!("{e}")));
     w.policy
         .promote(&request)
         .map(|o| o.decision.allowed())

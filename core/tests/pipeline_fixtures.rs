@@ -39,7 +39,7 @@ fn import_all(
     dir: &str,
     format: PipelineFormat,
 ) -> Result<Vec<String>, Box<dyn std::error::Error>> {
-    let policy = Policy::builtin()?;
+    let policy = Policy::builtin();
     let mut summary = Vec::new();
     let list = files(dir)?;
     assert!(!list.is_empty(), "no fixtures in {dir}");

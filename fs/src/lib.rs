@@ -11,13 +11,16 @@ use std::path::Path;
 use lockkeeper::audit::{self, AuditError, Entry};
 use lockkeeper::keys::SigningKey;
 
-/// Why an append failed.
-#[derive(Debug)]
+/// Why an append failed. The cause is the error's `source()`, so that a caller printing the
+/// chain (`anyhow`, `eyre`, a service's logger) shows both what failed and why.
+#[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     /// The file could not be opened, locked, read, written or synced.
-    Io(io::Error),
+    #[error("the audit log could not be read or written")]
+    Io(#[source] io::Error),
     /// The log's last line or the record was refused (a torn tail, a foreign key, not an object).
-    Audit(AuditError),
+    #[error("the audit log refused the record (code {})", .0.code())]
+    Audit(#[source] AuditError),
 }
 
 /// Appends `record` to the audit log at `path`: under an exclusive lock (appenders queue rather
@@ -177,6 +180,32 @@ mod tests {
     fn long_record(i: usize) -> Vec<u8> {
         let filler = "x".repeat(3 * TAIL_CHUNK as usize + i);
         format!(r#"{{"n":{i},"filler":"{filler}"}}"#).into_bytes()
+    }
+
+    #[test]
+    fn an_append_error_is_a_std_error_whose_source_is_the_cause() -> TestResult {
+        use std::error::Error as _;
+        let path = fresh_log("source")?;
+        let key = SigningKey::from_seed(&[5; 32])?;
+        std::fs::write(&path, "not an entry\n")?;
+        let err = append_audit(&path, br#"{"n":1}"#, &key)
+            .err()
+            .ok_or("a foreign line was accepted")?;
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        assert!(boxed.to_string().contains("refused"), "{boxed}");
+        let source = boxed.source().ok_or("no source")?;
+        assert!(source.downcast_ref::<AuditError>().is_some(), "{source:?}");
+
+        let missing = Path::new("/nonexistent-lockkeeper-dir/audit.jsonl");
+        let err = append_audit(missing, b"{}", &key)
+            .err()
+            .ok_or("appended to a missing directory")?;
+        assert!(
+            err.source()
+                .and_then(|s| s.downcast_ref::<io::Error>())
+                .is_some()
+        );
+        Ok(())
     }
 
     #[test]

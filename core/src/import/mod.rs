@@ -7,12 +7,12 @@
 //! importer reads but cannot model becomes an [`crate::pipeline::Unsupported`] entry with file and
 //! line, which the check reports as `import/unsupported`: nothing is silently dropped.
 
-pub mod argo;
-pub mod github;
+mod argo;
+mod github;
 pub mod gitlab;
 mod gitlab_templates;
 mod tree;
-pub mod zuul;
+mod zuul;
 
 use std::fmt;
 use std::str::FromStr;

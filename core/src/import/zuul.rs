@@ -853,9 +853,7 @@ mod tests {
         }];
         let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Zuul))
             .map_err(|e| e.to_string())?;
-        let d = crate::Policy::builtin()
-            .map_err(|e| format!("{e:?}"))?
-            .check_pipeline(&p);
+        let d = crate::Policy::builtin().check_pipeline(&p);
         let found: Vec<(String, &str)> = d
             .violations()
             .iter()

@@ -150,7 +150,7 @@ impl Policy {
     ///   test: {trigger: patchset, produces: {caches: [deps]}}
     ///   release: {trigger: tag, consumes: {caches: [deps]}, publishes: true, runs_repo_code: false}
     /// "#)?;
-    /// let decision = Policy::builtin()?.check_pipeline(&pipeline);
+    /// let decision = Policy::builtin().check_pipeline(&pipeline);
     /// assert!(decision.has("pipeline/tainted-input"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -167,7 +167,7 @@ impl Policy {
     /// ```
     /// use lockkeeper::{Policy, pipeline::{CheckOptions, Pipeline}};
     /// let pipeline = Pipeline::from_yaml("jobs: {}")?;
-    /// let policy = Policy::builtin()?;
+    /// let policy = Policy::builtin();
     /// assert!(policy.check_pipeline(&pipeline).has("import/incomplete"));
     /// let accepted = policy.check_pipeline_with(&pipeline, CheckOptions { allow_incomplete: true });
     /// assert!(accepted.allowed() && accepted.subject().contains("incomplete"));
@@ -333,7 +333,7 @@ impl Policy {
     /// let text = "on: pull_request\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: make\n        env: {T: '${{ secrets.T }}'}\n";
     /// let file = SourceFile { name: "ci.yml", text };
     /// let pipeline = Pipeline::import(&[file], Some(PipelineFormat::Github))?;
-    /// let policy = Policy::builtin()?;
+    /// let policy = Policy::builtin();
     /// // A fork's pull request gets no secrets: a same-repository concern is pedantic.
     /// assert!(policy.check_pipeline_as(&pipeline, Persona::Regular).allowed());
     /// assert!(!policy.check_pipeline_as(&pipeline, Persona::Pedantic).allowed());
@@ -1137,7 +1137,7 @@ mod tests {
             .consume(ResourceKind::Artifact, &format!("a{}", n - 1));
         let (p, issues) = b.finish();
         assert!(issues.is_empty());
-        let d = Policy::builtin()?.check_pipeline(&p);
+        let d = Policy::builtin().check_pipeline(&p);
         // Every trusted job downstream of the pull request is tainted.
         assert_eq!(d.violations().len(), n);
         let last = d.violations().last().ok_or("no violation")?;
@@ -1168,7 +1168,7 @@ mod tests {
         b.job("after").trigger(Trigger::Merged).need("j5");
         let (p, issues) = b.finish();
         assert!(issues.is_empty());
-        let d = Policy::builtin()?.check_pipeline(&p);
+        let d = Policy::builtin().check_pipeline(&p);
         let cycles: Vec<_> = d
             .violations()
             .iter()
@@ -1197,11 +1197,11 @@ mod tests {
         b.job("lone").trigger(Trigger::Merged);
         let (p, issues) = b.finish();
         assert!(issues.is_empty());
-        let policy = Policy::builtin()?;
+        let policy = Policy::builtin();
         let mut checker = Checker {
-            policy: &policy,
+            policy,
             p: &p,
-            lattice: Lattice::new(&policy),
+            lattice: Lattice::new(policy),
             zone: vec![BOTTOM; 4],
             trigger: vec![Trigger::Patchset; 4],
             guessed: vec![false; 4],
@@ -1221,7 +1221,7 @@ mod tests {
     #[test]
     fn only_the_checks_that_ran_on_something_are_passed() -> Result<(), Box<dyn std::error::Error>>
     {
-        let policy = Policy::builtin()?;
+        let policy = Policy::builtin();
         // Nothing read is not safe: the only finding is that nothing was read, and no check
         // claims to have passed on it.
         let empty = policy.check_pipeline(&Pipeline::builder().finish().0);
@@ -1260,7 +1260,7 @@ mod tests {
     #[test]
     fn a_finding_on_a_guessed_trigger_says_what_it_assumed()
     -> Result<(), Box<dyn std::error::Error>> {
-        let policy = Policy::builtin()?;
+        let policy = Policy::builtin();
         let mut b = Pipeline::builder();
         b.job("build").trigger(Trigger::Patchset).zone("trusted");
         let stated = b.finish().0;
@@ -1288,7 +1288,7 @@ mod tests {
     #[test]
     fn an_undeclared_secret_of_a_deploying_job_is_a_deploy_credential_by_assumption()
     -> Result<(), Box<dyn std::error::Error>> {
-        let policy = Policy::builtin()?;
+        let policy = Policy::builtin();
         let pipeline = Pipeline::from_yaml(
             "jobs: {preview: {trigger: patchset, deploys: preview, secrets: [DEPLOY_KEY]}}",
         )?;

@@ -42,17 +42,25 @@ pipelines:
     min_build_zone: trusted
 "#;
 
+/// [`DEFAULT_POLICY`], read once on first use and shared: it is immutable, so sharing it is no
+/// global state, and a pipeline check does not pay for parsing it again.
+static BUILTIN: std::sync::LazyLock<Policy> =
+    std::sync::LazyLock::new(|| match Policy::from_yaml(DEFAULT_POLICY) {
+        Ok(policy) => policy,
+        // A constant of this file, parsed by `the_builtin_policy_parses_with_four_zones` on every test run: no
+        // input reaches here, so a failure is a bug in this file, found before any release.
+        Err(e) => unreachable!("the built-in policy does not parse: {e:?}"),
+    });
+
 impl Policy {
     /// The built-in policy pipeline checks use when none is given (see [`DEFAULT_POLICY`]).
-    /// The text is a constant that a unit test parses, so this does not fail in practice.
     ///
     /// ```
-    /// let p = lockkeeper::Policy::builtin()?;
+    /// let p = lockkeeper::Policy::builtin();
     /// assert_eq!(p.zones().len(), 4);
-    /// # Ok::<(), lockkeeper::Error>(())
     /// ```
-    pub fn builtin() -> Result<Policy, crate::Error> {
-        Policy::from_yaml(DEFAULT_POLICY)
+    pub fn builtin() -> &'static Policy {
+        &BUILTIN
     }
 }
 
@@ -186,7 +194,11 @@ mod tests {
         assert_eq!(rules.trigger_zone(Trigger::Patchset), Some(u));
         assert_eq!(rules.trigger_zone(Trigger::Approved), Some(a));
         assert_eq!(rules.deploy_zone(), Some(d));
-        assert_eq!(Policy::builtin()?.zones().len(), 4);
+        assert_eq!(Policy::builtin().zones().len(), 4);
+        assert!(
+            std::ptr::eq(Policy::builtin(), Policy::builtin()),
+            "read once"
+        );
         Ok(())
     }
 

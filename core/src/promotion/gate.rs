@@ -5,6 +5,10 @@
 //! key or is about something else is ignored (and listed in the facts), so removing evidence can
 //! never turn a denial into an allow, and a failing test result denies only when no passing one
 //! satisfies the rule (in-toto's monotonic principle).
+//!
+//! [`Policy::promote`] and [`Policy::deploy_request`] read the evidence once and then run each
+//! rule of the target environment as its own function below, in a fixed order; every rule adds
+//! its pass or its denial to one decision, so a denial lists every rule that failed.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -12,12 +16,12 @@ use serde_json::{Value, json};
 
 use crate::attestation::slsa::{PROVENANCE_V1, PROVENANCE_V02};
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
-use crate::decision::{Decision, Violation};
+use crate::decision::{Decision, Facts, Violation};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
 use crate::policy::{Environment, Policy};
-use crate::provenance::{Owner, VerifiedProvenance};
+use crate::provenance::{Owner, TrustedKeys, VerifiedProvenance};
 use crate::rbac::{ApprovalRequest, AuthorizeRequest};
 use crate::role::Permission;
 use crate::rule::codes;
@@ -27,7 +31,7 @@ use crate::scope::Scope;
 pub const PROMOTION_PREDICATE: &str = "https://lockkeeper.dev/promotion/v1";
 
 /// An approval of the change behind the artifact.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approval {
     /// Who approved.
     pub principal: String,
@@ -35,17 +39,39 @@ pub struct Approval {
     pub at: Option<Timestamp>,
 }
 
+impl Approval {
+    /// `principal`'s approval, given at `at` where the time is known.
+    pub fn new(principal: impl Into<String>, at: Option<Timestamp>) -> Self {
+        Approval {
+            principal: principal.into(),
+            at,
+        }
+    }
+}
+
 /// Reads a time written in RFC 3339 (`2026-11-24T12:00:00Z`), as front ends take it from
 /// people; the error is `input/invalid-time`. Front ends convert their own time values
-/// (Python's aware `datetime`, JavaScript's `Date`) and strings through here once, and the gate
-/// takes the typed time.
+/// (Python's aware `datetime`, JavaScript's `Date`) directly and strings through here, once, and
+/// the gate takes the typed time.
 pub fn parse_time(text: &str) -> Result<Timestamp, Error> {
     super::rules::parse_time(text).map_err(Error::from)
 }
 
+/// Reads a semantic version as people write it, with or without a leading `v` (`v1.4.2`); the
+/// error is `input/invalid-version`. Front ends convert through here once; the gate takes the
+/// typed version.
+pub fn parse_version(text: &str) -> Result<semver::Version, Error> {
+    semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).map_err(|e| {
+        Error::invalid(
+            codes::INPUT_INVALID_VERSION,
+            format!("`{text}` is not a semantic version: {e}"),
+        )
+    })
+}
+
 /// One piece of evidence: a DSSE envelope's bytes, and the name findings give it (the file it
 /// was read from), so that a person can tell which file was used or ignored.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
     /// Where the evidence came from, e.g. its file path; `evidence[2]` where it has no name.
     pub name: String,
@@ -81,17 +107,36 @@ pub struct IgnoredEvidence {
     pub why: String,
 }
 
-/// A request to promote or deploy an artifact.
-#[derive(Clone, Debug, Default)]
+/// A request to promote ([`Policy::promote`]) or deploy ([`Policy::deploy_request`]) an
+/// artifact: *who* wants *what* *where*, and the evidence for it.
+///
+/// Built by [`DeployRequest::new`] from the three values every request needs, already typed
+/// (the artifact is a [`Digest`], not text), so no request can reach the gate without them; the
+/// rest defaults to "not given" and is set with the `with_*` methods or the public fields.
+/// Front ends parse text once ([`Digest::parse`], [`parse_time`], [`parse_version`]) and pass
+/// the typed values.
+///
+/// ```
+/// use lockkeeper::{DeployRequest, Digest, Timestamp};
+/// let request = DeployRequest::new("alice", Digest::sha256(b"web-app-1.4.2.tar.gz"), "staging")
+///     .with_version("1.4.2".parse()?)
+///     .at("2026-11-24T10:00:00Z".parse::<Timestamp>()?);
+/// assert_eq!(request.environment, "staging");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct DeployRequest {
     /// Who asks.
     pub principal: String,
     /// The artifact, by digest.
-    pub artifact: Option<Digest>,
-    /// Its semantic version, where the environment constrains versions.
-    pub version: Option<String>,
+    pub artifact: Digest,
     /// The target environment.
     pub environment: String,
+    /// Its semantic version, where the environment constrains versions.
+    pub version: Option<semver::Version>,
+    /// The last version the environment received, if known outside the evidence.
+    pub last_version: Option<semver::Version>,
     /// DSSE envelopes: build provenance, promotion records, other attestations.
     pub evidence: Vec<Evidence>,
     /// Approvals of the change.
@@ -102,17 +147,114 @@ pub struct DeployRequest {
     pub project: Option<String>,
     /// Git ref, for scoped bindings.
     pub git_ref: Option<String>,
-    /// The decision time: the core has no clock.
-    pub now: Timestamp,
+    /// The decision time; `None` is the moment the gate decides (see
+    /// [`DeployRequest::decision_time`]). A fixed time makes a decision reproducible.
+    pub at: Option<Timestamp>,
     /// A declared rollback may go below the last version the environment received.
     pub rollback: bool,
     /// An emergency override of freeze windows (needs the environment's emergency role).
     pub emergency: bool,
-    /// The last version the environment received, if known outside the evidence.
-    pub last_version: Option<String>,
     /// Images read by the caller (OCI layouts or manifest + config pairs), for environments
     /// that require the image policy; an image's bases may be among them.
     pub images: Vec<crate::image::ImageSet>,
+}
+
+impl DeployRequest {
+    /// `principal` asks for `artifact` in `environment`; nothing else is given yet.
+    pub fn new(
+        principal: impl Into<String>,
+        artifact: Digest,
+        environment: impl Into<String>,
+    ) -> Self {
+        DeployRequest {
+            principal: principal.into(),
+            artifact,
+            environment: environment.into(),
+            version: None,
+            last_version: None,
+            evidence: Vec::new(),
+            approvals: Vec::new(),
+            author: None,
+            project: None,
+            git_ref: None,
+            at: None,
+            rollback: false,
+            emergency: false,
+            images: Vec::new(),
+        }
+    }
+
+    /// The artifact's version.
+    pub fn with_version(mut self, version: semver::Version) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// The last version the environment received.
+    pub fn with_last_version(mut self, version: semver::Version) -> Self {
+        self.last_version = Some(version);
+        self
+    }
+
+    /// Adds evidence.
+    pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = Evidence>) -> Self {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    /// Adds approvals.
+    pub fn with_approvals(mut self, approvals: impl IntoIterator<Item = Approval>) -> Self {
+        self.approvals.extend(approvals);
+        self
+    }
+
+    /// The change's author (excluded from approving it under separation of duties).
+    pub fn with_author(mut self, author: impl Into<String>) -> Self {
+        self.author = Some(author.into());
+        self
+    }
+
+    /// The project, for bindings scoped to projects.
+    pub fn with_project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The git ref, for bindings scoped to refs.
+    pub fn with_git_ref(mut self, git_ref: impl Into<String>) -> Self {
+        self.git_ref = Some(git_ref.into());
+        self
+    }
+
+    /// Decides as at `time` rather than now.
+    pub fn at(mut self, time: Timestamp) -> Self {
+        self.at = Some(time);
+        self
+    }
+
+    /// Declares a rollback (a version below the environment's last is then allowed).
+    pub fn with_rollback(mut self, rollback: bool) -> Self {
+        self.rollback = rollback;
+        self
+    }
+
+    /// Asks for an emergency override of freeze windows.
+    pub fn with_emergency(mut self, emergency: bool) -> Self {
+        self.emergency = emergency;
+        self
+    }
+
+    /// Adds images, for environments that require the image policy.
+    pub fn with_images(mut self, images: impl IntoIterator<Item = crate::image::ImageSet>) -> Self {
+        self.images.extend(images);
+        self
+    }
+
+    /// The time the request is decided at: [`DeployRequest::at`] when given, else the clock.
+    /// This is the one place the gate reads the clock, so that no front end keeps its own.
+    pub fn decision_time(&self) -> Timestamp {
+        self.at.unwrap_or_else(Timestamp::now)
+    }
 }
 
 /// A secret the deploy service may now use.
@@ -191,6 +333,39 @@ struct Signed<'p> {
     owners: Vec<Owner<'p>>,
 }
 
+impl Signed<'_> {
+    /// A promotion record signed by the deploy service: the only evidence that a digest
+    /// passed an environment.
+    fn is_promotion_record(&self) -> bool {
+        self.statement.predicate_type() == PROMOTION_PREDICATE
+            && self
+                .owners
+                .iter()
+                .any(|o| matches!(o, Owner::DeployService(_)))
+    }
+
+    /// The environment a promotion record says the artifact passed.
+    fn environment(&self) -> Option<&str> {
+        self.statement
+            .predicate()
+            .get("environment")
+            .and_then(Value::as_str)
+    }
+}
+
+/// What a gate decision is about, in a few words: `alice: deploy sha256:... (1.4.2) to staging`.
+fn subject(req: &DeployRequest, action: Permission, env: &Environment) -> String {
+    let version = req
+        .version
+        .as_ref()
+        .map(|v| format!(" ({v})"))
+        .unwrap_or_default();
+    format!(
+        "{}: {action} {}{version} to {}",
+        req.principal, req.artifact, env.name
+    )
+}
+
 /// The time a statement states: test and scan results' `timestamp`, SLSA's `finishedOn`,
 /// promotion records' `decided_at`.
 fn stated_time(statement: &Statement) -> Option<Timestamp> {
@@ -207,15 +382,6 @@ fn stated_time(statement: &Statement) -> Option<Timestamp> {
     .find_map(|v| v.as_str().and_then(|t| super::rules::parse_time(t).ok()))
 }
 
-fn parse_version(text: &str) -> Result<semver::Version, Error> {
-    semver::Version::parse(text.trim_start_matches('v')).map_err(|e| {
-        Error::invalid(
-            codes::INPUT_INVALID_VERSION,
-            format!("`{text}` is not a semantic version: {e}"),
-        )
-    })
-}
-
 impl Policy {
     /// Decides a promotion of `request.artifact` into `request.environment` (the `promote`
     /// permission).
@@ -229,47 +395,12 @@ impl Policy {
         self.gate(request, Permission::Deploy)
     }
 
+    /// Reads the evidence once, then runs every rule of the target environment into one
+    /// decision; on allow, adds the secrets released and the promotion record.
     fn gate(&self, req: &DeployRequest, action: Permission) -> Result<DeployOutcome, Error> {
-        let env = self.environments.get(&req.environment).ok_or_else(|| {
-            Error::invalid(
-                codes::PROMOTION_UNKNOWN_ENVIRONMENT,
-                format!(
-                    "environment `{}` is not defined in the policy (defined: {})",
-                    req.environment,
-                    self.environments
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-        let artifact = req.artifact.clone().ok_or_else(|| {
-            Error::invalid(
-                codes::INPUT_INVALID_DIGEST,
-                "the request names no artifact digest",
-            )
-        })?;
-        let now = req.now;
-        let version = req.version.as_deref().map(parse_version).transpose()?;
-        let mut last_version = req.last_version.as_deref().map(parse_version).transpose()?;
-        let approvals: Vec<(&str, Option<Timestamp>)> = req
-            .approvals
-            .iter()
-            .map(|a| (a.principal.as_str(), a.at))
-            .collect();
-
-        let mut d = Decision::new(format!(
-            "{}: {} {artifact}{} to {}",
-            req.principal,
-            action,
-            version
-                .as_ref()
-                .map(|v| format!(" ({v})"))
-                .unwrap_or_default(),
-            env.name
-        ))
-        .under(self);
+        let env = self.target_environment(&req.environment)?;
+        let now = req.decision_time();
+        let mut d = Decision::new(subject(req, action, env)).under(self);
         d.decided_at(now);
         let scope = Scope {
             project: req.project.clone(),
@@ -282,184 +413,44 @@ impl Policy {
             scope: scope.clone(),
         }));
 
-        // One pass over the evidence: each signature is checked once.
         let trusted = self.trusted_keys(true);
-        let mut signed: Vec<Signed<'_>> = Vec::new();
-        let mut ignored: Vec<IgnoredEvidence> = Vec::new();
-        let mut ignore = |evidence: &Evidence, why: String| {
-            ignored.push(IgnoredEvidence {
-                evidence: evidence.name.clone(),
-                why,
-            });
+        let (signed, ignored) = read_evidence(&req.evidence, &trusted);
+        let names = artifact_names(&signed, &req.artifact);
+        let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
+        let target = Target {
+            policy: self,
+            env,
+            artifact: &req.artifact,
+            now,
+            scope,
+            base: facts! {
+                "artifact" => req.artifact,
+                "environment" => env.name,
+                "evidence_count" => req.evidence.len(),
+                "evidence_ignored" => ignored,
+            },
         };
-        for evidence in &req.evidence {
-            let envelope = match Envelope::from_json(&evidence.bytes) {
-                Ok(e) => e,
-                Err(e) => {
-                    ignore(evidence, e.to_string());
-                    continue;
-                }
+        target.check_build(&signed, &trusted, &mut d);
+        target.check_source(&names, &records, &mut d);
+        target.check_attestations(&signed, &mut d);
+        target.check_quorum(&req.approvals, req.author.as_deref(), &mut d)?;
+        target.check_image_policy(&req.images, &mut d);
+        target.check_version_constraint(req.version.as_ref(), &mut d);
+        let last = target.last_version(req.last_version.as_ref(), &records);
+        target.check_downgrade(req.version.as_ref(), last.as_ref(), req.rollback, &mut d);
+        let emergency_used = target.check_freeze(&req.principal, req.emergency, &mut d);
+
+        // Secrets and the record exist only on allow; a promotion releases no secret.
+        let (released, record) = if d.allowed() {
+            let released = match action {
+                Permission::Deploy => self.released_secrets(env),
+                _ => Vec::new(),
             };
-            let verifying = envelope.verifying_keys(&trusted.keys);
-            let mut owners: Vec<Owner<'_>> = Vec::new();
-            for i in verifying.iter().flatten() {
-                if let Some(o) = trusted.owners.get(*i)
-                    && !owners.iter().any(|x| x.name() == o.name())
-                {
-                    owners.push(*o);
-                }
-            }
-            if owners.is_empty() {
-                ignore(evidence, "no signature by a key the policy trusts".into());
-                continue;
-            }
-            if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
-                ignore(
-                    evidence,
-                    format!("payloadType `{}` is not in-toto", envelope.payload_type()),
-                );
-                continue;
-            }
-            match Statement::from_json(envelope.payload()) {
-                Ok(statement) => signed.push(Signed {
-                    name: evidence.name.clone(),
-                    envelope,
-                    verifying,
-                    statement,
-                    owners,
-                }),
-                Err(e) => ignore(evidence, e.to_string()),
-            }
-        }
-        let base = facts! {
-            "artifact" => artifact,
-            "environment" => env.name,
-            "evidence_count" => req.evidence.len(),
-            "evidence_ignored" => ignored,
+            let record = self.promotion_record(env, req, action, &names, now, emergency_used);
+            (released, Some(record))
+        } else {
+            (Vec::new(), None)
         };
-
-        // Names the artifact goes by, from statements about its digest.
-        let mut names: Vec<String> = Vec::new();
-        for s in &signed {
-            for subject in s.statement.subjects() {
-                if subject.matches(&artifact)
-                    && let Some(n) = &subject.name
-                    && !names.contains(n)
-                {
-                    names.push(n.clone());
-                }
-            }
-        }
-
-        self.check_build(env, &artifact, &signed, &trusted, &base, &mut d);
-        let records: Vec<&Signed<'_>> = signed
-            .iter()
-            .filter(|s| {
-                s.statement.predicate_type() == PROMOTION_PREDICATE
-                    && s.owners
-                        .iter()
-                        .any(|o| matches!(o, Owner::DeployService(_)))
-            })
-            .collect();
-        check_source(env, &artifact, &names, &records, &base, &mut d);
-        self.check_attestations(env, &artifact, &signed, now, &base, &mut d);
-        self.check_quorum(env, req, &approvals, now, &scope, &base, &mut d)?;
-        self.check_image_policy(env, req, &artifact, &base, &mut d);
-
-        // Versions: the request's against the environment's requirement and its last version.
-        if let Some(requirement) = &env.version {
-            match &version {
-                Some(v) if requirement.matches(v) => d.pass(codes::PROMOTION_VERSION_CONSTRAINT),
-                other => {
-                    let mut f = base.clone();
-                    f.insert("required".into(), json!(requirement.to_string()));
-                    f.insert(
-                        "version".into(),
-                        json!(other.as_ref().map(ToString::to_string)),
-                    );
-                    d.deny(Violation::new(
-                        codes::PROMOTION_VERSION_CONSTRAINT,
-                        match other {
-                            Some(v) => format!("version {v} does not satisfy {}'s requirement `{requirement}`", env.name),
-                            None => format!("{} requires a version matching `{requirement}` and the request gives none", env.name),
-                        },
-                        f,
-                    ));
-                }
-            }
-        }
-        for r in records.iter().filter(|r| {
-            r.statement
-                .predicate()
-                .get("environment")
-                .and_then(Value::as_str)
-                == Some(env.name.as_str())
-        }) {
-            if let Some(v) = r
-                .statement
-                .predicate()
-                .get("version")
-                .and_then(Value::as_str)
-                .and_then(|v| parse_version(v).ok())
-                && last_version.as_ref().is_none_or(|l| v > *l)
-            {
-                last_version = Some(v);
-            }
-        }
-        if let (Some(v), Some(last)) = (&version, &last_version) {
-            if v < last && !req.rollback {
-                let mut f = base.clone();
-                f.insert("version".into(), json!(v.to_string()));
-                f.insert("last_version".into(), json!(last.to_string()));
-                d.deny(Violation::new(
-                    codes::PROMOTION_VERSION_DOWNGRADE,
-                    format!(
-                        "{} last received {last}; {v} would be a downgrade",
-                        env.name
-                    ),
-                    f,
-                ));
-            } else {
-                d.pass(codes::PROMOTION_VERSION_DOWNGRADE);
-            }
-        }
-
-        let emergency_used = self.check_freeze(env, req, now, &scope, &base, &mut d);
-
-        let mut released = Vec::new();
-        let mut record = None;
-        if d.allowed() {
-            if action == Permission::Deploy
-                && let Some(service) = &self.deploy_service
-            {
-                for s in self.secrets.values() {
-                    if s.environments.contains(&env.name) && s.zones.contains(&service.zone) {
-                        released.push(ReleasedSecret {
-                            name: s.name.clone(),
-                            zone: self.zones.name(service.zone).to_owned(),
-                        });
-                    }
-                }
-            }
-            let name = names
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "artifact".to_owned());
-            record = Some(Statement::new(
-                vec![(name, artifact.clone())],
-                PROMOTION_PREDICATE,
-                json!({
-                    "environment": env.name,
-                    "version": version.as_ref().map(ToString::to_string),
-                    "decided_at": now.to_string(),
-                    "principal": req.principal,
-                    "action": action.as_str(),
-                    "emergency": emergency_used,
-                    "rollback": req.rollback,
-                    "deploy_service": self.deploy_service.as_ref().map(|s| s.id.clone()),
-                }),
-            ));
-        }
         Ok(DeployOutcome {
             decision: d,
             released_secrets: released,
@@ -468,17 +459,89 @@ impl Policy {
         })
     }
 
-    /// Valid build provenance is required for an entry environment and wherever a minimum
-    /// build zone is set.
-    fn check_build(
+    /// The environment a request names: one the policy does not define is an error
+    /// (`promotion/unknown-environment`), never an empty rule set that allows.
+    fn target_environment(&self, name: &str) -> Result<&Environment, Error> {
+        self.environments.get(name).ok_or_else(|| {
+            Error::invalid(
+                codes::PROMOTION_UNKNOWN_ENVIRONMENT,
+                format!(
+                    "environment `{name}` is not defined in the policy (defined: {})",
+                    self.environments
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+    }
+
+    /// The secrets bound to `env` that the deploy service's zone may receive; none without a
+    /// deploy service.
+    fn released_secrets(&self, env: &Environment) -> Vec<ReleasedSecret> {
+        let Some(service) = &self.deploy_service else {
+            return Vec::new();
+        };
+        self.secrets
+            .values()
+            .filter(|s| s.environments.contains(&env.name) && s.zones.contains(&service.zone))
+            .map(|s| ReleasedSecret {
+                name: s.name.clone(),
+                zone: self.zones.name(service.zone).to_owned(),
+            })
+            .collect()
+    }
+
+    /// The statement that this digest passed the environment: signed by the deploy service,
+    /// it is the evidence [`check_source`] asks for at the next hop.
+    fn promotion_record(
         &self,
         env: &Environment,
-        artifact: &Digest,
-        signed: &[Signed<'_>],
-        trusted: &crate::provenance::TrustedKeys<'_>,
-        base: &crate::Facts,
-        d: &mut Decision,
-    ) {
+        req: &DeployRequest,
+        action: Permission,
+        names: &[String],
+        now: Timestamp,
+        emergency_used: bool,
+    ) -> Statement {
+        let name = names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "artifact".to_owned());
+        Statement::new(
+            vec![(name, req.artifact.clone())],
+            PROMOTION_PREDICATE,
+            json!({
+                "environment": env.name,
+                "version": req.version.as_ref().map(ToString::to_string),
+                "decided_at": now.to_string(),
+                "principal": req.principal,
+                "action": action.as_str(),
+                "emergency": emergency_used,
+                "rollback": req.rollback,
+                "deploy_service": self.deploy_service.as_ref().map(|s| s.id.clone()),
+            }),
+        )
+    }
+}
+
+/// What every rule of one decision reads: the policy, the target environment, the artifact,
+/// the decision time, the request's scope, and the facts each finding starts from. Each rule is
+/// one method taking only its own inputs besides these, so it can be tested alone.
+struct Target<'p> {
+    policy: &'p Policy,
+    env: &'p Environment,
+    artifact: &'p Digest,
+    now: Timestamp,
+    scope: Scope,
+    base: Facts,
+}
+
+impl Target<'_> {
+    /// Valid build provenance is required for an entry environment and wherever a minimum
+    /// build zone is set.
+    fn check_build(&self, signed: &[Signed<'_>], trusted: &TrustedKeys<'_>, d: &mut Decision) {
+        let (policy, env, artifact, base) = (self.policy, self.env, self.artifact, &self.base);
         if !(env.from.is_empty() || env.min_build_zone.is_some()) {
             return;
         }
@@ -489,7 +552,7 @@ impl Policy {
             if pt != PROVENANCE_V1 && pt != PROVENANCE_V02 {
                 continue;
             }
-            let (pd, verified) = self.judge_provenance(
+            let (pd, verified) = policy.judge_provenance(
                 &s.envelope,
                 &s.verifying,
                 trusted,
@@ -530,22 +593,23 @@ impl Policy {
         let zones: Vec<(String, ZoneName)> = good
             .iter()
             .filter_map(|v| {
-                self.builders
+                policy
+                    .builders
                     .get(&v.builder)
                     .map(|b| (v.builder.clone(), b.zone))
             })
             .collect();
-        if zones.iter().any(|(_, z)| self.zones.dominates(*z, min)) {
+        if zones.iter().any(|(_, z)| policy.zones.dominates(*z, min)) {
             d.pass(codes::PROMOTION_BUILD_ZONE_TOO_LOW);
         } else {
             let mut f = base.clone();
-            f.insert("min_build_zone".into(), json!(self.zones.name(min)));
+            f.insert("min_build_zone".into(), json!(policy.zones.name(min)));
             f.insert(
                 "builds".into(),
                 json!(
                     zones
                         .iter()
-                        .map(|(b, z)| json!({"builder": b, "zone": self.zones.name(*z)}))
+                        .map(|(b, z)| json!({"builder": b, "zone": policy.zones.name(*z)}))
                         .collect::<Vec<_>>()
                 ),
             );
@@ -553,7 +617,7 @@ impl Policy {
                 codes::PROMOTION_BUILD_ZONE_TOO_LOW,
                 format!(
                     "the artifact was built only in zones below `{}`, which {} requires",
-                    self.zones.name(min),
+                    policy.zones.name(min),
                     env.name
                 ),
                 f,
@@ -561,15 +625,13 @@ impl Policy {
         }
     }
 
-    fn check_attestations(
-        &self,
-        env: &Environment,
-        artifact: &Digest,
-        signed: &[Signed<'_>],
-        now: Timestamp,
-        base: &crate::Facts,
-        d: &mut Decision,
-    ) {
+    /// Each attestation the environment requires needs one statement about this digest, of its
+    /// predicate type, signed by a signer in its zone or above and, where it limits the age,
+    /// stating a time within it; a test result must also say `PASSED`. A failing candidate
+    /// denies only when no candidate satisfies the rule.
+    fn check_attestations(&self, signed: &[Signed<'_>], d: &mut Decision) {
+        let (policy, env, artifact, now, base) =
+            (self.policy, self.env, self.artifact, self.now, &self.base);
         for rule in &env.attestations {
             let is_test_result = crate::attestation::is_test_result(&rule.predicate_type);
             let mut seen: Vec<Value> = Vec::new();
@@ -580,9 +642,11 @@ impl Policy {
                 {
                     continue;
                 }
-                let signer_ok = rule
-                    .signer_zone
-                    .is_none_or(|min| s.owners.iter().any(|o| self.zones.dominates(o.zone(), min)));
+                let signer_ok = rule.signer_zone.is_none_or(|min| {
+                    s.owners
+                        .iter()
+                        .any(|o| policy.zones.dominates(o.zone(), min))
+                });
                 let signers: Vec<&str> = s.owners.iter().map(Owner::name).collect();
                 if !signer_ok {
                     seen.push(json!({"evidence": s.name, "signers": signers, "why": "signed only by signers below the required zone"}));
@@ -620,7 +684,7 @@ impl Policy {
             f.insert("predicate_type".into(), json!(rule.predicate_type));
             f.insert(
                 "signer_zone".into(),
-                json!(rule.signer_zone.map(|z| self.zones.name(z))),
+                json!(rule.signer_zone.map(|z| policy.zones.name(z))),
             );
             f.insert(
                 "max_age".into(),
@@ -666,37 +730,36 @@ impl Policy {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Environments with an approvals rule need that many distinct qualified approvers, the
+    /// author excluded; where approvals expire, an undated or old approval does not count.
     fn check_quorum(
         &self,
-        env: &Environment,
-        req: &DeployRequest,
-        approvals: &[(&str, Option<Timestamp>)],
-        now: Timestamp,
-        scope: &Scope,
-        base: &crate::Facts,
+        approvals: &[Approval],
+        author: Option<&str>,
         d: &mut Decision,
     ) -> Result<(), Error> {
+        let (policy, env, now, scope, base) =
+            (self.policy, self.env, self.now, &self.scope, &self.base);
         let Some(rule) = &env.approvals else {
             return Ok(());
         };
         let mut fresh = Vec::new();
         let mut expired = Vec::new();
-        for (who, at) in approvals {
+        for Approval { principal, at } in approvals {
             let valid = match (rule.max_age, at) {
                 (None, _) => true,
                 (Some(_), None) => false,
                 (Some(max), Some(t)) => now.duration_since(*t) <= max && *t <= now,
             };
             if valid {
-                fresh.push((*who).to_owned());
+                fresh.push(principal.clone());
             } else {
-                expired.push(json!({"principal": who, "at": at.map(|t| t.to_string())}));
+                expired.push(json!({"principal": principal, "at": at.map(|t| t.to_string())}));
             }
         }
-        let quorum = self.check_approvals(&ApprovalRequest {
+        let quorum = policy.check_approvals(&ApprovalRequest {
             approvals: fresh,
-            author: req.author.clone(),
+            author: author.map(str::to_owned),
             required: rule.required,
             role: rule.role.clone(),
             scope: scope.clone(),
@@ -731,32 +794,20 @@ impl Policy {
 
     /// Environments with `require_image_policy` admit only an image, given with the request,
     /// whose digest is the artifact and which passes the `images` rules.
-    fn check_image_policy(
-        &self,
-        env: &Environment,
-        req: &DeployRequest,
-        artifact: &Digest,
-        base: &crate::Facts,
-        d: &mut Decision,
-    ) {
+    fn check_image_policy(&self, images: &[crate::image::ImageSet], d: &mut Decision) {
+        let (policy, env, artifact, base) = (self.policy, self.env, self.artifact, &self.base);
         if !env.require_image_policy {
             return;
         }
         let wanted = artifact.to_string();
-        let Some(index) = req
-            .images
+        let Some(index) = images
             .iter()
             .position(|set| set.images.iter().any(|i| i.answers_to(&wanted)))
         else {
             let mut f = base.clone();
             f.insert(
                 "images_given".into(),
-                json!(
-                    req.images
-                        .iter()
-                        .map(|s| s.origin.clone())
-                        .collect::<Vec<_>>()
-                ),
+                json!(images.iter().map(|s| s.origin.clone()).collect::<Vec<_>>()),
             );
             d.deny(Violation::new(
                 codes::PROMOTION_MISSING_ATTESTATION,
@@ -768,21 +819,16 @@ impl Policy {
             ));
             return;
         };
-        if let Some(image_decision) = self.check_images(&req.images).into_iter().nth(index) {
+        if let Some(image_decision) = policy.check_images(images).into_iter().nth(index) {
             d.absorb(image_decision);
         }
     }
 
-    /// Returns whether an emergency override was used.
-    fn check_freeze(
-        &self,
-        env: &Environment,
-        req: &DeployRequest,
-        now: Timestamp,
-        scope: &Scope,
-        base: &crate::Facts,
-        d: &mut Decision,
-    ) -> bool {
+    /// Nothing enters an environment during one of its freeze windows, unless a holder of its
+    /// emergency role asks for an emergency override. Returns whether the override was used.
+    fn check_freeze(&self, principal: &str, emergency: bool, d: &mut Decision) -> bool {
+        let (policy, env, now, scope, base) =
+            (self.policy, self.env, self.now, &self.scope, &self.base);
         let active: Vec<Value> = env
             .freeze
             .iter()
@@ -796,21 +842,21 @@ impl Policy {
         let may_override = env
             .emergency_role
             .as_ref()
-            .is_some_and(|role| self.bound_to(&req.principal, role, scope));
-        if req.emergency && may_override {
+            .is_some_and(|role| policy.bound_to(principal, role, scope));
+        if emergency && may_override {
             d.pass(codes::PROMOTION_FREEZE_WINDOW);
             return true;
         }
         let mut f = base.clone();
         f.insert("now".into(), json!(now.to_string()));
         f.insert("active_windows".into(), json!(active));
-        f.insert("emergency_requested".into(), json!(req.emergency));
+        f.insert("emergency_requested".into(), json!(emergency));
         f.insert("emergency_role".into(), json!(env.emergency_role));
-        let extra = if req.emergency {
+        let extra = if emergency {
             match &env.emergency_role {
                 Some(role) => format!(
                     "; `{}` does not hold the emergency role `{role}`",
-                    req.principal
+                    principal
                 ),
                 None => format!("; {} has no emergency role", env.name),
             }
@@ -824,91 +870,246 @@ impl Policy {
         ));
         false
     }
+
+    /// The artifact must come from one of the environment's sources: a promotion record by the
+    /// deploy service saying this exact digest passed it.
+    fn check_source(&self, names: &[String], records: &[&Signed<'_>], d: &mut Decision) {
+        let (env, artifact, base) = (self.env, self.artifact, &self.base);
+        if env.from.is_empty() {
+            return;
+        }
+        let env_of = |s: &Signed<'_>| {
+            s.statement
+                .predicate()
+                .get("environment")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let in_source = records.iter().any(|r| {
+            env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact)
+        });
+        if in_source {
+            d.pass(codes::PROMOTION_NOT_IN_SOURCE);
+            d.pass(codes::PROMOTION_NO_EDGE);
+            d.pass(codes::PROMOTION_DIGEST_MISMATCH);
+            return;
+        }
+        let mut f = base.clone();
+        f.insert("from".into(), json!(env.from));
+        f.insert("artifact_names".into(), json!(names));
+        let mismatched: Vec<Value> = records
+            .iter()
+            .filter(|r| env_of(r).is_some_and(|e| env.from.contains(&e)))
+            .flat_map(|r| {
+                r.statement
+                    .subjects()
+                    .iter()
+                    .filter(|s| s.name.as_ref().is_some_and(|n| names.contains(n)) && !s.matches(artifact))
+                    .map(|s| json!({"evidence": r.name, "environment": env_of(r), "name": s.name, "digest": s.digest}))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if !mismatched.is_empty() {
+            f.insert("promoted_digests".into(), json!(mismatched));
+            d.deny(Violation::new(
+                codes::PROMOTION_DIGEST_MISMATCH,
+                format!(
+                    "a different digest of this artifact passed {}; promotion copies, it never rebuilds: deploy the promoted digest",
+                    env.from.join("/")
+                ),
+                f,
+            ));
+            return;
+        }
+        let elsewhere: Vec<String> = records
+            .iter()
+            .filter(|r| r.statement.covers(artifact))
+            .filter_map(|r| env_of(r))
+            .collect();
+        if !elsewhere.is_empty() {
+            f.insert("passed".into(), json!(elsewhere));
+            d.deny(Violation::new(
+                codes::PROMOTION_NO_EDGE,
+                format!(
+                    "the artifact passed {}, but {} is promoted only from {}",
+                    elsewhere.join(", "),
+                    env.name,
+                    env.from.join(", ")
+                ),
+                f,
+            ));
+            return;
+        }
+        d.deny(Violation::new(
+            codes::PROMOTION_NOT_IN_SOURCE,
+            format!(
+                "no promotion record by the deploy service shows this digest passed {}",
+                env.from.join(" or ")
+            ),
+            f,
+        ));
+    }
+
+    /// An environment with a version requirement admits only a request whose version meets it;
+    /// a request without a version does not.
+    fn check_version_constraint(&self, version: Option<&semver::Version>, d: &mut Decision) {
+        let (env, base) = (self.env, &self.base);
+        let Some(requirement) = &env.version else {
+            return;
+        };
+        match version {
+            Some(v) if requirement.matches(v) => d.pass(codes::PROMOTION_VERSION_CONSTRAINT),
+            other => {
+                let mut f = base.clone();
+                f.insert("required".into(), json!(requirement.to_string()));
+                f.insert("version".into(), json!(other.map(ToString::to_string)));
+                d.deny(Violation::new(
+                    codes::PROMOTION_VERSION_CONSTRAINT,
+                    match other {
+                        Some(v) => format!(
+                            "version {v} does not satisfy {}'s requirement `{requirement}`",
+                            env.name
+                        ),
+                        None => format!(
+                            "{} requires a version matching `{requirement}` and the request gives none",
+                            env.name
+                        ),
+                    },
+                    f,
+                ));
+            }
+        }
+    }
+
+    /// The highest version the environment is known to have received: the one the request
+    /// states, or a higher one from the deploy service's promotion records into it.
+    fn last_version(
+        &self,
+        given: Option<&semver::Version>,
+        records: &[&Signed<'_>],
+    ) -> Option<semver::Version> {
+        let env = self.env;
+        records
+            .iter()
+            .filter(|r| r.environment() == Some(env.name.as_str()))
+            .filter_map(|r| {
+                r.statement
+                    .predicate()
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .and_then(|v| parse_version(v).ok())
+            })
+            .chain(given.cloned())
+            .max()
+    }
+
+    /// A version below the environment's last is a downgrade, allowed only as a declared
+    /// rollback. Runs only when both versions are known.
+    fn check_downgrade(
+        &self,
+        version: Option<&semver::Version>,
+        last: Option<&semver::Version>,
+        rollback: bool,
+        d: &mut Decision,
+    ) {
+        let (env, base) = (self.env, &self.base);
+        let (Some(v), Some(last)) = (version, last) else {
+            return;
+        };
+        if v < last && !rollback {
+            let mut f = base.clone();
+            f.insert("version".into(), json!(v.to_string()));
+            f.insert("last_version".into(), json!(last.to_string()));
+            d.deny(Violation::new(
+                codes::PROMOTION_VERSION_DOWNGRADE,
+                format!(
+                    "{} last received {last}; {v} would be a downgrade",
+                    env.name
+                ),
+                f,
+            ));
+        } else {
+            d.pass(codes::PROMOTION_VERSION_DOWNGRADE);
+        }
+    }
 }
 
 type ZoneName = crate::zone::ZoneId;
 
-/// The artifact must come from one of the environment's sources: a promotion record by the
-/// deploy service saying this exact digest passed it.
-fn check_source(
-    env: &Environment,
-    artifact: &Digest,
-    names: &[String],
-    records: &[&Signed<'_>],
-    base: &crate::Facts,
-    d: &mut Decision,
-) {
-    if env.from.is_empty() {
-        return;
-    }
-    let env_of = |s: &Signed<'_>| {
-        s.statement
-            .predicate()
-            .get("environment")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+/// Reads every piece of evidence once: what is a DSSE envelope signed by a key the policy
+/// trusts and carries an in-toto statement is kept with its signers; the rest is ignored, by
+/// name and with the reason, so removing it can never change the decision.
+fn read_evidence<'p>(
+    evidence: &[Evidence],
+    trusted: &TrustedKeys<'p>,
+) -> (Vec<Signed<'p>>, Vec<IgnoredEvidence>) {
+    let mut signed = Vec::new();
+    let mut ignored = Vec::new();
+    let mut ignore = |evidence: &Evidence, why: String| {
+        ignored.push(IgnoredEvidence {
+            evidence: evidence.name.clone(),
+            why,
+        });
     };
-    let in_source = records
-        .iter()
-        .any(|r| env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact));
-    if in_source {
-        d.pass(codes::PROMOTION_NOT_IN_SOURCE);
-        d.pass(codes::PROMOTION_NO_EDGE);
-        d.pass(codes::PROMOTION_DIGEST_MISMATCH);
-        return;
+    for evidence in evidence {
+        let envelope = match Envelope::from_json(&evidence.bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                ignore(evidence, e.to_string());
+                continue;
+            }
+        };
+        let verifying = envelope.verifying_keys(&trusted.keys);
+        let mut owners: Vec<Owner<'p>> = Vec::new();
+        for i in verifying.iter().flatten() {
+            if let Some(o) = trusted.owners.get(*i)
+                && !owners.iter().any(|x| x.name() == o.name())
+            {
+                owners.push(*o);
+            }
+        }
+        if owners.is_empty() {
+            ignore(evidence, "no signature by a key the policy trusts".into());
+            continue;
+        }
+        if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
+            ignore(
+                evidence,
+                format!("payloadType `{}` is not in-toto", envelope.payload_type()),
+            );
+            continue;
+        }
+        match Statement::from_json(envelope.payload()) {
+            Ok(statement) => signed.push(Signed {
+                name: evidence.name.clone(),
+                envelope,
+                verifying,
+                statement,
+                owners,
+            }),
+            Err(e) => ignore(evidence, e.to_string()),
+        }
     }
-    let mut f = base.clone();
-    f.insert("from".into(), json!(env.from));
-    f.insert("artifact_names".into(), json!(names));
-    let mismatched: Vec<Value> = records
-        .iter()
-        .filter(|r| env_of(r).is_some_and(|e| env.from.contains(&e)))
-        .flat_map(|r| {
-            r.statement
-                .subjects()
-                .iter()
-                .filter(|s| s.name.as_ref().is_some_and(|n| names.contains(n)) && !s.matches(artifact))
-                .map(|s| json!({"evidence": r.name, "environment": env_of(r), "name": s.name, "digest": s.digest}))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if !mismatched.is_empty() {
-        f.insert("promoted_digests".into(), json!(mismatched));
-        d.deny(Violation::new(
-            codes::PROMOTION_DIGEST_MISMATCH,
-            format!(
-                "a different digest of this artifact passed {}; promotion copies, it never rebuilds: deploy the promoted digest",
-                env.from.join("/")
-            ),
-            f,
-        ));
-        return;
-    }
-    let elsewhere: Vec<String> = records
-        .iter()
-        .filter(|r| r.statement.covers(artifact))
-        .filter_map(|r| env_of(r))
-        .collect();
-    if !elsewhere.is_empty() {
-        f.insert("passed".into(), json!(elsewhere));
-        d.deny(Violation::new(
-            codes::PROMOTION_NO_EDGE,
-            format!(
-                "the artifact passed {}, but {} is promoted only from {}",
-                elsewhere.join(", "),
-                env.name,
-                env.from.join(", ")
-            ),
-            f,
-        ));
-        return;
-    }
-    d.deny(Violation::new(
-        codes::PROMOTION_NOT_IN_SOURCE,
-        format!(
-            "no promotion record by the deploy service shows this digest passed {}",
-            env.from.join(" or ")
-        ),
-        f,
-    ));
+    (signed, ignored)
 }
+
+/// The names the artifact goes by in signed statements about its digest, first seen first:
+/// how a different digest under the same name is recognised as a rebuild.
+fn artifact_names(signed: &[Signed<'_>], artifact: &Digest) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for s in signed {
+        for subject in s.statement.subjects() {
+            if subject.matches(artifact)
+                && let Some(n) = &subject.name
+                && !names.contains(n)
+            {
+                names.push(n.clone());
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+#[path = "gate_tests.rs"]
+mod tests;

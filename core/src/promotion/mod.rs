@@ -6,6 +6,6 @@ pub mod rules;
 
 pub use gate::{
     Approval, DeployOutcome, DeployRequest, Evidence, IgnoredEvidence, PROMOTION_PREDICATE,
-    ReleasedSecret, parse_time,
+    ReleasedSecret, parse_time, parse_version,
 };
 pub use rules::{ValueError, parse_duration};

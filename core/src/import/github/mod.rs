@@ -1413,9 +1413,9 @@ mod tests {
         assert_eq!(upload.contexts, vec!["github/push (tags)".to_owned()]);
         // Alone, the called workflow's trigger is unknown, which fails closed.
         let alone = crate::Pipeline::import(&files[1..], None)?;
-        let decision = crate::Policy::builtin()?.check_pipeline(&alone);
+        let decision = crate::Policy::builtin().check_pipeline(&alone);
         assert!(decision.has("pipeline/secret-not-allowed"), "{decision}");
-        let both = crate::Policy::builtin()?.check_pipeline(&p);
+        let both = crate::Policy::builtin().check_pipeline(&p);
         assert!(both.allowed(), "{both}");
         Ok(())
     }
@@ -1432,7 +1432,7 @@ mod tests {
             .map(|(name, text)| SourceFile { name, text })
             .collect();
         let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Github))?;
-        Ok(crate::Policy::builtin()?
+        Ok(crate::Policy::builtin()
             .check_pipeline(&p)
             .for_persona(persona))
     }
