@@ -17,7 +17,7 @@ use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
 use crate::policy::{Environment, Policy};
-use crate::provenance::{Owner, VerifiedProvenance};
+use crate::provenance::{CheckedEnvelope, Claim, Owner, VerifiedProvenance};
 use crate::rbac::{ApprovalRequest, AuthorizeRequest};
 use crate::role::Permission;
 use crate::rule::codes;
@@ -489,14 +489,20 @@ impl Policy {
             if pt != PROVENANCE_V1 && pt != PROVENANCE_V02 {
                 continue;
             }
-            let (pd, verified) = self.judge_provenance(
-                &s.envelope,
-                &s.verifying,
+            let checked = CheckedEnvelope {
+                envelope: &s.envelope,
+                verifying: &s.verifying,
                 trusted,
-                Some(s.statement.clone()),
+                statement: Some(s.statement.clone()),
+            };
+            let claim = Claim {
                 artifact,
-                None,
-                None,
+                environment: None,
+                min_zone: None,
+            };
+            let (pd, verified) = self.judge_provenance(
+                checked,
+                &claim,
                 Decision::new(format!("evidence {}", s.name)),
             );
             match verified {
