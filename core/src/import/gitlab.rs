@@ -8,10 +8,9 @@
 //! are keyed and, as GitLab does unless `unprotect: true`, kept apart between protected and
 //! unprotected refs.
 
-use globset::Glob;
-
 use super::tree::{Entry, NULL, Node, V};
 use super::{ImportError, SourceFile, documents, shape_error};
+use crate::glob::{Options, Pattern};
 use crate::pipeline::{PipelineBuilder, ResourceKind};
 use crate::source::Location;
 
@@ -518,14 +517,12 @@ pub fn interpolate(text: &str, inputs: &[(String, String)]) -> String {
 /// suffix, or by glob.
 fn given_local(files: &[SourceFile<'_>], local: &str) -> bool {
     let want = local.trim_start_matches('/');
-    let glob = Glob::new(&format!("**/{want}"))
-        .ok()
-        .map(|g| g.compile_matcher());
+    let glob = Pattern::with(&format!("**/{want}"), Options::default()).ok();
     files.iter().any(|f| {
         let name = f.name.replace('\\', "/");
         name == want
             || name.ends_with(&format!("/{want}"))
-            || glob.as_ref().is_some_and(|g| g.is_match(&name))
+            || glob.as_ref().is_some_and(|g| g.matches(&name))
     })
 }
 

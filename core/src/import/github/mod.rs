@@ -305,33 +305,13 @@ fn name_pattern(name: &str) -> String {
     out
 }
 
-/// Glob match with `*` only (enough for artifact names and patterns).
-fn wildcard(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut pos = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            if !text.starts_with(part) {
-                return false;
-            }
-            pos = part.len();
-        } else if i == parts.len() - 1 {
-            return text.len() >= pos + part.len() && text[pos..].ends_with(part);
-        } else {
-            match text[pos..].find(part) {
-                Some(k) => pos += k + part.len(),
-                None => return false,
-            }
-        }
-    }
-    true
-}
-
+/// Whether two artifact names (either a pattern in which `*` matches anything) can be the
+/// same artifact.
 fn names_match(a: &str, b: &str) -> bool {
-    wildcard(a, b) || wildcard(b, a)
+    let matches = |pattern: &str, text: &str| {
+        crate::glob::Pattern::stars(pattern).is_ok_and(|p| p.matches(text))
+    };
+    matches(a, b) || matches(b, a)
 }
 
 /// What the importer learnt about one job, independent of context.
