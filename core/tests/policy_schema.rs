@@ -6,6 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod common;
+
 use lockkeeper::rule::codes;
 use lockkeeper::{Error, Format, Policy};
 use serde_json::Value;
@@ -18,17 +20,9 @@ fn repo() -> PathBuf {
 
 /// What the policy schema says is wrong with a document.
 fn schema_errors(doc: &Value) -> Vec<String> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    let validator = VALIDATOR.get_or_init(|| {
-        let path = repo().join("docs/schema/policy.schema.json");
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-    });
-    match validator {
-        Ok(v) => v.iter_errors(doc).take(3).map(|e| e.to_string()).collect(),
-        Err(e) => vec![e.clone()],
-    }
+    static SCHEMA: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| common::schema("../docs/schema/policy.schema.json", &|t| t));
+    common::schema_errors(schema, doc)
 }
 
 fn document(text: &str, format: Format) -> Result<Value, Box<dyn std::error::Error>> {

@@ -441,14 +441,7 @@ pub fn includes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     };
     let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for doc in &docs {
-        let Some(include) = doc.get("include") else {
-            continue;
-        };
-        let items: Vec<&Node> = match &include.v {
-            V::Seq(items) => items.iter().collect(),
-            _ => vec![include],
-        };
-        for item in items {
+        for item in include_items(doc) {
             let inputs: Vec<(String, String)> = item
                 .get("inputs")
                 .map(Node::entries)
@@ -630,17 +623,21 @@ fn read_configs(files: &[SourceFile<'_>]) -> Result<Vec<(usize, Node)>, ImportEr
     }
 }
 
+/// The items of a document's `include:` (one item or a list of them).
+fn include_items(doc: &Node) -> Vec<&Node> {
+    match doc.get("include") {
+        Some(Node {
+            v: V::Seq(items), ..
+        }) => items.iter().collect(),
+        Some(include) => vec![include],
+        None => Vec::new(),
+    }
+}
+
 /// Reports, where they are written, the includes that name none of the given files: the jobs
 /// they bring are not checked.
 fn report_missing_includes(b: &mut PipelineBuilder, files: &[SourceFile<'_>], doc: &Node) {
-    let Some(include) = doc.get("include") else {
-        return;
-    };
-    let items: Vec<&Node> = match &include.v {
-        V::Seq(items) => items.iter().collect(),
-        _ => vec![include],
-    };
-    for item in items {
+    for item in include_items(doc) {
         let (local, kind) = include_kind(item);
         let wanted = include_dir_paths(item);
         let found = wanted.iter().any(|w| {

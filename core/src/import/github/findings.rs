@@ -21,6 +21,15 @@ fn job_facts(file: &str, job: &WorkflowJob, persona: &str) -> Facts {
     m
 }
 
+/// A tainted input whose harm rests on an assumption the workflow cannot show: an auditor's
+/// finding of low confidence that names it.
+fn resting_on(file: &str, job: &WorkflowJob, message: String, assumption: &str) -> Violation {
+    let mut m = job_facts(file, job, "auditor");
+    m.insert("confidence".into(), json!("low"));
+    m.insert("assumptions".into(), json!([assumption]));
+    Violation::new(codes::PIPELINE_TAINTED_INPUT, message, m)
+}
+
 /// Outside the privileged events the other run a job downloads from is not known to be the
 /// pull request's; it is not modelled, so it is reported: for every reader when the job holds
 /// credentials or publishes, as a coverage note otherwise.
@@ -159,38 +168,22 @@ fn release_restores_cache(
     {
         return;
     }
-    let mut m = job_facts(wf.file, job, "auditor");
-    m.insert("confidence".into(), json!("low"));
-    m.insert(
-        "assumptions".into(),
-        json!(["another workflow of the repository may run untrusted code in the default-branch cache scope"]),
+    let message = format!(
+        "job `{}` releases with credentials and restores a cache from the default-branch scope, which any workflow of {} running untrusted code there could have written",
+        job.id, wf.repo
     );
-    b.finding(Violation::new(
-        codes::PIPELINE_TAINTED_INPUT,
-        format!(
-            "job `{}` releases with credentials and restores a cache from the default-branch scope, which any workflow of {} running untrusted code there could have written",
-            job.id, wf.repo
-        ),
-        m,
-    ));
+    let assumption = "another workflow of the repository may run untrusted code in the default-branch cache scope";
+    b.finding(resting_on(wf.file, job, message, assumption));
 }
 
 /// Another run's artifacts downloaded outside the workspace with privileges: trusted as data.
 fn artifacts_read_as_data(b: &mut PipelineBuilder, file: &str, job: &WorkflowJob) {
-    let mut m = job_facts(file, job, "auditor");
-    m.insert("confidence".into(), json!("low"));
-    m.insert(
-        "assumptions".into(),
-        json!(["the artifacts are parsed as data, never executed"]),
+    let message = format!(
+        "job `{}` downloads another run's artifacts to a temporary directory with the base repository's privileges; what it does with their content is trusted",
+        job.id
     );
-    b.finding(Violation::new(
-        codes::PIPELINE_TAINTED_INPUT,
-        format!(
-            "job `{}` downloads another run's artifacts to a temporary directory with the base repository's privileges; what it does with their content is trusted",
-            job.id
-        ),
-        m,
-    ));
+    let assumption = "the artifacts are parsed as data, never executed";
+    b.finding(resting_on(file, job, message, assumption));
 }
 
 /// Who an injection is reported to: regular where outsiders trigger the job with privileges and
