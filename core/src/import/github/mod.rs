@@ -434,41 +434,9 @@ fn step_facts(
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
-        let resolve = |name: &str| env.get(name).cloned();
-        let uses_raw = step.get("uses").and_then(Node::as_str).unwrap_or_default();
-        let text = step
-            .get("run")
-            .and_then(Node::scalar)
-            .or_else(|| with_scalar(step, "script"))
-            .unwrap_or_default();
-        if f.gate.is_none()
-            && expressions::permission_check(uses_raw.split('@').next().unwrap_or_default(), &text)
-        {
-            f.gate = Some("collaborator permission check".into());
-        }
-        if f.gate.is_none()
-            && let Some(g) = step
-                .get("if")
-                .and_then(Node::scalar)
-                .and_then(|c| expressions::gate(&c))
-            && step
-                .get("run")
-                .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
-        {
-            // A step that fails the job unless the gate holds gates the rest of the job.
-            f.gate = Some(g.into());
-        }
+        step_gate(step, f);
         if let Some(run) = step.get("run").and_then(Node::scalar) {
-            f.runs_code = true;
-            if super::publishes(&run, &[]) {
-                f.publishes = true;
-            }
-            if fetches_pr_head(&run) {
-                f.pr_head = true;
-            }
-            if run.contains("gh run download") {
-                f.downloads_run = true;
-            }
+            run_facts(&run, f);
         }
         let Some(raw) = step.get("uses").and_then(Node::as_str) else {
             continue;
@@ -497,112 +465,164 @@ fn step_facts(
             }
             Ok(Uses::Docker(_)) | Err(_) => continue,
         };
-        let truthy = |k: &str| {
-            with_scalar(step, k).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
-        };
-        match slug.as_str() {
-            "actions/checkout" => {
-                f.checks_out = true;
-                let r = with_str(step, "ref").unwrap_or_default();
-                let repo = with_str(step, "repository").unwrap_or_default();
-                // Fail closed: a ref or repository not provably the base repository's (a step
-                // output, an input, an env value set elsewhere, event fields) is the pull
-                // request's as far as a privileged job is concerned.
-                if untrusted_ref(r)
-                    || untrusted_ref(repo)
-                    || !expressions::provably_base(r, &resolve, 0)
-                    || !expressions::provably_base(repo, &resolve, 0)
-                    || truthy("allow-unsafe-pr-checkout")
-                {
-                    // A checkout that only happens behind a gate of its own (`if:` on the
-                    // step) is the gated flow, decided like a job-level gate.
-                    match step
-                        .get("if")
-                        .and_then(Node::scalar)
-                        .and_then(|c| expressions::gate(&c))
-                    {
-                        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
-                        _ => f.pr_head = true,
-                    }
+        action_facts(&slug, step, f, &env);
+    }
+}
+
+/// What keeps outsiders out of the rest of the job: a collaborator permission check, or a step
+/// that fails the job unless its gate holds.
+fn step_gate(step: &Node, f: &mut JobFacts) {
+    if f.gate.is_some() {
+        return;
+    }
+    let uses = step.get("uses").and_then(Node::as_str).unwrap_or_default();
+    let text = step
+        .get("run")
+        .and_then(Node::scalar)
+        .or_else(|| with_scalar(step, "script"))
+        .unwrap_or_default();
+    if expressions::permission_check(uses.split('@').next().unwrap_or_default(), &text) {
+        f.gate = Some("collaborator permission check".into());
+        return;
+    }
+    if let Some(g) = step
+        .get("if")
+        .and_then(Node::scalar)
+        .and_then(|c| expressions::gate(&c))
+        && step
+            .get("run")
+            .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
+    {
+        f.gate = Some(g.into());
+    }
+}
+
+/// What a `run:` script does: runs code, publishes, fetches the pull request's head, downloads
+/// another run's artifacts.
+fn run_facts(run: &str, f: &mut JobFacts) {
+    f.runs_code = true;
+    if super::publishes(run, &[]) {
+        f.publishes = true;
+    }
+    if fetches_pr_head(run) {
+        f.pr_head = true;
+    }
+    if run.contains("gh run download") {
+        f.downloads_run = true;
+    }
+}
+
+/// Whether a `with:` input is set to something true.
+fn truthy(step: &Node, key: &str) -> bool {
+    with_scalar(step, key).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
+}
+
+/// What a step that uses the action `slug` (lower case, `owner/repo[/path]`) does.
+fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) {
+    match slug {
+        "actions/checkout" => checkout_facts(step, f, env),
+        "actions/cache" => {
+            f.cache_restore = true;
+            f.cache_save = true;
+        }
+        "actions/cache/restore" => f.cache_restore = true,
+        "actions/cache/save" => f.cache_save = true,
+        "actions/setup-node"
+        | "actions/setup-python"
+        | "actions/setup-java"
+        | "actions/setup-dotnet"
+        | "actions/setup-go"
+        | "astral-sh/setup-uv"
+        | "ruby/setup-ruby" => {
+            // Setup actions cache when asked (setup-go unless told not to).
+            let on = match slug {
+                "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
+                "astral-sh/setup-uv" => truthy(step, "enable-cache"),
+                "ruby/setup-ruby" => truthy(step, "bundler-cache"),
+                _ => truthy(step, "cache"),
+            };
+            f.cache_restore |= on;
+            f.cache_save |= on;
+        }
+        "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
+            f.cache_restore = true;
+            f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
+        }
+        "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
+            f.cache_restore = true;
+            f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
+        }
+        "actions/upload-artifact" => {
+            let name = with_scalar(step, "name").unwrap_or_else(|| "artifact".into());
+            f.uploads.push(name_pattern(&name));
+        }
+        "actions/download-artifact" => {
+            if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
+                other_run_download(step, f);
+            } else {
+                let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
+                f.downloads.push(name.map(|n| name_pattern(&n)));
+            }
+        }
+        "dawidd6/action-download-artifact" => other_run_download(step, f),
+        "actions/github-script" => {
+            if let Some(script) = with_scalar(step, "script") {
+                if fetches_pr_head(&script) {
+                    f.pr_head = true;
                 }
-            }
-            "actions/cache" => {
-                f.cache_restore = true;
-                f.cache_save = true;
-            }
-            "actions/cache/restore" => f.cache_restore = true,
-            "actions/cache/save" => f.cache_save = true,
-            "actions/setup-node"
-            | "actions/setup-python"
-            | "actions/setup-java"
-            | "actions/setup-dotnet"
-            | "actions/setup-go"
-            | "astral-sh/setup-uv"
-            | "ruby/setup-ruby" => {
-                // Setup actions cache when asked (setup-go unless told not to).
-                let on = match slug.as_str() {
-                    "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
-                    "astral-sh/setup-uv" => truthy("enable-cache"),
-                    "ruby/setup-ruby" => truthy("bundler-cache"),
-                    _ => truthy("cache"),
-                };
-                f.cache_restore |= on;
-                f.cache_save |= on;
-            }
-            "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
-                f.cache_restore = true;
-                f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
-            }
-            "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
-                f.cache_restore = true;
-                f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
-            }
-            "actions/upload-artifact" => {
-                let name = with_scalar(step, "name").unwrap_or_else(|| "artifact".into());
-                f.uploads.push(name_pattern(&name));
-            }
-            "actions/download-artifact" => {
-                if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
-                    if with_str(step, "path").is_some_and(outside_workspace) {
-                        f.downloads_data = true;
-                    } else {
-                        f.downloads_run = true;
-                    }
-                } else {
-                    let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
-                    f.downloads.push(name.map(|n| name_pattern(&n)));
-                }
-            }
-            "dawidd6/action-download-artifact" => {
-                if with_str(step, "path").is_some_and(outside_workspace) {
-                    f.downloads_data = true;
-                } else {
+                if script.contains("downloadArtifact") {
                     f.downloads_run = true;
                 }
             }
-            "actions/github-script" => {
-                if let Some(script) = with_scalar(step, "script") {
-                    if fetches_pr_head(&script) {
-                        f.pr_head = true;
-                    }
-                    if script.contains("downloadArtifact") {
-                        f.downloads_run = true;
-                    }
-                }
-            }
-            "docker/build-push-action" => {
-                f.runs_code = true;
-                if with_scalar(step, "push").as_deref() == Some("true") {
-                    f.publishes = true;
-                }
-                let from = with_scalar(step, "cache-from").unwrap_or_default();
-                let to = with_scalar(step, "cache-to").unwrap_or_default();
-                f.cache_restore |= from.contains("type=gha");
-                f.cache_save |= to.contains("type=gha");
-            }
-            s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
-            _ => {}
         }
+        "docker/build-push-action" => {
+            f.runs_code = true;
+            if with_scalar(step, "push").as_deref() == Some("true") {
+                f.publishes = true;
+            }
+            let from = with_scalar(step, "cache-from").unwrap_or_default();
+            let to = with_scalar(step, "cache-to").unwrap_or_default();
+            f.cache_restore |= from.contains("type=gha");
+            f.cache_save |= to.contains("type=gha");
+        }
+        s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
+        _ => {}
+    }
+}
+
+/// A checkout of a ref or repository not provably the base repository's (a step output, an
+/// input, an env value set elsewhere, event fields) is the pull request's as far as a
+/// privileged job is concerned: fail closed. One that only happens behind a gate of its own
+/// (`if:` on the step) is the gated flow, decided like a job-level gate.
+fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) {
+    f.checks_out = true;
+    let resolve = |name: &str| env.get(name).cloned();
+    let r = with_str(step, "ref").unwrap_or_default();
+    let repo = with_str(step, "repository").unwrap_or_default();
+    let untrusted = untrusted_ref(r)
+        || untrusted_ref(repo)
+        || !expressions::provably_base(r, &resolve, 0)
+        || !expressions::provably_base(repo, &resolve, 0)
+        || truthy(step, "allow-unsafe-pr-checkout");
+    if !untrusted {
+        return;
+    }
+    match step
+        .get("if")
+        .and_then(Node::scalar)
+        .and_then(|c| expressions::gate(&c))
+    {
+        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
+        _ => f.pr_head = true,
+    }
+}
+
+/// Another run's artifacts: read as data when downloaded outside the workspace, else run.
+fn other_run_download(step: &Node, f: &mut JobFacts) {
+    if with_str(step, "path").is_some_and(outside_workspace) {
+        f.downloads_data = true;
+    } else {
+        f.downloads_run = true;
     }
 }
 
@@ -1361,6 +1381,88 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn step(text: &str) -> Result<Node, String> {
+        let docs = super::super::tree::parse(text).map_err(|(m, _)| m)?;
+        docs.into_iter()
+            .next()
+            .ok_or_else(|| "no document".to_owned())
+    }
+
+    #[test]
+    fn a_step_that_fails_unless_its_gate_holds_gates_the_job() -> Result<(), String> {
+        let mut f = JobFacts::default();
+        step_gate(&step("{run: echo hi}")?, &mut f);
+        assert_eq!(f.gate, None);
+        let check = "{if: \"github.actor == 'octocat'\", run: exit 1}";
+        step_gate(&step(check)?, &mut f);
+        assert_eq!(f.gate.as_deref(), Some("actor check"));
+        Ok(())
+    }
+
+    #[test]
+    fn setup_actions_cache_only_when_asked() -> Result<(), String> {
+        let env = BTreeMap::new();
+        let cached = |slug: &str, with: &str| -> Result<(bool, bool), String> {
+            let mut f = JobFacts::default();
+            action_facts(slug, &step(with)?, &mut f, &env);
+            Ok((f.cache_restore, f.cache_save))
+        };
+        assert_eq!(
+            cached("actions/setup-node", "{with: {node-version: 20}}")?,
+            (false, false)
+        );
+        assert_eq!(
+            cached("actions/setup-node", "{with: {cache: npm}}")?,
+            (true, true)
+        );
+        // setup-go caches unless told not to.
+        assert_eq!(cached("actions/setup-go", "{}")?, (true, true));
+        assert_eq!(
+            cached("actions/setup-go", "{with: {cache: false}}")?,
+            (false, false)
+        );
+        assert_eq!(
+            cached("swatinem/rust-cache", "{with: {save-if: false}}")?,
+            (true, false)
+        );
+        assert_eq!(cached("actions/cache/restore", "{}")?, (true, false));
+        Ok(())
+    }
+
+    #[test]
+    fn checkouts_not_provably_of_the_base_are_the_pull_requests() -> Result<(), String> {
+        let env = BTreeMap::new();
+        let mut base = JobFacts::default();
+        checkout_facts(&step("{uses: actions/checkout@v4}")?, &mut base, &env);
+        assert!(base.checks_out && !base.pr_head);
+        let mut head = JobFacts::default();
+        let pr = "{with: {ref: '${{ github.event.pull_request.head.sha }}'}}";
+        checkout_facts(&step(pr)?, &mut head, &env);
+        assert!(head.pr_head);
+        let mut output = JobFacts::default();
+        checkout_facts(
+            &step("{with: {ref: '${{ steps.pr.outputs.sha }}'}}")?,
+            &mut output,
+            &env,
+        );
+        assert!(output.pr_head, "a step output is not provably the base");
+        Ok(())
+    }
+
+    #[test]
+    fn another_runs_artifacts_are_data_only_outside_the_workspace() -> Result<(), String> {
+        let mut data = JobFacts::default();
+        other_run_download(&step("{with: {path: '${{ runner.temp }}/a'}}")?, &mut data);
+        assert!(data.downloads_data && !data.downloads_run);
+        let mut run = JobFacts::default();
+        other_run_download(&step("{with: {path: dist}}")?, &mut run);
+        assert!(run.downloads_run && !run.downloads_data);
+        let mut script = JobFacts::default();
+        run_facts("gh run download $ID && gh pr checkout 1", &mut script);
+        assert!(script.downloads_run && script.pr_head && script.runs_code);
+        Ok(())
+    }
 
     fn wjob(id: &str, needs: &[&str]) -> WorkflowJob {
         WorkflowJob {
