@@ -1177,7 +1177,42 @@ fn add_job(
             "persona_by_code",
             design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
         );
-    let mut jb = event_notes(jb, ctx);
+    let mut jb = with_needs(event_notes(jb, ctx), wf, k, &sfx);
+    for c in credentials(jf, ctx) {
+        jb = jb.secret(&c);
+    }
+    if let Some(env) = &jf.environment {
+        jb = jb.deploys(env);
+    }
+    if let Some(note) = unprotecting_gate(jf, ctx) {
+        jb = jb
+            .note("gate", json!(note))
+            .note("confidence", json!("medium"));
+    }
+    let sources = record_flows(jf, ctx, k, flows);
+    if sources && jf.pr_head {
+        jb = jb.consume(
+            ResourceKind::Workspace,
+            &format!("{prefix}pull request head (checked out)"),
+        );
+    }
+    if sources && jf.downloads_run {
+        jb = jb.consume(
+            ResourceKind::Artifact,
+            &format!("{prefix}artifacts of the triggering run"),
+        );
+    }
+    with_caches_and_artifacts(jb, wf, x, k, ancestors);
+}
+
+/// The jobs `k` needs, the outputs of theirs it reads, and its own outputs.
+fn with_needs<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    k: usize,
+    sfx: &str,
+) -> JobBuilder<'b> {
+    let (prefix, jf) = (&wf.prefix, &wf.jobs[k].facts);
     for need in &jf.needs {
         jb = jb.need(&format!("{prefix}{need}{sfx}"));
         if wf
@@ -1195,56 +1230,55 @@ fn add_job(
     if jf.has_outputs {
         jb = jb.produce(
             ResourceKind::Artifact,
-            &format!("{prefix}outputs of {id}{sfx}"),
+            &format!("{prefix}outputs of {}{sfx}", wf.jobs[k].id),
         );
     }
-    for c in credentials(jf, ctx) {
-        jb = jb.secret(&c);
+    jb
+}
+
+/// A gate of a privileged job that does not protect, said beside the job's findings.
+fn unprotecting_gate(jf: &JobFacts, ctx: &Context) -> Option<String> {
+    let g = jf.gate.as_ref()?;
+    (ctx.privileged && !gate_protects(jf, ctx)).then(|| {
+        format!(
+            "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
+        )
+    })
+}
+
+/// Records what job `k` does in a privileged context for the file-level findings (a job gated
+/// in one context stays gated); whether it reads the pull request's head or the triggering
+/// run's artifacts ungated, which the pull request's source job then provides.
+fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bool {
+    if !ctx.privileged {
+        return false;
     }
-    if let Some(env) = &jf.environment {
-        jb = jb.deploys(env);
-    }
-    let protects = gate_protects(jf, ctx);
-    if ctx.privileged && protects && (jf.pr_head || jf.downloads_run) {
+    if gate_protects(jf, ctx) && (jf.pr_head || jf.downloads_run) {
         flows.gated.insert(k);
     }
-    if ctx.privileged
-        && !protects
-        && let Some(g) = &jf.gate
-    {
-        jb = jb
-            .note(
-                "gate",
-                json!(format!(
-                    "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
-                )),
-            )
-            .note("confidence", json!("medium"));
-    }
     let gated = flows.gated.contains(&k);
-    if ctx.privileged && ctx.default_scope && !gated && jf.pr_head {
+    if ctx.default_scope && !gated && jf.pr_head {
         flows.poisons.insert(k);
     }
-    if ctx.privileged && jf.downloads_data {
+    if jf.downloads_data {
         flows.data_reads.insert(k);
     }
-    if ctx.privileged && !gated {
-        if jf.pr_head {
-            jb = jb.consume(
-                ResourceKind::Workspace,
-                &format!("{prefix}pull request head (checked out)"),
-            );
-            flows.source_needed = true;
-        }
-        if jf.downloads_run {
-            jb = jb.consume(
-                ResourceKind::Artifact,
-                &format!("{prefix}artifacts of the triggering run"),
-            );
-            flows.source_needed = true;
-        }
-    }
-    // One cache scope is shared by every run on the default branch.
+    let sources = !gated && (jf.pr_head || jf.downloads_run);
+    flows.source_needed |= sources;
+    sources
+}
+
+/// The default branch's cache scope (shared by every run there) and the artifacts job `k`
+/// uploads and downloads in context `x`.
+fn with_caches_and_artifacts<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    x: usize,
+    k: usize,
+    ancestors: &[BTreeSet<usize>],
+) -> JobBuilder<'b> {
+    let (ctx, jf) = (&wf.ctxs[x], &wf.jobs[k].facts);
+    let (prefix, sfx) = (&wf.prefix, wf.suffix(ctx));
     let cache = format!("GitHub Actions cache of {} (default-branch scope)", wf.repo);
     if jf.cache_restore {
         jb = jb.consume(ResourceKind::Cache, &cache);
@@ -1258,6 +1292,7 @@ fn add_job(
     for u in downloaded(wf, x, k, ancestors) {
         jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
     }
+    jb
 }
 
 /// The artifacts job `k` downloads in context `x`: those its downloads name, uploaded by a job
@@ -1552,6 +1587,34 @@ mod tests {
         // `always()` runs whether or not its needs ran.
         assert!(runs[3][pr]);
         assert!(runs.iter().all(|r| r[0]));
+        Ok(())
+    }
+
+    #[test]
+    fn privileged_flows_are_recorded_and_a_gate_stays_gated_across_contexts() -> Result<(), String>
+    {
+        let ctxs = on("on: [pull_request_target, workflow_run]")?;
+        let mut flows = Flows::default();
+        let jf = JobFacts {
+            pr_head: true,
+            gate: Some("actor check".into()),
+            ..JobFacts::default()
+        };
+        // Gated: no source consumed, no poisoning.
+        assert!(!record_flows(&jf, &ctxs[0], 0, &mut flows));
+        assert!(flows.gated.contains(&0) && !flows.source_needed);
+        assert_eq!(unprotecting_gate(&jf, &ctxs[0]), None);
+        let open = JobFacts {
+            pr_head: true,
+            cache_save: true,
+            ..jf
+        };
+        assert!(record_flows(&open, &ctxs[1], 1, &mut flows));
+        assert!(flows.source_needed && flows.poisons.contains(&1));
+        let note = unprotecting_gate(&open, &ctxs[1]).ok_or("a gate that does not protect")?;
+        assert!(note.starts_with("actor check (does not protect"), "{note}");
+        let plain = on("on: pull_request")?;
+        assert!(!record_flows(&open, &plain[0], 2, &mut flows));
         Ok(())
     }
 
