@@ -939,101 +939,135 @@ impl Checker<'_> {
     }
 
     fn check_secrets(&mut self, j: usize, deploy_zone: Option<u16>) {
-        let z = self.zone[j];
-        let p = self.p;
-        let name = p.job_name(j);
         let deploys = self.p.jobs.get(j).and_then(|r| r.deploys);
         let rules = self.policy.pipeline_rules();
         let env = deploys.map(|e| rules.environment(self.p.terms.text(e)).to_owned());
         for &s in self.p.secrets.row(j) {
             let secret = self.p.terms.text(s);
             let declared = self.policy.secrets().get(secret);
-            let zone_listed = |d: &crate::policy::Secret| {
-                d.zones.iter().any(|id| u16::try_from(id.0).ok() == Some(z))
-            };
-            let deploy_credential =
-                declared.map_or(deploys.is_some(), |d| !d.environments.is_empty());
-            let zone_holds = self.zone_info(z).is_some_and(|zz| zz.credentials);
             let mut facts = self.job_facts(j);
             facts.insert("secret".into(), json!(secret));
             facts.insert("declared".into(), json!(declared.is_some()));
+            let deploy_credential =
+                declared.map_or(deploys.is_some(), |d| !d.environments.is_empty());
             if deploy_credential {
-                self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
-                let in_deploy_zone = match deploy_zone {
-                    Some(dz) => z == dz,
-                    None => zone_holds,
-                };
-                if !in_deploy_zone || declared.is_some_and(|d| !zone_listed(d)) {
-                    facts.insert(
-                        "deploy_zone".into(),
-                        json!(deploy_zone.map(|d| self.zone_name(d))),
-                    );
-                    let mut v = Violation::new(
-                        codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
-                        format!(
-                            "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
-                            self.zone_name(z)
-                        ),
-                        facts,
-                    );
-                    if declared.is_none() {
-                        // Undeclared: only the job's deploying says it is a deploy credential.
-                        v = v.assuming(
-                            Confidence::Medium,
-                            format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
-                        );
-                    }
-                    self.decision.deny(v);
-                    continue;
-                }
-                if declared.is_some_and(|d| !d.environments.is_empty()) {
-                    self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
-                }
-                if let Some(d) = declared
-                    && !d.environments.is_empty()
-                    && !env.as_ref().is_some_and(|e| d.environments.contains(e))
-                {
-                    facts.insert("environments".into(), json!(d.environments));
-                    facts.insert("deploys".into(), json!(env));
-                    self.deny(
-                        codes::PIPELINE_SECRET_NOT_ALLOWED,
-                        format!(
-                            "job `{name}` asks for `{secret}`, which belongs to {} but the job deploys to {}",
-                            d.environments.join(", "),
-                            env.as_deref().unwrap_or("no environment")
-                        ),
-                        facts,
-                    );
-                }
-                continue;
-            }
-            self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
-            let ok = match declared {
-                Some(d) => zone_listed(d),
-                None => zone_holds,
-            };
-            if !ok {
-                let why = match declared {
-                    Some(d) => format!(
-                        "the policy releases it only to zone(s) {}",
-                        d.zones
-                            .iter()
-                            .map(|id| self.policy.zones().name(*id))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    None => "the zone may not hold credentials".to_owned(),
-                };
-                self.deny(
-                    codes::PIPELINE_SECRET_NOT_ALLOWED,
-                    format!(
-                        "job `{name}` in zone `{}` asks for secret `{secret}`: {why}",
-                        self.zone_name(z)
-                    ),
+                self.check_deploy_credential(
+                    j,
+                    secret,
+                    declared,
+                    deploy_zone,
+                    env.as_deref(),
                     facts,
                 );
+            } else {
+                self.check_secret_zone(j, secret, declared, facts);
             }
         }
+    }
+
+    /// Whether the policy releases `secret` to job `j`'s zone: the zones it lists when declared,
+    /// else any zone that may hold credentials.
+    fn secret_zone_listed(&self, j: usize, declared: Option<&crate::policy::Secret>) -> bool {
+        let z = self.zone[j];
+        match declared {
+            Some(d) => d.zones.iter().any(|id| u16::try_from(id.0).ok() == Some(z)),
+            None => self.zone_info(z).is_some_and(|zz| zz.credentials),
+        }
+    }
+
+    /// A deploy credential (declared for environments, or undeclared in a deploying job) only
+    /// in the deploy zone, and only for a job deploying to one of its environments.
+    fn check_deploy_credential(
+        &mut self,
+        j: usize,
+        secret: &str,
+        declared: Option<&crate::policy::Secret>,
+        deploy_zone: Option<u16>,
+        env: Option<&str>,
+        mut facts: Facts,
+    ) {
+        let z = self.zone[j];
+        let name = self.p.job_name(j);
+        self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
+        let in_deploy_zone = match deploy_zone {
+            Some(dz) => z == dz,
+            None => self.zone_info(z).is_some_and(|zz| zz.credentials),
+        };
+        if !in_deploy_zone || (declared.is_some() && !self.secret_zone_listed(j, declared)) {
+            facts.insert(
+                "deploy_zone".into(),
+                json!(deploy_zone.map(|d| self.zone_name(d))),
+            );
+            let mut v = Violation::new(
+                codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+                format!(
+                    "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
+                    self.zone_name(z)
+                ),
+                facts,
+            );
+            if declared.is_none() {
+                // Undeclared: only the job's deploying says it is a deploy credential.
+                v = v.assuming(
+                    Confidence::Medium,
+                    format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
+                );
+            }
+            self.decision.deny(v);
+            return;
+        }
+        let Some(d) = declared.filter(|d| !d.environments.is_empty()) else {
+            return;
+        };
+        self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
+        if env.is_some_and(|e| d.environments.iter().any(|x| x == e)) {
+            return;
+        }
+        facts.insert("environments".into(), json!(d.environments));
+        facts.insert("deploys".into(), json!(env));
+        self.deny(
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            format!(
+                "job `{name}` asks for `{secret}`, which belongs to {} but the job deploys to {}",
+                d.environments.join(", "),
+                env.unwrap_or("no environment")
+            ),
+            facts,
+        );
+    }
+
+    /// Any other secret only in a zone the policy releases it to.
+    fn check_secret_zone(
+        &mut self,
+        j: usize,
+        secret: &str,
+        declared: Option<&crate::policy::Secret>,
+        facts: Facts,
+    ) {
+        self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
+        if self.secret_zone_listed(j, declared) {
+            return;
+        }
+        let why = match declared {
+            Some(d) => format!(
+                "the policy releases it only to zone(s) {}",
+                d.zones
+                    .iter()
+                    .map(|id| self.policy.zones().name(*id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "the zone may not hold credentials".to_owned(),
+        };
+        self.deny(
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            format!(
+                "job `{}` in zone `{}` asks for secret `{secret}`: {why}",
+                self.p.job_name(j),
+                self.zone_name(self.zone[j])
+            ),
+            facts,
+        );
     }
 
     /// The policy environment a job deploys to: its name, minimum build zone and whether it is
@@ -1147,6 +1181,40 @@ impl Checker<'_> {
 mod tests {
     use super::*;
     use crate::pipeline::ResourceKind;
+
+    #[test]
+    fn secrets_go_where_the_policy_releases_them() -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::from_yaml(
+            "zones:\n  untrusted: {}\n  trusted: {dominates: [untrusted], credentials: true}\n  deploy: {dominates: [trusted], credentials: true}\n\
+             environments: {prod: {}, qa: {}}\n\
+             secrets:\n  NPM: {zones: [trusted]}\n  PROD_KEY: {zones: [deploy], environments: [prod]}\n\
+             pipelines: {triggers: {patchset: untrusted, merged: trusted}, deploy_zone: deploy}\n",
+        )?;
+        let found = |job: &str| -> Result<Vec<Code>, Box<dyn std::error::Error>> {
+            let p = Pipeline::from_yaml(&format!("jobs: {{j: {job}}}"))?;
+            let d = policy.check_pipeline(&p);
+            Ok(d.violations().iter().map(|v| v.code).collect())
+        };
+        let none: Vec<Code> = Vec::new();
+        assert_eq!(found("{trigger: merged, secrets: [NPM]}")?, none);
+        assert_eq!(
+            found("{trigger: patchset, secrets: [NPM]}")?,
+            [codes::PIPELINE_SECRET_NOT_ALLOWED]
+        );
+        assert_eq!(
+            found("{trigger: merged, zone: deploy, deploys: prod, secrets: [PROD_KEY]}")?,
+            none
+        );
+        assert_eq!(
+            found("{trigger: merged, secrets: [PROD_KEY]}")?,
+            [codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE]
+        );
+        assert_eq!(
+            found("{trigger: merged, zone: deploy, deploys: qa, secrets: [PROD_KEY]}")?,
+            [codes::PIPELINE_SECRET_NOT_ALLOWED]
+        );
+        Ok(())
+    }
 
     fn codes_of(yaml: &str) -> Result<Vec<crate::rule::Code>, Box<dyn std::error::Error>> {
         let d = Policy::builtin()?.check_pipeline(&Pipeline::from_yaml(yaml)?);

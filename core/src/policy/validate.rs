@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
-use super::schema::{RawApprovalRule, RawAttestationRule, RawEnvironment, RawFreeze, RawPolicy};
+use super::schema::{
+    RawApprovalRule, RawAttestationRule, RawEnvironment, RawFreeze, RawPolicy, RawWeekly,
+};
 use super::{
     Binding, Builder, DeployService, Environment, Policy, Principal, PrincipalKind, Require,
     Secret, SourceRule,
@@ -579,89 +581,17 @@ impl Checker<'_> {
         }
     }
 
+    /// The value, or an invalid-value problem at `path` saying why there is none.
+    fn valid<T, E: std::fmt::Display>(&mut self, path: FieldPath, r: Result<T, E>) -> Option<T> {
+        r.map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path, e.to_string()))
+            .ok()
+    }
+
+    /// A freeze window: either `from` + `until` or `weekly`, never both.
     fn freeze(&mut self, path: FieldPath, f: &RawFreeze) -> Option<FreezeWindow> {
-        let reason = f.reason.clone();
         match (&f.weekly, &f.from, &f.until) {
-            (None, Some(from), Some(until)) => {
-                let from_t = rules::parse_time(from)
-                    .map_err(|e| {
-                        self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e.to_string())
-                    })
-                    .ok();
-                let until_t = rules::parse_time(until)
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            path.key("until"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                let (from, until) = (from_t?, until_t?);
-                if until <= from {
-                    self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        path.key("until"),
-                        "a freeze window must end after it starts".to_owned(),
-                    );
-                    return None;
-                }
-                Some(FreezeWindow::Absolute {
-                    from,
-                    until,
-                    reason,
-                })
-            }
-            (Some(w), None, None) => {
-                let wpath = path.key("weekly");
-                if w.days.is_empty() {
-                    self.report(
-                        codes::POLICY_EMPTY_LIST,
-                        wpath.key("days"),
-                        "a weekly freeze window names its days".to_owned(),
-                    );
-                }
-                let days: Vec<_> = w
-                    .days
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, d)| {
-                        rules::parse_day(d)
-                            .map_err(|e| {
-                                self.report(
-                                    codes::POLICY_INVALID_VALUE,
-                                    wpath.key("days").index(i),
-                                    e.to_string(),
-                                )
-                            })
-                            .ok()
-                    })
-                    .collect();
-                let from = rules::parse_clock(w.from.as_deref().unwrap_or("00:00"))
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            wpath.key("from"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                let until = rules::parse_clock(w.until.as_deref().unwrap_or("24:00"))
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            wpath.key("until"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                Some(FreezeWindow::Weekly {
-                    days,
-                    from: from?,
-                    until: until?,
-                    reason,
-                })
-            }
+            (None, Some(from), Some(until)) => self.absolute_freeze(path, from, until, f),
+            (Some(w), None, None) => self.weekly_freeze(path.key("weekly"), w, f),
             _ => {
                 self.report(
                     codes::POLICY_INVALID_VALUE,
@@ -671,6 +601,68 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// From one instant (RFC 3339, UTC) until a later one.
+    fn absolute_freeze(
+        &mut self,
+        path: FieldPath,
+        from: &str,
+        until: &str,
+        f: &RawFreeze,
+    ) -> Option<FreezeWindow> {
+        let from_t = self.valid(path.key("from"), rules::parse_time(from));
+        let until_t = self.valid(path.key("until"), rules::parse_time(until));
+        let (from, until) = (from_t?, until_t?);
+        if until <= from {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                path.key("until"),
+                "a freeze window must end after it starts".to_owned(),
+            );
+            return None;
+        }
+        Some(FreezeWindow::Absolute {
+            from,
+            until,
+            reason: f.reason.clone(),
+        })
+    }
+
+    /// On the named days, between two clock times (UTC; the whole day by default).
+    fn weekly_freeze(
+        &mut self,
+        path: FieldPath,
+        w: &RawWeekly,
+        f: &RawFreeze,
+    ) -> Option<FreezeWindow> {
+        if w.days.is_empty() {
+            self.report(
+                codes::POLICY_EMPTY_LIST,
+                path.key("days"),
+                "a weekly freeze window names its days".to_owned(),
+            );
+        }
+        let days: Vec<_> = w
+            .days
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| self.valid(path.key("days").index(i), rules::parse_day(d)))
+            .collect();
+        let from = self.valid(
+            path.key("from"),
+            rules::parse_clock(w.from.as_deref().unwrap_or("00:00")),
+        );
+        let until = self.valid(
+            path.key("until"),
+            rules::parse_clock(w.until.as_deref().unwrap_or("24:00")),
+        );
+        Some(FreezeWindow::Weekly {
+            days,
+            from: from?,
+            until: until?,
+            reason: f.reason.clone(),
+        })
     }
 
     fn pattern(&mut self, path: FieldPath, text: Option<&str>) -> Option<Pattern> {
@@ -1104,6 +1096,33 @@ mod tests {
                 "policy/invalid-value at deploy_service",
                 "policy/empty-list at deploy_service"
             ]
+        );
+    }
+
+    #[test]
+    fn freeze_windows_are_absolute_or_weekly_and_well_formed() {
+        let env =
+            |freeze: &str| problems(&format!("environments: {{prod: {{freeze: [{freeze}]}}}}"));
+        assert!(env("{from: '2026-12-20T00:00:00Z', until: '2027-01-02T00:00:00Z'}").is_empty());
+        assert!(env("{weekly: {days: [fri, Saturday], from: '16:00'}}").is_empty());
+        assert_eq!(
+            env("{from: '2026-12-20T00:00:00Z', until: '2026-12-19T00:00:00Z'}"),
+            ["policy/invalid-value at environments.prod.freeze[0].until"]
+        );
+        assert_eq!(
+            env("{from: '2026-12-20T00:00:00Z', weekly: {days: [fri]}}"),
+            ["policy/invalid-value at environments.prod.freeze[0]"]
+        );
+        assert_eq!(
+            env("{weekly: {days: [], until: '25:00'}}"),
+            [
+                "policy/empty-list at environments.prod.freeze[0].weekly.days",
+                "policy/invalid-value at environments.prod.freeze[0].weekly.until"
+            ]
+        );
+        assert_eq!(
+            env("{weekly: {days: [someday]}}"),
+            ["policy/invalid-value at environments.prod.freeze[0].weekly.days[0]"]
         );
     }
 
