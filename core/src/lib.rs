@@ -35,6 +35,7 @@ pub mod decision;
 pub mod diagnostic;
 pub mod digest;
 pub mod error;
+mod glob;
 pub mod image;
 pub mod import;
 pub mod keys;

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Provenance, Statement};
-use crate::decision::{Decision, Violation};
+use crate::decision::{Decision, Facts, Violation};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
@@ -146,81 +146,37 @@ impl Policy {
 
         let trusted = self.trusted_keys(false);
         let verifying = envelope.verifying_keys(&trusted.keys);
-        Ok(self.judge_provenance(
-            &envelope,
-            &verifying,
-            &trusted,
-            None,
+        let checked = CheckedEnvelope {
+            envelope: &envelope,
+            verifying: &verifying,
+            trusted: &trusted,
+            statement: None,
+        };
+        let claim = Claim {
             artifact,
-            min_zone.flatten(),
             environment,
-            d,
-        ))
+            min_zone: min_zone.flatten(),
+        };
+        Ok(self.judge_provenance(checked, &claim, d))
     }
 
-    /// The provenance checks on an envelope whose signatures were already checked against
-    /// `trusted` (`verifying[i]` is the key that verified signature `i`). `statement` is the
-    /// statement parsed from that envelope's payload, when the caller already has it.
-    #[allow(clippy::too_many_arguments)]
+    /// The provenance checks, one rule each, on an envelope whose signatures were already
+    /// checked; each check that fails closed ends the decision there.
     pub(crate) fn judge_provenance(
         &self,
-        envelope: &Envelope,
-        verifying: &[Option<usize>],
-        trusted: &TrustedKeys<'_>,
-        statement: Option<Statement>,
-        artifact: &Digest,
-        min_zone: Option<ZoneId>,
-        environment: Option<&str>,
+        mut checked: CheckedEnvelope<'_, '_>,
+        claim: &Claim<'_>,
         mut d: Decision,
     ) -> (Decision, Option<VerifiedProvenance>) {
-        let (keys, owners) = (&trusted.keys, &trusted.owners);
-        let signature_facts: Vec<Value> = envelope
-            .signatures()
-            .iter()
-            .zip(verifying)
-            .map(|(s, v)| {
-                json!({
-                    "keyid": s.keyid,
-                    "verified_by": v.and_then(|i| keys.get(i)).map(PublicKey::keyid),
-                    "signer": v.and_then(|i| owners.get(i)).map(Owner::name),
-                })
-            })
-            .collect();
+        let envelope = checked.envelope;
         let base = facts! {
-            "artifact" => artifact,
+            "artifact" => claim.artifact,
             "payload_type" => envelope.payload_type(),
-            "signatures" => signature_facts,
+            "signatures" => checked.signature_facts(),
         };
-        if verifying.iter().all(Option::is_none) {
-            let hinted = envelope.signatures().iter().any(|s| {
-                s.keyid
-                    .as_deref()
-                    .is_some_and(|id| keys.iter().any(|k| k.has_keyid(id)))
-            });
-            let trusted: Vec<String> = keys.iter().map(|k| k.keyid().to_owned()).collect();
-            let mut facts = base.clone();
-            facts.insert("trusted_keyids".into(), json!(trusted));
-            if hinted {
-                d.deny(Violation::new(
-                    codes::PROVENANCE_BAD_SIGNATURE,
-                    "a signature names a trusted key but does not verify: the envelope was altered or signed by another key",
-                    facts,
-                ));
-            } else {
-                d.deny(Violation::new(
-                    codes::PROVENANCE_UNTRUSTED_KEY,
-                    format!(
-                        "none of the envelope's {} signature(s) is by a key the policy trusts for any builder",
-                        envelope.signatures().len()
-                    ),
-                    facts,
-                ));
-            }
+        if !checked.check_signatures(&base, &mut d) {
             return (d, None);
         }
-        d.pass(codes::PROVENANCE_BAD_SIGNATURE);
-        d.pass(codes::PROVENANCE_UNTRUSTED_KEY);
-
         if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
             d.deny(Violation::new(
                 codes::PROVENANCE_WRONG_PAYLOAD_TYPE,
@@ -234,7 +190,7 @@ impl Policy {
         }
         d.pass(codes::PROVENANCE_WRONG_PAYLOAD_TYPE);
 
-        let parsed = match statement {
+        let parsed = match checked.statement.take() {
             Some(s) => Ok(s),
             None => Statement::from_json(envelope.payload()).map_err(|e| e.to_string()),
         };
@@ -254,16 +210,7 @@ impl Policy {
         let mut base = base;
         base.insert("predicate_type".into(), json!(statement.predicate_type()));
         base.insert("subjects".into(), json!(statement.subject_digests()));
-
-        if statement.covers(artifact) {
-            d.pass(codes::PROVENANCE_SUBJECT_MISMATCH);
-        } else {
-            d.deny(Violation::new(
-                codes::PROVENANCE_SUBJECT_MISMATCH,
-                format!("the statement is not about {artifact}: its subjects are other artifacts"),
-                base.clone(),
-            ));
-        }
+        check_subject(&statement, claim.artifact, &base, &mut d);
 
         let provenance = match Provenance::from_statement(&statement) {
             Ok(p) => p,
@@ -278,10 +225,33 @@ impl Policy {
                 return (d, None);
             }
         };
+        let Some(builder) = self.provenance_builder(&provenance, &mut base, &mut d) else {
+            return (d, None);
+        };
+        self.check_builder_keys(builder, &checked, &mut base, &mut d);
+        self.check_build_zone(builder, claim, &base, &mut d);
+        self.check_source(&provenance, &base, &mut d);
+        (
+            d,
+            Some(VerifiedProvenance {
+                statement,
+                provenance,
+                builder: builder.id.clone(),
+            }),
+        )
+    }
+
+    /// The policy builder the provenance names; one the policy does not declare is denied.
+    fn provenance_builder(
+        &self,
+        provenance: &Provenance,
+        base: &mut Facts,
+        d: &mut Decision,
+    ) -> Option<&Builder> {
         let builder_id = provenance.builder_id().to_owned();
         base.insert("builder_id".into(), json!(builder_id));
         let Some(builder) = self.builders.get(&builder_id) else {
-            let mut facts = base;
+            let mut facts = base.clone();
             facts.insert(
                 "known_builders".into(),
                 json!(self.builders.keys().collect::<Vec<_>>()),
@@ -291,17 +261,28 @@ impl Policy {
                 format!("builder `{builder_id}` is not declared in the policy's `builders`"),
                 facts,
             ));
-            return (d, None);
+            return None;
         };
         d.pass(codes::PROVENANCE_UNKNOWN_BUILDER);
+        Some(builder)
+    }
 
-        // Distinct keys *of this builder* that verified a signature. A key may be trusted for
-        // several builders, so ownership is decided by the key itself, not by which builder's
-        // entry happened to verify first.
-        let verified: Vec<&PublicKey> = verifying
+    /// Distinct keys *of this builder* must have signed, as many as its threshold. A key may be
+    /// trusted for several builders, so ownership is decided by the key itself, not by which
+    /// builder's entry happened to verify first.
+    fn check_builder_keys(
+        &self,
+        builder: &Builder,
+        checked: &CheckedEnvelope<'_, '_>,
+        base: &mut Facts,
+        d: &mut Decision,
+    ) {
+        let builder_id = &builder.id;
+        let verified: Vec<&PublicKey> = checked
+            .verifying
             .iter()
             .flatten()
-            .filter_map(|&i| keys.get(i))
+            .filter_map(|&i| checked.trusted.keys.get(i))
             .collect();
         let own: Vec<&PublicKey> = builder
             .keys
@@ -322,92 +303,330 @@ impl Policy {
                 ),
                 base.clone(),
             ));
+            return;
+        }
+        d.pass(codes::PROVENANCE_BUILDER_KEY_MISMATCH);
+        if own.len() < builder.threshold {
+            d.deny(Violation::new(
+                codes::PROVENANCE_THRESHOLD_NOT_MET,
+                format!(
+                    "{} of {} required distinct keys of builder `{builder_id}` signed",
+                    own.len(),
+                    builder.threshold
+                ),
+                base.clone(),
+            ));
         } else {
-            d.pass(codes::PROVENANCE_BUILDER_KEY_MISMATCH);
-            if own.len() < builder.threshold {
-                d.deny(Violation::new(
-                    codes::PROVENANCE_THRESHOLD_NOT_MET,
-                    format!(
-                        "{} of {} required distinct keys of builder `{builder_id}` signed",
-                        own.len(),
-                        builder.threshold
-                    ),
-                    base.clone(),
-                ));
-            } else {
-                d.pass(codes::PROVENANCE_THRESHOLD_NOT_MET);
-            }
+            d.pass(codes::PROVENANCE_THRESHOLD_NOT_MET);
         }
+    }
 
-        if let Some(min_zone) = min_zone {
-            let mut facts = base.clone();
-            facts.insert("environment".into(), json!(environment));
-            facts.insert("min_build_zone".into(), json!(self.zones.name(min_zone)));
-            if self.zones.dominates(builder.zone, min_zone) {
-                d.pass(codes::PROVENANCE_BUILD_ZONE_TOO_LOW);
-            } else {
-                d.deny(Violation::new(
-                    codes::PROVENANCE_BUILD_ZONE_TOO_LOW,
-                    format!(
-                        "built in zone `{}`, but {} requires builds from `{}` or above",
-                        self.zones.name(builder.zone),
-                        environment.unwrap_or_default(),
-                        self.zones.name(min_zone)
-                    ),
-                    facts,
-                ));
-            }
+    /// The builder's zone must be at least the environment's minimum build zone, when asked.
+    fn check_build_zone(
+        &self,
+        builder: &Builder,
+        claim: &Claim<'_>,
+        base: &Facts,
+        d: &mut Decision,
+    ) {
+        let Some(min_zone) = claim.min_zone else {
+            return;
+        };
+        let mut facts = base.clone();
+        facts.insert("environment".into(), json!(claim.environment));
+        facts.insert("min_build_zone".into(), json!(self.zones.name(min_zone)));
+        if self.zones.dominates(builder.zone, min_zone) {
+            d.pass(codes::PROVENANCE_BUILD_ZONE_TOO_LOW);
+        } else {
+            d.deny(Violation::new(
+                codes::PROVENANCE_BUILD_ZONE_TOO_LOW,
+                format!(
+                    "built in zone `{}`, but {} requires builds from `{}` or above",
+                    self.zones.name(builder.zone),
+                    claim.environment.unwrap_or_default(),
+                    self.zones.name(min_zone)
+                ),
+                facts,
+            ));
         }
+    }
 
-        if !self.sources.is_empty() {
-            let source = provenance.source();
-            let admitted = source.as_ref().is_some_and(|s| {
-                self.sources
-                    .iter()
-                    .any(|r| r.admits(&s.uri, s.git_ref.as_deref()))
-            });
-            if admitted {
-                d.pass(codes::PROVENANCE_SOURCE_NOT_ALLOWED);
-            } else {
-                let mut facts = base.clone();
-                facts.insert("source".into(), json!(source));
-                facts.insert(
-                    "allowed_sources".into(),
-                    json!(self
-                        .sources
-                        .iter()
-                        .map(|r| json!({"uri": r.uri.as_str(), "refs": r.refs.iter().map(|p| p.as_str()).collect::<Vec<_>>()}))
-                        .collect::<Vec<_>>()),
-                );
-                let what = match &source {
-                    Some(s) => format!(
-                        "source `{}`{} is not among the policy's allowed sources",
-                        s.uri,
-                        s.git_ref
-                            .as_ref()
-                            .map(|r| format!(" at `{r}`"))
-                            .unwrap_or_default()
-                    ),
-                    None => {
-                        "the provenance names no source, and the policy only admits listed sources"
-                            .to_owned()
-                    }
-                };
-                d.deny(Violation::new(
-                    codes::PROVENANCE_SOURCE_NOT_ALLOWED,
-                    what,
-                    facts,
-                ));
-            }
+    /// The source the provenance names must be one the policy admits, when it lists any.
+    fn check_source(&self, provenance: &Provenance, base: &Facts, d: &mut Decision) {
+        if self.sources.is_empty() {
+            return;
         }
+        let source = provenance.source();
+        let admitted = source.as_ref().is_some_and(|s| {
+            self.sources
+                .iter()
+                .any(|r| r.admits(&s.uri, s.git_ref.as_deref()))
+        });
+        if admitted {
+            d.pass(codes::PROVENANCE_SOURCE_NOT_ALLOWED);
+            return;
+        }
+        let mut facts = base.clone();
+        facts.insert("source".into(), json!(source));
+        facts.insert(
+            "allowed_sources".into(),
+            json!(self
+                .sources
+                .iter()
+                .map(|r| json!({"uri": r.uri.as_str(), "refs": r.refs.iter().map(|p| p.as_str()).collect::<Vec<_>>()}))
+                .collect::<Vec<_>>()),
+        );
+        let what = match &source {
+            Some(s) => format!(
+                "source `{}`{} is not among the policy's allowed sources",
+                s.uri,
+                s.git_ref
+                    .as_ref()
+                    .map(|r| format!(" at `{r}`"))
+                    .unwrap_or_default()
+            ),
+            None => "the provenance names no source, and the policy only admits listed sources"
+                .to_owned(),
+        };
+        d.deny(Violation::new(
+            codes::PROVENANCE_SOURCE_NOT_ALLOWED,
+            what,
+            facts,
+        ));
+    }
+}
 
-        (
-            d,
-            Some(VerifiedProvenance {
-                statement,
-                provenance,
-                builder: builder.id.clone(),
-            }),
-        )
+/// An envelope whose signatures were checked against the policy's trusted keys.
+pub(crate) struct CheckedEnvelope<'a, 'p> {
+    pub(crate) envelope: &'a Envelope,
+    /// `verifying[i]` is the index in `trusted.keys` of the key that verified signature `i`.
+    pub(crate) verifying: &'a [Option<usize>],
+    pub(crate) trusted: &'a TrustedKeys<'p>,
+    /// The statement parsed from the envelope's payload, when the caller already has it.
+    pub(crate) statement: Option<Statement>,
+}
+
+/// What the provenance is to prove: it is about `artifact`, and, for an environment with a
+/// minimum build zone, that it was built in that zone or above.
+pub(crate) struct Claim<'a> {
+    pub(crate) artifact: &'a Digest,
+    pub(crate) environment: Option<&'a str>,
+    pub(crate) min_zone: Option<ZoneId>,
+}
+
+impl CheckedEnvelope<'_, '_> {
+    /// Each signature: the key id it names, and the trusted key and owner that verified it.
+    fn signature_facts(&self) -> Vec<Value> {
+        let (keys, owners) = (&self.trusted.keys, &self.trusted.owners);
+        self.envelope
+            .signatures()
+            .iter()
+            .zip(self.verifying)
+            .map(|(s, v)| {
+                json!({
+                    "keyid": s.keyid,
+                    "verified_by": v.and_then(|i| keys.get(i)).map(PublicKey::keyid),
+                    "signer": v.and_then(|i| owners.get(i)).map(Owner::name),
+                })
+            })
+            .collect()
+    }
+
+    /// At least one signature must verify with a trusted key. When none does, a signature that
+    /// names a trusted key is a bad signature (altered, or signed by another key); otherwise the
+    /// signers are untrusted.
+    fn check_signatures(&self, base: &Facts, d: &mut Decision) -> bool {
+        let keys = &self.trusted.keys;
+        if self.verifying.iter().any(Option::is_some) {
+            d.pass(codes::PROVENANCE_BAD_SIGNATURE);
+            d.pass(codes::PROVENANCE_UNTRUSTED_KEY);
+            return true;
+        }
+        let signatures = self.envelope.signatures();
+        let hinted = signatures.iter().any(|s| {
+            s.keyid
+                .as_deref()
+                .is_some_and(|id| keys.iter().any(|k| k.has_keyid(id)))
+        });
+        let trusted: Vec<String> = keys.iter().map(|k| k.keyid().to_owned()).collect();
+        let mut facts = base.clone();
+        facts.insert("trusted_keyids".into(), json!(trusted));
+        if hinted {
+            d.deny(Violation::new(
+                codes::PROVENANCE_BAD_SIGNATURE,
+                "a signature names a trusted key but does not verify: the envelope was altered or signed by another key",
+                facts,
+            ));
+        } else {
+            d.deny(Violation::new(
+                codes::PROVENANCE_UNTRUSTED_KEY,
+                format!(
+                    "none of the envelope's {} signature(s) is by a key the policy trusts for any builder",
+                    signatures.len()
+                ),
+                facts,
+            ));
+        }
+        false
+    }
+}
+
+/// The statement must be about the artifact asked about.
+fn check_subject(statement: &Statement, artifact: &Digest, base: &Facts, d: &mut Decision) {
+    if statement.covers(artifact) {
+        d.pass(codes::PROVENANCE_SUBJECT_MISMATCH);
+    } else {
+        d.deny(Violation::new(
+            codes::PROVENANCE_SUBJECT_MISMATCH,
+            format!("the statement is not about {artifact}: its subjects are other artifacts"),
+            base.clone(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attestation::ProvenanceBuilder;
+    use crate::keys::SigningKey;
+
+    type R = Result<(), Box<dyn std::error::Error>>;
+
+    fn hex(key: &SigningKey) -> String {
+        key.public_key().to_securesystemslib()["keyval"]["public"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Two builders: `ci` in the trusted zone with two keys and a threshold of two, `dev` in a
+    /// lower zone; only `git+https://g/app` on `main` is an allowed source.
+    fn setup() -> Result<(Policy, [SigningKey; 3]), Box<dyn std::error::Error>> {
+        let keys = [
+            SigningKey::from_seed(&[1; 32])?,
+            SigningKey::from_seed(&[2; 32])?,
+            SigningKey::from_seed(&[3; 32])?,
+        ];
+        let policy = Policy::from_yaml(&format!(
+            "zones: {{trusted: {{dominates: [dev]}}, dev: {{}}}}\n\
+             environments: {{production: {{min_build_zone: trusted}}}}\n\
+             builders:\n  ci: {{zone: trusted, keys: [\"{}\", \"{}\"], threshold: 2}}\n  dev: {{zone: dev, keys: [\"{}\"]}}\n\
+             sources: [{{uri: \"git+https://g/app\", refs: [refs/heads/main]}}]\n",
+            hex(&keys[0]),
+            hex(&keys[1]),
+            hex(&keys[2]),
+        ))?;
+        Ok((policy, keys))
+    }
+
+    fn envelope(builder: &str, artifact: &Digest, git_ref: &str, keys: &[&SigningKey]) -> Envelope {
+        let statement = ProvenanceBuilder::new(builder)
+            .subject("app", artifact.clone())
+            .source("git+https://g/app", Some(git_ref), None)
+            .build()
+            .to_json();
+        Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.as_bytes(), keys)
+    }
+
+    fn judge(
+        policy: &Policy,
+        env: &Envelope,
+        verifying: Option<Vec<Option<usize>>>,
+        claim: &Claim<'_>,
+    ) -> Decision {
+        let trusted = policy.trusted_keys(false);
+        let verifying = verifying.unwrap_or_else(|| env.verifying_keys(&trusted.keys));
+        let checked = CheckedEnvelope {
+            envelope: env,
+            verifying: &verifying,
+            trusted: &trusted,
+            statement: None,
+        };
+        policy
+            .judge_provenance(checked, claim, Decision::new("test"))
+            .0
+    }
+
+    fn claim(artifact: &Digest) -> Claim<'_> {
+        Claim {
+            artifact,
+            environment: Some("production"),
+            min_zone: None,
+        }
+    }
+
+    #[test]
+    fn a_signature_naming_a_trusted_key_that_does_not_verify_is_bad_else_untrusted() -> R {
+        let (policy, keys) = setup()?;
+        let artifact = Digest::sha256(b"app");
+        let env = envelope("ci", &artifact, "refs/heads/main", &[&keys[0]]);
+        let bad = judge(&policy, &env, Some(vec![None]), &claim(&artifact));
+        assert!(bad.has(codes::PROVENANCE_BAD_SIGNATURE), "{bad}");
+        let stranger = SigningKey::from_seed(&[7; 32])?;
+        let env = envelope("ci", &artifact, "refs/heads/main", &[&stranger]);
+        let untrusted = judge(&policy, &env, None, &claim(&artifact));
+        assert!(
+            untrusted.has(codes::PROVENANCE_UNTRUSTED_KEY),
+            "{untrusted}"
+        );
+        assert!(
+            !untrusted.has(codes::PROVENANCE_BAD_SIGNATURE),
+            "{untrusted}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_builders_own_keys_must_meet_its_threshold() -> R {
+        let (policy, keys) = setup()?;
+        let artifact = Digest::sha256(b"app");
+        let both = envelope("ci", &artifact, "refs/heads/main", &[&keys[0], &keys[1]]);
+        let ok = judge(&policy, &both, None, &claim(&artifact));
+        assert!(ok.allowed(), "{ok}");
+        let one = envelope("ci", &artifact, "refs/heads/main", &[&keys[0]]);
+        let short = judge(&policy, &one, None, &claim(&artifact));
+        assert!(short.has(codes::PROVENANCE_THRESHOLD_NOT_MET), "{short}");
+        let other = envelope("ci", &artifact, "refs/heads/main", &[&keys[2]]);
+        let foreign = judge(&policy, &other, None, &claim(&artifact));
+        assert!(
+            foreign.has(codes::PROVENANCE_BUILDER_KEY_MISMATCH),
+            "{foreign}"
+        );
+        assert!(
+            !foreign.has(codes::PROVENANCE_THRESHOLD_NOT_MET),
+            "{foreign}"
+        );
+        let unknown = envelope("nobody", &artifact, "refs/heads/main", &[&keys[2]]);
+        let d = judge(&policy, &unknown, None, &claim(&artifact));
+        assert!(d.has(codes::PROVENANCE_UNKNOWN_BUILDER), "{d}");
+        Ok(())
+    }
+
+    #[test]
+    fn subject_zone_and_source_are_each_checked() -> R {
+        let (policy, keys) = setup()?;
+        let artifact = Digest::sha256(b"app");
+        let env = envelope("dev", &artifact, "refs/heads/feature", &[&keys[2]]);
+        let d = judge(&policy, &env, None, &claim(&artifact));
+        // No minimum zone asked for: only the source is wrong.
+        assert!(d.has(codes::PROVENANCE_SOURCE_NOT_ALLOWED), "{d}");
+        assert!(!d.has(codes::PROVENANCE_BUILD_ZONE_TOO_LOW), "{d}");
+        assert!(!d.has(codes::PROVENANCE_SUBJECT_MISMATCH), "{d}");
+        let min = Claim {
+            min_zone: policy
+                .environments
+                .get("production")
+                .and_then(|e| e.min_build_zone),
+            ..claim(&artifact)
+        };
+        let low = judge(&policy, &env, None, &min);
+        assert!(low.has(codes::PROVENANCE_BUILD_ZONE_TOO_LOW), "{low}");
+        let other = Digest::sha256(b"other");
+        let wrong = judge(&policy, &env, None, &claim(&other));
+        assert!(wrong.has(codes::PROVENANCE_SUBJECT_MISMATCH), "{wrong}");
+        let main = envelope("dev", &artifact, "refs/heads/main", &[&keys[2]]);
+        let fine = judge(&policy, &main, None, &claim(&artifact));
+        assert!(fine.allowed(), "{fine}");
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
+pub use crate::glob::{Pattern, PatternError};
 
 /// The scope a request is made in. Every part is optional; a binding limited to a part only
 /// applies when the request gives it.
@@ -70,75 +70,9 @@ impl fmt::Display for Scope {
     }
 }
 
-/// A compiled glob pattern that remembers how it was written.
-#[derive(Clone, Debug)]
-pub struct Pattern {
-    text: String,
-    matcher: GlobMatcher,
-}
-
-impl PartialEq for Pattern {
-    fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
-    }
-}
-
-/// A glob pattern that does not compile. The glob library's own error stays inside: which
-/// library compiles globs is not part of the API.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{pattern}` is not a valid glob pattern: {reason}")]
-pub struct PatternError {
-    /// The pattern as written.
-    pub pattern: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl Pattern {
-    /// Compiles a pattern; `*` does not cross `/`, `**` does.
-    pub fn new(text: &str) -> Result<Self, PatternError> {
-        let glob: Glob = GlobBuilder::new(text)
-            .literal_separator(true)
-            .backslash_escape(true)
-            .build()
-            .map_err(|e| PatternError {
-                pattern: text.to_owned(),
-                reason: e.kind().to_string(),
-            })?;
-        Ok(Pattern {
-            text: text.to_owned(),
-            matcher: glob.compile_matcher(),
-        })
-    }
-
-    /// Whether `value` matches.
-    pub fn matches(&self, value: &str) -> bool {
-        self.matcher.is_match(value)
-    }
-
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn star_stops_at_slash_and_double_star_crosses_it() -> Result<(), PatternError> {
-        let p = Pattern::new("refs/heads/release-*")?;
-        assert!(p.matches("refs/heads/release-1.2"));
-        assert!(!p.matches("refs/heads/release-1/evil"));
-        let all = Pattern::new("**")?;
-        assert!(all.matches("mediawiki/extensions/Foo"));
-        let one = Pattern::new("mediawiki/*")?;
-        assert!(one.matches("mediawiki/core"));
-        assert!(!one.matches("mediawiki/extensions/Foo"));
-        assert!(Pattern::new("a[").is_err());
-        Ok(())
-    }
 
     #[test]
     fn scope_displays_its_parts() {

@@ -7,6 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod common;
+
 use lockkeeper::attestation::{Envelope, Statement};
 use lockkeeper::audit;
 use lockkeeper::digest::Digest;
@@ -591,40 +593,26 @@ fn check_plan(expect: &Value, report: &RebuildReport) -> Result<(), String> {
 
 /// What the official SARIF 2.1.0 schema (vendored in tests/schema/) says is wrong with `log`.
 fn sarif_errors(log: &Value) -> Vec<String> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    let validator = VALIDATOR.get_or_init(|| {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/sarif-2.1.0-rtm.5.json");
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    static SCHEMA: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
         // The schema's `language` pattern ends in a lone `]`, a literal in ECMA-262 regexes but
         // an error in Rust's: it is escaped here, meaning the same, and the file stays as issued.
-        let text = text.replace(
-            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
-            r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"#,
-        );
-        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
+        common::schema("tests/schema/sarif-2.1.0-rtm.5.json", &|text| {
+            text.replace(
+                r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+                r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$"#,
+            )
+        })
     });
-    match validator {
-        Ok(v) => v.iter_errors(log).take(3).map(|e| e.to_string()).collect(),
-        Err(e) => vec![e.clone()],
-    }
+    common::schema_errors(schema, log)
 }
 
 /// What docs/schema/decision.schema.json says is wrong with a decision's JSON.
 fn decision_errors(json: &Value) -> Vec<String> {
-    static VALIDATOR: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    let validator = VALIDATOR.get_or_init(|| {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema/decision.schema.json");
-        let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let schema: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        jsonschema::validator_for(&schema).map_err(|e| e.to_string())
-    });
-    match validator {
-        Ok(v) => v.iter_errors(json).take(3).map(|e| e.to_string()).collect(),
-        Err(e) => vec![e.clone()],
-    }
+    static SCHEMA: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let schema =
+        SCHEMA.get_or_init(|| common::schema("../docs/schema/decision.schema.json", &|t| t));
+    common::schema_errors(schema, json)
 }
 
 #[test]

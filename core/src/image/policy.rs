@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde::Deserialize;
 
 use super::blob::BlobDigest;
@@ -46,36 +45,22 @@ pub(crate) struct RawRoot {
     pub description: Option<String>,
 }
 
-/// A glob that remembers how it was written.
-#[derive(Clone, Debug)]
-pub struct NamePattern {
-    text: String,
-    matcher: GlobMatcher,
-}
+/// A name pattern of the image policy (secret environment names, volumes, toolchain labels).
+pub use crate::glob::Pattern as NamePattern;
 
-impl NamePattern {
-    fn new(text: &str, case_insensitive: bool, literal_separator: bool) -> Result<Self, String> {
-        let glob: Glob = GlobBuilder::new(text)
-            .case_insensitive(case_insensitive)
-            .literal_separator(literal_separator)
-            .backslash_escape(true)
-            .build()
-            .map_err(|e| e.kind().to_string())?;
-        Ok(NamePattern {
-            text: text.to_owned(),
-            matcher: glob.compile_matcher(),
-        })
-    }
-
-    /// Whether `value` matches.
-    pub fn matches(&self, value: &str) -> bool {
-        self.matcher.is_match(value)
-    }
-
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
+/// Compiles an image policy pattern.
+fn name_pattern(
+    text: &str,
+    case_insensitive: bool,
+    literal_separator: bool,
+) -> Result<NamePattern, crate::glob::PatternError> {
+    NamePattern::with(
+        text,
+        crate::glob::Options {
+            literal_separator,
+            case_insensitive,
+        },
+    )
 }
 
 /// An approved root image: by name, by digest, or both (both must then match).
@@ -145,12 +130,12 @@ impl Default for ImagePolicy {
             non_root: true,
             secret_env: DEFAULT_SECRET_ENV
                 .iter()
-                .filter_map(|p| NamePattern::new(p, true, false).ok())
+                .filter_map(|p| name_pattern(p, true, false).ok())
                 .collect(),
             allowed_env: Vec::new(),
             forbidden_volumes: DEFAULT_FORBIDDEN_VOLUMES
                 .iter()
-                .filter_map(|p| NamePattern::new(p, false, true).ok())
+                .filter_map(|p| name_pattern(p, false, true).ok())
                 .collect(),
         }
     }
@@ -231,14 +216,14 @@ impl ImagePolicy {
         }
 
         for (label, pattern) in &raw.toolchain_labels {
-            match NamePattern::new(pattern, false, false) {
+            match name_pattern(pattern, false, false) {
                 Ok(p) => {
                     policy.toolchain_labels.insert(label.clone(), p);
                 }
                 Err(e) => invalid(
                     &mut problems,
                     path.key("toolchain_labels").key(label.clone()),
-                    format!("`{pattern}` is not a valid glob pattern: {e}"),
+                    e.to_string(),
                 ),
             }
         }
@@ -280,13 +265,9 @@ fn patterns(
 ) -> Vec<NamePattern> {
     let mut out = Vec::new();
     for (i, text) in list.iter().enumerate() {
-        match NamePattern::new(text, case_insensitive, literal_separator) {
+        match name_pattern(text, case_insensitive, literal_separator) {
             Ok(p) => out.push(p),
-            Err(e) => problems.push((
-                codes::POLICY_INVALID_VALUE,
-                path.index(i),
-                format!("`{text}` is not a valid glob pattern: {e}"),
-            )),
+            Err(e) => problems.push((codes::POLICY_INVALID_VALUE, path.index(i), e.to_string())),
         }
     }
     out

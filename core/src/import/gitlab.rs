@@ -8,10 +8,9 @@
 //! are keyed and, as GitLab does unless `unprotect: true`, kept apart between protected and
 //! unprotected refs.
 
-use globset::Glob;
-
 use super::tree::{Entry, NULL, Node, V};
 use super::{ImportError, SourceFile, documents, shape_error};
+use crate::glob::{Options, Pattern};
 use crate::pipeline::{PipelineBuilder, ResourceKind};
 use crate::source::Location;
 
@@ -442,14 +441,7 @@ pub fn includes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     };
     let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
     for doc in &docs {
-        let Some(include) = doc.get("include") else {
-            continue;
-        };
-        let items: Vec<&Node> = match &include.v {
-            V::Seq(items) => items.iter().collect(),
-            _ => vec![include],
-        };
-        for item in items {
+        for item in include_items(doc) {
             let inputs: Vec<(String, String)> = item
                 .get("inputs")
                 .map(Node::entries)
@@ -518,14 +510,12 @@ pub fn interpolate(text: &str, inputs: &[(String, String)]) -> String {
 /// suffix, or by glob.
 fn given_local(files: &[SourceFile<'_>], local: &str) -> bool {
     let want = local.trim_start_matches('/');
-    let glob = Glob::new(&format!("**/{want}"))
-        .ok()
-        .map(|g| g.compile_matcher());
+    let glob = Pattern::with(&format!("**/{want}"), Options::default()).ok();
     files.iter().any(|f| {
         let name = f.name.replace('\\', "/");
         name == want
             || name.ends_with(&format!("/{want}"))
-            || glob.as_ref().is_some_and(|g| g.is_match(&name))
+            || glob.as_ref().is_some_and(|g| g.matches(&name))
     })
 }
 
@@ -568,7 +558,36 @@ fn variables(text: &str, out: &mut Vec<String>) {
 }
 
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
-    // Read every file; the first document that is not a `spec:` header is the configuration.
+    let docs = read_configs(files)?;
+    for (i, doc) in &docs {
+        b.file(files[*i].name);
+        report_missing_includes(b, files, doc);
+    }
+    let config = Config::merge(files, &docs);
+    let stages = stages(&config.node);
+    let workflow_rules = config.node.get("workflow").and_then(|w| w.get("rules"));
+    let jobs = read_jobs(b, files, &config);
+
+    let active: Vec<Source> = pipeline_sources(&config.node, workflow_rules)
+        .into_iter()
+        .filter(|s| jobs.iter().any(|j| j.runs(*s, workflow_rules)))
+        .collect();
+    for s in &active {
+        let sfx = if active.len() > 1 {
+            format!(" [{}]", s.key())
+        } else {
+            String::new()
+        };
+        let here: Vec<&Job> = jobs.iter().filter(|j| j.runs(*s, workflow_rules)).collect();
+        for job in &here {
+            add_job(b, job, &here, *s, &sfx, &stages);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every file; the first document that is not a `spec:` header is its configuration.
+fn read_configs(files: &[SourceFile<'_>]) -> Result<Vec<(usize, Node)>, ImportError> {
     let mut configs: Vec<(usize, Node)> = Vec::new();
     let mut errors = Vec::new();
     for (i, f) in files.iter().enumerate() {
@@ -598,82 +617,105 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             Err(e) => errors.push(e),
         }
     }
-    if let Some(e) =
-        ImportError::from_files(errors.into_iter().flat_map(|e| e.into_files()).collect())
-    {
-        return Err(e);
+    match ImportError::from_files(errors.into_iter().flat_map(|e| e.into_files()).collect()) {
+        Some(e) => Err(e),
+        None => Ok(configs),
     }
+}
 
-    // Includes that name none of the given files are reported where they are written.
-    for (i, doc) in &configs {
-        b.file(files[*i].name);
-        let Some(include) = doc.get("include") else {
-            continue;
-        };
-        let items: Vec<&Node> = match &include.v {
-            V::Seq(items) => items.iter().collect(),
-            _ => vec![include],
-        };
-        for item in items {
-            let (local, kind) = match (&item.v, item.get("local")) {
-                (V::Str(s), _) if !s.contains("://") => (Some(s.clone()), "local"),
-                (V::Str(_), _) => (None, "remote"),
-                (_, Some(l)) => (l.scalar(), "local"),
-                _ => (
-                    None,
-                    ["project", "remote", "template", "component"]
-                        .into_iter()
-                        .find(|k| item.get(k).is_some())
-                        .unwrap_or("unknown"),
+/// The items of a document's `include:` (one item or a list of them).
+fn include_items(doc: &Node) -> Vec<&Node> {
+    match doc.get("include") {
+        Some(Node {
+            v: V::Seq(items), ..
+        }) => items.iter().collect(),
+        Some(include) => vec![include],
+        None => Vec::new(),
+    }
+}
+
+/// Reports, where they are written, the includes that name none of the given files: the jobs
+/// they bring are not checked.
+fn report_missing_includes(b: &mut PipelineBuilder, files: &[SourceFile<'_>], doc: &Node) {
+    for item in include_items(doc) {
+        let (local, kind) = include_kind(item);
+        let wanted = include_dir_paths(item);
+        let found = wanted.iter().any(|w| {
+            files.iter().any(|f| {
+                let name = f.name.replace('\\', "/");
+                name == *w || name.ends_with(&format!("/{w}"))
+            })
+        }) || local.as_ref().is_some_and(|l| given_local(files, l));
+        if !found {
+            b.unsupported(
+                item.loc,
+                "include",
+                format!(
+                    "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked{}",
+                    local.map(|l| format!(": {l}")).unwrap_or_default(),
+                    match wanted.first() {
+                        Some(w) => format!(" (give it, or put it at DIR/{w} and pass --include-dir DIR)"),
+                        None => String::new(),
+                    }
                 ),
-            };
-            let wanted = include_dir_paths(item);
-            let found = wanted.iter().any(|w| {
-                files.iter().any(|f| {
-                    let name = f.name.replace('\\', "/");
-                    name == *w || name.ends_with(&format!("/{w}"))
-                })
-            }) || local.as_ref().is_some_and(|l| given_local(files, l));
-            if !found {
-                b.unsupported(
-                    item.loc,
-                    "include",
-                    format!(
-                        "`include` ({kind}{}) is not among the given files; the jobs and templates it brings are not checked{}",
-                        local.map(|l| format!(": {l}")).unwrap_or_default(),
-                        match wanted.first() {
-                            Some(w) => format!(" (give it, or put it at DIR/{w} and pass --include-dir DIR)"),
-                            None => String::new(),
-                        }
-                    ),
-                );
-            }
+            );
         }
+    }
+}
+
+/// The local path an `include` item names, if any, and what kind of include it is.
+fn include_kind(item: &Node) -> (Option<String>, &'static str) {
+    match (&item.v, item.get("local")) {
+        (V::Str(s), _) if !s.contains("://") => (Some(s.clone()), "local"),
+        (V::Str(_), _) => (None, "remote"),
+        (_, Some(l)) => (l.scalar(), "local"),
+        _ => (
+            None,
+            ["project", "remote", "template", "component"]
+                .into_iter()
+                .find(|k| item.get(k).is_some())
+                .unwrap_or("unknown"),
+        ),
+    }
+}
+
+/// One configuration: the given files merged in the order given.
+struct Config<'a> {
+    node: Node,
+    /// The file each top-level key was last written in.
+    owner: Vec<(String, &'a str)>,
+}
+
+impl<'a> Config<'a> {
+    fn merge(files: &[SourceFile<'a>], docs: &[(usize, Node)]) -> Self {
+        let mut node = Node {
+            loc: None,
+            tag: None,
+            v: V::Map(Vec::new()),
+        };
+        let mut owner: Vec<(String, &'a str)> = Vec::new();
+        for (i, doc) in docs {
+            for e in doc.entries() {
+                owner.retain(|(k, _)| k != &e.key);
+                owner.push((e.key.clone(), files[*i].name));
+            }
+            node = merge(&node, doc);
+        }
+        Config { node, owner }
     }
 
-    // One configuration: the files merged in the order given.
-    let mut config = Node {
-        loc: None,
-        tag: None,
-        v: V::Map(Vec::new()),
-    };
-    let mut owner: Vec<(String, usize)> = Vec::new();
-    for (i, doc) in &configs {
-        for e in doc.entries() {
-            owner.retain(|(k, _)| k != &e.key);
-            owner.push((e.key.clone(), *i));
-        }
-        config = merge(&config, doc);
-    }
-    let file_of = |key: &str| {
-        owner
+    fn file_of(&self, key: &str) -> &'a str {
+        self.owner
             .iter()
             .find(|(k, _)| k == key)
-            .map(|(_, i)| files[*i].name)
+            .map(|(_, f)| *f)
             .unwrap_or_default()
-    };
+    }
+}
 
-    let stages: Vec<String> = match config.get("stages") {
+/// The stages in order, with GitLab's `.pre` and `.post` around them.
+fn stages(config: &Node) -> Vec<String> {
+    match config.get("stages") {
         Some(s) => {
             let mut v = vec![".pre".to_owned()];
             v.extend(s.strings());
@@ -683,26 +725,65 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         None => [".pre", "build", "test", "deploy", ".post"]
             .map(str::to_owned)
             .to_vec(),
-    };
-    let default = config.get("default").cloned().unwrap_or(NULL.clone());
-    let workflow_rules = config.get("workflow").and_then(|w| w.get("rules")).cloned();
+    }
+}
 
+/// A job with `extends`, `default:`, the global keywords and `!reference` resolved.
+struct Job {
+    name: String,
+    file: String,
+    loc: Option<Location>,
+    node: Node,
+}
+
+impl Job {
+    /// Whether the job runs in pipelines of type `s`: its `rules`, else `only` and `except`.
+    fn runs(&self, s: Source, workflow_rules: Option<&Node>) -> bool {
+        if let Some(rules) = self.node.get("rules") {
+            return rules_allow(rules, s);
+        }
+        if let Some(only) = self.node.get("only") {
+            if !refs_match(&only_refs(only), s) {
+                return false;
+            }
+        } else if s == Source::MergeRequest && workflow_rules.is_none() {
+            // Without rules or only, jobs run in branch and tag pipelines; merge-request
+            // pipelines get them only when `workflow:rules` creates such pipelines.
+            return false;
+        }
+        if let Some(except) = self.node.get("except")
+            && refs_match(&only_refs(except), s)
+        {
+            return false;
+        }
+        true
+    }
+
+    /// The position of the job's stage (`test` when it names none; past the end when unknown).
+    fn stage(&self, stages: &[String]) -> usize {
+        let st = self
+            .node
+            .get("stage")
+            .and_then(Node::scalar)
+            .unwrap_or_else(|| "test".to_owned());
+        stages.iter().position(|x| *x == st).unwrap_or(stages.len())
+    }
+}
+
+/// The jobs of the configuration; what lockkeeper does not know in them is reported.
+fn read_jobs(b: &mut PipelineBuilder, files: &[SourceFile<'_>], config: &Config<'_>) -> Vec<Job> {
+    let default = config.node.get("default").unwrap_or(&NULL);
     let mut reader = Reader {
-        config: &config,
+        config: &config.node,
         b,
         budget: EXPANSION_BUDGET,
     };
-    struct Job {
-        name: String,
-        file: String,
-        loc: Option<Location>,
-        node: Node,
-    }
     let mut jobs: Vec<Job> = Vec::new();
-    for e in config.entries() {
-        if GLOBAL.contains(&e.key.as_str()) || e.key.starts_with('.') || !e.value.is_map() {
-            if !GLOBAL.contains(&e.key.as_str()) && !e.key.starts_with('.') {
-                reader.b.file(file_of(&e.key));
+    for e in config.node.entries() {
+        let keyword = GLOBAL.contains(&e.key.as_str()) || e.key.starts_with('.');
+        if keyword || !e.value.is_map() {
+            if !keyword {
+                reader.b.file(config.file_of(&e.key));
                 reader.b.unsupported(
                     e.key_loc,
                     e.key.clone(),
@@ -714,109 +795,149 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             }
             continue;
         }
-        reader.b.file(file_of(&e.key));
+        reader.b.file(config.file_of(&e.key));
         let merged = reader.extended(&e.key, &e.value, 0);
-        // `default:` applies unless the job says otherwise or opts out with `inherit`.
-        let inherit = merged.get("inherit").and_then(|i| i.get("default"));
-        let mut node = merged.clone();
-        if !matches!(inherit.and_then(Node::as_bool), Some(false)) {
-            let keep: Vec<String> = inherit.map(Node::strings).unwrap_or_default();
-            for d in default.entries() {
-                let allowed = keep.is_empty() || keep.contains(&d.key);
-                if allowed
-                    && node.get(&d.key).is_none()
-                    && let V::Map(entries) = &mut node.v
-                {
-                    entries.push(d.clone());
-                }
-            }
-        }
-        for k in [
-            "cache",
-            "image",
-            "services",
-            "before_script",
-            "after_script",
-        ] {
-            if node.get(k).is_none()
-                && let Some(g) = config.get(k)
-                && let V::Map(entries) = &mut node.v
-            {
-                entries.push(Entry {
-                    key: k.to_owned(),
-                    key_loc: None,
-                    value: g.clone(),
-                });
-            }
-        }
+        let node = with_defaults(&merged, default, &config.node);
         let node = reader.references(&node, &e.key, 0);
-        for k in node.entries() {
-            if !JOB_KEYS.contains(&k.key.as_str()) {
-                reader.b.unsupported(
-                    k.key_loc.or(e.key_loc),
-                    format!("{}.{}", e.key, k.key),
-                    format!(
-                        "`{}` is not a job keyword lockkeeper knows; what it does is not checked",
-                        k.key
-                    ),
-                );
-            }
-        }
+        report_unknown_keys(reader.b, e, &node);
         if let Some(t) = node.get("trigger") {
-            // A child pipeline from local files that were given is read with the given files
-            // (one configuration, the parent's pipeline types); anything else was not given.
-            let child: Vec<Option<String>> = match t.get("include").map(|i| &i.v) {
-                Some(V::Str(s)) => vec![Some(s.clone())],
-                Some(V::Seq(items)) => items
-                    .iter()
-                    .map(|i| {
-                        i.get("local")
-                            .and_then(Node::scalar)
-                            .or_else(|| i.as_str().map(str::to_owned))
-                    })
-                    .collect(),
-                _ => vec![None],
-            };
-            let read = child
-                .iter()
-                .all(|c| c.as_ref().is_some_and(|l| given_local(files, l)));
-            if !read {
-                let what = match t.get("project").and_then(Node::scalar).or_else(|| t.scalar()) {
-                    Some(project) => format!(
-                        "a trigger job starts a downstream pipeline in project `{project}`, whose configuration was not given; its jobs are not checked"
-                    ),
-                    None => "a trigger job starts a child pipeline whose files are not among the given files (give them: a child pipeline of local files is read with the parent's pipeline types); its jobs are not checked".to_owned(),
-                };
-                reader
-                    .b
-                    .unsupported(t.loc.or(e.key_loc), format!("{}.trigger", e.key), what);
-            }
+            report_unread_trigger(reader.b, files, e, t);
         }
-        if let Some(needs) = node.get("needs") {
-            for n in needs.items() {
-                if n.get("project").is_some() || n.get("pipeline").is_some() {
-                    reader.b.unsupported(
-                        n.loc,
-                        format!("{}.needs", e.key),
-                        "`needs` from another project or pipeline: what it brings in is not checked",
-                    );
-                }
-            }
-        }
+        report_foreign_needs(reader.b, e, &node);
         jobs.push(Job {
             name: e.key.clone(),
-            file: file_of(&e.key).to_owned(),
+            file: config.file_of(&e.key).to_owned(),
             loc: e.key_loc,
             node,
         });
     }
-    let b = reader.b;
+    jobs
+}
 
-    // Which pipeline types exist, and which job runs in which.
-    let mentions_mr = config_mentions_mr(&config);
-    let sources: Vec<Source> = Source::ALL
+/// `default:` applies unless the job says otherwise or opts out with `inherit`; the global
+/// `cache`, `image`, `services` and scripts unless the job has its own.
+fn with_defaults(job: &Node, default: &Node, config: &Node) -> Node {
+    let inherit = job.get("inherit").and_then(|i| i.get("default"));
+    let mut node = job.clone();
+    if !matches!(inherit.and_then(Node::as_bool), Some(false)) {
+        let keep: Vec<String> = inherit.map(Node::strings).unwrap_or_default();
+        for d in default.entries() {
+            let allowed = keep.is_empty() || keep.contains(&d.key);
+            if allowed
+                && node.get(&d.key).is_none()
+                && let V::Map(entries) = &mut node.v
+            {
+                entries.push(d.clone());
+            }
+        }
+    }
+    for k in [
+        "cache",
+        "image",
+        "services",
+        "before_script",
+        "after_script",
+    ] {
+        if node.get(k).is_none()
+            && let Some(g) = config.get(k)
+            && let V::Map(entries) = &mut node.v
+        {
+            entries.push(Entry {
+                key: k.to_owned(),
+                key_loc: None,
+                value: g.clone(),
+            });
+        }
+    }
+    node
+}
+
+/// Job keywords lockkeeper does not know: what they do is not checked.
+fn report_unknown_keys(b: &mut PipelineBuilder, job: &Entry, node: &Node) {
+    for k in node.entries() {
+        if !JOB_KEYS.contains(&k.key.as_str()) {
+            b.unsupported(
+                k.key_loc.or(job.key_loc),
+                format!("{}.{}", job.key, k.key),
+                format!(
+                    "`{}` is not a job keyword lockkeeper knows; what it does is not checked",
+                    k.key
+                ),
+            );
+        }
+    }
+}
+
+/// A child pipeline from local files that were given is read with the given files (one
+/// configuration, the parent's pipeline types); anything else was not given and is reported.
+fn report_unread_trigger(
+    b: &mut PipelineBuilder,
+    files: &[SourceFile<'_>],
+    job: &Entry,
+    trigger: &Node,
+) {
+    if child_pipeline_given(files, trigger) {
+        return;
+    }
+    let what = match trigger
+        .get("project")
+        .and_then(Node::scalar)
+        .or_else(|| trigger.scalar())
+    {
+        Some(project) => format!(
+            "a trigger job starts a downstream pipeline in project `{project}`, whose configuration was not given; its jobs are not checked"
+        ),
+        None => "a trigger job starts a child pipeline whose files are not among the given files (give them: a child pipeline of local files is read with the parent's pipeline types); its jobs are not checked".to_owned(),
+    };
+    b.unsupported(
+        trigger.loc.or(job.key_loc),
+        format!("{}.trigger", job.key),
+        what,
+    );
+}
+
+/// Whether every file of the child pipeline a `trigger` starts is among the given files.
+fn child_pipeline_given(files: &[SourceFile<'_>], trigger: &Node) -> bool {
+    let child: Vec<Option<String>> = match trigger.get("include").map(|i| &i.v) {
+        Some(V::Str(s)) => vec![Some(s.clone())],
+        Some(V::Seq(items)) => items
+            .iter()
+            .map(|i| {
+                i.get("local")
+                    .and_then(Node::scalar)
+                    .or_else(|| i.as_str().map(str::to_owned))
+            })
+            .collect(),
+        _ => vec![None],
+    };
+    child
+        .iter()
+        .all(|c| c.as_ref().is_some_and(|l| given_local(files, l)))
+}
+
+/// `needs` from another project or pipeline: what it brings in is not checked.
+fn report_foreign_needs(b: &mut PipelineBuilder, job: &Entry, node: &Node) {
+    let Some(needs) = node.get("needs") else {
+        return;
+    };
+    for n in needs.items() {
+        if n.get("project").is_some() || n.get("pipeline").is_some() {
+            b.unsupported(
+                n.loc,
+                format!("{}.needs", job.key),
+                "`needs` from another project or pipeline: what it brings in is not checked",
+            );
+        }
+    }
+}
+
+/// Which pipeline types exist: those `workflow:rules` allow, else branch, default branch and
+/// tag pipelines, and merge-request pipelines when the configuration speaks of them.
+fn pipeline_sources(config: &Node, workflow_rules: Option<&Node>) -> Vec<Source> {
+    let mentions_mr = config_mentions_mr(config);
+    Source::ALL
         .into_iter()
-        .filter(|s| match &workflow_rules {
+        .filter(|s| match workflow_rules {
             Some(r) => rules_allow(r, *s),
             None => match s {
                 Source::MergeRequest => mentions_mr,
@@ -824,209 +945,207 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 _ => true,
             },
         })
-        .collect();
-    let runs = |job: &Job, s: Source| -> bool {
-        if let Some(rules) = job.node.get("rules") {
-            return rules_allow(rules, s);
-        }
-        if let Some(only) = job.node.get("only") {
-            if !refs_match(&only_refs(only), s) {
-                return false;
-            }
-        } else if s == Source::MergeRequest && workflow_rules.is_none() {
-            // Without rules or only, jobs run in branch and tag pipelines; merge-request
-            // pipelines get them only when `workflow:rules` creates such pipelines.
-            return false;
-        }
-        if let Some(except) = job.node.get("except")
-            && refs_match(&only_refs(except), s)
-        {
-            return false;
-        }
-        true
-    };
-    let stage_of = |job: &Job| {
-        let st = job
-            .node
-            .get("stage")
-            .and_then(Node::scalar)
-            .unwrap_or_else(|| "test".to_owned());
-        stages.iter().position(|x| *x == st).unwrap_or(stages.len())
-    };
-    let active: Vec<Source> = sources
+        .collect()
+}
+
+/// Adds `job` as it runs in pipelines of type `s`, beside the other jobs `here` of that type;
+/// `sfx` tells the pipeline types apart in job names.
+fn add_job(
+    b: &mut PipelineBuilder,
+    job: &Job,
+    here: &[&Job],
+    s: Source,
+    sfx: &str,
+    stages: &[String],
+) {
+    b.file(&job.file);
+    let node = &job.node;
+    let script: Vec<String> = ["before_script", "script", "after_script"]
         .iter()
-        .copied()
-        .filter(|s| jobs.iter().any(|j| runs(j, *s)))
+        .filter_map(|k| node.get(k))
+        .flat_map(Node::strings)
         .collect();
-    for s in &active {
-        let sfx = if active.len() > 1 {
-            format!(" [{}]", s.key())
-        } else {
-            String::new()
-        };
-        let here: Vec<&Job> = jobs.iter().filter(|j| runs(j, *s)).collect();
-        for job in &here {
-            b.file(&job.file);
-            let node = &job.node;
-            let name = format!("{}{sfx}", job.name);
-            let script: Vec<String> = ["before_script", "script", "after_script"]
-                .iter()
-                .filter_map(|k| node.get(k))
-                .flat_map(Node::strings)
-                .collect();
-            let git_none = node
-                .get("variables")
-                .and_then(|v| v.get("GIT_STRATEGY"))
-                .and_then(Node::as_str)
-                == Some("none");
-            let publishes =
-                node.get("release").is_some() || script.iter().any(|l| super::publishes(l, &[]));
-            let mut jb = b
-                .job(&name)
-                .at(job.loc)
-                .context(&format!("gitlab/{}", s.key()))
-                .publishes(publishes)
-                .runs_repo_code(!git_none && !script.is_empty());
+    let git_none = node
+        .get("variables")
+        .and_then(|v| v.get("GIT_STRATEGY"))
+        .and_then(Node::as_str)
+        == Some("none");
+    let publishes =
+        node.get("release").is_some() || script.iter().any(|l| super::publishes(l, &[]));
+    let mut jb = b
+        .job(&format!("{}{sfx}", job.name))
+        .at(job.loc)
+        .context(&format!("gitlab/{}", s.key()))
+        .publishes(publishes)
+        .runs_repo_code(!git_none && !script.is_empty());
 
-            // Order and artifacts.
-            let my_stage = stage_of(job);
-            let explicit_needs = node.get("needs");
-            let needed: Vec<String> = match explicit_needs {
-                Some(n) => n
-                    .items()
-                    .iter()
-                    .filter_map(|i| i.scalar().or_else(|| i.get("job").and_then(Node::scalar)))
-                    .collect(),
-                None => here
-                    .iter()
-                    .filter(|o| stage_of(o) < my_stage)
-                    .map(|o| o.name.clone())
-                    .collect(),
-            };
-            for n in &needed {
-                if here.iter().any(|o| &o.name == n) {
-                    jb = jb.need(&format!("{n}{sfx}"));
-                }
-            }
-            let artifact_sources: Vec<String> = match node.get("dependencies") {
-                Some(d) => d.strings(),
-                None => match explicit_needs {
-                    Some(n) => n
-                        .items()
-                        .iter()
-                        .filter(|i| i.get("artifacts").and_then(Node::as_bool) != Some(false))
-                        .filter_map(|i| i.scalar().or_else(|| i.get("job").and_then(Node::scalar)))
-                        .collect(),
-                    None => needed.clone(),
-                },
-            };
-            for a in &artifact_sources {
-                if let Some(o) = here.iter().find(|o| &o.name == a)
-                    && o.node.get("artifacts").is_some()
-                {
-                    jb = jb.consume(ResourceKind::Artifact, &format!("artifacts of {a}{sfx}"));
-                }
-            }
-            if node.get("artifacts").is_some() {
-                jb = jb.produce(
-                    ResourceKind::Artifact,
-                    &format!("artifacts of {}{sfx}", job.name),
-                );
-            }
-
-            // Caches.
-            if let Some(cache) = node.get("cache") {
-                let list: Vec<&Node> = match &cache.v {
-                    V::Seq(items) => items.iter().collect(),
-                    V::Map(_) => vec![cache],
-                    _ => Vec::new(),
-                };
-                for c in list {
-                    let key = match c.get("key") {
-                        Some(k) if k.is_map() => {
-                            let files = k.get("files").map(Node::strings).unwrap_or_default();
-                            let prefix = k.get("prefix").and_then(Node::scalar).unwrap_or_default();
-                            format!("{prefix}files:{}", files.join(","))
-                        }
-                        Some(k) => k.scalar().unwrap_or_default(),
-                        None => "default".to_owned(),
-                    };
-                    let per_ref = [
-                        "CI_COMMIT_REF",
-                        "CI_COMMIT_BRANCH",
-                        "CI_MERGE_REQUEST",
-                        "CI_COMMIT_SHA",
-                        "CI_PIPELINE_ID",
-                        "CI_JOB_ID",
-                    ]
-                    .iter()
-                    .any(|v| key.contains(v));
-                    let unprotect = c.get("unprotect").and_then(Node::as_bool) == Some(true);
-                    let mut resource = format!("cache {key}");
-                    if per_ref {
-                        resource.push_str(&format!(" ({})", s.key()));
-                    } else if !unprotect {
-                        resource.push_str(if s.protected() {
-                            " (protected refs)"
-                        } else {
-                            " (unprotected refs)"
-                        });
-                    }
-                    let policy = c
-                        .get("policy")
-                        .and_then(Node::scalar)
-                        .unwrap_or_else(|| "pull-push".into());
-                    if policy.contains("pull") {
-                        jb = jb.consume(ResourceKind::Cache, &resource);
-                    }
-                    if policy.contains("push") {
-                        jb = jb.produce(ResourceKind::Cache, &resource);
-                    }
-                }
-            }
-
-            // Credentials.
-            if let Some(secrets) = node.get("secrets") {
-                for e in secrets.entries() {
-                    jb = jb.secret(&e.key);
-                }
-            }
-            if let Some(tokens) = node.get("id_tokens") {
-                for e in tokens.entries() {
-                    jb = jb.secret(&format!("OIDC id token {}", e.key));
-                }
-            }
-            let mut vars = Vec::new();
-            for line in &script {
-                variables(line, &mut vars);
-            }
-            let defined: Vec<String> = node
-                .get("variables")
-                .map(|v| v.entries().iter().map(|e| e.key.clone()).collect())
-                .unwrap_or_default();
-            for v in vars {
-                if is_secret_variable(&v) && !defined.contains(&v) {
-                    jb = jb.secret(&v);
-                }
-            }
-
-            // Deploys.
-            if let Some(env) = node.get("environment") {
-                let (env_name, action) = match &env.v {
-                    V::Map(_) => (
-                        env.get("name").and_then(Node::scalar),
-                        env.get("action").and_then(Node::scalar),
-                    ),
-                    _ => (env.scalar(), None),
-                };
-                let deploys = !matches!(action.as_deref(), Some("prepare" | "verify" | "access"));
-                if let (Some(n), true) = (env_name, deploys) {
-                    jb.deploys(&n);
-                }
-            }
+    // Order and artifacts.
+    let needed = needed(job, here, stages);
+    for n in &needed {
+        if here.iter().any(|o| &o.name == n) {
+            jb = jb.need(&format!("{n}{sfx}"));
         }
     }
-    Ok(())
+    for a in &artifact_sources(node, &needed) {
+        if let Some(o) = here.iter().find(|o| &o.name == a)
+            && o.node.get("artifacts").is_some()
+        {
+            jb = jb.consume(ResourceKind::Artifact, &format!("artifacts of {a}{sfx}"));
+        }
+    }
+    if node.get("artifacts").is_some() {
+        jb = jb.produce(
+            ResourceKind::Artifact,
+            &format!("artifacts of {}{sfx}", job.name),
+        );
+    }
+
+    for c in caches(node) {
+        let (resource, pulls, pushes) = cache_use(c, s);
+        if pulls {
+            jb = jb.consume(ResourceKind::Cache, &resource);
+        }
+        if pushes {
+            jb = jb.produce(ResourceKind::Cache, &resource);
+        }
+    }
+    for secret in credentials(node, &script) {
+        jb = jb.secret(&secret);
+    }
+    if let Some(env) = deployed_environment(node) {
+        jb.deploys(&env);
+    }
+}
+
+/// The jobs `job` waits for: its `needs`, or without them every job of an earlier stage.
+fn needed(job: &Job, here: &[&Job], stages: &[String]) -> Vec<String> {
+    match job.node.get("needs") {
+        Some(n) => n
+            .items()
+            .iter()
+            .filter_map(|i| i.scalar().or_else(|| i.get("job").and_then(Node::scalar)))
+            .collect(),
+        None => {
+            let mine = job.stage(stages);
+            here.iter()
+                .filter(|o| o.stage(stages) < mine)
+                .map(|o| o.name.clone())
+                .collect()
+        }
+    }
+}
+
+/// The jobs whose artifacts a job downloads: its `dependencies`, else the `needs` that do not
+/// say `artifacts: false`, else every job it waits for.
+fn artifact_sources(node: &Node, needed: &[String]) -> Vec<String> {
+    match node.get("dependencies") {
+        Some(d) => d.strings(),
+        None => match node.get("needs") {
+            Some(n) => n
+                .items()
+                .iter()
+                .filter(|i| i.get("artifacts").and_then(Node::as_bool) != Some(false))
+                .filter_map(|i| i.scalar().or_else(|| i.get("job").and_then(Node::scalar)))
+                .collect(),
+            None => needed.to_vec(),
+        },
+    }
+}
+
+/// The caches a job's `cache:` names (one mapping or a list of them).
+fn caches(node: &Node) -> Vec<&Node> {
+    match node.get("cache").map(|c| (c, &c.v)) {
+        Some((_, V::Seq(items))) => items.iter().collect(),
+        Some((cache, V::Map(_))) => vec![cache],
+        _ => Vec::new(),
+    }
+}
+
+/// The cache one `cache:` entry names in pipelines of type `s`, and whether the job pulls and
+/// pushes it. As GitLab does, a key naming the ref is one cache per ref, and otherwise protected
+/// and unprotected refs get separate caches unless the entry says `unprotect: true`.
+fn cache_use(c: &Node, s: Source) -> (String, bool, bool) {
+    let key = match c.get("key") {
+        Some(k) if k.is_map() => {
+            let files = k.get("files").map(Node::strings).unwrap_or_default();
+            let prefix = k.get("prefix").and_then(Node::scalar).unwrap_or_default();
+            format!("{prefix}files:{}", files.join(","))
+        }
+        Some(k) => k.scalar().unwrap_or_default(),
+        None => "default".to_owned(),
+    };
+    let per_ref = [
+        "CI_COMMIT_REF",
+        "CI_COMMIT_BRANCH",
+        "CI_MERGE_REQUEST",
+        "CI_COMMIT_SHA",
+        "CI_PIPELINE_ID",
+        "CI_JOB_ID",
+    ]
+    .iter()
+    .any(|v| key.contains(v));
+    let unprotect = c.get("unprotect").and_then(Node::as_bool) == Some(true);
+    let mut resource = format!("cache {key}");
+    if per_ref {
+        resource.push_str(&format!(" ({})", s.key()));
+    } else if !unprotect {
+        resource.push_str(if s.protected() {
+            " (protected refs)"
+        } else {
+            " (unprotected refs)"
+        });
+    }
+    let policy = c
+        .get("policy")
+        .and_then(Node::scalar)
+        .unwrap_or_else(|| "pull-push".into());
+    (resource, policy.contains("pull"), policy.contains("push"))
+}
+
+/// The credentials a job holds: its `secrets`, its OIDC `id_tokens`, and the secret-looking
+/// variables its scripts use without defining them.
+fn credentials(node: &Node, script: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(secrets) = node.get("secrets") {
+        out.extend(secrets.entries().iter().map(|e| e.key.clone()));
+    }
+    if let Some(tokens) = node.get("id_tokens") {
+        out.extend(
+            tokens
+                .entries()
+                .iter()
+                .map(|e| format!("OIDC id token {}", e.key)),
+        );
+    }
+    let mut vars = Vec::new();
+    for line in script {
+        variables(line, &mut vars);
+    }
+    let defined: Vec<String> = node
+        .get("variables")
+        .map(|v| v.entries().iter().map(|e| e.key.clone()).collect())
+        .unwrap_or_default();
+    out.extend(
+        vars.into_iter()
+            .filter(|v| is_secret_variable(v) && !defined.contains(v)),
+    );
+    out
+}
+
+/// The environment a job deploys to; `prepare`, `verify` and `access` actions deploy nothing.
+fn deployed_environment(node: &Node) -> Option<String> {
+    let env = node.get("environment")?;
+    let (name, action) = match &env.v {
+        V::Map(_) => (
+            env.get("name").and_then(Node::scalar),
+            env.get("action").and_then(Node::scalar),
+        ),
+        _ => (env.scalar(), None),
+    };
+    if matches!(action.as_deref(), Some("prepare" | "verify" | "access")) {
+        return None;
+    }
+    name
 }
 
 fn config_mentions_mr(config: &Node) -> bool {
@@ -1045,6 +1164,228 @@ fn config_mentions_mr(config: &Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn yaml(text: &str) -> Result<Node, String> {
+        super::super::tree::parse(text)
+            .map_err(|(m, _)| m)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "no document".to_owned())
+    }
+
+    fn job(text: &str) -> Result<Job, String> {
+        Ok(Job {
+            name: "j".to_owned(),
+            file: String::new(),
+            loc: None,
+            node: yaml(text)?,
+        })
+    }
+
+    #[test]
+    fn include_kinds() -> Result<(), String> {
+        let kind = |t: &str| yaml(t).map(|n| include_kind(&n));
+        assert_eq!(kind("ci/a.yml")?, (Some("ci/a.yml".to_owned()), "local"));
+        assert_eq!(kind("https://x/a.yml")?, (None, "remote"));
+        assert_eq!(kind("{local: b.yml}")?, (Some("b.yml".to_owned()), "local"));
+        assert_eq!(kind("{project: g/p, file: a.yml}")?, (None, "project"));
+        assert_eq!(
+            kind("{template: Auto-DevOps.gitlab-ci.yml}")?,
+            (None, "template")
+        );
+        assert_eq!(kind("{what: x}")?, (None, "unknown"));
+        Ok(())
+    }
+
+    #[test]
+    fn later_files_override_and_own_their_keys() -> Result<(), String> {
+        let files = [
+            SourceFile {
+                name: "a.yml",
+                text: "",
+            },
+            SourceFile {
+                name: "b.yml",
+                text: "",
+            },
+        ];
+        let docs = vec![
+            (0, yaml("build: {script: [a]}\ntest: {script: [t]}")?),
+            (1, yaml("build: {script: [b]}")?),
+        ];
+        let config = Config::merge(&files, &docs);
+        assert_eq!(config.file_of("build"), "b.yml");
+        assert_eq!(config.file_of("test"), "a.yml");
+        assert_eq!(config.file_of("missing"), "");
+        let script = config.node.get("build").and_then(|b| b.get("script"));
+        assert_eq!(script.map(Node::strings), Some(vec!["b".to_owned()]));
+        Ok(())
+    }
+
+    #[test]
+    fn stages_have_pre_and_post_around_them() -> Result<(), String> {
+        assert_eq!(
+            stages(&yaml("stages: [a, b]")?),
+            [".pre", "a", "b", ".post"]
+        );
+        assert_eq!(
+            stages(&yaml("x: 1")?),
+            [".pre", "build", "test", "deploy", ".post"]
+        );
+        let stages = stages(&yaml("stages: [a, b]")?);
+        assert_eq!(job("stage: b")?.stage(&stages), 2);
+        // No stage is `test`, which this pipeline does not have: after every stage.
+        assert_eq!(job("script: [x]")?.stage(&stages), 4);
+        Ok(())
+    }
+
+    #[test]
+    fn defaults_apply_unless_the_job_has_its_own_or_opts_out() -> Result<(), String> {
+        let default = yaml("image: d\nbefore_script: [setup]")?;
+        let config = yaml("cache: {key: k}\nimage: global")?;
+        let keys =
+            |n: &Node| -> Vec<String> { n.entries().iter().map(|e| e.key.clone()).collect() };
+        let plain = with_defaults(&yaml("script: [x]")?, &default, &config);
+        assert_eq!(keys(&plain), ["script", "image", "before_script", "cache"]);
+        assert_eq!(plain.get("image").and_then(Node::as_str), Some("d"));
+        let own = with_defaults(&yaml("image: mine")?, &default, &config);
+        assert_eq!(own.get("image").and_then(Node::as_str), Some("mine"));
+        let out = with_defaults(&yaml("inherit: {default: false}")?, &default, &config);
+        assert_eq!(out.get("image").and_then(Node::as_str), Some("global"));
+        assert!(out.get("before_script").is_none());
+        let some = with_defaults(&yaml("inherit: {default: [image]}")?, &default, &config);
+        assert!(some.get("before_script").is_none());
+        assert_eq!(some.get("image").and_then(Node::as_str), Some("d"));
+        Ok(())
+    }
+
+    #[test]
+    fn jobs_run_by_rules_else_only_and_except() -> Result<(), String> {
+        let plain = job("script: [x]")?;
+        assert!(plain.runs(Source::Branch, None));
+        assert!(!plain.runs(Source::MergeRequest, None));
+        let workflow = yaml("[{when: always}]")?;
+        assert!(plain.runs(Source::MergeRequest, Some(&workflow)));
+        let only_tags = job("only: [tags]")?;
+        assert!(only_tags.runs(Source::Tag, None));
+        assert!(!only_tags.runs(Source::Branch, None));
+        let except_tags = job("except: [tags]")?;
+        assert!(!except_tags.runs(Source::Tag, None));
+        assert!(except_tags.runs(Source::Branch, None));
+        let mr = job("rules: [{if: '$CI_PIPELINE_SOURCE == \"merge_request_event\"'}]")?;
+        assert!(mr.runs(Source::MergeRequest, None));
+        assert!(!mr.runs(Source::DefaultBranch, None));
+        Ok(())
+    }
+
+    #[test]
+    fn pipeline_types_follow_workflow_rules_or_mentions() -> Result<(), String> {
+        use Source::*;
+        let plain = yaml("build: {script: [x]}")?;
+        assert_eq!(pipeline_sources(&plain, None), [Branch, DefaultBranch, Tag]);
+        let mr = yaml("build: {script: [echo $CI_MERGE_REQUEST_IID]}")?;
+        assert_eq!(
+            pipeline_sources(&mr, None),
+            [MergeRequest, Branch, DefaultBranch, Tag]
+        );
+        let tags = yaml("[{if: $CI_COMMIT_TAG}]")?;
+        assert_eq!(pipeline_sources(&plain, Some(&tags)), [Tag]);
+        Ok(())
+    }
+
+    #[test]
+    fn order_and_artifacts_follow_needs_dependencies_and_stages() -> Result<(), String> {
+        let stages = stages(&yaml("x: 1")?);
+        let named = |name: &str, text: &str| -> Result<Job, String> {
+            Ok(Job {
+                name: name.to_owned(),
+                ..job(text)?
+            })
+        };
+        let build = named("build", "stage: build")?;
+        let lint = named("lint", "stage: test")?;
+        let deploy = named("deploy", "stage: deploy")?;
+        let here = [&build, &lint, &deploy];
+        assert_eq!(needed(&deploy, &here, &stages), ["build", "lint"]);
+        assert_eq!(needed(&build, &here, &stages), Vec::<String>::new());
+        let pinned = named("deploy", "needs: [build, {job: lint, artifacts: false}]")?;
+        let needs = needed(&pinned, &here, &stages);
+        assert_eq!(needs, ["build", "lint"]);
+        assert_eq!(artifact_sources(&pinned.node, &needs), ["build"]);
+        let deps = yaml("dependencies: [lint]")?;
+        assert_eq!(artifact_sources(&deps, &needs), ["lint"]);
+        assert_eq!(artifact_sources(&deploy.node, &needs), ["build", "lint"]);
+        Ok(())
+    }
+
+    #[test]
+    fn caches_are_kept_apart_as_gitlab_keeps_them() -> Result<(), String> {
+        let node = yaml(
+            "cache:\n  - {key: deps}\n  - {key: $CI_COMMIT_REF_SLUG, policy: pull}\n  - {key: {files: [Cargo.lock], prefix: rs}, unprotect: true, policy: push}\n",
+        )?;
+        let list = caches(&node);
+        assert_eq!(list.len(), 3);
+        let uses: Vec<_> = list.iter().map(|c| cache_use(c, Source::Branch)).collect();
+        assert_eq!(
+            uses[0],
+            ("cache deps (unprotected refs)".to_owned(), true, true)
+        );
+        assert_eq!(
+            uses[1],
+            ("cache $CI_COMMIT_REF_SLUG (branch)".to_owned(), true, false)
+        );
+        assert_eq!(
+            uses[2],
+            ("cache rsfiles:Cargo.lock".to_owned(), false, true)
+        );
+        let protected = cache_use(list[0], Source::DefaultBranch);
+        assert_eq!(protected.0, "cache deps (protected refs)");
+        assert_eq!(caches(&yaml("cache: {key: k}")?).len(), 1);
+        assert!(caches(&yaml("script: [x]")?).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn credentials_are_secrets_id_tokens_and_undefined_secret_variables() -> Result<(), String> {
+        let node = yaml(
+            "secrets: {DB: {vault: db/pw}}\nid_tokens: {AWS: {aud: sts}}\nvariables: {LOCAL_TOKEN: x}\n",
+        )?;
+        let script = ["push $NPM_TOKEN $LOCAL_TOKEN $CI_JOB_TOKEN $HOME".to_owned()];
+        assert_eq!(
+            credentials(&node, &script),
+            ["DB", "OIDC id token AWS", "NPM_TOKEN"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn environments_deploy_unless_the_action_says_otherwise() -> Result<(), String> {
+        let env = |t: &str| yaml(t).map(|n| deployed_environment(&n));
+        assert_eq!(env("environment: prod")?, Some("prod".to_owned()));
+        assert_eq!(
+            env("environment: {name: prod, action: start}")?,
+            Some("prod".to_owned())
+        );
+        assert_eq!(env("environment: {name: prod, action: prepare}")?, None);
+        assert_eq!(env("script: [x]")?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn a_child_pipeline_is_given_when_every_local_file_is() -> Result<(), String> {
+        let files = [SourceFile {
+            name: "ci/child.yml",
+            text: "",
+        }];
+        let given = |t: &str| yaml(t).map(|n| child_pipeline_given(&files, &n));
+        assert!(given("include: ci/child.yml")?);
+        assert!(given("include: [{local: ci/child.yml}]")?);
+        assert!(!given(
+            "include: [{local: ci/child.yml}, {local: ci/other.yml}]"
+        )?);
+        assert!(!given("{project: ops/deploy}")?);
+        Ok(())
+    }
 
     #[test]
     fn rules_conditions_split_pipeline_types() {

@@ -774,236 +774,300 @@ impl Checker<'_> {
             .and_then(|z| u16::try_from(z.0).ok());
         let deploy_zone = rules.deploy_zone().and_then(|z| u16::try_from(z.0).ok());
         for j in 0..self.p.len() {
-            let z = self.zone[j];
-            let known = z != BOTTOM;
-            let name = self.p.job_name(j);
-
-            // Unmerged code above its zone.
-            let t = self.trigger[j];
-            if known {
-                self.ran(codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE);
-            }
-            let above = match t {
-                Trigger::Patchset => known && !self.lattice.is_lowest(z),
-                Trigger::Approved => {
-                    approved_zone.is_some_and(|a| known && a != z && self.lattice.dominates(z, a))
-                }
-                _ => false,
-            };
-            if above {
-                let facts = self.job_facts(j);
-                let what = if t == Trigger::Patchset {
-                    "unreviewed code"
-                } else {
-                    "approved but unmerged code"
-                };
-                let mut v = Violation::new(
-                    codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
-                    format!(
-                        "job `{name}` runs {what} (trigger `{t}`) in zone `{}`",
-                        self.zone_name(z)
-                    ),
-                    facts,
-                );
-                if self.guessed.get(j).copied().unwrap_or(false) {
-                    // Failing closed treats an unstated trigger as unreviewed code; say so.
-                    v = v.assuming(
-                        Confidence::Medium,
-                        format!("nothing says what starts job `{name}`: it is taken to run unreviewed code"),
-                    );
-                }
-                self.decision.deny(v);
-            }
-
+            self.check_untrusted_code(j, approved_zone);
             self.check_secrets(j, deploy_zone);
-
-            // Inputs from less trusted or incomparable zones. A deploy's inputs are judged against
-            // its environment's minimum build zone instead (deploy-from-untrusted-build): the
-            // deployment service is meant to consume what trusted builds made.
+            // A deploy's inputs are judged against its environment's minimum build zone instead
+            // (deploy-from-untrusted-build): the deployment service is meant to consume what
+            // trusted builds made.
             let deploy = self
                 .p
                 .jobs
                 .get(j)
                 .and_then(|r| r.deploys)
                 .map(|e| self.environment(e, &rules));
-            let judged_by_deploy = matches!(deploy, Some(Ok((Some(_), _, _))));
-            if known && !judged_by_deploy {
-                if !self.p.consumes.row(j).is_empty() {
-                    self.ran(codes::PIPELINE_TAINTED_INPUT);
-                }
-                for &r in self.p.consumes.row(j) {
-                    let bad = self
-                        .p
-                        .producers
-                        .row(r as usize)
-                        .iter()
-                        .map(|&p| p as usize)
-                        .find(|&p| p != j && !self.lattice.dominates(self.eff[p], z));
-                    if let Some(p) = bad {
-                        let mut chain = self.taint_path(p);
-                        chain.push(j);
-                        let mut facts = self.job_facts(j);
-                        facts.insert("input".into(), json!(self.resource_text(r)));
-                        facts.insert("producer".into(), json!(self.p.job_name(p)));
-                        facts.insert("input_zone".into(), json!(self.zone_name(self.eff[p])));
-                        let source = chain.first().copied().unwrap_or(p);
-                        // The step before `j` passes `r`; earlier steps pass what lowered them.
-                        let mut steps = self.path_facts(&chain[..chain.len() - 1], Some(r));
-                        if let Value::Array(items) = &mut steps {
-                            items.push(json!({"job": name, "zone": self.zone_name(z)}));
-                        }
-                        facts.insert("path".into(), steps);
-                        let relation = if self.lattice.dominates(z, self.eff[p]) {
-                            "less trusted"
-                        } else {
-                            "incomparable"
-                        };
-                        self.deny(
-                            codes::PIPELINE_TAINTED_INPUT,
-                            format!(
-                                "job `{name}` in zone `{}` consumes {} from `{}`, whose output is only as trusted as zone `{}` ({relation}; tainted by `{}`)",
-                                self.zone_name(z),
-                                self.resource_text(r),
-                                self.p.job_name(p),
-                                self.zone_name(self.eff[p]),
-                                self.p.job_name(source),
-                            ),
-                            facts,
-                        );
-                    }
-                }
+            if !matches!(deploy, Some(Ok((Some(_), _, _)))) {
+                self.check_inputs(j);
             }
-
-            let Some(job) = self.p.jobs.get(j) else {
-                continue;
-            };
-            if job.publishes {
-                self.ran(codes::PIPELINE_BUILD_PUBLISHES);
-                let may = self.zone_info(z).is_some_and(|zz| zz.publish);
-                if job.runs_repo_code || !may {
-                    let mut facts = self.job_facts(j);
-                    facts.insert("runs_repo_code".into(), json!(job.runs_repo_code));
-                    facts.insert("zone_may_publish".into(), json!(may));
-                    if job.publishes_guessed {
-                        facts.insert("evidence".into(), json!("the job's name only"));
-                        facts.insert("persona".into(), json!("pedantic"));
-                        facts.insert("confidence".into(), json!("low"));
-                    }
-                    let why = if job.runs_repo_code {
-                        "runs the repository's code and publishes to the artifact store: a build must hand its output to vetted extraction instead"
-                    } else {
-                        "publishes from a zone that may not publish"
-                    };
-                    self.deny(
-                        codes::PIPELINE_BUILD_PUBLISHES,
-                        format!("job `{name}` {why} (zone `{}`)", self.zone_name(z)),
-                        facts,
-                    );
-                }
-            }
-
+            self.check_publishes(j);
             if let Some(env) = deploy {
                 self.check_deploy(j, env);
             }
         }
     }
 
-    fn check_secrets(&mut self, j: usize, deploy_zone: Option<u16>) {
+    /// Unmerged code above its zone: a patchset anywhere but the lowest zone, approved code
+    /// above the zone the policy gives approved code.
+    fn check_untrusted_code(&mut self, j: usize, approved_zone: Option<u16>) {
         let z = self.zone[j];
-        let p = self.p;
-        let name = p.job_name(j);
+        let known = z != BOTTOM;
+        let t = self.trigger[j];
+        if known {
+            self.ran(codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE);
+        }
+        let above = match t {
+            Trigger::Patchset => known && !self.lattice.is_lowest(z),
+            Trigger::Approved => {
+                approved_zone.is_some_and(|a| known && a != z && self.lattice.dominates(z, a))
+            }
+            _ => false,
+        };
+        if !above {
+            return;
+        }
+        let name = self.p.job_name(j);
+        let what = if t == Trigger::Patchset {
+            "unreviewed code"
+        } else {
+            "approved but unmerged code"
+        };
+        let mut v = Violation::new(
+            codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
+            format!(
+                "job `{name}` runs {what} (trigger `{t}`) in zone `{}`",
+                self.zone_name(z)
+            ),
+            self.job_facts(j),
+        );
+        if self.guessed.get(j).copied().unwrap_or(false) {
+            // Failing closed treats an unstated trigger as unreviewed code; say so.
+            v = v.assuming(
+                Confidence::Medium,
+                format!(
+                    "nothing says what starts job `{name}`: it is taken to run unreviewed code"
+                ),
+            );
+        }
+        self.decision.deny(v);
+    }
+
+    /// Inputs from less trusted or incomparable zones.
+    fn check_inputs(&mut self, j: usize) {
+        let z = self.zone[j];
+        if z == BOTTOM {
+            return;
+        }
+        if !self.p.consumes.row(j).is_empty() {
+            self.ran(codes::PIPELINE_TAINTED_INPUT);
+        }
+        for &r in self.p.consumes.row(j) {
+            let bad = self
+                .p
+                .producers
+                .row(r as usize)
+                .iter()
+                .map(|&p| p as usize)
+                .find(|&p| p != j && !self.lattice.dominates(self.eff[p], z));
+            if let Some(p) = bad {
+                self.tainted_input(j, r, p);
+            }
+        }
+    }
+
+    /// Job `j` consumes `r` from `p`, whose output is less trusted than `j`'s zone: the finding
+    /// names the path the taint took.
+    fn tainted_input(&mut self, j: usize, r: Sym, p: usize) {
+        let (z, name) = (self.zone[j], self.p.job_name(j));
+        let mut chain = self.taint_path(p);
+        chain.push(j);
+        let mut facts = self.job_facts(j);
+        facts.insert("input".into(), json!(self.resource_text(r)));
+        facts.insert("producer".into(), json!(self.p.job_name(p)));
+        facts.insert("input_zone".into(), json!(self.zone_name(self.eff[p])));
+        let source = chain.first().copied().unwrap_or(p);
+        // The step before `j` passes `r`; earlier steps pass what lowered them.
+        let mut steps = self.path_facts(&chain[..chain.len() - 1], Some(r));
+        if let Value::Array(items) = &mut steps {
+            items.push(json!({"job": name, "zone": self.zone_name(z)}));
+        }
+        facts.insert("path".into(), steps);
+        let relation = if self.lattice.dominates(z, self.eff[p]) {
+            "less trusted"
+        } else {
+            "incomparable"
+        };
+        self.deny(
+            codes::PIPELINE_TAINTED_INPUT,
+            format!(
+                "job `{name}` in zone `{}` consumes {} from `{}`, whose output is only as trusted as zone `{}` ({relation}; tainted by `{}`)",
+                self.zone_name(z),
+                self.resource_text(r),
+                self.p.job_name(p),
+                self.zone_name(self.eff[p]),
+                self.p.job_name(source),
+            ),
+            facts,
+        );
+    }
+
+    /// A build that publishes: only vetted extraction, which runs none of the repository's
+    /// code, publishes, and only from a zone that may.
+    fn check_publishes(&mut self, j: usize) {
+        let Some(job) = self.p.jobs.get(j) else {
+            return;
+        };
+        if !job.publishes {
+            return;
+        }
+        let z = self.zone[j];
+        self.ran(codes::PIPELINE_BUILD_PUBLISHES);
+        let may = self.zone_info(z).is_some_and(|zz| zz.publish);
+        if !job.runs_repo_code && may {
+            return;
+        }
+        let mut facts = self.job_facts(j);
+        facts.insert("runs_repo_code".into(), json!(job.runs_repo_code));
+        facts.insert("zone_may_publish".into(), json!(may));
+        if job.publishes_guessed {
+            facts.insert("evidence".into(), json!("the job's name only"));
+            facts.insert("persona".into(), json!("pedantic"));
+            facts.insert("confidence".into(), json!("low"));
+        }
+        let why = if job.runs_repo_code {
+            "runs the repository's code and publishes to the artifact store: a build must hand its output to vetted extraction instead"
+        } else {
+            "publishes from a zone that may not publish"
+        };
+        self.deny(
+            codes::PIPELINE_BUILD_PUBLISHES,
+            format!(
+                "job `{}` {why} (zone `{}`)",
+                self.p.job_name(j),
+                self.zone_name(z)
+            ),
+            facts,
+        );
+    }
+
+    fn check_secrets(&mut self, j: usize, deploy_zone: Option<u16>) {
         let deploys = self.p.jobs.get(j).and_then(|r| r.deploys);
         let rules = self.policy.pipeline_rules();
         let env = deploys.map(|e| rules.environment(self.p.terms.text(e)).to_owned());
         for &s in self.p.secrets.row(j) {
             let secret = self.p.terms.text(s);
             let declared = self.policy.secrets().get(secret);
-            let zone_listed = |d: &crate::policy::Secret| {
-                d.zones.iter().any(|id| u16::try_from(id.0).ok() == Some(z))
-            };
-            let deploy_credential =
-                declared.map_or(deploys.is_some(), |d| !d.environments.is_empty());
-            let zone_holds = self.zone_info(z).is_some_and(|zz| zz.credentials);
             let mut facts = self.job_facts(j);
             facts.insert("secret".into(), json!(secret));
             facts.insert("declared".into(), json!(declared.is_some()));
+            let deploy_credential =
+                declared.map_or(deploys.is_some(), |d| !d.environments.is_empty());
             if deploy_credential {
-                self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
-                let in_deploy_zone = match deploy_zone {
-                    Some(dz) => z == dz,
-                    None => zone_holds,
-                };
-                if !in_deploy_zone || declared.is_some_and(|d| !zone_listed(d)) {
-                    facts.insert(
-                        "deploy_zone".into(),
-                        json!(deploy_zone.map(|d| self.zone_name(d))),
-                    );
-                    let mut v = Violation::new(
-                        codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
-                        format!(
-                            "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
-                            self.zone_name(z)
-                        ),
-                        facts,
-                    );
-                    if declared.is_none() {
-                        // Undeclared: only the job's deploying says it is a deploy credential.
-                        v = v.assuming(
-                            Confidence::Medium,
-                            format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
-                        );
-                    }
-                    self.decision.deny(v);
-                    continue;
-                }
-                if declared.is_some_and(|d| !d.environments.is_empty()) {
-                    self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
-                }
-                if let Some(d) = declared
-                    && !d.environments.is_empty()
-                    && !env.as_ref().is_some_and(|e| d.environments.contains(e))
-                {
-                    facts.insert("environments".into(), json!(d.environments));
-                    facts.insert("deploys".into(), json!(env));
-                    self.deny(
-                        codes::PIPELINE_SECRET_NOT_ALLOWED,
-                        format!(
-                            "job `{name}` asks for `{secret}`, which belongs to {} but the job deploys to {}",
-                            d.environments.join(", "),
-                            env.as_deref().unwrap_or("no environment")
-                        ),
-                        facts,
-                    );
-                }
-                continue;
-            }
-            self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
-            let ok = match declared {
-                Some(d) => zone_listed(d),
-                None => zone_holds,
-            };
-            if !ok {
-                let why = match declared {
-                    Some(d) => format!(
-                        "the policy releases it only to zone(s) {}",
-                        d.zones
-                            .iter()
-                            .map(|id| self.policy.zones().name(*id))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    None => "the zone may not hold credentials".to_owned(),
-                };
-                self.deny(
-                    codes::PIPELINE_SECRET_NOT_ALLOWED,
-                    format!(
-                        "job `{name}` in zone `{}` asks for secret `{secret}`: {why}",
-                        self.zone_name(z)
-                    ),
+                self.check_deploy_credential(
+                    j,
+                    secret,
+                    declared,
+                    deploy_zone,
+                    env.as_deref(),
                     facts,
                 );
+            } else {
+                self.check_secret_zone(j, secret, declared, facts);
             }
         }
+    }
+
+    /// Whether the policy releases `secret` to job `j`'s zone: the zones it lists when declared,
+    /// else any zone that may hold credentials.
+    fn secret_zone_listed(&self, j: usize, declared: Option<&crate::policy::Secret>) -> bool {
+        let z = self.zone[j];
+        match declared {
+            Some(d) => d.zones.iter().any(|id| u16::try_from(id.0).ok() == Some(z)),
+            None => self.zone_info(z).is_some_and(|zz| zz.credentials),
+        }
+    }
+
+    /// A deploy credential (declared for environments, or undeclared in a deploying job) only
+    /// in the deploy zone, and only for a job deploying to one of its environments.
+    fn check_deploy_credential(
+        &mut self,
+        j: usize,
+        secret: &str,
+        declared: Option<&crate::policy::Secret>,
+        deploy_zone: Option<u16>,
+        env: Option<&str>,
+        mut facts: Facts,
+    ) {
+        let z = self.zone[j];
+        let name = self.p.job_name(j);
+        self.ran(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE);
+        let in_deploy_zone = match deploy_zone {
+            Some(dz) => z == dz,
+            None => self.zone_info(z).is_some_and(|zz| zz.credentials),
+        };
+        if !in_deploy_zone || (declared.is_some() && !self.secret_zone_listed(j, declared)) {
+            facts.insert(
+                "deploy_zone".into(),
+                json!(deploy_zone.map(|d| self.zone_name(d))),
+            );
+            let mut v = Violation::new(
+                codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
+                format!(
+                    "job `{name}` asks for deploy credential `{secret}` in zone `{}`; only the deploy zone may hold it",
+                    self.zone_name(z)
+                ),
+                facts,
+            );
+            if declared.is_none() {
+                // Undeclared: only the job's deploying says it is a deploy credential.
+                v = v.assuming(
+                    Confidence::Medium,
+                    format!("`{secret}` is not declared in the policy; as a secret of a deploying job it is taken to be a deploy credential"),
+                );
+            }
+            self.decision.deny(v);
+            return;
+        }
+        let Some(d) = declared.filter(|d| !d.environments.is_empty()) else {
+            return;
+        };
+        self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
+        if env.is_some_and(|e| d.environments.iter().any(|x| x == e)) {
+            return;
+        }
+        facts.insert("environments".into(), json!(d.environments));
+        facts.insert("deploys".into(), json!(env));
+        self.deny(
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            format!(
+                "job `{name}` asks for `{secret}`, which belongs to {} but the job deploys to {}",
+                d.environments.join(", "),
+                env.unwrap_or("no environment")
+            ),
+            facts,
+        );
+    }
+
+    /// Any other secret only in a zone the policy releases it to.
+    fn check_secret_zone(
+        &mut self,
+        j: usize,
+        secret: &str,
+        declared: Option<&crate::policy::Secret>,
+        facts: Facts,
+    ) {
+        self.ran(codes::PIPELINE_SECRET_NOT_ALLOWED);
+        if self.secret_zone_listed(j, declared) {
+            return;
+        }
+        let why = match declared {
+            Some(d) => format!(
+                "the policy releases it only to zone(s) {}",
+                d.zones
+                    .iter()
+                    .map(|id| self.policy.zones().name(*id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "the zone may not hold credentials".to_owned(),
+        };
+        self.deny(
+            codes::PIPELINE_SECRET_NOT_ALLOWED,
+            format!(
+                "job `{}` in zone `{}` asks for secret `{secret}`: {why}",
+                self.p.job_name(j),
+                self.zone_name(self.zone[j])
+            ),
+            facts,
+        );
     }
 
     /// The policy environment a job deploys to: its name, minimum build zone and whether it is
@@ -1117,6 +1181,91 @@ impl Checker<'_> {
 mod tests {
     use super::*;
     use crate::pipeline::ResourceKind;
+
+    #[test]
+    fn secrets_go_where_the_policy_releases_them() -> Result<(), Box<dyn std::error::Error>> {
+        let policy = Policy::from_yaml(
+            "zones:\n  untrusted: {}\n  trusted: {dominates: [untrusted], credentials: true}\n  deploy: {dominates: [trusted], credentials: true}\n\
+             environments: {prod: {}, qa: {}}\n\
+             secrets:\n  NPM: {zones: [trusted]}\n  PROD_KEY: {zones: [deploy], environments: [prod]}\n\
+             pipelines: {triggers: {patchset: untrusted, merged: trusted}, deploy_zone: deploy}\n",
+        )?;
+        let found = |job: &str| -> Result<Vec<Code>, Box<dyn std::error::Error>> {
+            let p = Pipeline::from_yaml(&format!("jobs: {{j: {job}}}"))?;
+            let d = policy.check_pipeline(&p);
+            Ok(d.violations().iter().map(|v| v.code).collect())
+        };
+        let none: Vec<Code> = Vec::new();
+        assert_eq!(found("{trigger: merged, secrets: [NPM]}")?, none);
+        assert_eq!(
+            found("{trigger: patchset, secrets: [NPM]}")?,
+            [codes::PIPELINE_SECRET_NOT_ALLOWED]
+        );
+        assert_eq!(
+            found("{trigger: merged, zone: deploy, deploys: prod, secrets: [PROD_KEY]}")?,
+            none
+        );
+        assert_eq!(
+            found("{trigger: merged, secrets: [PROD_KEY]}")?,
+            [codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE]
+        );
+        assert_eq!(
+            found("{trigger: merged, zone: deploy, deploys: qa, secrets: [PROD_KEY]}")?,
+            [codes::PIPELINE_SECRET_NOT_ALLOWED]
+        );
+        Ok(())
+    }
+
+    fn codes_of(yaml: &str) -> Result<Vec<crate::rule::Code>, Box<dyn std::error::Error>> {
+        let d = Policy::builtin().check_pipeline(&Pipeline::from_yaml(yaml)?);
+        Ok(d.violations().iter().map(|v| v.code).collect())
+    }
+
+    #[test]
+    fn approved_code_above_the_approved_zone_is_untrusted_code()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let code = codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE;
+        assert!(codes_of("jobs: {gate: {trigger: approved, zone: trusted}}")?.contains(&code));
+        assert!(!codes_of("jobs: {gate: {trigger: approved, zone: approved}}")?.contains(&code));
+        assert!(!codes_of("jobs: {build: {trigger: merged, zone: trusted}}")?.contains(&code));
+        Ok(())
+    }
+
+    #[test]
+    fn only_vetted_extraction_publishes_and_only_from_a_zone_that_may()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let code = codes::PIPELINE_BUILD_PUBLISHES;
+        let build = "jobs: {release: {trigger: tag, publishes: true}}";
+        assert!(codes_of(build)?.contains(&code));
+        let extract = "jobs: {release: {trigger: tag, publishes: true, runs_repo_code: false}}";
+        assert!(!codes_of(extract)?.contains(&code));
+        let low = "jobs: {release: {trigger: patchset, publishes: true, runs_repo_code: false}}";
+        assert!(codes_of(low)?.contains(&code));
+        Ok(())
+    }
+
+    #[test]
+    fn an_input_from_a_less_trusted_zone_is_tainted_unless_a_deploy_judges_it()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let code = codes::PIPELINE_TAINTED_INPUT;
+        let pr = "pr: {trigger: patchset, produces: {artifacts: [x]}}";
+        let tainted =
+            format!("jobs: {{{pr}, build: {{trigger: merged, consumes: {{artifacts: [x]}}}}}}");
+        assert!(codes_of(&tainted)?.contains(&code));
+        let clean = "jobs: {a: {trigger: merged, produces: {artifacts: [x]}}, b: {trigger: tag, consumes: {artifacts: [x]}}}";
+        assert!(!codes_of(clean)?.contains(&code));
+        // A deploy's inputs are judged against its environment's minimum build zone instead.
+        let deploy = format!(
+            "jobs: {{{pr}, ship: {{trigger: merged, deploys: production, consumes: {{artifacts: [x]}}}}}}"
+        );
+        let found = codes_of(&deploy)?;
+        assert!(!found.contains(&code), "{found:?}");
+        assert!(
+            found.contains(&codes::PIPELINE_DEPLOY_FROM_UNTRUSTED_BUILD),
+            "{found:?}"
+        );
+        Ok(())
+    }
 
     #[test]
     fn long_tainted_chains_report_bounded_paths_that_start_at_the_source()

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
-use super::schema::{RawFreeze, RawPolicy};
+use super::schema::{
+    RawApprovalRule, RawAttestationRule, RawEnvironment, RawFreeze, RawPolicy, RawWeekly,
+};
 use super::{
     Binding, Builder, DeployService, Environment, Policy, Principal, PrincipalKind, Require,
     Secret, SourceRule,
@@ -41,6 +43,27 @@ pub(super) fn parse(text: &str, format: Format) -> Result<Policy, Problems> {
     match Problems::from_vec(checker.problems) {
         None => Ok(policy),
         Some(problems) => Err(problems),
+    }
+}
+
+/// The names each section of the document defines, for the references between sections.
+struct Names<'r> {
+    zones: Vec<&'r str>,
+    environments: Vec<&'r str>,
+    principals: Vec<&'r str>,
+    groups: Vec<&'r str>,
+    roles: Vec<&'r str>,
+}
+
+impl<'r> Names<'r> {
+    fn of(raw: &'r RawPolicy) -> Self {
+        Names {
+            zones: raw.zones.keys().map(String::as_str).collect(),
+            environments: raw.environments.keys().map(String::as_str).collect(),
+            principals: raw.principals.keys().map(String::as_str).collect(),
+            groups: raw.groups.keys().map(String::as_str).collect(),
+            roles: raw.roles.keys().map(String::as_str).collect(),
+        }
     }
 }
 
@@ -84,25 +107,69 @@ impl Checker<'_> {
     }
 
     fn policy(&mut self, raw: RawPolicy) -> Policy {
-        let root = FieldPath::root();
-        if let Some(v) = raw.version
+        self.version(raw.version);
+        let zones = self.zones(&raw);
+        let names = Names::of(&raw);
+        let environments = self.environments(&raw, &zones, &names.zones, &names.environments);
+        let principals = self.principals(&raw);
+        let groups = self.groups(&raw, &names);
+        let roles = self.roles(&raw);
+        let require = Require {
+            merge_implies_deploy: raw.require.merge_implies_deploy,
+            separation_of_duties: raw.require.separation_of_duties,
+        };
+        let bindings = self.bindings(&raw, &roles, &require, &names);
+        let builders = self.builders(&raw, &zones, &names);
+        let secrets = self.secrets(&raw, &zones, &names);
+        let sources = self.sources(&raw);
+        let deploy_service = self.deploy_service(&raw, &zones, &names);
+        let images = self.images(&raw);
+        let pipelines = crate::pipeline::mapping::validate(
+            &raw.pipelines,
+            &zones,
+            &names.environments,
+            &mut |code, path, message| self.report(code, path, message),
+        );
+
+        let grants = super::grants::Grants::new(&groups, &roles, &bindings);
+        Policy {
+            digest: String::new(),
+            grants,
+            images,
+            deploy_service,
+            sources,
+            description: raw.description,
+            zones,
+            environments,
+            principals,
+            groups,
+            roles,
+            bindings,
+            builders,
+            secrets,
+            require,
+            pipelines,
+        }
+    }
+
+    /// This lockkeeper reads version 1 (and a document that does not say).
+    fn version(&mut self, version: Option<u64>) {
+        if let Some(v) = version
             && v != 1
         {
             self.report(
                 codes::POLICY_INVALID_VALUE,
-                root.key("version"),
+                FieldPath::root().key("version"),
                 format!("unsupported policy version {v}: this lockkeeper reads version 1"),
             );
         }
+    }
 
-        let zones = self.zones(&raw);
-        let zone_names: Vec<&str> = raw.zones.keys().map(String::as_str).collect();
-        let env_names: Vec<&str> = raw.environments.keys().map(String::as_str).collect();
-        let environments = self.environments(&raw, &zones, &zone_names, &env_names);
-
+    /// Principals: named, not `*` (which bindings use for everyone), of a known kind.
+    fn principals(&mut self, raw: &RawPolicy) -> BTreeMap<String, Principal> {
         let mut principals = BTreeMap::new();
         for (name, p) in &raw.principals {
-            let path = root.key("principals").key(name.clone());
+            let path = FieldPath::root().key("principals").key(name.clone());
             self.nonempty_name(path.clone(), "principal", name);
             if name == WILDCARD {
                 self.report_key(
@@ -132,11 +199,14 @@ impl Checker<'_> {
                 },
             );
         }
-        let principal_names: Vec<&str> = raw.principals.keys().map(String::as_str).collect();
+        principals
+    }
 
+    /// Groups: named, with members, each a defined principal.
+    fn groups(&mut self, raw: &RawPolicy, names: &Names<'_>) -> BTreeMap<String, BTreeSet<String>> {
         let mut groups = BTreeMap::new();
         for (name, g) in &raw.groups {
-            let path = root.key("groups").key(name.clone());
+            let path = FieldPath::root().key("groups").key(name.clone());
             self.nonempty_name(path.clone(), "group", name);
             if g.members.is_empty() {
                 self.report_key(
@@ -151,17 +221,20 @@ impl Checker<'_> {
                         path.key("members").index(i),
                         "principal",
                         m,
-                        &principal_names,
+                        &names.principals,
                     );
                 }
             }
             groups.insert(name.clone(), g.members.iter().cloned().collect());
         }
-        let group_names: Vec<&str> = raw.groups.keys().map(String::as_str).collect();
+        groups
+    }
 
+    /// Roles: named, granting at least one permission, each one lockkeeper knows.
+    fn roles(&mut self, raw: &RawPolicy) -> BTreeMap<String, Role> {
         let mut roles = BTreeMap::new();
         for (name, r) in &raw.roles {
-            let path = root.key("roles").key(name.clone());
+            let path = FieldPath::root().key("roles").key(name.clone());
             self.nonempty_name(path.clone(), "role", name);
             if r.permissions.is_empty() {
                 self.report_key(
@@ -195,16 +268,21 @@ impl Checker<'_> {
                 },
             );
         }
-        let role_names: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+        roles
+    }
 
-        let require = Require {
-            merge_implies_deploy: raw.require.merge_implies_deploy,
-            separation_of_duties: raw.require.separation_of_duties,
-        };
-
+    /// Bindings: a defined role granted to defined principals or groups, scoped by valid
+    /// patterns and a defined environment.
+    fn bindings(
+        &mut self,
+        raw: &RawPolicy,
+        roles: &BTreeMap<String, Role>,
+        require: &Require,
+        names: &Names<'_>,
+    ) -> Vec<Binding> {
         let mut bindings = Vec::new();
         for (i, b) in raw.bindings.iter().enumerate() {
-            let path = root.key("bindings").index(i);
+            let path = FieldPath::root().key("bindings").index(i);
             if b.role.is_empty() {
                 self.report(
                     codes::POLICY_INVALID_VALUE,
@@ -212,26 +290,11 @@ impl Checker<'_> {
                     "a binding must name the `role` it grants".to_owned(),
                 );
             } else if let Some(role) = roles.get(&b.role) {
-                if require.merge_implies_deploy
-                    && role.grants(Permission::Merge) != role.grants(Permission::Deploy)
-                {
-                    let (has, lacks) = if role.grants(Permission::Merge) {
-                        ("merge", "deploy")
-                    } else {
-                        ("deploy", "merge")
-                    };
-                    self.report(
-                        codes::POLICY_MERGE_IMPLIES_DEPLOY,
-                        path.key("role"),
-                        format!(
-                            "binding grants role `{}`, which has `{has}` but not `{lacks}`; \
-                             require.merge_implies_deploy says who may merge may deploy, and only they",
-                            b.role
-                        ),
-                    );
+                if require.merge_implies_deploy {
+                    self.merge_implies_deploy(path.key("role"), role);
                 }
             } else {
-                self.undefined(path.key("role"), "role", &b.role, &role_names);
+                self.undefined(path.key("role"), "role", &b.role, &names.roles);
             }
             if b.principals.is_empty() && b.groups.is_empty() {
                 self.report(
@@ -246,13 +309,13 @@ impl Checker<'_> {
                         path.key("principals").index(j),
                         "principal",
                         p,
-                        &principal_names,
+                        &names.principals,
                     );
                 }
             }
             for (j, g) in b.groups.iter().enumerate() {
                 if !raw.groups.contains_key(g) {
-                    self.undefined(path.key("groups").index(j), "group", g, &group_names);
+                    self.undefined(path.key("groups").index(j), "group", g, &names.groups);
                 }
             }
             let project = self.pattern(path.key("project"), b.project.as_deref());
@@ -260,7 +323,12 @@ impl Checker<'_> {
             if let Some(env) = &b.environment
                 && !raw.environments.contains_key(env)
             {
-                self.undefined(path.key("environment"), "environment", env, &env_names);
+                self.undefined(
+                    path.key("environment"),
+                    "environment",
+                    env,
+                    &names.environments,
+                );
             }
             bindings.push(Binding {
                 index: i,
@@ -274,12 +342,43 @@ impl Checker<'_> {
                 location: self.locator.locate(&path),
             });
         }
+        bindings
+    }
 
+    /// Under `require.merge_implies_deploy`, a bound role grants both merge and deploy, or
+    /// neither.
+    fn merge_implies_deploy(&mut self, path: FieldPath, role: &Role) {
+        if role.grants(Permission::Merge) == role.grants(Permission::Deploy) {
+            return;
+        }
+        let (has, lacks) = if role.grants(Permission::Merge) {
+            ("merge", "deploy")
+        } else {
+            ("deploy", "merge")
+        };
+        self.report(
+            codes::POLICY_MERGE_IMPLIES_DEPLOY,
+            path,
+            format!(
+                "binding grants role `{}`, which has `{has}` but not `{lacks}`; \
+                 require.merge_implies_deploy says who may merge may deploy, and only they",
+                role.name
+            ),
+        );
+    }
+
+    /// Builders: named, in a defined zone, with keys and a threshold they can meet.
+    fn builders(
+        &mut self,
+        raw: &RawPolicy,
+        zones: &Zones,
+        names: &Names<'_>,
+    ) -> BTreeMap<String, Builder> {
         let mut builders = BTreeMap::new();
         for (id, b) in &raw.builders {
-            let path = root.key("builders").key(id.clone());
+            let path = FieldPath::root().key("builders").key(id.clone());
             self.nonempty_name(path.clone(), "builder", id);
-            let zone = self.zone_ref(&zones, path.key("zone"), &b.zone, &zone_names);
+            let zone = self.zone_ref(zones, path.key("zone"), &b.zone, &names.zones);
             if b.keys.is_empty() {
                 self.report_key(
                     codes::POLICY_EMPTY_LIST,
@@ -312,10 +411,19 @@ impl Checker<'_> {
                 );
             }
         }
+        builders
+    }
 
+    /// Secrets: named, released to at least one defined zone, for defined environments.
+    fn secrets(
+        &mut self,
+        raw: &RawPolicy,
+        zones: &Zones,
+        names: &Names<'_>,
+    ) -> BTreeMap<String, Secret> {
         let mut secrets = BTreeMap::new();
         for (name, s) in &raw.secrets {
-            let path = root.key("secrets").key(name.clone());
+            let path = FieldPath::root().key("secrets").key(name.clone());
             self.nonempty_name(path.clone(), "secret", name);
             if s.zones.is_empty() {
                 self.report_key(
@@ -329,7 +437,7 @@ impl Checker<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, z)| {
-                    self.zone_ref(&zones, path.key("zones").index(i), z, &zone_names)
+                    self.zone_ref(zones, path.key("zones").index(i), z, &names.zones)
                 })
                 .collect();
             for (i, e) in s.environments.iter().enumerate() {
@@ -338,7 +446,7 @@ impl Checker<'_> {
                         path.key("environments").index(i),
                         "environment",
                         e,
-                        &env_names,
+                        &names.environments,
                     );
                 }
             }
@@ -352,10 +460,14 @@ impl Checker<'_> {
                 },
             );
         }
+        secrets
+    }
 
+    /// Source rules: a `uri` pattern and `refs` patterns, each a valid glob.
+    fn sources(&mut self, raw: &RawPolicy) -> Vec<SourceRule> {
         let mut sources = Vec::new();
         for (i, src) in raw.sources.iter().enumerate() {
-            let path = root.key("sources").index(i);
+            let path = FieldPath::root().key("sources").index(i);
             if src.uri.is_empty() {
                 self.report(
                     codes::POLICY_INVALID_VALUE,
@@ -379,60 +491,39 @@ impl Checker<'_> {
                 });
             }
         }
+        sources
+    }
 
-        let deploy_service = raw.deploy_service.as_ref().and_then(|d| {
-            let path = root.key("deploy_service");
-            if d.id.is_empty() {
-                self.report(
-                    codes::POLICY_INVALID_VALUE,
-                    path.clone(),
-                    "the deploy service needs an `id`".to_owned(),
-                );
-            }
-            if d.keys.is_empty() {
-                self.report(
-                    codes::POLICY_EMPTY_LIST,
-                    path.clone(),
-                    "the deploy service lists no key to sign promotion records".to_owned(),
-                );
-            }
-            let keys = self.keys(&path, "deploy_service", &d.keys);
-            let zone = self.zone_ref(&zones, path.key("zone"), &d.zone, &zone_names)?;
-            Some(DeployService {
-                id: d.id.clone(),
-                zone,
-                keys,
-            })
-        });
-
-        let images = self.images(&raw);
-
-        let pipelines = crate::pipeline::mapping::validate(
-            &raw.pipelines,
-            &zones,
-            &env_names,
-            &mut |code, path, message| self.report(code, path, message),
-        );
-
-        let grants = super::grants::Grants::new(&groups, &roles, &bindings);
-        Policy {
-            digest: String::new(),
-            grants,
-            images,
-            deploy_service,
-            sources,
-            description: raw.description,
-            zones,
-            environments,
-            principals,
-            groups,
-            roles,
-            bindings,
-            builders,
-            secrets,
-            require,
-            pipelines,
+    /// The deployment service: an `id`, keys to sign promotion records, a defined zone.
+    fn deploy_service(
+        &mut self,
+        raw: &RawPolicy,
+        zones: &Zones,
+        names: &Names<'_>,
+    ) -> Option<DeployService> {
+        let d = raw.deploy_service.as_ref()?;
+        let path = FieldPath::root().key("deploy_service");
+        if d.id.is_empty() {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                path.clone(),
+                "the deploy service needs an `id`".to_owned(),
+            );
         }
+        if d.keys.is_empty() {
+            self.report(
+                codes::POLICY_EMPTY_LIST,
+                path.clone(),
+                "the deploy service lists no key to sign promotion records".to_owned(),
+            );
+        }
+        let keys = self.keys(&path, "deploy_service", &d.keys);
+        let zone = self.zone_ref(zones, path.key("zone"), &d.zone, &names.zones)?;
+        Some(DeployService {
+            id: d.id.clone(),
+            zone,
+            keys,
+        })
     }
 
     fn images(&mut self, raw: &RawPolicy) -> crate::image::ImagePolicy {
@@ -490,89 +581,17 @@ impl Checker<'_> {
         }
     }
 
+    /// The value, or an invalid-value problem at `path` saying why there is none.
+    fn valid<T, E: std::fmt::Display>(&mut self, path: FieldPath, r: Result<T, E>) -> Option<T> {
+        r.map_err(|e| self.report(codes::POLICY_INVALID_VALUE, path, e.to_string()))
+            .ok()
+    }
+
+    /// A freeze window: either `from` + `until` or `weekly`, never both.
     fn freeze(&mut self, path: FieldPath, f: &RawFreeze) -> Option<FreezeWindow> {
-        let reason = f.reason.clone();
         match (&f.weekly, &f.from, &f.until) {
-            (None, Some(from), Some(until)) => {
-                let from_t = rules::parse_time(from)
-                    .map_err(|e| {
-                        self.report(codes::POLICY_INVALID_VALUE, path.key("from"), e.to_string())
-                    })
-                    .ok();
-                let until_t = rules::parse_time(until)
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            path.key("until"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                let (from, until) = (from_t?, until_t?);
-                if until <= from {
-                    self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        path.key("until"),
-                        "a freeze window must end after it starts".to_owned(),
-                    );
-                    return None;
-                }
-                Some(FreezeWindow::Absolute {
-                    from,
-                    until,
-                    reason,
-                })
-            }
-            (Some(w), None, None) => {
-                let wpath = path.key("weekly");
-                if w.days.is_empty() {
-                    self.report(
-                        codes::POLICY_EMPTY_LIST,
-                        wpath.key("days"),
-                        "a weekly freeze window names its days".to_owned(),
-                    );
-                }
-                let days: Vec<_> = w
-                    .days
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, d)| {
-                        rules::parse_day(d)
-                            .map_err(|e| {
-                                self.report(
-                                    codes::POLICY_INVALID_VALUE,
-                                    wpath.key("days").index(i),
-                                    e.to_string(),
-                                )
-                            })
-                            .ok()
-                    })
-                    .collect();
-                let from = rules::parse_clock(w.from.as_deref().unwrap_or("00:00"))
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            wpath.key("from"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                let until = rules::parse_clock(w.until.as_deref().unwrap_or("24:00"))
-                    .map_err(|e| {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            wpath.key("until"),
-                            e.to_string(),
-                        )
-                    })
-                    .ok();
-                Some(FreezeWindow::Weekly {
-                    days,
-                    from: from?,
-                    until: until?,
-                    reason,
-                })
-            }
+            (None, Some(from), Some(until)) => self.absolute_freeze(path, from, until, f),
+            (Some(w), None, None) => self.weekly_freeze(path.key("weekly"), w, f),
             _ => {
                 self.report(
                     codes::POLICY_INVALID_VALUE,
@@ -582,6 +601,68 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// From one instant (RFC 3339, UTC) until a later one.
+    fn absolute_freeze(
+        &mut self,
+        path: FieldPath,
+        from: &str,
+        until: &str,
+        f: &RawFreeze,
+    ) -> Option<FreezeWindow> {
+        let from_t = self.valid(path.key("from"), rules::parse_time(from));
+        let until_t = self.valid(path.key("until"), rules::parse_time(until));
+        let (from, until) = (from_t?, until_t?);
+        if until <= from {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                path.key("until"),
+                "a freeze window must end after it starts".to_owned(),
+            );
+            return None;
+        }
+        Some(FreezeWindow::Absolute {
+            from,
+            until,
+            reason: f.reason.clone(),
+        })
+    }
+
+    /// On the named days, between two clock times (UTC; the whole day by default).
+    fn weekly_freeze(
+        &mut self,
+        path: FieldPath,
+        w: &RawWeekly,
+        f: &RawFreeze,
+    ) -> Option<FreezeWindow> {
+        if w.days.is_empty() {
+            self.report(
+                codes::POLICY_EMPTY_LIST,
+                path.key("days"),
+                "a weekly freeze window names its days".to_owned(),
+            );
+        }
+        let days: Vec<_> = w
+            .days
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| self.valid(path.key("days").index(i), rules::parse_day(d)))
+            .collect();
+        let from = self.valid(
+            path.key("from"),
+            rules::parse_clock(w.from.as_deref().unwrap_or("00:00")),
+        );
+        let until = self.valid(
+            path.key("until"),
+            rules::parse_clock(w.until.as_deref().unwrap_or("24:00")),
+        );
+        Some(FreezeWindow::Weekly {
+            days,
+            from: from?,
+            until: until?,
+            reason: f.reason.clone(),
+        })
     }
 
     fn pattern(&mut self, path: FieldPath, text: Option<&str>) -> Option<Pattern> {
@@ -690,93 +771,9 @@ impl Checker<'_> {
                     _ => self.undefined(path.key("from").index(j), "environment", f, env_names),
                 }
             }
-            let min_build_zone = e
-                .min_build_zone
-                .as_deref()
-                .and_then(|z| self.zone_ref(zones, path.key("min_build_zone"), z, zone_names));
-            let mut attestations = Vec::new();
-            for (i, a) in e.attestations.iter().enumerate() {
-                let apath = path.key("attestations").index(i);
-                if a.predicate_type.is_empty() {
-                    self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        apath.clone(),
-                        "a required attestation names its `predicate_type`".to_owned(),
-                    );
-                }
-                let signer_zone = a
-                    .signer_zone
-                    .as_deref()
-                    .and_then(|z| self.zone_ref(zones, apath.key("signer_zone"), z, zone_names));
-                let max_age = self.duration(apath.key("max_age"), a.max_age.as_deref());
-                attestations.push(AttestationRule {
-                    predicate_type: a.predicate_type.clone(),
-                    signer_zone,
-                    max_age,
-                    description: a.description.clone(),
-                });
-            }
-            let approvals = e.approvals.as_ref().map(|a| {
-                let apath = path.key("approvals");
-                if a.required == 0 {
-                    self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        apath.key("required"),
-                        "`required` must be at least 1".to_owned(),
-                    );
-                }
-                if let Some(role) = &a.role
-                    && !raw.roles.contains_key(role)
-                {
-                    let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
-                    self.undefined(apath.key("role"), "role", role, &known);
-                }
-                ApprovalRule {
-                    required: a.required,
-                    role: a.role.clone(),
-                    max_age: self.duration(apath.key("max_age"), a.max_age.as_deref()),
-                }
-            });
-            let version = e
-                .version
-                .as_deref()
-                .and_then(|v| match semver::VersionReq::parse(v) {
-                    Ok(r) => Some(r),
-                    Err(err) => {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            path.key("version"),
-                            format!("`{v}` is not a semver requirement: {err}"),
-                        );
-                        None
-                    }
-                });
-            let freeze = e
-                .freeze
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| self.freeze(path.key("freeze").index(i), f))
-                .collect();
-            if let Some(role) = &e.emergency_role
-                && !raw.roles.contains_key(role)
-            {
-                let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
-                self.undefined(path.key("emergency_role"), "role", role, &known);
-            }
             out.insert(
                 name.clone(),
-                Environment {
-                    name: name.clone(),
-                    from: e.from.clone(),
-                    min_build_zone,
-                    description: e.description.clone(),
-                    attestations,
-                    approvals,
-                    version,
-                    freeze,
-                    emergency_role: e.emergency_role.clone(),
-                    require_image_policy: e.require_image_policy,
-                },
+                self.environment(raw, name, e, &path, zones, zone_names),
             );
         }
         for cycle in cycles(&graph) {
@@ -791,6 +788,136 @@ impl Checker<'_> {
             );
         }
         out
+    }
+
+    /// One environment: its minimum build zone, required attestations and approvals, version
+    /// requirement, freeze windows and emergency role, each checked.
+    fn environment(
+        &mut self,
+        raw: &RawPolicy,
+        name: &str,
+        e: &RawEnvironment,
+        path: &FieldPath,
+        zones: &Zones,
+        zone_names: &[&str],
+    ) -> Environment {
+        let min_build_zone = e
+            .min_build_zone
+            .as_deref()
+            .and_then(|z| self.zone_ref(zones, path.key("min_build_zone"), z, zone_names));
+        let attestations = e
+            .attestations
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                self.attestation_rule(path.key("attestations").index(i), a, zones, zone_names)
+            })
+            .collect();
+        let approvals = e
+            .approvals
+            .as_ref()
+            .map(|a| self.approval_rule(raw, path.key("approvals"), a));
+        let version = self.version_requirement(path.key("version"), e.version.as_deref());
+        let freeze = e
+            .freeze
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| self.freeze(path.key("freeze").index(i), f))
+            .collect();
+        if let Some(role) = &e.emergency_role
+            && !raw.roles.contains_key(role)
+        {
+            let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+            self.undefined(path.key("emergency_role"), "role", role, &known);
+        }
+        Environment {
+            name: name.to_owned(),
+            from: e.from.clone(),
+            min_build_zone,
+            description: e.description.clone(),
+            attestations,
+            approvals,
+            version,
+            freeze,
+            emergency_role: e.emergency_role.clone(),
+            require_image_policy: e.require_image_policy,
+        }
+    }
+
+    /// A required attestation names its predicate type; its signer zone is defined and its
+    /// maximum age a duration.
+    fn attestation_rule(
+        &mut self,
+        path: FieldPath,
+        a: &RawAttestationRule,
+        zones: &Zones,
+        zone_names: &[&str],
+    ) -> AttestationRule {
+        if a.predicate_type.is_empty() {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                path.clone(),
+                "a required attestation names its `predicate_type`".to_owned(),
+            );
+        }
+        let signer_zone = a
+            .signer_zone
+            .as_deref()
+            .and_then(|z| self.zone_ref(zones, path.key("signer_zone"), z, zone_names));
+        let max_age = self.duration(path.key("max_age"), a.max_age.as_deref());
+        AttestationRule {
+            predicate_type: a.predicate_type.clone(),
+            signer_zone,
+            max_age,
+            description: a.description.clone(),
+        }
+    }
+
+    /// Required approvals: at least one, by a defined role, within a maximum age.
+    fn approval_rule(
+        &mut self,
+        raw: &RawPolicy,
+        path: FieldPath,
+        a: &RawApprovalRule,
+    ) -> ApprovalRule {
+        if a.required == 0 {
+            self.report(
+                codes::POLICY_INVALID_VALUE,
+                path.key("required"),
+                "`required` must be at least 1".to_owned(),
+            );
+        }
+        if let Some(role) = &a.role
+            && !raw.roles.contains_key(role)
+        {
+            let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
+            self.undefined(path.key("role"), "role", role, &known);
+        }
+        ApprovalRule {
+            required: a.required,
+            role: a.role.clone(),
+            max_age: self.duration(path.key("max_age"), a.max_age.as_deref()),
+        }
+    }
+
+    /// The versions an environment admits: a semver requirement.
+    fn version_requirement(
+        &mut self,
+        path: FieldPath,
+        text: Option<&str>,
+    ) -> Option<semver::VersionReq> {
+        let v = text?;
+        match semver::VersionReq::parse(v) {
+            Ok(r) => Some(r),
+            Err(err) => {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path,
+                    format!("`{v}` is not a semver requirement: {err}"),
+                );
+                None
+            }
+        }
     }
 }
 
@@ -841,4 +968,177 @@ fn cycles<'g>(graph: &DiGraph<&'g str, ()>) -> Vec<Vec<&'g str>> {
 
 fn cycle_text(cycle: &[&str]) -> String {
     cycle.join(" -> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The problems a policy document has, as `code at path`.
+    fn problems(yaml: &str) -> Vec<String> {
+        match parse(yaml, Format::Yaml) {
+            Ok(_) => Vec::new(),
+            Err(p) => p
+                .iter()
+                .map(|p| format!("{} at {}", p.code, p.path))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_version_1_is_read() {
+        assert!(problems("version: 1").is_empty());
+        assert_eq!(problems("version: 2"), ["policy/invalid-value at version"]);
+    }
+
+    #[test]
+    fn principals_are_not_the_wildcard_and_of_a_known_kind() {
+        assert_eq!(
+            problems("principals: {'*': {}, ci: {kind: robot}, bob: {kind: bot}}"),
+            [
+                "policy/invalid-value at principals[\"*\"]",
+                "policy/invalid-value at principals.ci.kind"
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_have_defined_members() {
+        assert_eq!(
+            problems(
+                "principals: {bob: {}}\ngroups: {none: {members: []}, ops: {members: [bob, eve]}}"
+            ),
+            [
+                "policy/empty-list at groups.none",
+                "policy/undefined-reference at groups.ops.members[1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn roles_grant_known_permissions() {
+        assert_eq!(
+            problems("roles: {idle: {permissions: []}, dev: {permissions: [merge, fly]}}"),
+            [
+                "policy/empty-list at roles.idle",
+                "policy/invalid-value at roles.dev.permissions[1]"
+            ]
+        );
+    }
+
+    #[test]
+    fn bindings_name_defined_roles_subjects_and_environments() {
+        let doc = "principals: {bob: {}}\nroles: {dev: {permissions: [merge]}}\n\
+                   bindings:\n  - {principals: [bob]}\n  - {role: ops, principals: [eve]}\n  - {role: dev, groups: [g], environment: prod}\n  - {role: dev}\n";
+        assert_eq!(
+            problems(doc),
+            [
+                "policy/invalid-value at bindings[0]",
+                "policy/undefined-reference at bindings[1].role",
+                "policy/undefined-reference at bindings[1].principals[0]",
+                "policy/undefined-reference at bindings[2].groups[0]",
+                "policy/undefined-reference at bindings[2].environment",
+                "policy/empty-list at bindings[3]",
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_implies_deploy_holds_for_every_bound_role() {
+        let doc = "require: {merge_implies_deploy: true}\nprincipals: {bob: {}}\n\
+                   roles: {dev: {permissions: [merge]}, both: {permissions: [merge, deploy]}}\n\
+                   bindings: [{role: dev, principals: [bob]}, {role: both, principals: [bob]}]\n";
+        assert_eq!(
+            problems(doc),
+            ["policy/merge-implies-deploy at bindings[0].role"]
+        );
+    }
+
+    #[test]
+    fn builders_are_in_a_zone_with_keys_they_can_meet_a_threshold_with() {
+        assert_eq!(
+            problems("builders: {ci: {zone: nowhere, keys: [], threshold: 2}}"),
+            [
+                "policy/empty-list at builders.ci",
+                "policy/undefined-reference at builders.ci.zone",
+                "policy/invalid-value at builders.ci.threshold"
+            ]
+        );
+    }
+
+    #[test]
+    fn secrets_go_to_defined_zones_and_environments() {
+        assert_eq!(
+            problems(
+                "zones: {z: {}}\nsecrets: {a: {zones: []}, b: {zones: [z, y], environments: [prod]}}"
+            ),
+            [
+                "policy/empty-list at secrets.a",
+                "policy/undefined-reference at secrets.b.zones[1]",
+                "policy/undefined-reference at secrets.b.environments[0]"
+            ]
+        );
+    }
+
+    #[test]
+    fn source_rules_have_a_uri() {
+        assert_eq!(
+            problems("sources: [{refs: [main]}, {uri: 'git+https://g/*'}]"),
+            ["policy/invalid-value at sources[0]"]
+        );
+    }
+
+    #[test]
+    fn the_deploy_service_has_an_id_keys_and_a_zone() {
+        assert_eq!(
+            problems("zones: {z: {}}\ndeploy_service: {zone: z}"),
+            [
+                "policy/invalid-value at deploy_service",
+                "policy/empty-list at deploy_service"
+            ]
+        );
+    }
+
+    #[test]
+    fn freeze_windows_are_absolute_or_weekly_and_well_formed() {
+        let env =
+            |freeze: &str| problems(&format!("environments: {{prod: {{freeze: [{freeze}]}}}}"));
+        assert!(env("{from: '2026-12-20T00:00:00Z', until: '2027-01-02T00:00:00Z'}").is_empty());
+        assert!(env("{weekly: {days: [fri, Saturday], from: '16:00'}}").is_empty());
+        assert_eq!(
+            env("{from: '2026-12-20T00:00:00Z', until: '2026-12-19T00:00:00Z'}"),
+            ["policy/invalid-value at environments.prod.freeze[0].until"]
+        );
+        assert_eq!(
+            env("{from: '2026-12-20T00:00:00Z', weekly: {days: [fri]}}"),
+            ["policy/invalid-value at environments.prod.freeze[0]"]
+        );
+        assert_eq!(
+            env("{weekly: {days: [], until: '25:00'}}"),
+            [
+                "policy/empty-list at environments.prod.freeze[0].weekly.days",
+                "policy/invalid-value at environments.prod.freeze[0].weekly.until"
+            ]
+        );
+        assert_eq!(
+            env("{weekly: {days: [someday]}}"),
+            ["policy/invalid-value at environments.prod.freeze[0].weekly.days[0]"]
+        );
+    }
+
+    #[test]
+    fn environments_check_attestations_approvals_and_versions() {
+        let doc = "environments:\n  prod:\n    attestations: [{signer_zone: z}]\n    approvals: {required: 0, role: boss}\n    version: 'not semver'\n    emergency_role: boss\n";
+        assert_eq!(
+            problems(doc),
+            [
+                "policy/invalid-value at environments.prod.attestations[0]",
+                "policy/undefined-reference at environments.prod.attestations[0].signer_zone",
+                "policy/invalid-value at environments.prod.approvals.required",
+                "policy/undefined-reference at environments.prod.approvals.role",
+                "policy/invalid-value at environments.prod.version",
+                "policy/undefined-reference at environments.prod.emergency_role",
+            ]
+        );
+    }
 }

@@ -21,7 +21,7 @@ use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
 use crate::policy::{Environment, Policy};
-use crate::provenance::{Owner, TrustedKeys, VerifiedProvenance};
+use crate::provenance::{CheckedEnvelope, Claim, Owner, TrustedKeys, VerifiedProvenance};
 use crate::rbac::{ApprovalRequest, AuthorizeRequest};
 use crate::role::Permission;
 use crate::rule::codes;
@@ -552,14 +552,20 @@ impl Target<'_> {
             if pt != PROVENANCE_V1 && pt != PROVENANCE_V02 {
                 continue;
             }
-            let (pd, verified) = policy.judge_provenance(
-                &s.envelope,
-                &s.verifying,
+            let checked = CheckedEnvelope {
+                envelope: &s.envelope,
+                verifying: &s.verifying,
                 trusted,
-                Some(s.statement.clone()),
+                statement: Some(s.statement.clone()),
+            };
+            let claim = Claim {
                 artifact,
-                None,
-                None,
+                environment: None,
+                min_zone: None,
+            };
+            let (pd, verified) = policy.judge_provenance(
+                checked,
+                &claim,
                 Decision::new(format!("evidence {}", s.name)),
             );
             match verified {

@@ -169,116 +169,186 @@ pub(super) fn analyse(
         .enumerate()
     {
         let id = step.get("id").and_then(Node::scalar);
-        let label = id.clone().unwrap_or_else(|| format!("steps[{i}]"));
         let mut env = base_env.clone();
         let mut lines = base_lines.clone();
         env.extend(exported.iter().cloned());
         lines.extend(exported.iter().cloned());
         env_names(step.get("env"), &mut env, &mut lines, &steps_tainted, needs);
-        let hit = |sink: &str, value: &str, confidence: &'static str, out: &mut JobTaint| {
-            out.injections.push(Injection {
-                step: label.clone(),
-                location: step.loc,
-                sink: sink.to_owned(),
-                value: value.to_owned(),
-                confidence,
-            });
+        let mut sinks = Sinks {
+            step: id.clone().unwrap_or_else(|| format!("steps[{i}]")),
+            location: step.loc,
+            found: &mut out.injections,
         };
-        let mut taints_outputs = false;
-        let mut guessed = false;
+        let known = Known {
+            steps: &steps_tainted,
+            env: &env,
+            lines: &lines,
+            needs,
+        };
+        let mut effect = StepEffect::default();
         if let Some(run) = step.get("run").and_then(Node::scalar) {
-            let mut direct = false;
-            for e in expressions(&run) {
-                if let Some(c) = tainted(e, &steps_tainted, &env, needs) {
-                    hit("run", &format!("${{{{ {e} }}}}"), c, &mut out);
-                    direct = true;
-                }
-            }
-            let via_var = reads_var(&run, &env);
-            if run.contains("GITHUB_OUTPUT") && (direct || via_var.is_some()) {
-                taints_outputs = true;
-            }
-            // A line break in a value written to $GITHUB_ENV starts a new variable of the
-            // attacker's choosing (LD_PRELOAD, BASH_ENV, ...); a path entry needs none.
-            let via_lines = reads_var(&run, &lines);
-            for file in ["GITHUB_ENV", "GITHUB_PATH"] {
-                let carrier = if file == "GITHUB_ENV" {
-                    &via_lines
-                } else {
-                    &via_var
-                };
-                if run.contains(file)
-                    && let Some(v) = carrier
-                {
-                    hit(&format!("${file}"), &format!("${v}"), "medium", &mut out);
-                    if file == "GITHUB_ENV" {
-                        // What it exports is unknown by name; every later reader of the
-                        // variables it wrote is tainted, approximated by the variable's name.
-                        exported.insert(v.clone());
-                    }
-                }
-            }
+            effect.taints_outputs = run_sinks(&run, &known, &mut sinks, &mut exported);
         }
         if let Some(uses) = step.get("uses").and_then(Node::as_str) {
-            let slug = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
-            let with = step.get("with");
-            for e in with.map(Node::entries).unwrap_or_default() {
-                let v = e.value.scalar().unwrap_or_default();
-                for x in expressions(&v) {
-                    let Some(c) = tainted(x, &steps_tainted, &env, needs) else {
-                        continue;
-                    };
-                    let value = format!("${{{{ {x} }}}}");
-                    if slug == "actions/github-script" && e.key == "script" {
-                        hit("github-script", &value, c, &mut out);
-                    } else if AGENT_ACTIONS.iter().any(|a| slug.starts_with(a)) {
-                        hit(
-                            &format!("agent input `{}` of {slug}", e.key),
-                            &value,
-                            c,
-                            &mut out,
-                        );
-                    } else if EXEC_INPUTS.contains(&e.key.as_str()) {
-                        hit(&format!("input `{}` of {slug}", e.key), &value, c, &mut out);
-                    }
-                    // Whatever the action does with it, its outputs may carry it: known when
-                    // it executes it, a guess otherwise.
-                    if slug == "actions/github-script" || EXEC_INPUTS.contains(&e.key.as_str()) {
-                        taints_outputs = true;
-                    } else {
-                        guessed = true;
-                    }
-                }
-            }
-            if HEAD_REF_ACTIONS.iter().any(|a| slug == *a) {
-                taints_outputs = true;
-            }
-            if slug == "actions/github-script"
-                && let Some(script) = with.and_then(|w| w.get("script")).and_then(Node::scalar)
-                && script.contains("context.payload")
-                && (script.contains(".title")
-                    || script.contains(".body")
-                    || script.contains("head.ref"))
-                && (script.contains("setOutput") || script.contains("return"))
-            {
-                taints_outputs = true;
-            }
+            let action = action_sinks(uses, step.get("with"), &known, &mut sinks);
+            effect.taints_outputs |= action.taints_outputs;
+            effect.guessed |= action.guessed;
         }
         if let Some(id) = id {
-            if taints_outputs {
+            if effect.taints_outputs {
                 steps_tainted.insert(id);
-            } else if guessed {
+            } else if effect.guessed {
                 steps_tainted.insert(format!("?{id}"));
             }
         }
     }
+    out.outputs = tainted_outputs(job, &steps_tainted, needs);
+    out
+}
+
+/// What is known to carry attacker text when a step runs.
+struct Known<'a> {
+    /// Steps whose outputs carry it (`?id`: perhaps).
+    steps: &'a BTreeSet<String>,
+    /// Environment variables that carry it.
+    env: &'a BTreeSet<String>,
+    /// Those of them that can hold a line break.
+    lines: &'a BTreeSet<String>,
+    /// Outputs of other jobs that carry it.
+    needs: &'a BTreeSet<String>,
+}
+
+impl Known<'_> {
+    fn tainted(&self, expr: &str) -> Option<&'static str> {
+        tainted(expr, self.steps, self.env, self.needs)
+    }
+}
+
+/// Where the injections of one step are collected.
+struct Sinks<'a> {
+    step: String,
+    location: Option<Location>,
+    found: &'a mut Vec<Injection>,
+}
+
+impl Sinks<'_> {
+    fn hit(&mut self, sink: &str, value: &str, confidence: &'static str) {
+        self.found.push(Injection {
+            step: self.step.clone(),
+            location: self.location,
+            sink: sink.to_owned(),
+            value: value.to_owned(),
+            confidence,
+        });
+    }
+}
+
+/// Whether a step's outputs carry attacker text: known, or only guessed.
+#[derive(Default)]
+struct StepEffect {
+    taints_outputs: bool,
+    guessed: bool,
+}
+
+/// Attacker text in a `run:` script: expanded into it, or written to `$GITHUB_ENV` (a line
+/// break there starts a new variable of the attacker's choosing, LD_PRELOAD, BASH_ENV, ...) or
+/// `$GITHUB_PATH` (which needs none). Returns whether it reaches the step's outputs.
+fn run_sinks(
+    run: &str,
+    known: &Known<'_>,
+    sinks: &mut Sinks<'_>,
+    exported: &mut BTreeSet<String>,
+) -> bool {
+    let mut direct = false;
+    for e in expressions(run) {
+        if let Some(c) = known.tainted(e) {
+            sinks.hit("run", &format!("${{{{ {e} }}}}"), c);
+            direct = true;
+        }
+    }
+    let via_var = reads_var(run, known.env);
+    let via_lines = reads_var(run, known.lines);
+    for (file, carrier) in [("GITHUB_ENV", &via_lines), ("GITHUB_PATH", &via_var)] {
+        if run.contains(file)
+            && let Some(v) = carrier
+        {
+            sinks.hit(&format!("${file}"), &format!("${v}"), "medium");
+            if file == "GITHUB_ENV" {
+                // What it exports is unknown by name; every later reader of the variables it
+                // wrote is tainted, approximated by the variable's name.
+                exported.insert(v.clone());
+            }
+        }
+    }
+    run.contains("GITHUB_OUTPUT") && (direct || via_var.is_some())
+}
+
+/// Attacker text in an action's inputs: a script github-script runs, an AI agent's prompt, an
+/// input actions commonly execute. Whatever the action does with it, its outputs may carry it:
+/// known when it executes it, a guess otherwise.
+fn action_sinks(
+    uses: &str,
+    with: Option<&Node>,
+    known: &Known<'_>,
+    sinks: &mut Sinks<'_>,
+) -> StepEffect {
+    let slug = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+    let mut effect = StepEffect::default();
+    for e in with.map(Node::entries).unwrap_or_default() {
+        let v = e.value.scalar().unwrap_or_default();
+        for x in expressions(&v) {
+            let Some(c) = known.tainted(x) else {
+                continue;
+            };
+            let value = format!("${{{{ {x} }}}}");
+            let executes = EXEC_INPUTS.contains(&e.key.as_str());
+            if slug == "actions/github-script" && e.key == "script" {
+                sinks.hit("github-script", &value, c);
+            } else if AGENT_ACTIONS.iter().any(|a| slug.starts_with(a)) {
+                sinks.hit(&format!("agent input `{}` of {slug}", e.key), &value, c);
+            } else if executes {
+                sinks.hit(&format!("input `{}` of {slug}", e.key), &value, c);
+            }
+            if slug == "actions/github-script" || executes {
+                effect.taints_outputs = true;
+            } else {
+                effect.guessed = true;
+            }
+        }
+    }
+    if HEAD_REF_ACTIONS.iter().any(|a| slug == *a) {
+        effect.taints_outputs = true;
+    }
+    if slug == "actions/github-script"
+        && let Some(script) = with.and_then(|w| w.get("script")).and_then(Node::scalar)
+        && script_outputs_event_text(&script)
+    {
+        effect.taints_outputs = true;
+    }
+    effect
+}
+
+/// Whether a github-script returns or sets as output the event's title, body or head ref.
+fn script_outputs_event_text(script: &str) -> bool {
+    script.contains("context.payload")
+        && (script.contains(".title") || script.contains(".body") || script.contains("head.ref"))
+        && (script.contains("setOutput") || script.contains("return"))
+}
+
+/// The job's outputs built from tainted step outputs (or other jobs' tainted outputs).
+fn tainted_outputs(
+    job: &Node,
+    steps: &BTreeSet<String>,
+    needs: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     for e in job.get("outputs").map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
         if expressions(&v)
             .iter()
-            .any(|x| tainted(x, &steps_tainted, &BTreeSet::new(), needs).is_some())
+            .any(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
         {
-            out.outputs.insert(format!("outputs.{}", e.key));
+            out.insert(format!("outputs.{}", e.key));
         }
     }
     out
@@ -291,6 +361,122 @@ mod tests {
     fn job(yaml: &str) -> Result<Node, Box<dyn std::error::Error>> {
         let docs = crate::import::tree::parse(yaml).map_err(|e| format!("{e:?}"))?;
         docs.into_iter().next().ok_or_else(|| "empty".into())
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_multiline_value_in_github_env_is_an_injection_and_is_exported() {
+        let (steps, needs) = (BTreeSet::new(), BTreeSet::new());
+        let (env, lines) = (set(&["TITLE", "BODY"]), set(&["BODY"]));
+        let known = Known {
+            steps: &steps,
+            env: &env,
+            lines: &lines,
+            needs: &needs,
+        };
+        let mut found = Vec::new();
+        let mut exported = BTreeSet::new();
+        let mut sinks = Sinks {
+            step: "s".into(),
+            location: None,
+            found: &mut found,
+        };
+        let outputs = run_sinks(
+            "echo \"T=$TITLE\" >> $GITHUB_ENV",
+            &known,
+            &mut sinks,
+            &mut exported,
+        );
+        assert!(!outputs && found.is_empty() && exported.is_empty());
+        let mut sinks = Sinks {
+            step: "s".into(),
+            location: None,
+            found: &mut found,
+        };
+        let outputs = run_sinks(
+            "echo \"B=$BODY\" >> $GITHUB_ENV; echo x=$BODY >> $GITHUB_OUTPUT",
+            &known,
+            &mut sinks,
+            &mut exported,
+        );
+        assert!(outputs);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].sink, "$GITHUB_ENV");
+        assert_eq!(exported, set(&["BODY"]));
+    }
+
+    #[test]
+    fn action_inputs_are_sinks_by_what_the_action_does_with_them()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let empty = BTreeSet::new();
+        let known = Known {
+            steps: &empty,
+            env: &empty,
+            lines: &empty,
+            needs: &empty,
+        };
+        let title = "${{ github.event.issue.title }}";
+        let mut found = Vec::new();
+        let mut run =
+            |uses: &str, with: &str| -> Result<(bool, bool), Box<dyn std::error::Error>> {
+                let with = job(with)?;
+                let mut sinks = Sinks {
+                    step: "s".into(),
+                    location: None,
+                    found: &mut found,
+                };
+                let e = action_sinks(uses, Some(&with), &known, &mut sinks);
+                Ok((e.taints_outputs, e.guessed))
+            };
+        assert_eq!(
+            run("actions/github-script@v7", &format!("script: \"{title}\""))?,
+            (true, false)
+        );
+        assert_eq!(
+            run("some/action@v1", &format!("command: \"{title}\""))?,
+            (true, false)
+        );
+        assert_eq!(
+            run(
+                "anthropics/claude-code-action@v1",
+                &format!("prompt: \"{title}\"")
+            )?,
+            (false, true)
+        );
+        assert_eq!(
+            run("some/action@v1", &format!("label: \"{title}\""))?,
+            (false, true)
+        );
+        let sinks: Vec<&str> = found.iter().map(|i| i.sink.as_str()).collect();
+        assert_eq!(
+            sinks,
+            [
+                "github-script",
+                "input `command` of some/action",
+                "agent input `prompt` of anthropics/claude-code-action"
+            ]
+        );
+        assert!(script_outputs_event_text(
+            "return context.payload.pull_request.title"
+        ));
+        assert!(!script_outputs_event_text(
+            "core.setOutput('n', context.payload.number)"
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn job_outputs_built_from_tainted_steps_are_tainted() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let j = job("outputs:\n  a: ${{ steps.x.outputs.v }}\n  b: ${{ steps.y.outputs.v }}\n")?;
+        assert_eq!(
+            tainted_outputs(&j, &set(&["x"]), &BTreeSet::new()),
+            set(&["outputs.a"])
+        );
+        Ok(())
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //!   privileged events), so a tainted job that saves a cache taints every job that restores it.
 
 mod expressions;
+mod findings;
 mod injection;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +27,7 @@ use github_actions_models::workflow::{Job as GhJob, Workflow};
 
 use super::tree::{Node, V};
 use super::{ImportError, SourceFile, documents, shape_error};
-use crate::pipeline::{PipelineBuilder, ResourceKind};
+use crate::pipeline::{JobBuilder, PipelineBuilder, ResourceKind};
 use crate::source::Location;
 
 /// Events whose workflow runs from the default branch with the base repository's privileges,
@@ -304,33 +305,13 @@ fn name_pattern(name: &str) -> String {
     out
 }
 
-/// Glob match with `*` only (enough for artifact names and patterns).
-fn wildcard(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let mut pos = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            if !text.starts_with(part) {
-                return false;
-            }
-            pos = part.len();
-        } else if i == parts.len() - 1 {
-            return text.len() >= pos + part.len() && text[pos..].ends_with(part);
-        } else {
-            match text[pos..].find(part) {
-                Some(k) => pos += k + part.len(),
-                None => return false,
-            }
-        }
-    }
-    true
-}
-
+/// Whether two artifact names (either a pattern in which `*` matches anything) can be the
+/// same artifact.
 fn names_match(a: &str, b: &str) -> bool {
-    wildcard(a, b) || wildcard(b, a)
+    let matches = |pattern: &str, text: &str| {
+        crate::glob::Pattern::stars(pattern).is_ok_and(|p| p.matches(text))
+    };
+    matches(a, b) || matches(b, a)
 }
 
 /// What the importer learnt about one job, independent of context.
@@ -453,41 +434,9 @@ fn step_facts(
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
-        let resolve = |name: &str| env.get(name).cloned();
-        let uses_raw = step.get("uses").and_then(Node::as_str).unwrap_or_default();
-        let text = step
-            .get("run")
-            .and_then(Node::scalar)
-            .or_else(|| with_scalar(step, "script"))
-            .unwrap_or_default();
-        if f.gate.is_none()
-            && expressions::permission_check(uses_raw.split('@').next().unwrap_or_default(), &text)
-        {
-            f.gate = Some("collaborator permission check".into());
-        }
-        if f.gate.is_none()
-            && let Some(g) = step
-                .get("if")
-                .and_then(Node::scalar)
-                .and_then(|c| expressions::gate(&c))
-            && step
-                .get("run")
-                .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
-        {
-            // A step that fails the job unless the gate holds gates the rest of the job.
-            f.gate = Some(g.into());
-        }
+        step_gate(step, f);
         if let Some(run) = step.get("run").and_then(Node::scalar) {
-            f.runs_code = true;
-            if super::publishes(&run, &[]) {
-                f.publishes = true;
-            }
-            if fetches_pr_head(&run) {
-                f.pr_head = true;
-            }
-            if run.contains("gh run download") {
-                f.downloads_run = true;
-            }
+            run_facts(&run, f);
         }
         let Some(raw) = step.get("uses").and_then(Node::as_str) else {
             continue;
@@ -516,112 +465,164 @@ fn step_facts(
             }
             Ok(Uses::Docker(_)) | Err(_) => continue,
         };
-        let truthy = |k: &str| {
-            with_scalar(step, k).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
-        };
-        match slug.as_str() {
-            "actions/checkout" => {
-                f.checks_out = true;
-                let r = with_str(step, "ref").unwrap_or_default();
-                let repo = with_str(step, "repository").unwrap_or_default();
-                // Fail closed: a ref or repository not provably the base repository's (a step
-                // output, an input, an env value set elsewhere, event fields) is the pull
-                // request's as far as a privileged job is concerned.
-                if untrusted_ref(r)
-                    || untrusted_ref(repo)
-                    || !expressions::provably_base(r, &resolve, 0)
-                    || !expressions::provably_base(repo, &resolve, 0)
-                    || truthy("allow-unsafe-pr-checkout")
-                {
-                    // A checkout that only happens behind a gate of its own (`if:` on the
-                    // step) is the gated flow, decided like a job-level gate.
-                    match step
-                        .get("if")
-                        .and_then(Node::scalar)
-                        .and_then(|c| expressions::gate(&c))
-                    {
-                        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
-                        _ => f.pr_head = true,
-                    }
+        action_facts(&slug, step, f, &env);
+    }
+}
+
+/// What keeps outsiders out of the rest of the job: a collaborator permission check, or a step
+/// that fails the job unless its gate holds.
+fn step_gate(step: &Node, f: &mut JobFacts) {
+    if f.gate.is_some() {
+        return;
+    }
+    let uses = step.get("uses").and_then(Node::as_str).unwrap_or_default();
+    let text = step
+        .get("run")
+        .and_then(Node::scalar)
+        .or_else(|| with_scalar(step, "script"))
+        .unwrap_or_default();
+    if expressions::permission_check(uses.split('@').next().unwrap_or_default(), &text) {
+        f.gate = Some("collaborator permission check".into());
+        return;
+    }
+    if let Some(g) = step
+        .get("if")
+        .and_then(Node::scalar)
+        .and_then(|c| expressions::gate(&c))
+        && step
+            .get("run")
+            .is_some_and(|r| r.scalar().is_some_and(|t| t.contains("exit 1")))
+    {
+        f.gate = Some(g.into());
+    }
+}
+
+/// What a `run:` script does: runs code, publishes, fetches the pull request's head, downloads
+/// another run's artifacts.
+fn run_facts(run: &str, f: &mut JobFacts) {
+    f.runs_code = true;
+    if super::publishes(run, &[]) {
+        f.publishes = true;
+    }
+    if fetches_pr_head(run) {
+        f.pr_head = true;
+    }
+    if run.contains("gh run download") {
+        f.downloads_run = true;
+    }
+}
+
+/// Whether a `with:` input is set to something true.
+fn truthy(step: &Node, key: &str) -> bool {
+    with_scalar(step, key).is_some_and(|v| !v.is_empty() && v != "false" && v != "''")
+}
+
+/// What a step that uses the action `slug` (lower case, `owner/repo[/path]`) does.
+fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) {
+    match slug {
+        "actions/checkout" => checkout_facts(step, f, env),
+        "actions/cache" => {
+            f.cache_restore = true;
+            f.cache_save = true;
+        }
+        "actions/cache/restore" => f.cache_restore = true,
+        "actions/cache/save" => f.cache_save = true,
+        "actions/setup-node"
+        | "actions/setup-python"
+        | "actions/setup-java"
+        | "actions/setup-dotnet"
+        | "actions/setup-go"
+        | "astral-sh/setup-uv"
+        | "ruby/setup-ruby" => {
+            // Setup actions cache when asked (setup-go unless told not to).
+            let on = match slug {
+                "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
+                "astral-sh/setup-uv" => truthy(step, "enable-cache"),
+                "ruby/setup-ruby" => truthy(step, "bundler-cache"),
+                _ => truthy(step, "cache"),
+            };
+            f.cache_restore |= on;
+            f.cache_save |= on;
+        }
+        "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
+            f.cache_restore = true;
+            f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
+        }
+        "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
+            f.cache_restore = true;
+            f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
+        }
+        "actions/upload-artifact" => {
+            let name = with_scalar(step, "name").unwrap_or_else(|| "artifact".into());
+            f.uploads.push(name_pattern(&name));
+        }
+        "actions/download-artifact" => {
+            if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
+                other_run_download(step, f);
+            } else {
+                let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
+                f.downloads.push(name.map(|n| name_pattern(&n)));
+            }
+        }
+        "dawidd6/action-download-artifact" => other_run_download(step, f),
+        "actions/github-script" => {
+            if let Some(script) = with_scalar(step, "script") {
+                if fetches_pr_head(&script) {
+                    f.pr_head = true;
                 }
-            }
-            "actions/cache" => {
-                f.cache_restore = true;
-                f.cache_save = true;
-            }
-            "actions/cache/restore" => f.cache_restore = true,
-            "actions/cache/save" => f.cache_save = true,
-            "actions/setup-node"
-            | "actions/setup-python"
-            | "actions/setup-java"
-            | "actions/setup-dotnet"
-            | "actions/setup-go"
-            | "astral-sh/setup-uv"
-            | "ruby/setup-ruby" => {
-                // Setup actions cache when asked (setup-go unless told not to).
-                let on = match slug.as_str() {
-                    "actions/setup-go" => with_scalar(step, "cache").as_deref() != Some("false"),
-                    "astral-sh/setup-uv" => truthy("enable-cache"),
-                    "ruby/setup-ruby" => truthy("bundler-cache"),
-                    _ => truthy("cache"),
-                };
-                f.cache_restore |= on;
-                f.cache_save |= on;
-            }
-            "satackey/action-docker-layer-caching" | "jpribyl/action-docker-layer-caching" => {
-                f.cache_restore = true;
-                f.cache_save = with_scalar(step, "skip-save").as_deref() != Some("true");
-            }
-            "swatinem/rust-cache" | "mozilla-actions/sccache-action" => {
-                f.cache_restore = true;
-                f.cache_save = with_scalar(step, "save-if").as_deref() != Some("false");
-            }
-            "actions/upload-artifact" => {
-                let name = with_scalar(step, "name").unwrap_or_else(|| "artifact".into());
-                f.uploads.push(name_pattern(&name));
-            }
-            "actions/download-artifact" => {
-                if with_str(step, "run-id").is_some() || with_str(step, "github-token").is_some() {
-                    if with_str(step, "path").is_some_and(outside_workspace) {
-                        f.downloads_data = true;
-                    } else {
-                        f.downloads_run = true;
-                    }
-                } else {
-                    let name = with_scalar(step, "name").or_else(|| with_scalar(step, "pattern"));
-                    f.downloads.push(name.map(|n| name_pattern(&n)));
-                }
-            }
-            "dawidd6/action-download-artifact" => {
-                if with_str(step, "path").is_some_and(outside_workspace) {
-                    f.downloads_data = true;
-                } else {
+                if script.contains("downloadArtifact") {
                     f.downloads_run = true;
                 }
             }
-            "actions/github-script" => {
-                if let Some(script) = with_scalar(step, "script") {
-                    if fetches_pr_head(&script) {
-                        f.pr_head = true;
-                    }
-                    if script.contains("downloadArtifact") {
-                        f.downloads_run = true;
-                    }
-                }
-            }
-            "docker/build-push-action" => {
-                f.runs_code = true;
-                if with_scalar(step, "push").as_deref() == Some("true") {
-                    f.publishes = true;
-                }
-                let from = with_scalar(step, "cache-from").unwrap_or_default();
-                let to = with_scalar(step, "cache-to").unwrap_or_default();
-                f.cache_restore |= from.contains("type=gha");
-                f.cache_save |= to.contains("type=gha");
-            }
-            s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
-            _ => {}
         }
+        "docker/build-push-action" => {
+            f.runs_code = true;
+            if with_scalar(step, "push").as_deref() == Some("true") {
+                f.publishes = true;
+            }
+            let from = with_scalar(step, "cache-from").unwrap_or_default();
+            let to = with_scalar(step, "cache-to").unwrap_or_default();
+            f.cache_restore |= from.contains("type=gha");
+            f.cache_save |= to.contains("type=gha");
+        }
+        s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
+        _ => {}
+    }
+}
+
+/// A checkout of a ref or repository not provably the base repository's (a step output, an
+/// input, an env value set elsewhere, event fields) is the pull request's as far as a
+/// privileged job is concerned: fail closed. One that only happens behind a gate of its own
+/// (`if:` on the step) is the gated flow, decided like a job-level gate.
+fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) {
+    f.checks_out = true;
+    let resolve = |name: &str| env.get(name).cloned();
+    let r = with_str(step, "ref").unwrap_or_default();
+    let repo = with_str(step, "repository").unwrap_or_default();
+    let untrusted = untrusted_ref(r)
+        || untrusted_ref(repo)
+        || !expressions::provably_base(r, &resolve, 0)
+        || !expressions::provably_base(repo, &resolve, 0)
+        || truthy(step, "allow-unsafe-pr-checkout");
+    if !untrusted {
+        return;
+    }
+    match step
+        .get("if")
+        .and_then(Node::scalar)
+        .and_then(|c| expressions::gate(&c))
+    {
+        Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
+        _ => f.pr_head = true,
+    }
+}
+
+/// Another run's artifacts: read as data when downloaded outside the workspace, else run.
+fn other_run_download(step: &Node, f: &mut JobFacts) {
+    if with_str(step, "path").is_some_and(outside_workspace) {
+        f.downloads_data = true;
+    } else {
+        f.downloads_run = true;
     }
 }
 
@@ -708,6 +709,52 @@ fn stem(name: &str) -> &str {
         .unwrap_or(file)
 }
 
+/// One job of a workflow file and what was learnt about it.
+struct WorkflowJob {
+    id: String,
+    loc: Option<Location>,
+    facts: JobFacts,
+    /// Calls a reusable workflow.
+    reusable: bool,
+}
+
+/// A workflow file's jobs, the contexts they may run in, and which job runs in which.
+struct FileJobs<'f> {
+    file: &'f str,
+    /// Put before job names when several files are imported together.
+    prefix: String,
+    /// The repository whose default-branch cache scope the runs share.
+    repo: String,
+    ctxs: Vec<Context>,
+    jobs: Vec<WorkflowJob>,
+    /// `runs[k][x]`: job `k` runs in context `x`.
+    runs: Vec<Vec<bool>>,
+}
+
+impl FileJobs<'_> {
+    fn suffix(&self, ctx: &Context) -> String {
+        if self.ctxs.len() > 1 {
+            format!(" [{}]", ctx.key)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// What adding the jobs found that the file-level findings and the pull request's source job
+/// need. Kept across contexts: a job gated in one context stays gated in the next.
+#[derive(Default)]
+struct Flows {
+    /// Jobs that run the pull request's code with privileges behind a gate that protects.
+    gated: BTreeSet<usize>,
+    /// Jobs that read another run's artifacts as data with privileges.
+    data_reads: BTreeSet<usize>,
+    /// Jobs that run the pull request's code in the default branch's cache scope.
+    poisons: BTreeSet<usize>,
+    /// Some job consumes the pull request's head or the triggering run's artifacts.
+    source_needed: bool,
+}
+
 fn import_file(
     b: &mut PipelineBuilder,
     f: &SourceFile<'_>,
@@ -715,8 +762,72 @@ fn import_file(
     inherited: &[Context],
     actions: &LocalActions,
 ) -> Result<(), ImportError> {
+    let (doc, workflow) = read_workflow(f)?;
+    b.file(f.name);
+    report_unknown(b, &doc, &WORKFLOW_KEYS, "(workflow)", "workflow");
+    let on_loc = doc
+        .entry("on")
+        .or_else(|| doc.entry("true"))
+        .and_then(|e| e.key_loc);
+    let ctxs = file_contexts(&doc, inherited);
+    if ctxs.is_empty() {
+        b.unsupported(
+            on_loc,
+            "on",
+            "no trigger event could be read from `on`; no job is checked",
+        );
+    }
+    let prefix = if multi {
+        format!("{}: ", stem(f.name))
+    } else {
+        String::new()
+    };
+    let mut jobs = read_jobs(b, f.name, &doc, &workflow, &ctxs, actions);
+    find_injections(&doc, &mut jobs);
+    inherit_gates(&mut jobs);
+    adopt_checkout_gates(&mut jobs);
+    let runs = job_runs(&jobs, &ctxs);
+    let wf = FileJobs {
+        file: f.name,
+        prefix,
+        repo: repository_of(f.name),
+        ctxs,
+        jobs,
+        runs,
+    };
+    let ancestors = ancestors(&wf.jobs);
+    let mut flows = Flows::default();
+    for x in 0..wf.ctxs.len() {
+        for k in 0..wf.jobs.len() {
+            if wf.runs[k][x] {
+                add_job(b, &wf, x, k, &ancestors, &mut flows);
+            }
+        }
+    }
+    for k in 0..wf.jobs.len() {
+        findings::report(b, &wf, k, &flows);
+    }
+    if flows.source_needed {
+        let prefix = &wf.prefix;
+        b.job(&format!("{prefix}pull request (untrusted)"))
+            .at(on_loc)
+            .context("github/pull_request")
+            .produce(
+                ResourceKind::Workspace,
+                &format!("{prefix}pull request head (checked out)"),
+            )
+            .produce(
+                ResourceKind::Artifact,
+                &format!("{prefix}artifacts of the triggering run"),
+            );
+    }
+    Ok(())
+}
+
+/// The file's workflow document (located) and its typed reading.
+fn read_workflow(f: &SourceFile<'_>) -> Result<(Node, Workflow), ImportError> {
     let docs = documents(f)?;
-    let Some(doc) = docs.iter().find(|d| !d.is_null()) else {
+    let Some(doc) = docs.into_iter().find(|d| !d.is_null()) else {
         return Err(shape_error(
             f.name,
             "the file holds no workflow".into(),
@@ -746,20 +857,18 @@ fn import_file(
             loc,
         )
     })?;
+    Ok((doc, workflow))
+}
 
-    b.file(f.name);
-    report_unknown(b, doc, &WORKFLOW_KEYS, "(workflow)", "workflow");
+/// The contexts the workflow's jobs run in. Called by the given workflows, their contexts
+/// replace `workflow_call`.
+fn file_contexts(doc: &Node, inherited: &[Context]) -> Vec<Context> {
     let on = doc
         .get("on")
         .or_else(|| doc.get("true"))
         .unwrap_or(&super::tree::NULL);
-    let on_loc = doc
-        .entry("on")
-        .or_else(|| doc.entry("true"))
-        .and_then(|e| e.key_loc);
     let mut ctxs = contexts(on);
     if !inherited.is_empty() && ctxs.iter().any(|c| c.event == "workflow_call") {
-        // Called by the given workflows: their contexts replace `workflow_call`.
         ctxs.retain(|c| c.event != "workflow_call");
         for c in inherited {
             if !ctxs.iter().any(|x| x.key == c.key) {
@@ -767,30 +876,28 @@ fn import_file(
             }
         }
     }
-    if ctxs.is_empty() {
-        b.unsupported(
-            on_loc,
-            "on",
-            "no trigger event could be read from `on`; no job is checked",
-        );
-    }
-    let prefix = if multi {
-        format!("{}: ", stem(f.name))
-    } else {
-        String::new()
-    };
+    ctxs
+}
+
+/// What each job holds and does, in file order; unknown keys are reported.
+fn read_jobs(
+    b: &mut PipelineBuilder,
+    file: &str,
+    doc: &Node,
+    workflow: &Workflow,
+    ctxs: &[Context],
+    actions: &LocalActions,
+) -> Vec<WorkflowJob> {
     let mut workflow_secrets = Vec::new();
     if let Some(env) = doc.get("env") {
         env.visit_strings(&mut |s| secret_refs(s, &mut workflow_secrets));
     }
     let mut workflow_perms = JobFacts::default();
     permissions_facts(&workflow.permissions, &mut workflow_perms);
-
     let mut workflow_env = BTreeMap::new();
     env_map(doc.get("env"), &mut workflow_env);
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
-    // Facts per job, in file order.
-    let mut facts: Vec<(String, Option<Location>, JobFacts, bool)> = Vec::new();
+    let mut jobs = Vec::new();
     for (id, job) in &workflow.jobs {
         let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
         let loc = jobs_node.entry(id).and_then(|e| e.key_loc);
@@ -839,74 +946,59 @@ fn import_file(
             jf.write_token = workflow_perms.write_token;
             jf.id_token = workflow_perms.id_token;
         }
-        let plain = ctxs
-            .iter()
-            .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
-        if jf.downloads_run && plain {
-            // Outside the privileged events the other run is not known to be the pull
-            // request's; it is not modelled, so it is reported: for every reader when the job
-            // holds credentials or publishes, as a coverage note otherwise.
-            let holds = !jf.secrets.is_empty()
-                || jf.inherit_secrets
-                || jf.id_token
-                || jf.publishes
-                || jf.write_token != Some(false);
-            let mut m = crate::decision::Facts::new();
-            m.insert("file".into(), json!(f.name));
-            if let Some(l) = loc {
-                m.insert("line".into(), json!(l.line));
-                m.insert("column".into(), json!(l.column));
-            }
-            m.insert("path".into(), json!(format!("jobs.{id}")));
-            m.insert("job".into(), json!(id));
-            if !holds {
-                m.insert("persona".into(), json!("auditor"));
-            }
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::IMPORT_UNSUPPORTED,
-                "downloads artifacts of another workflow run; which run, and how trusted its output is, is not modelled",
-                m,
-            ));
-        }
-        facts.push((id.clone(), loc, jf, reusable));
+        let job = WorkflowJob {
+            id: id.clone(),
+            loc,
+            facts: jf,
+            reusable,
+        };
+        findings::other_run_download(b, file, &job, ctxs);
+        jobs.push(job);
     }
+    jobs
+}
 
-    // Attacker text through job outputs: a fixpoint over `needs` (a few passes suffice for
-    // the chains people write; each pass can only add taint).
+/// Attacker text into scripts, also through job outputs: a fixpoint over `needs` (a few passes
+/// suffice for the chains people write; each pass can only add taint).
+fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
+    let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
     for _ in 0..4 {
         let before = tainted_outputs.len();
-        for (id, ..) in &facts {
-            let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
+        for job in jobs.iter() {
+            let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
             let t = injection::analyse(doc.get("env"), node, &tainted_outputs);
             for o in t.outputs {
-                tainted_outputs.insert(format!("{id}.{o}"));
+                tainted_outputs.insert(format!("{}.{o}", job.id));
             }
         }
         if tainted_outputs.len() == before {
             break;
         }
     }
-    for (id, _, jf, _) in &mut facts {
-        let node = jobs_node.get(id).unwrap_or(&super::tree::NULL);
-        jf.injections = injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
+    for job in jobs {
+        let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
+        job.facts.injections =
+            injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
     }
-    // A job that needs a gated job runs only when the gate held (an authorisation job). An
-    // environment is no gate here: its protection rules are not in the workflow.
-    for _ in 0..facts.len() {
+}
+
+/// A job that needs a gated job runs only when the gate held (an authorisation job). An
+/// environment is no gate here: its protection rules are not in the workflow.
+fn inherit_gates(jobs: &mut [WorkflowJob]) {
+    for _ in 0..jobs.len() {
         let mut changed = false;
-        for k in 0..facts.len() {
-            if facts[k].2.gate.is_some() {
+        for k in 0..jobs.len() {
+            if jobs[k].facts.gate.is_some() {
                 continue;
             }
-            let inherited = facts[k].2.needs.iter().find_map(|need| {
-                facts
-                    .iter()
-                    .find(|(i, ..)| i == need)
-                    .and_then(|(_, _, f2, _)| f2.gate.clone())
+            let inherited = jobs[k].facts.needs.iter().find_map(|need| {
+                jobs.iter()
+                    .find(|j| &j.id == need)
+                    .and_then(|j| j.facts.gate.clone())
             });
             if let Some(g) = inherited {
-                facts[k].2.gate = Some(format!("{g}, via `needs`"));
+                jobs[k].facts.gate = Some(format!("{g}, via `needs`"));
                 changed = true;
             }
         }
@@ -914,9 +1006,12 @@ fn import_file(
             break;
         }
     }
-    // A checkout gated on its own step is the job's gated flow, when the gate is all that
-    // matters in the job (no injection to keep regular).
-    for (_, _, jf, _) in &mut facts {
+}
+
+/// A checkout gated on its own step is the job's gated flow, when the gate is all that matters
+/// in the job (no injection to keep regular).
+fn adopt_checkout_gates(jobs: &mut [WorkflowJob]) {
+    for jf in jobs.iter_mut().map(|j| &mut j.facts) {
         if let Some(g) = jf.pr_head_gate.take()
             && !jf.pr_head
         {
@@ -926,14 +1021,17 @@ fn import_file(
             }
         }
     }
-    // `needs` ancestry: an artifact can come only from a job that finished before.
-    let ancestors: Vec<BTreeSet<usize>> = (0..facts.len())
+}
+
+/// `needs` ancestry: an artifact can come only from a job that finished before.
+fn ancestors(jobs: &[WorkflowJob]) -> Vec<BTreeSet<usize>> {
+    (0..jobs.len())
         .map(|k| {
             let mut seen = BTreeSet::new();
             let mut stack = vec![k];
             while let Some(j) = stack.pop() {
-                for need in &facts[j].2.needs {
-                    if let Some(m) = facts.iter().position(|(i, ..)| i == need)
+                for need in &jobs[j].facts.needs {
+                    if let Some(m) = jobs.iter().position(|o| &o.id == need)
                         && seen.insert(m)
                     {
                         stack.push(m);
@@ -942,13 +1040,15 @@ fn import_file(
             }
             seen
         })
-        .collect();
+        .collect()
+}
 
-    // Which job runs in which context: job-level `if` and `needs` of jobs that do not run.
-    let n = facts.len();
-    let mut runs = vec![vec![true; ctxs.len()]; n];
-    for (k, (_, _, jf, _)) in facts.iter().enumerate() {
-        if let Some(c) = &jf.condition {
+/// Which job runs in which context: its job-level `if`, and no job runs whose `needs` do not
+/// (unless its condition runs it anyway, as `always()` does).
+fn job_runs(jobs: &[WorkflowJob], ctxs: &[Context]) -> Vec<Vec<bool>> {
+    let mut runs = vec![vec![true; ctxs.len()]; jobs.len()];
+    for (k, job) in jobs.iter().enumerate() {
+        if let Some(c) = &job.facts.condition {
             for (x, ctx) in ctxs.iter().enumerate() {
                 runs[k][x] = runs_in(c, ctx);
             }
@@ -956,17 +1056,16 @@ fn import_file(
     }
     loop {
         let mut changed = false;
-        for k in 0..n {
-            let (_, _, jf, _) = &facts[k];
+        for (k, job) in jobs.iter().enumerate() {
+            let jf = &job.facts;
             let lenient = jf.condition.as_deref().is_some_and(tolerant);
             for (x, _) in ctxs.iter().enumerate() {
                 if !runs[k][x] || lenient {
                     continue;
                 }
                 let missing = jf.needs.iter().any(|need| {
-                    facts
-                        .iter()
-                        .position(|(id, ..)| id == need)
+                    jobs.iter()
+                        .position(|o| &o.id == need)
                         .is_some_and(|m| !runs[m][x])
                 });
                 if missing {
@@ -979,316 +1078,243 @@ fn import_file(
             break;
         }
     }
+    runs
+}
 
-    let suffix = |ctx: &Context| {
-        if ctxs.len() > 1 {
-            format!(" [{}]", ctx.key)
-        } else {
-            String::new()
-        }
-    };
-    let source = format!("{prefix}pull request (untrusted)");
-    let mut source_needed = false;
-    let repo = repository_of(f.name);
-    let mut gated: BTreeSet<usize> = BTreeSet::new();
-    let mut data_reads: BTreeSet<usize> = BTreeSet::new();
-    let mut poisons: BTreeSet<usize> = BTreeSet::new();
-    for (x, ctx) in ctxs.iter().enumerate() {
-        let sfx = suffix(ctx);
-        for (k, (id, loc, jf, reusable)) in facts.iter().enumerate() {
-            if !runs[k][x] {
-                continue;
-            }
-            let holds = !jf.secrets.is_empty()
-                || jf.inherit_secrets
-                || jf.id_token
-                || jf.environment.is_some()
-                || jf.write_token.unwrap_or(ctx.privileged);
-            // A privileged event's job that holds nothing runs the base repository's code;
-            // only when it also runs the pull request's (a checkout, another run's artifacts)
-            // is it checked as unreviewed code, whose output is untrusted but which itself
-            // risks nothing.
-            let context = if ctx.privileged && !holds && (jf.pr_head || jf.downloads_run) {
-                format!("github/{} (read-only)", ctx.event)
-            } else {
-                format!("github/{}", ctx.key)
-            };
-            let name = format!("{prefix}{id}{sfx}");
-            let mut jb = b
-                .job(&name)
-                .at(*loc)
-                .context(&context)
-                .publishes(jf.publishes)
-                .runs_repo_code(jf.runs_code || *reusable)
-                .note("job", json!(id))
-                .note(
-                    "persona_by_code",
-                    design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
-                );
-            if fork_rules(&ctx.event) {
-                jb = jb.note("persona", json!("pedantic")).note(
-                    "assumptions",
-                    json!([
-                        "the pull request comes from a branch of this repository: a fork's pull request gets a read-only token and no secrets"
-                    ]),
-                );
-            } else if ctx.event == "workflow_call" {
-                jb = jb.note("persona", json!("auditor")).note(
-                    "assumptions",
-                    json!([
-                        "called by workflows not given here: checked as if its caller ran unreviewed code"
-                    ]),
-                );
-            }
-            for need in &jf.needs {
-                jb = jb.need(&format!("{prefix}{need}{sfx}"));
-                if let Some((_, _, nf, _)) = facts.iter().find(|(i, ..)| i == need)
-                    && nf.has_outputs
-                {
-                    jb = jb.consume(
-                        ResourceKind::Artifact,
-                        &format!("{prefix}outputs of {need}{sfx}"),
-                    );
-                }
-            }
-            if jf.has_outputs {
-                jb = jb.produce(
-                    ResourceKind::Artifact,
-                    &format!("{prefix}outputs of {id}{sfx}"),
-                );
-            }
-            for s in &jf.secrets {
-                jb = jb.secret(s);
-            }
-            if jf.inherit_secrets {
-                jb = jb.secret("every repository secret (secrets: inherit)");
-            }
-            if jf.write_token.unwrap_or(ctx.privileged) {
-                jb = jb.secret("GITHUB_TOKEN (write)");
-            }
-            if jf.id_token {
-                jb = jb.secret("OIDC id-token");
-            }
-            if let Some(env) = &jf.environment {
-                jb = jb.deploys(env);
-            }
-            // A gate approves a request, not the code: the head can still move after it (and
-            // a stolen long-lived secret outlives the run), and a cache written by that code
-            // is read by later runs nobody approved. Only without either does it protect.
-            let gate_protects = jf.gate.is_some()
-                && jf.secrets.is_empty()
-                && !jf.inherit_secrets
-                && !(jf.cache_save && ctx.default_scope);
-            if ctx.privileged && gate_protects && (jf.pr_head || jf.downloads_run) {
-                gated.insert(k);
-            }
-            if ctx.privileged
-                && !gate_protects
-                && let Some(g) = &jf.gate
-            {
-                jb = jb.note(
-                    "gate",
-                    json!(format!(
-                        "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
-                    )),
-                );
-                jb = jb.note("confidence", json!("medium"));
-            }
-            if ctx.privileged && ctx.default_scope && !gated.contains(&k) && jf.pr_head {
-                poisons.insert(k);
-            }
-            if ctx.privileged && jf.downloads_data {
-                data_reads.insert(k);
-            }
-            if ctx.privileged && !gated.contains(&k) {
-                if jf.pr_head {
-                    jb = jb.consume(
-                        ResourceKind::Workspace,
-                        &format!("{prefix}pull request head (checked out)"),
-                    );
-                    source_needed = true;
-                }
-                if jf.downloads_run {
-                    jb = jb.consume(
-                        ResourceKind::Artifact,
-                        &format!("{prefix}artifacts of the triggering run"),
-                    );
-                    source_needed = true;
-                }
-            }
-            // One cache scope is shared by every run on the default branch.
-            let cache = format!("GitHub Actions cache of {repo} (default-branch scope)");
-            let cache = cache.as_str();
-            if jf.cache_restore {
-                jb = jb.consume(ResourceKind::Cache, cache);
-            }
-            if jf.cache_save && ctx.default_scope {
-                jb = jb.produce(ResourceKind::Cache, cache);
-            }
-            for up in &jf.uploads {
-                jb = jb.produce(ResourceKind::Artifact, &format!("{prefix}{up}{sfx}"));
-            }
-            for down in &jf.downloads {
-                let matching: Vec<&String> = facts
-                    .iter()
-                    .enumerate()
-                    .filter(|(m, _)| runs[*m][x] && ancestors[k].contains(m))
-                    .flat_map(|(_, (_, _, f2, _))| f2.uploads.iter())
-                    .filter(|u| down.as_ref().is_none_or(|d| names_match(d, u)))
-                    .collect();
-                for u in matching {
-                    jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
-                }
-            }
+/// Whether a job holds anything worth stealing in a context.
+fn holds_credentials(jf: &JobFacts, ctx: &Context) -> bool {
+    !jf.secrets.is_empty()
+        || jf.inherit_secrets
+        || jf.id_token
+        || jf.environment.is_some()
+        || jf.write_token.unwrap_or(ctx.privileged)
+}
+
+/// The trust context a job runs in. A privileged event's job that holds nothing runs the base
+/// repository's code; only when it also runs the pull request's (a checkout, another run's
+/// artifacts) is it checked as unreviewed code, whose output is untrusted but which itself
+/// risks nothing.
+fn job_context(jf: &JobFacts, ctx: &Context) -> String {
+    if ctx.privileged && !holds_credentials(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+        format!("github/{} (read-only)", ctx.event)
+    } else {
+        format!("github/{}", ctx.key)
+    }
+}
+
+/// A gate approves a request, not the code: the head can still move after it (and a stolen
+/// long-lived secret outlives the run), and a cache written by that code is read by later runs
+/// nobody approved. Only without either does it protect.
+fn gate_protects(jf: &JobFacts, ctx: &Context) -> bool {
+    jf.gate.is_some()
+        && jf.secrets.is_empty()
+        && !jf.inherit_secrets
+        && !(jf.cache_save && ctx.default_scope)
+}
+
+/// What an event's runs may assume, and for which persona: a fork's pull request gets a
+/// read-only token and no secrets; a called workflow's callers were not given.
+fn event_notes<'b>(jb: JobBuilder<'b>, ctx: &Context) -> JobBuilder<'b> {
+    if fork_rules(&ctx.event) {
+        jb.note("persona", json!("pedantic")).note(
+            "assumptions",
+            json!([
+                "the pull request comes from a branch of this repository: a fork's pull request gets a read-only token and no secrets"
+            ]),
+        )
+    } else if ctx.event == "workflow_call" {
+        jb.note("persona", json!("auditor")).note(
+            "assumptions",
+            json!([
+                "called by workflows not given here: checked as if its caller ran unreviewed code"
+            ]),
+        )
+    } else {
+        jb
+    }
+}
+
+/// The credentials a job holds in a context.
+fn credentials(jf: &JobFacts, ctx: &Context) -> Vec<String> {
+    let mut out = jf.secrets.clone();
+    if jf.inherit_secrets {
+        out.push("every repository secret (secrets: inherit)".to_owned());
+    }
+    if jf.write_token.unwrap_or(ctx.privileged) {
+        out.push("GITHUB_TOKEN (write)".to_owned());
+    }
+    if jf.id_token {
+        out.push("OIDC id-token".to_owned());
+    }
+    out
+}
+
+/// Adds job `k` as it runs in context `x`, with what it needs, holds, reads and writes.
+fn add_job(
+    b: &mut PipelineBuilder,
+    wf: &FileJobs<'_>,
+    x: usize,
+    k: usize,
+    ancestors: &[BTreeSet<usize>],
+    flows: &mut Flows,
+) {
+    let ctx = &wf.ctxs[x];
+    let WorkflowJob {
+        id,
+        loc,
+        facts: jf,
+        reusable,
+    } = &wf.jobs[k];
+    let (prefix, sfx) = (&wf.prefix, wf.suffix(ctx));
+    let jb = b
+        .job(&format!("{prefix}{id}{sfx}"))
+        .at(*loc)
+        .context(&job_context(jf, ctx))
+        .publishes(jf.publishes)
+        .runs_repo_code(jf.runs_code || *reusable)
+        .note("job", json!(id))
+        .note(
+            "persona_by_code",
+            design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
+        );
+    let mut jb = with_needs(event_notes(jb, ctx), wf, k, &sfx);
+    for c in credentials(jf, ctx) {
+        jb = jb.secret(&c);
+    }
+    if let Some(env) = &jf.environment {
+        jb = jb.deploys(env);
+    }
+    if let Some(note) = unprotecting_gate(jf, ctx) {
+        jb = jb
+            .note("gate", json!(note))
+            .note("confidence", json!("medium"));
+    }
+    let sources = record_flows(jf, ctx, k, flows);
+    if sources && jf.pr_head {
+        jb = jb.consume(
+            ResourceKind::Workspace,
+            &format!("{prefix}pull request head (checked out)"),
+        );
+    }
+    if sources && jf.downloads_run {
+        jb = jb.consume(
+            ResourceKind::Artifact,
+            &format!("{prefix}artifacts of the triggering run"),
+        );
+    }
+    with_caches_and_artifacts(jb, wf, x, k, ancestors);
+}
+
+/// The jobs `k` needs, the outputs of theirs it reads, and its own outputs.
+fn with_needs<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    k: usize,
+    sfx: &str,
+) -> JobBuilder<'b> {
+    let (prefix, jf) = (&wf.prefix, &wf.jobs[k].facts);
+    for need in &jf.needs {
+        jb = jb.need(&format!("{prefix}{need}{sfx}"));
+        if wf
+            .jobs
+            .iter()
+            .find(|j| &j.id == need)
+            .is_some_and(|j| j.facts.has_outputs)
+        {
+            jb = jb.consume(
+                ResourceKind::Artifact,
+                &format!("{prefix}outputs of {need}{sfx}"),
+            );
         }
     }
-    for (k, (id, loc, jf, _)) in facts.iter().enumerate() {
-        let facts_of = |persona: &str| {
-            let mut m = crate::decision::Facts::new();
-            m.insert("job".into(), json!(id));
-            m.insert("file".into(), json!(f.name));
-            if let Some(l) = loc {
-                m.insert("line".into(), json!(l.line));
-            }
-            m.insert("persona".into(), json!(persona));
-            m
-        };
-        if gated.contains(&k) {
-            let mut m = facts_of("auditor");
-            let gate = jf.gate.clone().unwrap_or_default();
-            m.insert("gate".into(), json!(gate));
-            m.insert("confidence".into(), json!("low"));
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::PIPELINE_TAINTED_INPUT,
-                format!(
-                    "job `{id}` runs with the base repository's privileges and checks out or downloads the pull request's code, behind a gate ({gate}); safe only if the gate keeps outsiders out"
-                ),
-                m,
-            ));
-        }
-        if poisons.contains(&k) && !(jf.secrets.is_empty() && jf.write_token == Some(false)) {
-            // Holding credentials, the job is reported by the trust flow already.
-        } else if poisons.contains(&k) {
-            // The run's runtime token writes the default branch's cache scope whatever the
-            // job's permissions: the pull request's code can plant entries that later trusted
-            // runs restore by their predictable keys. A cache action makes that certain.
-            let persona = if jf.cache_save { "regular" } else { "auditor" };
-            let mut m = facts_of(persona);
-            m.insert(
-                "cache".into(),
-                json!(format!(
-                    "GitHub Actions cache of {repo} (default-branch scope)"
-                )),
-            );
-            m.insert(
-                "confidence".into(),
-                json!(if jf.cache_save { "high" } else { "low" }),
-            );
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::PIPELINE_UNTRUSTED_CODE_IN_TRUSTED_ZONE,
-                format!(
-                    "job `{id}` runs the pull request's code in the default branch's cache scope; what it writes there, later trusted runs restore"
-                ),
-                m,
-            ));
-        }
-        let releases = ctxs.iter().enumerate().any(|(x, c)| runs[k][x] && c.tag);
-        if jf.cache_restore
-            && (jf.publishes || releases)
-            && (!jf.secrets.is_empty() || jf.inherit_secrets || jf.id_token)
-        {
-            // Who else writes the default branch's cache scope is only known when every
-            // workflow of the repository is given; a release restoring it rests on that.
-            let mut m = facts_of("auditor");
-            m.insert("confidence".into(), json!("low"));
-            m.insert(
-                "assumptions".into(),
-                json!(["another workflow of the repository may run untrusted code in the default-branch cache scope"]),
-            );
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::PIPELINE_TAINTED_INPUT,
-                format!(
-                    "job `{id}` releases with credentials and restores a cache from the default-branch scope, which any workflow of {repo} running untrusted code there could have written"
-                ),
-                m,
-            ));
-        }
-        if data_reads.contains(&k) {
-            let mut m = facts_of("auditor");
-            m.insert("confidence".into(), json!("low"));
-            m.insert(
-                "assumptions".into(),
-                json!(["the artifacts are parsed as data, never executed"]),
-            );
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::PIPELINE_TAINTED_INPUT,
-                format!(
-                    "job `{id}` downloads another run's artifacts to a temporary directory with the base repository's privileges; what it does with their content is trusted"
-                ),
-                m,
-            ));
-        }
-        // Injection: regular where outsiders trigger the job with privileges and no gate;
-        // pedantic where only committers or a fork's own read-only run reach it.
-        let privileged = ctxs
-            .iter()
-            .enumerate()
-            .any(|(x, c)| runs[k][x] && c.privileged);
-        let any = ctxs.iter().enumerate().any(|(x, _)| runs[k][x]);
-        if !any {
-            continue;
-        }
-        for inj in &jf.injections {
-            // A label approves the request, not the text it carries: injection stays.
-            let gate = jf.gate.as_deref().filter(|g| !g.contains("label"));
-            let persona = match (gate, privileged) {
-                _ if inj.confidence == "low" => "auditor",
-                (Some(_), _) => "auditor",
-                (None, true) => "regular",
-                (None, false) => "pedantic",
-            };
-            let mut m = facts_of(persona);
-            if let Some(l) = inj.location {
-                m.insert("line".into(), json!(l.line));
-            }
-            m.insert("step".into(), json!(inj.step));
-            m.insert("sink".into(), json!(inj.sink));
-            m.insert("expression".into(), json!(inj.value));
-            m.insert("confidence".into(), json!(inj.confidence));
-            let events: Vec<&str> = ctxs
+    if jf.has_outputs {
+        jb = jb.produce(
+            ResourceKind::Artifact,
+            &format!("{prefix}outputs of {}{sfx}", wf.jobs[k].id),
+        );
+    }
+    jb
+}
+
+/// A gate of a privileged job that does not protect, said beside the job's findings.
+fn unprotecting_gate(jf: &JobFacts, ctx: &Context) -> Option<String> {
+    let g = jf.gate.as_ref()?;
+    (ctx.privileged && !gate_protects(jf, ctx)).then(|| {
+        format!(
+            "{g} (does not protect: long-lived secrets or a shared cache reach the pull request's code)"
+        )
+    })
+}
+
+/// Records what job `k` does in a privileged context for the file-level findings (a job gated
+/// in one context stays gated); whether it reads the pull request's head or the triggering
+/// run's artifacts ungated, which the pull request's source job then provides.
+fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bool {
+    if !ctx.privileged {
+        return false;
+    }
+    if gate_protects(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+        flows.gated.insert(k);
+    }
+    let gated = flows.gated.contains(&k);
+    if ctx.default_scope && !gated && jf.pr_head {
+        flows.poisons.insert(k);
+    }
+    if jf.downloads_data {
+        flows.data_reads.insert(k);
+    }
+    let sources = !gated && (jf.pr_head || jf.downloads_run);
+    flows.source_needed |= sources;
+    sources
+}
+
+/// The default branch's cache scope (shared by every run there) and the artifacts job `k`
+/// uploads and downloads in context `x`.
+fn with_caches_and_artifacts<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    x: usize,
+    k: usize,
+    ancestors: &[BTreeSet<usize>],
+) -> JobBuilder<'b> {
+    let (ctx, jf) = (&wf.ctxs[x], &wf.jobs[k].facts);
+    let (prefix, sfx) = (&wf.prefix, wf.suffix(ctx));
+    let cache = format!("GitHub Actions cache of {} (default-branch scope)", wf.repo);
+    if jf.cache_restore {
+        jb = jb.consume(ResourceKind::Cache, &cache);
+    }
+    if jf.cache_save && ctx.default_scope {
+        jb = jb.produce(ResourceKind::Cache, &cache);
+    }
+    for up in &jf.uploads {
+        jb = jb.produce(ResourceKind::Artifact, &format!("{prefix}{up}{sfx}"));
+    }
+    for u in downloaded(wf, x, k, ancestors) {
+        jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
+    }
+    jb
+}
+
+/// The artifacts job `k` downloads in context `x`: those its downloads name, uploaded by a job
+/// that ran before it there.
+fn downloaded<'w>(
+    wf: &'w FileJobs<'_>,
+    x: usize,
+    k: usize,
+    ancestors: &[BTreeSet<usize>],
+) -> Vec<&'w String> {
+    let mut out = Vec::new();
+    for down in &wf.jobs[k].facts.downloads {
+        out.extend(
+            wf.jobs
                 .iter()
                 .enumerate()
-                .filter(|(x, _)| runs[k][*x])
-                .map(|(_, c)| c.event.as_str())
-                .collect();
-            m.insert("events".into(), json!(events));
-            if let Some(g) = &jf.gate {
-                m.insert("gate".into(), json!(g));
-            }
-            b.finding(crate::decision::Violation::new(
-                crate::rule::codes::PIPELINE_EXPRESSION_INJECTION,
-                format!(
-                    "job `{id}`, step {}: attacker-controlled `{}` is expanded into {} before it runs",
-                    inj.step, inj.value, inj.sink
-                ),
-                m,
-            ));
-        }
+                .filter(|(m, _)| wf.runs[*m][x] && ancestors[k].contains(m))
+                .flat_map(|(_, j)| j.facts.uploads.iter())
+                .filter(|u| down.as_ref().is_none_or(|d| names_match(d, u))),
+        );
     }
-    if source_needed {
-        b.job(&source)
-            .at(on_loc)
-            .context("github/pull_request")
-            .produce(
-                ResourceKind::Workspace,
-                &format!("{prefix}pull request head (checked out)"),
-            )
-            .produce(
-                ResourceKind::Artifact,
-                &format!("{prefix}artifacts of the triggering run"),
-            );
-    }
-    Ok(())
+    out
 }
 
 /// Events whose pull requests may come from forks: GitHub gives a fork's run a read-only token
@@ -1390,6 +1416,243 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn step(text: &str) -> Result<Node, String> {
+        let docs = super::super::tree::parse(text).map_err(|(m, _)| m)?;
+        docs.into_iter()
+            .next()
+            .ok_or_else(|| "no document".to_owned())
+    }
+
+    #[test]
+    fn a_step_that_fails_unless_its_gate_holds_gates_the_job() -> Result<(), String> {
+        let mut f = JobFacts::default();
+        step_gate(&step("{run: echo hi}")?, &mut f);
+        assert_eq!(f.gate, None);
+        let check = "{if: \"github.actor == 'octocat'\", run: exit 1}";
+        step_gate(&step(check)?, &mut f);
+        assert_eq!(f.gate.as_deref(), Some("actor check"));
+        Ok(())
+    }
+
+    #[test]
+    fn setup_actions_cache_only_when_asked() -> Result<(), String> {
+        let env = BTreeMap::new();
+        let cached = |slug: &str, with: &str| -> Result<(bool, bool), String> {
+            let mut f = JobFacts::default();
+            action_facts(slug, &step(with)?, &mut f, &env);
+            Ok((f.cache_restore, f.cache_save))
+        };
+        assert_eq!(
+            cached("actions/setup-node", "{with: {node-version: 20}}")?,
+            (false, false)
+        );
+        assert_eq!(
+            cached("actions/setup-node", "{with: {cache: npm}}")?,
+            (true, true)
+        );
+        // setup-go caches unless told not to.
+        assert_eq!(cached("actions/setup-go", "{}")?, (true, true));
+        assert_eq!(
+            cached("actions/setup-go", "{with: {cache: false}}")?,
+            (false, false)
+        );
+        assert_eq!(
+            cached("swatinem/rust-cache", "{with: {save-if: false}}")?,
+            (true, false)
+        );
+        assert_eq!(cached("actions/cache/restore", "{}")?, (true, false));
+        Ok(())
+    }
+
+    #[test]
+    fn checkouts_not_provably_of_the_base_are_the_pull_requests() -> Result<(), String> {
+        let env = BTreeMap::new();
+        let mut base = JobFacts::default();
+        checkout_facts(&step("{uses: actions/checkout@v4}")?, &mut base, &env);
+        assert!(base.checks_out && !base.pr_head);
+        let mut head = JobFacts::default();
+        let pr = "{with: {ref: '${{ github.event.pull_request.head.sha }}'}}";
+        checkout_facts(&step(pr)?, &mut head, &env);
+        assert!(head.pr_head);
+        let mut output = JobFacts::default();
+        checkout_facts(
+            &step("{with: {ref: '${{ steps.pr.outputs.sha }}'}}")?,
+            &mut output,
+            &env,
+        );
+        assert!(output.pr_head, "a step output is not provably the base");
+        Ok(())
+    }
+
+    #[test]
+    fn another_runs_artifacts_are_data_only_outside_the_workspace() -> Result<(), String> {
+        let mut data = JobFacts::default();
+        other_run_download(&step("{with: {path: '${{ runner.temp }}/a'}}")?, &mut data);
+        assert!(data.downloads_data && !data.downloads_run);
+        let mut run = JobFacts::default();
+        other_run_download(&step("{with: {path: dist}}")?, &mut run);
+        assert!(run.downloads_run && !run.downloads_data);
+        let mut script = JobFacts::default();
+        run_facts("gh run download $ID && gh pr checkout 1", &mut script);
+        assert!(script.downloads_run && script.pr_head && script.runs_code);
+        Ok(())
+    }
+
+    fn wjob(id: &str, needs: &[&str]) -> WorkflowJob {
+        WorkflowJob {
+            id: id.to_owned(),
+            loc: None,
+            facts: JobFacts {
+                needs: needs.iter().map(|n| (*n).to_owned()).collect(),
+                ..JobFacts::default()
+            },
+            reusable: false,
+        }
+    }
+
+    fn on(text: &str) -> Result<Vec<Context>, String> {
+        let docs = super::super::tree::parse(text).map_err(|(m, _)| m)?;
+        let doc = docs.into_iter().next().ok_or("no document")?;
+        Ok(file_contexts(&doc, &[]))
+    }
+
+    #[test]
+    fn callers_contexts_replace_workflow_call() -> Result<(), String> {
+        let docs = super::super::tree::parse("on: [workflow_call, push]").map_err(|(m, _)| m)?;
+        let doc = docs.into_iter().next().ok_or("no document")?;
+        let keys = |c: &[Context]| c.iter().map(|c| c.key.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(&file_contexts(&doc, &[])),
+            ["workflow_call", "push", "push (tags)"]
+        );
+        let caller = on("on: pull_request_target")?;
+        assert_eq!(
+            keys(&file_contexts(&doc, &caller)),
+            ["push", "push (tags)", "pull_request_target"]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn gates_pass_down_needs_and_checkout_gates_become_the_jobs() {
+        let mut jobs = vec![
+            wjob("auth", &[]),
+            wjob("build", &["auth"]),
+            wjob("test", &["build"]),
+        ];
+        jobs[0].facts.gate = Some("actor check".into());
+        inherit_gates(&mut jobs);
+        assert_eq!(
+            jobs[2].facts.gate.as_deref(),
+            Some("actor check, via `needs`, via `needs`")
+        );
+        let mut own = vec![wjob("a", &[]), wjob("b", &[])];
+        own[0].facts.pr_head_gate = Some("label".into());
+        own[1].facts.pr_head_gate = Some("label".into());
+        own[1].facts.injections.push(injection::Injection {
+            step: "0".into(),
+            location: None,
+            sink: "run".into(),
+            value: "x".into(),
+            confidence: "high",
+        });
+        adopt_checkout_gates(&mut own);
+        assert!(own[0].facts.pr_head && own[1].facts.pr_head);
+        assert_eq!(own[0].facts.gate.as_deref(), Some("label"));
+        // An injection keeps the job ungated.
+        assert_eq!(own[1].facts.gate, None);
+    }
+
+    #[test]
+    fn ancestry_and_runs_follow_needs() -> Result<(), String> {
+        let mut jobs = vec![
+            wjob("a", &[]),
+            wjob("b", &["a"]),
+            wjob("c", &["b"]),
+            wjob("d", &["a"]),
+        ];
+        let anc = ancestors(&jobs);
+        assert_eq!(anc[2], BTreeSet::from([0, 1]));
+        assert!(anc[0].is_empty());
+        let ctxs = on("on: [push, pull_request]")?;
+        jobs[0].facts.condition = Some("github.event_name == 'push'".into());
+        jobs[3].facts.condition = Some("always()".into());
+        let runs = job_runs(&jobs, &ctxs);
+        let pr = ctxs
+            .iter()
+            .position(|c| c.event == "pull_request")
+            .ok_or("no pr")?;
+        assert!(!runs[0][pr] && !runs[1][pr] && !runs[2][pr]);
+        // `always()` runs whether or not its needs ran.
+        assert!(runs[3][pr]);
+        assert!(runs.iter().all(|r| r[0]));
+        Ok(())
+    }
+
+    #[test]
+    fn privileged_flows_are_recorded_and_a_gate_stays_gated_across_contexts() -> Result<(), String>
+    {
+        let ctxs = on("on: [pull_request_target, workflow_run]")?;
+        let mut flows = Flows::default();
+        let jf = JobFacts {
+            pr_head: true,
+            gate: Some("actor check".into()),
+            ..JobFacts::default()
+        };
+        // Gated: no source consumed, no poisoning.
+        assert!(!record_flows(&jf, &ctxs[0], 0, &mut flows));
+        assert!(flows.gated.contains(&0) && !flows.source_needed);
+        assert_eq!(unprotecting_gate(&jf, &ctxs[0]), None);
+        let open = JobFacts {
+            pr_head: true,
+            cache_save: true,
+            ..jf
+        };
+        assert!(record_flows(&open, &ctxs[1], 1, &mut flows));
+        assert!(flows.source_needed && flows.poisons.contains(&1));
+        let note = unprotecting_gate(&open, &ctxs[1]).ok_or("a gate that does not protect")?;
+        assert!(note.starts_with("actor check (does not protect"), "{note}");
+        let plain = on("on: pull_request")?;
+        assert!(!record_flows(&open, &plain[0], 2, &mut flows));
+        Ok(())
+    }
+
+    #[test]
+    fn privileged_jobs_holding_nothing_run_read_only_and_gates_protect_only_without_secrets()
+    -> Result<(), String> {
+        let ctxs = on("on: [pull_request_target, push]")?;
+        let prt = &ctxs[0];
+        let mut jf = JobFacts {
+            pr_head: true,
+            write_token: Some(false),
+            ..JobFacts::default()
+        };
+        assert_eq!(
+            job_context(&jf, prt),
+            "github/pull_request_target (read-only)"
+        );
+        assert_eq!(job_context(&jf, &ctxs[1]), "github/push");
+        jf.gate = Some("actor check".into());
+        assert!(gate_protects(&jf, prt));
+        jf.cache_save = true;
+        assert!(!gate_protects(&jf, prt), "a shared cache outlives the gate");
+        jf.cache_save = false;
+        jf.secrets.push("NPM_TOKEN".into());
+        assert!(
+            !gate_protects(&jf, prt),
+            "a stolen secret outlives the gate"
+        );
+        assert_eq!(job_context(&jf, prt), "github/pull_request_target");
+        jf.write_token = None;
+        jf.id_token = true;
+        assert_eq!(
+            credentials(&jf, prt),
+            ["NPM_TOKEN", "GITHUB_TOKEN (write)", "OIDC id-token"]
+        );
+        assert_eq!(credentials(&jf, &ctxs[1]), ["NPM_TOKEN", "OIDC id-token"]);
+        Ok(())
+    }
 
     #[test]
     fn a_called_workflow_runs_in_its_callers_context() -> Result<(), Box<dyn std::error::Error>> {
