@@ -144,16 +144,12 @@ pub fn check_pipeline(
     let persona = parse_persona(persona.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona,
     };
     Ok(match policy {
-        Some(p) => p
-            .inner
-            .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
-            .into(),
+        Some(p) => p.inner.check_pipeline_with(&pipeline.inner, options).into(),
         None => builtin(&env)?
             .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
             .into(),
     })
 }
@@ -193,10 +189,9 @@ pub fn assert_pipeline_safe(
     let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona,
     };
-    let decision = policy
-        .check_pipeline_with(&pipeline.inner, options)
-        .for_persona(persona);
+    let decision = policy.check_pipeline_with(&pipeline.inner, options);
     if decision.allowed() {
         return Ok(());
     }

@@ -120,19 +120,14 @@ pub fn check_pipeline(
     let persona: lockkeeper::Persona = persona
         .parse()
         .map_err(pyo3::exceptions::PyValueError::new_err)?;
-    let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete,
+        persona,
+    };
     match policy {
-        Some(p) => Ok(p
-            .inner
-            .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
-            .into()),
+        Some(p) => Ok(p.inner.check_pipeline_with(&pipeline.inner, options).into()),
         None => lockkeeper::Policy::builtin()
-            .map(|p| {
-                p.check_pipeline_with(&pipeline.inner, options)
-                    .for_persona(persona)
-                    .into()
-            })
+            .map(|p| p.check_pipeline_with(&pipeline.inner, options).into())
             .map_err(|e| policy_error(py, e, "<built-in policy>")),
     }
 }

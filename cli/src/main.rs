@@ -538,10 +538,9 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure(format!("error: {e}")))?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: args.allow_incomplete,
+        persona,
     };
-    let mut decision = policy
-        .check_pipeline_with(&pipeline, options)
-        .for_persona(persona);
+    let mut decision = policy.check_pipeline_with(&pipeline, options);
     decision.decided_at(jiff::Timestamp::now());
     match output(args.json, args.output.as_deref())? {
         Output::Json => {
