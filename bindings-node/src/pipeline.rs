@@ -155,8 +155,9 @@ pub fn check_pipeline(
 }
 
 /// Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
-/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
-/// violation, so a repository's test is one line.
+/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws
+/// an `AssertionError` listing every violation, so a repository's test is one line. A single
+/// directory is checked as a repository (`checkRepository`).
 #[napi]
 pub fn assert_pipeline_safe(
     env: Env,
@@ -186,12 +187,22 @@ pub fn assert_pipeline_safe(
         Either::A(p) => vec![p],
         Either::B(ps) => ps,
     };
-    let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
         persona,
     };
-    let decision = policy.check_pipeline_with(&pipeline.inner, options);
+    let decision = match &paths[..] {
+        // One directory: the repository's pipeline files, as `checkRepository` finds them.
+        [dir] if matches!(format.as_deref(), None | Some("auto"))
+            && std::path::Path::new(dir).is_dir() =>
+        {
+            repository(dir, policy, options)?
+        }
+        _ => {
+            let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
+            policy.check_pipeline_with(&pipeline.inner, options)
+        }
+    };
     if decision.allowed() {
         return Ok(());
     }
@@ -203,4 +214,42 @@ pub fn assert_pipeline_safe(
         message,
         json!({ "violations": decision.to_json_value()["violations"] }),
     ))
+}
+
+fn repository(
+    dir: &str,
+    policy: &lockkeeper::Policy,
+    options: lockkeeper::pipeline::CheckOptions,
+) -> Result<lockkeeper::Decision> {
+    lockkeeper_fs::repository::check(std::path::Path::new(dir), policy, options)
+        .map(|(_, decision)| decision)
+        .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {dir}: {e}")))
+}
+
+/// Finds every pipeline file of the repository at `path` (GitHub workflows and local actions,
+/// GitLab CI and its local includes, Zuul, Argo manifests) and checks each format's files
+/// together against `policy` (the built-in one when omitted), showing the findings `persona`
+/// sees, as `lockkeeper check repo` does. A repository with no pipeline file, or with a file
+/// that could not be read, is denied (`import/incomplete`) unless `allowIncomplete`.
+#[napi]
+pub fn check_repository(
+    env: Env,
+    path: String,
+    policy: Option<&Policy>,
+    persona: Option<String>,
+    allow_incomplete: Option<bool>,
+) -> Result<Decision> {
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona: parse_persona(persona.as_deref())?,
+    };
+    let owned;
+    let policy = match policy {
+        Some(p) => &p.inner,
+        None => {
+            owned = builtin(&env)?;
+            &owned
+        }
+    };
+    repository(&path, policy, options).map(Decision::from)
 }

@@ -131,3 +131,36 @@ pub fn check_pipeline(
             .map_err(|e| policy_error(py, e, "<built-in policy>")),
     }
 }
+
+/// Finds every pipeline file of the repository at `path` (GitHub workflows and local actions,
+/// GitLab CI and its local includes, Zuul, Argo manifests) and checks each format's files
+/// together, as `lockkeeper check repo` does.
+#[pyfunction]
+#[pyo3(signature = (path, policy=None, persona="regular", *, allow_incomplete=false))]
+pub fn check_repository(
+    py: Python<'_>,
+    path: PathBuf,
+    policy: Option<&Policy>,
+    persona: &str,
+    allow_incomplete: bool,
+) -> PyResult<Decision> {
+    let persona: lockkeeper::Persona = persona
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete,
+        persona,
+    };
+    let builtin;
+    let policy = match policy {
+        Some(p) => &p.inner,
+        None => {
+            builtin = lockkeeper::Policy::builtin()
+                .map_err(|e| policy_error(py, e, "<built-in policy>"))?;
+            &builtin
+        }
+    };
+    lockkeeper_fs::repository::check(&path, policy, options)
+        .map(|(_, decision)| decision.into())
+        .map_err(|e| io_error(&path, e))
+}

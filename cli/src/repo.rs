@@ -28,17 +28,14 @@ pub(crate) fn check(request: &Request<'_>) -> Result<ExitCode, Failure> {
         Some(path) => load_policy(path)?,
         None => Policy::builtin().map_err(|p| Failure(p.render("<built-in policy>")))?,
     };
-    let repo = lockkeeper_fs::repository::discover(Path::new(request.dir)).map_err(|e| {
-        Failure(format!(
-            "error: cannot read the repository {}: {e}",
-            request.dir
-        ))
-    })?;
     let options = CheckOptions {
         allow_incomplete: request.allow_incomplete,
         persona,
     };
-    let mut decision = policy.check_repository(&repo, options);
+    let (repo, mut decision) =
+        lockkeeper_fs::repository::check(Path::new(request.dir), &policy, options).map_err(
+            |e| Failure(format!("error: cannot read the repository {}: {e}", request.dir)),
+        )?;
     decision.decided_at(jiff::Timestamp::now());
     match request.output {
         Output::Json => {

@@ -145,6 +145,19 @@ pub fn discover_with(dir: &Path, limits: Limits) -> io::Result<Repository> {
     Ok(repo)
 }
 
+/// Discovers the repository at `dir` and checks it: what the bindings' `check_repository` and
+/// `check pipeline DIR` call, one call for a front end. Returns what was found with the decision
+/// (the CLI lists the files and what was skipped in its JSON).
+pub fn check(
+    dir: &Path,
+    policy: &lockkeeper::Policy,
+    options: lockkeeper::pipeline::CheckOptions,
+) -> io::Result<(Repository, lockkeeper::Decision)> {
+    let repo = discover(dir)?;
+    let decision = policy.check_repository(&repo, options);
+    Ok((repo, decision))
+}
+
 struct Budget {
     left: u64,
     stopped: bool,
