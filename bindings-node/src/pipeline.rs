@@ -193,8 +193,9 @@ pub fn assert_pipeline_safe(
     };
     let decision = match &paths[..] {
         // One directory: the repository's pipeline files, as `checkRepository` finds them.
-        [dir] if matches!(format.as_deref(), None | Some("auto"))
-            && std::path::Path::new(dir).is_dir() =>
+        [dir]
+            if matches!(format.as_deref(), None | Some("auto"))
+                && std::path::Path::new(dir).is_dir() =>
         {
             repository(dir, policy, options)?
         }

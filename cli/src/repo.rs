@@ -34,7 +34,12 @@ pub(crate) fn check(request: &Request<'_>) -> Result<ExitCode, Failure> {
     };
     let (repo, mut decision) =
         lockkeeper_fs::repository::check(Path::new(request.dir), &policy, options).map_err(
-            |e| Failure(format!("error: cannot read the repository {}: {e}", request.dir)),
+            |e| {
+                Failure(format!(
+                    "error: cannot read the repository {}: {e}",
+                    request.dir
+                ))
+            },
         )?;
     decision.decided_at(jiff::Timestamp::now());
     match request.output {
