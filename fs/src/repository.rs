@@ -244,7 +244,20 @@ fn walk(dir: &Path, limits: Limits, skipped: &mut Vec<Skipped>) -> io::Result<Ve
                 out.sort();
                 return Ok(out);
             }
-            let entry = entry?;
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    skipped.push(Skipped {
+                        path: if rel.is_empty() {
+                            ".".into()
+                        } else {
+                            rel.clone()
+                        },
+                        reason: format!("an entry of the directory cannot be read: {e}"),
+                    });
+                    continue;
+                }
+            };
             let Ok(name) = entry.file_name().into_string() else {
                 skipped.push(Skipped {
                     path: format!("{rel}/{}", entry.file_name().to_string_lossy()),
@@ -259,7 +272,13 @@ fn walk(dir: &Path, limits: Limits, skipped: &mut Vec<Skipped>) -> io::Result<Ve
             };
             // A symbolic link is followed to a file, never to a directory (no loops, no leaving
             // the tree by a link).
-            let kind = entry.file_type()?;
+            let Ok(kind) = entry.file_type() else {
+                skipped.push(Skipped {
+                    path,
+                    reason: "its file type cannot be read".into(),
+                });
+                continue;
+            };
             let is_dir = kind.is_dir();
             let is_file = kind.is_file()
                 || (kind.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_file()));
