@@ -216,12 +216,19 @@ pub fn references(format: PipelineFormat, text: &str, tree: &[String]) -> Refere
                 };
                 match candidates.into_iter().find(|c| tree.contains(c)) {
                     Some(found) => out.found.push(found),
-                    None => out.missing.push((
-                        wanted.clone(),
-                        format!(
-                            "`uses: ./{wanted}` names a local action or workflow that is not in the repository (no {base}/action.yml); what it runs is not checked"
-                        ),
-                    )),
+                    None => {
+                        let looked = if base.ends_with(".yml") || base.ends_with(".yaml") {
+                            format!("no file {base}")
+                        } else {
+                            format!("no {base}/action.yml")
+                        };
+                        out.missing.push((
+                            wanted.clone(),
+                            format!(
+                                "`uses: ./{wanted}` names a local action or workflow that is not in the repository ({looked}); what it runs is not checked"
+                            ),
+                        ));
+                    }
                 }
             }
         }
