@@ -244,3 +244,83 @@ fn a_missing_local_action_or_a_broken_workflow_is_reported_at_its_file() -> Test
     fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// Copies the files under `from` (a directory of the corpus) into `to`, keeping their paths.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            fs::create_dir_all(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn each_format_of_a_repository_is_its_own_set() -> TestResult {
+    // cryptsetup's GitLab CI with its `.gitlab/ci/` includes, kolla's `zuul.d/` (with a
+    // subdirectory), and an Argo Events sensor of the corpus (labeled job `process-emoji`).
+    let dir = repo(
+        "formats",
+        &[(
+            "deploy/sensor.yaml",
+            "testdata/fixtures/realworld/argo/argoproj__argo-events__examples__sensors__gitlab-emoji.yaml",
+        )],
+    )?;
+    let corpus = root().join("testdata/fixtures/realworld");
+    copy_tree(&corpus.join("gitlab/mbroz__cryptsetup"), &dir)?;
+    fs::create_dir_all(dir.join("zuul.d"))?;
+    copy_tree(
+        &corpus.join("zuul/openstack__kolla/zuul.d"),
+        &dir.join("zuul.d"),
+    )?;
+    let d = arg(&dir);
+    let out = lockkeeper(&["check", "repo", &d, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&stdout(&out))?;
+    let subject = json["subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.starts_with(&format!(
+            "repository {d}: gitlab (15 files), zuul (10 files), argo (1 file)"
+        )),
+        "{subject}"
+    );
+    let found = findings(&json, &d);
+    assert!(
+        found.iter().any(|(f, j, c)| f == "deploy/sensor.yaml"
+            && j == "process-emoji"
+            && c == "pipeline/tainted-input"),
+        "{found:?}"
+    );
+    // The includes in the repository were read with `.gitlab-ci.yml`; the one the corpus does
+    // not hold (cifuzz.yml) is named.
+    let gitlab_gaps: Vec<&Value> = json["violations"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|v| {
+            v["code"] == "import/incomplete"
+                && v["facts"]["file"]
+                    .as_str()
+                    .is_some_and(|f| f.contains(".gitlab"))
+        })
+        .collect();
+    assert_eq!(gitlab_gaps.len(), 1, "{gitlab_gaps:?}");
+    assert!(
+        gitlab_gaps[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cifuzz.yml"))
+    );
+    // Accepting the gaps leaves the Argo finding.
+    let accepted = lockkeeper(&["check", "repo", &d, "--allow-incomplete"]);
+    assert_eq!(accepted.status.code(), Some(1));
+    assert!(stdout(&accepted).contains("incomplete, accepted"));
+    assert!(!stdout(&accepted).contains("error[import/"));
+    fs::remove_dir_all(&dir)?;
+    Ok(())
+}
