@@ -273,8 +273,9 @@ export interface ApprovalOptions {
 
 /**
  * Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
- * policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
- * violation, so a repository's test is one line.
+ * policy file, or null for the built-in defaults), counting the findings `persona` sees; throws
+ * an `AssertionError` listing every violation, so a repository's test is one line. A single
+ * directory is checked as a repository (`checkRepository`).
  */
 export declare function assertPipelineSafe(policy: Policy | string | undefined | null, path: string | Array<string>, format?: string | undefined | null, persona?: string | undefined | null, allowIncomplete?: boolean | undefined | null): void
 
@@ -296,6 +297,15 @@ export interface AuditEntry {
  * reading (`import/incomplete`) is denied unless `allowIncomplete`.
  */
 export declare function checkPipeline(pipeline: Pipeline, policy?: Policy | undefined | null, persona?: string | undefined | null, allowIncomplete?: boolean | undefined | null): Decision
+
+/**
+ * Finds every pipeline file of the repository at `path` (GitHub workflows and local actions,
+ * GitLab CI and its local includes, Zuul, Argo manifests) and checks each format's files
+ * together against `policy` (the built-in one when omitted), showing the findings `persona`
+ * sees, as `lockkeeper check repo` does. A repository with no pipeline file, or with a file
+ * that could not be read, is denied (`import/incomplete`) unless `allowIncomplete`.
+ */
+export declare function checkRepository(path: string, policy?: Policy | undefined | null, persona?: string | undefined | null, allowIncomplete?: boolean | undefined | null): Decision
 
 /** The digest (`sha256:<hex>`) of `data`. */
 export declare function digest(data: Buffer, algorithmName?: string | undefined | null): string

@@ -790,6 +790,7 @@ module.exports.SigningKey = nativeBinding.SigningKey
 module.exports.Statement = nativeBinding.Statement
 module.exports.assertPipelineSafe = nativeBinding.assertPipelineSafe
 module.exports.checkPipeline = nativeBinding.checkPipeline
+module.exports.checkRepository = nativeBinding.checkRepository
 module.exports.digest = nativeBinding.digest
 module.exports.digestFile = nativeBinding.digestFile
 module.exports.rebuildPlan = nativeBinding.rebuildPlan

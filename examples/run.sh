@@ -30,6 +30,9 @@ show approvals --policy "$POLICY" --project mediawiki/core --required 2 --author
 # Pipelines (docs/pipelines.md): a clean one, then the GitHub classic with its path of jobs.
 show check pipeline --policy examples/pipelines/policy.yaml examples/pipelines/native/clean.yaml
 show check pipeline examples/pipelines/github/pr-target.yml
+# A whole repository: the workflows with the local action and reusable workflow they use. The
+# cache the action writes under pull_request_target reaches the tag release.
+show check repo examples/repo
 
 # The seeds' story, end to end. Fresh keys for the builders, the test runner and the deployment
 # service go into a temporary directory and replace the demo keys in a copy of the policy.

@@ -1,6 +1,6 @@
 // Type-checked by `tsc --noEmit` in the test command: a Gerrit bot's use of the API, typed
 // against the generated index.d.ts. If the bindings change shape, this stops compiling.
-import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep, Pipeline, checkPipeline, assertPipelineSafe } from '../index'
+import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep, Pipeline, checkPipeline, checkRepository, assertPipelineSafe } from '../index'
 
 export function mayDeploy(policyPath: string, who: string): boolean {
   const policy: Policy = Policy.fromFile(policyPath)
@@ -100,6 +100,9 @@ export function pipelineIsSafe(policyPath: string, workflows: string[]): boolean
   console.log(jobs.length, unsupported.length, pipeline.files, pipeline.length, builtin.zones)
   assertPipelineSafe(policy, workflows, 'github')
   assertPipelineSafe(null, workflows[0])
+  const repository: Decision = checkRepository('.', policy, 'pedantic', true)
+  assertPipelineSafe(null, '.', null, 'auditor', true)
+  console.log(repository.allowed)
   const fromText: Pipeline = Pipeline.fromYaml('jobs: {}', 'native', 'pipeline.yaml')
   return decision.allowed && byDefault.allowed && asAuditor.allowed && fromText.length === 0
 }

@@ -139,23 +139,20 @@ pub fn check_pipeline(
     let persona = parse_persona(persona.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona,
     };
     Ok(match policy {
-        Some(p) => p
-            .inner
-            .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
-            .into(),
+        Some(p) => p.inner.check_pipeline_with(&pipeline.inner, options).into(),
         None => lockkeeper::Policy::builtin()
             .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
             .into(),
     })
 }
 
 /// Imports the pipeline file(s) at `path` and checks them against `policy` (a `Policy`, a
-/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws an `AssertionError` listing every
-/// violation, so a repository's test is one line.
+/// policy file, or null for the built-in defaults), counting the findings `persona` sees; throws
+/// an `AssertionError` listing every violation, so a repository's test is one line. A single
+/// directory is checked as a repository (`checkRepository`).
 #[napi]
 pub fn assert_pipeline_safe(
     env: Env,
@@ -182,13 +179,23 @@ pub fn assert_pipeline_safe(
         Either::A(p) => vec![p],
         Either::B(ps) => ps,
     };
-    let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona,
     };
-    let decision = policy
-        .check_pipeline_with(&pipeline.inner, options)
-        .for_persona(persona);
+    let decision = match &paths[..] {
+        // One directory: the repository's pipeline files, as `checkRepository` finds them.
+        [dir]
+            if matches!(format.as_deref(), None | Some("auto"))
+                && std::path::Path::new(dir).is_dir() =>
+        {
+            repository(dir, policy, options)?
+        }
+        _ => {
+            let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
+            policy.check_pipeline_with(&pipeline.inner, options)
+        }
+    };
     if decision.allowed() {
         return Ok(());
     }
@@ -200,4 +207,37 @@ pub fn assert_pipeline_safe(
         message,
         json!({ "violations": decision.to_json_value()["violations"] }),
     ))
+}
+
+fn repository(
+    dir: &str,
+    policy: &lockkeeper::Policy,
+    options: lockkeeper::pipeline::CheckOptions,
+) -> Result<lockkeeper::Decision> {
+    lockkeeper_fs::repository::check(std::path::Path::new(dir), policy, options)
+        .map(|(_, decision)| decision)
+        .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {dir}: {e}")))
+}
+
+/// Finds every pipeline file of the repository at `path` (GitHub workflows and local actions,
+/// GitLab CI and its local includes, Zuul, Argo manifests) and checks each format's files
+/// together against `policy` (the built-in one when omitted), showing the findings `persona`
+/// sees, as `lockkeeper check repo` does. A repository with no pipeline file, or with a file
+/// that could not be read, is denied (`import/incomplete`) unless `allowIncomplete`.
+#[napi]
+pub fn check_repository(
+    path: String,
+    policy: Option<&Policy>,
+    persona: Option<String>,
+    allow_incomplete: Option<bool>,
+) -> Result<Decision> {
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete: allow_incomplete.unwrap_or(false),
+        persona: parse_persona(persona.as_deref())?,
+    };
+    let policy = match policy {
+        Some(p) => &p.inner,
+        None => lockkeeper::Policy::builtin(),
+    };
+    repository(&path, policy, options).map(Decision::from)
 }

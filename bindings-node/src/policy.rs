@@ -103,6 +103,7 @@ impl Policy {
     ) -> Decision {
         let options = lockkeeper::pipeline::CheckOptions {
             allow_incomplete: allow_incomplete.unwrap_or(false),
+            ..lockkeeper::pipeline::CheckOptions::default()
         };
         self.inner
             .check_pipeline_with(&pipeline.inner, options)

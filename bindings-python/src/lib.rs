@@ -22,6 +22,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::Policy>()?;
     m.add_class::<pipeline::Pipeline>()?;
     m.add_function(wrap_pyfunction!(pipeline::check_pipeline, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline::check_repository, m)?)?;
     m.add_function(wrap_pyfunction!(decision::rules, m)?)?;
     m.add_function(wrap_pyfunction!(decision::_violation_list, m)?)?;
     image::register(m)?;

@@ -119,16 +119,41 @@ pub fn check_pipeline(
     let persona: lockkeeper::Persona = persona
         .parse()
         .map_err(pyo3::exceptions::PyValueError::new_err)?;
-    let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete,
+        persona,
+    };
     match policy {
-        Some(p) => Ok(p
-            .inner
-            .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
-            .into()),
+        Some(p) => Ok(p.inner.check_pipeline_with(&pipeline.inner, options).into()),
         None => Ok(lockkeeper::Policy::builtin()
             .check_pipeline_with(&pipeline.inner, options)
-            .for_persona(persona)
             .into()),
     }
+}
+
+/// Finds every pipeline file of the repository at `path` (GitHub workflows and local actions,
+/// GitLab CI and its local includes, Zuul, Argo manifests) and checks each format's files
+/// together, as `lockkeeper check repo` does.
+#[pyfunction]
+#[pyo3(signature = (path, policy=None, persona="regular", *, allow_incomplete=false))]
+pub fn check_repository(
+    path: PathBuf,
+    policy: Option<&Policy>,
+    persona: &str,
+    allow_incomplete: bool,
+) -> PyResult<Decision> {
+    let persona: lockkeeper::Persona = persona
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    let options = lockkeeper::pipeline::CheckOptions {
+        allow_incomplete,
+        persona,
+    };
+    let policy = match policy {
+        Some(p) => &p.inner,
+        None => lockkeeper::Policy::builtin(),
+    };
+    lockkeeper_fs::repository::check(&path, policy, options)
+        .map(|(_, decision)| decision.into())
+        .map_err(|e| io_error(&path, e))
 }

@@ -127,7 +127,10 @@ impl Policy {
         pipeline: &crate::pipeline::Pipeline,
         allow_incomplete: bool,
     ) -> Decision {
-        let options = lockkeeper::pipeline::CheckOptions { allow_incomplete };
+        let options = lockkeeper::pipeline::CheckOptions {
+            allow_incomplete,
+            ..lockkeeper::pipeline::CheckOptions::default()
+        };
         self.inner
             .check_pipeline_with(&pipeline.inner, options)
             .into()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lockkeeper
 
 
@@ -34,7 +36,9 @@ def pipeline_is_safe(policy_path: str, workflow: str) -> bool:
         where: str | None = e.file
         print(e.code, where, e.line, [p.code for p in e.problems])
     lockkeeper.assert_pipeline_safe(policy, [workflow], format="github")
-    return decision.allowed and default.allowed
+    repository: lockkeeper.Decision = lockkeeper.check_repository(".", policy, "auditor", allow_incomplete=True)
+    lockkeeper.assert_pipeline_safe(None, Path("."), persona="pedantic")
+    return decision.allowed and default.allowed and repository.allowed
 
 
 def images(policy_path: str, layouts: list[str], vulnerable: str, inventory: str) -> int:

@@ -5,6 +5,8 @@
 
 mod image;
 
+mod repo;
+
 mod audit;
 
 mod shell;
@@ -199,6 +201,32 @@ enum CheckCommand {
     /// Import pipeline files (native, Argo, GitLab CI, Zuul, GitHub Actions) and check their
     /// trust flow; without --policy the built-in defaults apply.
     Pipeline(PipelineArgs),
+    /// Find every pipeline file of a repository (GitHub workflows and local actions, GitLab CI
+    /// and its local includes, Zuul, Argo manifests) and check each format's files together.
+    Repo(RepoArgs),
+}
+
+#[derive(Args)]
+struct RepoArgs {
+    /// Policy file (YAML or JSON); default: the built-in policy (see docs/pipelines.md).
+    #[arg(long)]
+    policy: Option<String>,
+    /// The repository's root.
+    #[arg(default_value = ".")]
+    dir: String,
+    /// Print the decision as JSON (the same as --output json).
+    #[arg(long)]
+    json: bool,
+    /// text, json or sarif (SARIF 2.1.0, for code scanning).
+    #[arg(long, conflicts_with = "json")]
+    output: Option<String>,
+    /// Accept a repository that was not read whole (no pipeline file, a file skipped, a
+    /// construct not modelled) instead of failing with `import/incomplete`.
+    #[arg(long)]
+    allow_incomplete: bool,
+    /// Whose findings to show: regular, pedantic or auditor (see `check pipeline --help`).
+    #[arg(long, default_value = "regular")]
+    persona: String,
 }
 
 #[derive(Args)]
@@ -206,7 +234,8 @@ struct PipelineArgs {
     /// Policy file (YAML or JSON); default: the built-in policy (see docs/pipelines.md).
     #[arg(long)]
     policy: Option<String>,
-    /// Pipeline files; files of one format are imported together.
+    /// Pipeline files; files of one format are imported together. A single directory is
+    /// checked as a repository (`check repo DIR`).
     #[arg(required = true)]
     files: Vec<String>,
     /// auto (by path and content), native, argo, gitlab, zuul or github.
@@ -464,6 +493,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Command::Image(command) => image::run(command),
         Command::Check(CheckCommand::Pipeline(args)) => check_pipeline(&args),
+        Command::Check(CheckCommand::Repo(args)) => repo::check(&repo::Request {
+            policy: args.policy.as_deref(),
+            dir: &args.dir,
+            output: output(args.json, args.output.as_deref())?,
+            allow_incomplete: args.allow_incomplete,
+            persona: &args.persona,
+        }),
         Command::Promote(args) => gate(&args, false),
         Command::DeployRequest(args) => gate(&args, true),
         Command::Envelope(EnvelopeCommand::Verify {
@@ -501,6 +537,21 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
+    if let Some(dir) = args.files.iter().find(|f| std::path::Path::new(f).is_dir()) {
+        if args.files.len() > 1 || args.format != "auto" || args.dump || args.include_dir.is_some()
+        {
+            return Err(Failure(format!(
+                "error: {dir} is a directory: it is checked as a repository on its own (`check repo {dir}`), without other files, --format, --dump or --include-dir"
+            )));
+        }
+        return repo::check(&repo::Request {
+            policy: args.policy.as_deref(),
+            dir,
+            output: output(args.json, args.output.as_deref())?,
+            allow_incomplete: args.allow_incomplete,
+            persona: &args.persona,
+        });
+    }
     let format = match args.format.as_str() {
         "auto" => None,
         f => Some(
@@ -542,10 +593,9 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure(format!("error: {e}")))?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: args.allow_incomplete,
+        persona,
     };
-    let mut decision = policy
-        .check_pipeline_with(&pipeline, options)
-        .for_persona(persona);
+    let mut decision = policy.check_pipeline_with(&pipeline, options);
     decision.stamp_now();
     match output(args.json, args.output.as_deref())? {
         Output::Json => {

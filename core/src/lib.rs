@@ -45,6 +45,7 @@ pub mod promotion;
 pub mod provenance;
 pub mod rbac;
 pub mod render;
+pub mod repository;
 pub mod role;
 pub mod rule;
 pub mod scope;

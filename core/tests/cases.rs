@@ -395,20 +395,19 @@ fn run_pipeline_case(
         Some(path) => Policy::from_yaml(&fs::read_to_string(cases_dir().join(path))?)?,
         None => Policy::builtin().clone(),
     };
+    // A case may say whose findings it expects; by default every finding (the auditor's).
+    let persona: lockkeeper::Persona = s(case, "persona")
+        .unwrap_or_else(|| "auditor".to_owned())
+        .parse()?;
     let options = lockkeeper::pipeline::CheckOptions {
         allow_incomplete: case
             .get("allow_incomplete")
             .and_then(Value::as_bool)
             .unwrap_or(false),
+        persona,
     };
-    // A case may say whose findings it expects; by default every finding (the auditor's).
-    let persona: lockkeeper::Persona = s(case, "persona")
-        .unwrap_or_else(|| "auditor".to_owned())
-        .parse()?;
     Ok(Outcome::Decision(
-        policy
-            .check_pipeline_with(&pipeline, options)
-            .for_persona(persona),
+        policy.check_pipeline_with(&pipeline, options),
     ))
 }
 

@@ -1,8 +1,11 @@
 //! File handling shared by the front ends. The core parses bytes and never touches files;
 //! appending to the audit log must nevertheless be crash-safe in the CLI, the Python binding and
 //! the Node binding alike, and an OCI layout must be read the same lazy, bounded way by all
-//! three, so both are written once, here.
+//! three, so both are written once, here. So is finding a repository's pipeline files
+//! ([`repository::discover`]).
 #![forbid(unsafe_code)]
+
+pub mod repository;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};

@@ -34,6 +34,7 @@ __all__ = [
     "Violation",
     "__version__",
     "check_pipeline",
+    "check_repository",
     "digest",
     "digest_file",
     "rebuild_plan",
@@ -426,6 +427,13 @@ class AuditLog:
 
 def check_pipeline(
     pipeline: Pipeline,
+    policy: Optional[Policy] = None,
+    persona: str = "regular",
+    *,
+    allow_incomplete: bool = False,
+) -> Decision: ...
+def check_repository(
+    path: Union[str, os.PathLike[str]],
     policy: Optional[Policy] = None,
     persona: str = "regular",
     *,

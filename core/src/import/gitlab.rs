@@ -459,6 +459,55 @@ pub fn includes(text: &str) -> Vec<(String, Vec<(String, String)>)> {
     out
 }
 
+/// The local files a GitLab CI text names: `include:` entries that are local (`local:` or a
+/// path that is no URL) and the local files of child pipelines (`trigger: include:`), as
+/// written (a leading `/` is the repository root; `*` and `**` are globs). Used to find, in a
+/// repository, the files that are checked with `.gitlab-ci.yml`.
+///
+/// ```
+/// let text = "include:\n  - local: /ci/build.yml\n  - 'https://example.org/x.yml'\n  - /ci/*.yml\nchild:\n  trigger:\n    include: ci/child.yml\n";
+/// assert_eq!(
+///     lockkeeper::import::gitlab::local_includes(text),
+///     ["/ci/build.yml", "/ci/*.yml", "ci/child.yml"]
+/// );
+/// ```
+pub fn local_includes(text: &str) -> Vec<String> {
+    let Ok(docs) = super::tree::parse(text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |item: &Node| {
+        let local = match (&item.v, item.get("local")) {
+            (V::Str(s), _) if !s.contains("://") => Some(s.clone()),
+            (_, Some(l)) => l.scalar(),
+            _ => None,
+        };
+        if let Some(l) = local
+            && !l.is_empty()
+            && !out.contains(&l)
+        {
+            out.push(l);
+        }
+    };
+    fn list(node: &Node) -> Vec<&Node> {
+        match &node.v {
+            V::Seq(items) => items.iter().collect(),
+            _ => vec![node],
+        }
+    }
+    for doc in &docs {
+        if let Some(include) = doc.get("include") {
+            list(include).into_iter().for_each(&mut add);
+        }
+        for job in doc.entries() {
+            if let Some(include) = job.value.get("trigger").and_then(|t| t.get("include")) {
+                list(include).into_iter().for_each(&mut add);
+            }
+        }
+    }
+    out
+}
+
 /// Fills a GitLab file's `$[[ inputs.NAME ]]` placeholders the way an include does: from the
 /// `inputs` the include passes, else the `default` of the file's `spec:inputs` header. A
 /// placeholder with neither (or with a function, `| expand_vars`) stays as written.

@@ -8,7 +8,7 @@
 //! line, which the check reports as `import/unsupported`: nothing is silently dropped.
 
 mod argo;
-mod github;
+pub(crate) mod github;
 pub mod gitlab;
 mod gitlab_templates;
 mod tree;
@@ -24,6 +24,11 @@ use crate::rule::{Code, codes};
 use crate::source::{FieldPath, Format, Location};
 
 pub(crate) use tree::Node;
+
+/// The YAML documents of a text, for callers outside the importers (repository discovery).
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<Node>, String> {
+    tree::parse(text).map_err(|(message, _)| message)
+}
 
 /// The formats lockkeeper reads pipelines in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -17,7 +17,7 @@ use super::names::Sym;
 use super::{Pipeline, ResourceKind, Trigger};
 use crate::decision::{Decision, Facts, Violation};
 use crate::policy::Policy;
-use crate::rule::{Code, Confidence, codes};
+use crate::rule::{Code, Confidence, Persona, codes};
 use crate::zone::ZoneId;
 
 /// Below every zone: the effective zone of anything mixing incomparable inputs with no common
@@ -169,11 +169,21 @@ impl Policy {
     /// let pipeline = Pipeline::from_yaml("jobs: {}")?;
     /// let policy = Policy::builtin();
     /// assert!(policy.check_pipeline(&pipeline).has("import/incomplete"));
-    /// let accepted = policy.check_pipeline_with(&pipeline, CheckOptions { allow_incomplete: true });
+    /// let options = CheckOptions { allow_incomplete: true, ..CheckOptions::default() };
+    /// let accepted = policy.check_pipeline_with(&pipeline, options);
     /// assert!(accepted.allowed() && accepted.subject().contains("incomplete"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_pipeline_with(&self, pipeline: &Pipeline, options: CheckOptions) -> Decision {
+        let decision = self.check_unfiltered(pipeline, options);
+        if options.persona == Persona::Auditor {
+            // Every finding is the auditor's: nothing to filter.
+            return decision;
+        }
+        decision.for_persona(options.persona)
+    }
+
+    fn check_unfiltered(&self, pipeline: &Pipeline, options: CheckOptions) -> Decision {
         let n = pipeline.len();
         let mut checker = Checker {
             policy: self,
@@ -225,12 +235,29 @@ impl Policy {
     }
 }
 
-/// How a pipeline check treats what it could not read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How a pipeline check treats what it could not read, and whose findings it keeps.
+///
+/// Every front end makes its pipeline check one call with these options, so the persona is
+/// applied in one place, after the check, the same way everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CheckOptions {
     /// Accept an incomplete reading (`import/incomplete`, `import/unsupported`) instead of
     /// denying it.
     pub allow_incomplete: bool,
+    /// Whose findings the decision keeps (and so whether it allows): those of this persona and
+    /// below. The default is [`Persona::Auditor`], every finding, which is what
+    /// [`Policy::check_pipeline`] has always returned; the CLI and the bindings default to
+    /// [`Persona::Regular`] instead, the findings that should block.
+    pub persona: Persona,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            allow_incomplete: false,
+            persona: Persona::Auditor,
+        }
+    }
 }
 
 /// The `import/incomplete` findings of a pipeline: one when no job was read, one per file with
@@ -340,7 +367,11 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn check_pipeline_as(&self, pipeline: &Pipeline, persona: crate::Persona) -> Decision {
-        self.check_pipeline(pipeline).for_persona(persona)
+        let options = CheckOptions {
+            persona,
+            ..CheckOptions::default()
+        };
+        self.check_pipeline_with(pipeline, options)
     }
 }
 

@@ -680,6 +680,50 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
     out
 }
 
+/// The repository paths a workflow or action names with `uses: ./PATH` (a local action
+/// directory, or a reusable workflow file) or the self-repository form `uses: $/PATH`, in jobs,
+/// steps and a composite action's `runs.steps`, without the `./` and any `@ref`. Used to find,
+/// in a repository, the local actions and reusable workflows that are checked with it.
+///
+/// ```
+/// let text = "on: push\njobs:\n  a:\n    uses: ./.github/workflows/build.yml\n  b:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup/\n      - uses: actions/checkout@v4\n";
+/// assert_eq!(
+///     lockkeeper::import::github::local_uses(text),
+///     [".github/workflows/build.yml", ".github/actions/setup"]
+/// );
+/// ```
+pub fn local_uses(text: &str) -> Vec<String> {
+    let Ok(docs) = super::tree::parse(text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |node: &Node| {
+        let Some(uses) = node.get("uses").and_then(Node::as_str) else {
+            return;
+        };
+        let Some(path) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
+            return;
+        };
+        let path = path.split('@').next().unwrap_or(path).trim_end_matches('/');
+        if !out.iter().any(|p| p == path) {
+            out.push(path.to_owned());
+        }
+    };
+    for doc in &docs {
+        for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
+            add(&job.value);
+            for step in job.value.get("steps").map(Node::items).unwrap_or_default() {
+                add(step);
+            }
+        }
+        let steps = doc.get("runs").and_then(|r| r.get("steps"));
+        for step in steps.map(Node::items).unwrap_or_default() {
+            add(step);
+        }
+    }
+    out
+}
+
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let multi = files.len() > 1;
