@@ -684,15 +684,7 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
 /// directory, or a reusable workflow file) or the self-repository form `uses: $/PATH`, in jobs,
 /// steps and a composite action's `runs.steps`, without the `./` and any `@ref`. Used to find,
 /// in a repository, the local actions and reusable workflows that are checked with it.
-///
-/// ```
-/// let text = "on: push\njobs:\n  a:\n    uses: ./.github/workflows/build.yml\n  b:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup/\n      - uses: actions/checkout@v4\n";
-/// assert_eq!(
-///     lockkeeper::import::github::local_uses(text),
-///     [".github/workflows/build.yml", ".github/actions/setup"]
-/// );
-/// ```
-pub fn local_uses(text: &str) -> Vec<String> {
+pub(crate) fn local_uses(text: &str) -> Vec<String> {
     let Ok(docs) = super::tree::parse(text) else {
         return Vec::new();
     };
@@ -1460,6 +1452,19 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_uses_names_local_actions_and_reusable_workflows_only() {
+        let text = "on: push\njobs:\n  a:\n    uses: ./.github/workflows/build.yml\n  b:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup/\n      - uses: $/.github/actions/lint@v1\n      - uses: actions/checkout@v4\n";
+        assert_eq!(
+            local_uses(text),
+            [
+                ".github/workflows/build.yml",
+                ".github/actions/setup",
+                ".github/actions/lint"
+            ]
+        );
+    }
 
     fn step(text: &str) -> Result<Node, String> {
         let docs = super::super::tree::parse(text).map_err(|(m, _)| m)?;
