@@ -107,6 +107,12 @@ impl Source {
     fn protected(self) -> bool {
         !matches!(self, Source::MergeRequest | Source::Branch)
     }
+
+    /// Pipelines on unprotected refs of the project: a member's branch (pushing needs the
+    /// Developer role) or a merge request, a fork's only when a member runs it here.
+    fn unprotected_ref(self) -> bool {
+        !self.protected()
+    }
 }
 
 /// Evaluates one `if:` atom for a pipeline type: `Some(false)` when it cannot hold.
@@ -215,10 +221,16 @@ fn condition(expr: &str, s: Source) -> Option<bool> {
 /// job runs if any branch could let it, so an unknown variable never makes a job vanish.
 fn rules_allow(rules: &Node, s: Source) -> bool {
     for rule in rules.items() {
-        let matches = match rule.get("if").and_then(Node::scalar) {
+        let mut matches = match rule.get("if").and_then(Node::scalar) {
             Some(expr) => condition(&expr, s),
             None => Some(true),
         };
+        // `changes:` and `exists:` depend on the commit's files, which the author controls:
+        // whether they hold is unknown here.
+        if matches == Some(true) && (rule.get("changes").is_some() || rule.get("exists").is_some())
+        {
+            matches = None;
+        }
         let runs = rule.get("when").and_then(Node::as_str) != Some("never");
         match matches {
             Some(true) => return runs,
@@ -858,6 +870,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         .copied()
         .filter(|s| jobs.iter().any(|j| runs(j, *s)))
         .collect();
+    let mut shared_keys = super::gitlab_cache::SharedKeys::default();
     for s in &active {
         let sfx = if active.len() > 1 {
             format!(" [{}]", s.key())
@@ -886,7 +899,11 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 .at(job.loc)
                 .context(&format!("gitlab/{}", s.key()))
                 .publishes(publishes)
-                .runs_repo_code(!git_none && !script.is_empty());
+                .runs_repo_code(!git_none && !script.is_empty())
+                .note("job", serde_json::json!(job.name));
+            if s.unprotected_ref() {
+                jb = unprotected_ref_notes(jb);
+            }
 
             // Order and artifacts.
             let my_stage = stage_of(job);
@@ -951,6 +968,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         Some(k) => k.scalar().unwrap_or_default(),
                         None => "default".to_owned(),
                     };
+                    let key = super::gitlab_cache::expand_job_name(&key, &job.name);
                     let per_ref = [
                         "CI_COMMIT_REF",
                         "CI_COMMIT_BRANCH",
@@ -977,10 +995,16 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                         .and_then(Node::scalar)
                         .unwrap_or_else(|| "pull-push".into());
                     if policy.contains("pull") {
+                        if !per_ref && !unprotect && s.protected() {
+                            shared_keys.protected_reads(&key, &job.name, &job.file, job.loc);
+                        }
                         jb = jb.consume(ResourceKind::Cache, &resource);
                     }
                     if policy.contains("push") {
                         jb = jb.produce(ResourceKind::Cache, &resource);
+                        if !per_ref && !unprotect && s.unprotected_ref() {
+                            shared_keys.unprotected_writes(&key, &job.name);
+                        }
                     }
                 }
             }
@@ -1026,7 +1050,31 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             }
         }
     }
+    shared_keys.report(b);
     Ok(())
+}
+
+/// What a credential in a pipeline on an unprotected ref means on GitLab. A fork's merge
+/// request runs in the fork, without this project's variables, unless a member runs its
+/// pipeline here, and then with the fork's own `.gitlab-ci.yml`: this file's rules do not decide
+/// what such a run reads. Every other run on an unprotected ref is a member's code (pushing a
+/// branch needs the Developer role). A variable reaches these runs only when it is not
+/// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
+/// same-repository pull requests are.
+fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
+    jb.note(
+        "persona_by_code",
+        serde_json::json!({
+            "pipeline/secret-not-allowed": "pedantic",
+            "pipeline/build-publishes": "pedantic",
+        }),
+    )
+    .note(
+        "assumptions",
+        serde_json::json!([
+            "a pipeline on an unprotected ref runs a member's branch, or a fork's merge request only when a member runs it in this project (with the fork's own CI file); it gets a variable only if the variable is not protected"
+        ]),
+    )
 }
 
 fn config_mentions_mr(config: &Node) -> bool {

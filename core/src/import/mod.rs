@@ -10,6 +10,7 @@
 pub mod argo;
 pub mod github;
 pub mod gitlab;
+mod gitlab_cache;
 mod gitlab_templates;
 mod tree;
 pub mod zuul;
