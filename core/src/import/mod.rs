@@ -8,6 +8,7 @@
 //! line, which the check reports as `import/unsupported`: nothing is silently dropped.
 
 pub mod argo;
+mod argo_events;
 pub mod github;
 pub mod gitlab;
 mod gitlab_cache;
