@@ -60,7 +60,7 @@ step "realworld: GitLab, Zuul and Argo: no clean file flagged for the regular pe
 # default-branch pipelines) rests on a project setting GitLab turns on by default (separate
 # caches for protected refs), so it is an auditor lead, not a regular finding: the regular
 # floor's recall is what holds without it.
-python scripts/score-realworld.py --formats gitlab,zuul,argo --no-zizmor --persona regular --min-precision 1.0 --min-recall 0.66 --require-job
+python scripts/score-realworld.py --formats gitlab,zuul,argo --no-zizmor --persona regular --min-precision 1.0 --min-recall 0.66 --require-job --require-read
 python scripts/score-realworld.py --formats gitlab,zuul,argo --no-zizmor --persona auditor --min-recall 1.0 --require-job
 
 step "python: lockkeeper and securesystemslib agree on the same envelopes (timing is a debug build)"
