@@ -640,6 +640,18 @@ impl<'a> Expander<'a, '_> {
                     let Some(sn) = s.get("name").and_then(Node::scalar) else {
                         continue;
                     };
+                    // A step has a task's fields less the DAG's ordering ones.
+                    for e in s.entries() {
+                        if !TASK_KEYS.contains(&e.key.as_str())
+                            || matches!(e.key.as_str(), "dependencies" | "depends")
+                        {
+                            self.b.unsupported(
+                                e.key_loc,
+                                format!("{name}/{sn}.{}", e.key),
+                                format!("`{}` is not a step field lockkeeper knows; what it does is not checked", e.key),
+                            );
+                        }
+                    }
                     let job = format!("{name}/{sn}");
                     let mut from = Vec::new();
                     if let Some(args) = s.get("arguments") {
