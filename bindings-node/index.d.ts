@@ -108,10 +108,17 @@ export declare class Envelope {
 
 /** A pipeline read from files or text, ready to be checked. */
 export declare class Pipeline {
-  /** Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name. */
-  static fromFile(path: string, format?: string | undefined | null): Pipeline
-  /** Reads several files into one pipeline (files of one format are imported together). */
-  static fromFiles(paths: Array<string>, format?: string | undefined | null): Pipeline
+  /**
+   * Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name;
+   * `includeDir` serves GitLab includes from elsewhere (see `fromFiles`).
+   */
+  static fromFile(path: string, format?: string | undefined | null, includeDir?: string | undefined | null): Pipeline
+  /**
+   * Reads several files into one pipeline (files of one format are imported together).
+   * `includeDir` is where GitLab includes from elsewhere are read, as the CLI's
+   * `--include-dir` (docs/pipelines.md has the layout).
+   */
+  static fromFiles(paths: Array<string>, format?: string | undefined | null, includeDir?: string | undefined | null): Pipeline
   /** Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own. */
   static fromYaml(text: string, format?: string | undefined | null, name?: string | undefined | null): Pipeline
   /** The files it was read from. */

@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/score-realworld.py [--corpus DIR] [--persona regular]
         [--formats github,gitlab,zuul,argo] [--no-zizmor] [--markdown]
-        [--min-precision P] [--min-recall R] [--require-job]
+        [--min-precision P] [--min-recall R] [--require-job] [--require-read]
 
 The corpus (default testdata/fixtures/realworld) has one LABELS.tsv row per file: verdict
 (vulnerable/clean), class, the job an expert would name. Files whose evidence says `set:<repo>`
@@ -20,7 +20,9 @@ positive *names the job* when one of its findings is about the labeled job.
 
 Prints, per format and class, the confusion counts, precision and recall at file level, how many
 true positives name the job, each tool's time for the whole corpus and their ratio. With the
---min-* options, exits 1 when lockkeeper falls below the floor (the test command uses this).
+--min-* options, exits 1 when lockkeeper falls below the floor (the test command uses this);
+with --require-read, also when a file or set passes although lockkeeper read no job from it or
+left part of it unread.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class Verdict:
     jobs: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
     error: str = ""
+    # Passed (exit 0) with no job read, or with a construct not read: what must never happen.
+    passed_unread: str = ""
 
 
 def read_labels(corpus: Path, formats: set[str]) -> list[Row]:
@@ -127,8 +131,11 @@ def lockkeeper_unit(bin_: str, corpus: Path, rows: list[Row], persona: str | Non
             if facts.get("job"):
                 verdicts[name].jobs.add(str(facts["job"]))
     if out.returncode == 0:
+        unread = [v["code"] for v in decision.get("violations", []) if v["code"] in NOT_READ]
+        why = "0 jobs" if decision.get("jobs") == 0 else ", ".join(sorted(set(unread)))
         for v in verdicts.values():
             v.flagged = v.incomplete = False
+            v.passed_unread = why
     return verdicts
 
 
@@ -231,6 +238,8 @@ def main() -> int:
     ap.add_argument("--min-precision", type=float)
     ap.add_argument("--min-recall", type=float)
     ap.add_argument("--require-job", action="store_true", help="every true positive names the labeled job")
+    ap.add_argument("--require-read", action="store_true",
+                    help="no file or set passes with 0 jobs or with a construct not read")
     args = ap.parse_args()
 
     rows = read_labels(args.corpus, set(args.formats.split(",")))
@@ -274,6 +283,8 @@ def main() -> int:
         failed.append(f"recall {total.recall():.2f} < {args.min_recall}")
     if args.require_job and total.named < total.tp:
         failed.append(f"{total.tp - total.named} true positives do not name the labeled job")
+    if args.require_read:
+        failed.extend(f"{r.file} passes with {lk[r.file].passed_unread}" for r in rows if lk[r.file].passed_unread)
     for f in failed:
         print(f"floor: {f}", file=sys.stderr)
     return 1 if failed else 0

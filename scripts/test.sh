@@ -55,6 +55,14 @@ python -m pytest -q bindings-python/tests examples/zuul-promote
 step "realworld: the labeled GitHub corpus holds the floor for the regular persona"
 python scripts/score-realworld.py --formats github --no-zizmor --min-precision 0.90 --min-recall 0.95 --require-job
 
+step "realworld: GitLab, Zuul and Argo: no clean file flagged for the regular persona, every vulnerable one found (auditor) naming its job"
+# The one GitLab file labeled vulnerable (dav1d, a fixed cache key shared by merge request and
+# default-branch pipelines) rests on a project setting GitLab turns on by default (separate
+# caches for protected refs), so it is an auditor lead, not a regular finding: the regular
+# floor's recall is what holds without it.
+python scripts/score-realworld.py --formats gitlab,zuul,argo --no-zizmor --persona regular --min-precision 1.0 --min-recall 0.66 --require-job --require-read
+python scripts/score-realworld.py --formats gitlab,zuul,argo --no-zizmor --persona auditor --min-recall 1.0 --require-job
+
 step "python: lockkeeper and securesystemslib agree on the same envelopes (timing is a debug build)"
 python scripts/bench-securesystemslib.py --envelopes 50 --rounds 1
 

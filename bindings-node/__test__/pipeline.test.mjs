@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs'
+import { readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -125,4 +125,20 @@ test('persona filters the findings shown', () => {
   writeFileSync(path, forkPr)
   assertPipelineSafe(null, path, 'github')
   assert.throws(() => assertPipelineSafe(null, path, 'github', 'auditor'), /secret-not-allowed/)
+})
+
+test('includeDir serves GitLab includes from elsewhere', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lk-include-'))
+  const ci = join(dir, '.gitlab-ci.yml')
+  writeFileSync(ci, 'include:\n  - project: group/ci\n    file: /publish.yml\n')
+  const alone = Pipeline.fromFiles([ci], 'gitlab')
+  assert.ok(checkPipeline(alone).codes.includes('import/incomplete'))
+  const shared = join(dir, 'includes', 'group', 'ci')
+  mkdirSync(shared, { recursive: true })
+  writeFileSync(join(shared, 'publish.yml'), 'publish:\n  rules: [{if: $CI_COMMIT_TAG}]\n  script: [npm publish]\n')
+  const both = Pipeline.fromFiles([ci], 'gitlab', join(dir, 'includes'))
+  assert.ok(both.files.some((f) => f.endsWith('group/ci/publish.yml')))
+  const decision = checkPipeline(both, null, 'auditor')
+  assert.ok(!decision.codes.includes('import/incomplete'))
+  assert.ok(decision.codes.includes('pipeline/build-publishes'))
 })

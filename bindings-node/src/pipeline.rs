@@ -27,15 +27,13 @@ fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::Pipeline
     }
 }
 
-fn read(paths: &[String]) -> Result<Vec<(String, String)>> {
-    paths
-        .iter()
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .map(|t| (p.clone(), t))
-                .map_err(|e| Error::new(Status::InvalidArg, format!("cannot read {p}: {e}")))
-        })
-        .collect()
+fn read(paths: &[String], include_dir: Option<&str>) -> Result<Vec<(String, String)>> {
+    lockkeeper_fs::read_pipeline_files(paths, include_dir.map(std::path::Path::new)).map_err(|e| {
+        Error::new(
+            Status::InvalidArg,
+            format!("cannot read {}: {}", e.path.display(), e.error),
+        )
+    })
 }
 
 fn import(env: &Env, texts: &[(String, String)], fmt: Option<&str>) -> Result<Pipeline> {
@@ -57,16 +55,37 @@ pub struct Pipeline {
 
 #[napi]
 impl Pipeline {
-    /// Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name.
+    /// Reads one pipeline file; `format` is `auto` (by path and content, the default) or a name;
+    /// `includeDir` serves GitLab includes from elsewhere (see `fromFiles`).
     #[napi(factory)]
-    pub fn from_file(env: Env, path: String, format: Option<String>) -> Result<Pipeline> {
-        import(&env, &read(&[path])?, format.as_deref())
+    pub fn from_file(
+        env: Env,
+        path: String,
+        format: Option<String>,
+        include_dir: Option<String>,
+    ) -> Result<Pipeline> {
+        import(
+            &env,
+            &read(&[path], include_dir.as_deref())?,
+            format.as_deref(),
+        )
     }
 
     /// Reads several files into one pipeline (files of one format are imported together).
+    /// `includeDir` is where GitLab includes from elsewhere are read, as the CLI's
+    /// `--include-dir` (docs/pipelines.md has the layout).
     #[napi(factory)]
-    pub fn from_files(env: Env, paths: Vec<String>, format: Option<String>) -> Result<Pipeline> {
-        import(&env, &read(&paths)?, format.as_deref())
+    pub fn from_files(
+        env: Env,
+        paths: Vec<String>,
+        format: Option<String>,
+        include_dir: Option<String>,
+    ) -> Result<Pipeline> {
+        import(
+            &env,
+            &read(&paths, include_dir.as_deref())?,
+            format.as_deref(),
+        )
     }
 
     /// Reads a pipeline from YAML (or JSON) text; `format` defaults to lockkeeper's own.
@@ -192,7 +211,7 @@ pub fn assert_pipeline_safe(
             repository(dir, policy, options)?
         }
         _ => {
-            let pipeline = import(&env, &read(&paths)?, format.as_deref())?;
+            let pipeline = import(&env, &read(&paths, None)?, format.as_deref())?;
             policy.check_pipeline_with(&pipeline.inner, options)
         }
     };

@@ -29,26 +29,33 @@ pub struct Pipeline {
 
 #[pymethods]
 impl Pipeline {
-    /// Reads one pipeline file; `format` is `auto` (by path and content) or a format name.
+    /// Reads one pipeline file; `format` is `auto` (by path and content) or a format name;
+    /// `include_dir` serves GitLab includes from elsewhere (see `from_files`).
     #[staticmethod]
-    #[pyo3(signature = (path, format=None))]
-    fn from_file(py: Python<'_>, path: PathBuf, format: Option<&str>) -> PyResult<Pipeline> {
-        Pipeline::from_files(py, vec![path], format)
+    #[pyo3(signature = (path, format=None, *, include_dir=None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        format: Option<&str>,
+        include_dir: Option<PathBuf>,
+    ) -> PyResult<Pipeline> {
+        Pipeline::from_files(py, vec![path], format, include_dir)
     }
 
     /// Reads several files into one pipeline (files of one format are imported together).
+    /// `include_dir` is where GitLab includes from elsewhere are read, as the CLI's
+    /// `--include-dir` (docs/pipelines.md has the layout).
     #[staticmethod]
-    #[pyo3(signature = (paths, format=None))]
-    fn from_files(py: Python<'_>, paths: Vec<PathBuf>, format: Option<&str>) -> PyResult<Pipeline> {
+    #[pyo3(signature = (paths, format=None, *, include_dir=None))]
+    fn from_files(
+        py: Python<'_>,
+        paths: Vec<PathBuf>,
+        format: Option<&str>,
+        include_dir: Option<PathBuf>,
+    ) -> PyResult<Pipeline> {
         let fmt = self::format(format)?;
-        let texts = paths
-            .iter()
-            .map(|p| {
-                std::fs::read_to_string(p)
-                    .map(|t| (p.display().to_string(), t))
-                    .map_err(|e| io_error(p, e))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
+        let texts = lockkeeper_fs::read_pipeline_files(&paths, include_dir.as_deref())
+            .map_err(|e| io_error(&e.path, e.error))?;
         let files: Vec<lockkeeper::SourceFile<'_>> = texts
             .iter()
             .map(|(name, text)| lockkeeper::SourceFile { name, text })

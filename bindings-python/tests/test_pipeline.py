@@ -140,3 +140,18 @@ def test_persona_filters_the_findings_shown(tmp_path: Path) -> None:
     lockkeeper.assert_pipeline_safe(None, path, format="github")
     with pytest.raises(AssertionError, match="secret-not-allowed"):
         lockkeeper.assert_pipeline_safe(None, path, format="github", persona="auditor")
+
+
+def test_include_dir_serves_gitlab_includes_from_elsewhere(tmp_path: Path) -> None:
+    ci = tmp_path / ".gitlab-ci.yml"
+    ci.write_text("include:\n  - project: group/ci\n    file: /publish.yml\n")
+    alone = lockkeeper.Pipeline.from_files([ci], "gitlab")
+    assert "import/incomplete" in lockkeeper.check_pipeline(alone).codes
+    shared = tmp_path / "includes" / "group" / "ci"
+    shared.mkdir(parents=True)
+    (shared / "publish.yml").write_text("publish:\n  rules: [{if: $CI_COMMIT_TAG}]\n  script: [npm publish]\n")
+    both = lockkeeper.Pipeline.from_files([ci], "gitlab", include_dir=tmp_path / "includes")
+    assert any(f.endswith("group/ci/publish.yml") for f in both.files)
+    decision = lockkeeper.check_pipeline(both, persona="auditor")
+    assert "import/incomplete" not in decision.codes
+    assert "pipeline/build-publishes" in decision.codes

@@ -567,14 +567,17 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         }
         None => Policy::builtin(),
     };
-    let mut texts = args
-        .files
-        .iter()
-        .map(|f| read(f).map(|t| (f.clone(), t)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(dir) = &args.include_dir {
-        include_from(dir, &mut texts)?;
-    }
+    let texts = lockkeeper_fs::read_pipeline_files(
+        &args.files,
+        args.include_dir.as_deref().map(std::path::Path::new),
+    )
+    .map_err(|e| {
+        Failure(format!(
+            "error: cannot read {}: {}",
+            e.path.display(),
+            e.error
+        ))
+    })?;
     let files: Vec<SourceFile<'_>> = texts
         .iter()
         .map(|(name, text)| SourceFile { name, text })
@@ -612,28 +615,6 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// Adds the files GitLab includes (transitively) that exist under `dir`; those that do not stay
-/// unresolved and make the check incomplete.
-fn include_from(dir: &str, texts: &mut Vec<(String, String)>) -> Result<(), Failure> {
-    let mut next = 0;
-    while next < texts.len() {
-        let wanted = lockkeeper::import::gitlab::includes(&texts[next].1);
-        next += 1;
-        for (rel, inputs) in wanted {
-            let path = std::path::Path::new(dir).join(&rel);
-            let name = path.to_string_lossy().into_owned();
-            if rel.split('/').any(|c| c == "..") || texts.iter().any(|(n, _)| *n == name) {
-                continue;
-            }
-            if path.is_file() {
-                let text = lockkeeper::import::gitlab::interpolate(&read(&name)?, &inputs);
-                texts.push((name, text));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The output form asked for: `--output`, or `--json` as its older spelling.

@@ -145,3 +145,103 @@ fn zuul_job_attributes_agree_with_the_schema() -> TestResult {
     }
     Ok(())
 }
+
+/// The field names the Argo Workflows API defines (tests/schema/argo-fields.json) for one
+/// definition.
+fn argo_fields(definition: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/argo-fields.json"),
+    )?;
+    let v: Value = serde_json::from_str(&text)?;
+    Ok(v["definitions"][definition]
+        .as_array()
+        .ok_or(format!("no definition {definition}"))?
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_owned))
+        .collect())
+}
+
+/// Whether the Argo importer calls `field` unknown in this workflow text.
+fn argo_unknown(text: &str, field: &str) -> Result<bool, Box<dyn std::error::Error>> {
+    let p = Pipeline::import(
+        &[SourceFile {
+            name: "wf.yaml",
+            text,
+        }],
+        Some(PipelineFormat::Argo),
+    )?;
+    let d = Policy::builtin().check_pipeline(&p);
+    Ok(d.violations().iter().any(|v| {
+        v.code == "import/unsupported"
+            && v.message.contains(&format!("`{field}` is not a"))
+            && v.message.contains("lockkeeper knows")
+    }))
+}
+
+/// Every field the Argo API defines for a workflow spec, a template, a DAG task and a step is
+/// one the importer reads; those it does not read are reported as not read (never ignored),
+/// and are exactly the gaps named here.
+#[test]
+fn argo_fields_agree_with_the_api() -> TestResult {
+    // Pod annotations on a template (`annotations`) are not modelled: an annotation can make an
+    // agent inject secrets into the pod, so the importer reports it instead of guessing.
+    let gaps = ["annotations"];
+    let mut unknown = Vec::new();
+    let leaf = "  - name: leaf\n    container: {image: alpine, command: [\"true\"]}\n";
+    for field in argo_fields("io.argoproj.workflow.v1alpha1.WorkflowSpec")? {
+        let text = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: leaf\n  {field}: {{}}\n  templates:\n{leaf}"
+        );
+        if field != "entrypoint" && field != "templates" && argo_unknown(&text, &field)? {
+            unknown.push(format!("WorkflowSpec.{field}"));
+        }
+    }
+    for field in argo_fields("io.argoproj.workflow.v1alpha1.Template")? {
+        let text = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: leaf\n  templates:\n{leaf}    {field}: {{}}\n"
+        );
+        if field != "name" && argo_unknown(&text, &field)? {
+            unknown.push(field);
+        }
+    }
+    for (definition, wrap) in [
+        (
+            "io.argoproj.workflow.v1alpha1.DAGTask",
+            "dag:\n      tasks:\n        - ",
+        ),
+        (
+            "io.argoproj.workflow.v1alpha1.WorkflowStep",
+            "steps:\n        - - ",
+        ),
+    ] {
+        for field in argo_fields(definition)? {
+            if matches!(field.as_str(), "name" | "template") {
+                continue;
+            }
+            let text = format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    {wrap}{{name: a, template: leaf, {field}: {{}}}}\n{leaf}"
+            );
+            if argo_unknown(&text, &field)? {
+                unknown.push(format!("{definition}.{field}"));
+            }
+        }
+    }
+    assert_eq!(
+        unknown, gaps,
+        "fields the Argo API defines that the importer does not read"
+    );
+    // And a field the API does not define is reported wherever it is written.
+    for (wrap, what) in [
+        ("dag:\n      tasks:\n        - ", "task"),
+        ("steps:\n        - - ", "step"),
+    ] {
+        let text = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    {wrap}{{name: a, template: leaf, bogusField: {{}}}}\n{leaf}"
+        );
+        assert!(
+            argo_unknown(&text, "bogusField")?,
+            "an unknown {what} field is not reported"
+        );
+    }
+    Ok(())
+}

@@ -262,3 +262,55 @@ mod tests {
         Ok(())
     }
 }
+
+/// A pipeline file that could not be read, with its path.
+#[derive(Debug)]
+pub struct ReadError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub error: io::Error,
+}
+
+/// Reads pipeline files as (name, text) pairs, then, with `include_dir`, the GitLab includes
+/// from elsewhere (`include: project|template|component`) that the directory holds at the
+/// documented layout (`DIR/<project path>/<file>`, `DIR/templates/<name>`,
+/// `DIR/<component project>/templates/<name>.yml`), transitively, with their `spec:inputs`
+/// filled. One place for the CLI and both bindings, so `--include-dir`, `include_dir=` and
+/// `includeDir` read the same files. An include the directory does not hold is left out: the
+/// import then reports it as not read. A path with `..` is never followed out of the directory.
+pub fn read_pipeline_files<P: AsRef<Path>>(
+    paths: &[P],
+    include_dir: Option<&Path>,
+) -> Result<Vec<(String, String)>, ReadError> {
+    let read = |p: &Path| {
+        fs::read_to_string(p).map_err(|error| ReadError {
+            path: p.to_path_buf(),
+            error,
+        })
+    };
+    let mut texts = paths
+        .iter()
+        .map(|p| read(p.as_ref()).map(|t| (p.as_ref().display().to_string(), t)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let Some(dir) = include_dir else {
+        return Ok(texts);
+    };
+    let mut next = 0;
+    while next < texts.len() {
+        let wanted = lockkeeper::import::gitlab::includes(&texts[next].1);
+        next += 1;
+        for (rel, inputs) in wanted {
+            let path = dir.join(&rel);
+            let name = path.to_string_lossy().into_owned();
+            if rel.split('/').any(|c| c == "..") || texts.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            if path.is_file() {
+                let text = lockkeeper::import::gitlab::interpolate(&read(&path)?, &inputs);
+                texts.push((name, text));
+            }
+        }
+    }
+    Ok(texts)
+}

@@ -161,10 +161,18 @@ class DeployOutcome:
 @final
 class Pipeline:
     @staticmethod
-    def from_file(path: Union[str, os.PathLike[str]], format: Optional[str] = None) -> Pipeline: ...
+    def from_file(
+        path: Union[str, os.PathLike[str]],
+        format: Optional[str] = None,
+        *,
+        include_dir: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> Pipeline: ...
     @staticmethod
     def from_files(
-        paths: Sequence[Union[str, os.PathLike[str]]], format: Optional[str] = None
+        paths: Sequence[Union[str, os.PathLike[str]]],
+        format: Optional[str] = None,
+        *,
+        include_dir: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> Pipeline: ...
     @staticmethod
     def from_yaml(text: str, format: str = "native", name: str = "<yaml>") -> Pipeline: ...

@@ -169,8 +169,8 @@ struct Object<'a> {
     doc: &'a Node,
     spec: &'a Node,
     /// For a workflow an Argo Events Sensor submits: the workflow parameters its trigger fills
-    /// from the event, and the event sources named (what sends the event).
-    event: Option<(Vec<String>, Vec<String>)>,
+    /// from the event, and who sends the event.
+    event: Option<(Vec<String>, super::argo_events::Senders)>,
 }
 
 struct Expander<'a, 'b> {
@@ -183,8 +183,12 @@ struct Expander<'a, 'b> {
     claims: Vec<String>,
     /// Templates may still be unrolled: nested templates can multiply jobs exponentially.
     budget: usize,
-    /// Templates whose code (a script's source, a shell's command line) receives event data.
-    injected: BTreeSet<String>,
+    /// Templates whose code (a script's source, a shell's command line) receives event data,
+    /// with where and which reference.
+    injected: BTreeMap<String, (String, String)>,
+    /// The file the templates come from, and who sends the event, for injection findings.
+    event_file: String,
+    event_from: String,
     /// Whether a job consumed event data, so the event's source job is needed.
     event_used: bool,
 }
@@ -199,7 +203,97 @@ const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "ksh"];
 /// event reaches, through `{{workflow.parameters.P}}` or task arguments passed on as
 /// `{{inputs.parameters.X}}`, a script's `source` or the command line of a shell run with `-c`.
 /// An argument handed to a program that is not a shell (`echo`) is data, not code.
-fn injected_templates(spec: &Node, tainted: &[String]) -> BTreeSet<String> {
+fn injected_templates(spec: &Node, tainted: &[String]) -> BTreeMap<String, (String, String)> {
+    let templates = spec.get("templates").map(Node::items).unwrap_or_default();
+    let inputs = tainted_inputs(spec, tainted);
+    let mut out = BTreeMap::new();
+    for t in templates {
+        let Some(name) = t.get("name").and_then(Node::scalar) else {
+            continue;
+        };
+        let own = inputs.get(&name).cloned().unwrap_or_default();
+        let mut code: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = t.get("script") {
+            code.extend(
+                s.get("source")
+                    .and_then(Node::scalar)
+                    .map(|x| ("the script's source", x)),
+            );
+        }
+        for k in ["container", "script"] {
+            let Some(c) = t.get(k) else { continue };
+            let line: Vec<String> = c
+                .get("command")
+                .map(Node::strings)
+                .unwrap_or_default()
+                .into_iter()
+                .chain(c.get("args").map(Node::strings).unwrap_or_default())
+                .collect();
+            let shell = line
+                .first()
+                .is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or_default()))
+                && line.iter().any(|a| a == "-c");
+            if shell {
+                code.extend(line.into_iter().map(|l| ("a shell's command line", l)));
+            }
+        }
+        if let Some((sink, expr)) = code
+            .iter()
+            .find_map(|(sink, s)| reference(s, tainted, &own).map(|e| (*sink, e)))
+        {
+            out.insert(name, (sink.to_owned(), expr));
+        }
+    }
+    out
+}
+
+/// The first `{{workflow.parameters.P}}` or `{{inputs.parameters.X}}` in `s` that carries
+/// event data.
+fn reference(s: &str, tainted: &[String], own: &BTreeSet<String>) -> Option<String> {
+    tainted
+        .iter()
+        .map(|p| format!("{{{{workflow.parameters.{p}}}}}"))
+        .chain(own.iter().map(|i| format!("{{{{inputs.parameters.{i}}}}}")))
+        .find(|r| s.contains(r.as_str()))
+}
+
+/// Whether a template of `spec` fetches or checks out git with a revision the event names
+/// (a git input artifact's `revision`, or a git command in a template that receives the data).
+fn checks_out_event_revision(spec: &Node, tainted: &[String]) -> bool {
+    let inputs = tainted_inputs(spec, tainted);
+    spec.get("templates")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .any(|t| {
+            let own = t
+                .get("name")
+                .and_then(Node::scalar)
+                .and_then(|n| inputs.get(&n).cloned())
+                .unwrap_or_default();
+            let mut text = Vec::new();
+            t.visit_strings(&mut |s| text.push(s.to_owned()));
+            let receives = text.iter().any(|s| reference(s, tainted, &own).is_some());
+            let git_artifact = t
+                .get("inputs")
+                .and_then(|i| i.get("artifacts"))
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.get("git"))
+                .any(|g| {
+                    ["revision", "branch"].iter().any(|k| {
+                        g.get(k)
+                            .and_then(Node::scalar)
+                            .is_some_and(|r| reference(&r, tainted, &own).is_some())
+                    })
+                });
+            git_artifact || (receives && text.iter().any(|s| super::argo_events::checks_out(s)))
+        })
+}
+
+/// Per template, the input parameters that carry event data.
+fn tainted_inputs(spec: &Node, tainted: &[String]) -> BTreeMap<String, BTreeSet<String>> {
     let templates = spec.get("templates").map(Node::items).unwrap_or_default();
     let mut inputs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     if let Some(entry) = spec.get("entrypoint").and_then(Node::scalar) {
@@ -258,38 +352,7 @@ fn injected_templates(spec: &Node, tainted: &[String]) -> BTreeSet<String> {
             break;
         }
     }
-    let mut out = BTreeSet::new();
-    for t in templates {
-        let Some(name) = t.get("name").and_then(Node::scalar) else {
-            continue;
-        };
-        let own = inputs.get(&name).cloned().unwrap_or_default();
-        let mut code: Vec<String> = Vec::new();
-        if let Some(s) = t.get("script") {
-            code.extend(s.get("source").and_then(Node::scalar));
-        }
-        for k in ["container", "script"] {
-            let Some(c) = t.get(k) else { continue };
-            let line: Vec<String> = c
-                .get("command")
-                .map(Node::strings)
-                .unwrap_or_default()
-                .into_iter()
-                .chain(c.get("args").map(Node::strings).unwrap_or_default())
-                .collect();
-            let shell = line
-                .first()
-                .is_some_and(|p| SHELLS.contains(&p.rsplit('/').next().unwrap_or_default()))
-                && line.iter().any(|a| a == "-c");
-            if shell {
-                code.extend(line);
-            }
-        }
-        if code.iter().any(|s| reaches(s, &own)) {
-            out.insert(name);
-        }
-    }
-    out
+    inputs
 }
 
 /// A workflow a Sensor submits, with the parameters its trigger fills from the event.
@@ -577,6 +640,18 @@ impl<'a> Expander<'a, '_> {
                     let Some(sn) = s.get("name").and_then(Node::scalar) else {
                         continue;
                     };
+                    // A step has a task's fields less the DAG's ordering ones.
+                    for e in s.entries() {
+                        if !TASK_KEYS.contains(&e.key.as_str())
+                            || matches!(e.key.as_str(), "dependencies" | "depends")
+                        {
+                            self.b.unsupported(
+                                e.key_loc,
+                                format!("{name}/{sn}.{}", e.key),
+                                format!("`{}` is not a step field lockkeeper knows; what it does is not checked", e.key),
+                            );
+                        }
+                    }
                     let job = format!("{name}/{sn}");
                     let mut from = Vec::new();
                     if let Some(args) = s.get("arguments") {
@@ -700,11 +775,31 @@ impl<'a> Expander<'a, '_> {
             );
         }
         let p = self.prefix.clone();
-        let injected = tpl
-            .get("name")
-            .and_then(Node::scalar)
-            .is_some_and(|t| self.injected.contains(&t));
+        let template = tpl.get("name").and_then(Node::scalar).unwrap_or_default();
+        let injection = self.injected.get(&template).cloned();
+        let injected = injection.is_some();
         self.event_used |= injected;
+        if let Some((sink, expr)) = injection {
+            // The template is the code the event's text is spliced into: named as written.
+            let mut facts = crate::decision::Facts::new();
+            facts.insert("job".into(), serde_json::json!(template));
+            facts.insert("node".into(), serde_json::json!(format!("{p}{name}")));
+            facts.insert("file".into(), serde_json::json!(self.event_file));
+            if let Some(l) = tpl.loc.or(loc) {
+                facts.insert("line".into(), serde_json::json!(l.line));
+            }
+            facts.insert("sink".into(), serde_json::json!(sink));
+            facts.insert("expression".into(), serde_json::json!(expr));
+            facts.insert("events".into(), serde_json::json!(self.event_from));
+            self.b.finding(crate::decision::Violation::new(
+                crate::rule::codes::PIPELINE_EXPRESSION_INJECTION,
+                format!(
+                    "template `{template}` (task `{p}{name}`): event data from {} is spliced into {sink} by `{expr}` before it runs",
+                    self.event_from
+                ),
+                facts,
+            ));
+        }
         let mut jb = self
             .b
             .job(&format!("{p}{name}"))
@@ -814,6 +909,29 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     if let Some(e) = ImportError::from_files(errors) {
         return Err(e);
     }
+    let all: Vec<&Node> = docs
+        .iter()
+        .filter(|(_, d)| {
+            d.get("apiVersion")
+                .and_then(Node::as_str)
+                .is_some_and(|a| a.starts_with("argoproj.io/"))
+        })
+        .map(|(_, d)| d)
+        .collect();
+    let events = super::argo_events::events(&all);
+    let sensor_sources: Vec<String> = all
+        .iter()
+        .filter(|d| d.get("kind").and_then(Node::as_str) == Some("Sensor"))
+        .flat_map(|d| {
+            d.get("spec")
+                .and_then(|s| s.get("dependencies"))
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|x| x.get("eventSourceName").and_then(Node::scalar))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut objects: Vec<Object<'_>> = Vec::new();
     for (file, doc) in &docs {
         let kind = doc.get("kind").and_then(Node::scalar).unwrap_or_default();
@@ -832,14 +950,6 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 .and_then(|m| m.get("name"))
                 .and_then(Node::scalar)
                 .unwrap_or_else(|| "sensor".to_owned());
-            let sources: Vec<String> = doc
-                .get("spec")
-                .and_then(|s| s.get("dependencies"))
-                .map(Node::items)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|d| d.get("eventSourceName").and_then(Node::scalar))
-                .collect();
             for (resource, tainted) in flows {
                 objects.push(Object {
                     file: *file,
@@ -847,9 +957,20 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                     name: sensor.clone(),
                     doc: resource,
                     spec: resource.get("spec").unwrap_or(&NULL),
-                    event: Some((tainted, sources.clone())),
+                    event: Some((tainted, super::argo_events::senders(doc, &events))),
                 });
             }
+            continue;
+        }
+        // An EventSource is read with the Sensors that wait for its events.
+        if api.starts_with("argoproj.io/") && kind == "EventSource" && {
+            let name = doc
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Node::scalar)
+                .unwrap_or_default();
+            sensor_sources.contains(&name)
+        } {
             continue;
         }
         // A Katib Experiment runs its trial template, here an Argo Workflow, once per trial.
@@ -1020,6 +1141,15 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             ));
         }
         contexts.push(format!("argo/kind/{}", obj.kind));
+        // A Sensor's workflow that checks out a revision the event names, from a forge's
+        // hook, builds the change under review: unreviewed code, as a patchset is.
+        if let Some((tainted, from)) = &obj.event
+            && from.outside
+            && from.forge
+            && checks_out_event_revision(spec, tainted)
+        {
+            contexts.insert(0, format!("{} (change under review)", from.context));
+        }
         let mut volumes = BTreeMap::new();
         let mut claims = Vec::new();
         for s in [obj.spec, spec] {
@@ -1068,7 +1198,14 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             injected: obj
                 .event
                 .as_ref()
+                .filter(|(_, from)| from.outside)
                 .map(|(tainted, _)| injected_templates(spec, tainted))
+                .unwrap_or_default(),
+            event_file: files[objects[target].file].name.to_owned(),
+            event_from: obj
+                .event
+                .as_ref()
+                .map(|(_, s)| s.described.join(", "))
                 .unwrap_or_default(),
             event_used: false,
         };
@@ -1109,19 +1246,17 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         if ex.event_used {
             // Assumed: whoever can send the event (a webhook, a GitHub or GitLab hook on a
             // public project) is an outsider, since the EventSource is not read.
-            let sources = obj
+            let (sources, context) = obj
                 .event
                 .as_ref()
-                .map(|(_, s)| s.join(", "))
+                .map(|(_, s)| (s.described.join(", "), s.context.clone()))
                 .unwrap_or_default();
             let p = ex.prefix.clone();
-            ex.b.job(&format!(
-                "{p}event from {sources} (assumed: anyone can send it)"
-            ))
-            .at(obj.doc.loc)
-            .context("argo/event-source")
-            .runs_repo_code(false)
-            .produce(ResourceKind::Artifact, &format!("{p}{EVENT_DATA}"));
+            ex.b.job(&format!("{p}event from {sources}"))
+                .at(obj.doc.loc)
+                .context(&context)
+                .runs_repo_code(false)
+                .produce(ResourceKind::Artifact, &format!("{p}{EVENT_DATA}"));
         }
     }
     Ok(())

@@ -106,6 +106,12 @@ impl Source {
     fn protected(self) -> bool {
         !matches!(self, Source::MergeRequest | Source::Branch)
     }
+
+    /// Pipelines on unprotected refs of the project: a member's branch (pushing needs the
+    /// Developer role) or a merge request, a fork's only when a member runs it here.
+    fn unprotected_ref(self) -> bool {
+        !self.protected()
+    }
 }
 
 /// Evaluates one `if:` atom for a pipeline type: `Some(false)` when it cannot hold.
@@ -214,10 +220,16 @@ fn condition(expr: &str, s: Source) -> Option<bool> {
 /// job runs if any branch could let it, so an unknown variable never makes a job vanish.
 fn rules_allow(rules: &Node, s: Source) -> bool {
     for rule in rules.items() {
-        let matches = match rule.get("if").and_then(Node::scalar) {
+        let mut matches = match rule.get("if").and_then(Node::scalar) {
             Some(expr) => condition(&expr, s),
             None => Some(true),
         };
+        // `changes:` and `exists:` depend on the commit's files, which the author controls:
+        // whether they hold is unknown here.
+        if matches == Some(true) && (rule.get("changes").is_some() || rule.get("exists").is_some())
+        {
+            matches = None;
+        }
         let runs = rule.get("when").and_then(Node::as_str) != Some("never");
         match matches {
             Some(true) => return runs,
@@ -621,6 +633,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         .into_iter()
         .filter(|s| jobs.iter().any(|j| j.runs(*s, workflow_rules)))
         .collect();
+    let mut shared_keys = super::gitlab_cache::SharedKeys::default();
     for s in &active {
         let sfx = if active.len() > 1 {
             format!(" [{}]", s.key())
@@ -629,9 +642,10 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         };
         let here: Vec<&Job> = jobs.iter().filter(|j| j.runs(*s, workflow_rules)).collect();
         for job in &here {
-            add_job(b, job, &here, *s, &sfx, &stages);
+            add_job(b, job, &here, (*s, &sfx), &stages, &mut shared_keys);
         }
     }
+    shared_keys.report(b);
     Ok(())
 }
 
@@ -1003,9 +1017,9 @@ fn add_job(
     b: &mut PipelineBuilder,
     job: &Job,
     here: &[&Job],
-    s: Source,
-    sfx: &str,
+    (s, sfx): (Source, &str),
     stages: &[String],
+    shared_keys: &mut super::gitlab_cache::SharedKeys,
 ) {
     b.file(&job.file);
     let node = &job.node;
@@ -1026,7 +1040,11 @@ fn add_job(
         .at(job.loc)
         .context(&format!("gitlab/{}", s.key()))
         .publishes(publishes)
-        .runs_repo_code(!git_none && !script.is_empty());
+        .runs_repo_code(!git_none && !script.is_empty())
+        .note("job", serde_json::json!(job.name));
+    if s.unprotected_ref() {
+        jb = unprotected_ref_notes(jb);
+    }
 
     // Order and artifacts.
     let needed = needed(job, here, stages);
@@ -1050,12 +1068,18 @@ fn add_job(
     }
 
     for c in caches(node) {
-        let (resource, pulls, pushes) = cache_use(c, s);
-        if pulls {
-            jb = jb.consume(ResourceKind::Cache, &resource);
+        let cache = cache_use(c, s, &job.name);
+        if cache.pulls {
+            if cache.shared && s.protected() {
+                shared_keys.protected_reads(&cache.key, &job.name, &job.file, job.loc);
+            }
+            jb = jb.consume(ResourceKind::Cache, &cache.resource);
         }
-        if pushes {
-            jb = jb.produce(ResourceKind::Cache, &resource);
+        if cache.pushes {
+            jb = jb.produce(ResourceKind::Cache, &cache.resource);
+            if cache.shared && s.unprotected_ref() {
+                shared_keys.unprotected_writes(&cache.key, &job.name);
+            }
         }
     }
     for secret in credentials(node, &script) {
@@ -1110,10 +1134,22 @@ fn caches(node: &Node) -> Vec<&Node> {
     }
 }
 
+/// One `cache:` entry as a job in pipelines of type `s` uses it.
+struct CacheUse {
+    /// The key as written, `$CI_JOB_NAME` filled in.
+    key: String,
+    /// The cache the pipeline graph wires: the key plus the refs that share it.
+    resource: String,
+    pulls: bool,
+    pushes: bool,
+    /// One cache for every ref of its protection class (not per ref, not `unprotect`).
+    shared: bool,
+}
+
 /// The cache one `cache:` entry names in pipelines of type `s`, and whether the job pulls and
 /// pushes it. As GitLab does, a key naming the ref is one cache per ref, and otherwise protected
 /// and unprotected refs get separate caches unless the entry says `unprotect: true`.
-fn cache_use(c: &Node, s: Source) -> (String, bool, bool) {
+fn cache_use(c: &Node, s: Source, job: &str) -> CacheUse {
     let key = match c.get("key") {
         Some(k) if k.is_map() => {
             let files = k.get("files").map(Node::strings).unwrap_or_default();
@@ -1123,6 +1159,7 @@ fn cache_use(c: &Node, s: Source) -> (String, bool, bool) {
         Some(k) => k.scalar().unwrap_or_default(),
         None => "default".to_owned(),
     };
+    let key = super::gitlab_cache::expand_job_name(&key, job);
     let per_ref = [
         "CI_COMMIT_REF",
         "CI_COMMIT_BRANCH",
@@ -1148,7 +1185,13 @@ fn cache_use(c: &Node, s: Source) -> (String, bool, bool) {
         .get("policy")
         .and_then(Node::scalar)
         .unwrap_or_else(|| "pull-push".into());
-    (resource, policy.contains("pull"), policy.contains("push"))
+    CacheUse {
+        key,
+        resource,
+        pulls: policy.contains("pull"),
+        pushes: policy.contains("push"),
+        shared: !per_ref && !unprotect,
+    }
 }
 
 /// The credentials a job holds: its `secrets`, its OIDC `id_tokens`, and the secret-looking
@@ -1195,6 +1238,29 @@ fn deployed_environment(node: &Node) -> Option<String> {
         return None;
     }
     name
+}
+
+/// What a credential in a pipeline on an unprotected ref means on GitLab. A fork's merge
+/// request runs in the fork, without this project's variables, unless a member runs its
+/// pipeline here, and then with the fork's own `.gitlab-ci.yml`: this file's rules do not decide
+/// what such a run reads. Every other run on an unprotected ref is a member's code (pushing a
+/// branch needs the Developer role). A variable reaches these runs only when it is not
+/// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
+/// same-repository pull requests are.
+fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
+    jb.note(
+        "persona_by_code",
+        serde_json::json!({
+            "pipeline/secret-not-allowed": "pedantic",
+            "pipeline/build-publishes": "pedantic",
+        }),
+    )
+    .note(
+        "assumptions",
+        serde_json::json!([
+            "a pipeline on an unprotected ref runs a member's branch, or a fork's merge request only when a member runs it in this project (with the fork's own CI file); it gets a variable only if the variable is not protected"
+        ]),
+    )
 }
 
 fn config_mentions_mr(config: &Node) -> bool {
@@ -1374,21 +1440,35 @@ mod tests {
         )?;
         let list = caches(&node);
         assert_eq!(list.len(), 3);
-        let uses: Vec<_> = list.iter().map(|c| cache_use(c, Source::Branch)).collect();
+        let uses: Vec<_> = list
+            .iter()
+            .map(|c| {
+                let u = cache_use(c, Source::Branch, "build");
+                (u.resource, u.pulls, u.pushes, u.shared)
+            })
+            .collect();
         assert_eq!(
             uses[0],
-            ("cache deps (unprotected refs)".to_owned(), true, true)
+            ("cache deps (unprotected refs)".to_owned(), true, true, true)
         );
         assert_eq!(
             uses[1],
-            ("cache $CI_COMMIT_REF_SLUG (branch)".to_owned(), true, false)
+            (
+                "cache $CI_COMMIT_REF_SLUG (branch)".to_owned(),
+                true,
+                false,
+                false
+            )
         );
         assert_eq!(
             uses[2],
-            ("cache rsfiles:Cargo.lock".to_owned(), false, true)
+            ("cache rsfiles:Cargo.lock".to_owned(), false, true, false)
         );
-        let protected = cache_use(list[0], Source::DefaultBranch);
-        assert_eq!(protected.0, "cache deps (protected refs)");
+        let protected = cache_use(list[0], Source::DefaultBranch, "build");
+        assert_eq!(protected.resource, "cache deps (protected refs)");
+        let per_job = yaml("cache: {key: $CI_JOB_NAME-deps}")?;
+        let per_job = cache_use(caches(&per_job)[0], Source::Branch, "build");
+        assert_eq!(per_job.key, "build-deps");
         assert_eq!(caches(&yaml("cache: {key: k}")?).len(), 1);
         assert!(caches(&yaml("script: [x]")?).is_empty());
         Ok(())

@@ -5,7 +5,7 @@
 use super::SourceFile;
 
 /// Name (as `include: template:` spells it) and text of each vendored template.
-const TEMPLATES: [(&str, &str); 4] = [
+const TEMPLATES: [(&str, &str); 7] = [
     (
         "Workflows/MergeRequest-Pipelines.gitlab-ci.yml",
         include_str!("../../templates/gitlab/Workflows/MergeRequest-Pipelines.gitlab-ci.yml"),
@@ -21,6 +21,18 @@ const TEMPLATES: [(&str, &str); 4] = [
     (
         "Security/Secret-Detection.gitlab-ci.yml",
         include_str!("../../templates/gitlab/Security/Secret-Detection.gitlab-ci.yml"),
+    ),
+    (
+        "Jobs/Secret-Detection.latest.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Jobs/Secret-Detection.latest.gitlab-ci.yml"),
+    ),
+    (
+        "Jobs/SAST.latest.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Jobs/SAST.latest.gitlab-ci.yml"),
+    ),
+    (
+        "Jobs/Dependency-Scanning.latest.gitlab-ci.yml",
+        include_str!("../../templates/gitlab/Jobs/Dependency-Scanning.latest.gitlab-ci.yml"),
     ),
 ];
 
@@ -96,6 +108,33 @@ mod tests {
         .map_err(|e| e.to_string())?;
         let d = crate::Policy::builtin().check_pipeline(&p);
         assert!(d.has("import/incomplete"), "{d}");
+        Ok(())
+    }
+
+    /// The `.latest` security job templates real pipelines include are read whole: their
+    /// analyzer jobs join the pipeline, with nothing left unread.
+    #[test]
+    fn the_latest_security_templates_are_read_whole() -> Result<(), String> {
+        let text = "include:\n  - template: Jobs/SAST.latest.gitlab-ci.yml\n  - template: Jobs/Dependency-Scanning.latest.gitlab-ci.yml\n  - template: Jobs/Secret-Detection.latest.gitlab-ci.yml\nworkflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n";
+        let p = Pipeline::import(
+            &[SourceFile {
+                name: ".gitlab-ci.yml",
+                text,
+            }],
+            Some(PipelineFormat::Gitlab),
+        )
+        .map_err(|e| e.to_string())?;
+        let json = p.to_json_value().to_string();
+        for job in [
+            "semgrep-sast",
+            "gemnasium-dependency_scanning",
+            "secret_detection",
+        ] {
+            assert!(json.contains(job), "{job}: {json}");
+        }
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        assert!(!d.has("import/incomplete"), "{d}");
+        assert!(!d.has("import/unsupported"), "{d}");
         Ok(())
     }
 }

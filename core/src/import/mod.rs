@@ -8,8 +8,10 @@
 //! line, which the check reports as `import/unsupported`: nothing is silently dropped.
 
 mod argo;
+mod argo_events;
 pub(crate) mod github;
 pub mod gitlab;
+mod gitlab_cache;
 mod gitlab_templates;
 mod tree;
 mod zuul;

@@ -170,6 +170,11 @@ fn argo(kind: &str) -> Option<Trigger> {
         // it comes from outside (an EventSource not read: assumed anyone can send it).
         "kind/Sensor" => Some(Trigger::Manual),
         "event-source" => Some(Trigger::Patchset),
+        // An EventSource that was read says who sends the event: a clock, the cluster, or
+        // (webhooks, forges, queues) someone outside.
+        k if k.starts_with("event-source/calendar") => Some(Trigger::Schedule),
+        k if k.starts_with("event-source/resource") => Some(Trigger::Manual),
+        k if k.starts_with("event-source/") => Some(Trigger::Patchset),
         _ => None,
     }
 }
@@ -233,5 +238,13 @@ mod tests {
         assert_eq!(context_trigger("github/push"), Some(Trigger::Merged));
         assert_eq!(context_trigger("github/workflow_call"), None);
         assert_eq!(context_trigger("nonsense"), None);
+        assert_eq!(
+            context_trigger("argo/event-source/github (change under review)"),
+            Some(Trigger::Patchset)
+        );
+        assert_eq!(
+            context_trigger("argo/event-source/calendar"),
+            Some(Trigger::Schedule)
+        );
     }
 }
