@@ -146,11 +146,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
             }
         }
     }
-    Ok(if allowed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::exit_for(allowed))
 }
 
 fn plan(args: PlanArgs) -> Result<ExitCode, Failure> {
@@ -174,9 +170,5 @@ fn plan(args: PlanArgs) -> Result<ExitCode, Failure> {
     } else {
         print!("{}", report.to_text());
     }
-    Ok(if report.blocked.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::exit_for(report.blocked.is_empty()))
 }

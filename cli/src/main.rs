@@ -600,21 +600,39 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
     };
     let mut decision = policy.check_pipeline_with(&pipeline, options);
     decision.stamp_now();
-    match output(args.json, args.output.as_deref())? {
+    let output = output(args.json, args.output.as_deref())?;
+    Ok(emit_check(&decision, output, |value| {
+        value["files"] = serde_json::json!(pipeline.files());
+        value["jobs"] = serde_json::json!(pipeline.len());
+    }))
+}
+
+/// A check's decision in the form asked for, plus what the command adds to the JSON form; the
+/// exit code follows the decision.
+pub(crate) fn emit_check(
+    decision: &Decision,
+    output: Output,
+    extra: impl FnOnce(&mut serde_json::Value),
+) -> ExitCode {
+    match output {
         Output::Json => {
             let mut value = decision.to_json_value();
-            value["files"] = serde_json::json!(pipeline.files());
-            value["jobs"] = serde_json::json!(pipeline.len());
+            extra(&mut value);
             println!("{value}");
         }
         Output::Sarif => println!("{}", decision.to_sarif()),
-        _ => print!("{}", render::located_text(&decision)),
+        _ => print!("{}", render::located_text(decision)),
     }
-    Ok(if decision.allowed() {
+    exit_for(decision.allowed())
+}
+
+/// 0 when allowed, 1 when denied (2 is kept for usage and input errors).
+pub(crate) fn exit_for(allowed: bool) -> ExitCode {
+    if allowed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 /// The output form asked for: `--output`, or `--json` as its older spelling.
@@ -720,11 +738,7 @@ fn envelope_verify(
             println!("  keyid {k}");
         }
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(ok))
 }
 
 pub(crate) fn read(path: &str) -> Result<String, Failure> {
@@ -779,11 +793,7 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
             }
         },
     }
-    Ok(if result.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(result.is_ok()))
 }
 
 fn print_decision(decision: &Decision, json: bool) -> ExitCode {
@@ -794,11 +804,7 @@ fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     } else {
         println!("{decision}");
     }
-    if decision.allowed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    exit_for(decision.allowed())
 }
 
 /// Evidence files: each file one envelope, each line of a `.jsonl` file one envelope; a
@@ -975,9 +981,5 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
             println!("  promotion record written to {path}");
         }
     }
-    Ok(if outcome.decision.allowed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_for(outcome.decision.allowed()))
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use lockkeeper::Policy;
 use lockkeeper::pipeline::CheckOptions;
-use lockkeeper::render::{self, Output};
+use lockkeeper::render::Output;
 
 use crate::{Failure, load_policy};
 
@@ -42,29 +42,20 @@ pub(crate) fn check(request: &Request<'_>) -> Result<ExitCode, Failure> {
             },
         )?;
     decision.stamp_now();
-    match request.output {
-        Output::Json => {
-            let mut value = decision.to_json_value();
-            value["files"] = serde_json::json!(
-                repo.files
-                    .iter()
-                    .map(|f| repo.display_name(&f.path))
-                    .collect::<Vec<_>>()
-            );
-            value["skipped"] = serde_json::json!(
-                repo.skipped
-                    .iter()
-                    .map(|s| serde_json::json!({"path": repo.display_name(&s.path), "reason": s.reason}))
-                    .collect::<Vec<_>>()
-            );
-            println!("{value}");
-        }
-        Output::Sarif => println!("{}", decision.to_sarif()),
-        _ => print!("{}", render::located_text(&decision)),
-    }
-    Ok(if decision.allowed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(crate::emit_check(&decision, request.output, |value| {
+        value["files"] = serde_json::json!(
+            repo.files
+                .iter()
+                .map(|f| repo.display_name(&f.path))
+                .collect::<Vec<_>>()
+        );
+        value["skipped"] = serde_json::json!(
+            repo.skipped
+                .iter()
+                .map(
+                    |s| serde_json::json!({"path": repo.display_name(&s.path), "reason": s.reason})
+                )
+                .collect::<Vec<_>>()
+        );
+    }))
 }
