@@ -45,6 +45,7 @@ pub mod render;
 pub mod role;
 pub mod rule;
 pub mod scope;
+pub mod sigstore;
 pub mod source;
 pub mod zone;
 
