@@ -9,6 +9,8 @@ mod audit;
 
 mod shell;
 
+mod sigstore;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -85,24 +87,30 @@ enum Command {
         #[arg(long, default_value = lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE)]
         payload_type: String,
     },
-    /// Verify provenance for an artifact against a policy.
+    /// Verify provenance for an artifact: a DSSE envelope or a Sigstore bundle against a policy,
+    /// or a bundle alone against an identity or a key.
     Verify {
-        /// Policy file (YAML or JSON).
-        #[arg(long)]
-        policy: String,
+        /// Policy file (YAML or JSON); optional with --bundle.
+        #[arg(long, required_unless_present = "bundle")]
+        policy: Option<String>,
         /// DSSE envelope file.
+        #[arg(long, required_unless_present = "bundle")]
+        envelope: Option<String>,
+        /// The artifact's digest (`sha256:<hex>`), or with --bundle also the artifact file.
         #[arg(long)]
-        envelope: String,
-        /// The artifact's digest, `sha256:<hex>`.
-        #[arg(long)]
-        artifact: String,
+        artifact: Option<String>,
         /// Target environment (checks its minimum build zone).
         #[arg(long)]
         environment: Option<String>,
         /// Print the decision as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        bundle: sigstore::BundleArgs,
     },
+    /// sigstore-conformance's `verify-bundle` protocol (for its test harness).
+    #[command(hide = true)]
+    VerifyBundle(sigstore::ConformanceArgs),
     /// May this artifact be promoted into an environment?
     Promote(GateArgs),
     /// May this artifact be deployed to an environment, and which secrets are released?
@@ -455,13 +463,40 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             artifact,
             environment,
             json,
+            bundle,
         } => {
-            let policy = load_policy(&policy)?;
-            let artifact = parse_digest(&artifact)?;
-            let bytes = read_bytes(&envelope)?;
-            let decision = policy.verify_provenance(&bytes, &artifact, environment.as_deref())?;
+            let Some(policy) = policy else {
+                let file = bundle.bundle.clone().unwrap_or_default();
+                return sigstore::verify_standalone(&bundle, &file, artifact.as_deref(), json);
+            };
+            let mut policy = load_policy(&policy)?;
+            let digest = match (&bundle.digest, &artifact) {
+                (Some(d), _) => parse_digest(d)?,
+                (None, Some(a)) if bundle.bundle.is_some() && !sigstore::is_digest(a) => {
+                    Digest::sha256(&read_bytes(a)?)
+                }
+                (None, Some(a)) => parse_digest(a)?,
+                (None, None) => {
+                    return Err(Failure(
+                        "error: --artifact (or --digest) is required".into(),
+                    ));
+                }
+            };
+            let file = match (&bundle.bundle, &envelope) {
+                (Some(b), _) => {
+                    if let Some(root) = &bundle.trusted_root {
+                        policy = policy.with_trusted_root(sigstore::load_root(root)?);
+                    }
+                    b.clone()
+                }
+                (None, Some(e)) => e.clone(),
+                (None, None) => return Err(Failure("error: --envelope or --bundle".into())),
+            };
+            let bytes = read_bytes(&file)?;
+            let decision = policy.verify_provenance(&bytes, &digest, environment.as_deref())?;
             Ok(print_decision(&decision, json))
         }
+        Command::VerifyBundle(args) => sigstore::conformance(&args),
         Command::Image(command) => image::run(command),
         Command::Check(CheckCommand::Pipeline(args)) => check_pipeline(&args),
         Command::Promote(args) => gate(&args, false),

@@ -131,6 +131,36 @@ impl Policy {
         };
         let mut d = Decision::new(subject).under(self);
 
+        if crate::sigstore::looks_like_bundle(envelope) {
+            return Ok(match self.bundle_evidence(envelope, artifact) {
+                Err(v) => {
+                    d.deny(v);
+                    (d, None)
+                }
+                Ok(evidence) => {
+                    d.pass(codes::PROVENANCE_MALFORMED);
+                    for code in crate::sigstore::BUNDLE_CODES {
+                        d.pass(code);
+                    }
+                    let trusted = TrustedKeys {
+                        keys: evidence.keys,
+                        owners: evidence.owners,
+                    };
+                    let verifying = evidence.envelope.verifying_keys(&trusted.keys);
+                    self.judge_provenance(
+                        &evidence.envelope,
+                        &verifying,
+                        &trusted,
+                        None,
+                        artifact,
+                        min_zone.flatten(),
+                        environment,
+                        d,
+                    )
+                }
+            });
+        }
+
         let envelope = match Envelope::from_json(envelope) {
             Ok(e) => e,
             Err(e) => {
@@ -303,11 +333,22 @@ impl Policy {
             .flatten()
             .filter_map(|&i| keys.get(i))
             .collect();
-        let own: Vec<&PublicKey> = builder
+        let mut own: Vec<&PublicKey> = builder
             .keys
             .iter()
             .filter(|k| verified.contains(k))
             .collect();
+        // A Sigstore certificate's key is this builder's when the certificate matched the
+        // builder's `identity` (it is listed with this builder as owner).
+        for &i in verifying.iter().flatten() {
+            if let (Some(Owner::Builder(b)), Some(k)) = (owners.get(i), keys.get(i))
+                && b.id == builder.id
+                && b.identity.is_some()
+                && !own.contains(&k)
+            {
+                own.push(k);
+            }
+        }
         base.insert("builder_zone".into(), json!(self.zones.name(builder.zone)));
         base.insert("builder_threshold".into(), json!(builder.threshold));
         base.insert(

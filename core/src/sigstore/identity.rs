@@ -191,7 +191,10 @@ impl IdentityPolicy {
                 Pattern::new(&p).map_err(|e| bad("subject_pattern", e.to_string()))?,
             ),
             (Some(_), Some(_)) => {
-                return Err(bad("subject", "give `subject` or `subject_pattern`, not both"));
+                return Err(bad(
+                    "subject",
+                    "give `subject` or `subject_pattern`, not both",
+                ));
             }
             (None, None) => {
                 return Err(bad("subject", "required (or `subject_pattern`)"));

@@ -17,14 +17,30 @@
 
 mod identity;
 mod input;
+mod policy;
 mod provider;
+
+pub(crate) use policy::looks_like_bundle;
+
+/// The checks a verified bundle has passed.
+pub(crate) const BUNDLE_CODES: [Code; 7] = [
+    codes::SIGSTORE_MALFORMED_BUNDLE,
+    codes::SIGSTORE_BAD_SIGNATURE,
+    codes::SIGSTORE_ARTIFACT_MISMATCH,
+    codes::SIGSTORE_UNTRUSTED_CERTIFICATE,
+    codes::SIGSTORE_CERTIFICATE_EXPIRED,
+    codes::SIGSTORE_MISSING_TRANSPARENCY_PROOF,
+    codes::SIGSTORE_BAD_TRANSPARENCY_PROOF,
+];
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use sigstore_verify::types as st;
 
+use crate::decision::{Decision, Violation};
 use crate::digest::Digest;
+use crate::facts;
 use crate::keys::PublicKey;
 use crate::rule::{Code, codes};
 
@@ -115,9 +131,8 @@ impl TrustedRoot {
     }
 
     fn embedded(json: &str, name: &str) -> Result<TrustedRoot, SigstoreError> {
-        let root = sigstore_verify::trust_root::TrustedRoot::from_json(json).map_err(|e| {
-            SigstoreError::new(codes::INPUT_MALFORMED_TRUSTED_ROOT, e.to_string())
-        })?;
+        let root = sigstore_verify::trust_root::TrustedRoot::from_json(json)
+            .map_err(|e| SigstoreError::new(codes::INPUT_MALFORMED_TRUSTED_ROOT, e.to_string()))?;
         Self::from_root(root, name)
     }
 
@@ -281,6 +296,22 @@ pub fn verify_bundle(
     root: &TrustedRoot,
     signed_by: &SignedBy<'_>,
 ) -> Result<Verified, SigstoreError> {
+    let verified = verify_signature(bundle, artifact, root, signed_by)?;
+    if let SignedBy::Identity(wanted) = signed_by {
+        wanted
+            .check(&verified.signer)
+            .map_err(|mismatch| mismatch.into_error())?;
+    }
+    Ok(verified)
+}
+
+/// Everything but the identity check.
+fn verify_signature(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    signed_by: &SignedBy<'_>,
+) -> Result<Verified, SigstoreError> {
     provider::install();
     let input: st::Artifact<'_> = match artifact {
         Artifact::Bytes(b) => b.into(),
@@ -342,7 +373,10 @@ pub fn verify_bundle(
                     if mapped.code == codes::SIGSTORE_BAD_SIGNATURE && keys.len() > 1 {
                         SigstoreError::new(
                             codes::SIGSTORE_KEY_MISMATCH,
-                            format!("the bundle is not signed by any of the {} keys given", keys.len()),
+                            format!(
+                                "the bundle is not signed by any of the {} keys given",
+                                keys.len()
+                            ),
                         )
                     } else {
                         mapped
@@ -390,9 +424,6 @@ pub fn verify_bundle(
                 claims: identity::claims_of(&cert.ci_claims),
                 spki: cert.public_key.as_bytes().to_vec(),
             };
-            if let SignedBy::Identity(wanted) = signed_by {
-                wanted.check(&signer).map_err(|mismatch| mismatch.into_error())?;
-            }
             Ok(Verified {
                 signer,
                 media_type,
@@ -408,6 +439,121 @@ pub fn verify_bundle(
             })
         }
     }
+}
+
+/// A bundle file checked: the decision, what verified, and every identity value checked.
+#[derive(Clone, Debug)]
+pub struct BundleReport {
+    /// Allowed when a bundle of the file verified and its signer satisfied the requirement.
+    pub decision: Decision,
+    /// The bundle that verified, if one did.
+    pub verified: Option<Verified>,
+    /// The identity policy's checks on the signer (issuer, subject, each Fulcio claim), with
+    /// expected and actual values, for the bundle that verified or else the last one tried.
+    pub identity_checks: Vec<Value>,
+}
+
+impl BundleReport {
+    /// The decision's JSON with `verified` and `identity_checks` beside it.
+    pub fn to_json_value(&self) -> Value {
+        let mut v = self.decision.to_json_value();
+        if let Value::Object(m) = &mut v {
+            m.insert("verified".into(), json!(self.verified));
+            m.insert("identity_checks".into(), json!(self.identity_checks));
+        }
+        v
+    }
+}
+
+/// Checks every bundle in `bytes` (one bundle, JSON Lines, an npm attestations document, PEP
+/// 740 objects) over `artifact`: allowed when one of them verifies and satisfies `signed_by`,
+/// as `gh attestation verify` accepts a download that holds several attestations. Each
+/// bundle's failure is in the facts.
+pub fn check_bundles(
+    bytes: &[u8],
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    signed_by: &SignedBy<'_>,
+) -> BundleReport {
+    let what = match artifact {
+        Artifact::Bytes(b) => Digest::sha256(b).to_string(),
+        Artifact::Digest(d) => d.to_string(),
+    };
+    let mut decision = Decision::new(format!("Sigstore bundle for {what}"));
+    let mut report = BundleReport {
+        decision: Decision::new(String::new()),
+        verified: None,
+        identity_checks: Vec::new(),
+    };
+    let bundles = match parse_bundles(bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            decision.deny(Violation::new(
+                e.code,
+                e.message,
+                facts! {"artifact" => what},
+            ));
+            report.decision = decision;
+            return report;
+        }
+    };
+    let mut failures: Vec<(SigstoreError, Value)> = Vec::new();
+    for bundle in &bundles {
+        let outcome = verify_signature(bundle, artifact, root, signed_by).and_then(|v| {
+            if let SignedBy::Identity(wanted) = signed_by {
+                report.identity_checks = wanted.report(&v.signer);
+                if let Err(m) = wanted.check(&v.signer) {
+                    return Err(m.into_error());
+                }
+            }
+            Ok(v)
+        });
+        match outcome {
+            Ok(v) => {
+                for code in BUNDLE_CODES {
+                    decision.pass(code);
+                }
+                match signed_by {
+                    SignedBy::Identity(_) => {
+                        decision.pass(codes::SIGSTORE_IDENTITY_MISMATCH);
+                        decision.pass(codes::SIGSTORE_CLAIM_MISMATCH);
+                    }
+                    SignedBy::Key(_) => decision.pass(codes::SIGSTORE_KEY_MISMATCH),
+                    SignedBy::AnyIdentity => {}
+                }
+                report.verified = Some(v);
+                report.decision = decision;
+                return report;
+            }
+            Err(e) => {
+                let mut facts = facts! {
+                    "artifact" => what,
+                    "bundle" => bundle.origin(),
+                    "media_type" => bundle.media_type(),
+                    "trusted_root" => root.name,
+                };
+                if !report.identity_checks.is_empty() {
+                    facts.insert("identity_checks".into(), json!(report.identity_checks));
+                }
+                failures.push((e, Value::Object(facts)));
+            }
+        }
+    }
+    let many = failures.len() > 1;
+    for (i, (e, facts)) in failures.into_iter().enumerate() {
+        let message = if many {
+            format!("bundle {} of {}: {}", i + 1, bundles.len(), e.message)
+        } else {
+            e.message
+        };
+        let facts = match facts {
+            Value::Object(m) => m,
+            _ => Default::default(),
+        };
+        decision.deny(Violation::new(e.code, message, facts));
+    }
+    report.decision = decision;
+    report
 }
 
 /// sigstore-verify's error, as the rule that names it.
@@ -450,3 +596,31 @@ fn map_error(e: &sigstore_verify::Error) -> SigstoreError {
     SigstoreError::new(code, e.to_string())
 }
 
+impl From<SigstoreError> for crate::Error {
+    fn from(e: SigstoreError) -> Self {
+        crate::Error::invalid(e.code, e.message)
+    }
+}
+
+impl From<IdentityPolicyError> for crate::Error {
+    fn from(e: IdentityPolicyError) -> Self {
+        crate::Error::invalid(codes::POLICY_INVALID_VALUE, e.to_string())
+    }
+}
+
+impl TrustedRoot {
+    /// A root shipped with lockkeeper by name (`public-good`, `staging`, `github`).
+    pub fn builtin(name: &str) -> Option<Result<TrustedRoot, SigstoreError>> {
+        match name {
+            "public-good" => Some(Self::public_good()),
+            "staging" => Some(Self::staging()),
+            "github" => Some(Self::github()),
+            _ => None,
+        }
+    }
+
+    /// What the root is called in facts: `public-good`, `staging`, `github`, or `given`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}

@@ -66,12 +66,7 @@ fn invalid(scheme: SigningScheme) -> Error {
 }
 
 /// ECDSA (DER signatures, as X.509, Rekor and Fulcio write them) and RSA over a digest.
-fn verify_digest(
-    scheme: SigningScheme,
-    key: &[u8],
-    digest: &[u8],
-    signature: &[u8],
-) -> Result<()> {
+fn verify_digest(scheme: SigningScheme, key: &[u8], digest: &[u8], signature: &[u8]) -> Result<()> {
     use SigningScheme as S;
     let ok = match scheme {
         S::EcdsaP256Sha256 | S::EcdsaP256Sha384 => {
@@ -169,7 +164,12 @@ impl CryptoProvider for RustCryptoProvider {
                 scheme.name()
             )));
         };
-        verify_digest(scheme, spki_pubkey_bytes, &digest(algorithm, data)?, signature)
+        verify_digest(
+            scheme,
+            spki_pubkey_bytes,
+            &digest(algorithm, data)?,
+            signature,
+        )
     }
 
     fn verify_prehashed(
