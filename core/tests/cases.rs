@@ -13,11 +13,11 @@ use lockkeeper::digest::Digest;
 use lockkeeper::image::{ImageSet, InventoryEntry, RebuildReport, parse_inventory};
 use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{Approval, DeployOutcome, DeployRequest, Evidence, parse_time};
+use lockkeeper::sigstore::{Artifact, IdentityPolicy, SignedBy, TrustedRoot, check_bundles};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
     Scope, SourceFile,
 };
-use lockkeeper::sigstore::{Artifact, IdentityPolicy, SignedBy, TrustedRoot, check_bundles};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -334,9 +334,8 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     if let Some(req) = case.get("provenance") {
         let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
         let policy = match s(req, "trusted_root") {
-            Some(root) => policy.with_trusted_root(TrustedRoot::from_json(&fs::read(
-                cases_dir().join(root),
-            )?)?),
+            Some(root) => policy
+                .with_trusted_root(TrustedRoot::from_json(&fs::read(cases_dir().join(root))?)?),
             None => policy,
         };
         let artifact = Digest::parse(&s(req, "artifact").unwrap_or_default())?;
