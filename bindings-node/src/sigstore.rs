@@ -74,19 +74,50 @@ pub struct BundleOptions {
 }
 
 /// The outcome of `verifyBundle`.
-#[napi(object)]
+#[napi]
 pub struct BundleResult {
+    inner: sg::BundleReport,
+}
+
+#[napi]
+impl BundleResult {
     /// Whether a bundle verified and its signer satisfied the requirement.
-    pub allowed: bool,
+    #[napi(getter)]
+    pub fn allowed(&self) -> bool {
+        self.inner.decision.allowed()
+    }
+
     /// The decision (violations with facts, passed codes).
-    pub decision: Decision,
+    #[napi(getter)]
+    pub fn decision(&self) -> Decision {
+        self.inner.decision.clone().into()
+    }
+
     /// Signer (certificate subject, issuer, Fulcio claims; or key id), times, proofs checked;
     /// `null` when nothing verified.
-    #[napi(ts_type = "Record<string, unknown> | null")]
-    pub verified: Value,
+    #[napi(getter, ts_return_type = "Record<string, unknown> | null")]
+    pub fn verified(&self) -> Value {
+        serde_json::json!(self.inner.verified)
+    }
+
     /// Every identity value checked: `{field, expected, actual, ok}`.
-    #[napi(ts_type = "Array<Record<string, unknown>>")]
-    pub identity_checks: Value,
+    #[napi(getter, ts_return_type = "Array<Record<string, unknown>>")]
+    pub fn identity_checks(&self) -> Value {
+        serde_json::json!(self.inner.identity_checks)
+    }
+
+    /// The decision's machine form with `verified` and `identity_checks` (used by
+    /// `JSON.stringify`).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    pub fn to_json_value(&self) -> Value {
+        self.inner.to_json_value()
+    }
+
+    /// The decision's explanation for people.
+    #[napi(js_name = "toString")]
+    pub fn to_text(&self) -> String {
+        self.inner.decision.to_string()
+    }
 }
 
 /// Verifies the Sigstore bundle(s) in `bundle` (a bundle, `gh attestation download` JSON
@@ -136,11 +167,6 @@ pub fn verify_bundle(
             ));
         }
     };
-    let report = sg::check_bundles(&bytes(bundle), input, &trusted_root.inner, &signed_by);
-    Ok(BundleResult {
-        allowed: report.decision.allowed(),
-        verified: serde_json::json!(report.verified),
-        identity_checks: serde_json::json!(report.identity_checks),
-        decision: Decision::from(report.decision),
-    })
+    let inner = sg::check_bundles(&bytes(bundle), input, &trusted_root.inner, &signed_by);
+    Ok(BundleResult { inner })
 }
