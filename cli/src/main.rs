@@ -155,9 +155,13 @@ struct GateArgs {
     /// Target environment.
     #[arg(long)]
     to: String,
-    /// Evidence: DSSE envelope files, or directories of them (*.json, *.jsonl).
+    /// Evidence: DSSE envelope or Sigstore bundle files, or directories of them (*.json, *.jsonl).
     #[arg(long, num_args = 1..)]
     evidence: Vec<String>,
+    /// Sigstore `trusted_root.json` (or public-good, staging, github) that bundles among the
+    /// evidence are verified against; repeat for several instances.
+    #[arg(long = "trusted-root")]
+    trusted_roots: Vec<String>,
     /// Who asks (default: $USER).
     #[arg(long)]
     by: Option<String>,
@@ -918,7 +922,10 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         ),
         None => None,
     };
-    let policy = load_policy(&args.policy)?;
+    let mut policy = load_policy(&args.policy)?;
+    for root in &args.trusted_roots {
+        policy = policy.with_trusted_root(sigstore::load_root(root)?);
+    }
     let approvals = match &args.approvals {
         None => Vec::new(),
         Some(path) => approvals_file(path, &read(path)?)?,

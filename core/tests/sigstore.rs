@@ -429,3 +429,51 @@ fn keyed_bundles_verify_with_the_given_key_only() -> R {
     assert_eq!(violation_codes(&r), ["sigstore/key-mismatch"]);
     Ok(())
 }
+
+/// The promotion gate takes a bundle as build evidence, as it takes a DSSE envelope; without a
+/// trusted root, or for a builder identity the policy does not trust, the bundle is ignored
+/// (and the gate denies for want of provenance).
+#[test]
+fn the_gate_takes_bundles_as_build_evidence() -> R {
+    use lockkeeper::promotion::{DeployRequest, Evidence, parse_time};
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/policies/sigstore.yaml"),
+    )?;
+    let policy = lockkeeper::Policy::from_yaml(&text)?;
+    let npm = read("sigstore/bundles/gh-cli/sigstore-js-2.1.0.tgz")?;
+    let artifact = Digest::compute(lockkeeper::digest::Algorithm::Sha512, &npm);
+    let request = |evidence: Vec<Evidence>| DeployRequest {
+        principal: "alice".into(),
+        artifact: Some(artifact.clone()),
+        version: None,
+        environment: "testing".into(),
+        evidence,
+        approvals: Vec::new(),
+        author: None,
+        project: None,
+        git_ref: None,
+        now: parse_time("2026-11-24T10:00:00Z").unwrap_or_default(),
+        rollback: false,
+        emergency: false,
+        last_version: None,
+        images: Vec::new(),
+    };
+    let bundle = read("sigstore/bundles/gh-cli/sigstore-js-2.1.0-bundle.json")?;
+    let without_root = policy.promote(&request(vec![Evidence::new(
+        "npm.sigstore.json",
+        bundle.clone(),
+    )]))?;
+    assert!(!without_root.decision.allowed());
+    let with_root = policy.clone().with_trusted_root(root(PROD)?);
+    let outcome = with_root.promote(&request(vec![Evidence::new("npm.sigstore.json", bundle)]))?;
+    assert!(outcome.decision.allowed(), "{}", outcome.decision);
+    // A bundle by another identity is ignored: the gate finds no provenance.
+    let other =
+        read("sigstore/bundles/gh-cli/github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl")?;
+    let outcome = with_root
+        .clone()
+        .with_trusted_root(root(GITHUB)?)
+        .promote(&request(vec![Evidence::new("demo.jsonl", other)]))?;
+    assert!(!outcome.decision.allowed());
+    Ok(())
+}

@@ -283,7 +283,10 @@ impl Policy {
         }));
 
         // One pass over the evidence: each signature is checked once.
-        let trusted = self.trusted_keys(true);
+        let mut trusted = self.trusted_keys(true);
+        // Keys of the policy itself; the keys of Sigstore certificates are appended after them,
+        // each verifying only the envelope of its own bundle.
+        let policy_keys = trusted.keys.len();
         let mut signed: Vec<Signed<'_>> = Vec::new();
         let mut ignored: Vec<IgnoredEvidence> = Vec::new();
         let mut ignore = |evidence: &Evidence, why: String| {
@@ -293,14 +296,36 @@ impl Policy {
             });
         };
         for evidence in &req.evidence {
-            let envelope = match Envelope::from_json(&evidence.bytes) {
-                Ok(e) => e,
-                Err(e) => {
-                    ignore(evidence, e.to_string());
-                    continue;
+            let (envelope, verifying) = if crate::sigstore::looks_like_bundle(&evidence.bytes) {
+                match self.bundle_evidence(&evidence.bytes, &artifact) {
+                    Ok(bundle) => {
+                        let first = trusted.keys.len();
+                        let verifying: Vec<Option<usize>> = bundle
+                            .envelope
+                            .verifying_keys(&bundle.keys)
+                            .into_iter()
+                            .map(|i| i.map(|i| first + i))
+                            .collect();
+                        trusted.keys.extend(bundle.keys);
+                        trusted.owners.extend(bundle.owners);
+                        (bundle.envelope, verifying)
+                    }
+                    Err(v) => {
+                        ignore(evidence, format!("{}: {}", v.code, v.message));
+                        continue;
+                    }
                 }
+            } else {
+                let envelope = match Envelope::from_json(&evidence.bytes) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        ignore(evidence, e.to_string());
+                        continue;
+                    }
+                };
+                let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
+                (envelope, verifying)
             };
-            let verifying = envelope.verifying_keys(&trusted.keys);
             let mut owners: Vec<Owner<'_>> = Vec::new();
             for i in verifying.iter().flatten() {
                 if let Some(o) = trusted.owners.get(*i)
