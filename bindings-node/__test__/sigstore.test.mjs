@@ -60,3 +60,13 @@ test('a policy with a trusted root takes npm provenance as evidence', () => {
   const d = policy.withTrustedRoot(prod).verifyProvenance(npm, artifact, 'production')
   assert.equal(d.allowed, true, d.toString())
 })
+
+test('the promotion gate takes a bundle as build evidence', () => {
+  const policy = Policy.fromFile(join(here, '..', '..', 'core', 'tests', 'cases', 'policies', 'sigstore.yaml'))
+  const npm = readFileSync(join(fixtures, 'bundles', 'gh-cli', 'sigstore-js-2.1.0-bundle.json'))
+  const artifact = digest(readFileSync(join(fixtures, 'bundles', 'gh-cli', 'sigstore-js-2.1.0.tgz')), 'sha512')
+  const request = { artifact, to: 'testing', by: 'alice', evidence: [npm], at: '2026-11-24T10:00:00Z' }
+  assert.equal(policy.promote(request).allowed, false)
+  const outcome = policy.withTrustedRoot(prod).promote(request)
+  assert.equal(outcome.allowed, true, outcome.toString())
+})

@@ -208,3 +208,18 @@ def test_sigstore_python_and_lockkeeper_agree_on_conformance_cases() -> None:
     assert sorted(d[0] for d in disagree) == ["intoto-with-custom-trust-root", "trust-root-tsa-validity-end-inclusive"]
     assert all(ours for _, ours, _ in disagree)
     assert agree == 65
+
+
+def test_the_promotion_gate_takes_a_bundle_as_build_evidence() -> None:
+    policy = lockkeeper.Policy.from_file(
+        Path(__file__).resolve().parents[2] / "core" / "tests" / "cases" / "policies" / "sigstore.yaml"
+    )
+    bundle = (FIXTURES / "bundles" / "gh-cli" / "sigstore-js-2.1.0-bundle.json").read_bytes()
+    npm = lockkeeper.digest((FIXTURES / "bundles" / "gh-cli" / "sigstore-js-2.1.0.tgz").read_bytes(), "sha512")
+    ignored = policy.promote(npm, to="testing", by="alice", evidence=[bundle], at="2026-11-24T10:00:00Z")
+    assert not ignored.allowed
+    assert "sigstore/untrusted-certificate" in ignored.evidence_ignored[0]["why"]
+    outcome = policy.with_trusted_root(root()).promote(
+        npm, to="testing", by="alice", evidence=[bundle], at="2026-11-24T10:00:00Z"
+    )
+    assert outcome.allowed, str(outcome)
