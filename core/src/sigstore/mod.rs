@@ -18,6 +18,7 @@
 mod identity;
 mod input;
 mod policy;
+#[cfg_attr(feature = "aws-lc", allow(dead_code))]
 mod provider;
 
 pub(crate) use policy::looks_like_bundle;

@@ -20,7 +20,10 @@ pub(crate) static PROVIDER: RustCryptoProvider = RustCryptoProvider;
 /// Makes sigstore-crypto use [`PROVIDER`]. sigstore-crypto keeps its backend in a process-wide
 /// set-once slot (the one piece of global state the core touches); installing is idempotent, and
 /// if an embedding program installed its own backend first, that one stays.
+///
+/// With the `aws-lc` feature nothing is installed: sigstore-crypto then uses aws-lc.
 pub(crate) fn install() {
+    #[cfg(not(feature = "aws-lc"))]
     let _ = sigstore_verify::crypto::install_default_provider(&PROVIDER);
 }
 
