@@ -43,6 +43,28 @@ export declare class AuditLog {
   verify(publicKey: PublicKey, checkpoint?: AuditCheckpoint | undefined | null): Decision
 }
 
+/** The outcome of `verifyBundle`. */
+export declare class BundleResult {
+  /** Whether a bundle verified and its signer satisfied the requirement. */
+  get allowed(): boolean
+  /** The decision (violations with facts, passed codes). */
+  get decision(): Decision
+  /**
+   * Signer (certificate subject, issuer, Fulcio claims; or key id), times, proofs checked;
+   * `null` when nothing verified.
+   */
+  get verified(): Record<string, unknown> | null
+  /** Every identity value checked: `{field, expected, actual, ok}`. */
+  get identityChecks(): Array<Record<string, unknown>>
+  /**
+   * The decision's machine form with `verified` and `identity_checks` (used by
+   * `JSON.stringify`).
+   */
+  toJSON(): Record<string, unknown>
+  /** The decision's explanation for people. */
+  toString(): string
+}
+
 /** Allow or deny, with every failed rule and the facts behind it. */
 export declare class Decision {
   /** True exactly when there is no violation. */
@@ -173,6 +195,8 @@ export declare class Policy {
    * source, in a zone good enough for `environment`)?
    */
   verifyProvenance(envelope: string | Buffer, artifact: string, environment?: string | undefined | null): Decision
+  /** The same policy, also verifying Sigstore bundles given as evidence against `root`. */
+  withTrustedRoot(root: TrustedRoot): Policy
   /** May the artifact be promoted into `request.to`? */
   promote(request: GateRequest): DeployOutcome
   /** May the artifact be deployed to `request.to`, and which secrets are released? */
@@ -254,6 +278,18 @@ export declare class Statement {
   covers(digest: string): boolean
 }
 
+/** A Sigstore trusted root (`trusted_root.json`). */
+export declare class TrustedRoot {
+  /** Reads `trusted_root.json` text. */
+  static fromJson(data: string | Buffer): TrustedRoot
+  /** Reads a `trusted_root.json` file. */
+  static fromFile(path: string): TrustedRoot
+  /** A root shipped with lockkeeper: `public-good`, `staging` or `github` (snapshots). */
+  static builtin(name: 'public-good' | 'staging' | 'github'): TrustedRoot
+  /** `public-good`, `staging`, `github`, or `given` for a root read from JSON. */
+  get name(): string
+}
+
 /** An approval of the change. */
 export interface ApprovalInput {
   /** Who approved. */
@@ -296,6 +332,21 @@ export interface AuditEntry {
   prev: string
   /** The record, as given. */
   record: Record<string, unknown>
+}
+
+/**
+ * What `verifyBundle` is checked against: the artifact (or its digest), and who must have
+ * signed (an identity or keys).
+ */
+export interface BundleOptions {
+  /** The artifact's bytes. */
+  artifact?: Buffer
+  /** Or its digest, `sha256:<hex>` (a subject's digest for DSSE bundles). */
+  digest?: string
+  /** `{issuer, subject | subject_pattern, <Fulcio claim>: pattern | pattern[]}`. */
+  identity?: Record<string, string | string[]>
+  /** Public keys (PEM, cosign `.pub`, securesystemslib JSON text) for keyed bundles. */
+  keys?: Array<string>
 }
 
 /**
@@ -477,6 +528,12 @@ export interface Scope {
   /** Target environment. */
   environment?: string
 }
+
+/**
+ * Verifies the Sigstore bundle(s) in `bundle` (a bundle, `gh attestation download` JSON
+ * Lines, npm's attestations document, PEP 740 objects) offline against `trustedRoot`.
+ */
+export declare function verifyBundle(bundle: string | Buffer, trustedRoot: TrustedRoot, options: BundleOptions): BundleResult
 
 /** One failed rule of a decision. */
 export interface Violation {

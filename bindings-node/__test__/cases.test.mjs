@@ -10,7 +10,7 @@ import yaml from 'js-yaml'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey, Pipeline, checkPipeline } = require('../index.js')
+const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey, Pipeline, checkPipeline, TrustedRoot, verifyBundle } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
@@ -89,6 +89,24 @@ for (const file of files) {
           }
           return
         }
+      }
+      if (c.bundle_verify) {
+        const req = c.bundle_verify
+        if (expect.error) {
+          assert.throws(() => TrustedRoot.fromFile(join(casesDir, req.trusted_root)),
+            (e) => e.code === expect.error && e.name === 'InvalidRequestError')
+          return
+        }
+        const options = {}
+        if (req.digest) options.digest = req.digest
+        else options.artifact = readFileSync(join(casesDir, req.artifact))
+        if (req.identity) options.identity = req.identity
+        else options.keys = req.keys.map((k) => readFileSync(join(casesDir, k), 'utf8'))
+        const result = verifyBundle(readFileSync(join(casesDir, req.bundle)), TrustedRoot.fromFile(join(casesDir, req.trusted_root)), options)
+        assert.equal(result.allowed, expect.allowed, result.toString())
+        assert.deepEqual([...result.decision.codes].sort(), [...expect.codes].sort())
+        assert.equal(JSON.parse(JSON.stringify(result)).allowed, result.allowed)
+        return
       }
       if (c.envelope_verify) {
         const req = c.envelope_verify
@@ -190,9 +208,10 @@ for (const file of files) {
         return
       }
       if (c.provenance) {
-        const { envelope, artifact, environment } = c.provenance
+        const { envelope, artifact, environment, trusted_root: root } = c.provenance
         const bytes = readFileSync(join(casesDir, envelope))
-        call = () => policy.verifyProvenance(bytes, artifact, environment)
+        const p = root ? policy.withTrustedRoot(TrustedRoot.fromFile(join(casesDir, root))) : policy
+        call = () => p.verifyProvenance(bytes, artifact, environment)
       } else if (c.image_layouts) {
         call = () => policy.checkImages(c.image_layouts.map((d) => join(casesDir, d)))[0]
       } else if (c.image_manifest) {

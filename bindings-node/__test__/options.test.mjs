@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const { Policy, Statement, rebuildPlan } = require('../index.js')
+const { Policy, Statement, rebuildPlan, TrustedRoot, verifyBundle } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
 const policy = Policy.fromFile(join(here, '..', '..', 'examples', 'wikimedia', 'policy.yaml'))
 const inventory = join(here, '..', '..', 'examples', 'images', 'inventory.json')
@@ -43,6 +43,10 @@ const calls = {
   ProvenanceOptions: {
     run: (o) => Statement.provenance('https://ci.example/builder', [['app', digest]], o),
     valid: { source: 'git+https://example.org/app', ref: 'refs/heads/main', commit: 'c'.repeat(40), buildType: 'https://example.org/build/v1' }
+  },
+  BundleOptions: {
+    run: (o) => verifyBundle('{}', TrustedRoot.builtin('public-good'), o),
+    valid: { artifact: Buffer.from('x'), identity: { issuer: 'https://example.org', subject: 's' } }
   },
   RebuildOptions: {
     run: (o) => rebuildPlan([digest], o),

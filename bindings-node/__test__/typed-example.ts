@@ -1,6 +1,6 @@
 // Type-checked by `tsc --noEmit` in the test command: a Gerrit bot's use of the API, typed
 // against the generated index.d.ts. If the bindings change shape, this stops compiling.
-import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep, Pipeline, checkPipeline, checkRepository, assertPipelineSafe } from '../index'
+import { Policy, Decision, Violation, rules, rebuildPlan, RebuildPlan, PlannedImage, PathStep, Pipeline, checkPipeline, checkRepository, assertPipelineSafe, TrustedRoot, BundleResult, verifyBundle } from '../index'
 
 export function mayDeploy(policyPath: string, who: string): boolean {
   const policy: Policy = Policy.fromFile(policyPath)
@@ -124,4 +124,23 @@ export function mayDeployOrWhy(policyPath: string, environment: string): string 
     if (e instanceof lockkeeper.LockkeeperError) return e.code
     throw e
   }
+}
+
+/** A release script checking a GitHub attestation offline before promoting the artifact. */
+export function attested(bundle: Buffer, artifact: Buffer, rootPath: string): boolean {
+  const root: TrustedRoot = TrustedRoot.fromFile(rootPath)
+  const result: BundleResult = verifyBundle(bundle, root, {
+    artifact,
+    identity: {
+      issuer: 'https://token.actions.githubusercontent.com',
+      subject_pattern: 'https://github.com/example/app/.github/workflows/release.yml@refs/tags/*',
+      runner_environment: 'github-hosted',
+      build_trigger: ['release', 'push'],
+    },
+  })
+  const checks: Array<Record<string, unknown>> = result.identityChecks
+  const verified: Record<string, unknown> | null = result.verified
+  const gated: Policy = Policy.fromFile('policy.yaml').withTrustedRoot(root)
+  console.log(checks.length, verified, gated, result.decision.codes)
+  return result.allowed
 }

@@ -11,3 +11,4 @@ mod options;
 mod pipeline;
 mod policy;
 mod promotion;
+mod sigstore;

@@ -17,6 +17,7 @@ pub(crate) const APPROVAL_OPTIONS: &[&str] = &[
     "environment",
 ];
 pub(crate) const PROVENANCE_OPTIONS: &[&str] = &["source", "ref", "commit", "buildType"];
+pub(crate) const BUNDLE_OPTIONS: &[&str] = &["artifact", "digest", "identity", "keys"];
 pub(crate) const REBUILD_OPTIONS: &[&str] = &["layouts", "inventory"];
 pub(crate) const GATE_REQUEST: &[&str] = &[
     "artifact",

@@ -174,6 +174,14 @@ impl Policy {
             .map_err(|e| to_js(&env, e))
     }
 
+    /// The same policy, also verifying Sigstore bundles given as evidence against `root`.
+    #[napi]
+    pub fn with_trusted_root(&self, root: &crate::sigstore::TrustedRoot) -> Policy {
+        Policy {
+            inner: self.inner.clone().with_trusted_root(root.inner.clone()),
+        }
+    }
+
     /// May the artifact be promoted into `request.to`?
     #[napi]
     pub fn promote(

@@ -26,7 +26,7 @@ impl Text {
     }
 }
 
-fn py_to_json(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+pub(crate) fn py_to_json(value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     let text: String = value
         .py()
         .import("json")?

@@ -9,6 +9,7 @@ mod image;
 mod pipeline;
 mod policy;
 mod promotion;
+mod sigstore;
 
 use pyo3::prelude::*;
 
@@ -38,6 +39,9 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
         lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE,
     )?;
     audit::register(m)?;
+    m.add_class::<sigstore::TrustedRoot>()?;
+    m.add_class::<sigstore::BundleResult>()?;
+    m.add_function(wrap_pyfunction!(sigstore::verify_bundle, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Benchmarks report it: a debug build's timings say little about production speed.
     m.add(

@@ -225,6 +225,13 @@ impl Policy {
             .map_err(|e| to_py(py, e))
     }
 
+    /// The same policy, also verifying Sigstore bundles given as evidence against `root`.
+    fn with_trusted_root(&self, root: &crate::sigstore::TrustedRoot) -> Policy {
+        Policy {
+            inner: self.inner.clone().with_trusted_root(root.inner.clone()),
+        }
+    }
+
     /// Checks an OCI image layout directory against the `images:` rules.
     fn check_image(&self, path: PathBuf) -> PyResult<Decision> {
         crate::image::check_layouts(&self.inner, std::slice::from_ref(&path))?

@@ -103,6 +103,32 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
                 loader(case[key])
             return
 
+    if "bundle_verify" in case:
+        req = case["bundle_verify"]
+        if "error" in expect:
+            with pytest.raises(lockkeeper.InvalidRequestError) as rerr:
+                lockkeeper.TrustedRoot.from_file(CASES / req["trusted_root"])
+            assert rerr.value.code == expect["error"]
+            return
+        target: dict[str, Any] = (
+            {"digest": req["digest"]} if "digest" in req
+            else {"artifact": (CASES / req["artifact"]).read_bytes()}
+        )
+        signer: dict[str, Any] = (
+            {"identity": req["identity"]} if "identity" in req
+            else {"keys": [(CASES / k).read_text() for k in req["keys"]]}
+        )
+        result = lockkeeper.verify_bundle(
+            (CASES / req["bundle"]).read_bytes(),
+            trusted_root=lockkeeper.TrustedRoot.from_file(CASES / req["trusted_root"]),
+            **target,
+            **signer,
+        )
+        assert result.allowed is expect["allowed"], str(result.decision)
+        assert sorted(result.decision.codes) == sorted(expect["codes"])
+        assert result.to_dict()["allowed"] is result.allowed
+        return
+
     if "envelope_verify" in case:
         req = case["envelope_verify"]
         keys = [lockkeeper.PublicKey.parse((CASES / k).read_text()) for k in req["keys"]]
@@ -208,6 +234,10 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
         req = dict(case["provenance"])
         envelope_bytes = (CASES / req.pop("envelope")).read_bytes()
         artifact = req.pop("artifact")
+        if "trusted_root" in req:
+            policy = policy.with_trusted_root(
+                lockkeeper.TrustedRoot.from_file(CASES / req.pop("trusted_root"))
+            )
         call = lambda: policy.verify_provenance(envelope_bytes, artifact, **req)  # noqa: E731
     elif "image_layouts" in case:
         call = lambda: policy.check_images([CASES / d for d in case["image_layouts"]])[0]  # noqa: E731

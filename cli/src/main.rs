@@ -11,6 +11,8 @@ mod audit;
 
 mod shell;
 
+mod sigstore;
+
 use std::fs;
 use std::process::ExitCode;
 
@@ -87,24 +89,30 @@ enum Command {
         #[arg(long, default_value = lockkeeper::attestation::IN_TOTO_PAYLOAD_TYPE)]
         payload_type: String,
     },
-    /// Verify provenance for an artifact against a policy.
+    /// Verify provenance for an artifact: a DSSE envelope or a Sigstore bundle against a policy,
+    /// or a bundle alone against an identity or a key.
     Verify {
-        /// Policy file (YAML or JSON).
-        #[arg(long)]
-        policy: String,
+        /// Policy file (YAML or JSON); optional with --bundle.
+        #[arg(long, required_unless_present = "bundle")]
+        policy: Option<String>,
         /// DSSE envelope file.
+        #[arg(long, required_unless_present = "bundle")]
+        envelope: Option<String>,
+        /// The artifact's digest (`sha256:<hex>`), or with --bundle also the artifact file.
         #[arg(long)]
-        envelope: String,
-        /// The artifact's digest, `sha256:<hex>`.
-        #[arg(long)]
-        artifact: String,
+        artifact: Option<String>,
         /// Target environment (checks its minimum build zone).
         #[arg(long)]
         environment: Option<String>,
         /// Print the decision as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        bundle: sigstore::BundleArgs,
     },
+    /// sigstore-conformance's `verify-bundle` protocol (for its test harness).
+    #[command(hide = true)]
+    VerifyBundle(sigstore::ConformanceArgs),
     /// May this artifact be promoted into an environment?
     Promote(GateArgs),
     /// May this artifact be deployed to an environment, and which secrets are released?
@@ -149,9 +157,13 @@ struct GateArgs {
     /// Target environment.
     #[arg(long)]
     to: String,
-    /// Evidence: DSSE envelope files, or directories of them (*.json, *.jsonl).
+    /// Evidence: DSSE envelope or Sigstore bundle files, or directories of them (*.json, *.jsonl).
     #[arg(long, num_args = 1..)]
     evidence: Vec<String>,
+    /// Sigstore `trusted_root.json` (or public-good, staging, github) that bundles among the
+    /// evidence are verified against; repeat for several instances.
+    #[arg(long = "trusted-root")]
+    trusted_roots: Vec<String>,
     /// Who asks (default: $USER).
     #[arg(long)]
     by: Option<String>,
@@ -484,13 +496,40 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             artifact,
             environment,
             json,
+            bundle,
         } => {
-            let policy = load_policy(&policy)?;
-            let artifact = parse_digest(&artifact)?;
-            let bytes = read_bytes(&envelope)?;
-            let decision = policy.verify_provenance(&bytes, &artifact, environment.as_deref())?;
+            let Some(policy) = policy else {
+                let file = bundle.bundle.clone().unwrap_or_default();
+                return sigstore::verify_standalone(&bundle, &file, artifact.as_deref(), json);
+            };
+            let mut policy = load_policy(&policy)?;
+            let digest = match (&bundle.digest, &artifact) {
+                (Some(d), _) => parse_digest(d)?,
+                (None, Some(a)) if bundle.bundle.is_some() && !sigstore::is_digest(a) => {
+                    Digest::sha256(&read_bytes(a)?)
+                }
+                (None, Some(a)) => parse_digest(a)?,
+                (None, None) => {
+                    return Err(Failure(
+                        "error: --artifact (or --digest) is required".into(),
+                    ));
+                }
+            };
+            let file = match (&bundle.bundle, &envelope) {
+                (Some(b), _) => {
+                    if let Some(root) = &bundle.trusted_root {
+                        policy = policy.with_trusted_root(sigstore::load_root(root)?);
+                    }
+                    b.clone()
+                }
+                (None, Some(e)) => e.clone(),
+                (None, None) => return Err(Failure("error: --envelope or --bundle".into())),
+            };
+            let bytes = read_bytes(&file)?;
+            let decision = policy.verify_provenance(&bytes, &digest, environment.as_deref())?;
             Ok(print_decision(&decision, json))
         }
+        Command::VerifyBundle(args) => sigstore::conformance(&args),
         Command::Image(command) => image::run(command),
         Command::Check(CheckCommand::Pipeline(args)) => check_pipeline(&args),
         Command::Check(CheckCommand::Repo(args)) => repo::check(&repo::Request {
@@ -921,7 +960,10 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
         ),
         None => None,
     };
-    let policy = load_policy(&args.policy)?;
+    let mut policy = load_policy(&args.policy)?;
+    for root in &args.trusted_roots {
+        policy = policy.with_trusted_root(sigstore::load_root(root)?);
+    }
     let approvals = match &args.approvals {
         None => Vec::new(),
         Some(path) => approvals_file(path, &read(path)?)?,

@@ -49,6 +49,7 @@ pub mod repository;
 pub mod role;
 pub mod rule;
 pub mod scope;
+pub mod sigstore;
 pub mod source;
 pub mod zone;
 

@@ -131,6 +131,38 @@ impl Policy {
         };
         let mut d = Decision::new(subject).under(self);
 
+        if crate::sigstore::looks_like_bundle(envelope) {
+            return Ok(match self.bundle_evidence(envelope, artifact) {
+                Err(v) => {
+                    d.deny(v);
+                    (d, None)
+                }
+                Ok(evidence) => {
+                    d.pass(codes::PROVENANCE_MALFORMED);
+                    for code in crate::sigstore::BUNDLE_CODES {
+                        d.pass(code);
+                    }
+                    let trusted = TrustedKeys {
+                        keys: evidence.keys,
+                        owners: evidence.owners,
+                    };
+                    let verifying = evidence.envelope.verifying_keys(&trusted.keys);
+                    let checked = CheckedEnvelope {
+                        envelope: &evidence.envelope,
+                        verifying: &verifying,
+                        trusted: &trusted,
+                        statement: None,
+                    };
+                    let claim = Claim {
+                        artifact,
+                        environment,
+                        min_zone: min_zone.flatten(),
+                    };
+                    self.judge_provenance(checked, &claim, d)
+                }
+            });
+        }
+
         let envelope = match Envelope::from_json(envelope) {
             Ok(e) => e,
             Err(e) => {
@@ -284,11 +316,23 @@ impl Policy {
             .flatten()
             .filter_map(|&i| checked.trusted.keys.get(i))
             .collect();
-        let own: Vec<&PublicKey> = builder
+        let mut own: Vec<&PublicKey> = builder
             .keys
             .iter()
             .filter(|k| verified.contains(k))
             .collect();
+        // A Sigstore certificate's key is this builder's when the certificate matched the
+        // builder's `identity` (it is listed with this builder as owner).
+        for &i in checked.verifying.iter().flatten() {
+            if let (Some(Owner::Builder(b)), Some(k)) =
+                (checked.trusted.owners.get(i), checked.trusted.keys.get(i))
+                && b.id == builder.id
+                && b.identity.is_some()
+                && !own.contains(&k)
+            {
+                own.push(k);
+            }
+        }
         base.insert("builder_zone".into(), json!(self.zones.name(builder.zone)));
         base.insert("builder_threshold".into(), json!(builder.threshold));
         base.insert(

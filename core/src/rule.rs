@@ -501,6 +501,50 @@ catalogue! {
     PIPELINE_REFUSED_BY_PLATFORM / PipelineRefusedByPlatform = "pipeline/refused-by-platform", Violation, Note, High, Auditor,
         "What the platform refuses never runs: the check does not count it as a flow, and says so, because the configuration is broken rather than unsafe.",
         "Fix the configuration so the platform accepts it (attach the job to a pipeline that allows it), or remove the reference.";
+    /// A file that holds no usable Sigstore bundle.
+    SIGSTORE_MALFORMED_BUNDLE / SigstoreMalformedBundle = "sigstore/malformed-bundle", Violation, Error, High, Regular,
+        "A Sigstore bundle (media type v0.1 to v0.3), a JSON Lines file of them, an npm attestations document or a PEP 740 attestation must parse and hold exactly the parts its media type requires.",
+        "Pass the file the signer wrote, unchanged (`gh attestation download`, `cosign ... --bundle`, the registry's attestation endpoint).";
+    /// The signature does not verify over the artifact or the DSSE payload.
+    SIGSTORE_BAD_SIGNATURE / SigstoreBadSignature = "sigstore/bad-signature", Violation, Error, High, Regular,
+        "The bundle's signature must verify under its certificate's (or the given) key over the exact artifact or DSSE payload.",
+        "The bundle or its payload was altered, or it belongs to another artifact: fetch it again from its source.";
+    /// The artifact is not what the bundle signs.
+    SIGSTORE_ARTIFACT_MISMATCH / SigstoreArtifactMismatch = "sigstore/artifact-mismatch", Violation, Error, High, Regular,
+        "A bundle proves something only about the artifact it signs: the artifact's digest must equal the signed digest, or be a subject of the signed statement.",
+        "Check that the bundle belongs to this artifact (same file, same digest); download the bundle for this version.";
+    /// The certificate does not chain to a certificate authority of the trusted root.
+    SIGSTORE_UNTRUSTED_CERTIFICATE / SigstoreUntrustedCertificate = "sigstore/untrusted-certificate", Violation, Error, High, Regular,
+        "A keyless signature counts only when its certificate chains to a Fulcio CA of the given trusted root, is a code-signing certificate, and carries a valid SCT when the root lists CT logs.",
+        "Verify with the trusted root of the Sigstore instance that issued the certificate (public-good, GitHub's, or your own Fulcio's `trusted_root.json`).";
+    /// The certificate (or its CA) was not valid when the signature was made.
+    SIGSTORE_CERTIFICATE_EXPIRED / SigstoreCertificateExpired = "sigstore/certificate-expired", Violation, Error, High, Regular,
+        "Fulcio certificates live minutes: the signing time proven by the transparency log or a timestamp authority must lie within the certificate's validity and its CA's window in the trusted root.",
+        "The signature was made outside the certificate's lifetime; have the artifact signed again, or use a trusted root whose CA window covers the signing time.";
+    /// No transparency-log entry or trusted timestamp proves when the signature was made.
+    SIGSTORE_MISSING_TRANSPARENCY_PROOF / SigstoreMissingTransparencyProof = "sigstore/missing-transparency-proof", Violation, Error, High, Regular,
+        "A bundle must prove its signing time: a Rekor entry with an inclusion proof and signed checkpoint (or, for v0.1 bundles, a SET), or an RFC 3161 timestamp from a TSA of the trusted root when the root lists no log.",
+        "Sign with transparency-log upload enabled (the default of every Sigstore client), or with a timestamp authority listed in your trusted root.";
+    /// The transparency-log entry, its proof, checkpoint or SET, or a timestamp does not verify.
+    SIGSTORE_BAD_TRANSPARENCY_PROOF / SigstoreBadTransparencyProof = "sigstore/bad-transparency-proof", Violation, Error, High, Regular,
+        "The Rekor entry must be from a log of the trusted root, describe this bundle, and carry a valid inclusion proof, checkpoint or SET; RFC 3161 timestamps must be signed by a TSA of the root.",
+        "The bundle was altered, or it was logged in a log your trusted root does not list: use the root of the instance that logged it.";
+    /// The certificate's issuer or subject is not the one the policy names.
+    SIGSTORE_IDENTITY_MISMATCH / SigstoreIdentityMismatch = "sigstore/identity-mismatch", Violation, Error, High, Regular,
+        "A keyless signature is trusted only for the identity the policy names: the OIDC issuer exactly, and the subject (SAN) exactly or by `subject_pattern`.",
+        "Compare the certificate's subject and issuer in the facts with the policy's `identity`; fix the policy if the workflow moved, otherwise the artifact was signed by someone else.";
+    /// A Fulcio extension of the certificate does not satisfy the policy.
+    SIGSTORE_CLAIM_MISMATCH / SigstoreClaimMismatch = "sigstore/claim-mismatch", Violation, Error, High, Regular,
+        "Each Fulcio claim the policy constrains (source repository, ref, trigger, runner environment, ...) must be present in the certificate and match one of the policy's patterns.",
+        "Build from the repository, ref, trigger and runner the policy requires (e.g. a tag on a GitHub-hosted runner), or widen the policy deliberately.";
+    /// A keyed bundle not signed by a trusted key, or a bundle of the other kind than required.
+    SIGSTORE_KEY_MISMATCH / SigstoreKeyMismatch = "sigstore/key-mismatch", Violation, Error, High, Regular,
+        "A bundle signed with a key must verify under one of the keys given (or trusted for the builder); a certificate bundle is not accepted where a key is required, nor the reverse.",
+        "Pass the signer's public key (PEM, cosign `.pub` or securesystemslib JSON), or verify a keyless bundle with an identity.";
+    /// A trusted root that cannot be read or used.
+    INPUT_MALFORMED_TRUSTED_ROOT / InputMalformedTrustedRoot = "input/malformed-trusted-root", Error, Error, High, Regular,
+        "A trusted root is a Sigstore `trusted_root.json` whose keys, certificates and validity windows are all usable.",
+        "Pass the `trusted_root.json` of your Sigstore instance (`sigstore` clients fetch it by TUF; self-hosted deployments publish theirs).";
 }
 
 impl Code {

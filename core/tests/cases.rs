@@ -17,6 +17,7 @@ use lockkeeper::keys::{PublicKey, SigningKey};
 use lockkeeper::promotion::{
     Approval, DeployOutcome, DeployRequest, Evidence, parse_time, parse_version,
 };
+use lockkeeper::sigstore::{Artifact, IdentityPolicy, SignedBy, TrustedRoot, check_bundles};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Error, Pipeline, PipelineFormat, Policy, RULES,
     Scope, SourceFile,
@@ -163,6 +164,9 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
             Ok(_) => Outcome::Decision(Decision::new("verified")),
             Err(e) => Outcome::Error(e.code().to_string()),
         });
+    }
+    if let Some(req) = case.get("bundle_verify") {
+        return bundle_case(req);
     }
     if let Some(req) = case.get("parse") {
         let path = |key: &str| s(req, key).map(|p| cases_dir().join(p));
@@ -346,6 +350,11 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
     }
     if let Some(req) = case.get("provenance") {
         let envelope = fs::read(cases_dir().join(s(req, "envelope").unwrap_or_default()))?;
+        let policy = match s(req, "trusted_root") {
+            Some(root) => policy
+                .with_trusted_root(TrustedRoot::from_json(&fs::read(cases_dir().join(root))?)?),
+            None => policy,
+        };
         let artifact = Digest::parse(&s(req, "artifact").unwrap_or_default())?;
         let environment = s(req, "environment");
         return Ok(
@@ -357,6 +366,43 @@ fn run_case(file: &Value, case: &Value) -> Result<Outcome, Box<dyn std::error::E
         );
     }
     Err("case has no request".into())
+}
+
+/// A Sigstore bundle checked without a policy: against `identity` or `keys`, over `artifact`
+/// (a file) or `digest`, with the `trusted_root` file.
+fn bundle_case(req: &Value) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let file = |key: &str| fs::read(cases_dir().join(s(req, key).unwrap_or_default()));
+    let root = match TrustedRoot::from_json(&file("trusted_root")?) {
+        Ok(r) => r,
+        Err(e) => return Ok(Outcome::Error(e.code.to_string())),
+    };
+    let bundle = file("bundle")?;
+    let keys = strings(req.get("keys"))
+        .iter()
+        .map(|k| Ok(PublicKey::parse(&fs::read_to_string(cases_dir().join(k))?)?))
+        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+    let identity = req
+        .get("identity")
+        .map(IdentityPolicy::from_value)
+        .transpose()?;
+    let signed_by = match &identity {
+        Some(i) => SignedBy::Identity(i),
+        None => SignedBy::Key(&keys),
+    };
+    let (content, digest);
+    let artifact = match s(req, "digest") {
+        Some(d) => {
+            digest = Digest::parse(&d)?;
+            Artifact::Digest(&digest)
+        }
+        None => {
+            content = file("artifact")?;
+            Artifact::Bytes(&content)
+        }
+    };
+    Ok(Outcome::Decision(
+        check_bundles(&bundle, artifact, &root, &signed_by).decision,
+    ))
 }
 
 /// A pipeline case: import `pipeline_yaml` (as `format`, default native; `auto` detects from

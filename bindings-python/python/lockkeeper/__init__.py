@@ -11,6 +11,7 @@ from lockkeeper._lockkeeper import (
     AuditEntry,
     AuditLog,
     AuditLogError,
+    BundleResult,
     Decision,
     DeployOutcome,
     Envelope,
@@ -29,6 +30,7 @@ from lockkeeper._lockkeeper import (
     RebuildPlan,
     SigningKey,
     Statement,
+    TrustedRoot,
     VerificationError,
     Violation,
     __version__,
@@ -38,6 +40,7 @@ from lockkeeper._lockkeeper import (
     digest_file,
     rebuild_plan,
     rules,
+    verify_bundle,
 )
 
 from lockkeeper._testing import assert_pipeline_safe
@@ -49,6 +52,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "AuditLogError",
+    "BundleResult",
     "Decision",
     "DeployOutcome",
     "Envelope",
@@ -67,6 +71,7 @@ __all__ = [
     "RebuildPlan",
     "SigningKey",
     "Statement",
+    "TrustedRoot",
     "VerificationError",
     "Violation",
     "__version__",
@@ -77,4 +82,5 @@ __all__ = [
     "digest_file",
     "rebuild_plan",
     "rules",
+    "verify_bundle",
 ]

@@ -28,6 +28,9 @@ __all__ = [
     "Problem",
     "PublicKey",
     "RebuildPlan",
+    "BundleResult",
+    "TrustedRoot",
+    "verify_bundle",
     "SigningKey",
     "Statement",
     "VerificationError",
@@ -218,6 +221,7 @@ class Policy:
         *,
         environment: Optional[str] = None,
     ) -> Decision: ...
+    def with_trusted_root(self, root: TrustedRoot) -> Policy: ...
     def promote(
         self,
         artifact: str,
@@ -318,6 +322,44 @@ def rules() -> list[dict[str, str]]: ...
 def _violation_list(decision: Decision) -> str: ...
 
 def digest(data: bytes, algorithm: str = "sha256") -> str: ...
+
+@final
+class TrustedRoot:
+    """A Sigstore trusted root (``trusted_root.json``)."""
+
+    @staticmethod
+    def from_json(data: Union[str, bytes]) -> TrustedRoot: ...
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]]) -> TrustedRoot: ...
+    @staticmethod
+    def builtin(name: Literal["public-good", "staging", "github"]) -> TrustedRoot: ...
+    @property
+    def name(self) -> str: ...
+
+@final
+class BundleResult:
+    """What ``verify_bundle`` found: a decision, what verified, and every identity check."""
+
+    @property
+    def allowed(self) -> bool: ...
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def verified(self) -> Optional[dict[str, Any]]: ...
+    @property
+    def identity_checks(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __bool__(self) -> NoReturn: ...
+
+def verify_bundle(
+    bundle: Union[str, bytes],
+    *,
+    trusted_root: TrustedRoot,
+    artifact: Optional[bytes] = None,
+    digest: Optional[str] = None,
+    identity: Optional[Mapping[str, Union[str, Sequence[str]]]] = None,
+    keys: Optional[Sequence[Union[str, bytes]]] = None,
+) -> BundleResult: ...
 def digest_file(path: Union[str, os.PathLike[str]], algorithm: str = "sha256") -> str: ...
 
 @final

@@ -19,6 +19,7 @@ mod public;
 mod signing;
 
 pub use public::PublicKey;
+pub(crate) use public::rsa_from_pkcs1;
 pub use signing::SigningKey;
 
 /// Why a key could not be read.

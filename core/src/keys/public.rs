@@ -83,7 +83,7 @@ fn spki_der(key: &impl spki::EncodePublicKey) -> Result<Vec<u8>, KeyError> {
 }
 
 /// An RSA key from its PKCS#1 `RSAPublicKey` DER, refusing short moduli with their size.
-fn rsa_from_pkcs1(der: &[u8]) -> Result<RsaKey, KeyError> {
+pub(crate) fn rsa_from_pkcs1(der: &[u8]) -> Result<RsaKey, KeyError> {
     let parsed = RsaPublicKeyRef::from_der(der)
         .map_err(|e| KeyError::Format(format!("RSA public key: {e}")))?;
     let modulus = parsed.modulus.as_bytes();

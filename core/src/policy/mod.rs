@@ -102,7 +102,7 @@ pub struct Binding {
 }
 
 /// A builder identity, the zone its builds count as, and the keys trusted to sign for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Builder {
     /// Builder id, as written in provenance (`runDetails.builder.id`).
     pub id: String,
@@ -114,6 +114,8 @@ pub struct Builder {
     pub threshold: usize,
     /// Free text for explanations.
     pub description: Option<String>,
+    /// The keyless identity (Sigstore certificate) trusted to sign for this builder.
+    pub identity: Option<crate::sigstore::IdentityPolicy>,
 }
 
 /// A credential and where it may be released.
@@ -180,6 +182,9 @@ pub struct Policy {
     pub(crate) pipelines: crate::pipeline::PipelineRules,
     /// The bindings indexed by subject and permission, for deciding without a scan.
     pub(crate) grants: grants::Grants,
+    /// Sigstore trusted roots bundles are verified against (set by the caller, never read from
+    /// the policy text: the core does no I/O).
+    pub(crate) trusted_roots: Vec<crate::sigstore::TrustedRoot>,
 }
 
 impl Policy {

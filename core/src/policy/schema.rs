@@ -193,6 +193,9 @@ pub(crate) struct RawBuilder {
     pub threshold: Option<u64>,
     #[serde(default)]
     pub description: Option<String>,
+    /// A keyless (Sigstore) signer: `{issuer, subject | subject_pattern, <Fulcio claim>: ...}`.
+    #[serde(default)]
+    pub identity: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -149,6 +149,7 @@ impl Checker<'_> {
             secrets,
             require,
             pipelines,
+            trusted_roots: Vec::new(),
         }
     }
 
@@ -379,11 +380,25 @@ impl Checker<'_> {
             let path = FieldPath::root().key("builders").key(id.clone());
             self.nonempty_name(path.clone(), "builder", id);
             let zone = self.zone_ref(zones, path.key("zone"), &b.zone, &names.zones);
-            if b.keys.is_empty() {
+            let identity = match &b.identity {
+                None => None,
+                Some(v) => match crate::sigstore::IdentityPolicy::from_value(v) {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        self.report(
+                            codes::POLICY_INVALID_VALUE,
+                            path.key("identity"),
+                            e.to_string(),
+                        );
+                        None
+                    }
+                },
+            };
+            if b.keys.is_empty() && b.identity.is_none() {
                 self.report_key(
                     codes::POLICY_EMPTY_LIST,
                     path.clone(),
-                    format!("builder `{id}` lists no trusted key"),
+                    format!("builder `{id}` lists no trusted key and no keyless `identity`"),
                 );
             }
             let keys = self.keys(&path, id, &b.keys);
@@ -407,6 +422,7 @@ impl Checker<'_> {
                         keys,
                         threshold: usize::try_from(threshold).unwrap_or(usize::MAX),
                         description: b.description.clone(),
+                        identity,
                     },
                 );
             }

@@ -413,8 +413,8 @@ impl Policy {
             scope: scope.clone(),
         }));
 
-        let trusted = self.trusted_keys(true);
-        let (signed, ignored) = read_evidence(&req.evidence, &trusted);
+        let mut trusted = self.trusted_keys(true);
+        let (signed, ignored) = self.read_evidence(&req.evidence, &req.artifact, &mut trusted);
         let names = artifact_names(&signed, &req.artifact);
         let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
         let target = Target {
@@ -1042,61 +1042,93 @@ impl Target<'_> {
 
 type ZoneName = crate::zone::ZoneId;
 
-/// Reads every piece of evidence once: what is a DSSE envelope signed by a key the policy
-/// trusts and carries an in-toto statement is kept with its signers; the rest is ignored, by
-/// name and with the reason, so removing it can never change the decision.
-fn read_evidence<'p>(
-    evidence: &[Evidence],
-    trusted: &TrustedKeys<'p>,
-) -> (Vec<Signed<'p>>, Vec<IgnoredEvidence>) {
-    let mut signed = Vec::new();
-    let mut ignored = Vec::new();
-    let mut ignore = |evidence: &Evidence, why: String| {
-        ignored.push(IgnoredEvidence {
-            evidence: evidence.name.clone(),
-            why,
-        });
-    };
-    for evidence in evidence {
-        let envelope = match Envelope::from_json(&evidence.bytes) {
-            Ok(e) => e,
-            Err(e) => {
-                ignore(evidence, e.to_string());
+impl Policy {
+    /// Reads every piece of evidence once: what is a DSSE envelope signed by a key the policy
+    /// trusts and carries an in-toto statement is kept with its signers; the rest is ignored, by
+    /// name and with the reason, so removing it can never change the decision.
+    ///
+    /// A Sigstore bundle is verified against the policy's trusted roots first; its certificate's
+    /// key (or the given key) is appended to `trusted` and verifies only its own envelope, so a
+    /// certificate never vouches for other evidence.
+    fn read_evidence<'p>(
+        &'p self,
+        evidence: &[Evidence],
+        artifact: &Digest,
+        trusted: &mut TrustedKeys<'p>,
+    ) -> (Vec<Signed<'p>>, Vec<IgnoredEvidence>) {
+        // Keys of the policy itself; the keys of Sigstore certificates come after them.
+        let policy_keys = trusted.keys.len();
+        let mut signed = Vec::new();
+        let mut ignored = Vec::new();
+        let mut ignore = |evidence: &Evidence, why: String| {
+            ignored.push(IgnoredEvidence {
+                evidence: evidence.name.clone(),
+                why,
+            });
+        };
+        for evidence in evidence {
+            let (envelope, verifying) = if crate::sigstore::looks_like_bundle(&evidence.bytes) {
+                match self.bundle_evidence(&evidence.bytes, artifact) {
+                    Ok(bundle) => {
+                        let first = trusted.keys.len();
+                        let verifying: Vec<Option<usize>> = bundle
+                            .envelope
+                            .verifying_keys(&bundle.keys)
+                            .into_iter()
+                            .map(|i| i.map(|i| first + i))
+                            .collect();
+                        trusted.keys.extend(bundle.keys);
+                        trusted.owners.extend(bundle.owners);
+                        (bundle.envelope, verifying)
+                    }
+                    Err(v) => {
+                        ignore(evidence, format!("{}: {}", v.code, v.message));
+                        continue;
+                    }
+                }
+            } else {
+                let envelope = match Envelope::from_json(&evidence.bytes) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        ignore(evidence, e.to_string());
+                        continue;
+                    }
+                };
+                let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
+                (envelope, verifying)
+            };
+            let mut owners: Vec<Owner<'p>> = Vec::new();
+            for i in verifying.iter().flatten() {
+                if let Some(o) = trusted.owners.get(*i)
+                    && !owners.iter().any(|x| x.name() == o.name())
+                {
+                    owners.push(*o);
+                }
+            }
+            if owners.is_empty() {
+                ignore(evidence, "no signature by a key the policy trusts".into());
                 continue;
             }
-        };
-        let verifying = envelope.verifying_keys(&trusted.keys);
-        let mut owners: Vec<Owner<'p>> = Vec::new();
-        for i in verifying.iter().flatten() {
-            if let Some(o) = trusted.owners.get(*i)
-                && !owners.iter().any(|x| x.name() == o.name())
-            {
-                owners.push(*o);
+            if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
+                ignore(
+                    evidence,
+                    format!("payloadType `{}` is not in-toto", envelope.payload_type()),
+                );
+                continue;
+            }
+            match Statement::from_json(envelope.payload()) {
+                Ok(statement) => signed.push(Signed {
+                    name: evidence.name.clone(),
+                    envelope,
+                    verifying,
+                    statement,
+                    owners,
+                }),
+                Err(e) => ignore(evidence, e.to_string()),
             }
         }
-        if owners.is_empty() {
-            ignore(evidence, "no signature by a key the policy trusts".into());
-            continue;
-        }
-        if envelope.payload_type() != IN_TOTO_PAYLOAD_TYPE {
-            ignore(
-                evidence,
-                format!("payloadType `{}` is not in-toto", envelope.payload_type()),
-            );
-            continue;
-        }
-        match Statement::from_json(envelope.payload()) {
-            Ok(statement) => signed.push(Signed {
-                name: evidence.name.clone(),
-                envelope,
-                verifying,
-                statement,
-                owners,
-            }),
-            Err(e) => ignore(evidence, e.to_string()),
-        }
+        (signed, ignored)
     }
-    (signed, ignored)
 }
 
 /// The names the artifact goes by in signed statements about its digest, first seen first:

@@ -169,18 +169,19 @@ fn an_undefined_environment_is_an_error_and_a_defined_one_is_found() -> TestResu
 fn evidence_is_kept_only_when_a_trusted_key_signed_an_in_toto_statement() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
+    let mut trusted = p.trusted_keys(true);
     let build = provenance(BUILDER, artifact());
     let other_type =
         Envelope::sign("text/plain", build.to_json().as_bytes(), &[&k.builder]).to_json();
-    let (signed, ignored) = read_evidence(
+    let (signed, ignored) = p.read_evidence(
         &[
             sign("good.json", &k.builder, &build),
             sign("stranger.json", &k.stranger, &build),
             Evidence::new("garbage.json", b"{not json".to_vec()),
             Evidence::new("plain.json", other_type),
         ],
-        &trusted,
+        &artifact(),
+        &mut trusted,
     );
     assert_eq!(signed.len(), 1);
     assert_eq!(signed[0].name, "good.json");
@@ -200,18 +201,19 @@ fn evidence_is_kept_only_when_a_trusted_key_signed_an_in_toto_statement() -> Tes
 fn the_artifact_is_known_by_the_names_statements_about_its_digest_give() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
+    let mut trusted = p.trusted_keys(true);
     let other = Statement::new(
         vec![("other.tar.gz".into(), Digest::sha256(b"other"))],
         TEST_RESULT,
         json!({}),
     );
-    let (signed, _) = read_evidence(
+    let (signed, _) = p.read_evidence(
         &[
             sign("a", &k.builder, &provenance(BUILDER, artifact())),
             sign("b", &k.builder, &other),
         ],
-        &trusted,
+        &artifact(),
+        &mut trusted,
     );
     assert_eq!(artifact_names(&signed, &artifact()), ["web-app.tar.gz"]);
     assert!(artifact_names(&signed, &Digest::sha256(b"nothing")).is_empty());
@@ -222,10 +224,10 @@ fn the_artifact_is_known_by_the_names_statements_about_its_digest_give() -> Test
 fn build_provenance_from_a_trusted_zone_passes_and_from_a_lower_zone_denies() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
     let a = artifact();
     let check = |evidence: Evidence| {
-        let (signed, _) = read_evidence(&[evidence], &trusted);
+        let mut trusted = p.trusted_keys(true);
+        let (signed, _) = p.read_evidence(&[evidence], &a, &mut trusted);
         let mut d = fresh();
         target(&p, "testing", &a, NOW).check_build(&signed, &trusted, &mut d);
         d
@@ -252,11 +254,11 @@ fn build_provenance_from_a_trusted_zone_passes_and_from_a_lower_zone_denies() ->
 fn the_source_rule_wants_a_promotion_record_of_this_digest_from_a_source() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
     let a = artifact();
     let staging = target(&p, "staging", &a, NOW);
     let check = |evidence: Vec<Evidence>| {
-        let (signed, _) = read_evidence(&evidence, &trusted);
+        let mut trusted = p.trusted_keys(true);
+        let (signed, _) = p.read_evidence(&evidence, &a, &mut trusted);
         let names = artifact_names(&signed, &a);
         let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
         let mut d = fresh();
@@ -303,11 +305,11 @@ fn the_source_rule_wants_a_promotion_record_of_this_digest_from_a_source() -> Te
 fn a_required_test_result_must_pass_be_fresh_and_come_from_a_trusted_signer() -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
     let a = artifact();
     let staging = target(&p, "staging", &a, NOW);
     let check = |evidence: Evidence| {
-        let (signed, _) = read_evidence(&[evidence], &trusted);
+        let mut trusted = p.trusted_keys(true);
+        let (signed, _) = p.read_evidence(&[evidence], &a, &mut trusted);
         let mut d = fresh();
         staging.check_attestations(&signed, &mut d);
         d
@@ -439,14 +441,15 @@ fn the_last_version_is_the_highest_of_the_request_and_the_records_into_the_envir
 -> TestResult {
     let k = keys()?;
     let p = policy(&k)?;
-    let trusted = p.trusted_keys(true);
-    let (signed, _) = read_evidence(
+    let mut trusted = p.trusted_keys(true);
+    let (signed, _) = p.read_evidence(
         &[
             sign("a", &k.deploy, &record("production", artifact(), "2.0.0")),
             sign("b", &k.deploy, &record("staging", artifact(), "2.5.0")),
             sign("c", &k.builder, &record("production", artifact(), "2.9.0")),
         ],
-        &trusted,
+        &artifact(),
+        &mut trusted,
     );
     let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
     let a = artifact();
