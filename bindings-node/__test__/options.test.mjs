@@ -90,3 +90,14 @@ test('the error names every unknown key and lists the known ones', () => {
     return true
   })
 })
+
+test('a scope is read from the keys it lists: inherited ones are checked and read too', () => {
+  // An enumerable key on the prototype is a key of the object for `for...in`, as napi lists
+  // keys: it is refused when unknown and read when known, never skipped.
+  const unknown = Object.create({ envirnoment: 'production' })
+  unknown.project = 'mediawiki/core'
+  assert.throws(() => policy.authorize('alice', 'deploy', unknown), unknownOption('envirnoment'))
+  const known = Object.create({ environment: 'prodution' })
+  assert.throws(() => policy.authorize('alice', 'deploy', known), { code: 'rbac/unknown-environment' })
+  assert.equal(policy.authorize('alice', 'deploy', { project: undefined, ref: null }).subject, 'alice: deploy (any scope)')
+})

@@ -98,12 +98,63 @@ fn check_keys(value: &Object<'_>, what: &str, known: &[&str]) -> Result<()> {
     if unknown.is_empty() {
         return Ok(());
     }
-    Err(Error::new(
+    Err(unknown_options(what, &unknown, known))
+}
+
+fn unknown_options(what: &str, unknown: &[String], known: &[&str]) -> Error {
+    Error::new(
         Status::InvalidArg,
         format!(
             "{what}: unknown option {} (known: {})",
             unknown.join(", "),
             known.join(", ")
         ),
-    ))
+    )
+}
+
+/// A scope object (`{project, ref, environment}`, each a string when given), read in one pass
+/// over its keys: a key that is not a scope field is refused, as [`strict`] refuses it, and each
+/// field's value is read as its key is met. Through [`strict`] the keys were listed, then
+/// napi's derived conversion looked every field up again by a name it allocated: about 1.9 µs
+/// of an `authorize` call. A field is read only from the keys listed (own or inherited,
+/// enumerable), so nothing the key check did not see is read.
+pub(crate) fn scope(value: Object<'_>) -> Result<lockkeeper::Scope> {
+    let names = value.get_property_names()?;
+    let mut fields: [Option<String>; 3] = [None, None, None];
+    let mut unknown = Vec::new();
+    for i in 0..names.get_array_length_unchecked()? {
+        let key: Unknown<'_> = names.get_element(i)?;
+        let name = String::from_unknown(key)?;
+        let Some(slot) = SCOPE.iter().position(|k| *k == name) else {
+            unknown.push(format!("`{name}`"));
+            continue;
+        };
+        let field: Unknown<'_> = value.get_property_unchecked(key)?;
+        let text = match field.get_type()? {
+            ValueType::Undefined | ValueType::Null => None,
+            ValueType::String => Some(String::from_unknown(field)?),
+            // napi's own wording, which lockkeeper.js turns into "`scope.<field>` must be a
+            // string" as it does for every other options object.
+            _ => {
+                return Err(Error::new(
+                    Status::StringExpected,
+                    format!(
+                        "Failed to convert JavaScript value into rust type `String` on Scope.{name}"
+                    ),
+                ));
+            }
+        };
+        if let Some(f) = fields.get_mut(slot) {
+            *f = text;
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(unknown_options("scope", &unknown, SCOPE));
+    }
+    let [project, git_ref, environment] = fields;
+    Ok(lockkeeper::Scope {
+        project,
+        git_ref,
+        environment,
+    })
 }

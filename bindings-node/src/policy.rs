@@ -141,15 +141,10 @@ impl Policy {
         action: String,
         #[napi(ts_arg_type = "Scope | undefined | null")] scope: Option<Object<'_>>,
     ) -> Result<Decision> {
-        let scope: Option<Scope> = scope
-            .map(|s| options::strict(s, "scope", options::SCOPE))
-            .transpose()?;
-        let request = lockkeeper::AuthorizeRequest::new(
-            &principal,
-            &action,
-            scope.unwrap_or_default().into(),
-        )
-        .map_err(|e| to_js(&env, e))?;
+        let scope = scope.map(options::scope).transpose()?;
+        let request =
+            lockkeeper::AuthorizeRequest::new(&principal, &action, scope.unwrap_or_default())
+                .map_err(|e| to_js(&env, e))?;
         self.inner
             .authorize(&request)
             .map(Decision::from)

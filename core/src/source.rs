@@ -11,14 +11,15 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde::de::DeserializeOwned;
 
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::Code;
 
 mod json;
+pub(crate) mod located;
+
+use located::{Located, to_location};
 
 /// The text formats our own documents can be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,8 +201,8 @@ impl Locator {
             budget: budget_for(text),
             with_snippet: false,
         };
-        let root = match serde_saphyr::from_str_with_options::<Node>(text, options) {
-            Ok(root) => root,
+        let root = match serde_saphyr::from_str_with_options::<Located<Node>>(text, options) {
+            Ok(Located(root)) => root,
             Err(e) => {
                 return match budget_message(&e, text) {
                     Some(message) => Err(message),
@@ -487,112 +488,30 @@ impl Node {
     }
 }
 
-fn to_location(loc: &serde_saphyr::Location) -> Option<Location> {
-    let (line, column) = (loc.line(), loc.column());
-    (line > 0).then_some(Location {
-        line: line as u32,
-        column: column as u32,
-    })
-}
+impl located::Tree for Node {
+    const TAGS: bool = false;
+    type Map = MapNode;
+    type Value = Kind;
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Kind>::deserialize(deserializer)?;
-        Ok(Node {
-            location: to_location(&spanned.referenced),
-            kind: spanned.value,
-        })
+    fn entry(map: &mut MapNode, key: String, key_location: Option<Location>, value: Node) {
+        map.push(Entry {
+            key: key.into_boxed_str(),
+            key_location,
+            value,
+            repeated: false,
+        });
     }
-}
-
-/// A mapping key as text, whatever scalar type YAML gave it.
-struct KeyText(String);
-
-impl<'de> Deserialize<'de> for KeyText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = KeyText;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a scalar mapping key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText, E> {
-                Ok(KeyText(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyText, E> {
-                Ok(KeyText(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyText, E> {
-                Ok(KeyText(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyText, E> {
-                Ok(KeyText(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyText, E> {
-                Ok(KeyText(v.to_string()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<KeyText, E> {
-                Ok(KeyText("null".to_owned()))
-            }
-        }
-        deserializer.deserialize_any(KeyVisitor)
+    fn map(map: MapNode) -> Kind {
+        Kind::Map(map)
     }
-}
-
-impl<'de> Deserialize<'de> for Kind {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KindVisitor;
-        impl<'de> Visitor<'de> for KindVisitor {
-            type Value = Kind;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any YAML or JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
-                let mut node = MapNode::default();
-                while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
-                    let value = map.next_value::<Node>()?;
-                    node.push(Entry {
-                        key: key.value.0.into_boxed_str(),
-                        key_location: to_location(&key.referenced),
-                        value,
-                        repeated: false,
-                    });
-                }
-                Ok(Kind::Map(node))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Node>()? {
-                    items.push(item);
-                }
-                Ok(Kind::Seq(items))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Kind, E> {
-                Ok(Kind::Scalar)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Kind, D::Error> {
-                Kind::deserialize(d)
-            }
-        }
-        deserializer.deserialize_any(KindVisitor)
+    fn seq(items: Vec<Node>) -> Kind {
+        Kind::Seq(items)
+    }
+    fn scalar(_: located::Scalar<'_>) -> Kind {
+        Kind::Scalar
+    }
+    fn node(location: Option<Location>, _: Option<String>, kind: Kind) -> Node {
+        Node { location, kind }
     }
 }
 
@@ -833,8 +752,9 @@ mod tests {
             let options = serde_saphyr::options! {
                 duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
             };
-            let by_yaml = serde_saphyr::from_str_with_options::<Node>(doc, options)
-                .map_err(|e| e.to_string())?;
+            let Located(by_yaml) =
+                serde_saphyr::from_str_with_options::<Located<Node>>(doc, options)
+                    .map_err(|e| e.to_string())?;
             let by_json = json::locate(doc).map_err(|e| format!("{doc}: {e:?}"))?;
             same(&by_yaml, &by_json, doc)?;
         }

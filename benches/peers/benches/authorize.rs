@@ -125,7 +125,9 @@ fn bench(c: &mut Criterion) {
             .unwrap_or_else(|e| panic!("bad request: {e}"));
         let cedar_request = Cedar::request(case);
         let input = rego_input(case);
-        let decision = policy.authorize(&request);
+        let decision = policy
+            .authorize(&request)
+            .unwrap_or_else(|e| panic!("lockkeeper: {}: {e}", case.name));
         assert_eq!(
             decision.allowed(),
             case.allowed,

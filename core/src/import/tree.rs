@@ -5,13 +5,8 @@
 //! custom tags (instead of failing on them) and gives each node its position, so an importer
 //! can say exactly where a construct it does not understand is.
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{Spanned, Tagged};
-
 use crate::source::Location;
+use crate::source::located::{Located, Scalar, Tree, to_location};
 
 /// One YAML node.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,137 +158,47 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, (String, Option<Location>)>
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
         with_snippet: false,
     };
-    serde_saphyr::from_str_multiple_with_options::<Node, Vec<Node>>(text, options).map_err(|e| {
-        let loc = e.location().and_then(|l| to_location(&l));
-        let message = e.to_string();
-        let first = message.lines().next().unwrap_or_default().trim().to_owned();
-        (first, loc)
-    })
-}
-
-fn to_location(loc: &serde_saphyr::Location) -> Option<Location> {
-    let (line, column) = (loc.line(), loc.column());
-    (line > 0).then_some(Location {
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-    })
-}
-
-fn custom_tag(tag: Option<String>) -> Option<String> {
-    tag.filter(|t| !t.starts_with("tag:yaml.org,2002:"))
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Tagged<V>>::deserialize(deserializer)?;
-        let Tagged(v, tag) = spanned.value;
-        Ok(Node {
-            loc: to_location(&spanned.referenced),
-            tag: custom_tag(tag),
-            v,
+    let docs = serde_saphyr::from_str_multiple_with_options::<Located<Node>, Vec<Located<Node>>>(
+        text, options,
+    );
+    docs.map(|docs| docs.into_iter().map(|Located(doc)| doc).collect())
+        .map_err(|e| {
+            let loc = e.location().and_then(|l| to_location(&l));
+            let message = e.to_string();
+            let first = message.lines().next().unwrap_or_default().trim().to_owned();
+            (first, loc)
         })
-    }
 }
 
-/// A mapping key as text, whatever scalar type YAML gave it.
-struct Key(String);
+impl Tree for Node {
+    const TAGS: bool = true;
+    type Map = Vec<Entry>;
+    type Value = V;
 
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a scalar mapping key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(Key(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Key, E> {
-                Ok(Key("null".to_owned()))
-            }
-        }
-        deserializer.deserialize_any(KeyVisitor)
+    fn entry(map: &mut Vec<Entry>, key: String, key_loc: Option<Location>, value: Node) {
+        map.push(Entry {
+            key,
+            key_loc,
+            value,
+        });
     }
-}
-
-impl<'de> Deserialize<'de> for V {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValueVisitor;
-        impl<'de> Visitor<'de> for ValueVisitor {
-            type Value = V;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any YAML value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<V, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(key) = map.next_key::<Spanned<Key>>()? {
-                    let value = map.next_value::<Node>()?;
-                    entries.push(Entry {
-                        key: key.value.0,
-                        key_loc: to_location(&key.referenced),
-                        value,
-                    });
-                }
-                Ok(V::Map(entries))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<V, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<Node>()? {
-                    items.push(item);
-                }
-                Ok(V::Seq(items))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<V, E> {
-                Ok(V::Str(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<V, E> {
-                Ok(V::Str(v))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<V, E> {
-                Ok(V::Bool(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<V, E> {
-                Ok(V::Int(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<V, E> {
-                Ok(i64::try_from(v).map(V::Int).unwrap_or(V::Float(v as f64)))
-            }
-            fn visit_i128<E: de::Error>(self, v: i128) -> Result<V, E> {
-                Ok(i64::try_from(v).map(V::Int).unwrap_or(V::Float(v as f64)))
-            }
-            fn visit_u128<E: de::Error>(self, v: u128) -> Result<V, E> {
-                Ok(i64::try_from(v).map(V::Int).unwrap_or(V::Float(v as f64)))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<V, E> {
-                Ok(V::Float(v))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<V, E> {
-                Ok(V::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<V, E> {
-                Ok(V::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<V, D::Error> {
-                V::deserialize(d)
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V, E> {
-                Ok(V::Str(String::from_utf8_lossy(v).into_owned()))
-            }
+    fn map(entries: Vec<Entry>) -> V {
+        V::Map(entries)
+    }
+    fn seq(items: Vec<Node>) -> V {
+        V::Seq(items)
+    }
+    fn scalar(scalar: Scalar<'_>) -> V {
+        match scalar {
+            Scalar::Str(s) => V::Str(s.into_owned()),
+            Scalar::Bool(b) => V::Bool(b),
+            Scalar::Int(i) => V::Int(i),
+            Scalar::Float(f) => V::Float(f),
+            Scalar::Null => V::Null,
         }
-        deserializer.deserialize_any(ValueVisitor)
+    }
+    fn node(loc: Option<Location>, tag: Option<String>, v: V) -> Node {
+        Node { loc, tag, v }
     }
 }
 
