@@ -4,6 +4,7 @@ strictly (unknown fields are errors there), and it carries the artifact to the n
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,12 +36,25 @@ def _record() -> lockkeeper.Statement:
     return record
 
 
+# in-toto-attestation 0.9.3 (the release on PyPI) declares `verifiedLevels` a single string,
+# where the SLSA VSA v1 specification (authoritative, as the maintainers agreed in
+# in-toto/attestation#425, fixed after that release) makes it an array; the specification's own
+# example fails the same way (pinned below). So the array is checked to hold strings and each
+# level is parsed by the model on its own; everything else is parsed as one, strictly.
+_LEVELS_SINGULAR = isinstance(vsa_pb2.VerificationSummary().verified_levels, str)  # type: ignore[attr-defined]
+
+
 def _parse_peer(text: str) -> vsa_pb2.VerificationSummary:  # type: ignore[name-defined]
     statement = json_format.Parse(text, statement_pb2.Statement())  # type: ignore[attr-defined]
     PeerStatement.copy_from_pb(statement).validate()
     assert statement.predicate_type == VSA
-    predicate = json_format.MessageToJson(statement.predicate)
-    return json_format.Parse(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
+    predicate = json.loads(json_format.MessageToJson(statement.predicate))
+    levels = predicate.pop("verifiedLevels", []) if _LEVELS_SINGULAR else []
+    assert isinstance(levels, list) and all(isinstance(level, str) for level in levels)
+    summary = json_format.ParseDict(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
+    for level in levels:
+        json_format.ParseDict({"verifiedLevels": level}, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
+    return summary
 
 
 def test_our_vsa_parses_with_the_in_toto_attestation_vsa_model() -> None:
@@ -52,7 +66,7 @@ def test_our_vsa_parses_with_the_in_toto_attestation_vsa_model() -> None:
     assert summary.time_verified.ToJsonString() == "2026-11-24T10:00:00Z"
     assert summary.resource_uri == "lockkeeper:environment/testing"
     assert summary.verification_result == "PASSED"
-    assert list(summary.verified_levels) == ["LOCKKEEPER_ENVIRONMENT_TESTING"]
+    assert json.loads(record.to_json())["predicate"]["verifiedLevels"] == ["LOCKKEEPER_ENVIRONMENT_TESTING"]
     assert summary.slsa_version == "1.0"
     policy_digest = json.loads(outcome.to_json())["policy_digest"]
     assert "sha256:" + summary.policy.digest["sha256"] == policy_digest
@@ -80,3 +94,19 @@ def test_our_signed_vsa_is_the_evidence_for_the_next_hop() -> None:
     assert "promotion/not-in-source" in denied.decision.codes
     allowed = policy.promote(ARTIFACT, evidence=[*evidence, signed.to_json().encode()], **args)  # type: ignore[arg-type]
     assert allowed.allowed, str(allowed)
+
+
+def test_the_models_singular_verified_levels_refuses_the_specifications_own_example() -> None:
+    """Pins the package's divergence that `_parse_peer` works around: when a release of
+    in-toto-attestation reads the array, this fails and the workaround can go."""
+    text = (Path(__file__).resolve().parents[2] / "testdata" / "fixtures" / "sigstore" / "vsa" /
+            "slsa-spec_v1.0_vsa-example.jsonc").read_text()
+    text = re.sub(r"^\s*//.*$", "", text, flags=re.M)
+    text = re.sub(r",(\s*[}\]])", r"\1", text)
+    predicate = json.loads("{" + text + "}")["predicate"]
+    assert predicate["verifiedLevels"] == ["SLSA_BUILD_LEVEL_3"]
+    assert _LEVELS_SINGULAR
+    with pytest.raises(json_format.ParseError, match="verifiedLevels"):
+        json_format.ParseDict(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
+    del predicate["verifiedLevels"]
+    json_format.ParseDict(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
