@@ -202,7 +202,9 @@ for (const file of files) {
           assert.deepEqual(outcome.releasedSecrets.map((s) => s.name), expect.released_secrets)
         }
         if ('record_emergency' in expect) {
-          assert.equal(outcome.promotionRecord.predicate.emergency, expect.record_emergency)
+          // A VSA has no emergency field: the flag is in the subject's lockkeeper annotation.
+          const subject = JSON.parse(outcome.promotionRecord.toJson()).subject[0]
+          assert.equal(subject.annotations['lockkeeper.dev/promotion'].emergency, expect.record_emergency)
         }
         assert.equal(JSON.parse(JSON.stringify(outcome)).allowed, outcome.allowed)
         return

@@ -176,7 +176,7 @@ test('times are RFC 3339 strings or Dates', () => {
   const approved = new Date(Date.UTC(2026, 10, 23, 10))
   const asDate = promote(new Date('2026-11-24T11:00:00+01:00'), [{ principal: 'bob', at: approved }, { principal: 'carol', at: approved }])
   assert.equal(asDate.allowed, true)
-  assert.equal(asDate.promotionRecord.predicate.decided_at, '2026-11-24T10:00:00Z')
+  assert.equal(asDate.promotionRecord.predicate.timeVerified, '2026-11-24T10:00:00Z')
   assert.deepEqual(asDate.toJSON(), asText.toJSON())
   for (const [at, list] of [[new Date('not a date'), approvals], ['yesterday', approvals], ['2026-11-24T10:00:00Z', [{ principal: 'bob', at: new Date(NaN) }]]]) {
     assert.throws(() => promote(at, list), (e) => e instanceof lockkeeper.InvalidRequestError && e.code === 'input/invalid-time')

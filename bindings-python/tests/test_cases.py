@@ -227,7 +227,9 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
             assert [s["name"] for s in outcome.released_secrets] == expect["released_secrets"]
         if "record_emergency" in expect:
             assert outcome.promotion_record is not None
-            assert outcome.promotion_record.predicate["emergency"] is expect["record_emergency"]
+            # A VSA has no emergency field: the flag is in the subject's lockkeeper annotation.
+            subject = json.loads(outcome.promotion_record.to_json())["subject"][0]
+            assert subject["annotations"]["lockkeeper.dev/promotion"]["emergency"] is expect["record_emergency"]
         assert json.loads(outcome.to_json())["allowed"] is outcome.allowed
         return
     if "provenance" in case:

@@ -86,7 +86,7 @@ def test_times_are_rfc_3339_strings_or_aware_datetimes() -> None:
     as_datetime = promote(at, [{"principal": "bob", "at": approved}, {"principal": "carol", "at": approved}])
     assert as_datetime.allowed
     record = as_datetime.promotion_record
-    assert record is not None and record.predicate["decided_at"] == "2026-11-24T10:00:00Z"
+    assert record is not None and record.predicate["timeVerified"] == "2026-11-24T10:00:00Z"
     assert as_datetime.to_json() == as_text.to_json()
 
     # A naive datetime has no offset from UTC: a guess could move a freeze window. Refused.

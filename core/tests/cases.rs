@@ -482,8 +482,7 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
             let got = g
                 .promotion_record
                 .as_ref()
-                .and_then(|r| r.predicate().get("emergency"))
-                .and_then(Value::as_bool);
+                .and_then(lockkeeper::promotion::record_emergency);
             if got != Some(want) {
                 return Err(format!("record emergency {got:?}, expected {want}"));
             }

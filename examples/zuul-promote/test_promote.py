@@ -30,7 +30,8 @@ def test_promotes_to_staging_signs_the_record_and_logs_it(tmp_path: Path) -> Non
     deploy_pub = lockkeeper.PublicKey.parse((CASES / "keys" / "deploy.pub").read_text())
     assert record.verify([deploy_pub]) == [deploy_pub.keyid]
     statement = lockkeeper.Statement.from_json(record.payload)
-    assert statement.predicate["environment"] == "staging"
+    assert statement.predicate_type == "https://slsa.dev/verification_summary/v1"
+    assert statement.predicate["resourceUri"] == "lockkeeper:environment/staging"
     assert statement.covers(lockkeeper.digest_file(artifact))
 
     # The next hop: production needs two approvals, so the job is denied, and says why.

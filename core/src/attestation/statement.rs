@@ -51,6 +51,9 @@ pub struct Subject {
     pub name: Option<String>,
     /// Algorithm -> lowercase hex.
     pub digest: BTreeMap<String, String>,
+    /// The subject's `annotations` (in-toto ResourceDescriptor): free-form facts about the
+    /// artifact, kept so that a statement read and written again says the same thing.
+    pub annotations: Option<Map<String, Value>>,
 }
 
 impl Subject {
@@ -153,7 +156,20 @@ impl Statement {
                 }
                 digest.insert(algorithm.clone(), hex.to_owned());
             }
-            subjects.push(Subject { name, digest });
+            let annotations = match s.get("annotations") {
+                None | Some(Value::Null) => None,
+                Some(Value::Object(m)) => Some(m.clone()),
+                Some(_) => {
+                    return Err(StatementError::Field(format!(
+                        "subject[{index}].annotations"
+                    )));
+                }
+            };
+            subjects.push(Subject {
+                name,
+                digest,
+                annotations,
+            });
         }
         Ok(Statement {
             statement_type,
@@ -182,6 +198,7 @@ impl Statement {
                         d.algorithm().as_str().to_owned(),
                         d.hex().to_owned(),
                     )]),
+                    annotations: None,
                 })
                 .collect(),
             predicate_type: predicate_type.to_owned(),
@@ -189,14 +206,29 @@ impl Statement {
         }
     }
 
+    /// Sets the annotations of the first subject (statements made here have one subject: the
+    /// artifact).
+    pub fn with_subject_annotations(mut self, annotations: Map<String, Value>) -> Statement {
+        if let Some(first) = self.subjects.first_mut() {
+            first.annotations = Some(annotations);
+        }
+        self
+    }
+
     /// The JSON form.
     pub fn to_json_value(&self) -> Value {
         let subjects: Vec<Value> = self
             .subjects
             .iter()
-            .map(|s| match &s.name {
-                Some(n) => json!({"name": n, "digest": s.digest}),
-                None => json!({"digest": s.digest}),
+            .map(|s| {
+                let mut v = match &s.name {
+                    Some(n) => json!({"name": n, "digest": s.digest}),
+                    None => json!({"digest": s.digest}),
+                };
+                if let (Some(a), Some(obj)) = (&s.annotations, v.as_object_mut()) {
+                    obj.insert("annotations".into(), Value::Object(a.clone()));
+                }
+                v
             })
             .collect();
         json!({

@@ -27,8 +27,68 @@ use crate::role::Permission;
 use crate::rule::codes;
 use crate::scope::Scope;
 
-/// `predicateType` of lockkeeper's promotion records.
+/// `predicateType` of the promotion records lockkeeper wrote before they became SLSA VSAs;
+/// still accepted as evidence, so records already signed keep carrying artifacts forward.
 pub const PROMOTION_PREDICATE: &str = "https://lockkeeper.dev/promotion/v1";
+
+/// `predicateType` of a SLSA Verification Summary Attestation v1: the promotion record's type,
+/// so that any VSA reader can tell that a digest passed an environment's policy.
+pub const VSA_PREDICATE: &str = "https://slsa.dev/verification_summary/v1";
+
+/// How a promotion VSA's `resourceUri` names the environment the artifact passed
+/// (`lockkeeper:environment/staging`). The environment is what was verified for; a VSA whose
+/// `resourceUri` does not start with this passed no environment the gate knows.
+pub const ENVIRONMENT_URI_PREFIX: &str = "lockkeeper:environment/";
+
+/// The subject annotation holding what the VSA predicate has no field for (version, emergency,
+/// rollback, principal, action). It lives on the subject because VSA readers such as the
+/// in-toto-attestation models reject unknown predicate fields, while in-toto allows any
+/// annotations on a resource descriptor.
+pub const PROMOTION_ANNOTATION: &str = "lockkeeper.dev/promotion";
+
+/// `policy.uri` of the VSAs lockkeeper writes: the policy has no address of its own, its
+/// digest (`policy.digest`) is what identifies it.
+pub const POLICY_URI: &str = "lockkeeper:policy";
+
+/// `verifier.id` when the policy declares no deploy service.
+const GATE_VERIFIER: &str = "https://lockkeeper.dev/gate";
+
+/// The custom SLSA level a promotion VSA states for its environment
+/// (`LOCKKEEPER_ENVIRONMENT_STAGING`): custom levels must not start with `SLSA_`, and levels
+/// are upper case with underscores.
+pub fn environment_level(environment: &str) -> String {
+    let name: String = environment
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("LOCKKEEPER_ENVIRONMENT_{name}")
+}
+
+/// What a promotion record (a VSA or an old `lockkeeper.dev/promotion/v1` record) says beyond
+/// its subject: read the same way for both formats.
+fn record_field<'s>(statement: &'s Statement, field: &str) -> Option<&'s Value> {
+    if statement.predicate_type() == VSA_PREDICATE {
+        statement
+            .subjects()
+            .iter()
+            .filter_map(|s| s.annotations.as_ref())
+            .find_map(|a| a.get(PROMOTION_ANNOTATION).and_then(|p| p.get(field)))
+    } else {
+        statement.predicate().get(field)
+    }
+}
+
+/// Whether a promotion record says the freeze was overridden in an emergency; `None` when the
+/// statement is no promotion record or does not say.
+pub fn record_emergency(statement: &Statement) -> Option<bool> {
+    record_field(statement, "emergency").and_then(Value::as_bool)
+}
 
 /// An approval of the change behind the artifact.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -327,6 +387,8 @@ impl std::fmt::Display for DeployOutcome {
 /// One piece of evidence that a trusted key signed.
 struct Signed<'p> {
     name: String,
+    /// sha256 of the evidence as received: how the promotion VSA names its input attestations.
+    sha256: Digest,
     envelope: Envelope,
     verifying: Vec<Option<usize>>,
     statement: Statement,
@@ -336,20 +398,42 @@ struct Signed<'p> {
 impl Signed<'_> {
     /// A promotion record signed by the deploy service: the only evidence that a digest
     /// passed an environment.
+    /// A VSA counts only when it says `PASSED`; one that failed is no evidence of passing.
     fn is_promotion_record(&self) -> bool {
-        self.statement.predicate_type() == PROMOTION_PREDICATE
-            && self
-                .owners
-                .iter()
-                .any(|o| matches!(o, Owner::DeployService(_)))
+        let kind = match self.statement.predicate_type() {
+            PROMOTION_PREDICATE => true,
+            VSA_PREDICATE => {
+                self.statement
+                    .predicate()
+                    .get("verificationResult")
+                    .and_then(Value::as_str)
+                    == Some("PASSED")
+            }
+            _ => false,
+        };
+        kind && self
+            .owners
+            .iter()
+            .any(|o| matches!(o, Owner::DeployService(_)))
     }
 
-    /// The environment a promotion record says the artifact passed.
+    /// The environment a promotion record says the artifact passed: a VSA's `resourceUri`
+    /// (`lockkeeper:environment/NAME`), an old record's `environment`.
     fn environment(&self) -> Option<&str> {
-        self.statement
-            .predicate()
-            .get("environment")
-            .and_then(Value::as_str)
+        let p = self.statement.predicate();
+        if self.statement.predicate_type() == VSA_PREDICATE {
+            p.get("resourceUri")
+                .and_then(Value::as_str)
+                .and_then(|u| u.strip_prefix(ENVIRONMENT_URI_PREFIX))
+                .filter(|e| !e.is_empty())
+        } else {
+            p.get("environment").and_then(Value::as_str)
+        }
+    }
+
+    /// The version a promotion record says entered its environment.
+    fn version(&self) -> Option<&str> {
+        record_field(&self.statement, "version").and_then(Value::as_str)
     }
 }
 
@@ -367,11 +451,12 @@ fn subject(req: &DeployRequest, action: Permission, env: &Environment) -> String
 }
 
 /// The time a statement states: test and scan results' `timestamp`, SLSA's `finishedOn`,
-/// promotion records' `decided_at`.
+/// promotion records' `timeVerified` (VSA) or `decided_at` (old format).
 fn stated_time(statement: &Statement) -> Option<Timestamp> {
     let p = statement.predicate();
     [
         p.get("timestamp"),
+        p.get("timeVerified"),
         p.get("decided_at"),
         p.get("finishedOn"),
         p.pointer("/runDetails/metadata/finishedOn"),
@@ -446,7 +531,12 @@ impl Policy {
                 Permission::Deploy => self.released_secrets(env),
                 _ => Vec::new(),
             };
-            let record = self.promotion_record(env, req, action, &names, now, emergency_used);
+            let inputs: Vec<&Signed<'_>> = signed
+                .iter()
+                .filter(|s| s.statement.covers(&req.artifact))
+                .collect();
+            let record =
+                self.promotion_record(env, req, action, &names, &inputs, now, emergency_used);
             (released, Some(record))
         } else {
             (Vec::new(), None)
@@ -493,14 +583,18 @@ impl Policy {
             .collect()
     }
 
-    /// The statement that this digest passed the environment: signed by the deploy service,
-    /// it is the evidence [`check_source`] asks for at the next hop.
+    /// The statement that this digest passed the environment, as a SLSA VSA v1: signed by the
+    /// deploy service, it is the evidence [`check_source`] asks for at the next hop, and any
+    /// VSA reader can check it. `inputs` are the signed statements about the digest the
+    /// decision read.
+    #[allow(clippy::too_many_arguments)]
     fn promotion_record(
         &self,
         env: &Environment,
         req: &DeployRequest,
         action: Permission,
         names: &[String],
+        inputs: &[&Signed<'_>],
         now: Timestamp,
         emergency_used: bool,
     ) -> Statement {
@@ -508,20 +602,44 @@ impl Policy {
             .first()
             .cloned()
             .unwrap_or_else(|| "artifact".to_owned());
-        Statement::new(
-            vec![(name, req.artifact.clone())],
-            PROMOTION_PREDICATE,
+        let verifier = self
+            .deploy_service
+            .as_ref()
+            .map_or(GATE_VERIFIER, |s| s.id.as_str());
+        let policy_digest = match self.digest().split_once(':') {
+            Some((algorithm, hex)) => json!({ algorithm: hex }),
+            None => json!({}),
+        };
+        let input_attestations: Vec<Value> = inputs
+            .iter()
+            .map(|s| json!({"uri": s.name, "digest": {s.sha256.algorithm().as_str(): s.sha256.hex()}}))
+            .collect();
+        let mut annotation = serde_json::Map::new();
+        annotation.insert(
+            PROMOTION_ANNOTATION.to_owned(),
             json!({
-                "environment": env.name,
                 "version": req.version.as_ref().map(ToString::to_string),
-                "decided_at": now.to_string(),
                 "principal": req.principal,
                 "action": action.as_str(),
                 "emergency": emergency_used,
                 "rollback": req.rollback,
-                "deploy_service": self.deploy_service.as_ref().map(|s| s.id.clone()),
+            }),
+        );
+        Statement::new(
+            vec![(name, req.artifact.clone())],
+            VSA_PREDICATE,
+            json!({
+                "verifier": {"id": verifier},
+                "timeVerified": now.to_string(),
+                "resourceUri": format!("{ENVIRONMENT_URI_PREFIX}{}", env.name),
+                "policy": {"uri": POLICY_URI, "digest": policy_digest},
+                "inputAttestations": input_attestations,
+                "verificationResult": "PASSED",
+                "verifiedLevels": [environment_level(&env.name)],
+                "slsaVersion": "1.0",
             }),
         )
+        .with_subject_annotations(annotation)
     }
 }
 
@@ -884,13 +1002,7 @@ impl Target<'_> {
         if env.from.is_empty() {
             return;
         }
-        let env_of = |s: &Signed<'_>| {
-            s.statement
-                .predicate()
-                .get("environment")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+        let env_of = |s: &Signed<'_>| s.environment().map(str::to_owned);
         let in_source = records.iter().any(|r| {
             env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact)
         });
@@ -998,13 +1110,7 @@ impl Target<'_> {
         records
             .iter()
             .filter(|r| r.environment() == Some(env.name.as_str()))
-            .filter_map(|r| {
-                r.statement
-                    .predicate()
-                    .get("version")
-                    .and_then(Value::as_str)
-                    .and_then(|v| parse_version(v).ok())
-            })
+            .filter_map(|r| r.version().and_then(|v| parse_version(v).ok()))
             .chain(given.cloned())
             .max()
     }
@@ -1119,6 +1225,7 @@ impl Policy {
             match Statement::from_json(envelope.payload()) {
                 Ok(statement) => signed.push(Signed {
                     name: evidence.name.clone(),
+                    sha256: Digest::sha256(&evidence.bytes),
                     envelope,
                     verifying,
                     statement,

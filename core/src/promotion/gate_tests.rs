@@ -550,23 +550,179 @@ fn the_promotion_record_names_the_digest_the_environment_and_the_decision_time()
     let request = DeployRequest::new("alice", artifact(), "staging").with_version(version("1.4.2"));
     let now = time("2026-11-24T10:00:00Z");
     let names = vec!["web-app.tar.gz".to_owned()];
+    let build = sign("build.json", &k.builder, &provenance(BUILDER, artifact()));
+    let mut trusted = p.trusted_keys(true);
+    let (signed, _) = p.read_evidence(std::slice::from_ref(&build), &artifact(), &mut trusted);
+    let inputs: Vec<&Signed<'_>> = signed.iter().collect();
     let record = p.promotion_record(
         env(&p, "staging"),
         &request,
         Permission::Promote,
         &names,
+        &inputs,
         now,
         false,
     );
-    assert_eq!(record.predicate_type(), PROMOTION_PREDICATE);
+    assert_eq!(record.predicate_type(), VSA_PREDICATE);
     assert!(record.covers(&artifact()));
     let predicate = record.predicate();
-    assert_eq!(predicate["environment"], "staging");
-    assert_eq!(predicate["version"], "1.4.2");
-    assert_eq!(predicate["decided_at"], "2026-11-24T10:00:00Z");
     assert_eq!(
-        predicate["deploy_service"],
+        predicate["verifier"]["id"],
         "https://deploy.example.org/pingee"
+    );
+    assert_eq!(predicate["timeVerified"], "2026-11-24T10:00:00Z");
+    assert_eq!(predicate["resourceUri"], "lockkeeper:environment/staging");
+    assert_eq!(predicate["verificationResult"], "PASSED");
+    assert_eq!(predicate["slsaVersion"], "1.0");
+    assert_eq!(
+        predicate["verifiedLevels"],
+        json!(["LOCKKEEPER_ENVIRONMENT_STAGING"])
+    );
+    assert_eq!(predicate["policy"]["uri"], POLICY_URI);
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            predicate["policy"]["digest"]["sha256"]
+                .as_str()
+                .unwrap_or("")
+        ),
+        p.digest()
+    );
+    let used = Digest::sha256(&build.bytes);
+    assert_eq!(
+        predicate["inputAttestations"],
+        json!([{"uri": "build.json", "digest": {"sha256": used.hex()}}])
+    );
+    assert_eq!(record_field(&record, "version"), Some(&json!("1.4.2")));
+    assert_eq!(record_emergency(&record), Some(false));
+    // The predicate holds the VSA's fields only: strict VSA readers reject unknown ones.
+    let mut fields: Vec<&str> = predicate
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "inputAttestations",
+            "policy",
+            "resourceUri",
+            "slsaVersion",
+            "timeVerified",
+            "verificationResult",
+            "verifiedLevels",
+            "verifier"
+        ]
+    );
+    // Written and read back, it says the same (annotations included).
+    assert_eq!(Statement::from_json(record.to_json().as_bytes())?, record);
+    Ok(())
+}
+
+#[test]
+fn our_vsa_carries_the_artifact_to_the_next_hop_and_a_failed_or_foreign_one_does_not() -> TestResult
+{
+    let k = keys()?;
+    let p = policy(&k)?;
+    let build = sign("b", &k.builder, &provenance(BUILDER, artifact()));
+    let in_testing = p.promote(
+        &DeployRequest::new("alice", artifact(), "testing")
+            .with_version(version("1.4.2"))
+            .with_evidence([build.clone()])
+            .at(time(NOW)),
+    )?;
+    assert!(in_testing.decision.allowed(), "{}", in_testing.decision);
+    let record = in_testing.promotion_record.ok_or("no record on allow")?;
+    assert_eq!(record.predicate_type(), VSA_PREDICATE);
+
+    let a = artifact();
+    let staging = target(&p, "staging", &a, NOW);
+    let check = |evidence: Vec<Evidence>| {
+        let mut trusted = p.trusted_keys(true);
+        let (signed, _) = p.read_evidence(&evidence, &a, &mut trusted);
+        let names = artifact_names(&signed, &a);
+        let records: Vec<&Signed<'_>> = signed.iter().filter(|s| s.is_promotion_record()).collect();
+        let mut d = fresh();
+        staging.check_source(&names, &records, &mut d);
+        (d, staging.last_version(None, &records))
+    };
+    let (ok, _) = check(vec![build.clone(), sign("vsa", &k.deploy, &record)]);
+    assert!(ok.allowed(), "{ok}");
+    assert!(ok.passed().contains(&codes::PROMOTION_NOT_IN_SOURCE));
+
+    // Signed by a builder, it is no promotion record.
+    let (forged, _) = check(vec![build.clone(), sign("vsa", &k.builder, &record)]);
+    assert_eq!(codes_of(&forged), ["promotion/not-in-source"]);
+
+    // A VSA that says FAILED shows nothing passed.
+    let mut failed = record.to_json_value();
+    failed["predicate"]["verificationResult"] = json!("FAILED");
+    let failed = Statement::from_value(&failed)?;
+    let (denied, _) = check(vec![build.clone(), sign("vsa", &k.deploy, &failed)]);
+    assert_eq!(codes_of(&denied), ["promotion/not-in-source"]);
+
+    // A VSA about another resource names no environment.
+    let mut foreign = record.to_json_value();
+    foreign["predicate"]["resourceUri"] = json!("https://example.com/web-app.tar.gz");
+    let foreign = Statement::from_value(&foreign)?;
+    let (denied, _) = check(vec![build.clone(), sign("vsa", &k.deploy, &foreign)]);
+    assert_eq!(codes_of(&denied), ["promotion/not-in-source"]);
+
+    // The version a VSA into staging states counts as staging's last version.
+    let into_staging = p.promote(
+        &DeployRequest::new("alice", artifact(), "staging")
+            .with_version(version("1.4.2"))
+            .with_evidence([
+                build.clone(),
+                sign("vsa", &k.deploy, &record),
+                sign("t", &k.builder, &tests("PASSED", "2026-11-22T10:00:00Z")),
+            ])
+            .at(time(NOW)),
+    )?;
+    assert!(into_staging.decision.allowed(), "{}", into_staging.decision);
+    let staged = into_staging.promotion_record.ok_or("no record")?;
+    let (_, last) = check(vec![sign("s", &k.deploy, &staged)]);
+    assert_eq!(last, Some(version("1.4.2")));
+    Ok(())
+}
+
+#[test]
+fn a_real_vsa_by_others_reads_as_a_statement_and_names_no_environment() -> TestResult {
+    // The SLSA v1.0 specification's example, with the placeholder digests made whole (the
+    // spec abbreviates them) and its comments and trailing comma taken out.
+    let text =
+        include_str!("../../../testdata/fixtures/sigstore/vsa/slsa-spec_v1.0_vsa-example.jsonc");
+    let json: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("\"5678...\"", &format!("\"{}\"", "5".repeat(64)))
+        .replace("\"1234...\"", &format!("\"{}\"", "1".repeat(64)))
+        .replace("\"abcd...\"", &format!("\"{}\"", "a".repeat(64)))
+        .replace(",\n  }", "\n  }");
+    let statement = Statement::from_json(format!("{{{json}}}").as_bytes())?;
+    assert_eq!(statement.predicate_type(), VSA_PREDICATE);
+    assert_eq!(
+        statement.predicate()["verifiedLevels"],
+        json!(["SLSA_BUILD_LEVEL_3"])
+    );
+    let k = keys()?;
+    let p = policy(&k)?;
+    let a = Digest::parse(&format!("sha256:{}", "5".repeat(64)))?;
+    let mut trusted = p.trusted_keys(true);
+    let (signed, ignored) =
+        p.read_evidence(&[sign("spec", &k.deploy, &statement)], &a, &mut trusted);
+    assert!(ignored.is_empty(), "{ignored:?}");
+    let record = signed.first().ok_or("not kept")?;
+    assert!(
+        record.is_promotion_record(),
+        "a PASSED VSA by the deploy service is a record"
+    );
+    assert_eq!(
+        record.environment(),
+        None,
+        "its resourceUri names no environment"
     );
     Ok(())
 }

@@ -38,6 +38,13 @@ tests PASSED 2026-11-22T10:00:00Z; sign tests tests-passed
 tests FAILED 2026-11-22T10:00:00Z; sign tests tests-failed
 tests PASSED 2026-10-01T10:00:00Z; sign tests tests-stale
 tests PASSED 2026-11-22T10:00:00Z; sign patchset tests-untrusted-signer
+# The promotion record as the gate writes it today (a SLSA VSA v1), and the same VSA saying FAILED.
+"$LK" promote --policy ../policies/promotion.yaml --artifact "$A" --version 1.4.2 --to testing --by alice \
+  --evidence promo-build.json --at 2026-11-20T10:00:00Z --record promo-vsa-in-testing.json \
+  --sign-with "$K/deploy.TEST-ONLY.key" >/dev/null
+python3 -c "import base64,json,sys; s=json.loads(base64.b64decode(json.load(open(sys.argv[1]))['payload'])); s['predicate']['verificationResult']='FAILED'; print(json.dumps(s))" \
+  promo-vsa-in-testing.json >"$tmp/s.json"
+sign deploy vsa-failed-in-testing
 echo "$A" >promo-artifact.txt
 echo "$REBUILT" >promo-rebuilt.txt
 # Build provenance for two generated OCI images (the sandbox environment requires the image policy).
