@@ -1,6 +1,8 @@
-//! Round trips with the platforms' own schemas: what the Zuul schema (zuulcilint's, vendored in
-//! `tests/schema/`) accepts, the Zuul importer reads without calling it unknown, and what the
-//! schema refuses as unknown, the importer reports.
+//! Round trips with the platforms' own schemas, vendored in `tests/schema/`: what the Zuul
+//! schema (zuulcilint's) accepts, the Zuul importer reads without calling it unknown, and what
+//! the schema refuses as unknown, the importer reports; the Argo workflow objects of the
+//! fixtures and examples validate against Argo Workflows' `schema.json`, whose field names the
+//! Argo importer reads or reports.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -146,19 +148,163 @@ fn zuul_job_attributes_agree_with_the_schema() -> TestResult {
     Ok(())
 }
 
-/// The field names the Argo Workflows API defines (tests/schema/argo-fields.json) for one
-/// definition.
-fn argo_fields(definition: &str) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+/// Argo Workflows' JSON schema (`api/jsonschema/schema.json`, vendored in `tests/schema/`).
+fn argo_schema() -> Result<Value, Box<dyn std::error::Error>> {
     let text = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/argo-fields.json"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schema/argo-workflows-schema.json"),
     )?;
-    let v: Value = serde_json::from_str(&text)?;
-    Ok(v["definitions"][definition]
-        .as_array()
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// A validator for one definition of the Argo schema. The document's own root is a `oneOf` over
+/// the kinds; the root is replaced by a `$ref` to the one wanted so that a failure names that
+/// kind's fields, while every other definition stays reachable for the references.
+fn argo_validator(
+    schema: &Value,
+    definition: &str,
+) -> Result<jsonschema::Validator, Box<dyn std::error::Error>> {
+    let mut root = schema.clone();
+    let obj = root
+        .as_object_mut()
+        .ok_or("the Argo schema is not an object")?;
+    obj.remove("oneOf");
+    obj.remove("type");
+    obj.insert(
+        "$ref".into(),
+        Value::String(format!("#/definitions/{definition}")),
+    );
+    Ok(jsonschema::draft7::new(&root)?)
+}
+
+/// The field names the Argo schema defines for one definition (its `properties`), plus the
+/// fields the API gained after this schema was generated (named from the API's generated models,
+/// PyPI `argo-workflows` 6.7.18), so that those newer fields are checked too.
+fn argo_fields(
+    schema: &Value,
+    definition: &str,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut fields: Vec<String> = schema["definitions"][definition]["properties"]
+        .as_object()
         .ok_or(format!("no definition {definition}"))?
-        .iter()
-        .filter_map(|f| f.as_str().map(str::to_owned))
-        .collect())
+        .keys()
+        .cloned()
+        .collect();
+    let newer: &[&str] = match definition.rsplit('.').next() {
+        Some("Template") => &["annotations", "http", "plugin"],
+        Some("WorkflowStep" | "DAGTask") => &["hooks", "inline"],
+        Some("WorkflowSpec") => &["archiveLogs", "artifactGC", "hooks", "workflowMetadata"],
+        _ => &[],
+    };
+    for field in newer {
+        if !fields.iter().any(|f| f == field) {
+            fields.push((*field).to_owned());
+        }
+    }
+    fields.sort();
+    Ok(fields)
+}
+
+/// A file, the kind of one of its objects, and that object.
+type ArgoDocument = (PathBuf, String, Value);
+
+/// The Argo workflow objects among the vendored fixtures and the examples: every document whose
+/// `apiVersion` is Argo's and whose kind is one the importer reads.
+fn argo_documents() -> Result<Vec<ArgoDocument>, Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("testdata"), root.join("examples")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let text = fs::read_to_string(&path)?;
+        if !text.contains("argoproj.io/") {
+            continue;
+        }
+        // Files that are not YAML streams of objects (templated or broken on purpose) are not
+        // workflow objects the schema speaks about.
+        let Ok(docs) = serde_saphyr::from_multiple::<Value>(&text) else {
+            continue;
+        };
+        for doc in docs {
+            let api = doc["apiVersion"].as_str().unwrap_or_default();
+            let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
+            if api.starts_with("argoproj.io/")
+                && matches!(
+                    kind.as_str(),
+                    "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" | "CronWorkflow"
+                )
+            {
+                out.push((path.clone(), kind, doc));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every Argo workflow object of the fixtures and examples that the importer accepts validates
+/// against the schema definition of its kind; the exceptions are the schema's own gaps.
+#[test]
+fn argo_files_validate_against_the_schema() -> TestResult {
+    let schema = argo_schema()?;
+    // The schema types Kubernetes' IntOrString as a string only, so an integer `retryStrategy.
+    // limit` (which Argo itself accepts, and its own example uses) is refused.
+    let schema_gaps = ["argo-workflows_workflow-template-templates.yaml"];
+    let mut validated = 0;
+    let mut refused = Vec::new();
+    for (path, kind, doc) in argo_documents()? {
+        let text = fs::read_to_string(&path)?;
+        let name = path.to_string_lossy();
+        Pipeline::import(
+            &[SourceFile {
+                name: &name,
+                text: &text,
+            }],
+            Some(PipelineFormat::Argo),
+        )
+        .map_err(|e| format!("{name}: the importer refuses it: {e}"))?;
+        let validator = argo_validator(&schema, &format!("io.argoproj.workflow.v1alpha1.{kind}"))?;
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if validator.is_valid(&doc) {
+            validated += 1;
+        } else {
+            let why: Vec<String> = validator
+                .iter_errors(&doc)
+                .take(3)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
+            assert!(
+                schema_gaps.contains(&file.as_str()),
+                "{name} ({kind}) does not validate: {why:?}"
+            );
+            if !refused.contains(&file) {
+                refused.push(file);
+            }
+        }
+    }
+    assert_eq!(refused, schema_gaps, "files the schema refuses");
+    eprintln!(
+        "{validated} Argo documents validated, {} file(s) refused",
+        refused.len()
+    );
+    assert!(validated >= 30, "only {validated} documents validated");
+    Ok(())
 }
 
 /// Whether the Argo importer calls `field` unknown in this workflow text.
@@ -178,17 +324,18 @@ fn argo_unknown(text: &str, field: &str) -> Result<bool, Box<dyn std::error::Err
     }))
 }
 
-/// Every field the Argo API defines for a workflow spec, a template, a DAG task and a step is
+/// Every field the Argo schema defines for a workflow spec, a template, a DAG task and a step is
 /// one the importer reads; those it does not read are reported as not read (never ignored),
 /// and are exactly the gaps named here.
 #[test]
 fn argo_fields_agree_with_the_api() -> TestResult {
+    let schema = argo_schema()?;
     // Pod annotations on a template (`annotations`) are not modelled: an annotation can make an
     // agent inject secrets into the pod, so the importer reports it instead of guessing.
     let gaps = ["annotations"];
     let mut unknown = Vec::new();
     let leaf = "  - name: leaf\n    container: {image: alpine, command: [\"true\"]}\n";
-    for field in argo_fields("io.argoproj.workflow.v1alpha1.WorkflowSpec")? {
+    for field in argo_fields(&schema, "io.argoproj.workflow.v1alpha1.WorkflowSpec")? {
         let text = format!(
             "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: leaf\n  {field}: {{}}\n  templates:\n{leaf}"
         );
@@ -196,7 +343,7 @@ fn argo_fields_agree_with_the_api() -> TestResult {
             unknown.push(format!("WorkflowSpec.{field}"));
         }
     }
-    for field in argo_fields("io.argoproj.workflow.v1alpha1.Template")? {
+    for field in argo_fields(&schema, "io.argoproj.workflow.v1alpha1.Template")? {
         let text = format!(
             "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: w}}\nspec:\n  entrypoint: leaf\n  templates:\n{leaf}    {field}: {{}}\n"
         );
@@ -214,7 +361,7 @@ fn argo_fields_agree_with_the_api() -> TestResult {
             "steps:\n        - - ",
         ),
     ] {
-        for field in argo_fields(definition)? {
+        for field in argo_fields(&schema, definition)? {
             if matches!(field.as_str(), "name" | "template") {
                 continue;
             }
@@ -243,5 +390,48 @@ fn argo_fields_agree_with_the_api() -> TestResult {
             "an unknown {what} field is not reported"
         );
     }
+    Ok(())
+}
+
+/// A wrong template is caught on both sides. The schema leaves objects open (no
+/// `additionalProperties: false` on `Template`), so a misspelled field such as `contianer`
+/// passes it; the importer reports that one. A field of the wrong type, a `container` written
+/// as a string, the schema refuses, and the importer reports too.
+#[test]
+fn argo_wrong_template_is_refused_by_both() -> TestResult {
+    let schema = argo_schema()?;
+    let validator = argo_validator(&schema, "io.argoproj.workflow.v1alpha1.Workflow")?;
+    let head = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n";
+    let misspelled = format!("{head}    contianer: {{image: alpine, command: [\"true\"]}}\n");
+    assert!(
+        validator.is_valid(&serde_saphyr::from_str::<Value>(&misspelled)?),
+        "the schema now refuses unknown template fields"
+    );
+    assert!(
+        argo_unknown(&misspelled, "contianer")?,
+        "the importer does not report a misspelled template field"
+    );
+    let wrong_type = format!("{head}    container: alpine\n");
+    assert!(
+        !validator.is_valid(&serde_saphyr::from_str::<Value>(&wrong_type)?),
+        "the schema accepts a container written as a string"
+    );
+    let p = Pipeline::import(
+        &[SourceFile {
+            name: "wf.yaml",
+            text: &wrong_type,
+        }],
+        Some(PipelineFormat::Argo),
+    )?;
+    let d = Policy::builtin().check_pipeline(&p);
+    let reported = d.violations().iter().any(|v| {
+        v.code == "import/unsupported"
+            && v.message
+                .contains("`container` of template `main` is a string, not a mapping")
+    });
+    assert!(
+        reported,
+        "the importer accepts a container written as a string"
+    );
     Ok(())
 }

@@ -157,6 +157,21 @@ const TASK_KEYS: [&str; 14] = [
     "inline",
 ];
 
+/// Template fields that describe what runs and are mappings in Argo's schema.
+const TEMPLATE_MAP_KEYS: [&str; 8] = [
+    "container",
+    "script",
+    "containerSet",
+    "dag",
+    "resource",
+    "data",
+    "http",
+    "plugin",
+];
+
+/// Template fields that describe what runs and are lists in Argo's schema.
+const TEMPLATE_SEQ_KEYS: [&str; 3] = ["steps", "initContainers", "sidecars"];
+
 /// Flags that make a build tool push what it built (kaniko, docker buildx), which Argo
 /// steps use where a script would run a push command.
 const PUSH_FLAGS: [&str; 2] = ["--destination", "--push"];
@@ -564,6 +579,24 @@ impl<'a> Expander<'a, '_> {
                     e.key_loc,
                     format!("templates.{tname}.{}", e.key),
                     format!("`{}` is not a template field lockkeeper knows; what it does is not checked", e.key),
+                );
+            }
+            // A field that says what runs, written with the wrong shape (a `container` given as a
+            // string), would otherwise be read as nothing: the job it describes goes unchecked.
+            let want_map = TEMPLATE_MAP_KEYS.contains(&e.key.as_str());
+            let want_seq = TEMPLATE_SEQ_KEYS.contains(&e.key.as_str());
+            if ((want_map && !e.value.is_map()) || (want_seq && !e.value.is_seq()))
+                && !e.value.is_null()
+            {
+                self.b.unsupported(
+                    e.key_loc,
+                    format!("templates.{tname}.{}", e.key),
+                    format!(
+                        "`{}` of template `{tname}` is {}, not a {}; what it runs is not checked",
+                        e.key,
+                        e.value.kind(),
+                        if want_map { "mapping" } else { "list" }
+                    ),
                 );
             }
         }
@@ -1290,6 +1323,37 @@ mod tests {
                 .iter()
                 .any(|u| u.message.contains("unrolls into more than"))
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_field_of_the_wrong_shape_is_reported() -> Result<(), Box<dyn std::error::Error>> {
+        let head = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n";
+        let shape = |body: &str| -> Result<Vec<String>, Box<dyn std::error::Error>> {
+            let text = format!("{head}{body}");
+            let file = SourceFile {
+                name: "wf.yaml",
+                text: &text,
+            };
+            let p = crate::Pipeline::import(&[file], Some(crate::PipelineFormat::Argo))?;
+            Ok(p.unsupported()
+                .iter()
+                .map(|u| u.message.clone())
+                .filter(|m| m.contains("what it runs is not checked"))
+                .collect())
+        };
+        assert_eq!(
+            shape("    container: alpine\n")?,
+            [
+                "`container` of template `main` is a string, not a mapping; what it runs is not checked"
+            ]
+        );
+        assert_eq!(
+            shape("    steps: {a: b}\n")?,
+            ["`steps` of template `main` is a mapping, not a list; what it runs is not checked"]
+        );
+        assert!(shape("    container: {image: alpine}\n")?.is_empty());
+        assert!(shape("    steps: []\n")?.is_empty());
         Ok(())
     }
 
