@@ -38,11 +38,7 @@ fn read(paths: &[String], include_dir: Option<&str>) -> Result<Vec<(String, Stri
 
 fn import(env: &Env, texts: &[(String, String)], fmt: Option<&str>) -> Result<Pipeline> {
     let fmt = format(env, fmt)?;
-    let files: Vec<lockkeeper::SourceFile<'_>> = texts
-        .iter()
-        .map(|(name, text)| lockkeeper::SourceFile { name, text })
-        .collect();
-    lockkeeper::Pipeline::import(&files, fmt)
+    lockkeeper::Pipeline::import_named(texts, fmt)
         .map(|inner| Pipeline { inner })
         .map_err(|e| to_js(env, e))
 }

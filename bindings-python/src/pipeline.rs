@@ -56,11 +56,7 @@ impl Pipeline {
         let fmt = self::format(format)?;
         let texts = lockkeeper_fs::read_pipeline_files(&paths, include_dir.as_deref())
             .map_err(|e| io_error(&e.path, e.error))?;
-        let files: Vec<lockkeeper::SourceFile<'_>> = texts
-            .iter()
-            .map(|(name, text)| lockkeeper::SourceFile { name, text })
-            .collect();
-        lockkeeper::Pipeline::import(&files, fmt)
+        lockkeeper::Pipeline::import_named(&texts, fmt)
             .map(|inner| Pipeline { inner })
             .map_err(|e| to_py(py, e))
     }
@@ -113,6 +109,20 @@ impl Pipeline {
     }
 }
 
+/// What a check shows (`persona`) and whether it accepts an incomplete reading.
+fn check_options(
+    persona: &str,
+    allow_incomplete: bool,
+) -> PyResult<lockkeeper::pipeline::CheckOptions> {
+    let persona: lockkeeper::Persona = persona
+        .parse()
+        .map_err(pyo3::exceptions::PyValueError::new_err)?;
+    Ok(lockkeeper::pipeline::CheckOptions {
+        allow_incomplete,
+        persona,
+    })
+}
+
 /// Checks a pipeline against `policy`, or the built-in policy when it is `None`, showing the
 /// findings `persona` sees (`regular`, `pedantic` or `auditor`).
 #[pyfunction]
@@ -123,13 +133,7 @@ pub fn check_pipeline(
     persona: &str,
     allow_incomplete: bool,
 ) -> PyResult<Decision> {
-    let persona: lockkeeper::Persona = persona
-        .parse()
-        .map_err(pyo3::exceptions::PyValueError::new_err)?;
-    let options = lockkeeper::pipeline::CheckOptions {
-        allow_incomplete,
-        persona,
-    };
+    let options = check_options(persona, allow_incomplete)?;
     match policy {
         Some(p) => Ok(p.inner.check_pipeline_with(&pipeline.inner, options).into()),
         None => Ok(lockkeeper::Policy::builtin()
@@ -149,13 +153,7 @@ pub fn check_repository(
     persona: &str,
     allow_incomplete: bool,
 ) -> PyResult<Decision> {
-    let persona: lockkeeper::Persona = persona
-        .parse()
-        .map_err(pyo3::exceptions::PyValueError::new_err)?;
-    let options = lockkeeper::pipeline::CheckOptions {
-        allow_incomplete,
-        persona,
-    };
+    let options = check_options(persona, allow_incomplete)?;
     let policy = match policy {
         Some(p) => &p.inner,
         None => lockkeeper::Policy::builtin(),

@@ -24,7 +24,6 @@ use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time, parse
 use lockkeeper::render::{self, Output};
 use lockkeeper::{
     ApprovalRequest, AuthorizeRequest, Decision, Format, Pipeline, PipelineFormat, Policy, Scope,
-    SourceFile,
 };
 
 /// The version and the commit it was built from (see build.rs), e.g. `0.2.0 (1a2b3c4d5e6f)`.
@@ -617,11 +616,7 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
             e.error
         ))
     })?;
-    let files: Vec<SourceFile<'_>> = texts
-        .iter()
-        .map(|(name, text)| SourceFile { name, text })
-        .collect();
-    let pipeline = Pipeline::import(&files, format).map_err(|e| match e {
+    let pipeline = Pipeline::import_named(&texts, format).map_err(|e| match e {
         lockkeeper::Error::Import(e) => Failure(e.render()),
         other => other.into(),
     })?;

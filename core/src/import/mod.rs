@@ -406,6 +406,19 @@ impl Pipeline {
         Ok(Pipeline::import_files(files, format)?)
     }
 
+    /// [`Pipeline::import`] of `(name, text)` pairs, the form file readers return them in
+    /// (`lockkeeper_fs::read_pipeline_files`), so that no front end rebuilds the borrowed view.
+    pub fn import_named(
+        files: &[(String, String)],
+        format: Option<PipelineFormat>,
+    ) -> Result<Pipeline, crate::Error> {
+        let files: Vec<SourceFile<'_>> = files
+            .iter()
+            .map(|(name, text)| SourceFile { name, text })
+            .collect();
+        Pipeline::import(&files, format)
+    }
+
     fn import_files(
         files: &[SourceFile<'_>],
         format: Option<PipelineFormat>,
