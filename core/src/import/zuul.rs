@@ -409,7 +409,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         }
     }
     if !jjb_items.is_empty() || !layouts.is_empty() {
-        let mut j = jjb::Jjb::read(jjb_items.iter().map(|(_, n)| n));
+        let mut j = jjb::Jjb::read(jjb_items.iter().map(|(i, n)| (*i, n)));
         let specs = j.resolve();
         if layouts.is_empty() {
             for (i, _) in &jjb_items {
@@ -427,11 +427,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 b.file(files[*i].name);
             }
         }
-        if let Some((i, _)) = jjb_items.first() {
+        for (i, loc, path, why) in &j.unread {
             b.file(files[*i].name);
-            for (loc, path, why) in &j.unread {
-                b.unsupported(*loc, path.clone(), why.clone());
-            }
+            b.unsupported(*loc, path.clone(), why.clone());
         }
         let given = !jjb_items.is_empty();
         for (i, d) in &layouts {

@@ -87,6 +87,9 @@ pub(crate) struct JobSpec {
 
 type Params = BTreeMap<String, String>;
 
+/// What could not be read: the file's index, where, the path, why.
+pub(crate) type Unread = (usize, Option<Location>, String, String);
+
 /// The objects of the given JJB files.
 #[derive(Default)]
 pub(crate) struct Jjb<'n> {
@@ -95,18 +98,20 @@ pub(crate) struct Jjb<'n> {
     groups: BTreeMap<String, &'n Node>,
     defaults: BTreeMap<String, &'n Node>,
     macros: BTreeMap<String, &'n Node>,
-    projects: Vec<&'n Node>,
-    /// Items that could not be read: where, what, why.
-    pub unread: Vec<(Option<Location>, String, String)>,
+    projects: Vec<(usize, &'n Node)>,
+    /// Items that could not be read: the file (its index among the given ones), where, what,
+    /// why.
+    pub unread: Vec<Unread>,
 }
 
 impl<'n> Jjb<'n> {
-    /// Collects the objects of JJB list items.
-    pub(crate) fn read(items: impl IntoIterator<Item = &'n Node>) -> Self {
+    /// Collects the objects of JJB list items, each with the index of its file.
+    pub(crate) fn read(items: impl IntoIterator<Item = (usize, &'n Node)>) -> Self {
         let mut j = Jjb::default();
-        for item in items {
+        for (file, item) in items {
             let Some(entry) = item.entries().first() else {
                 j.unread.push((
+                    file,
                     item.loc,
                     "(item)".into(),
                     "a Jenkins Job Builder item that is not a mapping".into(),
@@ -118,11 +123,12 @@ impl<'n> Jjb<'n> {
                 continue;
             }
             if kind == "project" {
-                j.projects.push(body);
+                j.projects.push((file, body));
                 continue;
             }
             let Some(name) = body.get("name").and_then(Node::scalar) else {
                 j.unread.push((
+                    file,
                     entry.key_loc,
                     kind.to_owned(),
                     format!("a Jenkins Job Builder `{kind}` without a name"),
@@ -137,6 +143,7 @@ impl<'n> Jjb<'n> {
                 k if MACRO_KINDS.contains(&k) => &mut j.macros,
                 _ => {
                     j.unread.push((
+                        file,
                         entry.key_loc,
                         kind.to_owned(),
                         format!("`{kind}` is not a Jenkins Job Builder object lockkeeper knows; it is not checked"),
@@ -156,7 +163,7 @@ impl<'n> Jjb<'n> {
             out.insert(name.clone(), self.spec(node, &self.base(node)));
         }
         let mut unread = Vec::new();
-        for project in &self.projects {
+        for &(file, project) in &self.projects {
             let mut pparams: Vec<(String, &Node)> = Vec::new();
             for e in project.entries() {
                 if e.key != "jobs" {
@@ -166,6 +173,7 @@ impl<'n> Jjb<'n> {
             for entry in project.get("jobs").map(Node::items).unwrap_or_default() {
                 let Some((jname, eparams)) = job_entry(entry) else {
                     unread.push((
+                        file,
                         entry.loc,
                         "project.jobs".into(),
                         "a job entry that is neither a name nor a name with parameters".into(),
@@ -188,11 +196,11 @@ impl<'n> Jjb<'n> {
                         };
                         let mut l = layers.clone();
                         l.push(gp);
-                        self.realise(&gname, &l, entry.loc, &mut out, &mut unread);
+                        self.realise(&gname, &l, (file, entry.loc), &mut out, &mut unread);
                     }
                 } else {
                     layers.push(eparams);
-                    self.realise(&jname, &layers, entry.loc, &mut out, &mut unread);
+                    self.realise(&jname, &layers, (file, entry.loc), &mut out, &mut unread);
                 }
             }
         }
@@ -226,13 +234,14 @@ impl<'n> Jjb<'n> {
         &self,
         name: &str,
         layers: &[Vec<(String, &Node)>],
-        loc: Option<Location>,
+        (file, loc): (usize, Option<Location>),
         out: &mut BTreeMap<String, JobSpec>,
-        unread: &mut Vec<(Option<Location>, String, String)>,
+        unread: &mut Vec<Unread>,
     ) {
         let Some(tpl) = self.templates.get(name) else {
             if !self.jobs.contains_key(name) {
                 unread.push((
+                    file,
                     loc,
                     format!("project.jobs.{name}"),
                     format!("`{name}` is no job-template, job-group or job of the given Jenkins Job Builder files"),
@@ -248,6 +257,7 @@ impl<'n> Jjb<'n> {
         }
         let Some(combos) = product(&merged) else {
             unread.push((
+                file,
                 loc,
                 format!("project.jobs.{name}"),
                 format!("the parameters of `{name}` realise more than {MAX_REALISED} jobs; they are not read"),
@@ -512,7 +522,7 @@ mod tests {
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
         let items = docs.first().ok_or("no doc")?.items();
         assert!(items.iter().any(is_jjb_item));
-        let mut j = Jjb::read(items);
+        let mut j = Jjb::read(items.iter().map(|n| (0, n)));
         let specs = j.resolve();
         assert!(j.unread.is_empty(), "{:?}", j.unread);
         let prod = specs.get("app-prod-deploy").ok_or("no prod")?;
@@ -535,7 +545,7 @@ mod tests {
     fn a_runaway_product_is_not_read() -> Result<(), String> {
         let text = "- job-template: {name: '{a}{b}{c}'}\n- project:\n    name: p\n    a: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    b: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    c: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    jobs: ['{a}{b}{c}']\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items());
+        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
         assert!(j.resolve().is_empty());
         assert_eq!(j.unread.len(), 1);
         Ok(())

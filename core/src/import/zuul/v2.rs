@@ -357,6 +357,34 @@ mod tests {
         Ok(())
     }
 
+    /// What JJB cannot read is reported in its own file, and keeps the set incomplete.
+    #[test]
+    fn an_unknown_jjb_object_is_reported_in_its_file() -> Result<(), String> {
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: LAYOUT,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: JJB,
+            },
+            SourceFile {
+                name: "jjb/other.yaml",
+                text: "- mystery: {name: x}\n",
+            },
+        ];
+        let p = Pipeline::import(&files, Some(PipelineFormat::Zuul)).map_err(|e| e.to_string())?;
+        let u = p
+            .unsupported
+            .iter()
+            .find(|u| u.path == "mystery")
+            .ok_or("no unsupported entry")?;
+        assert_eq!(u.file, "jjb/other.yaml");
+        assert_eq!(u.location.map(|l| l.line), Some(1));
+        Ok(())
+    }
+
     #[test]
     fn v2_triggers() -> Result<(), String> {
         let docs = crate::import::tree::parse(LAYOUT).map_err(|e| e.0)?;
