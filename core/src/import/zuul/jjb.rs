@@ -61,6 +61,8 @@ const UPLOADING_PUBLISHERS: [&str; 8] = [
 const MAX_REALISED: usize = 4096;
 /// Macro calls nest at most this deep (a macro calling itself is not read past it).
 const MAX_DEPTH: usize = 16;
+/// Components read in all, over every job: macros that fan out are not followed past it.
+const MAX_STEPS: usize = 200_000;
 
 /// Whether a JJB item (one `- kind: {...}` entry) uses a JJB-only kind, or a `job` with
 /// Jenkins sections, which a Zuul v3 job never has.
@@ -99,6 +101,8 @@ pub(crate) struct Jjb<'n> {
     defaults: BTreeMap<String, &'n Node>,
     macros: BTreeMap<String, &'n Node>,
     projects: Vec<(usize, &'n Node)>,
+    /// Components read so far (bounded by [`MAX_STEPS`]).
+    steps: std::cell::Cell<usize>,
     /// Items that could not be read: the file (its index among the given ones), where, what,
     /// why.
     pub unread: Vec<Unread>,
@@ -272,7 +276,18 @@ impl<'n> Jjb<'n> {
             };
             let job = subst(&tname, &params);
             let spec = self.spec(tpl, &params);
-            out.entry(job).or_insert(spec);
+            // Realisations that land on one name (a list parameter the name does not use) are
+            // one Jenkins job: keep what any of them binds or does.
+            let have = out.entry(job).or_default();
+            for c in spec.secrets {
+                push(&mut have.secrets, c);
+            }
+            have.publishes |= spec.publishes;
+            for u in spec.unread {
+                if !have.unread.contains(&u) {
+                    have.unread.push(u);
+                }
+            }
         }
     }
 
@@ -311,6 +326,17 @@ impl<'n> Jjb<'n> {
         s: &mut JobSpec,
         depth: usize,
     ) {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > MAX_STEPS {
+            let why = format!(
+                "the Jenkins Job Builder files expand to more than {MAX_STEPS} components; the rest is not read"
+            );
+            if !s.unread.iter().any(|(_, w)| *w == why) {
+                s.unread.push((section.to_owned(), why));
+            }
+            return;
+        }
         let (name, body) = match &item.v {
             V::Str(n) => (subst(n, params), None),
             V::Map(entries) => match entries.first() {
@@ -537,6 +563,31 @@ mod tests {
         assert_eq!(
             specs.get("plain").map(|s| s.secrets.clone()),
             Some(vec!["kubeconfig".to_owned()])
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn macros_that_fan_out_are_bounded() -> Result<(), String> {
+        let mut text = String::new();
+        for i in 0..15 {
+            text.push_str(&format!(
+                "- builder: {{name: m{i}, builders: [m{n}, m{n}]}}\n",
+                n = i + 1
+            ));
+        }
+        text.push_str("- builder: {name: m15, builders: [{shell: make}]}\n");
+        text.push_str("- job-template: {name: '{name}-{v}', builders: [m0]}\n");
+        text.push_str("- project: {name: p, v: [a, b, c, d, e, f, g, h], jobs: ['{name}-{v}']}\n");
+        let docs = crate::import::tree::parse(&text).map_err(|e| e.0)?;
+        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
+        let specs = j.resolve();
+        assert_eq!(specs.len(), 8);
+        assert!(
+            specs
+                .values()
+                .any(|s| s.unread.iter().any(|(_, w)| w.contains("more than 200000"))),
+            "{specs:?}"
         );
         Ok(())
     }
