@@ -366,6 +366,18 @@ impl<'n> Jjb<'n> {
             }
             return;
         }
+        if let Some(tag) = body
+            .and_then(|b| b.tag.as_deref())
+            .filter(|t| t.starts_with("!include") || t.starts_with("!j2"))
+        {
+            // The text lives in another file of the JJB tree, which was not given.
+            let files = body.map(Node::strings).unwrap_or_default().join(", ");
+            s.unread.push((
+                format!("{section}.{name}"),
+                format!("`{name}` takes its text from `{files}` through `{tag}`, which lockkeeper does not read: what it runs is not checked"),
+            ));
+            return;
+        }
         match name.as_str() {
             "credentials-binding" => {
                 for binding in body.map(Node::items).unwrap_or_default() {
@@ -589,6 +601,19 @@ mod tests {
                 .any(|s| s.unread.iter().any(|(_, w)| w.contains("more than 200000"))),
             "{specs:?}"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn an_included_script_is_not_read() -> Result<(), String> {
+        let text = "- job:\n    name: build\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
+        let specs = j.resolve();
+        let unread = &specs.get("build").ok_or("no job")?.unread;
+        assert_eq!(unread.len(), 2, "{unread:?}");
+        assert!(unread[0].1.contains("`build.sh`") && unread[0].1.contains("!include-raw"));
+        assert!(unread[1].1.contains("`a.sh`"));
         Ok(())
     }
 
