@@ -300,11 +300,15 @@ impl<'n> Jjb<'n> {
                 "a Jenkins pipeline job runs a Groovy script lockkeeper does not read: what it runs and which credentials it binds are not checked".into(),
             ));
         }
+        included(node, "", &mut s.unread);
         let dname = node
             .get("defaults")
             .and_then(Node::scalar)
             .unwrap_or_else(|| "global".into());
         let defaults = self.defaults.get(&dname).copied();
+        if let Some(d) = defaults {
+            included(d, "defaults", &mut s.unread);
+        }
         for section in SECTIONS {
             // A job's own section replaces the defaults' one.
             let list = node
@@ -353,6 +357,7 @@ impl<'n> Jjb<'n> {
                 ));
                 return;
             }
+            included(m, &name, &mut s.unread);
             let mut inner = params.clone();
             for e in body.map(Node::entries).unwrap_or_default() {
                 if let Some(v) = e.value.scalar() {
@@ -364,18 +369,6 @@ impl<'n> Jjb<'n> {
                     self.component(sec, i, &inner, s, depth + 1);
                 }
             }
-            return;
-        }
-        if let Some(tag) = body
-            .and_then(|b| b.tag.as_deref())
-            .filter(|t| t.starts_with("!include") || t.starts_with("!j2"))
-        {
-            // The text lives in another file of the JJB tree, which was not given.
-            let files = body.map(Node::strings).unwrap_or_default().join(", ");
-            s.unread.push((
-                format!("{section}.{name}"),
-                format!("`{name}` takes its text from `{files}` through `{tag}`, which lockkeeper does not read: what it runs is not checked"),
-            ));
             return;
         }
         match name.as_str() {
@@ -420,6 +413,46 @@ impl<'n> Jjb<'n> {
             }
             _ => {}
         }
+    }
+}
+
+/// Text JJB takes from other files of its tree (`!include-raw:`, `!include:`, `!j2:` ...),
+/// which were not given: each is reported once as not read.
+fn included(node: &Node, path: &str, out: &mut Vec<(String, String)>) {
+    if let Some(tag) = node
+        .tag
+        .as_deref()
+        .filter(|t| t.starts_with("!include") || t.starts_with("!j2"))
+    {
+        let files = node.strings().join(", ");
+        let entry = (
+            path.to_owned(),
+            format!(
+                "`{path}` takes its text from `{files}` through `{tag}`, which lockkeeper does not read: what it runs is not checked"
+            ),
+        );
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+        return;
+    }
+    match &node.v {
+        V::Map(entries) => {
+            for e in entries {
+                let p = if path.is_empty() {
+                    e.key.clone()
+                } else {
+                    format!("{path}.{}", e.key)
+                };
+                included(&e.value, &p, out);
+            }
+        }
+        V::Seq(items) => {
+            for i in items {
+                included(i, path, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -606,14 +639,15 @@ mod tests {
 
     #[test]
     fn an_included_script_is_not_read() -> Result<(), String> {
-        let text = "- job:\n    name: build\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n";
+        let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
         let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
         let specs = j.resolve();
         let unread = &specs.get("build").ok_or("no job")?.unread;
-        assert_eq!(unread.len(), 2, "{unread:?}");
-        assert!(unread[0].1.contains("`build.sh`") && unread[0].1.contains("!include-raw"));
-        assert!(unread[1].1.contains("`a.sh`"));
+        assert_eq!(unread.len(), 3, "{unread:?}");
+        assert!(unread[0].1.contains("`w.yaml`") && unread[0].0 == "wrappers");
+        assert!(unread[1].1.contains("`build.sh`") && unread[1].1.contains("!include-raw"));
+        assert!(unread[2].1.contains("`a.sh`"));
         Ok(())
     }
 
