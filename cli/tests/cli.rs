@@ -495,6 +495,52 @@ fn check_pipeline_imports_several_formats_in_one_run_and_prints_json() {
     );
 }
 
+/// A Zuul v2 layout and the Jenkins Job Builder file defining its jobs, both auto-detected, are
+/// read as one set: the credential a `check` job binds is reported by job and credential.
+#[test]
+fn check_pipeline_reads_a_zuul_v2_layout_with_its_jjb_files() {
+    let layout = temp_file(
+        "v2-jjb-layout.yaml",
+        "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: org/app\n    check: [app-lint]\n",
+    );
+    let jjb = temp_file(
+        "v2-jjb-jobs.yaml",
+        "- job-template:\n    name: '{name}-lint'\n    wrappers:\n      - credentials-binding:\n          - file: {credential-id: sonar-token, variable: T}\n    builders:\n      - shell: make lint\n- project: {name: app, jobs: ['{name}-lint']}\n",
+    );
+    let out = lockkeeper(&["check", "pipeline", "--json", &layout, &jjb]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    let found: Vec<(String, String)> = v["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            (
+                x["code"].as_str().unwrap_or_default().to_owned(),
+                x["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found.iter().any(|(c, m)| c == "pipeline/secret-not-allowed"
+            && m.contains("org/app check: app-lint")
+            && m.contains("sonar-token")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|(c, _)| c.starts_with("import/")),
+        "{found:?}"
+    );
+    // Without the JJB file the job is not read: incomplete, never a pass.
+    let out = lockkeeper(&["check", "pipeline", "--json", &layout]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("import/incomplete"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn check_pipeline_bad_input_exits_2_with_the_position() {
     let path = temp_file("broken.yaml", "jobs:\n  build: {trigger: merge}\n");

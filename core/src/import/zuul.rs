@@ -15,6 +15,7 @@ use super::{ImportError, SourceFile, documents, shape_error};
 use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
 
+mod jjb;
 mod tenant;
 mod v2;
 use tenant::{Tenant, Trust};
@@ -24,7 +25,8 @@ const MODELLED: [&str; 5] = ["job", "project", "project-template", "pipeline", "
 
 /// Whether `key` names a Zuul configuration object: what format detection looks for.
 pub(crate) fn is_object_kind(key: &str) -> bool {
-    MODELLED.contains(&key) || IRRELEVANT.contains(&key)
+    // Jenkins Job Builder files are read with a Zuul v2 layout, as part of its set.
+    MODELLED.contains(&key) || IRRELEVANT.contains(&key) || jjb::JJB_ONLY_KINDS.contains(&key)
 }
 
 /// Configuration objects that say nothing about trust flow.
@@ -373,26 +375,65 @@ fn refusal(
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let mut items: Vec<(usize, Node)> = Vec::new();
+    let mut parsed: Vec<(usize, Vec<Node>)> = Vec::new();
     for (i, f) in files.iter().enumerate() {
         match documents(f) {
-            Ok(docs) => {
-                for d in docs {
-                    match &d.v {
-                        V::Seq(list) => items.extend(list.iter().cloned().map(|n| (i, n))),
-                        V::Null => {}
-                        _ if super::zuul_v2_layout(&d) => v2::import(b, f.name, &d),
-                        _ => errors.extend(
-                            shape_error(
-                                f.name,
-                                format!("a Zuul configuration file is a list, not {}", d.kind()),
-                                d.loc,
-                            )
-                            .into_files(),
-                        ),
-                    }
-                }
-            }
+            Ok(docs) => parsed.push((i, docs)),
             Err(e) => errors.extend(e.into_files()),
+        }
+    }
+    // A v2 layout runs Jenkins jobs: the list files given with it are Jenkins Job Builder's.
+    let has_v2 = parsed
+        .iter()
+        .any(|(_, docs)| docs.iter().any(super::zuul_v2_layout));
+    let mut layouts: Vec<(usize, Node)> = Vec::new();
+    let mut jjb_items: Vec<(usize, Node)> = Vec::new();
+    for (i, docs) in parsed {
+        let f = &files[i];
+        let jjb_file = has_v2 || docs.iter().any(|d| d.items().iter().any(jjb::is_jjb_item));
+        for d in docs {
+            match &d.v {
+                V::Seq(list) if jjb_file => jjb_items.extend(list.iter().cloned().map(|n| (i, n))),
+                V::Seq(list) => items.extend(list.iter().cloned().map(|n| (i, n))),
+                V::Null => {}
+                _ if super::zuul_v2_layout(&d) => layouts.push((i, d)),
+                _ => errors.extend(
+                    shape_error(
+                        f.name,
+                        format!("a Zuul configuration file is a list, not {}", d.kind()),
+                        d.loc,
+                    )
+                    .into_files(),
+                ),
+            }
+        }
+    }
+    if !jjb_items.is_empty() || !layouts.is_empty() {
+        let mut j = jjb::Jjb::read(jjb_items.iter().map(|(i, n)| (*i, n)));
+        let specs = j.resolve();
+        if layouts.is_empty() {
+            for (i, _) in &jjb_items {
+                b.file(files[*i].name);
+            }
+            b.unsupported(
+                None,
+                "(file)",
+                "Jenkins Job Builder files are read with the Zuul v2 layout.yaml whose pipelines run their jobs; give it too",
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for (i, _) in &jjb_items {
+            if seen.insert(*i) {
+                b.file(files[*i].name);
+            }
+        }
+        for (i, loc, path, why) in &j.unread {
+            b.file(files[*i].name);
+            b.unsupported(*loc, path.clone(), why.clone());
+        }
+        let given = !jjb_items.is_empty();
+        for (i, d) in &layouts {
+            v2::import(b, files[*i].name, d, given.then_some(&specs));
         }
     }
     if let Some(e) = ImportError::from_files(errors) {

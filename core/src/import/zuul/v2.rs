@@ -4,12 +4,14 @@
 //! v2 runs Jenkins jobs: what a job does and which credentials it binds live in Jenkins Job
 //! Builder files, not in the layout. The layout says which pipeline runs which job for which
 //! project and what triggers each pipeline, which is what decides how trusted the code a job
-//! runs is; every job reference is reported as not read (its Jenkins definition was not
-//! given), so a v2 result is incomplete until a way to read JJB exists.
+//! runs is; the JJB files given with it (`jjb.rs`) say which credentials each job holds and
+//! whether it publishes. A job reference with no definition among them is reported as not
+//! read, so the result stays incomplete.
 
 use std::collections::BTreeMap;
 
 use super::super::tree::{Node, V};
+use super::jjb::JobSpec;
 use crate::pipeline::{PipelineBuilder, Trigger};
 use crate::source::Location;
 
@@ -87,7 +89,12 @@ fn expand(name: &str, params: &BTreeMap<String, String>) -> String {
 
 const PROJECT_KEYS: [&str; 2] = ["name", "template"];
 
-pub(crate) fn import(b: &mut PipelineBuilder, file: &str, doc: &Node) {
+pub(crate) fn import(
+    b: &mut PipelineBuilder,
+    file: &str,
+    doc: &Node,
+    jjb: Option<&BTreeMap<String, JobSpec>>,
+) {
     b.file(file);
     let mut pipelines: BTreeMap<String, Option<Trigger>> = BTreeMap::new();
     for p in doc.get("pipelines").map(Node::items).unwrap_or_default() {
@@ -177,11 +184,28 @@ pub(crate) fn import(b: &mut PipelineBuilder, file: &str, doc: &Node) {
                 if !seen.insert(job.clone()) {
                     continue;
                 }
-                b.unsupported(
-                    *loc,
-                    format!("project {name}.{pipeline}.{job}"),
-                    format!("Jenkins job `{job}` is defined in Jenkins Job Builder files, which lockkeeper does not read: what it runs and which credentials it binds are not checked"),
-                );
+                let spec = jjb.and_then(|j| j.get(job));
+                match (spec, jjb) {
+                    (None, None) => b.unsupported(
+                        *loc,
+                        format!("project {name}.{pipeline}.{job}"),
+                        format!("Jenkins job `{job}` is defined in Jenkins Job Builder files, which were not given: what it runs and which credentials it binds are not checked (give the JJB files with the layout)"),
+                    ),
+                    (None, Some(_)) => b.unsupported(
+                        *loc,
+                        format!("project {name}.{pipeline}.{job}"),
+                        format!("Jenkins job `{job}` is not defined in the given Jenkins Job Builder files: what it runs and which credentials it binds are not checked"),
+                    ),
+                    (Some(s), _) => {
+                        for (path, why) in &s.unread {
+                            b.unsupported(
+                                *loc,
+                                format!("project {name}.{pipeline}.{job}.{path}"),
+                                why.clone(),
+                            );
+                        }
+                    }
+                }
                 let named_publish = ["publish", "upload", "release", "deploy"]
                     .iter()
                     .any(|w| job.to_ascii_lowercase().contains(w));
@@ -189,8 +213,21 @@ pub(crate) fn import(b: &mut PipelineBuilder, file: &str, doc: &Node) {
                     .job(&instance(job))
                     .at(*loc)
                     .context(&format!("zuul/{pipeline}"));
-                if named_publish {
-                    jb = jb.publishes_by_name();
+                match spec {
+                    Some(s) => {
+                        // What the job binds and runs is evidence; its name is not needed.
+                        let does_publish =
+                            s.publishes || s.secrets.iter().any(|c| super::publishing_secret(c));
+                        jb = jb.publishes(does_publish);
+                        if named_publish && !does_publish {
+                            jb = jb.publishes_by_name();
+                        }
+                        for c in &s.secrets {
+                            jb = jb.secret(c);
+                        }
+                    }
+                    None if named_publish => jb = jb.publishes_by_name(),
+                    None => {}
                 }
                 if let Some(t) = pipelines.get(pipeline).copied().flatten() {
                     jb = jb.trigger(t);
@@ -238,6 +275,113 @@ mod tests {
         let d = crate::Policy::builtin().check_pipeline(&p);
         assert!(d.has("import/incomplete"), "{d}");
         assert!(d.to_text().contains("Jenkins Job Builder"), "{d}");
+        Ok(())
+    }
+
+    const JJB: &str = "- wrapper:\n    name: npm-token\n    wrappers:\n      - credentials-binding:\n          - text:\n              credential-id: '{cred}'\n              variable: NPM_TOKEN\n- job-template:\n    name: '{name}-npm-publish'\n    cred: npm-publish-token\n    wrappers:\n      - npm-token\n    builders:\n      - shell: 'npm publish'\n- job:\n    name: lint\n    wrappers:\n      - credentials-binding:\n          - username-password-separated:\n              credential-id: sonar-login\n              username: U\n              password: P\n    builders:\n      - shell: make lint\n- job: {name: phpunit, builders: [{shell: composer test}]}\n- project:\n    name: core\n    jobs: ['{name}-npm-publish']\n";
+
+    fn check_with_jjb(layout: &str) -> Result<crate::Decision, String> {
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: JJB,
+            },
+        ];
+        assert_eq!(
+            PipelineFormat::detect("jjb/jobs.yaml", JJB),
+            Some(PipelineFormat::Zuul)
+        );
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        Ok(crate::Policy::builtin().check_pipeline(&p))
+    }
+
+    /// With the JJB files, a check (patchset) job that binds a credential holds it in an
+    /// untrusted run and is reported by name; a template realised for the project is found and
+    /// publishes; a layout job JJB does not define keeps the result incomplete.
+    #[test]
+    fn jjb_credentials_are_secrets_of_the_layout_jobs() -> Result<(), String> {
+        let layout = LAYOUT.replace(
+            "      - '{name}-doc-publish'",
+            "      - '{name}-npm-publish'",
+        );
+        let d = check_with_jjb(&layout)?;
+        let secret = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/secret-not-allowed")
+            .map(|v| v.message.clone())
+            .collect::<Vec<_>>();
+        assert!(
+            secret
+                .iter()
+                .any(|m| m.contains("mediawiki/core check: lint") && m.contains("sonar-login")),
+            "{d}"
+        );
+        // The templated job ran only post-merge, so its token is not reported as reaching
+        // unreviewed code.
+        assert!(
+            !secret.iter().any(|m| m.contains("npm-publish-token")),
+            "{d}"
+        );
+        let text = d.to_text();
+        // `selenium` has no JJB definition: still not read.
+        assert!(d.has("import/incomplete"), "{d}");
+        assert!(
+            text.contains("`selenium` is not defined in the given Jenkins Job Builder files"),
+            "{d}"
+        );
+        assert!(!text.contains("`lint` is not defined"), "{d}");
+        assert!(!text.contains("`core-npm-publish` is not defined"), "{d}");
+        Ok(())
+    }
+
+    /// Every layout job defined in JJB, the v2 set is fully read.
+    #[test]
+    fn a_fully_defined_v2_set_is_complete() -> Result<(), String> {
+        let layout = LAYOUT
+            .replace(
+                "      - '{name}-doc-publish'",
+                "      - '{name}-npm-publish'",
+            )
+            .replace(
+                "      - phpunit:\n          - selenium\n",
+                "      - phpunit\n",
+            );
+        let d = check_with_jjb(&layout)?;
+        assert!(!d.has("import/incomplete"), "{d}");
+        assert!(!d.has("import/unsupported"), "{d}");
+        Ok(())
+    }
+
+    /// What JJB cannot read is reported in its own file, and keeps the set incomplete.
+    #[test]
+    fn an_unknown_jjb_object_is_reported_in_its_file() -> Result<(), String> {
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: LAYOUT,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: JJB,
+            },
+            SourceFile {
+                name: "jjb/other.yaml",
+                text: "- mystery: {name: x}\n",
+            },
+        ];
+        let p = Pipeline::import(&files, Some(PipelineFormat::Zuul)).map_err(|e| e.to_string())?;
+        let u = p
+            .unsupported
+            .iter()
+            .find(|u| u.path == "mystery")
+            .ok_or("no unsupported entry")?;
+        assert_eq!(u.file, "jjb/other.yaml");
+        assert_eq!(u.location.map(|l| l.line), Some(1));
         Ok(())
     }
 
