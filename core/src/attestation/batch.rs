@@ -15,6 +15,8 @@
 //! so it cannot let anyone else's signature through; keys with such a component are never
 //! batched.
 
+use std::borrow::Borrow;
+
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::dsse::{Envelope, Verified, VerifyError, hinted, key_for};
@@ -37,8 +39,8 @@ struct Item<'a> {
 
 /// Verifies each envelope against trusted `keys` and a threshold of distinct keys. The result
 /// at position `i` is what `envelopes[i].verify(keys, threshold)` returns.
-pub fn verify_many(
-    envelopes: &[Envelope],
+pub fn verify_many<E: Borrow<Envelope>>(
+    envelopes: &[E],
     keys: &[PublicKey],
     threshold: usize,
 ) -> Vec<Result<Verified, VerifyError>> {
@@ -48,13 +50,14 @@ pub fn verify_many(
             .map(|_| Err(VerifyError::ZeroThreshold))
             .collect();
     }
-    let messages: Vec<Vec<u8>> = envelopes.iter().map(Envelope::pae).collect();
+    let messages: Vec<Vec<u8>> = envelopes.iter().map(|e| e.borrow().pae()).collect();
     // The first hinted key of each signature, when the batch can check it.
     let mut items: Vec<Item<'_>> = Vec::new();
     let mut found: Vec<Vec<Option<usize>>> = Vec::with_capacity(envelopes.len());
     let mut settled: Vec<Vec<bool>> = Vec::with_capacity(envelopes.len());
     let mut candidates: Vec<Vec<Option<usize>>> = Vec::with_capacity(envelopes.len());
     for (e, (envelope, message)) in envelopes.iter().zip(&messages).enumerate() {
+        let envelope: &Envelope = envelope.borrow();
         let count = envelope.signatures().len();
         found.push(vec![None; count]);
         settled.push(vec![false; count]);
@@ -100,6 +103,7 @@ pub fn verify_many(
         .zip(&messages)
         .zip(found.into_iter().zip(settled))
         .map(|((envelope, message), (mut verifying, done))| {
+            let envelope: &Envelope = envelope.borrow();
             for ((slot, done), signature) in
                 verifying.iter_mut().zip(done).zip(envelope.signatures())
             {
@@ -216,7 +220,7 @@ mod tests {
                 .iter()
                 .all(|r| r == &Err(VerifyError::ZeroThreshold))
         );
-        assert!(verify_many(&[], &keys, 1).is_empty());
+        assert!(verify_many::<Envelope>(&[], &keys, 1).is_empty());
         Ok(())
     }
 
