@@ -9,11 +9,13 @@
 //! envelope never fails the others and a wrong hint still costs only time. Other schemes,
 //! signatures without a usable hint, and sets of one or two are verified singly.
 //!
-//! One difference is inherent to batch equations: a signature whose nonce point carries a
-//! small-order component passes `verify_strict` never, but may pass a batch. Only the holder of
-//! a trusted key can make one (the component must be built into the signature before hashing),
-//! so it cannot let anyone else's signature through; keys with such a component are never
-//! batched.
+//! One difference is inherent to batch equations: a signature or key built with a small-order
+//! (torsion) component on purpose can fail `verify_strict` yet pass a batch, whose random
+//! coefficients may cancel that component. Only the holder of a trusted key's secret can build
+//! such a signature (the component must be chosen before the challenge is hashed; small-order
+//! keys are refused when read), so it lets through nothing that key's holder could not sign
+//! anyway; it only means such a crafted envelope could verify here in a batch and not alone.
+//! Checking every nonce point for torsion would cost about as much as verifying it singly.
 
 use std::borrow::Borrow;
 
@@ -66,7 +68,7 @@ pub fn verify_many<E: Borrow<Envelope>>(
             let Some(index) = keys.iter().position(|k| hinted(signature, k)) else {
                 continue;
             };
-            let batchable = keys.get(index).and_then(PublicKey::batchable_ed25519);
+            let batchable = keys.get(index).and_then(PublicKey::ed25519_key);
             let parsed = Signature::from_slice(&signature.sig).ok();
             if let (Some(key), Some(parsed)) = (batchable, parsed) {
                 wanted[s] = Some(index);

@@ -332,12 +332,10 @@ impl PublicKey {
         json!({"keytype": self.scheme.keytype(), "scheme": self.scheme.name(), "keyval": {"public": public}})
     }
 
-    /// The ed25519 key, when it is one whose signatures a batch may check: a key with a torsion
-    /// component could make the batch equation accept what `verify_strict` refuses, so such
-    /// (crafted, never generated) keys are left to single verification.
-    pub(crate) fn batchable_ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+    /// The ed25519 key, for batch verification.
+    pub(crate) fn ed25519_key(&self) -> Option<&ed25519_dalek::VerifyingKey> {
         match &self.material {
-            Material::Ed25519(k) if k.to_edwards().is_torsion_free() => Some(k),
+            Material::Ed25519(k) => Some(k),
             _ => None,
         }
     }
