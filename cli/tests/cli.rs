@@ -403,9 +403,18 @@ fn envelope_verify_takes_several_files_with_one_result_each() {
     assert_eq!(code(&text), Some(1), "{}", stdout(&text));
     let lines: Vec<String> = stdout(&text).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
-    assert!(lines[0].starts_with(&format!("{}: VERIFIED", files[0])), "{lines:?}");
-    assert!(lines[1].starts_with(&format!("{}: NOT VERIFIED", files[1])), "{lines:?}");
-    assert!(lines[2].starts_with(&format!("{}: VERIFIED", files[2])), "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("{}: VERIFIED", files[0])),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{}: NOT VERIFIED", files[1])),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{}: VERIFIED", files[2])),
+        "{lines:?}"
+    );
     args.push("--json");
     let out = lockkeeper(&args);
     assert_eq!(code(&out), Some(1));
