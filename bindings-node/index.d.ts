@@ -371,6 +371,18 @@ export declare function digest(data: Buffer, algorithmName?: string | undefined 
 /** The digest of a file's content, read in chunks. */
 export declare function digestFile(path: string, algorithmName?: string | undefined | null): string
 
+/** One envelope's outcome in `verifyEnvelopes`. */
+export interface EnvelopeVerification {
+  /** Whether the envelope met the threshold. */
+  verified: boolean
+  /** Key ids of the distinct trusted keys that verified a signature. */
+  keyids: Array<string>
+  /** The rule code when it did not verify (`envelope/threshold-not-met`). */
+  code?: string
+  /** Why it did not verify. */
+  message?: string
+}
+
 /** A promotion or deploy request. */
 export interface GateRequest {
   /** The artifact's digest. */
@@ -534,6 +546,13 @@ export interface Scope {
  * Lines, npm's attestations document, PEP 740 objects) offline against `trustedRoot`.
  */
 export declare function verifyBundle(bundle: string | Buffer, trustedRoot: TrustedRoot, options: BundleOptions): BundleResult
+
+/**
+ * Verifies each envelope with `keys` and a threshold of distinct keys (default 1), batching
+ * ed25519 signatures; item `i` is what `envelopes[i].verify(keys, threshold)` returns or
+ * throws, so one bad envelope does not hide the others.
+ */
+export declare function verifyEnvelopes(envelopes: Array<Envelope>, keys: Array<PublicKey>, threshold?: number | undefined | null): Array<EnvelopeVerification>
 
 /** One failed rule of a decision. */
 export interface Violation {

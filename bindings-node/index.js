@@ -798,3 +798,4 @@ module.exports.digestFile = nativeBinding.digestFile
 module.exports.rebuildPlan = nativeBinding.rebuildPlan
 module.exports.rules = nativeBinding.rules
 module.exports.verifyBundle = nativeBinding.verifyBundle
+module.exports.verifyEnvelopes = nativeBinding.verifyEnvelopes

@@ -18,7 +18,7 @@ export function mayDeploy(policyPath: string, who: string): boolean {
   return decision.allowed
 }
 
-import { Envelope, SigningKey, PublicKey, Statement, digest } from '../index'
+import { Envelope, EnvelopeVerification, SigningKey, PublicKey, Statement, digest, verifyEnvelopes } from '../index'
 
 export function signAndVerify(policyPath: string): boolean {
   const key: SigningKey = SigningKey.generate()
@@ -143,4 +143,10 @@ export function attested(bundle: Buffer, artifact: Buffer, rootPath: string): bo
   const gated: Policy = Policy.fromFile('policy.yaml').withTrustedRoot(root)
   console.log(checks.length, verified, gated, result.decision.codes)
   return result.allowed
+}
+
+/** A release script checking a directory's worth of envelopes in one batch. */
+export function unverified(texts: Array<string>, keys: Array<PublicKey>): Array<string> {
+  const results: Array<EnvelopeVerification> = verifyEnvelopes(texts.map((t) => Envelope.fromJson(t)), keys, 1)
+  return results.flatMap((r, i) => (r.verified ? [] : [`${i}: ${r.code ?? ''} ${r.message ?? ''}`]))
 }

@@ -285,6 +285,50 @@ impl Envelope {
     }
 }
 
+/// One envelope's outcome in `verifyEnvelopes`.
+#[napi(object)]
+pub struct EnvelopeVerification {
+    /// Whether the envelope met the threshold.
+    pub verified: bool,
+    /// Key ids of the distinct trusted keys that verified a signature.
+    pub keyids: Vec<String>,
+    /// The rule code when it did not verify (`envelope/threshold-not-met`).
+    pub code: Option<String>,
+    /// Why it did not verify.
+    pub message: Option<String>,
+}
+
+/// Verifies each envelope with `keys` and a threshold of distinct keys (default 1), batching
+/// ed25519 signatures; item `i` is what `envelopes[i].verify(keys, threshold)` returns or
+/// throws, so one bad envelope does not hide the others.
+#[napi]
+pub fn verify_envelopes(
+    envelopes: Vec<&Envelope>,
+    keys: Vec<&PublicKey>,
+    threshold: Option<f64>,
+) -> Result<Vec<EnvelopeVerification>> {
+    let threshold = crate::options::count(threshold.unwrap_or(1.0), "threshold")?;
+    let keys: Vec<lockkeeper::keys::PublicKey> = keys.iter().map(|k| k.inner.clone()).collect();
+    let envelopes: Vec<&att::Envelope> = envelopes.iter().map(|e| &e.inner).collect();
+    Ok(att::verify_many(&envelopes, &keys, threshold)
+        .into_iter()
+        .map(|r| match r {
+            Ok(v) => EnvelopeVerification {
+                verified: true,
+                keyids: v.keyids,
+                code: None,
+                message: None,
+            },
+            Err(e) => EnvelopeVerification {
+                verified: false,
+                keyids: e.keyids().to_vec(),
+                message: Some(e.to_string()),
+                code: Some(lockkeeper::Error::from(e).code().as_str().to_owned()),
+            },
+        })
+        .collect())
+}
+
 /// Where a provenance statement says the build came from.
 #[napi(object)]
 pub struct ProvenanceOptions {

@@ -295,6 +295,31 @@ impl Envelope {
     }
 }
 
+/// Verifies each envelope with `keys` and a threshold of distinct keys, batching ed25519
+/// signatures; item `i` is what `envelopes[i].verify(keys, threshold)` returns, or the
+/// `VerificationError` it would raise (returned, not raised, so one bad envelope does not hide
+/// the others).
+#[pyfunction]
+#[pyo3(signature = (envelopes, keys, threshold=1))]
+pub fn verify_envelopes(
+    py: Python<'_>,
+    envelopes: Vec<PyRef<'_, Envelope>>,
+    keys: Vec<PyRef<'_, PublicKey>>,
+    threshold: usize,
+) -> Vec<Py<PyAny>> {
+    let keys: Vec<lockkeeper::keys::PublicKey> = keys.iter().map(|k| k.inner.clone()).collect();
+    let envelopes: Vec<&att::Envelope> = envelopes.iter().map(|e| &e.inner).collect();
+    let results = py.detach(|| att::verify_many(&envelopes, &keys, threshold));
+    results
+        .into_iter()
+        .map(|r| match r {
+            Ok(v) => v.keyids.into_pyobject(py).map(|l| l.into_any().unbind()),
+            Err(e) => Ok(to_py(py, e.into()).into_value(py).into_any()),
+        })
+        .map(|r| r.unwrap_or_else(|e| e.into_value(py).into_any()))
+        .collect()
+}
+
 /// An in-toto Statement.
 #[pyclass(module = "lockkeeper", frozen)]
 pub struct Statement {

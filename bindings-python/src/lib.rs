@@ -33,6 +33,7 @@ fn _lockkeeper(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<attestation::Statement>()?;
     m.add_class::<promotion::DeployOutcome>()?;
     m.add_function(wrap_pyfunction!(attestation::digest, m)?)?;
+    m.add_function(wrap_pyfunction!(attestation::verify_envelopes, m)?)?;
     m.add_function(wrap_pyfunction!(attestation::digest_file, m)?)?;
     m.add(
         "IN_TOTO_PAYLOAD_TYPE",

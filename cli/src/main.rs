@@ -17,7 +17,7 @@ use std::fs;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement, VerifyError};
+use lockkeeper::attestation::{Envelope, ProvenanceBuilder, Statement};
 use lockkeeper::digest::{Algorithm, Digest};
 use lockkeeper::keys::{KeyError, PublicKey, SigningKey, SigningScheme};
 use lockkeeper::promotion::{Approval, DeployRequest, Evidence, parse_time, parse_version};
@@ -286,11 +286,13 @@ enum EnvelopeCommand {
         /// Distinct keys required.
         #[arg(long, default_value_t = 1)]
         threshold: usize,
-        /// Print the result as JSON.
+        /// Print the result as JSON (an array, one object per file, when several are given).
         #[arg(long)]
         json: bool,
-        /// The envelope file.
-        envelope: String,
+        /// The envelope file; several are verified together (ed25519 signatures in one batch),
+        /// one result line each, exit 1 if any does not verify.
+        #[arg(required = true)]
+        envelopes: Vec<String>,
     },
 }
 
@@ -544,8 +546,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             keys,
             threshold,
             json,
-            envelope,
-        }) => envelope_verify(&keys, threshold, json, &envelope),
+            envelopes,
+        }) => envelope_verify(&keys, threshold, json, &envelopes),
         Command::Statement(StatementCommand::Provenance {
             builder,
             subjects,
@@ -731,48 +733,76 @@ fn envelope_verify(
     keys: &[String],
     threshold: usize,
     json: bool,
-    path: &str,
+    paths: &[String],
 ) -> Result<ExitCode, Failure> {
     let keys = keys
         .iter()
         .map(|k| PublicKey::parse_bytes(&read_bytes(k)?).map_err(|e| key_failure(k, e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let envelope = Envelope::from_json(&read_bytes(path)?)
-        .map_err(|e| Failure(format!("error: {path}: {e}")))?;
-    let (ok, keyids, message) = match envelope.verify(&keys, threshold) {
-        Ok(v) => {
-            let message = format!("verified by {} distinct key(s)", v.keyids.len());
-            (true, v.keyids, message)
-        }
-        Err(e @ VerifyError::ThresholdNotMet { .. }) => {
-            let message = e.to_string();
-            let VerifyError::ThresholdNotMet { keyids, .. } = e else {
-                return Err(Failure(
-                    "error: internal: unexpected verification result".into(),
-                ));
-            };
-            (false, keyids, message)
-        }
-        Err(VerifyError::ZeroThreshold) => {
-            return Err(Failure("error: --threshold must be at least 1".into()));
-        }
-    };
+    if threshold == 0 {
+        return Err(Failure("error: --threshold must be at least 1".into()));
+    }
+    // A file that cannot be read is an error, not a denial: nothing is verified until every
+    // file has been read.
+    let envelopes = paths
+        .iter()
+        .map(|path| {
+            Envelope::from_json(&read_bytes(path)?)
+                .map_err(|e| Failure(format!("error: {path}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = lockkeeper::attestation::verify_many(&envelopes, &keys, threshold);
+    let mut all_ok = true;
+    let mut reports = Vec::with_capacity(paths.len());
+    for ((path, envelope), result) in paths.iter().zip(&envelopes).zip(results) {
+        let (ok, keyids, message) = match result {
+            Ok(v) => {
+                let message = format!("verified by {} distinct key(s)", v.keyids.len());
+                (true, v.keyids, message)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                (false, e.keyids().to_vec(), message)
+            }
+        };
+        all_ok &= ok;
+        reports.push((path, envelope, ok, keyids, message));
+    }
+    let single = paths.len() == 1;
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"verified": ok, "keyids": keyids, "threshold": threshold,
-                "payload_type": envelope.payload_type(), "message": message})
-        );
+        let objects: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|(path, envelope, ok, keyids, message)| {
+                let mut o = serde_json::json!({"verified": ok, "keyids": keyids,
+                    "threshold": threshold, "payload_type": envelope.payload_type(),
+                    "message": message});
+                if !single {
+                    o["file"] = serde_json::Value::String((*path).clone());
+                }
+                o
+            })
+            .collect();
+        // One file keeps the single object it always printed.
+        match objects.as_slice() {
+            [one] => println!("{one}"),
+            _ => println!("{}", serde_json::Value::Array(objects)),
+        }
     } else {
-        println!(
-            "{}: {message}",
-            if ok { "VERIFIED" } else { "NOT VERIFIED" }
-        );
-        for k in &keyids {
-            println!("  keyid {k}");
+        for (path, _, ok, keyids, message) in &reports {
+            let verdict = if *ok { "VERIFIED" } else { "NOT VERIFIED" };
+            if single {
+                println!("{verdict}: {message}");
+                for k in keyids {
+                    println!("  keyid {k}");
+                }
+            } else if keyids.is_empty() {
+                println!("{path}: {verdict}: {message}");
+            } else {
+                println!("{path}: {verdict}: {message}; keyids {}", keyids.join(", "));
+            }
         }
     }
-    Ok(exit_for(ok))
+    Ok(exit_for(all_ok))
 }
 
 pub(crate) fn read(path: &str) -> Result<String, Failure> {

@@ -390,6 +390,53 @@ fn envelope_verify_exit_codes_follow_the_threshold() {
 }
 
 #[test]
+fn envelope_verify_takes_several_files_with_one_result_each() {
+    let a = case("keys/trusted-a.pub");
+    let files = [
+        case("envelopes/release-one-key.json"),
+        case("envelopes/bad-signature.json"),
+        case("envelopes/release-two-keys.json"),
+    ];
+    let mut args = vec!["envelope", "verify", "--pub", &a];
+    args.extend(files.iter().map(String::as_str));
+    let text = lockkeeper(&args);
+    assert_eq!(code(&text), Some(1), "{}", stdout(&text));
+    let lines: Vec<String> = stdout(&text).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("{}: VERIFIED", files[0])),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{}: NOT VERIFIED", files[1])),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{}: VERIFIED", files[2])),
+        "{lines:?}"
+    );
+    args.push("--json");
+    let out = lockkeeper(&args);
+    assert_eq!(code(&out), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    let verdicts: Vec<_> = (0..3).map(|i| v[i]["verified"].clone()).collect();
+    assert_eq!(verdicts, [true, false, true].map(serde_json::Value::Bool));
+    assert_eq!(v[1]["file"], files[1].as_str());
+    // All good: exit 0. One unreadable file: an error (2), never a partial success.
+    let good = lockkeeper(&["envelope", "verify", "--pub", &a, &files[0], &files[2]]);
+    assert_eq!(code(&good), Some(0), "{}", stdout(&good));
+    let unreadable = lockkeeper(&[
+        "envelope",
+        "verify",
+        "--pub",
+        &a,
+        &files[0],
+        &case("envelopes/not-an-envelope.json"),
+    ]);
+    assert_eq!(code(&unreadable), Some(2));
+}
+
+#[test]
 fn verify_explains_a_zone_too_low_for_production() {
     let out = lockkeeper(&[
         "verify",

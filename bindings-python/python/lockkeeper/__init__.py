@@ -41,6 +41,7 @@ from lockkeeper._lockkeeper import (
     rebuild_plan,
     rules,
     verify_bundle,
+    verify_envelopes,
 )
 
 from lockkeeper._testing import assert_pipeline_safe
@@ -83,4 +84,5 @@ __all__ = [
     "rebuild_plan",
     "rules",
     "verify_bundle",
+    "verify_envelopes",
 ]

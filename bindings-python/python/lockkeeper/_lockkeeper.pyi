@@ -31,6 +31,7 @@ __all__ = [
     "BundleResult",
     "TrustedRoot",
     "verify_bundle",
+    "verify_envelopes",
     "SigningKey",
     "Statement",
     "VerificationError",
@@ -322,6 +323,9 @@ def rules() -> list[dict[str, str]]: ...
 def _violation_list(decision: Decision) -> str: ...
 
 def digest(data: bytes, algorithm: str = "sha256") -> str: ...
+def verify_envelopes(
+    envelopes: Sequence[Envelope], keys: Sequence[PublicKey], threshold: int = 1
+) -> list[Union[list[str], VerificationError]]: ...
 
 @final
 class TrustedRoot:

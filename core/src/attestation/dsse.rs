@@ -243,16 +243,7 @@ impl Envelope {
         let message = self.pae();
         self.signatures
             .iter()
-            .map(|s| {
-                let hinted = |k: &PublicKey| s.keyid.as_deref().is_some_and(|id| k.has_keyid(id));
-                let first = keys
-                    .iter()
-                    .position(|k| hinted(k) && k.verify(&message, &s.sig));
-                first.or_else(|| {
-                    keys.iter()
-                        .position(|k| !hinted(k) && k.verify(&message, &s.sig))
-                })
-            })
+            .map(|s| key_for(s, &message, keys))
             .collect()
     }
 
@@ -262,8 +253,20 @@ impl Envelope {
         if threshold == 0 {
             return Err(VerifyError::ZeroThreshold);
         }
+        self.decide(self.verifying_keys(keys), keys, threshold)
+    }
+
+    /// The threshold decision over the verifying key of each signature (as
+    /// [`Envelope::verifying_keys`] gives them); shared by single and batch verification so the
+    /// two cannot drift apart.
+    pub(crate) fn decide(
+        &self,
+        verifying: Vec<Option<usize>>,
+        keys: &[PublicKey],
+        threshold: usize,
+    ) -> Result<Verified, VerifyError> {
         let mut distinct: Vec<usize> = Vec::new();
-        for index in self.verifying_keys(keys).into_iter().flatten() {
+        for index in verifying.into_iter().flatten() {
             // The same key given twice, in whatever encoding or scheme, is one key.
             let key = keys.get(index);
             if !distinct.iter().any(|&d| keys.get(d) == key) {
@@ -287,6 +290,29 @@ impl Envelope {
             keyids,
         })
     }
+}
+
+/// Whether `key` is one the signature's hint names.
+pub(crate) fn hinted(signature: &EnvelopeSignature, key: &PublicKey) -> bool {
+    signature
+        .keyid
+        .as_deref()
+        .is_some_and(|id| key.has_keyid(id))
+}
+
+/// The index of the first key that verifies `signature` over `message`, hinted keys first.
+pub(crate) fn key_for(
+    signature: &EnvelopeSignature,
+    message: &[u8],
+    keys: &[PublicKey],
+) -> Option<usize> {
+    let first = keys
+        .iter()
+        .position(|k| hinted(signature, k) && k.verify(message, &signature.sig));
+    first.or_else(|| {
+        keys.iter()
+            .position(|k| !hinted(signature, k) && k.verify(message, &signature.sig))
+    })
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 //! safety rules of our own: signed JSON with duplicate keys is refused, and a payload is parsed
 //! only from the exact bytes whose signature was checked, never from a re-encoding.
 
+pub mod batch;
 pub mod dsse;
 pub mod slsa;
 pub mod statement;
 pub(crate) mod strict_json;
 
+pub use batch::verify_many;
 pub use dsse::{Envelope, EnvelopeError, EnvelopeSignature, Verified, VerifyError};
 pub use slsa::{Provenance, ProvenanceBuilder, Source};
 pub use statement::{Statement, StatementError, Subject};

@@ -332,6 +332,14 @@ impl PublicKey {
         json!({"keytype": self.scheme.keytype(), "scheme": self.scheme.name(), "keyval": {"public": public}})
     }
 
+    /// The ed25519 key, for batch verification.
+    pub(crate) fn ed25519_key(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        match &self.material {
+            Material::Ed25519(k) => Some(k),
+            _ => None,
+        }
+    }
+
     /// Checks `signature` over `message` under the key's scheme. Ed25519 is verified strictly
     /// (malleable signatures and small-order components are rejected); ECDSA signatures are
     /// accepted DER-encoded (securesystemslib, Go, cosign) or as raw `r || s` (the DSSE spec's
