@@ -130,6 +130,11 @@ impl Policy {
             None => format!("provenance of {artifact}"),
         };
         let mut d = Decision::new(subject).under(self);
+        let claim = Claim {
+            artifact,
+            environment,
+            min_zone: min_zone.flatten(),
+        };
 
         if crate::sigstore::looks_like_bundle(envelope) {
             return Ok(match self.bundle_evidence(envelope, artifact) {
@@ -142,23 +147,12 @@ impl Policy {
                     for code in crate::sigstore::BUNDLE_CODES {
                         d.pass(code);
                     }
+                    // The bundle's own key verifies its envelope, and nothing else.
                     let trusted = TrustedKeys {
                         keys: evidence.keys,
                         owners: evidence.owners,
                     };
-                    let verifying = evidence.envelope.verifying_keys(&trusted.keys);
-                    let checked = CheckedEnvelope {
-                        envelope: &evidence.envelope,
-                        verifying: &verifying,
-                        trusted: &trusted,
-                        statement: None,
-                    };
-                    let claim = Claim {
-                        artifact,
-                        environment,
-                        min_zone: min_zone.flatten(),
-                    };
-                    self.judge_provenance(checked, &claim, d)
+                    self.judge_signed(&evidence.envelope, &trusted, &claim, d)
                 }
             });
         }
@@ -176,20 +170,26 @@ impl Policy {
         };
         d.pass(codes::PROVENANCE_MALFORMED);
 
-        let trusted = self.trusted_keys(false);
+        Ok(self.judge_signed(&envelope, &self.trusted_keys(false), &claim, d))
+    }
+
+    /// [`Policy::judge_provenance`] of `envelope` with the signatures checked against `trusted`
+    /// (the policy's builder keys, or a Sigstore bundle's own key).
+    fn judge_signed(
+        &self,
+        envelope: &Envelope,
+        trusted: &TrustedKeys<'_>,
+        claim: &Claim<'_>,
+        d: Decision,
+    ) -> (Decision, Option<VerifiedProvenance>) {
         let verifying = envelope.verifying_keys(&trusted.keys);
         let checked = CheckedEnvelope {
-            envelope: &envelope,
+            envelope,
             verifying: &verifying,
-            trusted: &trusted,
+            trusted,
             statement: None,
         };
-        let claim = Claim {
-            artifact,
-            environment,
-            min_zone: min_zone.flatten(),
-        };
-        Ok(self.judge_provenance(checked, &claim, d))
+        self.judge_provenance(checked, claim, d)
     }
 
     /// The provenance checks, one rule each, on an envelope whose signatures were already
