@@ -19,6 +19,10 @@ fi
 # The fuzz build gets its own CARGO_BUILD_TARGET-free environment: cargo-fuzz picks the target.
 unset CARGO_BUILD_TARGET
 cd fuzz
+# One build of every target first: cargo links them in parallel, and each run below finds its
+# binary fresh instead of building it alone.
+echo "building every fuzz target"
+"${FUZZ[@]/run/build}" >/dev/null
 for target in $(cargo fuzz list); do
   corpus="corpus/$target"
   mkdir -p "$corpus"

@@ -11,21 +11,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         let _ = lockkeeper::import::gitlab::interpolate(text, &inputs);
         let _ = path.len();
     }
-    let names: Vec<String> = (0..text.split('\0').count())
-        .map(|i| match i {
+    lockkeeper_fuzz::import_split(
+        text,
+        |i| match i {
             0 => ".gitlab-ci.yml".to_owned(),
             1 => "ci/child.yml".to_owned(),
             2 => "templates/Jobs/Build.gitlab-ci.yml".to_owned(),
             i => format!("group/project/ci/{i}.yml"),
-        })
-        .collect();
-    let files: Vec<lockkeeper::SourceFile<'_>> = text
-        .split('\0')
-        .zip(&names)
-        .map(|(text, name)| lockkeeper::SourceFile { name, text })
-        .collect();
-    if let Ok(p) = lockkeeper::Pipeline::import(&files, Some(lockkeeper::PipelineFormat::Gitlab))
-    {
-        let _ = lockkeeper::Policy::builtin().check_pipeline(&p).allowed();
-    }
+        },
+        Some(lockkeeper::PipelineFormat::Gitlab),
+    );
 });

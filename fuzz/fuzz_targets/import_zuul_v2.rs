@@ -7,18 +7,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let names: Vec<String> = (0..text.split('\0').count())
-        .map(|i| match i {
+    lockkeeper_fuzz::import_split(
+        text,
+        |i| match i {
             0 => "zuul/layout.yaml".to_owned(),
             i => format!("jjb/jobs{i}.yaml"),
-        })
-        .collect();
-    let files: Vec<lockkeeper::SourceFile<'_>> = text
-        .split('\0')
-        .zip(&names)
-        .map(|(text, name)| lockkeeper::SourceFile { name, text })
-        .collect();
-    if let Ok(p) = lockkeeper::Pipeline::import(&files, None) {
-        let _ = lockkeeper::Policy::builtin().check_pipeline(&p).allowed();
-    }
+        },
+        None,
+    );
 });
