@@ -574,14 +574,14 @@ impl<'n> Jjb<'n> {
                 "a Jenkins pipeline job runs a Groovy script lockkeeper does not read: what it runs and which credentials it binds are not checked".into(),
             ));
         }
-        self.check_includes(node, "", &mut s.unread, 0);
+        self.check_includes(node, "", &mut s.unread);
         let dname = node
             .get("defaults")
             .and_then(Node::scalar)
             .unwrap_or_else(|| "global".into());
         let defaults = self.defaults.get(&dname).copied();
         if let Some(d) = defaults {
-            self.check_includes(d, "defaults", &mut s.unread, 0);
+            self.check_includes(d, "defaults", &mut s.unread);
         }
         // Build parameters are set by whoever starts the build, not credentials of the agent.
         let mut bound = Vec::new();
@@ -665,7 +665,7 @@ impl<'n> Jjb<'n> {
                 ));
                 return;
             }
-            self.check_includes(m, &name, &mut s.unread, 0);
+            self.check_includes(m, &name, &mut s.unread);
             let mut inner = params.clone();
             for e in body.map(Node::entries).unwrap_or_default() {
                 if let Some(v) = e.value.scalar() {
@@ -779,10 +779,19 @@ impl<'n> Jjb<'n> {
     /// Reports the files a definition takes text from through include tags that are not given
     /// (nor beside the JJB files), and Jinja2 templates, which are not rendered. Included YAML
     /// is followed for its own includes.
-    fn check_includes(&self, node: &Node, path: &str, out: &mut Vec<(String, String)>, depth: usize) {
-        if depth > MAX_DEPTH {
-            return;
-        }
+    fn check_includes(&self, node: &Node, path: &str, out: &mut Vec<(String, String)>) {
+        self.check_includes_in(node, path, out, &mut Vec::new());
+    }
+
+    /// [`Jjb::check_includes`], each included YAML file followed once (a file including itself,
+    /// or many times, costs one walk).
+    fn check_includes_in<'a>(
+        &'a self,
+        node: &Node,
+        path: &str,
+        out: &mut Vec<(String, String)>,
+        seen: &mut Vec<&'a str>,
+    ) {
         if let Some(tag) = tag_of(node) {
             let written = node.tag.as_deref().unwrap_or_default();
             let report = |out: &mut Vec<(String, String)>, why: String| {
@@ -804,7 +813,11 @@ impl<'n> Jjb<'n> {
                         "`{path}` takes its text from `{f}` through `{written}`, which is neither among the given files nor beside the Jenkins Job Builder files: what it runs is not checked (give it)"
                     )),
                     Some(file) if tag == Tag::Yaml => match file.yaml {
-                        Some(y) => self.check_includes(y, path, out, depth + 1),
+                        Some(_) if seen.contains(&file.name.as_str()) => {}
+                        Some(y) => {
+                            seen.push(file.name.as_str());
+                            self.check_includes_in(y, path, out, seen);
+                        }
                         None => report(out, format!(
                             "`{path}` includes `{f}` through `{written}`, which is not YAML: what it holds is not checked"
                         )),
@@ -822,12 +835,12 @@ impl<'n> Jjb<'n> {
                     } else {
                         format!("{path}.{}", e.key)
                     };
-                    self.check_includes(&e.value, &p, out, depth);
+                    self.check_includes_in(&e.value, &p, out, seen);
                 }
             }
             V::Seq(items) => {
                 for i in items {
-                    self.check_includes(i, path, out, depth);
+                    self.check_includes_in(i, path, out, seen);
                 }
             }
             _ => {}
@@ -1168,6 +1181,30 @@ mod tests {
         let missing = &specs.get("missing").ok_or("no job")?.unread;
         assert_eq!(missing.len(), 1, "{missing:?}");
         assert!(missing[0].1.contains("`gone.sh`") && missing[0].1.contains("give it"));
+        Ok(())
+    }
+
+    /// A YAML include that includes itself, many times over, is walked once.
+    #[test]
+    fn a_self_including_file_is_bounded() -> Result<(), String> {
+        let text = "- job:\n    name: j\n    builders: !include: a.yaml\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let a_text = "- !include: a.yaml\n".repeat(12);
+        let a = crate::import::tree::parse(&a_text).map_err(|e| e.0)?;
+        let includes = Includes {
+            files: vec![IncludeFile {
+                name: "a.yaml".into(),
+                text: &a_text,
+                yaml: a.first(),
+            }],
+            dirs: vec![".".into()],
+        };
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            includes,
+        );
+        let specs = j.resolve();
+        assert!(specs.contains_key("j"));
         Ok(())
     }
 
