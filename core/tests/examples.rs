@@ -40,7 +40,11 @@ fn every_example_gives_the_expected_codes() -> TestResult {
         // One `file`, or several `files` checked as one set.
         let names: Vec<&str> = match entry.get("files").and_then(Value::as_array) {
             Some(list) => list.iter().filter_map(Value::as_str).collect(),
-            None => entry.get("file").and_then(Value::as_str).into_iter().collect(),
+            None => entry
+                .get("file")
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect(),
         };
         if names.is_empty() {
             return Err("entry without file or files".into());

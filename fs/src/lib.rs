@@ -321,8 +321,7 @@ pub fn read_pipeline_files<P: AsRef<Path>>(
         };
         for rel in lockkeeper::import::jjb_include_paths(&texts[i].1) {
             let rel = rel.trim().trim_start_matches("./");
-            if rel.is_empty() || Path::new(rel).is_absolute() || rel.split('/').any(|c| c == "..")
-            {
+            if rel.is_empty() || Path::new(rel).is_absolute() || rel.split('/').any(|c| c == "..") {
                 continue;
             }
             let path = parent.join(rel);

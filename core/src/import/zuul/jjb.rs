@@ -524,13 +524,7 @@ impl<'n> Jjb<'n> {
 
     /// What a value stands for: the YAML an `!include:` names, the parameter an `'{obj:key}'`
     /// names, or itself. `None` (reported) when that is not given.
-    fn deref(
-        &self,
-        v: &'n Node,
-        objs: &Objs<'n>,
-        path: &str,
-        s: &mut JobSpec,
-    ) -> Option<&'n Node> {
+    fn deref(&self, v: &'n Node, objs: &Objs<'n>, path: &str, s: &mut JobSpec) -> Option<&'n Node> {
         let mut v = v;
         for _ in 0..MAX_DEPTH {
             if tag_of(v) == Some(Tag::Yaml) {
@@ -622,7 +616,10 @@ impl<'n> Jjb<'n> {
         let shell = std::mem::take(&mut s.shell_vars);
         for v in shell {
             if !bound.contains(&v) {
-                push(&mut s.secrets, format!("${v} (from the Jenkins agent's environment)"));
+                push(
+                    &mut s.secrets,
+                    format!("${v} (from the Jenkins agent's environment)"),
+                );
             }
         }
         s
@@ -801,26 +798,35 @@ impl<'n> Jjb<'n> {
                 }
             };
             if tag == Tag::Jinja {
-                report(out, format!(
-                    "`{path}` takes its text from `{}` through `{written}`, a Jinja2 template lockkeeper does not render: what it runs is not checked",
-                    node.strings().join(", ")
-                ));
+                report(
+                    out,
+                    format!(
+                        "`{path}` takes its text from `{}` through `{written}`, a Jinja2 template lockkeeper does not render: what it runs is not checked",
+                        node.strings().join(", ")
+                    ),
+                );
                 return;
             }
             for f in node.strings() {
                 match self.includes.find(&f) {
-                    None => report(out, format!(
-                        "`{path}` takes its text from `{f}` through `{written}`, which is neither among the given files nor beside the Jenkins Job Builder files: what it runs is not checked (give it)"
-                    )),
+                    None => report(
+                        out,
+                        format!(
+                            "`{path}` takes its text from `{f}` through `{written}`, which is neither among the given files nor beside the Jenkins Job Builder files: what it runs is not checked (give it)"
+                        ),
+                    ),
                     Some(file) if tag == Tag::Yaml => match file.yaml {
                         Some(_) if seen.contains(&file.name.as_str()) => {}
                         Some(y) => {
                             seen.push(file.name.as_str());
                             self.check_includes_in(y, path, out, seen);
                         }
-                        None => report(out, format!(
-                            "`{path}` includes `{f}` through `{written}`, which is not YAML: what it holds is not checked"
-                        )),
+                        None => report(
+                            out,
+                            format!(
+                                "`{path}` includes `{f}` through `{written}`, which is not YAML: what it holds is not checked"
+                            ),
+                        ),
                     },
                     Some(_) => {}
                 }
@@ -1141,8 +1147,10 @@ mod tests {
     fn included_files_are_read() -> Result<(), String> {
         let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n- job:\n    name: missing\n    builders:\n      - shell: !include-raw: gone.sh\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let w = crate::import::tree::parse("- credentials-binding:\n    - text: {credential-id: npm-token, variable: NPM_TOKEN}\n")
-            .map_err(|e| e.0)?;
+        let w = crate::import::tree::parse(
+            "- credentials-binding:\n    - text: {credential-id: npm-token, variable: NPM_TOKEN}\n",
+        )
+        .map_err(|e| e.0)?;
         let includes = Includes {
             files: vec![
                 IncludeFile {
@@ -1245,7 +1253,16 @@ mod tests {
         use Side::*;
         assert_eq!(
             got,
-            vec![Some(Jjb), Some(V3), Some(Jjb), Some(V3), Some(V3), Some(Jjb), Some(V3), None]
+            vec![
+                Some(Jjb),
+                Some(V3),
+                Some(Jjb),
+                Some(V3),
+                Some(V3),
+                Some(Jjb),
+                Some(V3),
+                None
+            ]
         );
         Ok(())
     }

@@ -408,8 +408,9 @@ mod tests {
         let json = p.to_json_value().to_string();
         assert!(json.contains("other/service check: tox-py3"), "{json}");
         assert!(
-            !p.unsupported.iter().any(|u| u.file == "zuul.d/project.yaml"
-                && u.message.contains("Jenkins")),
+            !p.unsupported
+                .iter()
+                .any(|u| u.file == "zuul.d/project.yaml" && u.message.contains("Jenkins")),
             "{:?}",
             p.unsupported
         );
@@ -424,7 +425,8 @@ mod tests {
     /// script, the set is incomplete and names it.
     #[test]
     fn an_included_script_given_with_the_jjb_file_is_read() -> Result<(), String> {
-        let jjb = "- job:\n    name: lint\n    builders:\n      - shell: !include-raw: scripts/lint.sh\n";
+        let jjb =
+            "- job:\n    name: lint\n    builders:\n      - shell: !include-raw: scripts/lint.sh\n";
         let script = "#!/bin/bash\nset -e\nmake lint\nnpm publish --//registry.npmjs.org/:_authToken=$NPM_TOKEN\n";
         let layout = "pipelines:\n  - name: check\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: app\n    check:\n      - lint\n";
         let with = [
