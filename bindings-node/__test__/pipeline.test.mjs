@@ -15,8 +15,10 @@ const expected = yaml.load(readFileSync(join(examples, 'expected.yaml'), 'utf8')
 const sitePolicy = join(examples, 'policy.yaml')
 
 for (const entry of expected) {
-  test(`example ${entry.file} gives the expected codes`, () => {
-    const pipeline = Pipeline.fromFile(join(examples, entry.file))
+  // One `file`, or several `files` checked as one set.
+  const names = entry.files ?? [entry.file]
+  test(`example ${names.join(' + ')} gives the expected codes`, () => {
+    const pipeline = Pipeline.fromFiles(names.map((n) => join(examples, n)))
     const site = Policy.fromFile(sitePolicy)
     const uniq = (codes) => [...new Set(codes)].sort()
     assert.deepEqual(uniq(site.checkPipeline(pipeline).codes), entry.with_policy)

@@ -12,9 +12,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipelines"
 EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text())
 
 
-@pytest.mark.parametrize("entry", EXPECTED, ids=[e["file"] for e in EXPECTED])
+def _names(entry: dict[str, object]) -> list[str]:
+    files = entry.get("files")
+    return [str(f) for f in files] if isinstance(files, list) else [str(entry["file"])]
+
+
+@pytest.mark.parametrize("entry", EXPECTED, ids=["+".join(_names(e)) for e in EXPECTED])
 def test_examples_give_the_expected_codes(entry: dict[str, object]) -> None:
-    pipeline = lockkeeper.Pipeline.from_file(EXAMPLES / str(entry["file"]))
+    pipeline = lockkeeper.Pipeline.from_files([EXAMPLES / n for n in _names(entry)])
     site = lockkeeper.Policy.from_file(EXAMPLES / "policy.yaml")
     assert sorted(set(site.check_pipeline(pipeline).codes)) == entry["with_policy"]
     assert sorted(set(lockkeeper.check_pipeline(pipeline, persona="auditor").codes)) == entry["builtin"]

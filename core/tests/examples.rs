@@ -37,18 +37,29 @@ fn every_example_gives_the_expected_codes() -> TestResult {
     let mut seen = BTreeSet::new();
     let mut clean = 0;
     for entry in entries {
-        let file = entry
-            .get("file")
-            .and_then(Value::as_str)
-            .ok_or("entry without file")?;
-        let text = fs::read_to_string(dir.join(file))?;
-        let pipeline = Pipeline::import(
-            &[SourceFile {
-                name: file,
-                text: &text,
-            }],
-            None,
-        )?;
+        // One `file`, or several `files` checked as one set.
+        let names: Vec<&str> = match entry.get("files").and_then(Value::as_array) {
+            Some(list) => list.iter().filter_map(Value::as_str).collect(),
+            None => entry
+                .get("file")
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect(),
+        };
+        if names.is_empty() {
+            return Err("entry without file or files".into());
+        }
+        let file = names.join(" + ");
+        let texts = names
+            .iter()
+            .map(|n| fs::read_to_string(dir.join(n)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sources: Vec<SourceFile<'_>> = names
+            .iter()
+            .zip(&texts)
+            .map(|(name, text)| SourceFile { name, text })
+            .collect();
+        let pipeline = Pipeline::import(&sources, None)?;
         for (policy, key) in [(&site, "with_policy"), (builtin, "builtin")] {
             let decision = policy.check_pipeline(&pipeline);
             let got: BTreeSet<String> = decision

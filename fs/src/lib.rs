@@ -185,6 +185,25 @@ mod tests {
         format!(r#"{{"n":{i},"filler":"{filler}"}}"#).into_bytes()
     }
 
+    /// A script a JJB file includes is read from beside it; one outside its directory is not.
+    #[test]
+    fn jjb_includes_are_read_from_beside_the_file() -> TestResult {
+        let dir = std::env::temp_dir().join(format!("lockkeeper-fs-{}-jjb", std::process::id()));
+        std::fs::create_dir_all(dir.join("jjb/scripts"))?;
+        std::fs::write(
+            dir.join("jjb/jobs.yaml"),
+            "- job:\n    name: a\n    builders:\n      - shell: !include-raw: scripts/a.sh\n      - shell: !include-raw: ../outside.sh\n",
+        )?;
+        std::fs::write(dir.join("jjb/scripts/a.sh"), "make\n")?;
+        std::fs::write(dir.join("outside.sh"), "make\n")?;
+        let files = read_pipeline_files(&[dir.join("jjb/jobs.yaml")], None)
+            .map_err(|e| e.error.to_string())?;
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names[1].ends_with("scripts/a.sh"), "{names:?}");
+        Ok(())
+    }
+
     #[test]
     fn an_append_error_is_a_std_error_whose_source_is_the_cause() -> TestResult {
         use std::error::Error as _;
@@ -293,6 +312,29 @@ pub fn read_pipeline_files<P: AsRef<Path>>(
         .iter()
         .map(|p| read(p.as_ref()).map(|t| (p.as_ref().display().to_string(), t)))
         .collect::<Result<Vec<_>, _>>()?;
+    // Jenkins Job Builder reads `!include-raw: x.sh` and `!include: x.yaml` from beside the
+    // file (its default include path): read them from there when not given.
+    let given = texts.len();
+    for i in 0..given {
+        let Some(parent) = paths.get(i).and_then(|p| p.as_ref().parent()) else {
+            continue;
+        };
+        for rel in lockkeeper::import::jjb_include_paths(&texts[i].1) {
+            let rel = rel.trim().trim_start_matches("./");
+            if rel.is_empty() || Path::new(rel).is_absolute() || rel.split('/').any(|c| c == "..") {
+                continue;
+            }
+            let path = parent.join(rel);
+            let name = path.display().to_string();
+            let already = texts.iter().any(|(n, _)| {
+                let n = n.replace('\\', "/");
+                n == name.replace('\\', "/") || n.ends_with(&format!("/{rel}"))
+            });
+            if !already && path.is_file() {
+                texts.push((name, read(&path)?));
+            }
+        }
+    }
     let Some(dir) = include_dir else {
         return Ok(texts);
     };

@@ -15,6 +15,7 @@ mod gitlab_cache;
 mod gitlab_templates;
 mod tree;
 mod zuul;
+pub use zuul::jjb_include_paths;
 
 use std::fmt;
 use std::str::FromStr;
@@ -425,8 +426,20 @@ impl Pipeline {
     ) -> Result<Pipeline, ImportError> {
         let mut groups: Vec<(PipelineFormat, Vec<SourceFile<'_>>)> = Vec::new();
         let mut errors = Vec::new();
-        for f in files {
-            let detected = format.or_else(|| PipelineFormat::detect(f.name, f.text));
+        // A script a Jenkins Job Builder file includes belongs to its Zuul v2 set.
+        let jjb_included = if format.is_none() {
+            zuul::jjb_include_targets(files)
+        } else {
+            Vec::new()
+        };
+        for (i, f) in files.iter().enumerate() {
+            let detected = format.or_else(|| {
+                if jjb_included.get(i).copied().unwrap_or(false) {
+                    Some(PipelineFormat::Zuul)
+                } else {
+                    PipelineFormat::detect(f.name, f.text)
+                }
+            });
             match detected {
                 Some(fmt) => match groups.iter_mut().find(|(g, _)| *g == fmt) {
                     Some((_, list)) => list.push(*f),

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::tree::{NULL, Node, V};
+use super::tree::{self, NULL, Node, V};
 use super::{ImportError, SourceFile, documents, shape_error};
 use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
@@ -372,17 +372,70 @@ fn refusal(
     None
 }
 
+/// The directory part of a file name, with `/` separators (`.` for none).
+fn dir_of(name: &str) -> String {
+    let n = name.replace('\\', "/");
+    match n.rfind('/') {
+        Some(i) => n[..i].to_owned(),
+        None => ".".to_owned(),
+    }
+}
+
+/// The files JJB text files include, by path as written, for a reader that looks for them
+/// beside the file (`lockkeeper_fs`). Empty for a text that is not JJB or not YAML.
+pub fn jjb_include_paths(text: &str) -> Vec<String> {
+    if !text.contains("!include") {
+        return Vec::new();
+    }
+    tree::parse(text)
+        .map(|docs| jjb::include_paths(&docs))
+        .unwrap_or_default()
+}
+
+/// Which of the given files a JJB file among them includes (matched as `Includes::find` does).
+pub(crate) fn jjb_include_targets(files: &[SourceFile<'_>]) -> Vec<bool> {
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for f in files {
+        for p in jjb_include_paths(f.text) {
+            wanted.push((dir_of(f.name), p));
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            let name = f.name.replace('\\', "/");
+            wanted.iter().any(|(d, p)| {
+                let p = p.trim().trim_start_matches("./");
+                name == jjb::join(d, p) || name == p || name.ends_with(&format!("/{p}"))
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Result<(), ImportError> {
     let mut errors = Vec::new();
     let mut items: Vec<(usize, Node)> = Vec::new();
+    // Files a JJB file takes text from (`!include-raw: build.sh`) are not configuration: they
+    // are read as the text they insert, never parsed as Zuul objects.
+    let raw = jjb_include_targets(files);
     let mut parsed: Vec<(usize, Vec<Node>)> = Vec::new();
+    let mut included: Vec<(usize, Option<Node>)> = Vec::new();
     for (i, f) in files.iter().enumerate() {
+        if raw.get(i).copied().unwrap_or(false) {
+            let yaml = tree::parse(f.text)
+                .ok()
+                .and_then(|d| d.into_iter().find(|d| !d.is_null()));
+            included.push((i, yaml));
+            continue;
+        }
         match documents(f) {
             Ok(docs) => parsed.push((i, docs)),
             Err(e) => errors.extend(e.into_files()),
         }
     }
-    // A v2 layout runs Jenkins jobs: the list files given with it are Jenkins Job Builder's.
+    // A v2 layout runs Jenkins jobs, but a Zuul v3 file may come in the same run: each item
+    // goes by what it is (its kind, or the keys of a `job`/`project`); an item that could be
+    // either follows the rest of its file, then the layout's presence.
     let has_v2 = parsed
         .iter()
         .any(|(_, docs)| docs.iter().any(super::zuul_v2_layout));
@@ -390,11 +443,27 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut jjb_items: Vec<(usize, Node)> = Vec::new();
     for (i, docs) in parsed {
         let f = &files[i];
-        let jjb_file = has_v2 || docs.iter().any(|d| d.items().iter().any(jjb::is_jjb_item));
+        let sides: Vec<jjb::Side> = docs
+            .iter()
+            .flat_map(|d| d.items().iter().filter_map(jjb::item_side))
+            .collect();
+        let jjb_n = sides.iter().filter(|s| **s == jjb::Side::Jjb).count();
+        let v3_n = sides.len() - jjb_n;
+        let file_side = match jjb_n.cmp(&v3_n) {
+            std::cmp::Ordering::Greater => jjb::Side::Jjb,
+            std::cmp::Ordering::Equal if has_v2 => jjb::Side::Jjb,
+            _ => jjb::Side::V3,
+        };
         for d in docs {
             match &d.v {
-                V::Seq(list) if jjb_file => jjb_items.extend(list.iter().cloned().map(|n| (i, n))),
-                V::Seq(list) => items.extend(list.iter().cloned().map(|n| (i, n))),
+                V::Seq(list) => {
+                    for n in list {
+                        match jjb::item_side(n).unwrap_or(file_side) {
+                            jjb::Side::Jjb => jjb_items.push((i, n.clone())),
+                            jjb::Side::V3 => items.push((i, n.clone())),
+                        }
+                    }
+                }
                 V::Null => {}
                 _ if super::zuul_v2_layout(&d) => layouts.push((i, d)),
                 _ => errors.extend(
@@ -409,7 +478,25 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         }
     }
     if !jjb_items.is_empty() || !layouts.is_empty() {
-        let mut j = jjb::Jjb::read(jjb_items.iter().map(|(i, n)| (*i, n)));
+        let mut dirs: Vec<String> = Vec::new();
+        for (i, _) in &jjb_items {
+            let d = dir_of(files[*i].name);
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        let includes = jjb::Includes {
+            files: included
+                .iter()
+                .map(|(i, yaml)| jjb::IncludeFile {
+                    name: files[*i].name.replace('\\', "/"),
+                    text: files[*i].text,
+                    yaml: yaml.as_ref(),
+                })
+                .collect(),
+            dirs,
+        };
+        let mut j = jjb::Jjb::read(jjb_items.iter().map(|(i, n)| (*i, n)), includes);
         let specs = j.resolve();
         if layouts.is_empty() {
             for (i, _) in &jjb_items {
@@ -427,6 +514,9 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 b.file(files[*i].name);
             }
         }
+        for (i, _) in &included {
+            b.file(files[*i].name);
+        }
         for (i, loc, path, why) in &j.unread {
             b.file(files[*i].name);
             b.unsupported(*loc, path.clone(), why.clone());
@@ -435,6 +525,8 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         for (i, d) in &layouts {
             v2::import(b, files[*i].name, d, given.then_some(&specs));
         }
+    } else if let Some((i, _)) = included.first() {
+        b.file(files[*i].name);
     }
     if let Some(e) = ImportError::from_files(errors) {
         return Err(e);

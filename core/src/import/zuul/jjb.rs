@@ -64,16 +64,110 @@ const MAX_DEPTH: usize = 16;
 /// Components read in all, over every job: macros that fan out are not followed past it.
 const MAX_STEPS: usize = 200_000;
 
-/// Whether a JJB item (one `- kind: {...}` entry) uses a JJB-only kind, or a `job` with
-/// Jenkins sections, which a Zuul v3 job never has.
-pub(crate) fn is_jjb_item(item: &Node) -> bool {
-    item.entries().iter().any(|e| {
-        JJB_ONLY_KINDS.contains(&e.key.as_str())
-            || (e.key == "job"
-                && ["builders", "wrappers", "publishers", "project-type", "node"]
+/// Object kinds only Zuul v3 has.
+const V3_ONLY_KINDS: [&str; 8] = [
+    "pipeline",
+    "secret",
+    "nodeset",
+    "semaphore",
+    "project-template",
+    "queue",
+    "pragma",
+    "tenant",
+];
+
+/// Keys of a JJB `job` that a Zuul v3 job never has (Jenkins' job configuration).
+const JJB_JOB_KEYS: [&str; 18] = [
+    "builders",
+    "wrappers",
+    "publishers",
+    "project-type",
+    "node",
+    "scm",
+    "triggers",
+    "parameters",
+    "properties",
+    "dsl",
+    "pipeline-scm",
+    "defaults",
+    "concurrent",
+    "disabled",
+    "display-name",
+    "logrotate",
+    "block-downstream",
+    "axes",
+];
+
+/// Keys of a Zuul v3 `job` that JJB does not have.
+const V3_JOB_KEYS: [&str; 24] = [
+    "parent",
+    "run",
+    "pre-run",
+    "post-run",
+    "cleanup-run",
+    "vars",
+    "extra-vars",
+    "host-vars",
+    "group-vars",
+    "secrets",
+    "nodeset",
+    "required-projects",
+    "roles",
+    "branches",
+    "files",
+    "irrelevant-files",
+    "abstract",
+    "final",
+    "protected",
+    "voting",
+    "provides",
+    "requires",
+    "dependencies",
+    "post-review",
+];
+
+/// Keys of a Zuul v3 `project` (besides pipeline names, whose values hold `jobs`).
+const V3_PROJECT_KEYS: [&str; 5] = ["templates", "default-branch", "merge-mode", "queue", "vars"];
+
+/// Which of the two list formats an item belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Jjb,
+    V3,
+}
+
+/// The format of one `- kind: {...}` item, from its kind and, for the kinds both have (`job`,
+/// `project`), its keys: a JJB project lists `jobs` itself, a v3 project lists them per
+/// pipeline; a JJB job configures Jenkins (`builders`, `node`, ...), a v3 job names Ansible
+/// playbooks, a parent, variables. `None` when the item could be either (a job with only a
+/// name and a description).
+pub(crate) fn item_side(item: &Node) -> Option<Side> {
+    let (kind, body) = match item.entries().first() {
+        Some(e) => (e.key.as_str(), &e.value),
+        None => return None,
+    };
+    if JJB_ONLY_KINDS.contains(&kind) {
+        return Some(Side::Jjb);
+    }
+    if V3_ONLY_KINDS.contains(&kind) {
+        return Some(Side::V3);
+    }
+    let has = |keys: &[&str]| keys.iter().any(|k| body.get(k).is_some());
+    match kind {
+        "job" if has(&JJB_JOB_KEYS) => Some(Side::Jjb),
+        "job" if has(&V3_JOB_KEYS) => Some(Side::V3),
+        "project" if body.get("jobs").is_some() => Some(Side::Jjb),
+        "project"
+            if has(&V3_PROJECT_KEYS)
+                || body
+                    .entries()
                     .iter()
-                    .any(|k| e.value.get(k).is_some()))
-    })
+                    .any(|e| e.value.get("jobs").is_some() || e.value.get("queue").is_some()) =>
+        {
+            Some(Side::V3)
+        }
+        _ => None,
+    }
 }
 
 /// What a Jenkins job does, as far as lockkeeper models it.
@@ -85,6 +179,8 @@ pub(crate) struct JobSpec {
     pub publishes: bool,
     /// What could not be read in its definition (path, message).
     pub unread: Vec<(String, String)>,
+    /// Credential-looking variables its shell steps use (kept until the bindings are known).
+    shell_vars: Vec<String>,
 }
 
 type Params = BTreeMap<String, String>;
@@ -92,9 +188,110 @@ type Params = BTreeMap<String, String>;
 /// What could not be read: the file's index, where, the path, why.
 pub(crate) type Unread = (usize, Option<Location>, String, String);
 
+/// A file JJB takes text from (`!include-raw: x.sh`, `!include: x.yaml`), given with the JJB
+/// files or found beside them.
+pub(crate) struct IncludeFile<'n> {
+    /// The name it was given under, with `/` separators.
+    pub name: String,
+    pub text: &'n str,
+    /// Its first YAML document, when it is YAML (what `!include:` inserts).
+    pub yaml: Option<&'n Node>,
+}
+
+/// The include files of a run and where JJB looks for them: the directories of the JJB files
+/// (JJB's default include path is the directory of the file being read).
+#[derive(Default)]
+pub(crate) struct Includes<'n> {
+    pub files: Vec<IncludeFile<'n>>,
+    pub dirs: Vec<String>,
+}
+
+impl<'n> Includes<'n> {
+    /// The file an include tag names: the one beside a JJB file, else one whose path ends with
+    /// the name (JJB's `include_path` can name other directories of the tree).
+    fn find(&self, path: &str) -> Option<&IncludeFile<'n>> {
+        let path = path.trim().trim_start_matches("./");
+        self.dirs
+            .iter()
+            .find_map(|d| {
+                let want = join(d, path);
+                self.files.iter().find(|f| f.name == want)
+            })
+            .or_else(|| {
+                self.files
+                    .iter()
+                    .find(|f| f.name == path || f.name.ends_with(&format!("/{path}")))
+            })
+    }
+}
+
+/// `dir/path` with `/` separators (`path` alone for the current directory).
+pub(crate) fn join(dir: &str, path: &str) -> String {
+    if dir.is_empty() || dir == "." {
+        path.to_owned()
+    } else {
+        format!("{}/{path}", dir.trim_end_matches('/'))
+    }
+}
+
+/// What an include tag does with the files it names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    /// `!include-raw` (`-expand`): the text, with the template's `{param}`s filled.
+    Raw,
+    /// `!include-raw-escape` (`-verbatim`): the text as it is.
+    Verbatim,
+    /// `!include`: the YAML.
+    Yaml,
+    /// `!include-jinja2`, `!j2`, `!j2-yaml`: a Jinja2 template, not rendered.
+    Jinja,
+}
+
+fn tag_of(node: &Node) -> Option<Tag> {
+    let tag = node.tag.as_deref()?.trim_end_matches(':');
+    Some(match tag {
+        "!include-raw" | "!include-raw-expand" => Tag::Raw,
+        "!include-raw-escape" | "!include-raw-verbatim" => Tag::Verbatim,
+        "!include" => Tag::Yaml,
+        t if t.starts_with("!include") || t.starts_with("!j2") => Tag::Jinja,
+        _ => return None,
+    })
+}
+
+/// The files a JJB text takes text from through its include tags (paths as written), for a
+/// reader that finds them beside the file. Empty for a text that is not JJB.
+pub(crate) fn include_paths(docs: &[Node]) -> Vec<String> {
+    fn walk(n: &Node, out: &mut Vec<String>) {
+        if matches!(tag_of(n), Some(Tag::Raw | Tag::Verbatim | Tag::Yaml)) {
+            for p in n.strings() {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+            return;
+        }
+        match &n.v {
+            V::Map(entries) => entries.iter().for_each(|e| walk(&e.value, out)),
+            V::Seq(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for d in docs {
+        if d.items().iter().any(|i| item_side(i) == Some(Side::Jjb)) {
+            walk(d, &mut out);
+        }
+    }
+    out
+}
+
+/// Parameters that hold objects (`'{obj:key}'` inserts the value itself, not its text).
+type Objs<'n> = BTreeMap<String, &'n Node>;
+
 /// The objects of the given JJB files.
 #[derive(Default)]
 pub(crate) struct Jjb<'n> {
+    includes: Includes<'n>,
     jobs: BTreeMap<String, &'n Node>,
     templates: BTreeMap<String, &'n Node>,
     groups: BTreeMap<String, &'n Node>,
@@ -110,8 +307,14 @@ pub(crate) struct Jjb<'n> {
 
 impl<'n> Jjb<'n> {
     /// Collects the objects of JJB list items, each with the index of its file.
-    pub(crate) fn read(items: impl IntoIterator<Item = (usize, &'n Node)>) -> Self {
-        let mut j = Jjb::default();
+    pub(crate) fn read(
+        items: impl IntoIterator<Item = (usize, &'n Node)>,
+        includes: Includes<'n>,
+    ) -> Self {
+        let mut j = Jjb {
+            includes,
+            ..Jjb::default()
+        };
         for (file, item) in items {
             let Some(entry) = item.entries().first() else {
                 j.unread.push((
@@ -164,7 +367,8 @@ impl<'n> Jjb<'n> {
     pub(crate) fn resolve(&mut self) -> BTreeMap<String, JobSpec> {
         let mut out = BTreeMap::new();
         for (name, node) in &self.jobs {
-            out.insert(name.clone(), self.spec(node, &self.base(node)));
+            let objs = self.base_objs(node);
+            out.insert(name.clone(), self.spec(node, &self.base(node), &objs));
         }
         let mut unread = Vec::new();
         for &(file, project) in &self.projects {
@@ -215,14 +419,7 @@ impl<'n> Jjb<'n> {
     /// The parameters a job or template starts from: its defaults, then its own scalar keys.
     fn base(&self, node: &Node) -> Params {
         let mut p = Params::new();
-        let dname = node
-            .get("defaults")
-            .and_then(Node::scalar)
-            .unwrap_or_else(|| "global".into());
-        for src in [self.defaults.get(&dname).copied(), Some(node)]
-            .into_iter()
-            .flatten()
-        {
+        for src in self.base_sources(node).into_iter().flatten() {
             for e in src.entries() {
                 if let Some(v) = e.value.scalar() {
                     p.insert(e.key.clone(), v);
@@ -232,17 +429,36 @@ impl<'n> Jjb<'n> {
         p
     }
 
+    /// [`Jjb::base`] as objects, for `'{obj:key}'`.
+    fn base_objs(&self, node: &'n Node) -> Objs<'n> {
+        let mut p = Objs::new();
+        for src in self.base_sources(node).into_iter().flatten() {
+            for e in src.entries() {
+                p.insert(e.key.clone(), &e.value);
+            }
+        }
+        p
+    }
+
+    fn base_sources(&self, node: &'n Node) -> [Option<&'n Node>; 2] {
+        let dname = node
+            .get("defaults")
+            .and_then(Node::scalar)
+            .unwrap_or_else(|| "global".into());
+        [self.defaults.get(&dname).copied(), Some(node)]
+    }
+
     /// Realises the template (or plain job) `name` listed in a project with the given layers
     /// of parameters (weakest first).
     fn realise(
         &self,
         name: &str,
-        layers: &[Vec<(String, &Node)>],
+        layers: &[Vec<(String, &'n Node)>],
         (file, loc): (usize, Option<Location>),
         out: &mut BTreeMap<String, JobSpec>,
         unread: &mut Vec<Unread>,
     ) {
-        let Some(tpl) = self.templates.get(name) else {
+        let Some(tpl) = self.templates.get(name).copied() else {
             if !self.jobs.contains_key(name) {
                 unread.push((
                     file,
@@ -253,13 +469,22 @@ impl<'n> Jjb<'n> {
             }
             return;
         };
-        let mut merged: BTreeMap<String, &Node> = BTreeMap::new();
+        let mut merged: Objs<'n> = BTreeMap::new();
         for layer in layers {
             for (k, v) in layer {
                 merged.insert(k.clone(), v);
             }
         }
-        let Some(combos) = product(&merged) else {
+        // `exclude:` drops the combinations it matches; it is no parameter.
+        let exclude = merged.remove("exclude").map(exclusions).unwrap_or_default();
+        // A parameter the template inserts as an object is one value, not one job per item.
+        let mut objs = self.base_objs(tpl);
+        objs.extend(merged.iter().map(|(k, v)| (k.clone(), *v)));
+        let mut scalars = merged;
+        for k in obj_keys(tpl) {
+            scalars.remove(&k);
+        }
+        let Some(combos) = product(&scalars) else {
             unread.push((
                 file,
                 loc,
@@ -269,13 +494,19 @@ impl<'n> Jjb<'n> {
             return;
         };
         for combo in combos {
+            if exclude
+                .iter()
+                .any(|x| x.iter().all(|(k, v)| combo.get(k) == Some(v)))
+            {
+                continue;
+            }
             let mut params = self.base(tpl);
             params.extend(combo);
             let Some(tname) = tpl.get("name").and_then(Node::scalar) else {
                 continue;
             };
             let job = subst(&tname, &params);
-            let spec = self.spec(tpl, &params);
+            let spec = self.spec(tpl, &params, &objs);
             // Realisations that land on one name (a list parameter the name does not use) are
             // one Jenkins job: keep what any of them binds or does.
             let have = out.entry(job).or_default();
@@ -291,8 +522,45 @@ impl<'n> Jjb<'n> {
         }
     }
 
+    /// What a value stands for: the YAML an `!include:` names, the parameter an `'{obj:key}'`
+    /// names, or itself. `None` (reported) when that is not given.
+    fn deref(&self, v: &'n Node, objs: &Objs<'n>, path: &str, s: &mut JobSpec) -> Option<&'n Node> {
+        let mut v = v;
+        for _ in 0..MAX_DEPTH {
+            if tag_of(v) == Some(Tag::Yaml) {
+                // A missing or non-YAML file is reported by `check_includes`.
+                v = v
+                    .scalar()
+                    .and_then(|f| self.includes.find(&f))
+                    .and_then(|f| f.yaml)?;
+                continue;
+            }
+            let Some(key) = v
+                .as_str()
+                .map(str::trim)
+                .and_then(|t| t.strip_prefix("{obj:"))
+                .and_then(|t| t.strip_suffix('}'))
+            else {
+                return Some(v);
+            };
+            match objs.get(key) {
+                Some(o) => v = o,
+                None => {
+                    let why = format!(
+                        "`{path}` is `{{obj:{key}}}`, a parameter no default, template, project or job entry gives: what it holds is not checked"
+                    );
+                    if !s.unread.iter().any(|(_, w)| *w == why) {
+                        s.unread.push((path.to_owned(), why));
+                    }
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
     /// What a job (or realised template) binds and runs.
-    fn spec(&self, node: &Node, params: &Params) -> JobSpec {
+    fn spec(&self, node: &'n Node, params: &Params, objs: &Objs<'n>) -> JobSpec {
         let mut s = JobSpec::default();
         if node.get("dsl").is_some() || node.get("pipeline-scm").is_some() {
             s.unread.push((
@@ -300,22 +568,58 @@ impl<'n> Jjb<'n> {
                 "a Jenkins pipeline job runs a Groovy script lockkeeper does not read: what it runs and which credentials it binds are not checked".into(),
             ));
         }
-        included(node, "", &mut s.unread);
+        self.check_includes(node, "", &mut s.unread);
         let dname = node
             .get("defaults")
             .and_then(Node::scalar)
             .unwrap_or_else(|| "global".into());
         let defaults = self.defaults.get(&dname).copied();
         if let Some(d) = defaults {
-            included(d, "defaults", &mut s.unread);
+            self.check_includes(d, "defaults", &mut s.unread);
+        }
+        // Build parameters are set by whoever starts the build, not credentials of the agent.
+        let mut bound = Vec::new();
+        for src in [defaults, Some(node)].into_iter().flatten() {
+            for p in src.get("parameters").map(Node::items).unwrap_or_default() {
+                for e in p.entries() {
+                    if let Some(n) = e.value.get("name").and_then(Node::scalar) {
+                        push(&mut bound, n);
+                    }
+                }
+            }
         }
         for section in SECTIONS {
             // A job's own section replaces the defaults' one.
             let list = node
                 .get(section)
                 .or_else(|| defaults.and_then(|d| d.get(section)));
-            for item in list.map(Node::items).unwrap_or_default() {
-                self.component(section, item, params, &mut s, 0);
+            let Some(list) = list.and_then(|l| self.deref(l, objs, section, &mut s)) else {
+                continue;
+            };
+            for item in list.items() {
+                let Some(item) = self.deref(item, objs, section, &mut s) else {
+                    continue;
+                };
+                // An included or object list of components stands in for one entry.
+                let items = if item.is_seq() {
+                    item.items()
+                } else {
+                    std::slice::from_ref(item)
+                };
+                for i in items {
+                    self.component(section, i, params, &mut s, &mut bound, 0);
+                }
+            }
+        }
+        // Variables the shell uses that hold credentials and that no binding of the job sets
+        // come from the Jenkins agent's environment: the job holds them too.
+        let shell = std::mem::take(&mut s.shell_vars);
+        for v in shell {
+            if !bound.contains(&v) {
+                push(
+                    &mut s.secrets,
+                    format!("${v} (from the Jenkins agent's environment)"),
+                );
             }
         }
         s
@@ -328,6 +632,7 @@ impl<'n> Jjb<'n> {
         item: &Node,
         params: &Params,
         s: &mut JobSpec,
+        bound: &mut Vec<String>,
         depth: usize,
     ) {
         let steps = self.steps.get() + 1;
@@ -357,7 +662,7 @@ impl<'n> Jjb<'n> {
                 ));
                 return;
             }
-            included(m, &name, &mut s.unread);
+            self.check_includes(m, &name, &mut s.unread);
             let mut inner = params.clone();
             for e in body.map(Node::entries).unwrap_or_default() {
                 if let Some(v) = e.value.scalar() {
@@ -365,8 +670,17 @@ impl<'n> Jjb<'n> {
                 }
             }
             for sec in SECTIONS {
-                for i in m.get(sec).map(Node::items).unwrap_or_default() {
-                    self.component(sec, i, &inner, s, depth + 1);
+                let list = m.get(sec).map(|l| self.yaml_of(l)).unwrap_or(&NULL_NODE);
+                for i in list.items() {
+                    let i = self.yaml_of(i);
+                    let items = if i.is_seq() {
+                        i.items()
+                    } else {
+                        std::slice::from_ref(i)
+                    };
+                    for i in items {
+                        self.component(sec, i, &inner, s, bound, depth + 1);
+                    }
                 }
             }
             return;
@@ -375,6 +689,11 @@ impl<'n> Jjb<'n> {
             "credentials-binding" => {
                 for binding in body.map(Node::items).unwrap_or_default() {
                     for e in binding.entries() {
+                        for k in ["variable", "username", "password", "key-file-variable"] {
+                            if let Some(v) = e.value.get(k).and_then(Node::scalar) {
+                                push(bound, subst(&v, params));
+                            }
+                        }
                         match e.value.get("credential-id").and_then(Node::scalar) {
                             Some(id) => push(&mut s.secrets, subst(&id, params)),
                             None => s.unread.push((
@@ -402,10 +721,15 @@ impl<'n> Jjb<'n> {
                 }
             }
             "shell" => {
-                let text = body.and_then(Node::scalar).unwrap_or_default();
-                let text = subst(&text, params);
+                let text = match body {
+                    Some(b) => self.shell_text(b, params),
+                    None => String::new(),
+                };
                 if text.lines().any(|l| super::super::publishes(l, &[])) {
                     s.publishes = true;
+                }
+                for v in secret_variables(&text) {
+                    push(&mut s.shell_vars, v);
                 }
             }
             n if section == "publishers" && UPLOADING_PUBLISHERS.contains(&n) => {
@@ -414,46 +738,204 @@ impl<'n> Jjb<'n> {
             _ => {}
         }
     }
+
+    /// The YAML an `!include:` names (itself otherwise; nothing when missing, reported).
+    fn yaml_of<'a>(&'a self, v: &'a Node) -> &'a Node {
+        if tag_of(v) == Some(Tag::Yaml) {
+            return v
+                .scalar()
+                .and_then(|f| self.includes.find(&f))
+                .and_then(|f| f.yaml)
+                .unwrap_or(&NULL_NODE);
+        }
+        v
+    }
+
+    /// The text a `shell` runs: written in place, or the files an `!include-raw` names (with the
+    /// template's parameters filled, unless it is the escaping or verbatim form).
+    fn shell_text(&self, body: &Node, params: &Params) -> String {
+        match tag_of(body) {
+            Some(t @ (Tag::Raw | Tag::Verbatim)) => {
+                let mut text = String::new();
+                for f in body.strings() {
+                    if let Some(file) = self.includes.find(&f) {
+                        text.push_str(file.text);
+                        text.push('\n');
+                    }
+                }
+                if t == Tag::Raw {
+                    subst(&text, params)
+                } else {
+                    text
+                }
+            }
+            _ => subst(&body.scalar().unwrap_or_default(), params),
+        }
+    }
+
+    /// Reports the files a definition takes text from through include tags that are not given
+    /// (nor beside the JJB files), and Jinja2 templates, which are not rendered. Included YAML
+    /// is followed for its own includes.
+    fn check_includes(&self, node: &Node, path: &str, out: &mut Vec<(String, String)>) {
+        self.check_includes_in(node, path, out, &mut Vec::new());
+    }
+
+    /// [`Jjb::check_includes`], each included YAML file followed once (a file including itself,
+    /// or many times, costs one walk).
+    fn check_includes_in<'a>(
+        &'a self,
+        node: &Node,
+        path: &str,
+        out: &mut Vec<(String, String)>,
+        seen: &mut Vec<&'a str>,
+    ) {
+        if let Some(tag) = tag_of(node) {
+            let written = node.tag.as_deref().unwrap_or_default();
+            let report = |out: &mut Vec<(String, String)>, why: String| {
+                let entry = (path.to_owned(), why);
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            };
+            if tag == Tag::Jinja {
+                report(
+                    out,
+                    format!(
+                        "`{path}` takes its text from `{}` through `{written}`, a Jinja2 template lockkeeper does not render: what it runs is not checked",
+                        node.strings().join(", ")
+                    ),
+                );
+                return;
+            }
+            for f in node.strings() {
+                match self.includes.find(&f) {
+                    None => report(
+                        out,
+                        format!(
+                            "`{path}` takes its text from `{f}` through `{written}`, which is neither among the given files nor beside the Jenkins Job Builder files: what it runs is not checked (give it)"
+                        ),
+                    ),
+                    Some(file) if tag == Tag::Yaml => match file.yaml {
+                        Some(_) if seen.contains(&file.name.as_str()) => {}
+                        Some(y) => {
+                            seen.push(file.name.as_str());
+                            self.check_includes_in(y, path, out, seen);
+                        }
+                        None => report(
+                            out,
+                            format!(
+                                "`{path}` includes `{f}` through `{written}`, which is not YAML: what it holds is not checked"
+                            ),
+                        ),
+                    },
+                    Some(_) => {}
+                }
+            }
+            return;
+        }
+        match &node.v {
+            V::Map(entries) => {
+                for e in entries {
+                    let p = if path.is_empty() {
+                        e.key.clone()
+                    } else {
+                        format!("{path}.{}", e.key)
+                    };
+                    self.check_includes_in(&e.value, &p, out, seen);
+                }
+            }
+            V::Seq(items) => {
+                for i in items {
+                    self.check_includes_in(i, path, out, seen);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
-/// Text JJB takes from other files of its tree (`!include-raw:`, `!include:`, `!j2:` ...),
-/// which were not given: each is reported once as not read.
-fn included(node: &Node, path: &str, out: &mut Vec<(String, String)>) {
-    if let Some(tag) = node
-        .tag
-        .as_deref()
-        .filter(|t| t.starts_with("!include") || t.starts_with("!j2"))
-    {
-        let files = node.strings().join(", ");
-        let entry = (
-            path.to_owned(),
-            format!(
-                "`{path}` takes its text from `{files}` through `{tag}`, which lockkeeper does not read: what it runs is not checked"
-            ),
-        );
-        if !out.contains(&entry) {
-            out.push(entry);
-        }
-        return;
-    }
-    match &node.v {
-        V::Map(entries) => {
-            for e in entries {
-                let p = if path.is_empty() {
-                    e.key.clone()
-                } else {
-                    format!("{path}.{}", e.key)
-                };
-                included(&e.value, &p, out);
+static NULL_NODE: Node = Node {
+    loc: None,
+    tag: None,
+    v: V::Null,
+};
+
+/// Suffixes of variable names that hold credentials.
+const SECRET_SUFFIXES: [&str; 7] = [
+    "_TOKEN",
+    "_PASSWORD",
+    "_SECRET",
+    "_PRIVATE_KEY",
+    "_API_KEY",
+    "_CREDENTIALS",
+    "_PASS",
+];
+
+/// The credential-looking variables (`$NPM_TOKEN`, `${PYPI_PASSWORD}`) a shell text uses
+/// without assigning them itself.
+fn secret_variables(text: &str) -> Vec<String> {
+    let mut used = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let rest = &text[i + 1..];
+            let rest = rest.strip_prefix('{').unwrap_or(rest);
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                used.push(name);
             }
         }
-        V::Seq(items) => {
-            for i in items {
-                included(i, path, out);
+        i += 1;
+    }
+    used.retain(|n| {
+        let u = n.to_ascii_uppercase();
+        SECRET_SUFFIXES.iter().any(|s| u.ends_with(s))
+            && !text.contains(&format!("{n}="))
+            && !text.contains(&format!("read {n}"))
+    });
+    let mut out = Vec::new();
+    for n in used {
+        push(&mut out, n);
+    }
+    out
+}
+
+/// The parameters a template inserts as objects (`'{obj:key}'`).
+fn obj_keys(node: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    node.visit_strings(&mut |t| {
+        let mut rest = t;
+        while let Some(i) = rest.find("{obj:") {
+            let tail = &rest[i + 5..];
+            match tail.find('}') {
+                Some(end) => {
+                    push(&mut out, tail[..end].to_owned());
+                    rest = &tail[end..];
+                }
+                None => break,
             }
         }
-        _ => {}
-    }
+    });
+    out
+}
+
+/// A project's `exclude:` list: each entry is a set of parameter values whose combination is
+/// not realised.
+fn exclusions(node: &Node) -> Vec<Params> {
+    node.items()
+        .iter()
+        .map(|x| {
+            x.entries()
+                .iter()
+                .filter_map(|e| e.value.scalar().map(|v| (e.key.clone(), v)))
+                .collect()
+        })
+        .filter(|x: &Params| !x.is_empty())
+        .collect()
 }
 
 fn push(list: &mut Vec<String>, v: String) {
@@ -550,6 +1032,7 @@ fn subst(s: &str, params: &Params) -> String {
             && let Some(end) = tail.find('}')
         {
             let key = &tail[1..end];
+            let key = key.strip_prefix("obj:").unwrap_or(key);
             match params.get(key) {
                 Some(v) => out.push_str(v),
                 None => out.push_str(&tail[..=end]),
@@ -592,8 +1075,8 @@ mod tests {
                     - project:\n    name: app\n    env: [prod, staging]\n    jobs: ['{name}-{env}-deploy', grp]\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
         let items = docs.first().ok_or("no doc")?.items();
-        assert!(items.iter().any(is_jjb_item));
-        let mut j = Jjb::read(items.iter().map(|n| (0, n)));
+        assert!(items.iter().any(|i| item_side(i) == Some(Side::Jjb)));
+        let mut j = Jjb::read(items.iter().map(|n| (0, n)), Includes::default());
         let specs = j.resolve();
         assert!(j.unread.is_empty(), "{:?}", j.unread);
         let prod = specs.get("app-prod-deploy").ok_or("no prod")?;
@@ -625,7 +1108,10 @@ mod tests {
         text.push_str("- job-template: {name: '{name}-{v}', builders: [m0]}\n");
         text.push_str("- project: {name: p, v: [a, b, c, d, e, f, g, h], jobs: ['{name}-{v}']}\n");
         let docs = crate::import::tree::parse(&text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            Includes::default(),
+        );
         let specs = j.resolve();
         assert_eq!(specs.len(), 8);
         assert!(
@@ -641,7 +1127,10 @@ mod tests {
     fn an_included_script_is_not_read() -> Result<(), String> {
         let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            Includes::default(),
+        );
         let specs = j.resolve();
         let unread = &specs.get("build").ok_or("no job")?.unread;
         assert_eq!(unread.len(), 3, "{unread:?}");
@@ -651,11 +1140,141 @@ mod tests {
         Ok(())
     }
 
+    /// Included files given with the JJB file are read: a raw shell script that publishes, a
+    /// YAML list of wrappers binding a credential, a script using an unbound token from the
+    /// agent; a missing one is named.
+    #[test]
+    fn included_files_are_read() -> Result<(), String> {
+        let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n- job:\n    name: missing\n    builders:\n      - shell: !include-raw: gone.sh\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let w = crate::import::tree::parse(
+            "- credentials-binding:\n    - text: {credential-id: npm-token, variable: NPM_TOKEN}\n",
+        )
+        .map_err(|e| e.0)?;
+        let includes = Includes {
+            files: vec![
+                IncludeFile {
+                    name: "jjb/build.sh".into(),
+                    text: "#!/bin/bash\nnpm ci\nnpm publish --token \"$NPM_TOKEN\"\n",
+                    yaml: None,
+                },
+                IncludeFile {
+                    name: "jjb/a.sh".into(),
+                    text: "curl -u \"bot:${NEXUS_PASSWORD}\" https://x/{name}\n",
+                    yaml: None,
+                },
+                IncludeFile {
+                    name: "jjb/w.yaml".into(),
+                    text: "",
+                    yaml: w.first(),
+                },
+            ],
+            dirs: vec!["jjb".into()],
+        };
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            includes,
+        );
+        let specs = j.resolve();
+        let build = specs.get("build").ok_or("no job")?;
+        assert!(build.unread.is_empty(), "{:?}", build.unread);
+        assert!(build.publishes);
+        assert_eq!(
+            build.secrets,
+            vec![
+                "npm-token".to_owned(),
+                "$NEXUS_PASSWORD (from the Jenkins agent's environment)".to_owned()
+            ]
+        );
+        let missing = &specs.get("missing").ok_or("no job")?.unread;
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert!(missing[0].1.contains("`gone.sh`") && missing[0].1.contains("give it"));
+        Ok(())
+    }
+
+    /// A YAML include that includes itself, many times over, is walked once.
+    #[test]
+    fn a_self_including_file_is_bounded() -> Result<(), String> {
+        let text = "- job:\n    name: j\n    builders: !include: a.yaml\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let a_text = "- !include: a.yaml\n".repeat(12);
+        let a = crate::import::tree::parse(&a_text).map_err(|e| e.0)?;
+        let includes = Includes {
+            files: vec![IncludeFile {
+                name: "a.yaml".into(),
+                text: &a_text,
+                yaml: a.first(),
+            }],
+            dirs: vec![".".into()],
+        };
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            includes,
+        );
+        let specs = j.resolve();
+        assert!(specs.contains_key("j"));
+        Ok(())
+    }
+
+    /// `'{obj:key}'` inserts the parameter's value itself (a list of builders), and is not a
+    /// list to realise one job per item; `exclude:` drops the matching combinations.
+    #[test]
+    fn obj_parameters_and_exclusions() -> Result<(), String> {
+        let text = "- job-template:\n    name: '{name}-{py}-{os}'\n    builders: '{obj:steps}'\n    wrappers: '{obj:nothing}'\n- project:\n    name: app\n    py: [py2, py3]\n    os: [bionic, focal]\n    exclude:\n      - py: py2\n        os: focal\n    steps:\n      - shell: make test\n      - shell: twine upload dist/*\n    jobs: ['{name}-{py}-{os}']\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            Includes::default(),
+        );
+        let specs = j.resolve();
+        let names: Vec<&String> = specs.keys().collect();
+        assert_eq!(names, ["app-py2-bionic", "app-py3-bionic", "app-py3-focal"]);
+        let one = specs.get("app-py3-focal").ok_or("no job")?;
+        assert!(one.publishes, "{one:?}");
+        assert!(
+            one.unread.iter().any(|(_, w)| w.contains("{obj:nothing}")),
+            "{one:?}"
+        );
+        Ok(())
+    }
+
+    /// JJB and Zuul v3 items are told apart by kind, and by keys where both have the kind.
+    #[test]
+    fn items_are_told_apart() -> Result<(), String> {
+        let text = "- job: {name: a, builders: [{shell: make}]}\n- job: {name: b, parent: base, run: playbooks/b.yaml}\n- project: {name: p, jobs: [a]}\n- project: {name: q, check: {jobs: [b]}}\n- project: {name: r, templates: [t]}\n- job-template: {name: x}\n- nodeset: {name: n}\n- job: {name: c, description: either}\n";
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let got: Vec<Option<Side>> = docs
+            .first()
+            .ok_or("no doc")?
+            .items()
+            .iter()
+            .map(item_side)
+            .collect();
+        use Side::*;
+        assert_eq!(
+            got,
+            vec![
+                Some(Jjb),
+                Some(V3),
+                Some(Jjb),
+                Some(V3),
+                Some(V3),
+                Some(Jjb),
+                Some(V3),
+                None
+            ]
+        );
+        Ok(())
+    }
+
     #[test]
     fn a_runaway_product_is_not_read() -> Result<(), String> {
         let text = "- job-template: {name: '{a}{b}{c}'}\n- project:\n    name: p\n    a: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    b: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    c: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    jobs: ['{a}{b}{c}']\n";
         let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)));
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            Includes::default(),
+        );
         assert!(j.resolve().is_empty());
         assert_eq!(j.unread.len(), 1);
         Ok(())

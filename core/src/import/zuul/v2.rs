@@ -385,6 +385,75 @@ mod tests {
         Ok(())
     }
 
+    /// A Zuul v3 file in the same run as a v2 layout and JJB files is read as v3 (its project
+    /// lists jobs per pipeline, its job runs a playbook), not as Jenkins Job Builder.
+    #[test]
+    fn a_v3_file_beside_a_v2_layout_is_read_as_v3() -> Result<(), String> {
+        let v3 = "- job:\n    name: tox-py3\n    parent: tox\n    run: playbooks/tox.yaml\n- project:\n    name: other/service\n    check:\n      jobs:\n        - tox-py3\n";
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: LAYOUT,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: JJB,
+            },
+            SourceFile {
+                name: "zuul.d/project.yaml",
+                text: v3,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let json = p.to_json_value().to_string();
+        assert!(json.contains("other/service check: tox-py3"), "{json}");
+        assert!(
+            !p.unsupported
+                .iter()
+                .any(|u| u.file == "zuul.d/project.yaml" && u.message.contains("Jenkins")),
+            "{:?}",
+            p.unsupported
+        );
+        // And the JJB file is still JJB: its job binds its credential in the layout's check.
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        assert!(d.to_text().contains("sonar-login"), "{d}");
+        Ok(())
+    }
+
+    /// A script a JJB job includes (`!include-raw:`), given in the same run, is its shell text:
+    /// a check job whose script publishes with an agent's token is reported; without the
+    /// script, the set is incomplete and names it.
+    #[test]
+    fn an_included_script_given_with_the_jjb_file_is_read() -> Result<(), String> {
+        let jjb =
+            "- job:\n    name: lint\n    builders:\n      - shell: !include-raw: scripts/lint.sh\n";
+        let script = "#!/bin/bash\nset -e\nmake lint\nnpm publish --//registry.npmjs.org/:_authToken=$NPM_TOKEN\n";
+        let layout = "pipelines:\n  - name: check\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: app\n    check:\n      - lint\n";
+        let with = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            },
+            SourceFile {
+                name: "jjb/lint.yaml",
+                text: jjb,
+            },
+            SourceFile {
+                name: "jjb/scripts/lint.sh",
+                text: script,
+            },
+        ];
+        let p = Pipeline::import(&with, None).map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        assert!(!d.has("import/incomplete"), "{d}");
+        assert!(d.to_text().contains("NPM_TOKEN"), "{d}");
+        let p = Pipeline::import(&with[..2], None).map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        assert!(d.has("import/incomplete"), "{d}");
+        assert!(d.to_text().contains("`scripts/lint.sh`"), "{d}");
+        Ok(())
+    }
+
     #[test]
     fn v2_triggers() -> Result<(), String> {
         let docs = crate::import::tree::parse(LAYOUT).map_err(|e| e.0)?;
