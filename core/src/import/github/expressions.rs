@@ -194,6 +194,9 @@ pub(super) fn gate(condition: &str) -> Option<&'static str> {
         || squashed.contains("github.repository==github.event.pull_request.head.repo.full_name")
         || squashed.contains("head.repo.fork==false")
         || squashed.contains("!github.event.pull_request.head.repo.fork")
+        // The run a `workflow_run` follows names its head repository the same way.
+        || squashed.contains("head_repository.fork==false")
+        || squashed.contains("!github.event.workflow_run.head_repository.fork")
         || squashed.contains("head_repository.full_name==github.repository")
         || squashed
             .contains("github.repository==github.event.workflow_run.head_repository.full_name")
@@ -297,6 +300,21 @@ mod tests {
             None
         );
         assert_eq!(gate("github.event.issue.pull_request"), None);
+        assert_eq!(
+            gate(
+                "github.event.workflow_run.head_repository.fork == false && github.event.workflow_run.conclusion == 'success'"
+            ),
+            Some("same-repository check")
+        );
+        assert_eq!(
+            gate("!github.event.workflow_run.head_repository.fork"),
+            Some("same-repository check")
+        );
+        // Reading the field is no check of it.
+        assert_eq!(
+            gate("github.event.workflow_run.head_repository.fork != ''"),
+            None
+        );
         assert!(permission_check("actions-cool/check-user-permission", ""));
         assert!(!permission_check("actions/checkout", "echo hi"));
     }

@@ -1842,6 +1842,23 @@ mod tests {
     }
 
     #[test]
+    fn a_workflow_run_from_this_repository_only_is_the_gated_flow() -> R {
+        // grafana's backport workflow: the triggering run's head must not be a fork.
+        let w = "on: {workflow_run: {workflows: [trigger], types: [completed]}}\npermissions: {}\njobs:\n  backport:\n    if: github.event.workflow_run.head_repository.fork == false && github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    permissions: {contents: read, id-token: write}\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}', name: pr_info}\n      - run: jq -r . pr_info.json\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.facts.get("gate") == Some(&json!("same-repository check"))),
+            "{a}"
+        );
+        let ungated = w.replace("github.event.workflow_run.head_repository.fork == false && ", "");
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
     fn a_checkout_gated_on_its_own_step_is_the_gated_flow() -> R {
         let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: github.event.pull_request.head.repo.full_name == github.repository\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
         assert!(one(w, Regular)?.allowed());
