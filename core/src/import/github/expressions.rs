@@ -219,6 +219,18 @@ pub(super) fn gate(condition: &str) -> Option<&'static str> {
     None
 }
 
+/// Whether a condition can never hold: `false` written as such (how a job or step is switched
+/// off for a while), with or without `${{ }}`. GitHub skips what it guards in every run.
+pub(super) fn never(condition: &str) -> bool {
+    let c = condition.trim();
+    let c = c
+        .strip_prefix("${{")
+        .and_then(|r| r.strip_suffix("}}"))
+        .unwrap_or(c)
+        .trim();
+    c == "false"
+}
+
 /// Actions and API calls that fail a job unless the actor may write to the repository.
 pub(super) fn permission_check(uses: &str, text: &str) -> bool {
     const ACTIONS: [&str; 7] = [
@@ -315,6 +327,10 @@ mod tests {
             gate("github.event.workflow_run.head_repository.fork != ''"),
             None
         );
+        assert!(never("false"));
+        assert!(never("${{ false }}"));
+        assert!(!never("github.event_name == 'false'"));
+        assert!(!never("false || always()"));
         assert!(permission_check("actions-cool/check-user-permission", ""));
         assert!(!permission_check("actions/checkout", "echo hi"));
     }

@@ -168,6 +168,13 @@ pub(super) fn analyse(
         .iter()
         .enumerate()
     {
+        if step
+            .get("if")
+            .and_then(Node::scalar)
+            .is_some_and(|c| super::expressions::never(&c))
+        {
+            continue;
+        }
         let id = step.get("id").and_then(Node::scalar);
         let mut env = base_env.clone();
         let mut lines = base_lines.clone();

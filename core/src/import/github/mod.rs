@@ -432,6 +432,13 @@ fn step_facts(
     let mut job_env = base_env.clone();
     env_map(node.get("env"), &mut job_env);
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
+        if step
+            .get("if")
+            .and_then(Node::scalar)
+            .is_some_and(|c| expressions::never(&c))
+        {
+            continue;
+        }
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
         step_gate(step, f);
@@ -666,6 +673,9 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
                 let path = path.split('@').next().unwrap_or(path).to_owned();
                 // Only the contexts the calling job runs in flow down.
                 let condition = job.value.get("if").and_then(Node::scalar);
+                if condition.as_deref().is_some_and(expressions::never) {
+                    continue;
+                }
                 for c in ctxs
                     .iter()
                     .filter(|c| condition.as_deref().is_none_or(|x| runs_in(x, c)))
@@ -982,11 +992,22 @@ fn read_jobs(
             jf.write_token = workflow_perms.write_token;
             jf.id_token = workflow_perms.id_token;
         }
+        let switched_off = jf.condition.as_deref().is_some_and(expressions::never);
+        if switched_off {
+            // Switched off (`if: false`): GitHub skips it in every run, so it holds and does
+            // nothing; it stays in the pipeline so the file still counts as read.
+            jf = JobFacts {
+                write_token: Some(false),
+                condition: jf.condition,
+                needs: jf.needs,
+                ..JobFacts::default()
+            };
+        }
         let job = WorkflowJob {
             id: id.clone(),
             loc,
             facts: jf,
-            reusable,
+            reusable: reusable && !switched_off,
         };
         findings::other_run_download(b, file, &job, ctxs);
         jobs.push(job);
@@ -1013,6 +1034,14 @@ fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
         }
     }
     for job in jobs {
+        if job
+            .facts
+            .condition
+            .as_deref()
+            .is_some_and(expressions::never)
+        {
+            continue;
+        }
         let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
         job.facts.injections =
             injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
@@ -1441,7 +1470,7 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
     f.needs = job.needs.clone();
     f.condition = job.r#if.as_ref().and_then(|c| match c {
         github_actions_models::common::If::Expr(e) => Some(e.clone()),
-        github_actions_models::common::If::Bool(_) => None,
+        github_actions_models::common::If::Bool(b) => (!b).then(|| "false".to_owned()),
     });
     f.inherit_secrets = matches!(job.secrets, Some(Secrets::Inherit));
     // A called workflow's jobs are its own; what it publishes is not visible from here.
@@ -1853,8 +1882,27 @@ mod tests {
                 .any(|v| v.facts.get("gate") == Some(&json!("same-repository check"))),
             "{a}"
         );
-        let ungated = w.replace("github.event.workflow_run.head_repository.fork == false && ", "");
+        let ungated = w.replace(
+            "github.event.workflow_run.head_repository.fork == false && ",
+            "",
+        );
         assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn what_is_switched_off_with_if_false_never_runs() -> R {
+        // vscode's API proposal check, disabled for a while with `if: false`.
+        let w = "on: {issue_comment: {types: [created]}}\npermissions: {pull-requests: write}\njobs:\n  check:\n    if: false # temporarily disabled\n    runs-on: x\n    steps:\n      - uses: actions/github-script@v7\n        with: {script: 'console.log(\"${{ github.event.comment.body }}\")'}\n";
+        assert!(one(w, Auditor)?.allowed());
+        let on = w.replace("    if: false # temporarily disabled\n", "");
+        assert!(!one(&on, Regular)?.allowed());
+        let expr = w.replace("if: false", "if: ${{ false }}");
+        assert!(one(&expr, Auditor)?.allowed());
+        // A step switched off checks nothing out.
+        let step = "on: pull_request_target\npermissions: {contents: write}\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: false\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make\n";
+        assert!(one(step, Regular)?.allowed());
+        assert!(!one(&step.replace("        if: false\n", ""), Regular)?.allowed());
         Ok(())
     }
 
