@@ -24,6 +24,22 @@ const AGENT_ACTIONS: [&str; 6] = [
     "warpdotdev/warp-agent-action",
 ];
 
+/// Whether `actions/ai-inference` is given tools to act with: without them it sends the prompt
+/// to a model and returns its answer, which acts on nothing (the answer is as untrusted as the
+/// prompt). Its documentation names two ways to give tools: the GitHub MCP server
+/// (`enable-github-mcp`), or Copilot CLI tools (`copilot-allow-tools`, denied by default).
+fn inference_has_tools(with: Option<&Node>) -> bool {
+    let set = |key: &str| {
+        with.and_then(|w| w.get(key))
+            .and_then(Node::scalar)
+            .is_some_and(|v| {
+                let v = v.trim();
+                !v.is_empty() && v != "false" && v != "''"
+            })
+    };
+    set("enable-github-mcp") || set("copilot-allow-tools")
+}
+
 /// Inputs that actions commonly execute as a script.
 const EXEC_INPUTS: [&str; 5] = ["script", "run", "command", "commands", "shell-script"];
 
@@ -300,6 +316,8 @@ fn action_sinks(
     sinks: &mut Sinks<'_>,
 ) -> StepEffect {
     let slug = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+    let agent = AGENT_ACTIONS.iter().any(|a| slug.starts_with(a))
+        && (slug != "actions/ai-inference" || inference_has_tools(with));
     let mut effect = StepEffect::default();
     for e in with.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
@@ -311,12 +329,13 @@ fn action_sinks(
             let executes = EXEC_INPUTS.contains(&e.key.as_str());
             if slug == "actions/github-script" && e.key == "script" {
                 sinks.hit("github-script", &value, c);
-            } else if AGENT_ACTIONS.iter().any(|a| slug.starts_with(a)) {
+            } else if agent {
                 sinks.hit(&format!("agent input `{}` of {slug}", e.key), &value, c);
             } else if executes {
                 sinks.hit(&format!("input `{}` of {slug}", e.key), &value, c);
             }
-            if slug == "actions/github-script" || executes {
+            // A model's answer follows its prompt: whoever writes the prompt writes the answer.
+            if slug == "actions/github-script" || executes || slug == "actions/ai-inference" {
                 effect.taints_outputs = true;
             } else {
                 effect.guessed = true;
@@ -472,6 +491,48 @@ mod tests {
         assert!(!script_outputs_event_text(
             "core.setOutput('n', context.payload.number)"
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_model_without_tools_acts_on_nothing_but_its_answer_is_the_prompters()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // home-assistant's language check: the issue text goes to a model with no tools; its
+        // answer reaches a script only through `env:`.
+        let plain = job(concat!(
+            "steps:\n",
+            "  - id: ai\n    uses: actions/ai-inference@v1.1.0\n    with: {prompt: 'Is this English? ${{ github.event.issue.body }}'}\n",
+            "  - uses: actions/github-script@v7\n    env: {R: '${{ steps.ai.outputs.response }}'}\n    with: {script: 'JSON.parse(process.env.R)'}\n",
+        ))?;
+        assert!(
+            analyse(None, &plain, &BTreeSet::new())
+                .injections
+                .is_empty()
+        );
+        // Its answer pasted into a script is the prompter's text.
+        let pasted = job(concat!(
+            "steps:\n",
+            "  - id: ai\n    uses: actions/ai-inference@v1.1.0\n    with: {prompt: 'Is this English? ${{ github.event.issue.body }}'}\n",
+            "  - run: echo '${{ steps.ai.outputs.response }}'\n",
+        ))?;
+        let t = analyse(None, &pasted, &BTreeSet::new());
+        assert_eq!(t.injections.len(), 1, "{:?}", t.injections);
+        assert_eq!(t.injections[0].sink, "run");
+        // Given tools (the GitHub MCP server, or Copilot CLI tools), it is an agent.
+        for tools in [
+            "enable-github-mcp: true",
+            "copilot-allow-tools: 'shell(git:*)'",
+        ] {
+            let agent = job(&format!(
+                "steps:\n  - uses: actions/ai-inference@v2\n    with: {{prompt: 'Triage ${{{{ github.event.issue.body }}}}', {tools}}}\n"
+            ))?;
+            let t = analyse(None, &agent, &BTreeSet::new());
+            assert_eq!(t.injections.len(), 1, "{tools}");
+            assert_eq!(
+                t.injections[0].sink,
+                "agent input `prompt` of actions/ai-inference"
+            );
+        }
         Ok(())
     }
 
