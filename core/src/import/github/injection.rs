@@ -76,11 +76,19 @@ fn tainted(
     steps: &BTreeSet<String>,
     env: &BTreeSet<String>,
     needs: &BTreeSet<String>,
+    inputs: &BTreeSet<String>,
 ) -> Option<&'static str> {
     let mut found = None;
     for r in references(expr) {
         if attacker_field(&r) {
             return Some("high");
+        }
+        if r.strip_prefix("inputs.")
+            .is_some_and(|n| inputs.contains(n))
+        {
+            // An input of a local composite action its caller gave attacker text.
+            found = Some("medium");
+            continue;
         }
         let step = r.strip_prefix("steps.").and_then(|s| s.split('.').next());
         if found.is_none() && step.is_some_and(|id| steps.contains(&format!("?{id}"))) {
@@ -121,12 +129,13 @@ fn env_names(
     lines: &mut BTreeSet<String>,
     steps: &BTreeSet<String>,
     needs: &BTreeSet<String>,
+    inputs: &BTreeSet<String>,
 ) {
     for e in node.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
         let hits: Vec<&str> = expressions(&v)
             .into_iter()
-            .filter(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
+            .filter(|x| tainted(x, steps, &BTreeSet::new(), needs, inputs).is_some())
             .collect();
         if !hits.is_empty() {
             out.insert(e.key.clone());
@@ -152,33 +161,83 @@ fn reads_var(run: &str, names: &BTreeSet<String>) -> Option<String> {
 
 /// Follows attacker text through one job's steps. `needs` holds the tainted outputs of other
 /// jobs, as `<job>.outputs.<name>`.
+#[cfg(test)]
 pub(super) fn analyse(
     workflow_env: Option<&Node>,
     job: &Node,
     needs: &BTreeSet<String>,
 ) -> JobTaint {
+    analyse_with(workflow_env, job, needs, &[])
+}
+
+/// [`analyse`], also inside the local composite actions given (`uses: ./dir`): their steps
+/// run in the job, see the same `github` context, and read what the caller passes as
+/// `inputs`.
+pub(super) fn analyse_with(
+    workflow_env: Option<&Node>,
+    job: &Node,
+    needs: &BTreeSet<String>,
+    actions: &[(String, Node)],
+) -> JobTaint {
     let mut out = JobTaint::default();
-    let mut steps_tainted: BTreeSet<String> = BTreeSet::new();
+    let none = BTreeSet::new();
     let mut base_env = BTreeSet::new();
     let mut base_lines = BTreeSet::new();
     env_names(
         workflow_env,
         &mut base_env,
         &mut base_lines,
-        &steps_tainted,
+        &none,
         needs,
+        &none,
     );
     env_names(
         job.get("env"),
         &mut base_env,
         &mut base_lines,
-        &steps_tainted,
+        &none,
         needs,
+        &none,
     );
+    let scope = Scope {
+        env: &base_env,
+        lines: &base_lines,
+        needs,
+        inputs: &none,
+        actions,
+        depth: 0,
+        caller: None,
+    };
+    let steps_tainted = steps_taint(job.get("steps"), &scope, &mut out.injections);
+    out.outputs = tainted_outputs(job, &steps_tainted, needs);
+    out
+}
+
+/// What the steps of a job, or of a composite action it uses, start from.
+struct Scope<'a> {
+    env: &'a BTreeSet<String>,
+    lines: &'a BTreeSet<String>,
+    needs: &'a BTreeSet<String>,
+    /// Inputs of the composite action that carry attacker text.
+    inputs: &'a BTreeSet<String>,
+    actions: &'a [(String, Node)],
+    depth: u8,
+    /// The job's step that uses the composite action (named in its findings).
+    caller: Option<&'a str>,
+}
+
+/// Follows attacker text through a list of steps; returns the ids of the steps whose outputs
+/// carry it (`?id`: perhaps).
+fn steps_taint(
+    steps: Option<&Node>,
+    scope: &Scope<'_>,
+    found: &mut Vec<Injection>,
+) -> BTreeSet<String> {
+    let needs = scope.needs;
+    let mut steps_tainted: BTreeSet<String> = BTreeSet::new();
     // Variables a step wrote to $GITHUB_ENV from attacker text, seen by every later step.
     let mut exported: BTreeSet<String> = BTreeSet::new();
-    for (i, step) in job
-        .get("steps")
+    for (i, step) in steps
         .map(Node::items)
         .unwrap_or_default()
         .iter()
@@ -192,21 +251,34 @@ pub(super) fn analyse(
             continue;
         }
         let id = step.get("id").and_then(Node::scalar);
-        let mut env = base_env.clone();
-        let mut lines = base_lines.clone();
+        let mut env = scope.env.clone();
+        let mut lines = scope.lines.clone();
         env.extend(exported.iter().cloned());
         lines.extend(exported.iter().cloned());
-        env_names(step.get("env"), &mut env, &mut lines, &steps_tainted, needs);
+        env_names(
+            step.get("env"),
+            &mut env,
+            &mut lines,
+            &steps_tainted,
+            needs,
+            scope.inputs,
+        );
+        let name = id.clone().unwrap_or_else(|| format!("steps[{i}]"));
+        let step_name = match scope.caller {
+            Some(c) => format!("{c} > {name}"),
+            None => name,
+        };
         let mut sinks = Sinks {
-            step: id.clone().unwrap_or_else(|| format!("steps[{i}]")),
+            step: step_name.clone(),
             location: step.loc,
-            found: &mut out.injections,
+            found: &mut *found,
         };
         let known = Known {
             steps: &steps_tainted,
             env: &env,
             lines: &lines,
             needs,
+            inputs: scope.inputs,
         };
         let mut effect = StepEffect::default();
         if let Some(run) = step.get("run").and_then(Node::scalar) {
@@ -216,6 +288,52 @@ pub(super) fn analyse(
             let action = action_sinks(uses, step.get("with"), &known, &mut sinks);
             effect.taints_outputs |= action.taints_outputs;
             effect.guessed |= action.guessed;
+            if let Some(action) = local_action(uses, scope) {
+                let given: BTreeSet<String> = step
+                    .get("with")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|e| {
+                        expressions(&e.value.scalar().unwrap_or_default())
+                            .iter()
+                            .any(|x| known.tainted(x).is_some())
+                    })
+                    .map(|e| e.key.clone())
+                    .collect();
+                let inner = Scope {
+                    env: &env,
+                    lines: &lines,
+                    needs,
+                    inputs: &given,
+                    actions: scope.actions,
+                    depth: scope.depth + 1,
+                    caller: Some(&step_name),
+                };
+                let inner_tainted = steps_taint(
+                    action.get("runs").and_then(|r| r.get("steps")),
+                    &inner,
+                    found,
+                );
+                // The action's outputs are built from its steps' outputs (or its inputs).
+                let none = BTreeSet::new();
+                let outputs_tainted = action
+                    .get("outputs")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|e| {
+                        let v = e
+                            .value
+                            .get("value")
+                            .and_then(Node::scalar)
+                            .unwrap_or_default();
+                        expressions(&v)
+                            .iter()
+                            .any(|x| tainted(x, &inner_tainted, &none, &none, &given).is_some())
+                    });
+                effect.taints_outputs |= outputs_tainted;
+            }
         }
         if let Some(id) = id {
             if effect.taints_outputs {
@@ -225,8 +343,21 @@ pub(super) fn analyse(
             }
         }
     }
-    out.outputs = tainted_outputs(job, &steps_tainted, needs);
-    out
+    steps_tainted
+}
+
+/// The document of the local composite action a `uses: ./dir` names, when it was given (to a
+/// small depth: actions using actions).
+fn local_action<'a>(uses: &str, scope: &Scope<'a>) -> Option<&'a Node> {
+    let wanted = uses.strip_prefix("./")?.trim_end_matches('/');
+    if scope.depth >= 4 {
+        return None;
+    }
+    scope
+        .actions
+        .iter()
+        .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+        .map(|(_, doc)| doc)
 }
 
 /// What is known to carry attacker text when a step runs.
@@ -239,11 +370,13 @@ struct Known<'a> {
     lines: &'a BTreeSet<String>,
     /// Outputs of other jobs that carry it.
     needs: &'a BTreeSet<String>,
+    /// Inputs of the composite action being read that carry it.
+    inputs: &'a BTreeSet<String>,
 }
 
 impl Known<'_> {
     fn tainted(&self, expr: &str) -> Option<&'static str> {
-        tainted(expr, self.steps, self.env, self.needs)
+        tainted(expr, self.steps, self.env, self.needs, self.inputs)
     }
 }
 
@@ -372,7 +505,7 @@ fn tainted_outputs(
         let v = e.value.scalar().unwrap_or_default();
         if expressions(&v)
             .iter()
-            .any(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
+            .any(|x| tainted(x, steps, &BTreeSet::new(), needs, &BTreeSet::new()).is_some())
         {
             out.insert(format!("outputs.{}", e.key));
         }
@@ -402,6 +535,7 @@ mod tests {
             env: &env,
             lines: &lines,
             needs: &needs,
+            inputs: &needs,
         };
         let mut found = Vec::new();
         let mut exported = BTreeSet::new();
@@ -443,6 +577,7 @@ mod tests {
             env: &empty,
             lines: &empty,
             needs: &empty,
+            inputs: &empty,
         };
         let title = "${{ github.event.issue.title }}";
         let mut found = Vec::new();

@@ -392,7 +392,7 @@ fn outside_workspace(path: &str) -> bool {
 }
 
 /// Local composite actions given among the files: the directory each is in (as a
-/// `uses: ./dir` names it) and its `runs` node, whose steps run as if written in the job.
+/// `uses: ./dir` names it) and its document, whose `runs.steps` run as if written in the job.
 type LocalActions = Vec<(String, Node)>;
 
 fn is_action_file(name: &str) -> bool {
@@ -407,7 +407,7 @@ fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
             continue;
         };
         if let Some(doc) = docs.into_iter().find(|d| !d.is_null())
-            && let Some(runs) = doc.get("runs")
+            && doc.get("runs").is_some()
         {
             let name = f.name.replace('\\', "/");
             let dir = name
@@ -415,7 +415,7 @@ fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
                 .map(|(d, _)| d)
                 .unwrap_or("")
                 .to_owned();
-            out.push((dir, runs.clone()));
+            out.push((dir, doc));
         }
     }
     out
@@ -462,9 +462,10 @@ fn step_facts(
                 f.runs_code = true;
                 let wanted = raw.trim_start_matches("./").trim_end_matches('/');
                 if depth < 4
-                    && let Some((_, runs)) = actions
+                    && let Some(runs) = actions
                         .iter()
                         .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+                        .and_then(|(_, doc)| doc.get("runs"))
                 {
                     step_facts(runs, f, &env, actions, depth + 1);
                 }
@@ -829,7 +830,7 @@ fn import_file(
         String::new()
     };
     let mut jobs = read_jobs(b, f.name, &doc, &workflow, &ctxs, actions);
-    find_injections(&doc, &mut jobs);
+    find_injections(&doc, &mut jobs, actions);
     inherit_gates(&mut jobs);
     adopt_checkout_gates(&mut jobs);
     let runs = job_runs(&jobs, &ctxs);
@@ -1017,14 +1018,14 @@ fn read_jobs(
 
 /// Attacker text into scripts, also through job outputs: a fixpoint over `needs` (a few passes
 /// suffice for the chains people write; each pass can only add taint).
-fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
+fn find_injections(doc: &Node, jobs: &mut [WorkflowJob], actions: &LocalActions) {
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
     for _ in 0..4 {
         let before = tainted_outputs.len();
         for job in jobs.iter() {
             let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
-            let t = injection::analyse(doc.get("env"), node, &tainted_outputs);
+            let t = injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions);
             for o in t.outputs {
                 tainted_outputs.insert(format!("{}.{o}", job.id));
             }
@@ -1044,7 +1045,7 @@ fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
         }
         let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
         job.facts.injections =
-            injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
+            injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions).injections;
     }
 }
 
@@ -1992,6 +1993,39 @@ mod tests {
         )?;
         assert!(with.has("pipeline/tainted-input"), "{with}");
         assert!(check(&[("r/.github/workflows/w.yml", w)], Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn injections_inside_local_composite_actions_are_found() -> R {
+        // The shape of the Dec 2024 ultralytics attack: the formatting action pulled the pull
+        // request's branch by pasting `github.head_ref` into its shell.
+        let w = "on: pull_request_target\npermissions: {contents: write}\njobs:\n  format:\n    runs-on: x\n    steps:\n      - id: fmt\n        uses: ./.github/actions/format\n        with: {title: '${{ github.event.pull_request.title }}', num: '${{ github.event.number }}'}\n";
+        let action = "inputs: {title: {}, num: {}}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: git pull origin ${{ github.head_ref }}\n";
+        fn files<'a>(w: &'a str, a: &'a str) -> [(&'a str, &'a str); 2] {
+            [
+                ("r/.github/workflows/w.yml", w),
+                ("r/.github/actions/format/action.yml", a),
+            ]
+        }
+        let d = check(&files(w, action), Regular)?;
+        assert!(d.has("pipeline/expression-injection"), "{d}");
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.facts.get("step") == Some(&json!("fmt > steps[0]"))),
+            "{d}"
+        );
+        // An input carries the caller's text into the action's shell; a number does not.
+        let by_input = action.replace("${{ github.head_ref }}", "${{ inputs.title }}");
+        assert!(check(&files(w, &by_input), Regular)?.has("pipeline/expression-injection"));
+        let number = action.replace("${{ github.head_ref }}", "${{ inputs.num }}");
+        assert!(!check(&files(w, &number), Regular)?.has("pipeline/expression-injection"));
+        let via_env = action.replace(
+            "run: git pull origin ${{ github.head_ref }}\n",
+            "run: git pull origin \"$REF\"\n      env: {REF: '${{ github.head_ref }}'}\n",
+        );
+        assert!(!check(&files(w, &via_env), Regular)?.has("pipeline/expression-injection"));
         Ok(())
     }
 
