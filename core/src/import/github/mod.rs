@@ -326,6 +326,12 @@ struct JobFacts {
     checks_out: bool,
     runs_code: bool,
     pr_head: bool,
+    /// The step conditions under which the pull request's head is fetched, when every step
+    /// that fetches it has one (`None`: in every run of the job). A condition on the event
+    /// (`github.event_name == 'pull_request_target'`) keeps the fetch out of other contexts.
+    pr_head_when: Option<Vec<String>>,
+    /// The `if:` of the step being read.
+    step_if: Option<String>,
     downloads_run: bool,
     /// Downloads another run's artifacts to a temporary directory, read as data only.
     downloads_data: bool,
@@ -431,6 +437,7 @@ fn step_facts(
 ) {
     let mut job_env = base_env.clone();
     env_map(node.get("env"), &mut job_env);
+    let outer_if = f.step_if.clone();
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
         if step
             .get("if")
@@ -441,6 +448,11 @@ fn step_facts(
         }
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
+        // A composite action's steps run under the step that uses it: its condition holds.
+        f.step_if.clone_from(&outer_if);
+        if let Some(c) = step.get("if").and_then(Node::scalar) {
+            f.step_if = Some(c);
+        }
         step_gate(step, f);
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             run_facts(&run, f);
@@ -475,6 +487,7 @@ fn step_facts(
         };
         action_facts(&slug, step, f, &env);
     }
+    f.step_if = outer_if;
 }
 
 /// What keeps outsiders out of the rest of the job: a collaborator permission check, or a step
@@ -505,6 +518,29 @@ fn step_gate(step: &Node, f: &mut JobFacts) {
     }
 }
 
+/// The step being read fetches the pull request's head.
+fn mark_pr_head(f: &mut JobFacts) {
+    match (&f.step_if, f.pr_head) {
+        (Some(c), false) => f.pr_head_when = Some(vec![c.clone()]),
+        (Some(c), true) => {
+            if let Some(when) = &mut f.pr_head_when {
+                when.push(c.clone());
+            }
+        }
+        (None, _) => f.pr_head_when = None,
+    }
+    f.pr_head = true;
+}
+
+/// Whether the job fetches the pull request's head in a context.
+fn pr_head_in(jf: &JobFacts, ctx: &Context) -> bool {
+    jf.pr_head
+        && jf
+            .pr_head_when
+            .as_ref()
+            .is_none_or(|when| when.iter().any(|c| runs_in(c, ctx)))
+}
+
 /// What a `run:` script does: runs code, publishes, fetches the pull request's head, downloads
 /// another run's artifacts.
 fn run_facts(run: &str, f: &mut JobFacts) {
@@ -513,7 +549,7 @@ fn run_facts(run: &str, f: &mut JobFacts) {
         f.publishes = true;
     }
     if fetches_pr_head(run) {
-        f.pr_head = true;
+        mark_pr_head(f);
     }
     if run.contains("gh run download") {
         f.downloads_run = true;
@@ -576,7 +612,7 @@ fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String
         "actions/github-script" => {
             if let Some(script) = with_scalar(step, "script") {
                 if fetches_pr_head(&script) {
-                    f.pr_head = true;
+                    mark_pr_head(f);
                 }
                 if script.contains("downloadArtifact") {
                     f.downloads_run = true;
@@ -621,7 +657,7 @@ fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>)
         .and_then(|c| expressions::gate(&c))
     {
         Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
-        _ => f.pr_head = true,
+        _ => mark_pr_head(f),
     }
 }
 
@@ -1161,7 +1197,7 @@ fn holds_credentials(jf: &JobFacts, ctx: &Context) -> bool {
 /// artifacts) is it checked as unreviewed code, whose output is untrusted but which itself
 /// risks nothing.
 fn job_context(jf: &JobFacts, ctx: &Context) -> String {
-    if ctx.privileged && !holds_credentials(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+    if ctx.privileged && !holds_credentials(jf, ctx) && (pr_head_in(jf, ctx) || jf.downloads_run) {
         format!("github/{} (read-only)", ctx.event)
     } else {
         format!("github/{}", ctx.key)
@@ -1241,7 +1277,7 @@ fn add_job(
         .note("job", json!(id))
         .note(
             "persona_by_code",
-            design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
+            design_lints(ctx.privileged && (pr_head_in(jf, ctx) || jf.downloads_run)),
         );
     let mut jb = with_needs(event_notes(jb, ctx), wf, k, &sfx);
     for c in credentials(jf, ctx) {
@@ -1256,7 +1292,7 @@ fn add_job(
             .note("confidence", json!("medium"));
     }
     let sources = record_flows(jf, ctx, k, flows);
-    if sources && jf.pr_head {
+    if sources && pr_head_in(jf, ctx) {
         jb = jb.consume(
             ResourceKind::Workspace,
             &format!("{prefix}pull request head (checked out)"),
@@ -1319,17 +1355,18 @@ fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bo
     if !ctx.privileged {
         return false;
     }
-    if gate_protects(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+    let pr_head = pr_head_in(jf, ctx);
+    if gate_protects(jf, ctx) && (pr_head || jf.downloads_run) {
         flows.gated.insert(k);
     }
     let gated = flows.gated.contains(&k);
-    if ctx.default_scope && !gated && jf.pr_head {
+    if ctx.default_scope && !gated && pr_head {
         flows.poisons.insert(k);
     }
     if jf.downloads_data {
         flows.data_reads.insert(k);
     }
-    let sources = !gated && (jf.pr_head || jf.downloads_run);
+    let sources = !gated && (pr_head || jf.downloads_run);
     flows.source_needed |= sources;
     sources
 }
@@ -1904,6 +1941,22 @@ mod tests {
         let step = "on: pull_request_target\npermissions: {contents: write}\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: false\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make\n";
         assert!(one(step, Regular)?.allowed());
         assert!(!one(&step.replace("        if: false\n", ""), Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkout_only_for_one_event_fetches_the_head_only_there() -> R {
+        // A job on two events whose checkout of a ref from the dispatcher's input is kept to
+        // `workflow_dispatch`; in the comment-triggered runs it checks out the base.
+        let w = "on:\n  workflow_dispatch: {inputs: {ref: {type: string}}}\n  issue_comment: {types: [created]}\npermissions: {contents: write}\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: github.event_name == 'workflow_dispatch'\n        with: {ref: '${{ inputs.ref }}'}\n      - uses: actions/checkout@v4\n        if: github.event_name != 'workflow_dispatch'\n      - run: make\n";
+        assert!(one(w, Regular)?.allowed());
+        // Kept to the comment, the same checkout is the pull request's code with privileges.
+        let bad = w.replacen(
+            "github.event_name == 'workflow_dispatch'",
+            "github.event_name == 'issue_comment'",
+            1,
+        );
+        assert!(!one(&bad, Regular)?.allowed());
         Ok(())
     }
 
