@@ -1885,6 +1885,25 @@ mod tests {
     }
 
     #[test]
+    fn a_dispatch_rerunning_a_workflow_run_reads_the_same_kind_of_run() -> R {
+        // ruff's ecosystem comment: on `workflow_run`, or by hand with a run id.
+        let w = "on:\n  workflow_run: {workflows: [CI], types: [completed]}\n  workflow_dispatch: {inputs: {run_id: {required: true}}}\njobs:\n  comment:\n    runs-on: x\n    permissions: {pull-requests: write}\n    steps:\n      - uses: dawidd6/action-download-artifact@v8\n        with: {name: pr-number, run_id: '${{ github.event.workflow_run.id || inputs.run_id }}'}\n      - run: cat pr-number\n";
+        let d = one(w, Regular)?;
+        assert!(d.has("pipeline/tainted-input"), "{d}");
+        assert!(
+            !d.has("import/unsupported") && !d.has("import/incomplete"),
+            "{d}"
+        );
+        // Without `workflow_run`, which run a dispatch names is not modelled.
+        let by_hand = w.replace(
+            "  workflow_run: {workflows: [CI], types: [completed]}\n",
+            "",
+        );
+        assert!(one(&by_hand, Regular)?.has("import/unsupported"));
+        Ok(())
+    }
+
+    #[test]
     fn a_gate_suppresses_unless_long_lived_secrets_reach_the_code() -> R {
         let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
         assert!(one(w, Regular)?.allowed());
