@@ -332,6 +332,9 @@ struct JobFacts {
     pr_head_when: Option<Vec<String>>,
     /// The `if:` of the step being read.
     step_if: Option<String>,
+    /// The last step checked out the pull request's head to this path and nothing has run
+    /// since; with what was known of the head before it (undone if the base replaces it).
+    head_checkout: Option<(String, bool, Option<Vec<String>>)>,
     downloads_run: bool,
     /// Downloads another run's artifacts to a temporary directory, read as data only.
     downloads_data: bool,
@@ -452,6 +455,15 @@ fn step_facts(
         f.step_if.clone_from(&outer_if);
         if let Some(c) = step.get("if").and_then(Node::scalar) {
             f.step_if = Some(c);
+        }
+        let checkout = step
+            .get("uses")
+            .and_then(Node::as_str)
+            .and_then(|u| u.split('@').next())
+            .is_some_and(|u| u.eq_ignore_ascii_case("actions/checkout"));
+        if !checkout {
+            // Something ran while the pull request's files were there.
+            f.head_checkout = None;
         }
         step_gate(step, f);
         if let Some(run) = step.get("run").and_then(Node::scalar) {
@@ -648,7 +660,25 @@ fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>)
         || !expressions::provably_base(r, &resolve, 0)
         || !expressions::provably_base(repo, &resolve, 0)
         || truthy(step, "allow-unsafe-pr-checkout");
+    let path = with_str(step, "path")
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned();
+    let unconditional = step.get("if").is_none();
+    let pending = f.head_checkout.take();
     if !untrusted {
+        // The base checked out over the pull request's files before anything ran: checkout
+        // cleans the directory (unless told not to) and nothing of the head is left to run.
+        if let Some((p, before, when)) = pending
+            && p == path
+            && unconditional
+            && with_scalar(step, "clean").as_deref() != Some("false")
+        {
+            f.pr_head = before;
+            f.pr_head_when = when;
+        }
         return;
     }
     match step
@@ -657,7 +687,13 @@ fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>)
         .and_then(|c| expressions::gate(&c))
     {
         Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
-        _ => mark_pr_head(f),
+        _ => {
+            let before = (f.pr_head, f.pr_head_when.clone());
+            mark_pr_head(f);
+            if unconditional {
+                f.head_checkout = Some((path, before.0, before.1));
+            }
+        }
     }
 }
 
@@ -1976,6 +2012,30 @@ mod tests {
             1,
         );
         assert!(!one(&bad, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_head_checkout_replaced_by_the_base_before_anything_runs_runs_nothing() -> R {
+        // airflow's selective checks: fetch the incoming commit, then check out the base again
+        // to run the base's scripts.
+        let w = "on: {workflow_run: {workflows: [ci], types: [requested]}}\npermissions: {pull-requests: write}\njobs:\n  label:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.workflow_run.head_sha }}', fetch-depth: 2}\n      - uses: actions/checkout@v4\n      - run: ./scripts/selective-checks.sh\n";
+        assert!(one(w, Regular)?.allowed());
+        // Something run in between, a checkout that keeps the files, or another path: the
+        // head's code is there.
+        for bad in [
+            w.replace(
+                "      - uses: actions/checkout@v4\n      - run:",
+                "      - run: make\n      - uses: actions/checkout@v4\n      - run:",
+            ),
+            w.replace(
+                "      - uses: actions/checkout@v4\n      - run:",
+                "      - uses: actions/checkout@v4\n        with: {clean: false}\n      - run:",
+            ),
+            w.replace(", fetch-depth: 2}", ", path: pr}"),
+        ] {
+            assert!(!one(&bad, Regular)?.allowed(), "{bad}");
+        }
         Ok(())
     }
 
