@@ -167,17 +167,25 @@ pub(super) fn analyse(
     job: &Node,
     needs: &BTreeSet<String>,
 ) -> JobTaint {
-    analyse_with(workflow_env, job, needs, &[])
+    analyse_with(workflow_env, job, needs, &[], &BTreeSet::new())
+}
+
+/// Whether a value expands event text an outsider writes.
+pub(super) fn carries_event_text(value: &str) -> bool {
+    expressions(value)
+        .iter()
+        .any(|x| references(x).iter().any(|r| attacker_field(r)))
 }
 
 /// [`analyse`], also inside the local composite actions given (`uses: ./dir`): their steps
 /// run in the job, see the same `github` context, and read what the caller passes as
-/// `inputs`.
+/// `inputs`. `inputs` names the inputs of a called workflow its callers fill with event text.
 pub(super) fn analyse_with(
     workflow_env: Option<&Node>,
     job: &Node,
     needs: &BTreeSet<String>,
     actions: &[(String, Node)],
+    inputs: &BTreeSet<String>,
 ) -> JobTaint {
     let mut out = JobTaint::default();
     let none = BTreeSet::new();
@@ -189,7 +197,7 @@ pub(super) fn analyse_with(
         &mut base_lines,
         &none,
         needs,
-        &none,
+        inputs,
     );
     env_names(
         job.get("env"),
@@ -197,13 +205,13 @@ pub(super) fn analyse_with(
         &mut base_lines,
         &none,
         needs,
-        &none,
+        inputs,
     );
     let scope = Scope {
         env: &base_env,
         lines: &base_lines,
         needs,
-        inputs: &none,
+        inputs,
         actions,
         depth: 0,
         caller: None,

@@ -763,6 +763,52 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
     out
 }
 
+/// For each local reusable workflow called from the given files, the inputs some caller fills
+/// with event text an outsider writes: inside the called workflow `inputs.<name>` carries it.
+fn inputs_given_event_text(files: &[SourceFile<'_>]) -> Vec<(String, BTreeSet<String>)> {
+    let mut out: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for f in files {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        let Some(doc) = docs.into_iter().find(|d| !d.is_null()) else {
+            continue;
+        };
+        for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
+            let Some(path) = job
+                .value
+                .get("uses")
+                .and_then(Node::as_str)
+                .and_then(|u| u.strip_prefix("./").or_else(|| u.strip_prefix("$/")))
+            else {
+                continue;
+            };
+            if job
+                .value
+                .get("if")
+                .and_then(Node::scalar)
+                .is_some_and(|c| expressions::never(&c))
+            {
+                continue;
+            }
+            let names: BTreeSet<String> = job
+                .value
+                .get("with")
+                .map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| injection::carries_event_text(&e.value.scalar().unwrap_or_default()))
+                .map(|e| e.key.clone())
+                .collect();
+            if !names.is_empty() {
+                let path = path.split('@').next().unwrap_or(path).to_owned();
+                out.push((path, names));
+            }
+        }
+    }
+    out
+}
+
 /// The repository paths a workflow or action names with `uses: ./PATH` (a local action
 /// directory, or a reusable workflow file) or the self-repository form `uses: $/PATH`, in jobs,
 /// steps and a composite action's `runs.steps`, without the `./` and any `@ref`. Used to find,
@@ -803,15 +849,22 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut errors = Vec::new();
     let multi = files.len() > 1;
     let called = callers(files);
+    let given = inputs_given_event_text(files);
     let actions = local_actions(files);
     for f in files.iter().filter(|f| !is_action_file(f.name)) {
         let name = f.name.replace('\\', "/");
+        let names = |p: &String| name == *p || name.ends_with(&format!("/{p}"));
         let inherited: Vec<Context> = called
             .iter()
-            .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
+            .filter(|(p, _)| names(p))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Err(e) = import_file(b, f, multi, &inherited, &actions) {
+        let inputs: BTreeSet<String> = given
+            .iter()
+            .filter(|(p, _)| names(p))
+            .flat_map(|(_, i)| i.iter().cloned())
+            .collect();
+        if let Err(e) = import_file(b, f, multi, &inherited, &actions, &inputs) {
             errors.extend(e.into_files());
         }
     }
@@ -880,6 +933,7 @@ fn import_file(
     multi: bool,
     inherited: &[Context],
     actions: &LocalActions,
+    inputs: &BTreeSet<String>,
 ) -> Result<(), ImportError> {
     let (doc, workflow) = read_workflow(f)?;
     b.file(f.name);
@@ -902,7 +956,7 @@ fn import_file(
         String::new()
     };
     let mut jobs = read_jobs(b, f.name, &doc, &workflow, &ctxs, actions);
-    find_injections(&doc, &mut jobs, actions);
+    find_injections(&doc, &mut jobs, actions, inputs);
     inherit_gates(&mut jobs);
     adopt_checkout_gates(&mut jobs);
     let runs = job_runs(&jobs, &ctxs);
@@ -1090,14 +1144,20 @@ fn read_jobs(
 
 /// Attacker text into scripts, also through job outputs: a fixpoint over `needs` (a few passes
 /// suffice for the chains people write; each pass can only add taint).
-fn find_injections(doc: &Node, jobs: &mut [WorkflowJob], actions: &LocalActions) {
+fn find_injections(
+    doc: &Node,
+    jobs: &mut [WorkflowJob],
+    actions: &LocalActions,
+    inputs: &BTreeSet<String>,
+) {
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
     for _ in 0..4 {
         let before = tainted_outputs.len();
         for job in jobs.iter() {
             let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
-            let t = injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions);
+            let t =
+                injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions, inputs);
             for o in t.outputs {
                 tainted_outputs.insert(format!("{}.{o}", job.id));
             }
@@ -1117,7 +1177,8 @@ fn find_injections(doc: &Node, jobs: &mut [WorkflowJob], actions: &LocalActions)
         }
         let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
         job.facts.injections =
-            injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions).injections;
+            injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions, inputs)
+                .injections;
     }
 }
 
@@ -2158,6 +2219,31 @@ mod tests {
             "run: git pull origin \"$REF\"\n      env: {REF: '${{ github.head_ref }}'}\n",
         );
         assert!(!check(&files(w, &via_env), Regular)?.has("pipeline/expression-injection"));
+        Ok(())
+    }
+
+    #[test]
+    fn event_text_passed_to_a_called_workflow_is_injected_where_it_pastes_its_input() -> R {
+        let caller = "on: pull_request_target\npermissions: {pull-requests: write}\njobs:\n  call:\n    uses: ./.github/workflows/callee.yml\n    with: {title: '${{ github.event.pull_request.title }}', number: '${{ github.event.number }}'}\n";
+        let callee = "on: {workflow_call: {inputs: {title: {type: string}, number: {type: number}}}}\njobs:\n  greet:\n    runs-on: x\n    steps:\n      - run: echo \"${{ inputs.title }}\"\n";
+        let files = |c: &str| -> Result<crate::Decision, Box<dyn std::error::Error>> {
+            check(
+                &[
+                    ("r/.github/workflows/caller.yml", caller),
+                    ("r/.github/workflows/callee.yml", c),
+                ],
+                Regular,
+            )
+        };
+        let d = files(callee)?;
+        assert!(d.has("pipeline/expression-injection"), "{d}");
+        // A number is no text; through `env:` the shell reads a variable.
+        assert!(files(&callee.replace("inputs.title", "inputs.number"))?.allowed());
+        let via_env = callee.replace(
+            "      - run: echo \"${{ inputs.title }}\"\n",
+            "      - run: echo \"$T\"\n        env: {T: '${{ inputs.title }}'}\n",
+        );
+        assert!(files(&via_env)?.allowed());
         Ok(())
     }
 
