@@ -194,6 +194,9 @@ pub(super) fn gate(condition: &str) -> Option<&'static str> {
         || squashed.contains("github.repository==github.event.pull_request.head.repo.full_name")
         || squashed.contains("head.repo.fork==false")
         || squashed.contains("!github.event.pull_request.head.repo.fork")
+        // The run a `workflow_run` follows names its head repository the same way.
+        || squashed.contains("head_repository.fork==false")
+        || squashed.contains("!github.event.workflow_run.head_repository.fork")
         || squashed.contains("head_repository.full_name==github.repository")
         || squashed
             .contains("github.repository==github.event.workflow_run.head_repository.full_name")
@@ -214,6 +217,18 @@ pub(super) fn gate(condition: &str) -> Option<&'static str> {
         return Some("label set by a maintainer");
     }
     None
+}
+
+/// Whether a condition can never hold: `false` written as such (how a job or step is switched
+/// off for a while), with or without `${{ }}`. GitHub skips what it guards in every run.
+pub(super) fn never(condition: &str) -> bool {
+    let c = condition.trim();
+    let c = c
+        .strip_prefix("${{")
+        .and_then(|r| r.strip_suffix("}}"))
+        .unwrap_or(c)
+        .trim();
+    c == "false"
 }
 
 /// Actions and API calls that fail a job unless the actor may write to the repository.
@@ -297,6 +312,25 @@ mod tests {
             None
         );
         assert_eq!(gate("github.event.issue.pull_request"), None);
+        assert_eq!(
+            gate(
+                "github.event.workflow_run.head_repository.fork == false && github.event.workflow_run.conclusion == 'success'"
+            ),
+            Some("same-repository check")
+        );
+        assert_eq!(
+            gate("!github.event.workflow_run.head_repository.fork"),
+            Some("same-repository check")
+        );
+        // Reading the field is no check of it.
+        assert_eq!(
+            gate("github.event.workflow_run.head_repository.fork != ''"),
+            None
+        );
+        assert!(never("false"));
+        assert!(never("${{ false }}"));
+        assert!(!never("github.event_name == 'false'"));
+        assert!(!never("false || always()"));
         assert!(permission_check("actions-cool/check-user-permission", ""));
         assert!(!permission_check("actions/checkout", "echo hi"));
     }

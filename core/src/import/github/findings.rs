@@ -43,7 +43,13 @@ pub(super) fn other_run_download(
     let plain = ctxs
         .iter()
         .any(|c| !c.privileged && !c.event.starts_with("pull_request"));
-    if !(jf.downloads_run && plain) {
+    // A job that also runs on `workflow_run` downloads the triggering run's artifacts there,
+    // a flow that is modelled; a dispatch naming the run by hand (how such workflows are
+    // re-run) reads the same kind of run.
+    let follows_runs = ctxs.iter().any(|c| {
+        c.event == "workflow_run" && jf.condition.as_deref().is_none_or(|x| super::runs_in(x, c))
+    });
+    if !(jf.downloads_run && plain) || follows_runs {
         return;
     }
     let holds = !jf.secrets.is_empty()

@@ -24,6 +24,22 @@ const AGENT_ACTIONS: [&str; 6] = [
     "warpdotdev/warp-agent-action",
 ];
 
+/// Whether `actions/ai-inference` is given tools to act with: without them it sends the prompt
+/// to a model and returns its answer, which acts on nothing (the answer is as untrusted as the
+/// prompt). Its documentation names two ways to give tools: the GitHub MCP server
+/// (`enable-github-mcp`), or Copilot CLI tools (`copilot-allow-tools`, denied by default).
+fn inference_has_tools(with: Option<&Node>) -> bool {
+    let set = |key: &str| {
+        with.and_then(|w| w.get(key))
+            .and_then(Node::scalar)
+            .is_some_and(|v| {
+                let v = v.trim();
+                !v.is_empty() && v != "false" && v != "''"
+            })
+    };
+    set("enable-github-mcp") || set("copilot-allow-tools")
+}
+
 /// Inputs that actions commonly execute as a script.
 const EXEC_INPUTS: [&str; 5] = ["script", "run", "command", "commands", "shell-script"];
 
@@ -60,11 +76,19 @@ fn tainted(
     steps: &BTreeSet<String>,
     env: &BTreeSet<String>,
     needs: &BTreeSet<String>,
+    inputs: &BTreeSet<String>,
 ) -> Option<&'static str> {
     let mut found = None;
     for r in references(expr) {
         if attacker_field(&r) {
             return Some("high");
+        }
+        if r.strip_prefix("inputs.")
+            .is_some_and(|n| inputs.contains(n))
+        {
+            // An input of a local composite action its caller gave attacker text.
+            found = Some("medium");
+            continue;
         }
         let step = r.strip_prefix("steps.").and_then(|s| s.split('.').next());
         if found.is_none() && step.is_some_and(|id| steps.contains(&format!("?{id}"))) {
@@ -105,12 +129,13 @@ fn env_names(
     lines: &mut BTreeSet<String>,
     steps: &BTreeSet<String>,
     needs: &BTreeSet<String>,
+    inputs: &BTreeSet<String>,
 ) {
     for e in node.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
         let hits: Vec<&str> = expressions(&v)
             .into_iter()
-            .filter(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
+            .filter(|x| tainted(x, steps, &BTreeSet::new(), needs, inputs).is_some())
             .collect();
         if !hits.is_empty() {
             out.insert(e.key.clone());
@@ -136,54 +161,132 @@ fn reads_var(run: &str, names: &BTreeSet<String>) -> Option<String> {
 
 /// Follows attacker text through one job's steps. `needs` holds the tainted outputs of other
 /// jobs, as `<job>.outputs.<name>`.
+#[cfg(test)]
 pub(super) fn analyse(
     workflow_env: Option<&Node>,
     job: &Node,
     needs: &BTreeSet<String>,
 ) -> JobTaint {
+    analyse_with(workflow_env, job, needs, &[], &BTreeSet::new())
+}
+
+/// Whether a value expands event text an outsider writes.
+pub(super) fn carries_event_text(value: &str) -> bool {
+    expressions(value)
+        .iter()
+        .any(|x| references(x).iter().any(|r| attacker_field(r)))
+}
+
+/// [`analyse`], also inside the local composite actions given (`uses: ./dir`): their steps
+/// run in the job, see the same `github` context, and read what the caller passes as
+/// `inputs`. `inputs` names the inputs of a called workflow its callers fill with event text.
+pub(super) fn analyse_with(
+    workflow_env: Option<&Node>,
+    job: &Node,
+    needs: &BTreeSet<String>,
+    actions: &[(String, Node)],
+    inputs: &BTreeSet<String>,
+) -> JobTaint {
     let mut out = JobTaint::default();
-    let mut steps_tainted: BTreeSet<String> = BTreeSet::new();
+    let none = BTreeSet::new();
     let mut base_env = BTreeSet::new();
     let mut base_lines = BTreeSet::new();
     env_names(
         workflow_env,
         &mut base_env,
         &mut base_lines,
-        &steps_tainted,
+        &none,
         needs,
+        inputs,
     );
     env_names(
         job.get("env"),
         &mut base_env,
         &mut base_lines,
-        &steps_tainted,
+        &none,
         needs,
+        inputs,
     );
+    let scope = Scope {
+        env: &base_env,
+        lines: &base_lines,
+        needs,
+        inputs,
+        actions,
+        depth: 0,
+        caller: None,
+    };
+    let steps_tainted = steps_taint(job.get("steps"), &scope, &mut out.injections);
+    out.outputs = tainted_outputs(job, &steps_tainted, needs);
+    out
+}
+
+/// What the steps of a job, or of a composite action it uses, start from.
+struct Scope<'a> {
+    env: &'a BTreeSet<String>,
+    lines: &'a BTreeSet<String>,
+    needs: &'a BTreeSet<String>,
+    /// Inputs of the composite action that carry attacker text.
+    inputs: &'a BTreeSet<String>,
+    actions: &'a [(String, Node)],
+    depth: u8,
+    /// The job's step that uses the composite action (named in its findings).
+    caller: Option<&'a str>,
+}
+
+/// Follows attacker text through a list of steps; returns the ids of the steps whose outputs
+/// carry it (`?id`: perhaps).
+fn steps_taint(
+    steps: Option<&Node>,
+    scope: &Scope<'_>,
+    found: &mut Vec<Injection>,
+) -> BTreeSet<String> {
+    let needs = scope.needs;
+    let mut steps_tainted: BTreeSet<String> = BTreeSet::new();
     // Variables a step wrote to $GITHUB_ENV from attacker text, seen by every later step.
     let mut exported: BTreeSet<String> = BTreeSet::new();
-    for (i, step) in job
-        .get("steps")
+    for (i, step) in steps
         .map(Node::items)
         .unwrap_or_default()
         .iter()
         .enumerate()
     {
+        if step
+            .get("if")
+            .and_then(Node::scalar)
+            .is_some_and(|c| super::expressions::never(&c))
+        {
+            continue;
+        }
         let id = step.get("id").and_then(Node::scalar);
-        let mut env = base_env.clone();
-        let mut lines = base_lines.clone();
+        let mut env = scope.env.clone();
+        let mut lines = scope.lines.clone();
         env.extend(exported.iter().cloned());
         lines.extend(exported.iter().cloned());
-        env_names(step.get("env"), &mut env, &mut lines, &steps_tainted, needs);
+        env_names(
+            step.get("env"),
+            &mut env,
+            &mut lines,
+            &steps_tainted,
+            needs,
+            scope.inputs,
+        );
+        let name = id.clone().unwrap_or_else(|| format!("steps[{i}]"));
+        let step_name = match scope.caller {
+            Some(c) => format!("{c} > {name}"),
+            None => name,
+        };
         let mut sinks = Sinks {
-            step: id.clone().unwrap_or_else(|| format!("steps[{i}]")),
+            step: step_name.clone(),
             location: step.loc,
-            found: &mut out.injections,
+            found: &mut *found,
         };
         let known = Known {
             steps: &steps_tainted,
             env: &env,
             lines: &lines,
             needs,
+            inputs: scope.inputs,
         };
         let mut effect = StepEffect::default();
         if let Some(run) = step.get("run").and_then(Node::scalar) {
@@ -193,6 +296,52 @@ pub(super) fn analyse(
             let action = action_sinks(uses, step.get("with"), &known, &mut sinks);
             effect.taints_outputs |= action.taints_outputs;
             effect.guessed |= action.guessed;
+            if let Some(action) = local_action(uses, scope) {
+                let given: BTreeSet<String> = step
+                    .get("with")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|e| {
+                        expressions(&e.value.scalar().unwrap_or_default())
+                            .iter()
+                            .any(|x| known.tainted(x).is_some())
+                    })
+                    .map(|e| e.key.clone())
+                    .collect();
+                let inner = Scope {
+                    env: &env,
+                    lines: &lines,
+                    needs,
+                    inputs: &given,
+                    actions: scope.actions,
+                    depth: scope.depth + 1,
+                    caller: Some(&step_name),
+                };
+                let inner_tainted = steps_taint(
+                    action.get("runs").and_then(|r| r.get("steps")),
+                    &inner,
+                    found,
+                );
+                // The action's outputs are built from its steps' outputs (or its inputs).
+                let none = BTreeSet::new();
+                let outputs_tainted = action
+                    .get("outputs")
+                    .map(Node::entries)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|e| {
+                        let v = e
+                            .value
+                            .get("value")
+                            .and_then(Node::scalar)
+                            .unwrap_or_default();
+                        expressions(&v)
+                            .iter()
+                            .any(|x| tainted(x, &inner_tainted, &none, &none, &given).is_some())
+                    });
+                effect.taints_outputs |= outputs_tainted;
+            }
         }
         if let Some(id) = id {
             if effect.taints_outputs {
@@ -202,8 +351,21 @@ pub(super) fn analyse(
             }
         }
     }
-    out.outputs = tainted_outputs(job, &steps_tainted, needs);
-    out
+    steps_tainted
+}
+
+/// The document of the local composite action a `uses: ./dir` names, when it was given (to a
+/// small depth: actions using actions).
+fn local_action<'a>(uses: &str, scope: &Scope<'a>) -> Option<&'a Node> {
+    let wanted = uses.strip_prefix("./")?.trim_end_matches('/');
+    if scope.depth >= 4 {
+        return None;
+    }
+    scope
+        .actions
+        .iter()
+        .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+        .map(|(_, doc)| doc)
 }
 
 /// What is known to carry attacker text when a step runs.
@@ -216,11 +378,13 @@ struct Known<'a> {
     lines: &'a BTreeSet<String>,
     /// Outputs of other jobs that carry it.
     needs: &'a BTreeSet<String>,
+    /// Inputs of the composite action being read that carry it.
+    inputs: &'a BTreeSet<String>,
 }
 
 impl Known<'_> {
     fn tainted(&self, expr: &str) -> Option<&'static str> {
-        tainted(expr, self.steps, self.env, self.needs)
+        tainted(expr, self.steps, self.env, self.needs, self.inputs)
     }
 }
 
@@ -293,6 +457,8 @@ fn action_sinks(
     sinks: &mut Sinks<'_>,
 ) -> StepEffect {
     let slug = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
+    let agent = AGENT_ACTIONS.iter().any(|a| slug.starts_with(a))
+        && (slug != "actions/ai-inference" || inference_has_tools(with));
     let mut effect = StepEffect::default();
     for e in with.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
@@ -304,12 +470,13 @@ fn action_sinks(
             let executes = EXEC_INPUTS.contains(&e.key.as_str());
             if slug == "actions/github-script" && e.key == "script" {
                 sinks.hit("github-script", &value, c);
-            } else if AGENT_ACTIONS.iter().any(|a| slug.starts_with(a)) {
+            } else if agent {
                 sinks.hit(&format!("agent input `{}` of {slug}", e.key), &value, c);
             } else if executes {
                 sinks.hit(&format!("input `{}` of {slug}", e.key), &value, c);
             }
-            if slug == "actions/github-script" || executes {
+            // A model's answer follows its prompt: whoever writes the prompt writes the answer.
+            if slug == "actions/github-script" || executes || slug == "actions/ai-inference" {
                 effect.taints_outputs = true;
             } else {
                 effect.guessed = true;
@@ -346,7 +513,7 @@ fn tainted_outputs(
         let v = e.value.scalar().unwrap_or_default();
         if expressions(&v)
             .iter()
-            .any(|x| tainted(x, steps, &BTreeSet::new(), needs).is_some())
+            .any(|x| tainted(x, steps, &BTreeSet::new(), needs, &BTreeSet::new()).is_some())
         {
             out.insert(format!("outputs.{}", e.key));
         }
@@ -376,6 +543,7 @@ mod tests {
             env: &env,
             lines: &lines,
             needs: &needs,
+            inputs: &needs,
         };
         let mut found = Vec::new();
         let mut exported = BTreeSet::new();
@@ -417,6 +585,7 @@ mod tests {
             env: &empty,
             lines: &empty,
             needs: &empty,
+            inputs: &empty,
         };
         let title = "${{ github.event.issue.title }}";
         let mut found = Vec::new();
@@ -465,6 +634,48 @@ mod tests {
         assert!(!script_outputs_event_text(
             "core.setOutput('n', context.payload.number)"
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_model_without_tools_acts_on_nothing_but_its_answer_is_the_prompters()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // home-assistant's language check: the issue text goes to a model with no tools; its
+        // answer reaches a script only through `env:`.
+        let plain = job(concat!(
+            "steps:\n",
+            "  - id: ai\n    uses: actions/ai-inference@v1.1.0\n    with: {prompt: 'Is this English? ${{ github.event.issue.body }}'}\n",
+            "  - uses: actions/github-script@v7\n    env: {R: '${{ steps.ai.outputs.response }}'}\n    with: {script: 'JSON.parse(process.env.R)'}\n",
+        ))?;
+        assert!(
+            analyse(None, &plain, &BTreeSet::new())
+                .injections
+                .is_empty()
+        );
+        // Its answer pasted into a script is the prompter's text.
+        let pasted = job(concat!(
+            "steps:\n",
+            "  - id: ai\n    uses: actions/ai-inference@v1.1.0\n    with: {prompt: 'Is this English? ${{ github.event.issue.body }}'}\n",
+            "  - run: echo '${{ steps.ai.outputs.response }}'\n",
+        ))?;
+        let t = analyse(None, &pasted, &BTreeSet::new());
+        assert_eq!(t.injections.len(), 1, "{:?}", t.injections);
+        assert_eq!(t.injections[0].sink, "run");
+        // Given tools (the GitHub MCP server, or Copilot CLI tools), it is an agent.
+        for tools in [
+            "enable-github-mcp: true",
+            "copilot-allow-tools: 'shell(git:*)'",
+        ] {
+            let agent = job(&format!(
+                "steps:\n  - uses: actions/ai-inference@v2\n    with: {{prompt: 'Triage ${{{{ github.event.issue.body }}}}', {tools}}}\n"
+            ))?;
+            let t = analyse(None, &agent, &BTreeSet::new());
+            assert_eq!(t.injections.len(), 1, "{tools}");
+            assert_eq!(
+                t.injections[0].sink,
+                "agent input `prompt` of actions/ai-inference"
+            );
+        }
         Ok(())
     }
 

@@ -326,6 +326,15 @@ struct JobFacts {
     checks_out: bool,
     runs_code: bool,
     pr_head: bool,
+    /// The step conditions under which the pull request's head is fetched, when every step
+    /// that fetches it has one (`None`: in every run of the job). A condition on the event
+    /// (`github.event_name == 'pull_request_target'`) keeps the fetch out of other contexts.
+    pr_head_when: Option<Vec<String>>,
+    /// The `if:` of the step being read.
+    step_if: Option<String>,
+    /// The last step checked out the pull request's head to this path and nothing has run
+    /// since; with what was known of the head before it (undone if the base replaces it).
+    head_checkout: Option<(String, bool, Option<Vec<String>>)>,
     downloads_run: bool,
     /// Downloads another run's artifacts to a temporary directory, read as data only.
     downloads_data: bool,
@@ -392,7 +401,7 @@ fn outside_workspace(path: &str) -> bool {
 }
 
 /// Local composite actions given among the files: the directory each is in (as a
-/// `uses: ./dir` names it) and its `runs` node, whose steps run as if written in the job.
+/// `uses: ./dir` names it) and its document, whose `runs.steps` run as if written in the job.
 type LocalActions = Vec<(String, Node)>;
 
 fn is_action_file(name: &str) -> bool {
@@ -407,7 +416,7 @@ fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
             continue;
         };
         if let Some(doc) = docs.into_iter().find(|d| !d.is_null())
-            && let Some(runs) = doc.get("runs")
+            && doc.get("runs").is_some()
         {
             let name = f.name.replace('\\', "/");
             let dir = name
@@ -415,7 +424,7 @@ fn local_actions(files: &[SourceFile<'_>]) -> LocalActions {
                 .map(|(d, _)| d)
                 .unwrap_or("")
                 .to_owned();
-            out.push((dir, runs.clone()));
+            out.push((dir, doc));
         }
     }
     out
@@ -431,9 +440,31 @@ fn step_facts(
 ) {
     let mut job_env = base_env.clone();
     env_map(node.get("env"), &mut job_env);
+    let outer_if = f.step_if.clone();
     for step in node.get("steps").map(Node::items).unwrap_or_default() {
+        if step
+            .get("if")
+            .and_then(Node::scalar)
+            .is_some_and(|c| expressions::never(&c))
+        {
+            continue;
+        }
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
+        // A composite action's steps run under the step that uses it: its condition holds.
+        f.step_if.clone_from(&outer_if);
+        if let Some(c) = step.get("if").and_then(Node::scalar) {
+            f.step_if = Some(c);
+        }
+        let checkout = step
+            .get("uses")
+            .and_then(Node::as_str)
+            .and_then(|u| u.split('@').next())
+            .is_some_and(|u| u.eq_ignore_ascii_case("actions/checkout"));
+        if !checkout {
+            // Something ran while the pull request's files were there.
+            f.head_checkout = None;
+        }
         step_gate(step, f);
         if let Some(run) = step.get("run").and_then(Node::scalar) {
             run_facts(&run, f);
@@ -455,9 +486,10 @@ fn step_facts(
                 f.runs_code = true;
                 let wanted = raw.trim_start_matches("./").trim_end_matches('/');
                 if depth < 4
-                    && let Some((_, runs)) = actions
+                    && let Some(runs) = actions
                         .iter()
                         .find(|(dir, _)| dir == wanted || dir.ends_with(&format!("/{wanted}")))
+                        .and_then(|(_, doc)| doc.get("runs"))
                 {
                     step_facts(runs, f, &env, actions, depth + 1);
                 }
@@ -467,6 +499,7 @@ fn step_facts(
         };
         action_facts(&slug, step, f, &env);
     }
+    f.step_if = outer_if;
 }
 
 /// What keeps outsiders out of the rest of the job: a collaborator permission check, or a step
@@ -497,6 +530,29 @@ fn step_gate(step: &Node, f: &mut JobFacts) {
     }
 }
 
+/// The step being read fetches the pull request's head.
+fn mark_pr_head(f: &mut JobFacts) {
+    match (&f.step_if, f.pr_head) {
+        (Some(c), false) => f.pr_head_when = Some(vec![c.clone()]),
+        (Some(c), true) => {
+            if let Some(when) = &mut f.pr_head_when {
+                when.push(c.clone());
+            }
+        }
+        (None, _) => f.pr_head_when = None,
+    }
+    f.pr_head = true;
+}
+
+/// Whether the job fetches the pull request's head in a context.
+fn pr_head_in(jf: &JobFacts, ctx: &Context) -> bool {
+    jf.pr_head
+        && jf
+            .pr_head_when
+            .as_ref()
+            .is_none_or(|when| when.iter().any(|c| runs_in(c, ctx)))
+}
+
 /// What a `run:` script does: runs code, publishes, fetches the pull request's head, downloads
 /// another run's artifacts.
 fn run_facts(run: &str, f: &mut JobFacts) {
@@ -505,7 +561,7 @@ fn run_facts(run: &str, f: &mut JobFacts) {
         f.publishes = true;
     }
     if fetches_pr_head(run) {
-        f.pr_head = true;
+        mark_pr_head(f);
     }
     if run.contains("gh run download") {
         f.downloads_run = true;
@@ -568,7 +624,7 @@ fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String
         "actions/github-script" => {
             if let Some(script) = with_scalar(step, "script") {
                 if fetches_pr_head(&script) {
-                    f.pr_head = true;
+                    mark_pr_head(f);
                 }
                 if script.contains("downloadArtifact") {
                     f.downloads_run = true;
@@ -604,7 +660,25 @@ fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>)
         || !expressions::provably_base(r, &resolve, 0)
         || !expressions::provably_base(repo, &resolve, 0)
         || truthy(step, "allow-unsafe-pr-checkout");
+    let path = with_str(step, "path")
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned();
+    let unconditional = step.get("if").is_none();
+    let pending = f.head_checkout.take();
     if !untrusted {
+        // The base checked out over the pull request's files before anything ran: checkout
+        // cleans the directory (unless told not to) and nothing of the head is left to run.
+        if let Some((p, before, when)) = pending
+            && p == path
+            && unconditional
+            && with_scalar(step, "clean").as_deref() != Some("false")
+        {
+            f.pr_head = before;
+            f.pr_head_when = when;
+        }
         return;
     }
     match step
@@ -613,7 +687,13 @@ fn checkout_facts(step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>)
         .and_then(|c| expressions::gate(&c))
     {
         Some(g) if !f.pr_head => f.pr_head_gate = Some(g.into()),
-        _ => f.pr_head = true,
+        _ => {
+            let before = (f.pr_head, f.pr_head_when.clone());
+            mark_pr_head(f);
+            if unconditional {
+                f.head_checkout = Some((path, before.0, before.1));
+            }
+        }
     }
 }
 
@@ -666,6 +746,9 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
                 let path = path.split('@').next().unwrap_or(path).to_owned();
                 // Only the contexts the calling job runs in flow down.
                 let condition = job.value.get("if").and_then(Node::scalar);
+                if condition.as_deref().is_some_and(expressions::never) {
+                    continue;
+                }
                 for c in ctxs
                     .iter()
                     .filter(|c| condition.as_deref().is_none_or(|x| runs_in(x, c)))
@@ -674,6 +757,52 @@ fn callers(files: &[SourceFile<'_>]) -> Vec<(String, Context)> {
                         out.push((path.clone(), c.clone()));
                     }
                 }
+            }
+        }
+    }
+    out
+}
+
+/// For each local reusable workflow called from the given files, the inputs some caller fills
+/// with event text an outsider writes: inside the called workflow `inputs.<name>` carries it.
+fn inputs_given_event_text(files: &[SourceFile<'_>]) -> Vec<(String, BTreeSet<String>)> {
+    let mut out: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for f in files {
+        let Ok(docs) = super::tree::parse(f.text) else {
+            continue;
+        };
+        let Some(doc) = docs.into_iter().find(|d| !d.is_null()) else {
+            continue;
+        };
+        for job in doc.get("jobs").map(Node::entries).unwrap_or_default() {
+            let Some(path) = job
+                .value
+                .get("uses")
+                .and_then(Node::as_str)
+                .and_then(|u| u.strip_prefix("./").or_else(|| u.strip_prefix("$/")))
+            else {
+                continue;
+            };
+            if job
+                .value
+                .get("if")
+                .and_then(Node::scalar)
+                .is_some_and(|c| expressions::never(&c))
+            {
+                continue;
+            }
+            let names: BTreeSet<String> = job
+                .value
+                .get("with")
+                .map(Node::entries)
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| injection::carries_event_text(&e.value.scalar().unwrap_or_default()))
+                .map(|e| e.key.clone())
+                .collect();
+            if !names.is_empty() {
+                let path = path.split('@').next().unwrap_or(path).to_owned();
+                out.push((path, names));
             }
         }
     }
@@ -720,15 +849,22 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
     let mut errors = Vec::new();
     let multi = files.len() > 1;
     let called = callers(files);
+    let given = inputs_given_event_text(files);
     let actions = local_actions(files);
     for f in files.iter().filter(|f| !is_action_file(f.name)) {
         let name = f.name.replace('\\', "/");
+        let names = |p: &String| name == *p || name.ends_with(&format!("/{p}"));
         let inherited: Vec<Context> = called
             .iter()
-            .filter(|(p, _)| name == *p || name.ends_with(&format!("/{p}")))
+            .filter(|(p, _)| names(p))
             .map(|(_, c)| c.clone())
             .collect();
-        if let Err(e) = import_file(b, f, multi, &inherited, &actions) {
+        let inputs: BTreeSet<String> = given
+            .iter()
+            .filter(|(p, _)| names(p))
+            .flat_map(|(_, i)| i.iter().cloned())
+            .collect();
+        if let Err(e) = import_file(b, f, multi, &inherited, &actions, &inputs) {
             errors.extend(e.into_files());
         }
     }
@@ -797,6 +933,7 @@ fn import_file(
     multi: bool,
     inherited: &[Context],
     actions: &LocalActions,
+    inputs: &BTreeSet<String>,
 ) -> Result<(), ImportError> {
     let (doc, workflow) = read_workflow(f)?;
     b.file(f.name);
@@ -819,7 +956,7 @@ fn import_file(
         String::new()
     };
     let mut jobs = read_jobs(b, f.name, &doc, &workflow, &ctxs, actions);
-    find_injections(&doc, &mut jobs);
+    find_injections(&doc, &mut jobs, actions, inputs);
     inherit_gates(&mut jobs);
     adopt_checkout_gates(&mut jobs);
     let runs = job_runs(&jobs, &ctxs);
@@ -982,11 +1119,22 @@ fn read_jobs(
             jf.write_token = workflow_perms.write_token;
             jf.id_token = workflow_perms.id_token;
         }
+        let switched_off = jf.condition.as_deref().is_some_and(expressions::never);
+        if switched_off {
+            // Switched off (`if: false`): GitHub skips it in every run, so it holds and does
+            // nothing; it stays in the pipeline so the file still counts as read.
+            jf = JobFacts {
+                write_token: Some(false),
+                condition: jf.condition,
+                needs: jf.needs,
+                ..JobFacts::default()
+            };
+        }
         let job = WorkflowJob {
             id: id.clone(),
             loc,
             facts: jf,
-            reusable,
+            reusable: reusable && !switched_off,
         };
         findings::other_run_download(b, file, &job, ctxs);
         jobs.push(job);
@@ -996,14 +1144,20 @@ fn read_jobs(
 
 /// Attacker text into scripts, also through job outputs: a fixpoint over `needs` (a few passes
 /// suffice for the chains people write; each pass can only add taint).
-fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
+fn find_injections(
+    doc: &Node,
+    jobs: &mut [WorkflowJob],
+    actions: &LocalActions,
+    inputs: &BTreeSet<String>,
+) {
     let jobs_node = doc.get("jobs").unwrap_or(&super::tree::NULL);
     let mut tainted_outputs: BTreeSet<String> = BTreeSet::new();
     for _ in 0..4 {
         let before = tainted_outputs.len();
         for job in jobs.iter() {
             let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
-            let t = injection::analyse(doc.get("env"), node, &tainted_outputs);
+            let t =
+                injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions, inputs);
             for o in t.outputs {
                 tainted_outputs.insert(format!("{}.{o}", job.id));
             }
@@ -1013,9 +1167,18 @@ fn find_injections(doc: &Node, jobs: &mut [WorkflowJob]) {
         }
     }
     for job in jobs {
+        if job
+            .facts
+            .condition
+            .as_deref()
+            .is_some_and(expressions::never)
+        {
+            continue;
+        }
         let node = jobs_node.get(&job.id).unwrap_or(&super::tree::NULL);
         job.facts.injections =
-            injection::analyse(doc.get("env"), node, &tainted_outputs).injections;
+            injection::analyse_with(doc.get("env"), node, &tainted_outputs, actions, inputs)
+                .injections;
     }
 }
 
@@ -1131,7 +1294,7 @@ fn holds_credentials(jf: &JobFacts, ctx: &Context) -> bool {
 /// artifacts) is it checked as unreviewed code, whose output is untrusted but which itself
 /// risks nothing.
 fn job_context(jf: &JobFacts, ctx: &Context) -> String {
-    if ctx.privileged && !holds_credentials(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+    if ctx.privileged && !holds_credentials(jf, ctx) && (pr_head_in(jf, ctx) || jf.downloads_run) {
         format!("github/{} (read-only)", ctx.event)
     } else {
         format!("github/{}", ctx.key)
@@ -1211,7 +1374,7 @@ fn add_job(
         .note("job", json!(id))
         .note(
             "persona_by_code",
-            design_lints(ctx.privileged && (jf.pr_head || jf.downloads_run)),
+            design_lints(ctx.privileged && (pr_head_in(jf, ctx) || jf.downloads_run)),
         );
     let mut jb = with_needs(event_notes(jb, ctx), wf, k, &sfx);
     for c in credentials(jf, ctx) {
@@ -1226,7 +1389,7 @@ fn add_job(
             .note("confidence", json!("medium"));
     }
     let sources = record_flows(jf, ctx, k, flows);
-    if sources && jf.pr_head {
+    if sources && pr_head_in(jf, ctx) {
         jb = jb.consume(
             ResourceKind::Workspace,
             &format!("{prefix}pull request head (checked out)"),
@@ -1289,17 +1452,18 @@ fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bo
     if !ctx.privileged {
         return false;
     }
-    if gate_protects(jf, ctx) && (jf.pr_head || jf.downloads_run) {
+    let pr_head = pr_head_in(jf, ctx);
+    if gate_protects(jf, ctx) && (pr_head || jf.downloads_run) {
         flows.gated.insert(k);
     }
     let gated = flows.gated.contains(&k);
-    if ctx.default_scope && !gated && jf.pr_head {
+    if ctx.default_scope && !gated && pr_head {
         flows.poisons.insert(k);
     }
     if jf.downloads_data {
         flows.data_reads.insert(k);
     }
-    let sources = !gated && (jf.pr_head || jf.downloads_run);
+    let sources = !gated && (pr_head || jf.downloads_run);
     flows.source_needed |= sources;
     sources
 }
@@ -1441,7 +1605,7 @@ fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
     f.needs = job.needs.clone();
     f.condition = job.r#if.as_ref().and_then(|c| match c {
         github_actions_models::common::If::Expr(e) => Some(e.clone()),
-        github_actions_models::common::If::Bool(_) => None,
+        github_actions_models::common::If::Bool(b) => (!b).then(|| "false".to_owned()),
     });
     f.inherit_secrets = matches!(job.secrets, Some(Secrets::Inherit));
     // A called workflow's jobs are its own; what it publishes is not visible from here.
@@ -1818,6 +1982,25 @@ mod tests {
     }
 
     #[test]
+    fn a_dispatch_rerunning_a_workflow_run_reads_the_same_kind_of_run() -> R {
+        // ruff's ecosystem comment: on `workflow_run`, or by hand with a run id.
+        let w = "on:\n  workflow_run: {workflows: [CI], types: [completed]}\n  workflow_dispatch: {inputs: {run_id: {required: true}}}\njobs:\n  comment:\n    runs-on: x\n    permissions: {pull-requests: write}\n    steps:\n      - uses: dawidd6/action-download-artifact@v8\n        with: {name: pr-number, run_id: '${{ github.event.workflow_run.id || inputs.run_id }}'}\n      - run: cat pr-number\n";
+        let d = one(w, Regular)?;
+        assert!(d.has("pipeline/tainted-input"), "{d}");
+        assert!(
+            !d.has("import/unsupported") && !d.has("import/incomplete"),
+            "{d}"
+        );
+        // Without `workflow_run`, which run a dispatch names is not modelled.
+        let by_hand = w.replace(
+            "  workflow_run: {workflows: [CI], types: [completed]}\n",
+            "",
+        );
+        assert!(one(&by_hand, Regular)?.has("import/unsupported"));
+        Ok(())
+    }
+
+    #[test]
     fn a_gate_suppresses_unless_long_lived_secrets_reach_the_code() -> R {
         let w = "on: pull_request_target\npermissions: {contents: read, pull-requests: write}\njobs:\n  test:\n    if: github.event.pull_request.head.repo.full_name == github.repository\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make test\n";
         assert!(one(w, Regular)?.allowed());
@@ -1838,6 +2021,82 @@ mod tests {
             "",
         );
         assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_workflow_run_from_this_repository_only_is_the_gated_flow() -> R {
+        // grafana's backport workflow: the triggering run's head must not be a fork.
+        let w = "on: {workflow_run: {workflows: [trigger], types: [completed]}}\npermissions: {}\njobs:\n  backport:\n    if: github.event.workflow_run.head_repository.fork == false && github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    permissions: {contents: read, id-token: write}\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}', name: pr_info}\n      - run: jq -r . pr_info.json\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        assert!(
+            a.violations()
+                .iter()
+                .any(|v| v.facts.get("gate") == Some(&json!("same-repository check"))),
+            "{a}"
+        );
+        let ungated = w.replace(
+            "github.event.workflow_run.head_repository.fork == false && ",
+            "",
+        );
+        assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn what_is_switched_off_with_if_false_never_runs() -> R {
+        // vscode's API proposal check, disabled for a while with `if: false`.
+        let w = "on: {issue_comment: {types: [created]}}\npermissions: {pull-requests: write}\njobs:\n  check:\n    if: false # temporarily disabled\n    runs-on: x\n    steps:\n      - uses: actions/github-script@v7\n        with: {script: 'console.log(\"${{ github.event.comment.body }}\")'}\n";
+        assert!(one(w, Auditor)?.allowed());
+        let on = w.replace("    if: false # temporarily disabled\n", "");
+        assert!(!one(&on, Regular)?.allowed());
+        let expr = w.replace("if: false", "if: ${{ false }}");
+        assert!(one(&expr, Auditor)?.allowed());
+        // A step switched off checks nothing out.
+        let step = "on: pull_request_target\npermissions: {contents: write}\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: false\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - run: make\n";
+        assert!(one(step, Regular)?.allowed());
+        assert!(!one(&step.replace("        if: false\n", ""), Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_checkout_only_for_one_event_fetches_the_head_only_there() -> R {
+        // A job on two events whose checkout of a ref from the dispatcher's input is kept to
+        // `workflow_dispatch`; in the comment-triggered runs it checks out the base.
+        let w = "on:\n  workflow_dispatch: {inputs: {ref: {type: string}}}\n  issue_comment: {types: [created]}\npermissions: {contents: write}\njobs:\n  build:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        if: github.event_name == 'workflow_dispatch'\n        with: {ref: '${{ inputs.ref }}'}\n      - uses: actions/checkout@v4\n        if: github.event_name != 'workflow_dispatch'\n      - run: make\n";
+        assert!(one(w, Regular)?.allowed());
+        // Kept to the comment, the same checkout is the pull request's code with privileges.
+        let bad = w.replacen(
+            "github.event_name == 'workflow_dispatch'",
+            "github.event_name == 'issue_comment'",
+            1,
+        );
+        assert!(!one(&bad, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn a_head_checkout_replaced_by_the_base_before_anything_runs_runs_nothing() -> R {
+        // airflow's selective checks: fetch the incoming commit, then check out the base again
+        // to run the base's scripts.
+        let w = "on: {workflow_run: {workflows: [ci], types: [requested]}}\npermissions: {pull-requests: write}\njobs:\n  label:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.workflow_run.head_sha }}', fetch-depth: 2}\n      - uses: actions/checkout@v4\n      - run: ./scripts/selective-checks.sh\n";
+        assert!(one(w, Regular)?.allowed());
+        // Something run in between, a checkout that keeps the files, or another path: the
+        // head's code is there.
+        for bad in [
+            w.replace(
+                "      - uses: actions/checkout@v4\n      - run:",
+                "      - run: make\n      - uses: actions/checkout@v4\n      - run:",
+            ),
+            w.replace(
+                "      - uses: actions/checkout@v4\n      - run:",
+                "      - uses: actions/checkout@v4\n        with: {clean: false}\n      - run:",
+            ),
+            w.replace(", fetch-depth: 2}", ", path: pr}"),
+        ] {
+            assert!(!one(&bad, Regular)?.allowed(), "{bad}");
+        }
         Ok(())
     }
 
@@ -1927,6 +2186,64 @@ mod tests {
         )?;
         assert!(with.has("pipeline/tainted-input"), "{with}");
         assert!(check(&[("r/.github/workflows/w.yml", w)], Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
+    fn injections_inside_local_composite_actions_are_found() -> R {
+        // The shape of the Dec 2024 ultralytics attack: the formatting action pulled the pull
+        // request's branch by pasting `github.head_ref` into its shell.
+        let w = "on: pull_request_target\npermissions: {contents: write}\njobs:\n  format:\n    runs-on: x\n    steps:\n      - id: fmt\n        uses: ./.github/actions/format\n        with: {title: '${{ github.event.pull_request.title }}', num: '${{ github.event.number }}'}\n";
+        let action = "inputs: {title: {}, num: {}}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: git pull origin ${{ github.head_ref }}\n";
+        fn files<'a>(w: &'a str, a: &'a str) -> [(&'a str, &'a str); 2] {
+            [
+                ("r/.github/workflows/w.yml", w),
+                ("r/.github/actions/format/action.yml", a),
+            ]
+        }
+        let d = check(&files(w, action), Regular)?;
+        assert!(d.has("pipeline/expression-injection"), "{d}");
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.facts.get("step") == Some(&json!("fmt > steps[0]"))),
+            "{d}"
+        );
+        // An input carries the caller's text into the action's shell; a number does not.
+        let by_input = action.replace("${{ github.head_ref }}", "${{ inputs.title }}");
+        assert!(check(&files(w, &by_input), Regular)?.has("pipeline/expression-injection"));
+        let number = action.replace("${{ github.head_ref }}", "${{ inputs.num }}");
+        assert!(!check(&files(w, &number), Regular)?.has("pipeline/expression-injection"));
+        let via_env = action.replace(
+            "run: git pull origin ${{ github.head_ref }}\n",
+            "run: git pull origin \"$REF\"\n      env: {REF: '${{ github.head_ref }}'}\n",
+        );
+        assert!(!check(&files(w, &via_env), Regular)?.has("pipeline/expression-injection"));
+        Ok(())
+    }
+
+    #[test]
+    fn event_text_passed_to_a_called_workflow_is_injected_where_it_pastes_its_input() -> R {
+        let caller = "on: pull_request_target\npermissions: {pull-requests: write}\njobs:\n  call:\n    uses: ./.github/workflows/callee.yml\n    with: {title: '${{ github.event.pull_request.title }}', number: '${{ github.event.number }}'}\n";
+        let callee = "on: {workflow_call: {inputs: {title: {type: string}, number: {type: number}}}}\njobs:\n  greet:\n    runs-on: x\n    steps:\n      - run: echo \"${{ inputs.title }}\"\n";
+        let files = |c: &str| -> Result<crate::Decision, Box<dyn std::error::Error>> {
+            check(
+                &[
+                    ("r/.github/workflows/caller.yml", caller),
+                    ("r/.github/workflows/callee.yml", c),
+                ],
+                Regular,
+            )
+        };
+        let d = files(callee)?;
+        assert!(d.has("pipeline/expression-injection"), "{d}");
+        // A number is no text; through `env:` the shell reads a variable.
+        assert!(files(&callee.replace("inputs.title", "inputs.number"))?.allowed());
+        let via_env = callee.replace(
+            "      - run: echo \"${{ inputs.title }}\"\n",
+            "      - run: echo \"$T\"\n        env: {T: '${{ inputs.title }}'}\n",
+        );
+        assert!(files(&via_env)?.allowed());
         Ok(())
     }
 
