@@ -219,11 +219,7 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let req = promotion::request(&env, request)?;
-        self.inner
-            .promote(&req)
-            .map(DeployOutcome::from)
-            .map_err(|e| to_js(&env, e))
+        promotion::gate(&env, &self.inner, request, lockkeeper::Policy::promote)
     }
 
     /// May the artifact be deployed to `request.to`, and which secrets are released?
@@ -233,11 +229,12 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let req = promotion::request(&env, request)?;
-        self.inner
-            .deploy_request(&req)
-            .map(DeployOutcome::from)
-            .map_err(|e| to_js(&env, e))
+        promotion::gate(
+            &env,
+            &self.inner,
+            request,
+            lockkeeper::Policy::deploy_request,
+        )
     }
 
     /// Do the approvals reach `options.required` distinct qualified approvers?

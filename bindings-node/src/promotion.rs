@@ -55,6 +55,23 @@ pub(crate) fn from_millis(env: &Env, ms: f64, what: &str) -> Result<jiff::Timest
         .map_err(|e| invalid(format!("{what} is out of range: {e}")))
 }
 
+/// A gate call (`promote` or `deployRequest`, which take the same request): the request
+/// converted once, one core call, the outcome converted.
+pub(crate) fn gate(
+    env: &Env,
+    policy: &lockkeeper::Policy,
+    request: Object<'_>,
+    decide: fn(
+        &lockkeeper::Policy,
+        &DeployRequest,
+    ) -> std::result::Result<CoreOutcome, lockkeeper::Error>,
+) -> Result<DeployOutcome> {
+    let request = self::request(env, request)?;
+    decide(policy, &request)
+        .map(DeployOutcome::from)
+        .map_err(|e| to_js(env, e))
+}
+
 /// A promotion or deploy request.
 #[napi(object)]
 pub struct GateRequest {
