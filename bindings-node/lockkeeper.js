@@ -6,7 +6,9 @@
 //     a string, got undefined`) instead of napi's internal conversion messages;
 //   - `console.log(decision)` and friends print what the object holds.
 // Nothing here decides anything: every call goes straight to the native function, and the
-// wrapper only acts once that call has thrown.
+// wrapper only acts once that call has thrown. One exception is a matter of cost, not of
+// deciding: `Policy.authorize` passes a well-formed scope as strings and builds an allow's
+// `Decision` object only when it is read (see `fastAuthorize` at the end).
 'use strict'
 
 const { inspect } = require('node:util')
@@ -253,6 +255,10 @@ function inspectable(cls, name) {
   })
 }
 
+// Captured before the loop below wraps the prototype's methods: the fast path of
+// `Policy.authorize` calls it directly (see `fastAuthorize`).
+const nativeAuthorize = binding.Policy.prototype._authorize
+
 const api = { ...errorClasses }
 for (const [name, value] of Object.entries(binding)) {
   if (typeof value !== 'function') {
@@ -291,5 +297,106 @@ for (const [name, value] of Object.entries(binding)) {
   inspectable(native, name)
   api[name] = exported
 }
+
+// `Policy.authorize` is the call a service makes per request, so its cost is the binding's
+// (docs/node.md, "Cost of a call"). Two napi costs dominated it: reading a scope object
+// (listing its keys, then looking each field up by name) and building a `Decision` class
+// instance (a constructor call, a wrap, napi-rs's reference map and a finalizer per object).
+// So a call whose arguments are plainly well-formed passes the scope's fields as strings, and
+// an allow comes back as `true`: the `Decision` object is built from the same request on first
+// use past `allowed` (the policy cannot change, so it is the same decision, with the same
+// time). Any other call, and every denial, takes the native path as before, which checks and
+// names what is wrong: this only chooses the path, it never decides or excuses anything.
+const slowAuthorize = binding.Policy.prototype.authorize
+const NativeDecision = binding.Decision
+
+/** An allowed `authorize` decision, built natively the first time more than `allowed` is read. */
+class AllowedDecision {
+  #policy
+  #request
+  #decision = null
+  constructor(policy, request) {
+    this.#policy = policy
+    this.#request = request
+  }
+
+  /** The native `Decision`, asked again with `full` (the same request and time). */
+  static native(self) {
+    if (self.#decision === null) {
+      const [principal, action, project, ref, environment, at] = self.#request
+      const decision = nativeAuthorize.call(self.#policy, principal, action, project, ref, environment, at, true)
+      // The policy is immutable: the same request cannot now be denied. Were it ever, fail
+      // closed rather than show a denial under an object that said `allowed`.
+      if (!(decision instanceof NativeDecision) || !decision.allowed) {
+        throw new Error('lockkeeper: an allowed decision could not be rebuilt')
+      }
+      self.#decision = decision
+    }
+    return self.#decision
+  }
+}
+Object.setPrototypeOf(AllowedDecision.prototype, NativeDecision.prototype)
+for (const key of Reflect.ownKeys(NativeDecision.prototype)) {
+  if (key === 'constructor' || key === inspect.custom) continue
+  const d = Object.getOwnPropertyDescriptor(NativeDecision.prototype, key)
+  if (d.get) {
+    Object.defineProperty(AllowedDecision.prototype, key, {
+      get() { return AllowedDecision.native(this)[key] },
+      enumerable: d.enumerable,
+      configurable: true,
+    })
+  } else if (typeof d.value === 'function') {
+    Object.defineProperty(AllowedDecision.prototype, key, {
+      value: { [key](...args) { return AllowedDecision.native(this)[key](...args) } }[key],
+      enumerable: d.enumerable,
+      configurable: true,
+      writable: true,
+    })
+  }
+}
+// What an allow is without asking: allowed, and no violation.
+for (const [key, value] of [['allowed', () => true], ['violations', () => []], ['codes', () => []]]) {
+  Object.defineProperty(AllowedDecision.prototype, key, { get: value, configurable: true })
+}
+
+/** `Policy.authorize(principal, action, scope?)`. */
+function fastAuthorize(principal, action, scope) {
+  if (typeof principal !== 'string' || typeof action !== 'string') {
+    return slowAuthorize.call(this, principal, action, scope)
+  }
+  let project
+  let ref
+  let environment
+  if (scope !== undefined && scope !== null) {
+    if (typeof scope !== 'object') return slowAuthorize.call(this, principal, action, scope)
+    // Own and inherited enumerable keys, as napi lists them; anything unexpected (an unknown
+    // key, a value that is not a string) goes the native way, which refuses it by name.
+    for (const key in scope) {
+      const value = scope[key]
+      if (value !== undefined && value !== null && typeof value !== 'string') {
+        return slowAuthorize.call(this, principal, action, scope)
+      }
+      if (key === 'project') project = value ?? undefined
+      else if (key === 'ref') ref = value ?? undefined
+      else if (key === 'environment') environment = value ?? undefined
+      else return slowAuthorize.call(this, principal, action, scope)
+    }
+  }
+  const at = Date.now()
+  let answer
+  try {
+    answer = nativeAuthorize.call(this, principal, action, project, ref, environment, at, false)
+  } catch (error) {
+    throw translate(error, 'Policy', 'authorize', [principal, action, scope])
+  }
+  if (answer === true) return new AllowedDecision(this, [principal, action, project, ref, environment, at])
+  return answer
+}
+Object.defineProperty(fastAuthorize, 'name', { value: 'authorize' })
+Object.defineProperty(binding.Policy.prototype, 'authorize', {
+  ...Object.getOwnPropertyDescriptor(binding.Policy.prototype, 'authorize'),
+  value: fastAuthorize,
+})
+delete binding.Policy.prototype._authorize
 
 module.exports = api

@@ -10,21 +10,17 @@ use crate::error::{js_error, policy_error, to_js};
 use crate::policy::Policy;
 
 fn format(env: &Env, format: Option<&str>) -> Result<Option<lockkeeper::PipelineFormat>> {
-    match format {
-        None | Some("auto") => Ok(None),
-        Some(f) => f
-            .parse()
-            .map(Some)
-            .map_err(|e: lockkeeper::import::UnknownFormat| {
-                js_error(
-                    env,
-                    "TypeError",
-                    "invalid-format",
-                    e.to_string(),
-                    Value::Null,
-                )
-            }),
-    }
+    format
+        .map_or(Ok(None), lockkeeper::PipelineFormat::named)
+        .map_err(|e| {
+            js_error(
+                env,
+                "TypeError",
+                "invalid-format",
+                e.to_string(),
+                Value::Null,
+            )
+        })
 }
 
 fn read(paths: &[String], include_dir: Option<&str>) -> Result<Vec<(String, String)>> {

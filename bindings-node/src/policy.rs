@@ -151,6 +151,41 @@ impl Policy {
             .map_err(|e| to_js(&env, e))
     }
 
+    /// `authorize` as `lockkeeper.js` calls it once it has checked the arguments: the scope as
+    /// its three fields and the time of the call (milliseconds since the epoch). Building a
+    /// `Decision` object costs more than deciding (a class instance, a finalizer and napi-rs's
+    /// bookkeeping per call), so unless `full` an allow comes back as `true` and
+    /// `lockkeeper.js` asks again with `full` only once the decision is read past `allowed`:
+    /// the policy cannot change, so the second answer is the first, stamped with the same time.
+    #[napi(js_name = "_authorize", skip_typescript)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn authorize_fields(
+        &self,
+        env: Env,
+        principal: String,
+        action: String,
+        project: Option<String>,
+        git_ref: Option<String>,
+        environment: Option<String>,
+        at: f64,
+        full: bool,
+    ) -> Result<Either<bool, Decision>> {
+        let at = promotion::from_millis(&env, at, "the decision time")?;
+        let scope = lockkeeper::Scope {
+            project,
+            git_ref,
+            environment,
+        };
+        let request = lockkeeper::AuthorizeRequest::new(&principal, &action, scope)
+            .map_err(|e| to_js(&env, e))?;
+        let mut decision = self.inner.authorize(&request).map_err(|e| to_js(&env, e))?;
+        if decision.allowed() && !full {
+            return Ok(Either::A(true));
+        }
+        decision.decided_at(at);
+        Ok(Either::B(decision.into()))
+    }
+
     /// Does the DSSE envelope prove `artifact` was built by a trusted builder (from an allowed
     /// source, in a zone good enough for `environment`)?
     #[napi]
@@ -184,11 +219,7 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let req = promotion::request(&env, request)?;
-        self.inner
-            .promote(&req)
-            .map(DeployOutcome::from)
-            .map_err(|e| to_js(&env, e))
+        promotion::gate(&env, &self.inner, request, lockkeeper::Policy::promote)
     }
 
     /// May the artifact be deployed to `request.to`, and which secrets are released?
@@ -198,11 +229,12 @@ impl Policy {
         env: Env,
         #[napi(ts_arg_type = "GateRequest")] request: Object<'_>,
     ) -> Result<DeployOutcome> {
-        let req = promotion::request(&env, request)?;
-        self.inner
-            .deploy_request(&req)
-            .map(DeployOutcome::from)
-            .map_err(|e| to_js(&env, e))
+        promotion::gate(
+            &env,
+            &self.inner,
+            request,
+            lockkeeper::Policy::deploy_request,
+        )
     }
 
     /// Do the approvals reach `options.required` distinct qualified approvers?

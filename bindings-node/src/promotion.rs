@@ -29,6 +29,15 @@ pub type Time = Either<String, JsDate<'static>>;
 /// Converts a time once into the typed time the core takes; a string that is not RFC 3339 or
 /// an invalid `Date` is an `InvalidRequestError` with code `input/invalid-time`.
 fn time(env: &Env, value: Time, what: &str) -> Result<jiff::Timestamp> {
+    match value {
+        Either::A(text) => parse_time(&text).map_err(|e| to_js(env, e)),
+        Either::B(date) => from_millis(env, date.value_of()?, what),
+    }
+}
+
+/// A `Date`'s value (milliseconds since the epoch) as a time; NaN (an invalid `Date`) or a
+/// value out of range is an `InvalidRequestError` with code `input/invalid-time`.
+pub(crate) fn from_millis(env: &Env, ms: f64, what: &str) -> Result<jiff::Timestamp> {
     let invalid = |message: String| {
         crate::error::js_error(
             env,
@@ -38,18 +47,29 @@ fn time(env: &Env, value: Time, what: &str) -> Result<jiff::Timestamp> {
             serde_json::Value::Null,
         )
     };
-    match value {
-        Either::A(text) => parse_time(&text).map_err(|e| to_js(env, e)),
-        Either::B(date) => {
-            let ms = date.value_of()?;
-            if !ms.is_finite() {
-                return Err(invalid(format!("{what} is an invalid Date")));
-            }
-            // A Date holds whole milliseconds within +-8.64e15, which i64 and jiff both hold.
-            jiff::Timestamp::from_millisecond(ms as i64)
-                .map_err(|e| invalid(format!("{what} is out of range: {e}")))
-        }
+    if !ms.is_finite() {
+        return Err(invalid(format!("{what} is an invalid Date")));
     }
+    // A Date holds whole milliseconds within +-8.64e15, which i64 and jiff both hold.
+    jiff::Timestamp::from_millisecond(ms as i64)
+        .map_err(|e| invalid(format!("{what} is out of range: {e}")))
+}
+
+/// A gate call (`promote` or `deployRequest`, which take the same request): the request
+/// converted once, one core call, the outcome converted.
+pub(crate) fn gate(
+    env: &Env,
+    policy: &lockkeeper::Policy,
+    request: Object<'_>,
+    decide: fn(
+        &lockkeeper::Policy,
+        &DeployRequest,
+    ) -> std::result::Result<CoreOutcome, lockkeeper::Error>,
+) -> Result<DeployOutcome> {
+    let request = self::request(env, request)?;
+    decide(policy, &request)
+        .map(DeployOutcome::from)
+        .map_err(|e| to_js(env, e))
 }
 
 /// A promotion or deploy request.

@@ -10,15 +10,9 @@ use crate::error::{io_error, to_py};
 use crate::policy::Policy;
 
 fn format(format: Option<&str>) -> PyResult<Option<lockkeeper::PipelineFormat>> {
-    match format {
-        None | Some("auto") => Ok(None),
-        Some(f) => f
-            .parse()
-            .map(Some)
-            .map_err(|e: lockkeeper::import::UnknownFormat| {
-                pyo3::exceptions::PyValueError::new_err(e.to_string())
-            }),
-    }
+    format
+        .map_or(Ok(None), lockkeeper::PipelineFormat::named)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
 /// A pipeline read from files or text, ready to be checked.

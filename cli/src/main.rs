@@ -592,13 +592,7 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
             persona: &args.persona,
         });
     }
-    let format = match args.format.as_str() {
-        "auto" => None,
-        f => Some(
-            f.parse::<PipelineFormat>()
-                .map_err(|e| Failure(format!("error: {e}")))?,
-        ),
-    };
+    let format = PipelineFormat::named(&args.format).map_err(|e| Failure(format!("error: {e}")))?;
     let loaded;
     let policy: &Policy = match &args.policy {
         Some(path) => {

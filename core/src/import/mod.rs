@@ -69,6 +69,22 @@ impl PipelineFormat {
         }
     }
 
+    /// A format name as the front ends take it, where `auto` (`None`) asks for detection, so
+    /// that the CLI and both bindings read the same names the same way.
+    ///
+    /// ```
+    /// use lockkeeper::import::PipelineFormat;
+    /// assert_eq!(PipelineFormat::named("auto"), Ok(None));
+    /// assert_eq!(PipelineFormat::named("gitlab-ci"), Ok(Some(PipelineFormat::Gitlab)));
+    /// assert!(PipelineFormat::named("travis").is_err());
+    /// ```
+    pub fn named(name: &str) -> Result<Option<PipelineFormat>, UnknownFormat> {
+        match name {
+            "auto" => Ok(None),
+            other => other.parse().map(Some),
+        }
+    }
+
     /// Recognises a file by its path, then by its content.
     ///
     /// ```
