@@ -588,18 +588,7 @@ fn is_secret_variable(name: &str) -> bool {
     if (n.starts_with("CI_") || n.starts_with("GITLAB_")) && n != "CI_DEPLOY_PASSWORD" {
         return false;
     }
-    [
-        "_TOKEN",
-        "_PASSWORD",
-        "_SECRET",
-        "_PRIVATE_KEY",
-        "_API_KEY",
-        "_CREDENTIALS",
-        "_PASS",
-    ]
-    .iter()
-    .any(|s| n.ends_with(s))
-        || matches!(n.as_str(), "TOKEN" | "PASSWORD" | "SECRET")
+    super::credential::is_credential_name(&n)
 }
 
 /// `$NAME` and `${NAME}` references in a script line.

@@ -9,6 +9,7 @@
 
 mod argo;
 mod argo_events;
+mod credential;
 pub(crate) mod github;
 pub mod gitlab;
 mod gitlab_cache;

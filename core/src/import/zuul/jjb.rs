@@ -860,17 +860,6 @@ static NULL_NODE: Node = Node {
     v: V::Null,
 };
 
-/// Suffixes of variable names that hold credentials.
-const SECRET_SUFFIXES: [&str; 7] = [
-    "_TOKEN",
-    "_PASSWORD",
-    "_SECRET",
-    "_PRIVATE_KEY",
-    "_API_KEY",
-    "_CREDENTIALS",
-    "_PASS",
-];
-
 /// The credential-looking variables (`$NPM_TOKEN`, `${PYPI_PASSWORD}`) a shell text uses
 /// without assigning them itself.
 fn secret_variables(text: &str) -> Vec<String> {
@@ -892,8 +881,7 @@ fn secret_variables(text: &str) -> Vec<String> {
         i += 1;
     }
     used.retain(|n| {
-        let u = n.to_ascii_uppercase();
-        SECRET_SUFFIXES.iter().any(|s| u.ends_with(s))
+        crate::import::credential::is_credential_name(n)
             && !text.contains(&format!("{n}="))
             && !text.contains(&format!("read {n}"))
     });
