@@ -68,7 +68,7 @@ pub struct Environment {
 
 /// The deployment service: the only holder of deploy credentials, and the signer of promotion
 /// records (the evidence that a digest passed an environment).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DeployService {
     /// Its identity, written into promotion records.
     pub id: String,
@@ -76,6 +76,10 @@ pub struct DeployService {
     pub zone: ZoneId,
     /// Keys trusted to sign promotion records.
     pub keys: Vec<PublicKey>,
+    /// The keyless identity (Sigstore certificate) trusted to sign promotion records, as a
+    /// builder's `identity` is: a VSA in a bundle whose certificate matches it counts as one
+    /// signed by the deploy service.
+    pub identity: Option<crate::sigstore::IdentityPolicy>,
 }
 
 /// A role given to principals and groups within a scope.

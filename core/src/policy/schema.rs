@@ -136,6 +136,9 @@ pub(crate) struct RawDeployService {
     pub zone: String,
     #[serde(default)]
     pub keys: Vec<serde_json::Value>,
+    /// A keyless (Sigstore) signer of promotion records, written as a builder's `identity`.
+    #[serde(default)]
+    pub identity: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -526,19 +526,35 @@ impl Checker<'_> {
                 "the deploy service needs an `id`".to_owned(),
             );
         }
-        if d.keys.is_empty() {
+        if d.keys.is_empty() && d.identity.is_none() {
             self.report(
                 codes::POLICY_EMPTY_LIST,
                 path.clone(),
-                "the deploy service lists no key to sign promotion records".to_owned(),
+                "the deploy service lists no key and no keyless `identity` to sign promotion records"
+                    .to_owned(),
             );
         }
+        let identity = match &d.identity {
+            None => None,
+            Some(v) => match crate::sigstore::IdentityPolicy::from_value(v) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("identity"),
+                        e.to_string(),
+                    );
+                    None
+                }
+            },
+        };
         let keys = self.keys(&path, "deploy_service", &d.keys);
         let zone = self.zone_ref(zones, path.key("zone"), &d.zone, &names.zones)?;
         Some(DeployService {
             id: d.id.clone(),
             zone,
             keys,
+            identity,
         })
     }
 

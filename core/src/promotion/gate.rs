@@ -16,12 +16,15 @@ use serde_json::{Value, json};
 
 use crate::attestation::slsa::{PROVENANCE_V1, PROVENANCE_V02};
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
-use crate::decision::{Decision, Facts, Violation};
+use crate::decision::{Decision, Facts, TimeProof, VerifiedEvidence, VerifiedSigner, Violation};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
 use crate::policy::{Environment, Policy};
-use crate::provenance::{CheckedEnvelope, Claim, Owner, TrustedKeys, VerifiedProvenance};
+use crate::provenance::{
+    CheckedEnvelope, Claim, Owner, TrustedKeys, USED_AS_PROVENANCE, VerifiedProvenance,
+    verified_signers,
+};
 use crate::rbac::{ApprovalRequest, AuthorizeRequest};
 use crate::role::Permission;
 use crate::rule::codes;
@@ -49,6 +52,12 @@ pub const PROMOTION_ANNOTATION: &str = "lockkeeper.dev/promotion";
 /// `policy.uri` of the VSAs lockkeeper writes: the policy has no address of its own, its
 /// digest (`policy.digest`) is what identifies it.
 pub const POLICY_URI: &str = "lockkeeper:policy";
+
+/// `used_as` of a promotion record a decision relied on.
+const USED_AS_PROMOTION_RECORD: &str = "promotion-record";
+
+/// `used_as` of a required attestation a decision relied on.
+const USED_AS_ATTESTATION: &str = "attestation";
 
 /// `verifier.id` when the policy declares no deploy service.
 const GATE_VERIFIER: &str = "https://lockkeeper.dev/gate";
@@ -393,9 +402,26 @@ struct Signed<'p> {
     verifying: Vec<Option<usize>>,
     statement: Statement,
     owners: Vec<Owner<'p>>,
+    /// The trusted signers whose signatures verified, as a decision lists them.
+    signers: Vec<VerifiedSigner>,
+    /// How a Sigstore bundle's signing time was proven; `None` for a bare envelope.
+    time: Option<TimeProof>,
 }
 
 impl Signed<'_> {
+    /// This evidence as a decision lists what it relied on.
+    fn relied_on(&self, used_as: &'static str, builder: Option<&str>) -> VerifiedEvidence {
+        VerifiedEvidence {
+            evidence: self.name.clone(),
+            digest: self.sha256.to_string(),
+            used_as,
+            predicate_type: self.statement.predicate_type().to_owned(),
+            builder: builder.map(str::to_owned),
+            signers: self.signers.clone(),
+            time: self.time.clone(),
+        }
+    }
+
     /// A promotion record signed by the deploy service: the only evidence that a digest
     /// passed an environment.
     /// A VSA counts only when it says `PASSED`; one that failed is no evidence of passing.
@@ -687,7 +713,10 @@ impl Target<'_> {
                 Decision::new(format!("evidence {}", s.name)),
             );
             match verified {
-                Some(v) if pd.allowed() => good.push(v),
+                Some(v) if pd.allowed() => {
+                    d.relied_on(s.relied_on(USED_AS_PROVENANCE, Some(&v.builder)));
+                    good.push(v);
+                }
                 _ => failures.push(pd),
             }
         }
@@ -802,6 +831,7 @@ impl Target<'_> {
                     continue;
                 }
                 ok = true;
+                d.relied_on(s.relied_on(USED_AS_ATTESTATION, None));
                 break;
             }
             let mut f = base.clone();
@@ -1003,10 +1033,11 @@ impl Target<'_> {
             return;
         }
         let env_of = |s: &Signed<'_>| s.environment().map(str::to_owned);
-        let in_source = records.iter().any(|r| {
+        let in_source = records.iter().find(|r| {
             env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact)
         });
-        if in_source {
+        if let Some(record) = in_source {
+            d.relied_on(record.relied_on(USED_AS_PROMOTION_RECORD, None));
             d.pass(codes::PROMOTION_NOT_IN_SOURCE);
             d.pass(codes::PROMOTION_NO_EDGE);
             d.pass(codes::PROMOTION_DIGEST_MISMATCH);
@@ -1173,36 +1204,37 @@ impl Policy {
             });
         };
         for evidence in evidence {
-            let (envelope, verifying) = if crate::sigstore::looks_like_bundle(&evidence.bytes) {
-                match self.bundle_evidence(&evidence.bytes, artifact) {
-                    Ok(bundle) => {
-                        let first = trusted.keys.len();
-                        let verifying: Vec<Option<usize>> = bundle
-                            .envelope
-                            .verifying_keys(&bundle.keys)
-                            .into_iter()
-                            .map(|i| i.map(|i| first + i))
-                            .collect();
-                        trusted.keys.extend(bundle.keys);
-                        trusted.owners.extend(bundle.owners);
-                        (bundle.envelope, verifying)
+            let (envelope, verifying, bundle) =
+                if crate::sigstore::looks_like_bundle(&evidence.bytes) {
+                    match self.bundle_evidence(&evidence.bytes, artifact) {
+                        Ok(bundle) => {
+                            let first = trusted.keys.len();
+                            let verifying: Vec<Option<usize>> = bundle
+                                .envelope
+                                .verifying_keys(&bundle.keys)
+                                .into_iter()
+                                .map(|i| i.map(|i| first + i))
+                                .collect();
+                            trusted.keys.extend(bundle.keys);
+                            trusted.owners.extend(bundle.owners);
+                            (bundle.envelope, verifying, Some(bundle.verified))
+                        }
+                        Err(v) => {
+                            ignore(evidence, format!("{}: {}", v.code, v.message));
+                            continue;
+                        }
                     }
-                    Err(v) => {
-                        ignore(evidence, format!("{}: {}", v.code, v.message));
-                        continue;
-                    }
-                }
-            } else {
-                let envelope = match Envelope::from_json(&evidence.bytes) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        ignore(evidence, e.to_string());
-                        continue;
-                    }
+                } else {
+                    let envelope = match Envelope::from_json(&evidence.bytes) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            ignore(evidence, e.to_string());
+                            continue;
+                        }
+                    };
+                    let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
+                    (envelope, verifying, None)
                 };
-                let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
-                (envelope, verifying)
-            };
             let mut owners: Vec<Owner<'p>> = Vec::new();
             for i in verifying.iter().flatten() {
                 if let Some(o) = trusted.owners.get(*i)
@@ -1226,6 +1258,12 @@ impl Policy {
                 Ok(statement) => signed.push(Signed {
                     name: evidence.name.clone(),
                     sha256: Digest::sha256(&evidence.bytes),
+                    signers: verified_signers(
+                        &verifying,
+                        trusted,
+                        bundle.as_ref().map(|b| &b.signer),
+                    ),
+                    time: bundle.as_ref().map(crate::sigstore::Verified::time_proof),
                     envelope,
                     verifying,
                     statement,

@@ -21,6 +21,10 @@ use crate::rule::codes;
 /// having signed it.
 pub(crate) struct BundleEvidence<'p> {
     pub(crate) envelope: Envelope,
+    /// Where the bundle that verified sits in its file (`bundle`, `jsonl line 3`, ...).
+    pub(crate) origin: String,
+    /// What verifying it established: signer, log entry, times.
+    pub(crate) verified: super::Verified,
     pub(crate) keys: Vec<PublicKey>,
     pub(crate) owners: Vec<Owner<'p>>,
 }
@@ -151,6 +155,8 @@ impl Policy {
                 Signer::Key { .. } => {
                     return Ok(BundleEvidence {
                         envelope,
+                        origin: bundle.origin().to_owned(),
+                        verified,
                         keys: all_keys.keys,
                         owners: all_keys.owners,
                     });
@@ -213,6 +219,8 @@ impl Policy {
                     }
                     return Ok(BundleEvidence {
                         envelope,
+                        origin: bundle.origin().to_owned(),
+                        verified,
                         keys,
                         owners,
                     });
