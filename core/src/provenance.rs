@@ -207,7 +207,7 @@ impl Policy {
         };
 
         if crate::sigstore::looks_like_bundle(envelope) {
-            return Ok(match self.bundle_evidence(envelope, artifact) {
+            return Ok(match self.bundle_evidence(envelope, artifact, false) {
                 Err(v) => {
                     d.deny(v);
                     (d, None)

@@ -1132,6 +1132,22 @@ mod tests {
     }
 
     #[test]
+    fn a_deploy_service_may_sign_keylessly_by_identity() {
+        let with = |identity: &str| {
+            problems(&format!(
+                "zones: {{z: {{}}}}\ndeploy_service: {{id: d, zone: z, identity: {identity}}}"
+            ))
+        };
+        assert!(
+            with("{issuer: 'https://token.actions.githubusercontent.com', subject: s}").is_empty()
+        );
+        assert_eq!(
+            with("{subject: s}"),
+            ["policy/invalid-value at deploy_service.identity"]
+        );
+    }
+
+    #[test]
     fn freeze_windows_are_absolute_or_weekly_and_well_formed() {
         let env =
             |freeze: &str| problems(&format!("environments: {{prod: {{freeze: [{freeze}]}}}}"));

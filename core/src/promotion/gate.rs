@@ -1206,7 +1206,7 @@ impl Policy {
         for evidence in evidence {
             let (envelope, verifying, bundle) =
                 if crate::sigstore::looks_like_bundle(&evidence.bytes) {
-                    match self.bundle_evidence(&evidence.bytes, artifact) {
+                    match self.bundle_evidence(&evidence.bytes, artifact, true) {
                         Ok(bundle) => {
                             let first = trusted.keys.len();
                             let verifying: Vec<Option<usize>> = bundle
