@@ -75,12 +75,17 @@ export declare class Decision {
   get violations(): Array<Violation>
   /** Codes of the checks that passed. */
   get passed(): Array<string>
+  /**
+   * The signed evidence the decision relied on: name, digest, signers (key id, or
+   * certificate issuer, subject and constrained claims), how the signing time was proven.
+   */
+  get verified(): Array<VerifiedEvidence>
   /** Codes of the failed rules. */
   get codes(): Array<string>
   /** The machine form as JSON text. */
   toJson(): string
   /** The machine form as an object (used by `JSON.stringify`). */
-  toJSON(): { schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[] }
+  toJSON(): { schema_version: number; lockkeeper_version: string; policy_digest?: string; decided_at?: string; allowed: boolean; subject: string; violations: Violation[]; passed: string[]; verified?: Array<{ evidence: string; digest: string; used_as: 'provenance' | 'promotion-record' | 'attestation'; predicate_type: string; builder?: string; signers: Array<{ kind: 'key'; keyid: string; owner: string } | { kind: 'certificate'; issuer: string; subject: string; claims: Record<string, string>; owner: string }>; time?: { log_index?: number; integrated_time?: string; rfc3161_timestamps: number; verified_times: string[] } }> }
   /** SARIF 2.1.0 as JSON text, for code scanning (one result per violation). */
   toSarif(): string
   /** One line: the verdict, the subject and the codes that denied. */
@@ -539,6 +544,52 @@ export interface Scope {
   ref?: string
   /** Target environment. */
   environment?: string
+}
+
+/** How a Sigstore bundle's signing time was proven. */
+export interface TimeProof {
+  /** The Rekor entry's log index, when a log proof was verified. */
+  logIndex?: number
+  /** The Rekor v1 integrated time (RFC 3339). */
+  integratedTime?: string
+  /** How many RFC 3161 timestamps the bundle carried. */
+  rfc3161Timestamps: number
+  /** Every authenticated time the certificate was checked at. */
+  verifiedTimes: Array<string>
+}
+
+/** A piece of signed evidence a decision relied on, and what about it was verified. */
+export interface VerifiedEvidence {
+  /** Its name: `evidence[i]`, `envelope`, or a bundle's place in its file. */
+  evidence: string
+  /** `sha256:<hex>` of its bytes as received. */
+  digest: string
+  /** What the decision used it as. */
+  usedAs: 'provenance' | 'promotion-record' | 'attestation'
+  /** The statement's `predicateType`. */
+  predicateType: string
+  /** For provenance: the policy builder accepted. */
+  builder?: string
+  /** Each distinct trusted signer that verified. */
+  signers: Array<VerifiedSigner>
+  /** How the signing time was proven; absent for a bare DSSE envelope. */
+  time?: TimeProof
+}
+
+/** Who signed a piece of evidence a decision relied on. */
+export interface VerifiedSigner {
+  /** A policy key, or a Fulcio certificate (keyless Sigstore bundle). */
+  kind: 'key' | 'certificate'
+  /** The policy builder or verifier it counted for. */
+  owner: string
+  /** A key's securesystemslib key id. */
+  keyid?: string
+  /** A certificate's OIDC issuer. */
+  issuer?: string
+  /** A certificate's subject (SAN). */
+  subject?: string
+  /** The Fulcio claims the owner's `identity` constrained, with the certificate's values. */
+  claims?: Record<string, string>
 }
 
 /**

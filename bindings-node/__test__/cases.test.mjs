@@ -12,6 +12,25 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const { Policy, PublicKey, Envelope, Statement, rebuildPlan, AuditLog, AuditCheckpoint, SigningKey, Pipeline, checkPipeline, TrustedRoot, verifyBundle } = require('../index.js')
 const here = dirname(fileURLToPath(import.meta.url))
+
+// Whether `got` holds everything `want` says (object keys, a null one absent; list items each
+// somewhere in the list; equal scalars): how `verified` expectations are written.
+function contains (want, got) {
+  if (Array.isArray(want)) return Array.isArray(got) && want.every((w) => got.some((g) => contains(w, g)))
+  if (want !== null && typeof want === 'object') {
+    return got !== null && typeof got === 'object' &&
+      Object.entries(want).every(([k, v]) => (v === null ? got[k] == null : k in got && contains(v, got[k])))
+  }
+  return want === got
+}
+
+// The getters name fields in camelCase (`usedAs`), as every object of the addon does; the
+// JSON form keeps the core's snake_case. Claim names are data, not fields: kept as written.
+function camelKeys (v, key) {
+  if (Array.isArray(v)) return v.map((x) => camelKeys(x))
+  if (v === null || typeof v !== 'object' || key === 'claims') return v
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()), camelKeys(x, k)]))
+}
 const casesDir = join(here, '..', '..', 'core', 'tests', 'cases')
 
 const files = readdirSync(casesDir).filter((f) => f.endsWith('.yaml')).sort()
@@ -207,6 +226,10 @@ for (const file of files) {
           assert.equal(subject.annotations['lockkeeper.dev/promotion'].emergency, expect.record_emergency)
         }
         assert.equal(JSON.parse(JSON.stringify(outcome)).allowed, outcome.allowed)
+        if (expect.verified) {
+          assert.ok(contains(camelKeys(expect.verified), outcome.decision.verified), JSON.stringify(outcome.decision.verified))
+          assert.ok(contains(expect.verified, JSON.parse(JSON.stringify(outcome)).verified))
+        }
         return
       }
       if (c.provenance) {
@@ -233,6 +256,10 @@ for (const file of files) {
       assert.equal(d.allowed, expect.allowed, d.toString())
       assert.deepEqual([...d.codes].sort(), [...expect.codes].sort())
       assert.equal(JSON.parse(JSON.stringify(d)).allowed, d.allowed)
+      if (expect.verified) {
+        assert.ok(contains(camelKeys(expect.verified), d.verified), JSON.stringify(d.verified))
+        assert.ok(contains(expect.verified, JSON.parse(JSON.stringify(d)).verified))
+      }
     })
   }
 }

@@ -69,4 +69,28 @@ test('the promotion gate takes a bundle as build evidence', () => {
   assert.equal(policy.promote(request).allowed, false)
   const outcome = policy.withTrustedRoot(prod).promote(request)
   assert.equal(outcome.allowed, true, outcome.toString())
+  // The allow names the bundle it rested on, its certificate identity and its Rekor entry.
+  const [used] = outcome.decision.verified
+  assert.equal(used.usedAs, 'provenance')
+  assert.equal(used.evidence, 'evidence[0]')
+  assert.equal(used.digest, digest(npm))
+  assert.equal(used.signers[0].kind, 'certificate')
+  assert.equal(used.signers[0].issuer, issuer)
+  assert.deepEqual(used.signers[0].claims, { source_repository: 'https://github.com/sigstore/sigstore-js', runner_environment: 'github-hosted' })
+  assert.equal(used.time.logIndex, 33351527)
+  assert.equal(JSON.parse(JSON.stringify(outcome.decision)).verified[0].time.log_index, 33351527)
+  assert.match(outcome.toString(), /time proven by Rekor log index 33351527/)
+})
+
+test('promotion VSAs state the SLSA build level the policy declares for the verified builder', () => {
+  const cases = join(here, '..', '..', 'core', 'tests', 'cases')
+  const policy = Policy.fromFile(join(cases, 'policies', 'promotion-slsa.yaml'))
+  const artifact = 'sha256:d4f8968f9598a92443ed10908fd854db3399e3c58a0d5f7a61039f14cf52b808'
+  const at = '2026-11-24T10:00:00Z'
+  const built = policy.promote({ artifact, to: 'hardened', by: 'alice', at, evidence: [readFileSync(join(cases, 'envelopes', 'promo-build.json'))] })
+  assert.equal(built.allowed, true, built.toString())
+  assert.deepEqual(JSON.parse(built.promotionRecord.toJson()).predicate.verifiedLevels, ['LOCKKEEPER_ENVIRONMENT_HARDENED', 'SLSA_BUILD_LEVEL_3'])
+  const low = policy.promote({ artifact, to: 'hardened', by: 'alice', at, evidence: [readFileSync(join(cases, 'envelopes', 'promo-build-untrusted.json'))] })
+  assert.deepEqual(low.decision.codes, ['promotion/slsa-level-too-low'])
+  assert.equal(low.decision.violations[0].facts.build_level, 1)
 })

@@ -125,6 +125,16 @@ impl Decision {
         self.inner.passed().iter().map(|c| c.as_str()).collect()
     }
 
+    /// The signed evidence the decision relied on: name, digest, signers (key id, or
+    /// certificate issuer, subject and constrained claims), how the signing time was proven.
+    #[getter]
+    fn verified<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(
+            py,
+            &serde_json::to_value(self.inner.verified()).unwrap_or_default(),
+        )
+    }
+
     /// Codes of the failed rules.
     #[getter]
     fn codes(&self) -> Vec<&'static str> {

@@ -231,6 +231,8 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
             subject = json.loads(outcome.promotion_record.to_json())["subject"][0]
             assert subject["annotations"]["lockkeeper.dev/promotion"]["emergency"] is expect["record_emergency"]
         assert json.loads(outcome.to_json())["allowed"] is outcome.allowed
+        if "verified" in expect:
+            assert contains(expect["verified"], outcome.decision.verified), outcome.decision.verified
         return
     if "provenance" in case:
         req = dict(case["provenance"])
@@ -264,6 +266,22 @@ def test_case(name: str, doc: dict[str, Any], case: dict[str, Any], tmp_path: Pa
     assert decision.allowed is expect["allowed"], str(decision)
     assert sorted(decision.codes) == sorted(expect["codes"])
     assert decision.to_dict()["allowed"] is decision.allowed
+    if "verified" in expect:
+        assert contains(expect["verified"], decision.verified), decision.verified
+        assert decision.to_dict()["verified"] == decision.verified
+
+
+def contains(want: Any, got: Any) -> bool:
+    """Whether `got` holds everything `want` says (object keys, a None one absent; list items
+    each somewhere in the list; equal scalars): how `verified` expectations are written."""
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(
+            got.get(k) is None if v is None else k in got and contains(v, got[k])
+            for k, v in want.items()
+        )
+    if isinstance(want, list):
+        return isinstance(got, list) and all(any(contains(w, g) for g in got) for w in want)
+    return bool(want == got)
 
 
 def run_pipeline_case(doc: dict[str, Any], case: dict[str, Any]) -> None:

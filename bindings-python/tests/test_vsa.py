@@ -110,3 +110,36 @@ def test_the_models_singular_verified_levels_refuses_the_specifications_own_exam
         json_format.ParseDict(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
     del predicate["verifiedLevels"]
     json_format.ParseDict(predicate, vsa_pb2.VerificationSummary())  # type: ignore[attr-defined]
+
+
+def test_our_vsa_states_slsa_build_levels_and_the_peer_model_reads_them() -> None:
+    """A build by a builder the policy declares at SLSA build level 3 is recorded as
+    `SLSA_BUILD_LEVEL_3`; the next hop, which checks no build itself, takes the level from that
+    record and counts it under `dependencyLevels`. Both records parse with the peer model."""
+    text = (CASES / "policies" / "promotion-slsa.yaml").read_text()
+    policy = lockkeeper.Policy.from_yaml(re.sub(r"^  policy_digests:.*$", "", text, flags=re.M))
+    deploy_key = lockkeeper.SigningKey.from_pem((CASES / "keys" / "deploy.TEST-ONLY.key").read_text())
+    build = (CASES / "envelopes" / "promo-build.json").read_bytes()
+    args = dict(by="alice", at="2026-11-24T10:00:00Z")
+    testing = policy.promote(ARTIFACT, to="testing", evidence=[build], **args)  # type: ignore[arg-type]
+    assert testing.allowed and testing.promotion_record is not None, str(testing)
+    first = json.loads(testing.promotion_record.to_json())["predicate"]
+    assert first["verifiedLevels"] == ["LOCKKEEPER_ENVIRONMENT_TESTING", "SLSA_BUILD_LEVEL_3"]
+    assert "dependencyLevels" not in first
+    _parse_peer(testing.promotion_record.to_json())
+    signed = lockkeeper.Envelope.sign(testing.promotion_record.to_json(), [deploy_key]).to_json().encode()
+    staging = policy.promote(ARTIFACT, to="staging", evidence=[signed], **args)  # type: ignore[arg-type]
+    assert staging.allowed and staging.promotion_record is not None, str(staging)
+    second = json.loads(staging.promotion_record.to_json())["predicate"]
+    assert second["verifiedLevels"] == ["LOCKKEEPER_ENVIRONMENT_STAGING", "SLSA_BUILD_LEVEL_3"]
+    assert second["dependencyLevels"] == {"SLSA_BUILD_LEVEL_3": 1}
+    summary = _parse_peer(staging.promotion_record.to_json())
+    assert dict(summary.dependency_levels) == {"SLSA_BUILD_LEVEL_3": 1}
+    # The decision says which record it relied on.
+    [used] = [e for e in staging.decision.verified if e["used_as"] == "promotion-record"]
+    assert used["digest"] == lockkeeper.digest(signed)
+    # Below the environment's minimum level: the new rule denies.
+    patchset = (CASES / "envelopes" / "promo-build-untrusted.json").read_bytes()
+    low = policy.promote(ARTIFACT, to="hardened", evidence=[patchset], **args)  # type: ignore[arg-type]
+    assert low.decision.codes == ["promotion/slsa-level-too-low"]
+    assert low.decision.violations[0].facts["build_level"] == 1

@@ -19,6 +19,13 @@ def may_deploy(policy_path: str, who: str) -> bool:
     except lockkeeper.PolicyError as e:
         line: int | None = e.line
         print(e.code, e.path, line, [p.message for p in e.problems])
+    for ev in decision.verified:
+        for s in ev["signers"]:
+            who_signed: str = s["keyid"] if s["kind"] == "key" else s["subject"]
+            print(ev["used_as"], ev["digest"], who_signed)
+        if "time" in ev and "log_index" in ev["time"]:
+            index: int = ev["time"]["log_index"]
+            print(index)
     return decision.allowed
 
 

@@ -321,6 +321,31 @@ fn keygen_sign_and_verify_round_trip() {
         "production",
     ]);
     assert_eq!(code(&out), Some(0), "{}{}", stdout(&out), stderr(&out));
+    // An allow says what it rests on: the envelope's digest and the key that signed it.
+    assert!(
+        stdout(&out).contains("verified provenance: envelope (sha256:"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("signed by key {keyid} (https://ci/b)")),
+        "{}",
+        stdout(&out)
+    );
+    let out = lockkeeper(&[
+        "verify",
+        "--policy",
+        &policy,
+        "--envelope",
+        &envelope,
+        "--artifact",
+        &digest,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+    assert_eq!(v["verified"][0]["used_as"], "provenance");
+    assert_eq!(v["verified"][0]["signers"][0]["keyid"], keyid.as_str());
+    assert_eq!(v["verified"][0]["builder"], "https://ci/b");
     let other = "sha256:".to_owned() + &"0".repeat(64);
     let out = lockkeeper(&[
         "verify",

@@ -97,6 +97,76 @@ impl Violation {
     }
 }
 
+/// A piece of signed evidence a decision relied on, and what about it was verified: so that an
+/// allow says which bytes, signed by whom, proven at what time, carried it, and an auditor can
+/// find that evidence again without re-running the decision.
+///
+/// Only evidence that counted is listed (the provenance that passed, the promotion record and
+/// the attestations that satisfied a rule), one entry each, so the list is bounded by the
+/// evidence given; decisions that read no signed evidence (RBAC) carry an empty list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifiedEvidence {
+    /// The evidence's name: its file path in the CLI (`PATH:LINE` for a line of a `.jsonl`
+    /// file), `evidence[i]` in the bindings, `envelope` or the bundle's place in its file for
+    /// `verify_provenance`.
+    pub evidence: String,
+    /// `sha256:<hex>` of the evidence's bytes as received.
+    pub digest: String,
+    /// What the decision used it as: `provenance`, `promotion-record` or `attestation`.
+    pub used_as: &'static str,
+    /// The in-toto statement's `predicateType`.
+    pub predicate_type: String,
+    /// For provenance: the policy builder whose signers and zone were accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builder: Option<String>,
+    /// Each distinct signer whose signature verified and that the policy trusts.
+    pub signers: Vec<VerifiedSigner>,
+    /// How the signing time was proven; `None` for a bare DSSE envelope, whose signature says
+    /// nothing about when it was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeProof>,
+}
+
+/// Who signed a piece of evidence, as far as it was verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum VerifiedSigner {
+    /// A key of the policy (or given for a keyed Sigstore bundle).
+    Key {
+        /// Its securesystemslib key id.
+        keyid: String,
+        /// The policy builder or verifier it belongs to.
+        owner: String,
+    },
+    /// A Fulcio certificate (a keyless Sigstore bundle).
+    Certificate {
+        /// The OIDC issuer.
+        issuer: String,
+        /// The certificate's subject (SAN).
+        subject: String,
+        /// The Fulcio extension claims the owner's `identity` constrained, with the values the
+        /// certificate carries: what the policy actually relied on, not every claim present.
+        claims: std::collections::BTreeMap<String, String>,
+        /// The policy builder or verifier whose `identity` it matched.
+        owner: String,
+    },
+}
+
+/// How a Sigstore bundle's signing time was proven.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeProof {
+    /// The Rekor entry's log index, when an inclusion proof or promise was verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+    /// The Rekor v1 integrated time (RFC 3339), when verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrated_time: Option<String>,
+    /// How many RFC 3161 timestamps from a trusted TSA the bundle carried.
+    pub rfc3161_timestamps: usize,
+    /// Every authenticated time the certificate was checked at (RFC 3339).
+    pub verified_times: Vec<String>,
+}
+
 /// The version of the decision's JSON form; it changes only when a field changes meaning or
 /// goes away.
 pub const DECISION_SCHEMA_VERSION: u32 = 1;
@@ -121,6 +191,9 @@ pub struct Decision {
     violations: Vec<Violation>,
     /// Codes of the checks that ran on something and passed.
     passed: Vec<Code>,
+    /// The signed evidence the decision relied on (empty when it read none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    verified: Vec<VerifiedEvidence>,
 }
 
 impl Decision {
@@ -135,6 +208,7 @@ impl Decision {
             subject: subject.into(),
             violations: Vec::new(),
             passed: Vec::new(),
+            verified: Vec::new(),
         }
     }
 
@@ -187,6 +261,27 @@ impl Decision {
         for p in other.passed {
             self.pass(p);
         }
+        for v in other.verified {
+            self.relied_on(v);
+        }
+    }
+
+    /// Records a piece of signed evidence the decision relied on; the same evidence used the
+    /// same way is listed once.
+    pub fn relied_on(&mut self, evidence: VerifiedEvidence) {
+        if !self
+            .verified
+            .iter()
+            .any(|e| e.digest == evidence.digest && e.used_as == evidence.used_as)
+        {
+            self.verified.push(evidence);
+        }
+    }
+
+    /// The signed evidence the decision relied on, and what about each was verified: which
+    /// bytes, which signers, how the signing time was proven.
+    pub fn verified(&self) -> &[VerifiedEvidence] {
+        &self.verified
     }
 
     /// Whether the request is allowed: true exactly when no violation was recorded.
@@ -241,9 +336,10 @@ impl Decision {
         crate::render::text(self)
     }
 
-    /// SARIF 2.1.0 for code scanning, one result per violation; see [`crate::render::sarif`].
+    /// SARIF 2.1.0 for code scanning, one result per violation and the evidence relied on in
+    /// the run's properties; see [`crate::render::sarif`].
     pub fn to_sarif(&self) -> Value {
-        crate::render::sarif::log(&crate::render::findings(self))
+        crate::render::sarif::decision_log(self)
     }
 
     /// One line: the verdict, the subject and the codes that denied.

@@ -75,7 +75,7 @@ pub use semver::Version;
 #[doc = include_str!("../../docs/rust.md")]
 mod rust_md {}
 
-pub use decision::{Decision, Facts, Violation};
+pub use decision::{Decision, Facts, TimeProof, VerifiedEvidence, VerifiedSigner, Violation};
 pub use diagnostic::{Problem, Problems};
 pub use error::Error;
 pub use import::{ImportError, PipelineFormat, SourceFile};

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Provenance, Statement};
-use crate::decision::{Decision, Facts, Violation};
+use crate::decision::{Decision, Facts, VerifiedEvidence, VerifiedSigner, Violation};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
@@ -40,6 +40,76 @@ impl<'p> Owner<'p> {
             Owner::DeployService(d) => d.zone,
         }
     }
+
+    /// The keyless identity the owner is known by, if any.
+    pub(crate) fn identity(&self) -> Option<&'p crate::sigstore::IdentityPolicy> {
+        match self {
+            Owner::Builder(b) => b.identity.as_ref(),
+            Owner::DeployService(d) => d.identity.as_ref(),
+        }
+    }
+}
+
+/// `used_as` of provenance a decision relied on.
+pub(crate) const USED_AS_PROVENANCE: &str = "provenance";
+
+/// Each distinct trusted signer whose signature verified, as a decision lists it: a key by its
+/// id, a Sigstore certificate by its identity and the claims its owner's `identity`
+/// constrained (`certificate` is the bundle's signer, whose key stands in `trusted`).
+pub(crate) fn verified_signers(
+    verifying: &[Option<usize>],
+    trusted: &TrustedKeys<'_>,
+    certificate: Option<&crate::sigstore::Signer>,
+) -> Vec<VerifiedSigner> {
+    let mut out: Vec<VerifiedSigner> = Vec::new();
+    let mut seen: Vec<usize> = Vec::new();
+    for &i in verifying.iter().flatten() {
+        if seen.contains(&i) {
+            continue;
+        }
+        seen.push(i);
+        let (Some(key), Some(owner)) = (trusted.keys.get(i), trusted.owners.get(i)) else {
+            continue;
+        };
+        let signer = match certificate {
+            Some(crate::sigstore::Signer::Certificate {
+                subject,
+                issuer,
+                claims,
+                ..
+            }) => VerifiedSigner::Certificate {
+                issuer: issuer.clone(),
+                subject: subject.clone(),
+                claims: owner
+                    .identity()
+                    .into_iter()
+                    .flat_map(|p| p.constrained_claims())
+                    .filter_map(|c| {
+                        claims
+                            .get(c.name())
+                            .map(|v| (c.name().to_owned(), v.clone()))
+                    })
+                    .collect(),
+                owner: owner.name().to_owned(),
+            },
+            _ => VerifiedSigner::Key {
+                keyid: key.keyid().to_owned(),
+                owner: owner.name().to_owned(),
+            },
+        };
+        if !out.contains(&signer) {
+            out.push(signer);
+        }
+    }
+    out
+}
+
+/// Where a piece of evidence came from, for the decision's list of what it relied on.
+pub(crate) struct Origin<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) bytes: &'a [u8],
+    /// What verifying it as a Sigstore bundle established.
+    pub(crate) bundle: Option<&'a crate::sigstore::Verified>,
 }
 
 /// Every key the policy trusts, each with its owner; one list so that each signature is
@@ -137,7 +207,7 @@ impl Policy {
         };
 
         if crate::sigstore::looks_like_bundle(envelope) {
-            return Ok(match self.bundle_evidence(envelope, artifact) {
+            return Ok(match self.bundle_evidence(envelope, artifact, false) {
                 Err(v) => {
                     d.deny(v);
                     (d, None)
@@ -152,11 +222,21 @@ impl Policy {
                         keys: evidence.keys,
                         owners: evidence.owners,
                     };
-                    self.judge_signed(&evidence.envelope, &trusted, &claim, d)
+                    let origin = Origin {
+                        name: &evidence.origin,
+                        bytes: envelope,
+                        bundle: Some(&evidence.verified),
+                    };
+                    self.judge_signed(&evidence.envelope, &trusted, &claim, d, &origin)
                 }
             });
         }
 
+        let origin = Origin {
+            name: "envelope",
+            bytes: envelope,
+            bundle: None,
+        };
         let envelope = match Envelope::from_json(envelope) {
             Ok(e) => e,
             Err(e) => {
@@ -170,17 +250,19 @@ impl Policy {
         };
         d.pass(codes::PROVENANCE_MALFORMED);
 
-        Ok(self.judge_signed(&envelope, &self.trusted_keys(false), &claim, d))
+        Ok(self.judge_signed(&envelope, &self.trusted_keys(false), &claim, d, &origin))
     }
 
     /// [`Policy::judge_provenance`] of `envelope` with the signatures checked against `trusted`
-    /// (the policy's builder keys, or a Sigstore bundle's own key).
+    /// (the policy's builder keys, or a Sigstore bundle's own key); provenance whose signers and
+    /// builder were accepted is listed as relied on, with what verified it.
     fn judge_signed(
         &self,
         envelope: &Envelope,
         trusted: &TrustedKeys<'_>,
         claim: &Claim<'_>,
         d: Decision,
+        origin: &Origin<'_>,
     ) -> (Decision, Option<VerifiedProvenance>) {
         let verifying = envelope.verifying_keys(&trusted.keys);
         let checked = CheckedEnvelope {
@@ -189,7 +271,19 @@ impl Policy {
             trusted,
             statement: None,
         };
-        self.judge_provenance(checked, claim, d)
+        let (mut d, verified) = self.judge_provenance(checked, claim, d);
+        if let Some(v) = &verified {
+            d.relied_on(VerifiedEvidence {
+                evidence: origin.name.to_owned(),
+                digest: Digest::sha256(origin.bytes).to_string(),
+                used_as: USED_AS_PROVENANCE,
+                predicate_type: v.statement.predicate_type().to_owned(),
+                builder: Some(v.builder.clone()),
+                signers: verified_signers(&verifying, trusted, origin.bundle.map(|b| &b.signer)),
+                time: origin.bundle.map(crate::sigstore::Verified::time_proof),
+            });
+        }
+        (d, verified)
     }
 
     /// The provenance checks, one rule each, on an envelope whose signatures were already

@@ -271,6 +271,10 @@ catalogue! {
     PROMOTION_BUILD_ZONE_TOO_LOW / PromotionBuildZoneTooLow = "promotion/build-zone-too-low", Violation, Error, High, Regular,
         "An environment's min_build_zone is checked against the zone of the builder whose verified provenance covers the digest.",
         "Deploy an artifact built by a builder in a zone at least as trusted as min_build_zone.";
+    /// The verified build's SLSA build level is below the environment's minimum.
+    PROMOTION_SLSA_LEVEL_TOO_LOW / PromotionSlsaLevelTooLow = "promotion/slsa-level-too-low", Violation, Error, High, Regular,
+        "An environment's min_slsa_build_level is checked against the slsa_build_level the policy declares for the builder whose verified provenance covers the digest, or, without one, the SLSA_BUILD_LEVEL_n the deploy service's promotion record states.",
+        "Deploy an artifact built by a builder declared at that SLSA build level or above, or lower the environment's min_slsa_build_level.";
     /// Required evidence (provenance or an attestation) is missing.
     PROMOTION_MISSING_ATTESTATION / PromotionMissingAttestation = "promotion/missing-attestation", Violation, Error, High, Regular,
         "Build provenance (for entry environments and wherever min_build_zone is set) and each required attestation must be present, signed by a trusted signer, about this digest.",

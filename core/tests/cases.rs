@@ -44,6 +44,22 @@ fn case_files() -> Result<Vec<(PathBuf, Value)>, Box<dyn std::error::Error>> {
     Ok(out)
 }
 
+/// Whether `got` holds everything `want` says: an object's keys (a `null` one absent), a list's
+/// items each somewhere in the list, scalars equal. How `verified` expectations are written.
+fn contains(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w.iter().all(|(k, wv)| match g.get(k) {
+            None => wv.is_null(),
+            Some(gv) => contains(wv, gv),
+        }),
+        (Value::Array(w), Value::Array(g)) => {
+            w.iter().all(|wv| g.iter().any(|gv| contains(wv, gv)))
+        }
+        (Value::Number(w), Value::Number(g)) => w.as_f64() == g.as_f64(),
+        _ => want == got,
+    }
+}
+
 fn s(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
@@ -514,6 +530,14 @@ fn check(file: &Value, case: &Value) -> Result<(), String> {
                 return Err(format!(
                     "decision JSON breaks docs/schema/decision.schema.json: {decision_errors:?}"
                 ));
+            }
+            if let Some(want) = expect.get("verified") {
+                let got = d.to_json_value()["verified"].clone();
+                if !contains(want, &got) {
+                    return Err(format!(
+                        "verified evidence {got:#}, expected it to contain {want:#}:\n{d}"
+                    ));
+                }
             }
             let mut want = strings(expect.get("codes"));
             let mut got: Vec<String> = d.violations().iter().map(|v| v.code.to_string()).collect();

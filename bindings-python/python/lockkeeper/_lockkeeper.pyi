@@ -2,7 +2,9 @@
 
 import os
 from datetime import datetime
-from typing import Any, Literal, Mapping, NoReturn, Optional, Sequence, Union, final
+from typing import Any, Literal, Mapping, NoReturn, Optional, Sequence, TypedDict, Union, final
+
+from typing_extensions import NotRequired
 
 __version__: str
 __all__ = [
@@ -127,6 +129,33 @@ class Violation:
     @property
     def facts(self) -> dict[str, Any]: ...
 
+class _KeySigner(TypedDict):
+    kind: Literal["key"]
+    keyid: str
+    owner: str
+
+class _CertificateSigner(TypedDict):
+    kind: Literal["certificate"]
+    issuer: str
+    subject: str
+    claims: dict[str, str]
+    owner: str
+
+class _TimeProof(TypedDict):
+    log_index: NotRequired[int]
+    integrated_time: NotRequired[str]
+    rfc3161_timestamps: int
+    verified_times: list[str]
+
+class _VerifiedEvidence(TypedDict):
+    evidence: str
+    digest: str
+    used_as: Literal["provenance", "promotion-record", "attestation"]
+    predicate_type: str
+    builder: NotRequired[str]
+    signers: list[Union[_KeySigner, _CertificateSigner]]
+    time: NotRequired[_TimeProof]
+
 @final
 class Decision:
     @property
@@ -137,6 +166,9 @@ class Decision:
     def violations(self) -> list[Violation]: ...
     @property
     def passed(self) -> list[str]: ...
+    @property
+    def verified(self) -> list[_VerifiedEvidence]:
+        """The signed evidence the decision relied on, and what about it was verified."""
     @property
     def codes(self) -> list[str]: ...
     def to_sarif(self) -> str: ...

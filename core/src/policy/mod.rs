@@ -64,11 +64,13 @@ pub struct Environment {
     pub emergency_role: Option<String>,
     /// The artifact must be an image that passes the policy's `images` rules.
     pub require_image_policy: bool,
+    /// The least SLSA build level (0 to 3) the verified build must have.
+    pub min_slsa_build_level: Option<u8>,
 }
 
 /// The deployment service: the only holder of deploy credentials, and the signer of promotion
 /// records (the evidence that a digest passed an environment).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DeployService {
     /// Its identity, written into promotion records.
     pub id: String,
@@ -76,6 +78,13 @@ pub struct DeployService {
     pub zone: ZoneId,
     /// Keys trusted to sign promotion records.
     pub keys: Vec<PublicKey>,
+    /// The keyless identity (Sigstore certificate) trusted to sign promotion records, as a
+    /// builder's `identity` is: a VSA in a bundle whose certificate matches it counts as one
+    /// signed by the deploy service.
+    pub identity: Option<crate::sigstore::IdentityPolicy>,
+    /// The policies (by digest) a promotion record it signed must state it verified against
+    /// (`predicate.policy.digest`); any when empty. Pins which policy a verifier's PASSED means.
+    pub policy_digests: Vec<crate::digest::Digest>,
 }
 
 /// A role given to principals and groups within a scope.
@@ -116,6 +125,9 @@ pub struct Builder {
     pub description: Option<String>,
     /// The keyless identity (Sigstore certificate) trusted to sign for this builder.
     pub identity: Option<crate::sigstore::IdentityPolicy>,
+    /// The SLSA build level (0 to 3) the policy's authors vouch the builder meets: written into
+    /// promotion VSAs as `SLSA_BUILD_LEVEL_n`, and what `min_slsa_build_level` is checked against.
+    pub slsa_build_level: Option<u8>,
 }
 
 /// A credential and where it may be released.

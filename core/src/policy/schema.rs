@@ -82,6 +82,8 @@ pub(crate) struct RawEnvironment {
     pub emergency_role: Option<String>,
     #[serde(default)]
     pub require_image_policy: bool,
+    #[serde(default)]
+    pub min_slsa_build_level: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +138,12 @@ pub(crate) struct RawDeployService {
     pub zone: String,
     #[serde(default)]
     pub keys: Vec<serde_json::Value>,
+    /// A keyless (Sigstore) signer of promotion records, written as a builder's `identity`.
+    #[serde(default)]
+    pub identity: Option<serde_json::Value>,
+    /// `sha256:...` digests of the policies its promotion records must state.
+    #[serde(default)]
+    pub policy_digests: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -196,6 +204,9 @@ pub(crate) struct RawBuilder {
     /// A keyless (Sigstore) signer: `{issuer, subject | subject_pattern, <Fulcio claim>: ...}`.
     #[serde(default)]
     pub identity: Option<serde_json::Value>,
+    /// The SLSA build level the builder meets, 0 to 3.
+    #[serde(default)]
+    pub slsa_build_level: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

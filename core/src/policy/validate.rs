@@ -402,6 +402,8 @@ impl Checker<'_> {
                 );
             }
             let keys = self.keys(&path, id, &b.keys);
+            let slsa_build_level =
+                self.slsa_level(path.key("slsa_build_level"), b.slsa_build_level);
             let threshold = b.threshold.unwrap_or(1);
             if threshold == 0 || threshold > b.keys.len().max(1) as u64 {
                 self.report(
@@ -423,6 +425,7 @@ impl Checker<'_> {
                         threshold: usize::try_from(threshold).unwrap_or(usize::MAX),
                         description: b.description.clone(),
                         identity,
+                        slsa_build_level,
                     },
                 );
             }
@@ -526,20 +529,64 @@ impl Checker<'_> {
                 "the deploy service needs an `id`".to_owned(),
             );
         }
-        if d.keys.is_empty() {
+        if d.keys.is_empty() && d.identity.is_none() {
             self.report(
                 codes::POLICY_EMPTY_LIST,
                 path.clone(),
-                "the deploy service lists no key to sign promotion records".to_owned(),
+                "the deploy service lists no key and no keyless `identity` to sign promotion records"
+                    .to_owned(),
             );
         }
+        let identity = match &d.identity {
+            None => None,
+            Some(v) => match crate::sigstore::IdentityPolicy::from_value(v) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    self.report(
+                        codes::POLICY_INVALID_VALUE,
+                        path.key("identity"),
+                        e.to_string(),
+                    );
+                    None
+                }
+            },
+        };
         let keys = self.keys(&path, "deploy_service", &d.keys);
+        let mut policy_digests = Vec::new();
+        for (i, text) in d.policy_digests.iter().enumerate() {
+            match crate::digest::Digest::parse(text) {
+                Ok(digest) => policy_digests.push(digest),
+                Err(e) => self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.key("policy_digests").index(i),
+                    format!("`{text}` is not a digest: {e}"),
+                ),
+            }
+        }
         let zone = self.zone_ref(zones, path.key("zone"), &d.zone, &names.zones)?;
         Some(DeployService {
             id: d.id.clone(),
             zone,
             keys,
+            identity,
+            policy_digests,
         })
+    }
+
+    /// An SLSA build level: 0 to 3 (the levels of the SLSA v1 build track).
+    fn slsa_level(&mut self, path: FieldPath, level: Option<i64>) -> Option<u8> {
+        let level = level?;
+        match u8::try_from(level) {
+            Ok(l) if l <= 3 => Some(l),
+            _ => {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path,
+                    format!("SLSA build level {level} is not one of 0, 1, 2, 3"),
+                );
+                None
+            }
+        }
     }
 
     fn images(&mut self, raw: &RawPolicy) -> crate::image::ImagePolicy {
@@ -846,6 +893,8 @@ impl Checker<'_> {
             let known: Vec<&str> = raw.roles.keys().map(String::as_str).collect();
             self.undefined(path.key("emergency_role"), "role", role, &known);
         }
+        let min_slsa_build_level =
+            self.slsa_level(path.key("min_slsa_build_level"), e.min_slsa_build_level);
         Environment {
             name: name.to_owned(),
             from: e.from.clone(),
@@ -857,6 +906,7 @@ impl Checker<'_> {
             freeze,
             emergency_role: e.emergency_role.clone(),
             require_image_policy: e.require_image_policy,
+            min_slsa_build_level,
         }
     }
 
@@ -1112,6 +1162,43 @@ mod tests {
                 "policy/invalid-value at deploy_service",
                 "policy/empty-list at deploy_service"
             ]
+        );
+    }
+
+    #[test]
+    fn slsa_build_levels_are_0_to_3_and_pinned_policies_are_digests() {
+        assert!(
+            problems(
+                "zones: {z: {}}\nbuilders: {b: {zone: z, keys: [4970cb2dece5841a107a57fc77af83d754bd6bbe81bdb584ad50ca7cd05011cd], slsa_build_level: 3}}\nenvironments: {e: {min_slsa_build_level: 2}}"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            problems(
+                "zones: {z: {}}\nbuilders: {b: {zone: z, keys: [4970cb2dece5841a107a57fc77af83d754bd6bbe81bdb584ad50ca7cd05011cd], slsa_build_level: 4}}\nenvironments: {e: {min_slsa_build_level: -1}}\n\
+                 deploy_service: {id: d, zone: z, keys: [4970cb2dece5841a107a57fc77af83d754bd6bbe81bdb584ad50ca7cd05011cd], policy_digests: ['sha256:00', 'sha256:0000000000000000000000000000000000000000000000000000000000000000']}"
+            ),
+            [
+                "policy/invalid-value at builders.b.slsa_build_level",
+                "policy/invalid-value at environments.e.min_slsa_build_level",
+                "policy/invalid-value at deploy_service.policy_digests[0]",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deploy_service_may_sign_keylessly_by_identity() {
+        let with = |identity: &str| {
+            problems(&format!(
+                "zones: {{z: {{}}}}\ndeploy_service: {{id: d, zone: z, identity: {identity}}}"
+            ))
+        };
+        assert!(
+            with("{issuer: 'https://token.actions.githubusercontent.com', subject: s}").is_empty()
+        );
+        assert_eq!(
+            with("{subject: s}"),
+            ["policy/invalid-value at deploy_service.identity"]
         );
     }
 

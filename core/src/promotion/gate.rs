@@ -16,12 +16,15 @@ use serde_json::{Value, json};
 
 use crate::attestation::slsa::{PROVENANCE_V1, PROVENANCE_V02};
 use crate::attestation::{Envelope, IN_TOTO_PAYLOAD_TYPE, Statement};
-use crate::decision::{Decision, Facts, Violation};
+use crate::decision::{Decision, Facts, TimeProof, VerifiedEvidence, VerifiedSigner, Violation};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::facts;
 use crate::policy::{Environment, Policy};
-use crate::provenance::{CheckedEnvelope, Claim, Owner, TrustedKeys, VerifiedProvenance};
+use crate::provenance::{
+    CheckedEnvelope, Claim, Owner, TrustedKeys, USED_AS_PROVENANCE, VerifiedProvenance,
+    verified_signers,
+};
 use crate::rbac::{ApprovalRequest, AuthorizeRequest};
 use crate::role::Permission;
 use crate::rule::codes;
@@ -50,6 +53,12 @@ pub const PROMOTION_ANNOTATION: &str = "lockkeeper.dev/promotion";
 /// digest (`policy.digest`) is what identifies it.
 pub const POLICY_URI: &str = "lockkeeper:policy";
 
+/// `used_as` of a promotion record a decision relied on.
+const USED_AS_PROMOTION_RECORD: &str = "promotion-record";
+
+/// `used_as` of a required attestation a decision relied on.
+const USED_AS_ATTESTATION: &str = "attestation";
+
 /// `verifier.id` when the policy declares no deploy service.
 const GATE_VERIFIER: &str = "https://lockkeeper.dev/gate";
 
@@ -69,6 +78,30 @@ pub fn environment_level(environment: &str) -> String {
         .collect();
     format!("LOCKKEEPER_ENVIRONMENT_{name}")
 }
+
+/// The SLSA build level a VSA states it verified (`SLSA_BUILD_LEVEL_n` in `verifiedLevels`),
+/// the highest when it lists several; `None` for a statement that states none.
+pub fn vsa_build_level(statement: &Statement) -> Option<u8> {
+    if statement.predicate_type() != VSA_PREDICATE {
+        return None;
+    }
+    statement
+        .predicate()
+        .get("verifiedLevels")
+        .and_then(Value::as_array)?
+        .iter()
+        .filter_map(|l| {
+            l.as_str()?
+                .strip_prefix(SLSA_BUILD_LEVEL_PREFIX)?
+                .parse::<u8>()
+                .ok()
+        })
+        .filter(|l| *l <= 3)
+        .max()
+}
+
+/// How SLSA v1 names build-track levels in a VSA's `verifiedLevels` and `dependencyLevels`.
+pub const SLSA_BUILD_LEVEL_PREFIX: &str = "SLSA_BUILD_LEVEL_";
 
 /// What a promotion record (a VSA or an old `lockkeeper.dev/promotion/v1` record) says beyond
 /// its subject: read the same way for both formats.
@@ -393,9 +426,26 @@ struct Signed<'p> {
     verifying: Vec<Option<usize>>,
     statement: Statement,
     owners: Vec<Owner<'p>>,
+    /// The trusted signers whose signatures verified, as a decision lists them.
+    signers: Vec<VerifiedSigner>,
+    /// How a Sigstore bundle's signing time was proven; `None` for a bare envelope.
+    time: Option<TimeProof>,
 }
 
 impl Signed<'_> {
+    /// This evidence as a decision lists what it relied on.
+    fn relied_on(&self, used_as: &'static str, builder: Option<&str>) -> VerifiedEvidence {
+        VerifiedEvidence {
+            evidence: self.name.clone(),
+            digest: self.sha256.to_string(),
+            used_as,
+            predicate_type: self.statement.predicate_type().to_owned(),
+            builder: builder.map(str::to_owned),
+            signers: self.signers.clone(),
+            time: self.time.clone(),
+        }
+    }
+
     /// A promotion record signed by the deploy service: the only evidence that a digest
     /// passed an environment.
     /// A VSA counts only when it says `PASSED`; one that failed is no evidence of passing.
@@ -411,10 +461,26 @@ impl Signed<'_> {
             }
             _ => false,
         };
-        kind && self
-            .owners
-            .iter()
-            .any(|o| matches!(o, Owner::DeployService(_)))
+        kind && self.owners.iter().any(|o| match o {
+            Owner::DeployService(d) => {
+                d.policy_digests.is_empty()
+                    || d.policy_digests.iter().any(|pin| self.states_policy(pin))
+            }
+            Owner::Builder(_) => false,
+        })
+    }
+
+    /// Whether a VSA's `policy.digest` names the policy `pin` (one of the verifier's pinned
+    /// policies); an old-format record names none.
+    fn states_policy(&self, pin: &Digest) -> bool {
+        self.statement.predicate_type() == VSA_PREDICATE
+            && self
+                .statement
+                .predicate()
+                .pointer("/policy/digest")
+                .and_then(|d| d.get(pin.algorithm().as_str()))
+                .and_then(Value::as_str)
+                == Some(pin.hex())
     }
 
     /// The environment a promotion record says the artifact passed: a VSA's `resourceUri`
@@ -515,8 +581,10 @@ impl Policy {
                 "evidence_ignored" => ignored,
             },
         };
-        target.check_build(&signed, &trusted, &mut d);
-        target.check_source(&names, &records, &mut d);
+        let built = target.check_build(&signed, &trusted, &mut d);
+        let source = target.check_source(&names, &records, &mut d);
+        let build_level = built.or_else(|| source.and_then(|r| vsa_build_level(&r.statement)));
+        target.check_slsa_level(build_level, source, &mut d);
         target.check_attestations(&signed, &mut d);
         target.check_quorum(&req.approvals, req.author.as_deref(), &mut d)?;
         target.check_image_policy(&req.images, &mut d);
@@ -535,8 +603,16 @@ impl Policy {
                 .iter()
                 .filter(|s| s.statement.covers(&req.artifact))
                 .collect();
-            let record =
-                self.promotion_record(env, req, action, &names, &inputs, now, emergency_used);
+            let record = self.promotion_record(
+                env,
+                req,
+                action,
+                &names,
+                &inputs,
+                now,
+                emergency_used,
+                build_level,
+            );
             (released, Some(record))
         } else {
             (Vec::new(), None)
@@ -597,6 +673,7 @@ impl Policy {
         inputs: &[&Signed<'_>],
         now: Timestamp,
         emergency_used: bool,
+        build_level: Option<u8>,
     ) -> Statement {
         let name = names
             .first()
@@ -625,21 +702,35 @@ impl Policy {
                 "rollback": req.rollback,
             }),
         );
-        Statement::new(
-            vec![(name, req.artifact.clone())],
-            VSA_PREDICATE,
-            json!({
-                "verifier": {"id": verifier},
-                "timeVerified": now.to_string(),
-                "resourceUri": format!("{ENVIRONMENT_URI_PREFIX}{}", env.name),
-                "policy": {"uri": POLICY_URI, "digest": policy_digest},
-                "inputAttestations": input_attestations,
-                "verificationResult": "PASSED",
-                "verifiedLevels": [environment_level(&env.name)],
-                "slsaVersion": "1.0",
-            }),
-        )
-        .with_subject_annotations(annotation)
+        let mut verified_levels = vec![environment_level(&env.name)];
+        if let Some(level) = build_level {
+            verified_levels.push(format!("{SLSA_BUILD_LEVEL_PREFIX}{level}"));
+        }
+        // What the input VSAs say of the builds they verified: how many inputs at each level.
+        let mut dependency_levels = serde_json::Map::new();
+        for level in inputs.iter().filter_map(|s| vsa_build_level(&s.statement)) {
+            let count = dependency_levels
+                .entry(format!("{SLSA_BUILD_LEVEL_PREFIX}{level}"))
+                .or_insert(json!(0));
+            *count = json!(count.as_u64().unwrap_or(0) + 1);
+        }
+        let mut predicate = json!({
+            "verifier": {"id": verifier},
+            "timeVerified": now.to_string(),
+            "resourceUri": format!("{ENVIRONMENT_URI_PREFIX}{}", env.name),
+            "policy": {"uri": POLICY_URI, "digest": policy_digest},
+            "inputAttestations": input_attestations,
+            "verificationResult": "PASSED",
+            "verifiedLevels": verified_levels,
+            "slsaVersion": "1.0",
+        });
+        if !dependency_levels.is_empty()
+            && let Some(p) = predicate.as_object_mut()
+        {
+            p.insert("dependencyLevels".into(), Value::Object(dependency_levels));
+        }
+        Statement::new(vec![(name, req.artifact.clone())], VSA_PREDICATE, predicate)
+            .with_subject_annotations(annotation)
     }
 }
 
@@ -658,10 +749,20 @@ struct Target<'p> {
 impl Target<'_> {
     /// Valid build provenance is required for an entry environment and wherever a minimum
     /// build zone is set.
-    fn check_build(&self, signed: &[Signed<'_>], trusted: &TrustedKeys<'_>, d: &mut Decision) {
+    ///
+    /// Returns the highest SLSA build level declared for a builder whose provenance verified.
+    fn check_build(
+        &self,
+        signed: &[Signed<'_>],
+        trusted: &TrustedKeys<'_>,
+        d: &mut Decision,
+    ) -> Option<u8> {
         let (policy, env, artifact, base) = (self.policy, self.env, self.artifact, &self.base);
-        if !(env.from.is_empty() || env.min_build_zone.is_some()) {
-            return;
+        if !(env.from.is_empty()
+            || env.min_build_zone.is_some()
+            || env.min_slsa_build_level.is_some())
+        {
+            return None;
         }
         let mut good: Vec<VerifiedProvenance> = Vec::new();
         let mut failures: Vec<Decision> = Vec::new();
@@ -687,7 +788,10 @@ impl Target<'_> {
                 Decision::new(format!("evidence {}", s.name)),
             );
             match verified {
-                Some(v) if pd.allowed() => good.push(v),
+                Some(v) if pd.allowed() => {
+                    d.relied_on(s.relied_on(USED_AS_PROVENANCE, Some(&v.builder)));
+                    good.push(v);
+                }
                 _ => failures.push(pd),
             }
         }
@@ -708,11 +812,15 @@ impl Target<'_> {
                     d.absorb(f);
                 }
             }
-            return;
+            return None;
         }
         d.pass(codes::PROMOTION_MISSING_ATTESTATION);
+        let level = good
+            .iter()
+            .filter_map(|v| policy.builders.get(&v.builder)?.slsa_build_level)
+            .max();
         let Some(min) = env.min_build_zone else {
-            return;
+            return level;
         };
         let zones: Vec<(String, ZoneName)> = good
             .iter()
@@ -747,6 +855,41 @@ impl Target<'_> {
                 f,
             ));
         }
+        level
+    }
+
+    /// An environment with `min_slsa_build_level` admits only an artifact whose verified build
+    /// is at that level or above: the level the policy declares for the builder of this hop's
+    /// verified provenance, or else the one the promotion record it came with states.
+    fn check_slsa_level(&self, level: Option<u8>, source: Option<&Signed<'_>>, d: &mut Decision) {
+        let Some(min) = self.env.min_slsa_build_level else {
+            return;
+        };
+        if level.is_some_and(|l| l >= min) {
+            d.pass(codes::PROMOTION_SLSA_LEVEL_TOO_LOW);
+            return;
+        }
+        let mut f = self.base.clone();
+        f.insert("min_slsa_build_level".into(), json!(min));
+        f.insert("build_level".into(), json!(level));
+        f.insert(
+            "level_from".into(),
+            json!(source.map_or("build provenance", |s| s.name.as_str())),
+        );
+        d.deny(Violation::new(
+            codes::PROMOTION_SLSA_LEVEL_TOO_LOW,
+            match level {
+                Some(l) => format!(
+                    "the verified build is at SLSA build level {l}, and {} requires {min}",
+                    self.env.name
+                ),
+                None => format!(
+                    "{} requires SLSA build level {min}, and no verified build states a level (declare `slsa_build_level` on the builder)",
+                    self.env.name
+                ),
+            },
+            f,
+        ));
     }
 
     /// Each attestation the environment requires needs one statement about this digest, of its
@@ -802,6 +945,7 @@ impl Target<'_> {
                     continue;
                 }
                 ok = true;
+                d.relied_on(s.relied_on(USED_AS_ATTESTATION, None));
                 break;
             }
             let mut f = base.clone();
@@ -997,20 +1141,28 @@ impl Target<'_> {
 
     /// The artifact must come from one of the environment's sources: a promotion record by the
     /// deploy service saying this exact digest passed it.
-    fn check_source(&self, names: &[String], records: &[&Signed<'_>], d: &mut Decision) {
+    ///
+    /// Returns the promotion record relied on.
+    fn check_source<'r, 'p>(
+        &self,
+        names: &[String],
+        records: &[&'r Signed<'p>],
+        d: &mut Decision,
+    ) -> Option<&'r Signed<'p>> {
         let (env, artifact, base) = (self.env, self.artifact, &self.base);
         if env.from.is_empty() {
-            return;
+            return None;
         }
         let env_of = |s: &Signed<'_>| s.environment().map(str::to_owned);
-        let in_source = records.iter().any(|r| {
+        let in_source = records.iter().find(|r| {
             env_of(r).is_some_and(|e| env.from.contains(&e)) && r.statement.covers(artifact)
         });
-        if in_source {
+        if let Some(record) = in_source {
+            d.relied_on(record.relied_on(USED_AS_PROMOTION_RECORD, None));
             d.pass(codes::PROMOTION_NOT_IN_SOURCE);
             d.pass(codes::PROMOTION_NO_EDGE);
             d.pass(codes::PROMOTION_DIGEST_MISMATCH);
-            return;
+            return Some(record);
         }
         let mut f = base.clone();
         f.insert("from".into(), json!(env.from));
@@ -1037,7 +1189,7 @@ impl Target<'_> {
                 ),
                 f,
             ));
-            return;
+            return None;
         }
         let elsewhere: Vec<String> = records
             .iter()
@@ -1056,7 +1208,7 @@ impl Target<'_> {
                 ),
                 f,
             ));
-            return;
+            return None;
         }
         d.deny(Violation::new(
             codes::PROMOTION_NOT_IN_SOURCE,
@@ -1066,6 +1218,7 @@ impl Target<'_> {
             ),
             f,
         ));
+        None
     }
 
     /// An environment with a version requirement admits only a request whose version meets it;
@@ -1173,36 +1326,37 @@ impl Policy {
             });
         };
         for evidence in evidence {
-            let (envelope, verifying) = if crate::sigstore::looks_like_bundle(&evidence.bytes) {
-                match self.bundle_evidence(&evidence.bytes, artifact) {
-                    Ok(bundle) => {
-                        let first = trusted.keys.len();
-                        let verifying: Vec<Option<usize>> = bundle
-                            .envelope
-                            .verifying_keys(&bundle.keys)
-                            .into_iter()
-                            .map(|i| i.map(|i| first + i))
-                            .collect();
-                        trusted.keys.extend(bundle.keys);
-                        trusted.owners.extend(bundle.owners);
-                        (bundle.envelope, verifying)
+            let (envelope, verifying, bundle) =
+                if crate::sigstore::looks_like_bundle(&evidence.bytes) {
+                    match self.bundle_evidence(&evidence.bytes, artifact, true) {
+                        Ok(bundle) => {
+                            let first = trusted.keys.len();
+                            let verifying: Vec<Option<usize>> = bundle
+                                .envelope
+                                .verifying_keys(&bundle.keys)
+                                .into_iter()
+                                .map(|i| i.map(|i| first + i))
+                                .collect();
+                            trusted.keys.extend(bundle.keys);
+                            trusted.owners.extend(bundle.owners);
+                            (bundle.envelope, verifying, Some(bundle.verified))
+                        }
+                        Err(v) => {
+                            ignore(evidence, format!("{}: {}", v.code, v.message));
+                            continue;
+                        }
                     }
-                    Err(v) => {
-                        ignore(evidence, format!("{}: {}", v.code, v.message));
-                        continue;
-                    }
-                }
-            } else {
-                let envelope = match Envelope::from_json(&evidence.bytes) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        ignore(evidence, e.to_string());
-                        continue;
-                    }
+                } else {
+                    let envelope = match Envelope::from_json(&evidence.bytes) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            ignore(evidence, e.to_string());
+                            continue;
+                        }
+                    };
+                    let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
+                    (envelope, verifying, None)
                 };
-                let verifying = envelope.verifying_keys(&trusted.keys[..policy_keys]);
-                (envelope, verifying)
-            };
             let mut owners: Vec<Owner<'p>> = Vec::new();
             for i in verifying.iter().flatten() {
                 if let Some(o) = trusted.owners.get(*i)
@@ -1226,6 +1380,12 @@ impl Policy {
                 Ok(statement) => signed.push(Signed {
                     name: evidence.name.clone(),
                     sha256: Digest::sha256(&evidence.bytes),
+                    signers: verified_signers(
+                        &verifying,
+                        trusted,
+                        bundle.as_ref().map(|b| &b.signer),
+                    ),
+                    time: bundle.as_ref().map(crate::sigstore::Verified::time_proof),
                     envelope,
                     verifying,
                     statement,

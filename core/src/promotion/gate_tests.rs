@@ -562,6 +562,7 @@ fn the_promotion_record_names_the_digest_the_environment_and_the_decision_time()
         &inputs,
         now,
         false,
+        None,
     );
     assert_eq!(record.predicate_type(), VSA_PREDICATE);
     assert!(record.covers(&artifact()));
@@ -752,4 +753,67 @@ fn versions_and_times_are_read_once_with_their_own_codes() {
         parse_version("v1.2.3").ok(),
         Some(semver::Version::new(1, 2, 3))
     );
+}
+
+/// With a build level known, the record lists `SLSA_BUILD_LEVEL_n` beside its environment level,
+/// and counts the input VSAs by the build level each states (`dependencyLevels`); without one
+/// (and no input VSA stating a level) it lists neither. The record's own level is read back.
+#[test]
+fn the_promotion_record_states_the_slsa_build_level_and_the_inputs_levels() -> TestResult {
+    let k = keys()?;
+    let p = policy(&k)?;
+    let request = DeployRequest::new("alice", artifact(), "staging");
+    let now = time("2026-11-24T10:00:00Z");
+    let names = vec!["web-app.tar.gz".to_owned()];
+    let upstream = Statement::new(
+        vec![("web-app.tar.gz".to_owned(), artifact())],
+        VSA_PREDICATE,
+        json!({
+            "verifier": {"id": "https://deploy.example.org/pingee"},
+            "timeVerified": "2026-11-20T10:00:00Z",
+            "resourceUri": "lockkeeper:environment/testing",
+            "policy": {"uri": POLICY_URI},
+            "verificationResult": "PASSED",
+            "verifiedLevels": ["LOCKKEEPER_ENVIRONMENT_TESTING", "SLSA_BUILD_LEVEL_2"],
+            "slsaVersion": "1.0",
+        }),
+    );
+    assert_eq!(vsa_build_level(&upstream), Some(2));
+    let evidence = [
+        sign("build.json", &k.builder, &provenance(BUILDER, artifact())),
+        sign("in-testing.json", &k.deploy, &upstream),
+    ];
+    let mut trusted = p.trusted_keys(true);
+    let (signed, _) = p.read_evidence(&evidence, &artifact(), &mut trusted);
+    let inputs: Vec<&Signed<'_>> = signed.iter().collect();
+    let record = |level: Option<u8>, inputs: &[&Signed<'_>]| {
+        p.promotion_record(
+            env(&p, "staging"),
+            &request,
+            Permission::Promote,
+            &names,
+            inputs,
+            now,
+            false,
+            level,
+        )
+    };
+    let with = record(Some(3), &inputs);
+    assert_eq!(
+        with.predicate()["verifiedLevels"],
+        json!(["LOCKKEEPER_ENVIRONMENT_STAGING", "SLSA_BUILD_LEVEL_3"])
+    );
+    assert_eq!(
+        with.predicate()["dependencyLevels"],
+        json!({"SLSA_BUILD_LEVEL_2": 1})
+    );
+    assert_eq!(vsa_build_level(&with), Some(3));
+    let without = record(None, &inputs[..1]);
+    assert_eq!(
+        without.predicate()["verifiedLevels"],
+        json!(["LOCKKEEPER_ENVIRONMENT_STAGING"])
+    );
+    assert!(without.predicate().get("dependencyLevels").is_none());
+    assert_eq!(vsa_build_level(&without), None);
+    Ok(())
 }

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use crate::decision::{Decision, Facts, Violation};
+use crate::decision::{Decision, Facts, VerifiedEvidence, VerifiedSigner, Violation};
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::{Code, Confidence, Severity};
 
@@ -204,7 +204,62 @@ pub fn text(decision: &Decision) -> String {
         let passed: Vec<&str> = decision.passed().iter().map(|c| c.as_str()).collect();
         let _ = writeln!(out, "  passed: {}", passed.join(", "));
     }
+    for e in decision.verified() {
+        verified_text(&mut out, e);
+    }
     out
+}
+
+/// One piece of evidence a decision relied on: what it is, who signed it, how its time was
+/// proven.
+fn verified_text(out: &mut String, e: &VerifiedEvidence) {
+    let builder = e
+        .builder
+        .as_ref()
+        .map(|b| format!(", builder {b}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  verified {}: {} ({}, {}{builder})",
+        e.used_as, e.evidence, e.digest, e.predicate_type
+    );
+    for s in &e.signers {
+        match s {
+            VerifiedSigner::Key { keyid, owner } => {
+                let _ = writeln!(out, "    signed by key {keyid} ({owner})");
+            }
+            VerifiedSigner::Certificate {
+                issuer,
+                subject,
+                claims,
+                owner,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    signed by certificate {subject} (issuer {issuer}) for {owner}"
+                );
+                for (claim, value) in claims {
+                    let _ = writeln!(out, "      {claim}: {value}");
+                }
+            }
+        }
+    }
+    if let Some(t) = &e.time {
+        let mut parts = Vec::new();
+        if let Some(i) = t.log_index {
+            parts.push(format!("Rekor log index {i}"));
+        }
+        if let Some(at) = &t.integrated_time {
+            parts.push(format!("integrated {at}"));
+        }
+        if t.rfc3161_timestamps > 0 {
+            parts.push(format!("{} RFC 3161 timestamp(s)", t.rfc3161_timestamps));
+        }
+        if parts.is_empty() {
+            parts.push("no transparency proof (the root lists no log)".to_owned());
+        }
+        let _ = writeln!(out, "    time proven by {}", parts.join(", "));
+    }
 }
 
 /// A decision about files (a pipeline) for people: each violation headed

@@ -100,6 +100,22 @@ pub fn log(findings: &[Finding<'_>]) -> Value {
     })
 }
 
+/// A decision's SARIF log: its violations as results, and the evidence it relied on (what was
+/// verified, by whom, when) in the run's `properties.verified`, so that a scan that allowed
+/// still records what it trusted.
+pub fn decision_log(decision: &crate::Decision) -> Value {
+    let mut log = log(&super::findings(decision));
+    if !decision.verified().is_empty()
+        && let Some(run) = log.pointer_mut("/runs/0").and_then(Value::as_object_mut)
+    {
+        run.insert(
+            "properties".into(),
+            json!({"verified": decision.verified()}),
+        );
+    }
+    log
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

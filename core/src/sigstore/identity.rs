@@ -249,6 +249,11 @@ impl IdentityPolicy {
         &self.issuer
     }
 
+    /// The Fulcio claims this policy constrains: what a decision lists as relied on.
+    pub fn constrained_claims(&self) -> impl Iterator<Item = FulcioClaim> + '_ {
+        self.checks.iter().map(|c| c.claim)
+    }
+
     /// The policy as JSON, as it would be written.
     pub fn to_value(&self) -> Value {
         let mut map = serde_json::Map::new();

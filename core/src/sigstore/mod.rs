@@ -257,6 +257,10 @@ pub struct Verified {
     pub media_type: String,
     /// The Rekor v1 integrated time, when inclusion was verified (RFC 3339).
     pub integrated_time: Option<String>,
+    /// The Rekor entry's log index, when the transparency-log proof was verified.
+    pub log_index: Option<u64>,
+    /// How many RFC 3161 timestamps the bundle carries (each verified against the root's TSAs).
+    pub rfc3161_timestamps: usize,
     /// Every authenticated time the checks used (Rekor, RFC 3161), RFC 3339.
     pub verified_times: Vec<String>,
     /// Whether the transparency-log proof was checked (false only with a root that has no log).
@@ -271,6 +275,38 @@ impl Verified {
     /// Facts for a decision: signer, times, which proofs were checked.
     pub fn facts(&self) -> Value {
         json!(self)
+    }
+
+    /// How the signing time was proven, as a decision states it.
+    pub fn time_proof(&self) -> crate::decision::TimeProof {
+        crate::decision::TimeProof {
+            log_index: self.log_index,
+            integrated_time: self.integrated_time.clone(),
+            rfc3161_timestamps: self.rfc3161_timestamps,
+            verified_times: self.verified_times.clone(),
+        }
+    }
+}
+
+impl Bundle {
+    /// The first transparency-log entry's index, for a bundle whose log proof was verified.
+    fn log_index(&self, tlog_verified: bool) -> Option<u64> {
+        if !tlog_verified {
+            return None;
+        }
+        self.inner
+            .verification_material
+            .tlog_entries
+            .first()
+            .map(|e| e.log_index.get())
+    }
+
+    fn rfc3161_timestamps(&self) -> usize {
+        self.inner
+            .verification_material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .len()
     }
 }
 
@@ -354,6 +390,8 @@ fn verify_signature(
                             },
                             media_type,
                             integrated_time: r.integrated_time().map(|t| t.to_string()),
+                            log_index: bundle.log_index(r.tlog_verified()),
+                            rfc3161_timestamps: bundle.rfc3161_timestamps(),
                             verified_times: r
                                 .verified_timestamps()
                                 .iter()
@@ -429,6 +467,8 @@ fn verify_signature(
                 signer,
                 media_type,
                 integrated_time: r.integrated_time().map(|t| t.to_string()),
+                log_index: bundle.log_index(r.tlog_verified()),
+                rfc3161_timestamps: bundle.rfc3161_timestamps(),
                 verified_times: r
                     .verified_timestamps()
                     .iter()

@@ -21,6 +21,10 @@ use crate::rule::codes;
 /// having signed it.
 pub(crate) struct BundleEvidence<'p> {
     pub(crate) envelope: Envelope,
+    /// Where the bundle that verified sits in its file (`bundle`, `jsonl line 3`, ...).
+    pub(crate) origin: String,
+    /// What verifying it established: signer, log entry, times.
+    pub(crate) verified: super::Verified,
     pub(crate) keys: Vec<PublicKey>,
     pub(crate) owners: Vec<Owner<'p>>,
 }
@@ -53,13 +57,15 @@ impl Policy {
         &self.trusted_roots
     }
 
-    /// Verifies the bundles in `bytes` over `artifact` and maps their signer to builders. The
-    /// first bundle that verifies and names a builder wins; if none does, the violation of the
-    /// last one is returned (with every bundle's reason in its facts).
+    /// Verifies the bundles in `bytes` over `artifact` and maps their signer to builders (and,
+    /// with `deploy_service`, to the deploy service, whose promotion records the gate reads).
+    /// The first bundle that verifies and names a signer wins; if none does, the violation of
+    /// the last one is returned (with every bundle's reason in its facts).
     pub(crate) fn bundle_evidence(
         &self,
         bytes: &[u8],
         artifact: &Digest,
+        deploy_service: bool,
     ) -> Result<BundleEvidence<'_>, Violation> {
         let bundles = parse_bundles(bytes).map_err(|e| {
             Violation::new(e.code, e.message, crate::facts! {"artifact" => artifact})
@@ -74,7 +80,7 @@ impl Policy {
         let mut reasons: Vec<Value> = Vec::new();
         let mut last = None;
         for bundle in &bundles {
-            match self.one_bundle(bundle, artifact) {
+            match self.one_bundle(bundle, artifact, deploy_service) {
                 Ok(evidence) => return Ok(evidence),
                 Err(v) => {
                     reasons.push(
@@ -101,6 +107,7 @@ impl Policy {
         &self,
         bundle: &Bundle,
         artifact: &Digest,
+        deploy_service: bool,
     ) -> Result<BundleEvidence<'_>, Violation> {
         let base = |extra: Value| {
             let mut f = crate::facts! {
@@ -127,7 +134,7 @@ impl Policy {
                 base(json!({})),
             )
         })?;
-        let all_keys = self.trusted_keys(false);
+        let all_keys = self.trusted_keys(deploy_service);
         let mut last = None;
         for root in &self.trusted_roots {
             let signed_by = if bundle.is_keyless() {
@@ -151,6 +158,8 @@ impl Policy {
                 Signer::Key { .. } => {
                     return Ok(BundleEvidence {
                         envelope,
+                        origin: bundle.origin().to_owned(),
+                        verified,
                         keys: all_keys.keys,
                         owners: all_keys.owners,
                     });
@@ -174,6 +183,18 @@ impl Policy {
                         if identity.check(&verified.signer).is_ok() {
                             keys.push(key.clone());
                             owners.push(Owner::Builder(b));
+                        }
+                    }
+                    // A promotion record (VSA) signed keylessly by the deploy service: its
+                    // certificate is matched like a builder's.
+                    if deploy_service
+                        && let Some(d) = &self.deploy_service
+                        && let Some(identity) = &d.identity
+                    {
+                        reports.insert(d.id.clone(), json!(identity.report(&verified.signer)));
+                        if identity.check(&verified.signer).is_ok() {
+                            keys.push(key.clone());
+                            owners.push(Owner::DeployService(d));
                         }
                     }
                     if keys.is_empty() {
@@ -207,12 +228,14 @@ impl Policy {
                         };
                         return Err(Violation::new(
                             code,
-                            "the bundle's certificate identity matches no builder's `identity` in the policy",
+                            "the bundle's certificate identity matches no `identity` in the policy (builders, deploy service)",
                             base(json!({"signer": verified.signer, "identity_checks": reports})),
                         ));
                     }
                     return Ok(BundleEvidence {
                         envelope,
+                        origin: bundle.origin().to_owned(),
+                        verified,
                         keys,
                         owners,
                     });
@@ -226,5 +249,87 @@ impl Policy {
                 base(json!({})),
             )
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type R = Result<(), Box<dyn std::error::Error>>;
+
+    fn fixture(rel: &str) -> Result<Vec<u8>, std::io::Error> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../testdata/fixtures/sigstore")
+                .join(rel),
+        )
+    }
+
+    /// A deploy service known by a keyless identity: a bundle whose certificate matches it is
+    /// the deploy service's (so a VSA in it is a promotion record for the gate); one by another
+    /// subject or issuer is refused with `sigstore/identity-mismatch` and every check in the
+    /// facts; and only the gate (not `verify_provenance`) maps certificates to the deploy service.
+    #[test]
+    fn a_deploy_service_identity_owns_the_bundles_its_certificate_signed() -> R {
+        let bundle = fixture("bundles/gh-cli/sigstore-js-2.1.0-bundle.json")?;
+        let root = super::super::TrustedRoot::from_json(&fixture(
+            "trusted-roots/production.trusted_root.json",
+        )?)?;
+        let artifact = Digest::parse(
+            "sha512:90f223f992e4c88dd068cd2a5fc57f9d2b30798343dd6e38f29c240e04ba090ef831f84490847c4e82b9232c78e8a258463b1e55c0f7469f730265008fa6633f",
+        )?;
+        let policy = |issuer: &str, subject: &str| {
+            Policy::from_yaml(&format!(
+                "zones: {{deploy: {{}}}}\n\
+                 deploy_service:\n  id: https://deploy.example.org/pingee\n  zone: deploy\n  \
+                 identity: {{issuer: \"{issuer}\", subject_pattern: \"{subject}\", runner_environment: github-hosted}}\n"
+            ))
+            .map(|p| p.with_trusted_root(root.clone()))
+        };
+        let issuer = "https://token.actions.githubusercontent.com";
+        let ours = policy(
+            issuer,
+            "https://github.com/sigstore/sigstore-js/.github/workflows/*@refs/heads/main",
+        )?;
+        let evidence = ours
+            .bundle_evidence(&bundle, &artifact, true)
+            .map_err(|v| v.message)?;
+        assert!(
+            evidence
+                .owners
+                .iter()
+                .any(|o| matches!(o, Owner::DeployService(_))),
+            "the certificate should stand for the deploy service"
+        );
+        // verify_provenance never takes the deploy service's identity for a builder's.
+        let Err(v) = ours.bundle_evidence(&bundle, &artifact, false) else {
+            return Err("only the gate maps certificates to the deploy service".into());
+        };
+        assert_eq!(v.code, codes::SIGSTORE_IDENTITY_MISMATCH);
+
+        for (issuer, subject) in [
+            (
+                issuer,
+                "https://github.com/example/other/.github/workflows/*@refs/heads/main",
+            ),
+            (
+                "https://accounts.google.com",
+                "https://github.com/sigstore/sigstore-js/.github/workflows/*@refs/heads/main",
+            ),
+        ] {
+            let Err(v) = policy(issuer, subject)?.bundle_evidence(&bundle, &artifact, true) else {
+                return Err(format!("{issuer} {subject} should not match").into());
+            };
+            assert_eq!(v.code, codes::SIGSTORE_IDENTITY_MISMATCH, "{}", v.message);
+            let checks = &v.facts["identity_checks"]["https://deploy.example.org/pingee"];
+            assert!(
+                checks
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["ok"] == json!(false))),
+                "{checks}"
+            );
+        }
+        Ok(())
     }
 }
