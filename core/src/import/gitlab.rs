@@ -131,6 +131,10 @@ fn atom(a: &str, s: Source) -> Option<bool> {
             .map(|(l, r)| (l.trim().to_owned(), r.trim().trim_matches('"').to_owned()))
     };
     let mr = s == Source::MergeRequest;
+    // A scheduled or manually run pipeline runs on the branch its owner chose (usually the
+    // default branch): which branch it is, the file does not say. (Either may target a tag
+    // too; the tag pipeline type already stands for runs on tags.)
+    let chosen_ref = matches!(s, Source::Schedule | Source::Web);
     let result = if let Some((l, r)) = eq("==").or_else(|| eq("!=")) {
         let is_eq = norm.contains("==");
         let holds = match l.as_str() {
@@ -143,6 +147,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
                 }
                 _ => false,
             }),
+            "$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME" if chosen_ref && r != "null" => None,
             "$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME" => {
                 if r == "$CI_DEFAULT_BRANCH" || r == "main" || r == "master" {
                     Some(s == Source::DefaultBranch)
@@ -164,6 +169,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
             .or_else(|| norm.split_once("!~"))
             .unwrap_or((&norm, ""));
         match (l.trim(), norm.contains("=~")) {
+            ("$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME", _) if chosen_ref => None,
             ("$CI_COMMIT_TAG", true) => Some(s == Source::Tag),
             ("$CI_COMMIT_BRANCH", true) => {
                 Some(matches!(s, Source::Branch | Source::DefaultBranch))
@@ -177,7 +183,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
                 Some(mr)
             }
             "$CI_COMMIT_TAG" => Some(s == Source::Tag),
-            "$CI_COMMIT_BRANCH" => Some(matches!(s, Source::Branch | Source::DefaultBranch)),
+            "$CI_COMMIT_BRANCH" => Some(!matches!(s, Source::Tag | Source::MergeRequest)),
             "$CI_OPEN_MERGE_REQUESTS" => Some(matches!(s, Source::Branch | Source::MergeRequest)),
             _ => None,
         }
@@ -994,21 +1000,54 @@ fn report_foreign_needs(b: &mut PipelineBuilder, job: &Entry, node: &Node) {
     }
 }
 
+/// Whether a script line builds an image and pushes it in one command, as GitLab's documented
+/// image builds do: kaniko's executor pushes to every `--destination` unless `--no-push`, and
+/// `docker buildx build --push` (or `buildctl ... push=true`) pushes what it built.
+fn image_push(line: &str) -> bool {
+    let kaniko = line.contains("executor") && line.contains("--destination");
+    let buildx = line.contains("buildx") && line.contains("--push");
+    let buildctl = line.contains("buildctl") && line.contains("push=true");
+    (kaniko || buildx || buildctl) && !line.contains("--no-push")
+}
+
 /// Which pipeline types exist: those `workflow:rules` allow, else branch, default branch and
-/// tag pipelines, and merge-request pipelines when the configuration speaks of them.
+/// tag pipelines, and merge-request, scheduled and manually run pipelines when the
+/// configuration speaks of them. Without `workflow:rules` GitLab runs a pipeline for every
+/// source; a schedule or a web run only adds jobs that a rule (or `only:`) reserves for it,
+/// so those types are modelled where a job could be reserved for them, and such a job never
+/// vanishes.
 fn pipeline_sources(config: &Node, workflow_rules: Option<&Node>) -> Vec<Source> {
     let mentions_mr = config_mentions_mr(config);
+    let (mentions_schedule, mentions_web) = config_mentions_schedule_web(config);
     Source::ALL
         .into_iter()
         .filter(|s| match workflow_rules {
             Some(r) => rules_allow(r, *s),
             None => match s {
                 Source::MergeRequest => mentions_mr,
-                Source::Schedule | Source::Web => false,
+                Source::Schedule => mentions_schedule,
+                Source::Web => mentions_web,
                 _ => true,
             },
         })
         .collect()
+}
+
+/// Whether a rule or `only:`/`except:` of the configuration names scheduled pipelines, and
+/// whether one names pipelines a person or the API starts (`web`, `api`, `trigger`, ...).
+fn config_mentions_schedule_web(config: &Node) -> (bool, bool) {
+    const WEB: [&str; 5] = ["web", "api", "trigger", "pipeline", "chat"];
+    let (mut schedule, mut web) = (false, false);
+    config.visit_strings(&mut |s| {
+        if s.contains("CI_PIPELINE_SOURCE") {
+            let norm = s.replace('\'', "\"");
+            schedule |= norm.contains("\"schedule\"");
+            web |= WEB.iter().any(|w| norm.contains(&format!("\"{w}\"")));
+        }
+        schedule |= s == "schedules";
+        web |= matches!(s, "web" | "api" | "triggers" | "pipelines" | "chat");
+    });
+    (schedule, web)
 }
 
 /// Adds `job` as it runs in pipelines of type `s`, beside the other jobs `here` of that type;
@@ -1033,8 +1072,10 @@ fn add_job(
         .and_then(|v| v.get("GIT_STRATEGY"))
         .and_then(Node::as_str)
         == Some("none");
-    let publishes =
-        node.get("release").is_some() || script.iter().any(|l| super::publishes(l, &[]));
+    let publishes = node.get("release").is_some()
+        || script
+            .iter()
+            .any(|l| super::publishes(l, &[]) || image_push(l));
     let mut jb = b
         .job(&format!("{}{sfx}", job.name))
         .at(job.loc)
@@ -1405,6 +1446,45 @@ mod tests {
         );
         let tags = yaml("[{if: $CI_COMMIT_TAG}]")?;
         assert_eq!(pipeline_sources(&plain, Some(&tags)), [Tag]);
+        Ok(())
+    }
+
+    #[test]
+    fn image_builds_that_push_publish() {
+        assert!(image_push(
+            "/kaniko/executor --context $CI_PROJECT_DIR --destination $CI_REGISTRY_IMAGE:x"
+        ));
+        assert!(image_push("docker buildx build --push -t $IMAGE ."));
+        assert!(!image_push(
+            "/kaniko/executor --context . --no-push --destination image:x"
+        ));
+        assert!(!image_push("docker buildx build -t image ."));
+    }
+
+    #[test]
+    fn scheduled_and_web_pipelines_exist_when_a_job_is_reserved_for_them() -> Result<(), String>
+    {
+        use Source::*;
+        let sched = yaml(
+            "tag: {rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}], script: [x]}",
+        )?;
+        assert_eq!(
+            pipeline_sources(&sched, None),
+            [Branch, DefaultBranch, Tag, Schedule]
+        );
+        let web = yaml("release: {only: [web], script: [x]}")?;
+        assert_eq!(pipeline_sources(&web, None), [Branch, DefaultBranch, Tag, Web]);
+        // A schedule runs on a ref its owner chose: the default branch is possible, not known.
+        let j = job("rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}]")?;
+        assert!(j.runs(Schedule, None));
+        assert!(!j.runs(DefaultBranch, None));
+        assert!(!j.runs(MergeRequest, None));
+        let default_only = job("rules: [{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]")?;
+        assert!(default_only.runs(Web, None));
+        assert!(!default_only.runs(Branch, None));
+        let on_branch = job("rules: [{if: $CI_COMMIT_BRANCH}]")?;
+        assert!(on_branch.runs(Schedule, None));
+        assert!(!on_branch.runs(Tag, None));
         Ok(())
     }
 
