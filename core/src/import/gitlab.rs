@@ -1462,8 +1462,7 @@ mod tests {
     }
 
     #[test]
-    fn scheduled_and_web_pipelines_exist_when_a_job_is_reserved_for_them() -> Result<(), String>
-    {
+    fn scheduled_and_web_pipelines_exist_when_a_job_is_reserved_for_them() -> Result<(), String> {
         use Source::*;
         let sched = yaml(
             "tag: {rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}], script: [x]}",
@@ -1473,9 +1472,14 @@ mod tests {
             [Branch, DefaultBranch, Tag, Schedule]
         );
         let web = yaml("release: {only: [web], script: [x]}")?;
-        assert_eq!(pipeline_sources(&web, None), [Branch, DefaultBranch, Tag, Web]);
+        assert_eq!(
+            pipeline_sources(&web, None),
+            [Branch, DefaultBranch, Tag, Web]
+        );
         // A schedule runs on a ref its owner chose: the default branch is possible, not known.
-        let j = job("rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}]")?;
+        let j = job(
+            "rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}]",
+        )?;
         assert!(j.runs(Schedule, None));
         assert!(!j.runs(DefaultBranch, None));
         assert!(!j.runs(MergeRequest, None));
