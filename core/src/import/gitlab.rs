@@ -1084,7 +1084,8 @@ fn add_job(
         .runs_repo_code(!git_none && !script.is_empty())
         .note("job", serde_json::json!(job.name));
     if s.unprotected_ref() {
-        jb = unprotected_ref_notes(jb);
+        let review = deployed_environment(node).is_some_and(|e| per_ref_environment(&e));
+        jb = unprotected_ref_notes(jb, review);
     }
 
     // Order and artifacts.
@@ -1265,7 +1266,22 @@ fn credentials(node: &Node, script: &[String]) -> Vec<String> {
     out
 }
 
-/// The environment a job deploys to; `prepare`, `verify` and `access` actions deploy nothing.
+/// Whether an environment's name is made per ref or per merge request (GitLab's dynamic
+/// environments, the review apps): each branch deploys to its own.
+fn per_ref_environment(name: &str) -> bool {
+    const PER_REF: [&str; 6] = [
+        "CI_COMMIT_REF_NAME",
+        "CI_COMMIT_REF_SLUG",
+        "CI_COMMIT_BRANCH",
+        "CI_MERGE_REQUEST_IID",
+        "CI_MERGE_REQUEST_ID",
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
+    ];
+    PER_REF.iter().any(|v| name.contains(v))
+}
+
+/// The environment a job deploys to; `prepare`, `verify`, `access` and `stop` actions deploy
+/// nothing (`stop` tears the environment down: it runs the stop job, not a build).
 fn deployed_environment(node: &Node) -> Option<String> {
     let env = node.get("environment")?;
     let (name, action) = match &env.v {
@@ -1275,7 +1291,10 @@ fn deployed_environment(node: &Node) -> Option<String> {
         ),
         _ => (env.scalar(), None),
     };
-    if matches!(action.as_deref(), Some("prepare" | "verify" | "access")) {
+    if matches!(
+        action.as_deref(),
+        Some("prepare" | "verify" | "access" | "stop")
+    ) {
         return None;
     }
     name
@@ -1288,14 +1307,22 @@ fn deployed_environment(node: &Node) -> Option<String> {
 /// branch needs the Developer role). A variable reaches these runs only when it is not
 /// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
 /// same-repository pull requests are.
-fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
-    jb.note(
-        "persona_by_code",
-        serde_json::json!({
-            "pipeline/secret-not-allowed": "pedantic",
-            "pipeline/build-publishes": "pedantic",
-        }),
-    )
+///
+/// A deploy there to a per-ref environment (a review app: `review/$CI_COMMIT_REF_SLUG`) is
+/// the same kind of finding: such an environment exists to show that ref's unreviewed code,
+/// and it cannot be a protected one shared with the default branch.
+fn unprotected_ref_notes(
+    jb: crate::pipeline::JobBuilder<'_>,
+    review_environment: bool,
+) -> crate::pipeline::JobBuilder<'_> {
+    let mut by_code = serde_json::json!({
+        "pipeline/secret-not-allowed": "pedantic",
+        "pipeline/build-publishes": "pedantic",
+    });
+    if review_environment {
+        by_code["pipeline/deploy-from-untrusted-build"] = serde_json::json!("pedantic");
+    }
+    jb.note("persona_by_code", by_code)
     .note(
         "assumptions",
         serde_json::json!([
@@ -1571,6 +1598,42 @@ mod tests {
         Ok(())
     }
 
+    fn check(text: &str, persona: crate::Persona) -> Result<crate::Decision, String> {
+        let files = [crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text,
+        }];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Gitlab))
+            .map_err(|e| e.to_string())?;
+        Ok(crate::Policy::builtin()
+            .check_pipeline(&p)
+            .for_persona(persona))
+    }
+
+    /// A branch's build deployed to that branch's own review environment is what review apps
+    /// are for (pedantic); deployed to a shared environment it is a direct finding.
+    #[test]
+    fn review_apps_per_ref_are_pedantic_shared_environments_are_not() -> Result<(), String> {
+        use crate::Persona::{Pedantic, Regular};
+        let deploy = |env: &str| {
+            format!(
+                "build: {{stage: build, script: [make], artifacts: {{paths: [out]}}}}\nreview:\n  stage: deploy\n  script: [./deploy out]\n  environment: {{name: '{env}'}}\n"
+            )
+        };
+        let code = "pipeline/deploy-from-untrusted-build";
+        let has = |d: &crate::Decision| d.violations().iter().any(|v| v.code == code);
+        let review = deploy("review/$CI_COMMIT_REF_SLUG");
+        assert!(
+            !has(&check(&review, Regular)?),
+            "{}",
+            check(&review, Regular)?
+        );
+        assert!(has(&check(&review, Pedantic)?));
+        let shared = deploy("staging");
+        assert!(has(&check(&shared, Regular)?));
+        Ok(())
+    }
+
     #[test]
     fn environments_deploy_unless_the_action_says_otherwise() -> Result<(), String> {
         let env = |t: &str| yaml(t).map(|n| deployed_environment(&n));
@@ -1580,6 +1643,9 @@ mod tests {
             Some("prod".to_owned())
         );
         assert_eq!(env("environment: {name: prod, action: prepare}")?, None);
+        assert_eq!(env("environment: {name: review/x, action: stop}")?, None);
+        assert!(per_ref_environment("review/$CI_COMMIT_REF_SLUG"));
+        assert!(!per_ref_environment("production"));
         assert_eq!(env("script: [x]")?, None);
         Ok(())
     }
