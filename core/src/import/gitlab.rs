@@ -246,8 +246,12 @@ fn rules_allow(rules: &Node, s: Source) -> bool {
     false
 }
 
-fn refs_match(refs: &[String], s: Source) -> bool {
-    refs.iter().any(|r| match r.as_str() {
+/// Whether `only:`/`except:` refs may match pipelines of type `s`. A ref may name a project
+/// (`master@group/project`: only in that project, never in a fork), which does not change which
+/// ref it is. Keywords decide; a branch name or a `/regex/` only may match (`only:` keeps such
+/// a job, `except:` does not drop it: excepting one branch never excepts every branch).
+fn refs_match(refs: &[String], s: Source, definite: bool) -> bool {
+    refs.iter().any(|r| match strip_project(r) {
         "merge_requests" | "external_pull_requests" => s == Source::MergeRequest,
         "branches" => matches!(s, Source::Branch | Source::DefaultBranch),
         "tags" => s == Source::Tag,
@@ -255,6 +259,7 @@ fn refs_match(refs: &[String], s: Source) -> bool {
         "web" | "api" | "triggers" | "pipelines" | "chat" => s == Source::Web,
         "pushes" => matches!(s, Source::Branch | Source::DefaultBranch | Source::Tag),
         "main" | "master" => s == Source::DefaultBranch,
+        _ if definite => false,
         other if other.starts_with('/') => {
             matches!(s, Source::Branch | Source::DefaultBranch | Source::Tag)
         }
@@ -262,9 +267,38 @@ fn refs_match(refs: &[String], s: Source) -> bool {
     })
 }
 
+/// Whether `except:` drops the job whenever its refs match: in the mapping form, `variables:`
+/// or `changes:` beside the refs must hold too, which is not known here.
+fn except_applies(except: &Node) -> bool {
+    match &except.v {
+        V::Map(_) => except.get("refs").is_some() && except.entries().len() == 1,
+        _ => true,
+    }
+}
+
+/// A ref of `only:`/`except:` without its `@project` restriction.
+fn strip_project(r: &str) -> &str {
+    match r.rsplit_once('@') {
+        Some((reference, project))
+            if !project.is_empty()
+                && !project.ends_with('/')
+                && (!reference.starts_with('/') || reference.ends_with('/')) =>
+        {
+            reference
+        }
+        _ => r,
+    }
+}
+
+/// The refs of `only:`/`except:`. The mapping form without `refs:` (only `variables:`,
+/// `changes:`, `kubernetes:`) keeps GitLab's default refs, branches and tags; the conditions it
+/// adds depend on what is not known here.
 fn only_refs(node: &Node) -> Vec<String> {
     match &node.v {
-        V::Map(_) => node.get("refs").map(Node::strings).unwrap_or_default(),
+        V::Map(_) => node
+            .get("refs")
+            .map(Node::strings)
+            .unwrap_or_else(|| vec!["branches".to_owned(), "tags".to_owned()]),
         _ => node.strings(),
     }
 }
@@ -812,7 +846,7 @@ impl Job {
             return rules_allow(rules, s);
         }
         if let Some(only) = self.node.get("only") {
-            if !refs_match(&only_refs(only), s) {
+            if !refs_match(&only_refs(only), s, false) {
                 return false;
             }
         } else if s == Source::MergeRequest && workflow_rules.is_none() {
@@ -821,7 +855,8 @@ impl Job {
             return false;
         }
         if let Some(except) = self.node.get("except")
-            && refs_match(&only_refs(except), s)
+            && except_applies(except)
+            && refs_match(&only_refs(except), s, true)
         {
             return false;
         }
@@ -1486,6 +1521,34 @@ mod tests {
             "/kaniko/executor --context . --no-push --destination image:x"
         ));
         assert!(!image_push("docker buildx build -t image ."));
+    }
+
+    /// `except:` drops a job only where it surely applies; `@project` names which project, not
+    /// which ref; `only:` with conditions but no refs keeps GitLab's default refs.
+    #[test]
+    fn only_and_except_refs_as_gitlab_reads_them() -> Result<(), String> {
+        use Source::*;
+        let docs = job("except: ['/(^docs[\\/-].*|.*-docs$)/']")?;
+        assert!(docs.runs(Branch, None) && docs.runs(DefaultBranch, None));
+        let one_branch = job("except: [stable-1.0]")?;
+        assert!(one_branch.runs(Branch, None));
+        let not_master = job("except: ['master@tezos/tezos']")?;
+        assert!(!not_master.runs(DefaultBranch, None));
+        assert!(not_master.runs(Branch, None));
+        let master = job("only: ['master@tezos/tezos']")?;
+        assert!(master.runs(DefaultBranch, None));
+        assert!(!master.runs(Branch, None));
+        let forks_too = job("only: ['/.*/@gitlab-org/gitlab-runner']")?;
+        assert!(forks_too.runs(Branch, None) && forks_too.runs(Tag, None));
+        let by_variable = job("only: {variables: [$ENABLED]}")?;
+        assert!(by_variable.runs(Branch, None) && by_variable.runs(Tag, None));
+        assert!(!by_variable.runs(MergeRequest, None));
+        let except_tags = job("except: [tags]")?;
+        assert!(!except_tags.runs(Tag, None));
+        let except_changes = job("except: {refs: [tags], changes: [docs/*]}")?;
+        assert!(except_changes.runs(Tag, None));
+        assert_eq!(strip_project("/^foo@bar$/"), "/^foo@bar$/");
+        Ok(())
     }
 
     #[test]
