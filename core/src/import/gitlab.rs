@@ -1119,8 +1119,7 @@ fn add_job(
         .runs_repo_code(!git_none && !script.is_empty())
         .note("job", serde_json::json!(job.name));
     if s.unprotected_ref() {
-        let review = deployed_environment(node).is_some_and(|e| per_ref_environment(&e));
-        jb = unprotected_ref_notes(jb, review);
+        jb = unprotected_ref_notes(jb);
     }
 
     // Order and artifacts.
@@ -1301,20 +1300,6 @@ fn credentials(node: &Node, script: &[String]) -> Vec<String> {
     out
 }
 
-/// Whether an environment's name is made per ref or per merge request (GitLab's dynamic
-/// environments, the review apps): each branch deploys to its own.
-fn per_ref_environment(name: &str) -> bool {
-    const PER_REF: [&str; 6] = [
-        "CI_COMMIT_REF_NAME",
-        "CI_COMMIT_REF_SLUG",
-        "CI_COMMIT_BRANCH",
-        "CI_MERGE_REQUEST_IID",
-        "CI_MERGE_REQUEST_ID",
-        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",
-    ];
-    PER_REF.iter().any(|v| name.contains(v))
-}
-
 /// The environment a job deploys to; `prepare`, `verify`, `access` and `stop` actions deploy
 /// nothing (`stop` tears the environment down: it runs the stop job, not a build).
 fn deployed_environment(node: &Node) -> Option<String> {
@@ -1343,20 +1328,15 @@ fn deployed_environment(node: &Node) -> Option<String> {
 /// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
 /// same-repository pull requests are.
 ///
-/// A deploy there to a per-ref environment (a review app: `review/$CI_COMMIT_REF_SLUG`) is
-/// the same kind of finding: such an environment exists to show that ref's unreviewed code,
-/// and it cannot be a protected one shared with the default branch.
-fn unprotected_ref_notes(
-    jb: crate::pipeline::JobBuilder<'_>,
-    review_environment: bool,
-) -> crate::pipeline::JobBuilder<'_> {
-    let mut by_code = serde_json::json!({
+/// A deploy there is the same kind of finding: the environment's credentials reach such a run
+/// only when they are not protected, a protected environment refuses deployers it does not
+/// allow, and a per-ref environment (a review app) exists to show that ref's unreviewed code.
+fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
+    let by_code = serde_json::json!({
         "pipeline/secret-not-allowed": "pedantic",
         "pipeline/build-publishes": "pedantic",
+        "pipeline/deploy-from-untrusted-build": "pedantic",
     });
-    if review_environment {
-        by_code["pipeline/deploy-from-untrusted-build"] = serde_json::json!("pedantic");
-    }
     jb.note("persona_by_code", by_code)
     .note(
         "assumptions",
@@ -1673,10 +1653,10 @@ mod tests {
             .for_persona(persona))
     }
 
-    /// A branch's build deployed to that branch's own review environment is what review apps
-    /// are for (pedantic); deployed to a shared environment it is a direct finding.
+    /// A deploy in a pipeline on an unprotected ref (a review app, or any environment) rests on
+    /// the environment and its credentials being unprotected: pedantic, with the assumption.
     #[test]
-    fn review_apps_per_ref_are_pedantic_shared_environments_are_not() -> Result<(), String> {
+    fn deploys_on_unprotected_refs_are_pedantic() -> Result<(), String> {
         use crate::Persona::{Pedantic, Regular};
         let deploy = |env: &str| {
             format!(
@@ -1684,16 +1664,22 @@ mod tests {
             )
         };
         let code = "pipeline/deploy-from-untrusted-build";
-        let has = |d: &crate::Decision| d.violations().iter().any(|v| v.code == code);
-        let review = deploy("review/$CI_COMMIT_REF_SLUG");
-        assert!(
-            !has(&check(&review, Regular)?),
-            "{}",
-            check(&review, Regular)?
-        );
-        assert!(has(&check(&review, Pedantic)?));
-        let shared = deploy("staging");
-        assert!(has(&check(&shared, Regular)?));
+        let found = |d: &crate::Decision| {
+            d.violations()
+                .iter()
+                .filter(|v| v.code == code)
+                .map(|v| v.facts["node"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        };
+        for env in ["review/$CI_COMMIT_REF_SLUG", "staging"] {
+            let text = deploy(env);
+            assert!(
+                found(&check(&text, Regular)?).is_empty(),
+                "{}",
+                check(&text, Regular)?
+            );
+            assert_eq!(found(&check(&text, Pedantic)?), ["review [branch]"]);
+        }
         Ok(())
     }
 
@@ -1707,8 +1693,6 @@ mod tests {
         );
         assert_eq!(env("environment: {name: prod, action: prepare}")?, None);
         assert_eq!(env("environment: {name: review/x, action: stop}")?, None);
-        assert!(per_ref_environment("review/$CI_COMMIT_REF_SLUG"));
-        assert!(!per_ref_environment("production"));
         assert_eq!(env("script: [x]")?, None);
         Ok(())
     }
