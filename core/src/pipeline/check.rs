@@ -272,10 +272,17 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
         } else {
             facts.insert("files".into(), json!(p.files));
         }
+        // A file whose only content could not be modelled (an Argo Events HTTP trigger, a
+        // malformed object) has no caller to give: say so rather than ask for one.
+        let why = if p.unsupported.is_empty() {
+            "give the files that use it (the project or pipeline running a job library, template or fragment) with it"
+        } else {
+            "what it holds is not modelled (its import/unsupported findings say what), or it runs only through files that were not given (give them with it)"
+        };
         out.push(Violation::new(
             codes::IMPORT_INCOMPLETE,
             format!(
-                "no job was read from {}: nothing was checked; give the files that use it (the project or pipeline running a job library, template or fragment) with it, or accept the gap with --allow-incomplete",
+                "no job was read from {}: nothing was checked; {why}, or accept the gap with --allow-incomplete",
                 if p.files.is_empty() { "the input".to_owned() } else { p.files.join(", ") }
             ),
             facts,
