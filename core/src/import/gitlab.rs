@@ -1046,24 +1046,24 @@ fn image_push(line: &str) -> bool {
 }
 
 /// Which pipeline types exist: those `workflow:rules` allow, else branch, default branch and
-/// tag pipelines, and merge-request, scheduled and manually run pipelines when the
-/// configuration speaks of them. Without `workflow:rules` GitLab runs a pipeline for every
-/// source; a schedule or a web run only adds jobs that a rule (or `only:`) reserves for it,
-/// so those types are modelled where a job could be reserved for them, and such a job never
-/// vanishes.
+/// tag pipelines, and merge-request pipelines when the configuration speaks of them. A
+/// scheduled or manually run pipeline runs on a branch the project chose, usually the default
+/// one, with the jobs of a push there unless a rule (or `only:`) tells the sources apart: those
+/// types are modelled where the configuration names them, so a job reserved for them never
+/// vanishes, and are otherwise the default-branch pipeline over again.
 fn pipeline_sources(config: &Node, workflow_rules: Option<&Node>) -> Vec<Source> {
     let mentions_mr = config_mentions_mr(config);
     let (mentions_schedule, mentions_web) = config_mentions_schedule_web(config);
     Source::ALL
         .into_iter()
+        .filter(|s| match s {
+            Source::Schedule if !mentions_schedule => false,
+            Source::Web if !mentions_web => false,
+            _ => true,
+        })
         .filter(|s| match workflow_rules {
             Some(r) => rules_allow(r, *s),
-            None => match s {
-                Source::MergeRequest => mentions_mr,
-                Source::Schedule => mentions_schedule,
-                Source::Web => mentions_web,
-                _ => true,
-            },
+            None => *s != Source::MergeRequest || mentions_mr,
         })
         .collect()
 }
@@ -1553,6 +1553,14 @@ mod tests {
         assert!(j.runs(Schedule, None));
         assert!(!j.runs(DefaultBranch, None));
         assert!(!j.runs(MergeRequest, None));
+        // Named by no rule, they are the default-branch pipeline over again: not modelled.
+        let main_only = yaml("[{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]")?;
+        assert_eq!(
+            pipeline_sources(&sched, Some(&main_only)),
+            [DefaultBranch, Schedule]
+        );
+        let plain = yaml("build: {script: [x]}")?;
+        assert_eq!(pipeline_sources(&plain, Some(&main_only)), [DefaultBranch]);
         let default_only = job("rules: [{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]")?;
         assert!(default_only.runs(Web, None));
         assert!(!default_only.runs(Branch, None));
