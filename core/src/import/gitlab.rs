@@ -1328,14 +1328,16 @@ fn deployed_environment(node: &Node) -> Option<String> {
 /// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
 /// same-repository pull requests are.
 ///
-/// A deploy there is the same kind of finding: the environment's credentials reach such a run
-/// only when they are not protected, a protected environment refuses deployers it does not
-/// allow, and a per-ref environment (a review app) exists to show that ref's unreviewed code.
+/// A deploy there, and a deploy credential asked for there, are the same kind of finding: the
+/// environment's credentials reach such a run only when they are not protected, a protected
+/// environment refuses deployers it does not allow, and a per-ref environment (a review app)
+/// exists to show that ref's unreviewed code.
 fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
     let by_code = serde_json::json!({
         "pipeline/secret-not-allowed": "pedantic",
         "pipeline/build-publishes": "pedantic",
         "pipeline/deploy-from-untrusted-build": "pedantic",
+        "pipeline/credentials-outside-deploy-zone": "pedantic",
     });
     jb.note("persona_by_code", by_code)
     .note(
@@ -1688,6 +1690,22 @@ mod tests {
             );
             assert_eq!(found(&check(&text, Pedantic)?), ["review [branch]"]);
         }
+        // Its deploy credential too.
+        let token = format!(
+            "{}  before_script: [echo $REVIEW_DEPLOY_TOKEN]\n",
+            deploy("staging")
+        );
+        assert!(
+            check(&token, Regular)?.allowed(),
+            "{}",
+            check(&token, Regular)?
+        );
+        assert!(
+            check(&token, Pedantic)?
+                .violations()
+                .iter()
+                .any(|v| v.code == "pipeline/credentials-outside-deploy-zone")
+        );
         Ok(())
     }
 

@@ -485,22 +485,7 @@ impl Checker<'_> {
     }
 
     fn deny(&mut self, code: Code, message: String, mut facts: Facts) {
-        // An importer may say which findings are advice for a job (`persona_by_code`): the
-        // finding's persona is the less shown of the job's and the code's.
-        if let Some(by_code) = facts.remove("persona_by_code")
-            && let Some(p) = by_code
-                .get(code.as_str())
-                .and_then(serde_json::Value::as_str)
-        {
-            let mine = facts
-                .get("persona")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|s| s.parse::<crate::rule::Persona>().ok())
-                .unwrap_or(crate::rule::Persona::Regular);
-            if let Ok(theirs) = p.parse::<crate::rule::Persona>() {
-                facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
-            }
-        }
+        persona_by_code(code, &mut facts);
         self.decision.deny(Violation::new(code, message, facts));
     }
 
@@ -1036,6 +1021,7 @@ impl Checker<'_> {
                 "deploy_zone".into(),
                 json!(deploy_zone.map(|d| self.zone_name(d))),
             );
+            persona_by_code(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE, &mut facts);
             let mut v = Violation::new(
                 codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
                 format!(
@@ -1211,6 +1197,25 @@ impl Checker<'_> {
                 ),
                 facts,
             );
+        }
+    }
+}
+
+/// An importer may say which findings are advice for a job (`persona_by_code`): the finding's
+/// persona is the less shown of the job's and the code's.
+fn persona_by_code(code: Code, facts: &mut Facts) {
+    if let Some(by_code) = facts.remove("persona_by_code")
+        && let Some(p) = by_code
+            .get(code.as_str())
+            .and_then(serde_json::Value::as_str)
+    {
+        let mine = facts
+            .get("persona")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse::<crate::rule::Persona>().ok())
+            .unwrap_or(crate::rule::Persona::Regular);
+        if let Ok(theirs) = p.parse::<crate::rule::Persona>() {
+            facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
         }
     }
 }
