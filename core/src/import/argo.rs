@@ -758,7 +758,12 @@ impl<'a> Expander<'a, '_> {
                 n.visit_strings(&mut |s| text.push(s.to_owned()));
             }
         }
-        let publishes = text.iter().any(|s| super::publishes(s, &PUSH_FLAGS));
+        // BuildKit's `buildctl` pushes an image output marked `push=true`.
+        let buildctl_push = text.iter().any(|s| s.contains("buildctl"))
+            && text
+                .iter()
+                .any(|s| s.contains("type=image") && s.contains("push=true"));
+        let publishes = buildctl_push || text.iter().any(|s| super::publishes(s, &PUSH_FLAGS));
 
         // Secrets: env, envFrom, mounted secret volumes, artifact credentials.
         let mut secrets: Vec<String> = Vec::new();
@@ -1298,6 +1303,29 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `buildctl` publishes an image output marked `push=true`, not one without it.
+    #[test]
+    fn buildctl_image_output_with_push_publishes() -> Result<(), Box<dyn std::error::Error>> {
+        let doc = |output: &str| {
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: b}}\nspec:\n  entrypoint: image\n  templates:\n    - name: image\n      container:\n        image: moby/buildkit\n        command: [buildctl-daemonless.sh]\n        args: [build, --output, '{output}']\n"
+            )
+        };
+        for (output, expected) in [
+            ("type=image,name=docker.io/x/y,push=true", true),
+            ("type=image,name=docker.io/x/y", false),
+        ] {
+            let text = doc(output);
+            let file = SourceFile {
+                name: "b.yaml",
+                text: &text,
+            };
+            let p = crate::Pipeline::import(&[file], Some(crate::PipelineFormat::Argo))?;
+            assert_eq!(p.jobs().any(|j| j.publishes), expected, "{output}");
+        }
+        Ok(())
+    }
 
     #[test]
     fn exponential_nesting_stops_at_the_budget_and_says_so()

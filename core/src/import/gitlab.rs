@@ -131,6 +131,10 @@ fn atom(a: &str, s: Source) -> Option<bool> {
             .map(|(l, r)| (l.trim().to_owned(), r.trim().trim_matches('"').to_owned()))
     };
     let mr = s == Source::MergeRequest;
+    // A scheduled or manually run pipeline runs on the branch its owner chose (usually the
+    // default branch): which branch it is, the file does not say. (Either may target a tag
+    // too; the tag pipeline type already stands for runs on tags.)
+    let chosen_ref = matches!(s, Source::Schedule | Source::Web);
     let result = if let Some((l, r)) = eq("==").or_else(|| eq("!=")) {
         let is_eq = norm.contains("==");
         let holds = match l.as_str() {
@@ -143,6 +147,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
                 }
                 _ => false,
             }),
+            "$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME" if chosen_ref && r != "null" => None,
             "$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME" => {
                 if r == "$CI_DEFAULT_BRANCH" || r == "main" || r == "master" {
                     Some(s == Source::DefaultBranch)
@@ -164,6 +169,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
             .or_else(|| norm.split_once("!~"))
             .unwrap_or((&norm, ""));
         match (l.trim(), norm.contains("=~")) {
+            ("$CI_COMMIT_BRANCH" | "$CI_COMMIT_REF_NAME", _) if chosen_ref => None,
             ("$CI_COMMIT_TAG", true) => Some(s == Source::Tag),
             ("$CI_COMMIT_BRANCH", true) => {
                 Some(matches!(s, Source::Branch | Source::DefaultBranch))
@@ -177,7 +183,7 @@ fn atom(a: &str, s: Source) -> Option<bool> {
                 Some(mr)
             }
             "$CI_COMMIT_TAG" => Some(s == Source::Tag),
-            "$CI_COMMIT_BRANCH" => Some(matches!(s, Source::Branch | Source::DefaultBranch)),
+            "$CI_COMMIT_BRANCH" => Some(!matches!(s, Source::Tag | Source::MergeRequest)),
             "$CI_OPEN_MERGE_REQUESTS" => Some(matches!(s, Source::Branch | Source::MergeRequest)),
             _ => None,
         }
@@ -240,8 +246,12 @@ fn rules_allow(rules: &Node, s: Source) -> bool {
     false
 }
 
-fn refs_match(refs: &[String], s: Source) -> bool {
-    refs.iter().any(|r| match r.as_str() {
+/// Whether `only:`/`except:` refs may match pipelines of type `s`. A ref may name a project
+/// (`master@group/project`: only in that project, never in a fork), which does not change which
+/// ref it is. Keywords decide; a branch name or a `/regex/` only may match (`only:` keeps such
+/// a job, `except:` does not drop it: excepting one branch never excepts every branch).
+fn refs_match(refs: &[String], s: Source, definite: bool) -> bool {
+    refs.iter().any(|r| match strip_project(r) {
         "merge_requests" | "external_pull_requests" => s == Source::MergeRequest,
         "branches" => matches!(s, Source::Branch | Source::DefaultBranch),
         "tags" => s == Source::Tag,
@@ -249,6 +259,7 @@ fn refs_match(refs: &[String], s: Source) -> bool {
         "web" | "api" | "triggers" | "pipelines" | "chat" => s == Source::Web,
         "pushes" => matches!(s, Source::Branch | Source::DefaultBranch | Source::Tag),
         "main" | "master" => s == Source::DefaultBranch,
+        _ if definite => false,
         other if other.starts_with('/') => {
             matches!(s, Source::Branch | Source::DefaultBranch | Source::Tag)
         }
@@ -256,9 +267,38 @@ fn refs_match(refs: &[String], s: Source) -> bool {
     })
 }
 
+/// Whether `except:` drops the job whenever its refs match: in the mapping form, `variables:`
+/// or `changes:` beside the refs must hold too, which is not known here.
+fn except_applies(except: &Node) -> bool {
+    match &except.v {
+        V::Map(_) => except.get("refs").is_some() && except.entries().len() == 1,
+        _ => true,
+    }
+}
+
+/// A ref of `only:`/`except:` without its `@project` restriction.
+fn strip_project(r: &str) -> &str {
+    match r.rsplit_once('@') {
+        Some((reference, project))
+            if !project.is_empty()
+                && !project.ends_with('/')
+                && (!reference.starts_with('/') || reference.ends_with('/')) =>
+        {
+            reference
+        }
+        _ => r,
+    }
+}
+
+/// The refs of `only:`/`except:`. The mapping form without `refs:` (only `variables:`,
+/// `changes:`, `kubernetes:`) keeps GitLab's default refs, branches and tags; the conditions it
+/// adds depend on what is not known here.
 fn only_refs(node: &Node) -> Vec<String> {
     match &node.v {
-        V::Map(_) => node.get("refs").map(Node::strings).unwrap_or_default(),
+        V::Map(_) => node
+            .get("refs")
+            .map(Node::strings)
+            .unwrap_or_else(|| vec!["branches".to_owned(), "tags".to_owned()]),
         _ => node.strings(),
     }
 }
@@ -795,7 +835,7 @@ impl Job {
             return rules_allow(rules, s);
         }
         if let Some(only) = self.node.get("only") {
-            if !refs_match(&only_refs(only), s) {
+            if !refs_match(&only_refs(only), s, false) {
                 return false;
             }
         } else if s == Source::MergeRequest && workflow_rules.is_none() {
@@ -804,7 +844,8 @@ impl Job {
             return false;
         }
         if let Some(except) = self.node.get("except")
-            && refs_match(&only_refs(except), s)
+            && except_applies(except)
+            && refs_match(&only_refs(except), s, true)
         {
             return false;
         }
@@ -983,21 +1024,54 @@ fn report_foreign_needs(b: &mut PipelineBuilder, job: &Entry, node: &Node) {
     }
 }
 
+/// Whether a script line builds an image and pushes it in one command, as GitLab's documented
+/// image builds do: kaniko's executor pushes to every `--destination` unless `--no-push`, and
+/// `docker buildx build --push` (or `buildctl ... push=true`) pushes what it built.
+fn image_push(line: &str) -> bool {
+    let kaniko = line.contains("executor") && line.contains("--destination");
+    let buildx = line.contains("buildx") && line.contains("--push");
+    let buildctl = line.contains("buildctl") && line.contains("push=true");
+    (kaniko || buildx || buildctl) && !line.contains("--no-push")
+}
+
 /// Which pipeline types exist: those `workflow:rules` allow, else branch, default branch and
-/// tag pipelines, and merge-request pipelines when the configuration speaks of them.
+/// tag pipelines, and merge-request pipelines when the configuration speaks of them. A
+/// scheduled or manually run pipeline runs on a branch the project chose, usually the default
+/// one, with the jobs of a push there unless a rule (or `only:`) tells the sources apart: those
+/// types are modelled where the configuration names them, so a job reserved for them never
+/// vanishes, and are otherwise the default-branch pipeline over again.
 fn pipeline_sources(config: &Node, workflow_rules: Option<&Node>) -> Vec<Source> {
     let mentions_mr = config_mentions_mr(config);
+    let (mentions_schedule, mentions_web) = config_mentions_schedule_web(config);
     Source::ALL
         .into_iter()
+        .filter(|s| match s {
+            Source::Schedule if !mentions_schedule => false,
+            Source::Web if !mentions_web => false,
+            _ => true,
+        })
         .filter(|s| match workflow_rules {
             Some(r) => rules_allow(r, *s),
-            None => match s {
-                Source::MergeRequest => mentions_mr,
-                Source::Schedule | Source::Web => false,
-                _ => true,
-            },
+            None => *s != Source::MergeRequest || mentions_mr,
         })
         .collect()
+}
+
+/// Whether a rule or `only:`/`except:` of the configuration names scheduled pipelines, and
+/// whether one names pipelines a person or the API starts (`web`, `api`, `trigger`, ...).
+fn config_mentions_schedule_web(config: &Node) -> (bool, bool) {
+    const WEB: [&str; 5] = ["web", "api", "trigger", "pipeline", "chat"];
+    let (mut schedule, mut web) = (false, false);
+    config.visit_strings(&mut |s| {
+        if s.contains("CI_PIPELINE_SOURCE") {
+            let norm = s.replace('\'', "\"");
+            schedule |= norm.contains("\"schedule\"");
+            web |= WEB.iter().any(|w| norm.contains(&format!("\"{w}\"")));
+        }
+        schedule |= s == "schedules";
+        web |= matches!(s, "web" | "api" | "triggers" | "pipelines" | "chat");
+    });
+    (schedule, web)
 }
 
 /// Adds `job` as it runs in pipelines of type `s`, beside the other jobs `here` of that type;
@@ -1022,8 +1096,10 @@ fn add_job(
         .and_then(|v| v.get("GIT_STRATEGY"))
         .and_then(Node::as_str)
         == Some("none");
-    let publishes =
-        node.get("release").is_some() || script.iter().any(|l| super::publishes(l, &[]));
+    let publishes = node.get("release").is_some()
+        || script
+            .iter()
+            .any(|l| super::publishes(l, &[]) || image_push(l));
     let mut jb = b
         .job(&format!("{}{sfx}", job.name))
         .at(job.loc)
@@ -1213,7 +1289,8 @@ fn credentials(node: &Node, script: &[String]) -> Vec<String> {
     out
 }
 
-/// The environment a job deploys to; `prepare`, `verify` and `access` actions deploy nothing.
+/// The environment a job deploys to; `prepare`, `verify`, `access` and `stop` actions deploy
+/// nothing (`stop` tears the environment down: it runs the stop job, not a build).
 fn deployed_environment(node: &Node) -> Option<String> {
     let env = node.get("environment")?;
     let (name, action) = match &env.v {
@@ -1223,7 +1300,10 @@ fn deployed_environment(node: &Node) -> Option<String> {
         ),
         _ => (env.scalar(), None),
     };
-    if matches!(action.as_deref(), Some("prepare" | "verify" | "access")) {
+    if matches!(
+        action.as_deref(),
+        Some("prepare" | "verify" | "access" | "stop")
+    ) {
         return None;
     }
     name
@@ -1236,14 +1316,19 @@ fn deployed_environment(node: &Node) -> Option<String> {
 /// branch needs the Developer role). A variable reaches these runs only when it is not
 /// protected, so a job here that needs one is a design finding (pedantic), as GitHub's
 /// same-repository pull requests are.
+///
+/// A deploy there, and a deploy credential asked for there, are the same kind of finding: the
+/// environment's credentials reach such a run only when they are not protected, a protected
+/// environment refuses deployers it does not allow, and a per-ref environment (a review app)
+/// exists to show that ref's unreviewed code.
 fn unprotected_ref_notes(jb: crate::pipeline::JobBuilder<'_>) -> crate::pipeline::JobBuilder<'_> {
-    jb.note(
-        "persona_by_code",
-        serde_json::json!({
-            "pipeline/secret-not-allowed": "pedantic",
-            "pipeline/build-publishes": "pedantic",
-        }),
-    )
+    let by_code = serde_json::json!({
+        "pipeline/secret-not-allowed": "pedantic",
+        "pipeline/build-publishes": "pedantic",
+        "pipeline/deploy-from-untrusted-build": "pedantic",
+        "pipeline/credentials-outside-deploy-zone": "pedantic",
+    });
+    jb.note("persona_by_code", by_code)
     .note(
         "assumptions",
         serde_json::json!([
@@ -1398,6 +1483,85 @@ mod tests {
     }
 
     #[test]
+    fn image_builds_that_push_publish() {
+        assert!(image_push(
+            "/kaniko/executor --context $CI_PROJECT_DIR --destination $CI_REGISTRY_IMAGE:x"
+        ));
+        assert!(image_push("docker buildx build --push -t $IMAGE ."));
+        assert!(!image_push(
+            "/kaniko/executor --context . --no-push --destination image:x"
+        ));
+        assert!(!image_push("docker buildx build -t image ."));
+    }
+
+    /// `except:` drops a job only where it surely applies; `@project` names which project, not
+    /// which ref; `only:` with conditions but no refs keeps GitLab's default refs.
+    #[test]
+    fn only_and_except_refs_as_gitlab_reads_them() -> Result<(), String> {
+        use Source::*;
+        let docs = job("except: ['/(^docs[\\/-].*|.*-docs$)/']")?;
+        assert!(docs.runs(Branch, None) && docs.runs(DefaultBranch, None));
+        let one_branch = job("except: [stable-1.0]")?;
+        assert!(one_branch.runs(Branch, None));
+        let not_master = job("except: ['master@tezos/tezos']")?;
+        assert!(!not_master.runs(DefaultBranch, None));
+        assert!(not_master.runs(Branch, None));
+        let master = job("only: ['master@tezos/tezos']")?;
+        assert!(master.runs(DefaultBranch, None));
+        assert!(!master.runs(Branch, None));
+        let forks_too = job("only: ['/.*/@gitlab-org/gitlab-runner']")?;
+        assert!(forks_too.runs(Branch, None) && forks_too.runs(Tag, None));
+        let by_variable = job("only: {variables: [$ENABLED]}")?;
+        assert!(by_variable.runs(Branch, None) && by_variable.runs(Tag, None));
+        assert!(!by_variable.runs(MergeRequest, None));
+        let except_tags = job("except: [tags]")?;
+        assert!(!except_tags.runs(Tag, None));
+        let except_changes = job("except: {refs: [tags], changes: [docs/*]}")?;
+        assert!(except_changes.runs(Tag, None));
+        assert_eq!(strip_project("/^foo@bar$/"), "/^foo@bar$/");
+        Ok(())
+    }
+
+    #[test]
+    fn scheduled_and_web_pipelines_exist_when_a_job_is_reserved_for_them() -> Result<(), String> {
+        use Source::*;
+        let sched = yaml(
+            "tag: {rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}], script: [x]}",
+        )?;
+        assert_eq!(
+            pipeline_sources(&sched, None),
+            [Branch, DefaultBranch, Tag, Schedule]
+        );
+        let web = yaml("release: {only: [web], script: [x]}")?;
+        assert_eq!(
+            pipeline_sources(&web, None),
+            [Branch, DefaultBranch, Tag, Web]
+        );
+        // A schedule runs on a ref its owner chose: the default branch is possible, not known.
+        let j = job(
+            "rules: [{if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == \"schedule\"'}]",
+        )?;
+        assert!(j.runs(Schedule, None));
+        assert!(!j.runs(DefaultBranch, None));
+        assert!(!j.runs(MergeRequest, None));
+        // Named by no rule, they are the default-branch pipeline over again: not modelled.
+        let main_only = yaml("[{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]")?;
+        assert_eq!(
+            pipeline_sources(&sched, Some(&main_only)),
+            [DefaultBranch, Schedule]
+        );
+        let plain = yaml("build: {script: [x]}")?;
+        assert_eq!(pipeline_sources(&plain, Some(&main_only)), [DefaultBranch]);
+        let default_only = job("rules: [{if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH}]")?;
+        assert!(default_only.runs(Web, None));
+        assert!(!default_only.runs(Branch, None));
+        let on_branch = job("rules: [{if: $CI_COMMIT_BRANCH}]")?;
+        assert!(on_branch.runs(Schedule, None));
+        assert!(!on_branch.runs(Tag, None));
+        Ok(())
+    }
+
+    #[test]
     fn order_and_artifacts_follow_needs_dependencies_and_stages() -> Result<(), String> {
         let stages = stages(&yaml("x: 1")?);
         let named = |name: &str, text: &str| -> Result<Job, String> {
@@ -1476,6 +1640,64 @@ mod tests {
         Ok(())
     }
 
+    fn check(text: &str, persona: crate::Persona) -> Result<crate::Decision, String> {
+        let files = [crate::SourceFile {
+            name: ".gitlab-ci.yml",
+            text,
+        }];
+        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Gitlab))
+            .map_err(|e| e.to_string())?;
+        Ok(crate::Policy::builtin()
+            .check_pipeline(&p)
+            .for_persona(persona))
+    }
+
+    /// A deploy in a pipeline on an unprotected ref (a review app, or any environment) rests on
+    /// the environment and its credentials being unprotected: pedantic, with the assumption.
+    #[test]
+    fn deploys_on_unprotected_refs_are_pedantic() -> Result<(), String> {
+        use crate::Persona::{Pedantic, Regular};
+        let deploy = |env: &str| {
+            format!(
+                "build: {{stage: build, script: [make], artifacts: {{paths: [out]}}}}\nreview:\n  stage: deploy\n  script: [./deploy out]\n  environment: {{name: '{env}'}}\n"
+            )
+        };
+        let code = "pipeline/deploy-from-untrusted-build";
+        let found = |d: &crate::Decision| {
+            d.violations()
+                .iter()
+                .filter(|v| v.code == code)
+                .map(|v| v.facts["node"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        };
+        for env in ["review/$CI_COMMIT_REF_SLUG", "staging"] {
+            let text = deploy(env);
+            assert!(
+                found(&check(&text, Regular)?).is_empty(),
+                "{}",
+                check(&text, Regular)?
+            );
+            assert_eq!(found(&check(&text, Pedantic)?), ["review [branch]"]);
+        }
+        // Its deploy credential too.
+        let token = format!(
+            "{}  before_script: [echo $REVIEW_DEPLOY_TOKEN]\n",
+            deploy("staging")
+        );
+        assert!(
+            check(&token, Regular)?.allowed(),
+            "{}",
+            check(&token, Regular)?
+        );
+        assert!(
+            check(&token, Pedantic)?
+                .violations()
+                .iter()
+                .any(|v| v.code == "pipeline/credentials-outside-deploy-zone")
+        );
+        Ok(())
+    }
+
     #[test]
     fn environments_deploy_unless_the_action_says_otherwise() -> Result<(), String> {
         let env = |t: &str| yaml(t).map(|n| deployed_environment(&n));
@@ -1485,6 +1707,7 @@ mod tests {
             Some("prod".to_owned())
         );
         assert_eq!(env("environment: {name: prod, action: prepare}")?, None);
+        assert_eq!(env("environment: {name: review/x, action: stop}")?, None);
         assert_eq!(env("script: [x]")?, None);
         Ok(())
     }

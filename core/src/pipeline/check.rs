@@ -272,10 +272,17 @@ fn incomplete(p: &Pipeline) -> Vec<Violation> {
         } else {
             facts.insert("files".into(), json!(p.files));
         }
+        // A file whose only content could not be modelled (an Argo Events HTTP trigger, a
+        // malformed object) has no caller to give: say so rather than ask for one.
+        let why = if p.unsupported.is_empty() {
+            "give the files that use it (the project or pipeline running a job library, template or fragment) with it"
+        } else {
+            "what it holds is not modelled (its import/unsupported findings say what), or it runs only through files that were not given (give them with it)"
+        };
         out.push(Violation::new(
             codes::IMPORT_INCOMPLETE,
             format!(
-                "no job was read from {}: nothing was checked; give the files that use it (the project or pipeline running a job library, template or fragment) with it, or accept the gap with --allow-incomplete",
+                "no job was read from {}: nothing was checked; {why}, or accept the gap with --allow-incomplete",
                 if p.files.is_empty() { "the input".to_owned() } else { p.files.join(", ") }
             ),
             facts,
@@ -478,22 +485,7 @@ impl Checker<'_> {
     }
 
     fn deny(&mut self, code: Code, message: String, mut facts: Facts) {
-        // An importer may say which findings are advice for a job (`persona_by_code`): the
-        // finding's persona is the less shown of the job's and the code's.
-        if let Some(by_code) = facts.remove("persona_by_code")
-            && let Some(p) = by_code
-                .get(code.as_str())
-                .and_then(serde_json::Value::as_str)
-        {
-            let mine = facts
-                .get("persona")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|s| s.parse::<crate::rule::Persona>().ok())
-                .unwrap_or(crate::rule::Persona::Regular);
-            if let Ok(theirs) = p.parse::<crate::rule::Persona>() {
-                facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
-            }
-        }
+        persona_by_code(code, &mut facts);
         self.decision.deny(Violation::new(code, message, facts));
     }
 
@@ -1029,6 +1021,7 @@ impl Checker<'_> {
                 "deploy_zone".into(),
                 json!(deploy_zone.map(|d| self.zone_name(d))),
             );
+            persona_by_code(codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE, &mut facts);
             let mut v = Violation::new(
                 codes::PIPELINE_CREDENTIALS_OUTSIDE_DEPLOY_ZONE,
                 format!(
@@ -1204,6 +1197,25 @@ impl Checker<'_> {
                 ),
                 facts,
             );
+        }
+    }
+}
+
+/// An importer may say which findings are advice for a job (`persona_by_code`): the finding's
+/// persona is the less shown of the job's and the code's.
+fn persona_by_code(code: Code, facts: &mut Facts) {
+    if let Some(by_code) = facts.remove("persona_by_code")
+        && let Some(p) = by_code
+            .get(code.as_str())
+            .and_then(serde_json::Value::as_str)
+    {
+        let mine = facts
+            .get("persona")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse::<crate::rule::Persona>().ok())
+            .unwrap_or(crate::rule::Persona::Regular);
+        if let Ok(theirs) = p.parse::<crate::rule::Persona>() {
+            facts.insert("persona".into(), json!(mine.max(theirs).as_str()));
         }
     }
 }
