@@ -1351,7 +1351,7 @@ fn config_mentions_mr(config: &Node) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn yaml(text: &str) -> Result<Node, String> {
@@ -1640,7 +1640,8 @@ mod tests {
         Ok(())
     }
 
-    fn check(text: &str, persona: crate::Persona) -> Result<crate::Decision, String> {
+    /// One `.gitlab-ci.yml` imported and checked for `persona` (also the cache rules' tests).
+    pub(crate) fn check(text: &str, persona: crate::Persona) -> Result<crate::Decision, String> {
         let files = [crate::SourceFile {
             name: ".gitlab-ci.yml",
             text,

@@ -113,17 +113,7 @@ impl SharedKeys {
 mod tests {
     use super::*;
     use crate::Persona::{Auditor, Pedantic, Regular};
-
-    fn check(text: &str, persona: crate::Persona) -> Result<crate::Decision, String> {
-        let files = [crate::SourceFile {
-            name: ".gitlab-ci.yml",
-            text,
-        }];
-        let p = crate::Pipeline::import(&files, Some(crate::PipelineFormat::Gitlab))
-            .map_err(|e| e.to_string())?;
-        let policy = crate::Policy::builtin();
-        Ok(policy.check_pipeline(&p).for_persona(persona))
-    }
+    use crate::import::gitlab::tests::check;
 
     const MR_AND_MAIN: &str = "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n";
 

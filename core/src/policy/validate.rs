@@ -96,6 +96,26 @@ impl Checker<'_> {
         );
     }
 
+    /// A keyless `identity:` (of a builder or the deploy service), read once for both: an
+    /// identity that does not parse is reported at its path and trusts nothing.
+    fn identity(
+        &mut self,
+        path: &FieldPath,
+        raw: Option<&serde_json::Value>,
+    ) -> Option<crate::sigstore::IdentityPolicy> {
+        match crate::sigstore::IdentityPolicy::from_value(raw?) {
+            Ok(i) => Some(i),
+            Err(e) => {
+                self.report(
+                    codes::POLICY_INVALID_VALUE,
+                    path.key("identity"),
+                    e.to_string(),
+                );
+                None
+            }
+        }
+    }
+
     fn nonempty_name(&mut self, path: FieldPath, what: &str, name: &str) {
         if name.trim().is_empty() {
             self.report_key(
@@ -380,20 +400,7 @@ impl Checker<'_> {
             let path = FieldPath::root().key("builders").key(id.clone());
             self.nonempty_name(path.clone(), "builder", id);
             let zone = self.zone_ref(zones, path.key("zone"), &b.zone, &names.zones);
-            let identity = match &b.identity {
-                None => None,
-                Some(v) => match crate::sigstore::IdentityPolicy::from_value(v) {
-                    Ok(i) => Some(i),
-                    Err(e) => {
-                        self.report(
-                            codes::POLICY_INVALID_VALUE,
-                            path.key("identity"),
-                            e.to_string(),
-                        );
-                        None
-                    }
-                },
-            };
+            let identity = self.identity(&path, b.identity.as_ref());
             if b.keys.is_empty() && b.identity.is_none() {
                 self.report_key(
                     codes::POLICY_EMPTY_LIST,
@@ -537,20 +544,7 @@ impl Checker<'_> {
                     .to_owned(),
             );
         }
-        let identity = match &d.identity {
-            None => None,
-            Some(v) => match crate::sigstore::IdentityPolicy::from_value(v) {
-                Ok(i) => Some(i),
-                Err(e) => {
-                    self.report(
-                        codes::POLICY_INVALID_VALUE,
-                        path.key("identity"),
-                        e.to_string(),
-                    );
-                    None
-                }
-            },
-        };
+        let identity = self.identity(&path, d.identity.as_ref());
         let keys = self.keys(&path, "deploy_service", &d.keys);
         let mut policy_digests = Vec::new();
         for (i, text) in d.policy_digests.iter().enumerate() {
