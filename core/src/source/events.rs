@@ -14,6 +14,7 @@
 //! or steps aside, and every message still comes from serde-saphyr. The tests compare the two on
 //! every YAML file of the repository's test data.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
@@ -112,11 +113,21 @@ fn parser_options() -> granit_parser::Options {
     }
 }
 
+/// A node event, without what the fast path refuses (anchors, tags): a fraction of the size of
+/// the parser's event, which is moved at every step.
+enum Ev<'a> {
+    Scalar(Cow<'a, str>, ScalarStyle),
+    SeqStart,
+    MapStart,
+    SeqEnd,
+    MapEnd,
+}
+
 /// The events of one document, pulled one at a time; each event taken is also handed to the
 /// [`Builder`] of the locator.
 struct Reader<'a> {
     parser: Parser<'a, StrInput<'a>>,
-    peeked: Option<(Event<'a>, Location)>,
+    peeked: Option<(Ev<'a>, Location)>,
     builder: Builder,
     limits: Limits,
     events: usize,
@@ -175,17 +186,17 @@ impl<'a> Reader<'a> {
 
     /// The next node event, without taking it. An empty document, an alias, an anchor or a tag
     /// ends the fast path.
-    fn peek(&mut self) -> Result<&Event<'a>> {
+    fn peek(&mut self) -> Result<&Ev<'a>> {
         if self.peeked.is_none() {
             let (event, loc) = self.pull()?;
-            match &event {
-                Event::Scalar(_, _, 0, None)
-                | Event::SequenceStart(_, 0, None)
-                | Event::MappingStart(_, 0, None)
-                | Event::SequenceEnd
-                | Event::MappingEnd => {}
+            let event = match event {
+                Event::Scalar(value, style, 0, None) => Ev::Scalar(value, style),
+                Event::SequenceStart(_, 0, None) => Ev::SeqStart,
+                Event::MappingStart(_, 0, None) => Ev::MapStart,
+                Event::SequenceEnd => Ev::SeqEnd,
+                Event::MappingEnd => Ev::MapEnd,
                 _ => return Err(Fallback),
-            }
+            };
             let loc = loc.ok_or(Fallback)?;
             self.peeked = Some((event, loc));
         }
@@ -196,11 +207,11 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next node event, and records it in the locator.
-    fn next(&mut self) -> Result<Event<'a>> {
+    fn next(&mut self) -> Result<Ev<'a>> {
         self.peek()?;
         let (event, loc) = self.peeked.take().ok_or(Fallback)?;
         match &event {
-            Event::Scalar(value, style, ..) => {
+            Ev::Scalar(value, style) => {
                 self.count_node()?;
                 self.scalar_bytes = self.scalar_bytes.saturating_add(value.len());
                 if self.scalar_bytes >= self.limits.scalar_bytes {
@@ -208,16 +219,16 @@ impl<'a> Reader<'a> {
                 }
                 self.builder.scalar(Some(loc), value, *style)?;
             }
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
+            Ev::SeqStart | Ev::MapStart => {
                 self.count_node()?;
                 self.depth += 1;
                 if self.depth >= self.limits.depth {
                     return Err(Fallback);
                 }
-                let map = matches!(event, Event::MappingStart(..));
+                let map = matches!(event, Ev::MapStart);
                 self.builder.start(Some(loc), map)?;
             }
-            _ => {
+            Ev::SeqEnd | Ev::MapEnd => {
                 self.depth = self.depth.saturating_sub(1);
                 self.builder.end()?;
             }
@@ -255,7 +266,7 @@ impl<'a> Reader<'a> {
     /// Takes a scalar that a typeless read (`deserialize_any`) gives the same value whichever
     /// way serde-saphyr resolves it, and hands it to `visitor`.
     fn any_scalar<V: Visitor<'a>>(&mut self, visitor: V) -> Result<V::Value> {
-        let Event::Scalar(value, style, ..) = self.next()? else {
+        let Ev::Scalar(value, style) = self.next()? else {
             return Err(Fallback);
         };
         if style != ScalarStyle::Plain {
@@ -273,9 +284,9 @@ impl<'a> Reader<'a> {
     /// Takes a scalar read as a string: any scalar but a plain null.
     fn text_scalar<V: Visitor<'a>>(&mut self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            Event::Scalar(value, ScalarStyle::Plain, ..) if is_null(value) => Err(Fallback),
-            Event::Scalar(..) => match self.next()? {
-                Event::Scalar(value, ..) => visit_text(value, visitor),
+            Ev::Scalar(value, ScalarStyle::Plain) if is_null(value) => Err(Fallback),
+            Ev::Scalar(..) => match self.next()? {
+                Ev::Scalar(value, _) => visit_text(value, visitor),
                 _ => Err(Fallback),
             },
             _ => Err(Fallback),
@@ -285,7 +296,7 @@ impl<'a> Reader<'a> {
     /// Takes a plain scalar that can only be read one way: `true`/`false` or a decimal number.
     fn typed_scalar(&mut self) -> Result<Plain> {
         match self.peek()? {
-            Event::Scalar(value, ScalarStyle::Plain, ..) => {
+            Ev::Scalar(value, ScalarStyle::Plain) => {
                 let resolved = plain(value);
                 if matches!(resolved, Plain::Bool(_) | Plain::Unsigned(_)) {
                     self.next()?;
@@ -418,9 +429,9 @@ impl<'a> Deserializer<'a> for &mut Reader<'a> {
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            Event::Scalar(..) => self.any_scalar(visitor),
-            Event::SequenceStart(..) => self.deserialize_seq(visitor),
-            Event::MappingStart(..) => self.deserialize_map(visitor),
+            Ev::Scalar(..) => self.any_scalar(visitor),
+            Ev::SeqStart => self.deserialize_seq(visitor),
+            Ev::MapStart => self.deserialize_map(visitor),
             _ => Err(Fallback),
         }
     }
@@ -471,7 +482,7 @@ impl<'a> Deserializer<'a> for &mut Reader<'a> {
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
         match self.peek()? {
-            Event::Scalar(value, ScalarStyle::Plain, ..) if is_null(value) => {
+            Ev::Scalar(value, ScalarStyle::Plain) if is_null(value) => {
                 self.next()?;
                 visitor.visit_none()
             }
@@ -480,7 +491,7 @@ impl<'a> Deserializer<'a> for &mut Reader<'a> {
     }
 
     fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
-        if !matches!(self.next()?, Event::SequenceStart(..)) {
+        if !matches!(self.next()?, Ev::SeqStart) {
             return Err(Fallback);
         }
         let mut access = Items {
@@ -495,7 +506,7 @@ impl<'a> Deserializer<'a> for &mut Reader<'a> {
     }
 
     fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
-        if !matches!(self.next()?, Event::MappingStart(..)) {
+        if !matches!(self.next()?, Ev::MapStart) {
             return Err(Fallback);
         }
         let mut access = Items {
@@ -588,7 +599,7 @@ impl Items<'_, '_> {
         if self.ended {
             return Ok(false);
         }
-        if matches!(self.reader.peek()?, Event::SequenceEnd | Event::MappingEnd) {
+        if matches!(self.reader.peek()?, Ev::SeqEnd | Ev::MapEnd) {
             self.reader.next()?;
             self.ended = true;
             return Ok(false);
@@ -622,22 +633,31 @@ impl<'a> MapAccess<'a> for &mut Items<'_, 'a> {
 
 /// Builds the locator's tree from the events as they are taken, as `Located<Node>` builds it
 /// through serde-saphyr.
+///
+/// The entries of the collections being read wait on two shared stacks and move into a
+/// collection of their exact size when it ends: grown one push at a time, a vector of one to
+/// four entries holds room for four to eight, which doubled the tree's memory, and on a large
+/// document the kernel's first touch of each page is much of the reading time.
 struct Builder {
     keys: Keys,
     stack: Vec<Frame>,
+    entries: Vec<Entry>,
+    items: Vec<Node>,
     root: Option<Node>,
 }
 
 enum Frame {
     Map {
         location: Option<Location>,
-        map: MapNode,
+        /// Where this mapping's entries start in `Builder::entries`.
+        start: usize,
         /// The key read, waiting for its value.
         key: Option<(Box<str>, Option<Location>)>,
     },
     Seq {
         location: Option<Location>,
-        items: Vec<Node>,
+        /// Where this sequence's items start in `Builder::items`.
+        start: usize,
     },
 }
 
@@ -646,6 +666,8 @@ impl Builder {
         Builder {
             keys,
             stack: Vec::new(),
+            entries: Vec::new(),
+            items: Vec::new(),
             root: None,
         }
     }
@@ -691,13 +713,13 @@ impl Builder {
         self.stack.push(if map {
             Frame::Map {
                 location,
-                map: MapNode::default(),
+                start: self.entries.len(),
                 key: None,
             }
         } else {
             Frame::Seq {
                 location,
-                items: Vec::new(),
+                start: self.items.len(),
             }
         });
         Ok(())
@@ -707,16 +729,31 @@ impl Builder {
         let node = match self.stack.pop() {
             Some(Frame::Map {
                 location,
-                map,
+                start,
                 key: None,
-            }) => Node {
-                location,
-                kind: Kind::Map(map),
-            },
-            Some(Frame::Seq { location, items }) => Node {
-                location,
-                kind: Kind::Seq(items),
-            },
+            }) => {
+                let count = self.entries.len().saturating_sub(start);
+                let mut map = MapNode {
+                    entries: Vec::with_capacity(count),
+                    index: None,
+                };
+                for entry in self.entries.drain(start..) {
+                    if map.push(entry) && self.keys == Keys::Unique {
+                        return Err(Fallback);
+                    }
+                }
+                Node {
+                    location,
+                    kind: Kind::Map(map),
+                }
+            }
+            Some(Frame::Seq { location, start }) => {
+                let items: Vec<Node> = self.items.drain(start..).collect();
+                Node {
+                    location,
+                    kind: Kind::Seq(items),
+                }
+            }
             _ => return Err(Fallback),
         };
         self.attach(node)
@@ -728,21 +765,18 @@ impl Builder {
                 self.root = Some(node);
                 Ok(())
             }
-            Some(Frame::Seq { items, .. }) => {
-                items.push(node);
+            Some(Frame::Seq { .. }) => {
+                self.items.push(node);
                 Ok(())
             }
-            Some(Frame::Map { map, key, .. }) => {
+            Some(Frame::Map { key, .. }) => {
                 let (key, key_location) = key.take().ok_or(Fallback)?;
-                let repeated = map.push(Entry {
+                self.entries.push(Entry {
                     key,
                     key_location,
                     value: node,
                     repeated: false,
                 });
-                if repeated && self.keys == Keys::Unique {
-                    return Err(Fallback);
-                }
                 Ok(())
             }
             None => Err(Fallback),
