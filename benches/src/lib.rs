@@ -407,3 +407,21 @@ pub fn native_pipeline(n: usize, json: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::native_pipeline;
+
+    #[test]
+    fn native_pipelines_are_written_as_pipeline_scale_writes_them() {
+        let yaml = native_pipeline(150, false);
+        assert!(yaml.starts_with("version: 1\njobs:\n  job-0:\n    trigger: merged\n"));
+        assert!(yaml.ends_with(
+            "  job-149:\n    trigger: merged\n    needs: [job-26, job-40]\n    consumes: {artifacts: [artifact-44]}\n    produces: {artifacts: [artifact-149]}\n    secrets: [registry-push]\n"
+        ));
+        let json = native_pipeline(150, true);
+        assert!(json.ends_with(
+            "\"job-149\": {\"trigger\": \"merged\", \"needs\": [\"job-26\", \"job-40\"], \"consumes\": {\"artifacts\": [\"artifact-44\"]}, \"produces\": {\"artifacts\": [\"artifact-149\"]}, \"secrets\": [\"registry-push\"]}\n}}\n"
+        ));
+    }
+}

@@ -640,6 +640,8 @@ impl<'a> MapAccess<'a> for &mut Items<'_, 'a> {
 /// document the kernel's first touch of each page is much of the reading time.
 struct Builder {
     keys: Keys,
+    /// A key was written twice in one mapping (only with [`Keys::Repeatable`]).
+    repeated: bool,
     stack: Vec<Frame>,
     entries: Vec<Entry>,
     items: Vec<Node>,
@@ -665,6 +667,7 @@ impl Builder {
     fn new(keys: Keys) -> Self {
         Builder {
             keys,
+            repeated: false,
             stack: Vec::new(),
             entries: Vec::new(),
             items: Vec::new(),
@@ -738,8 +741,11 @@ impl Builder {
                     index: None,
                 };
                 for entry in self.entries.drain(start..) {
-                    if map.push(entry) && self.keys == Keys::Unique {
-                        return Err(Fallback);
+                    if map.push(entry) {
+                        if self.keys == Keys::Unique {
+                            return Err(Fallback);
+                        }
+                        self.repeated = true;
                     }
                 }
                 Node {
@@ -788,7 +794,14 @@ impl Builder {
             return Err(Fallback);
         }
         let root = self.root.ok_or(Fallback)?;
-        Ok(Locator::from_root(root))
+        if self.repeated {
+            return Ok(Locator::from_root(root));
+        }
+        // No repetition to look for: the walk of the whole tree is skipped.
+        Ok(Locator {
+            root: Some(root),
+            duplicates: Vec::new(),
+        })
     }
 }
 
