@@ -1,7 +1,8 @@
 //! Where reading a native YAML pipeline goes: `cargo run --release -p lockkeeper-benches
 //! --example yaml_phases FILE`. Prints the best of three runs of the YAML parser's events alone
-//! (granit-parser), serde-saphyr deserializing into nothing (`IgnoredAny`), the positions tree,
-//! and the whole import (positions, typed schema, checks of the file).
+//! (granit-parser), serde-saphyr deserializing into nothing (`IgnoredAny`, what reading through
+//! serde-saphyr cannot go below), the positions tree alone (one pass over the parser's events),
+//! and the whole import (positions and typed schema in that one pass, then the file's checks).
 
 use std::time::Instant;
 
@@ -67,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     show("serde-saphyr into IgnoredAny", ignored);
     let located = best(|| lockkeeper::source::Locator::new(&text));
-    show("positions tree (Locator)", located);
+    show("positions tree (one event pass)", located);
     let import = best(|| {
         Pipeline::import(
             &[SourceFile {
@@ -78,6 +79,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .map(|p| p.len())
     });
-    show("import (all of the reading)", import);
+    show("import (one event pass, checks)", import);
     Ok(())
 }

@@ -345,3 +345,83 @@ impl SyntheticPipeline {
         b.finish().0
     }
 }
+
+/// The fields of job `i` of [`native_pipeline`], in the shape of `scripts/pipeline-scale.py`:
+/// a trigger, two `needs` and one consumed artifact from the previous stage of [`STAGE`] jobs,
+/// one produced artifact, and a secret in one job of 50.
+fn native_job(i: usize) -> (Option<[usize; 3]>, bool) {
+    let stage = i / STAGE;
+    let from = (stage > 0).then(|| {
+        let prev = (stage - 1) * STAGE;
+        [
+            prev + (i * 31 + 7) % STAGE,
+            prev + (i * 17 + 7) % STAGE,
+            prev + (i * 13 + 7) % STAGE,
+        ]
+    });
+    (from, i % 50 == 49)
+}
+
+/// A native pipeline of `n` jobs as text, in YAML or JSON, byte for byte what
+/// `scripts/pipeline-scale.py` writes, so that in-process and whole-process figures compare.
+pub fn native_pipeline(n: usize, json: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(n * 160);
+    if json {
+        out.push_str("{\"version\": 1, \"jobs\": {\n");
+    } else {
+        out.push_str("version: 1\njobs:\n");
+    }
+    for i in 0..n {
+        let (from, secret) = native_job(i);
+        if json {
+            let _ = write!(out, "\"job-{i}\": {{\"trigger\": \"merged\"");
+            if let Some([a, b, c]) = from {
+                let _ = write!(
+                    out,
+                    ", \"needs\": [\"job-{a}\", \"job-{b}\"], \"consumes\": {{\"artifacts\": [\"artifact-{c}\"]}}"
+                );
+            }
+            let _ = write!(out, ", \"produces\": {{\"artifacts\": [\"artifact-{i}\"]}}");
+            if secret {
+                out.push_str(", \"secrets\": [\"registry-push\"]");
+            }
+            out.push('}');
+            out.push_str(if i + 1 < n { ",\n" } else { "\n" });
+        } else {
+            let _ = write!(out, "  job-{i}:\n    trigger: merged\n");
+            if let Some([a, b, c]) = from {
+                let _ = write!(
+                    out,
+                    "    needs: [job-{a}, job-{b}]\n    consumes: {{artifacts: [artifact-{c}]}}\n"
+                );
+            }
+            let _ = writeln!(out, "    produces: {{artifacts: [artifact-{i}]}}");
+            if secret {
+                out.push_str("    secrets: [registry-push]\n");
+            }
+        }
+    }
+    if json {
+        out.push_str("}}\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::native_pipeline;
+
+    #[test]
+    fn native_pipelines_are_written_as_pipeline_scale_writes_them() {
+        let yaml = native_pipeline(150, false);
+        assert!(yaml.starts_with("version: 1\njobs:\n  job-0:\n    trigger: merged\n"));
+        assert!(yaml.ends_with(
+            "  job-149:\n    trigger: merged\n    needs: [job-26, job-40]\n    consumes: {artifacts: [artifact-44]}\n    produces: {artifacts: [artifact-149]}\n    secrets: [registry-push]\n"
+        ));
+        let json = native_pipeline(150, true);
+        assert!(json.ends_with(
+            "\"job-149\": {\"trigger\": \"merged\", \"needs\": [\"job-26\", \"job-40\"], \"consumes\": {\"artifacts\": [\"artifact-44\"]}, \"produces\": {\"artifacts\": [\"artifact-149\"]}, \"secrets\": [\"registry-push\"]}\n}}\n"
+        ));
+    }
+}

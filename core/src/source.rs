@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::Code;
 
+mod events;
 mod json;
 pub(crate) mod located;
 
@@ -195,6 +196,9 @@ impl Locator {
                 // Left to the YAML reader, and then to the JSON parser to report.
                 Err(json::Stop::NotJson) => {}
             }
+        }
+        if let Ok(locator) = events::locate(text) {
+            return Ok(locator);
         }
         let options = serde_saphyr::options! {
             duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
@@ -386,11 +390,11 @@ impl MapNode {
         }
     }
 
-    /// Adds an entry, marking it when its key was seen before.
-    fn push(&mut self, mut entry: Entry) {
+    /// Adds an entry, marking it when its key was seen before; says whether it was.
+    fn push(&mut self, mut entry: Entry) -> bool {
         let Ok(position) = u32::try_from(self.entries.len()) else {
             // More entries than the node budget allows: never reached; keep the first ones.
-            return;
+            return false;
         };
         let state = hasher();
         let hash = key_hash(state, &entry.key);
@@ -419,6 +423,7 @@ impl MapNode {
                 entry.repeated = self.entries.iter().any(|e| e.key == entry.key);
             }
         }
+        let repeated = entry.repeated;
         self.entries.push(entry);
         if self.index.is_none() && self.entries.len() > Self::INDEXED {
             let mut index = hashbrown::HashTable::with_capacity(self.entries.len() * 2);
@@ -442,6 +447,7 @@ impl MapNode {
             }
             self.index = Some(Box::new(index));
         }
+        repeated
     }
 }
 
@@ -494,7 +500,7 @@ impl located::Tree for Node {
     type Value = Kind;
 
     fn entry(map: &mut MapNode, key: String, key_location: Option<Location>, value: Node) {
-        map.push(Entry {
+        let _repeated = map.push(Entry {
             key: key.into_boxed_str(),
             key_location,
             value,
@@ -538,6 +544,17 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     format: Format,
     codes: &DocumentCodes,
 ) -> Result<Parsed<T>, Problems> {
+    if format == Format::Yaml
+        && let Ok((value, locator, unknown)) = events::read::<T>(text)
+    {
+        // No repeated key and no error, or the fast path would have stepped aside.
+        let problems = unknown_fields(unknown, &locator, codes);
+        return Ok(Parsed {
+            value,
+            locator,
+            problems,
+        });
+    }
     let locator = Locator::read(text, format).map_err(|message| {
         Problems::one(Problem::new(codes.syntax, message, FieldPath::root(), None))
     })?;
@@ -583,15 +600,7 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     }
     match result {
         Ok(value) => {
-            for path in unknown {
-                let loc = locator.locate_key(&path);
-                problems.push(Problem::new(
-                    codes.unknown_field,
-                    unknown_field_message(&path),
-                    path,
-                    loc,
-                ));
-            }
+            problems.extend(unknown_fields(unknown, &locator, codes));
             Ok(Parsed {
                 value,
                 locator,
@@ -608,6 +617,21 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
             })
         }
     }
+}
+
+/// The problems for the fields the schema does not know, each where its key is written.
+fn unknown_fields(
+    unknown: Vec<FieldPath>,
+    locator: &Locator,
+    codes: &DocumentCodes,
+) -> Vec<Problem> {
+    unknown
+        .into_iter()
+        .map(|path| {
+            let loc = locator.locate_key(&path);
+            Problem::new(codes.unknown_field, unknown_field_message(&path), path, loc)
+        })
+        .collect()
 }
 
 fn yaml_message(e: &serde_saphyr::Error) -> String {
@@ -710,7 +734,7 @@ mod tests {
     }
 
     /// Whether two trees hold the same keys and positions.
-    fn same(a: &Node, b: &Node, at: &str) -> Result<(), String> {
+    pub(super) fn same(a: &Node, b: &Node, at: &str) -> Result<(), String> {
         if a.location != b.location {
             return Err(format!("{at}: {:?} vs {:?}", a.location, b.location));
         }

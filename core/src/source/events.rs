@@ -1,0 +1,1022 @@
+//! The fast way to read our own YAML documents: one pass over granit-parser's events (the parser
+//! serde-saphyr itself reads) that deserializes the typed document and builds its [`Locator`]
+//! together.
+//!
+//! serde-saphyr costs about twice its parser's time even when it builds nothing, and reading a
+//! document with positions took it twice (once with a `Spanned` on every node, once into the
+//! typed schema). This pass reads each event once. It covers the documents lockkeeper writes
+//! and generates: block and flow collections of scalars whose meaning is not in doubt. Anything
+//! else — a parse error, an anchor, an alias, a tag, a merge key, a repeated key, a second
+//! document, a scalar whose type serde-saphyr would have to infer (`yes`, `0x10`, `.nan`), a
+//! document near its budget, or any error of the typed schema — makes it give up with
+//! [`Fallback`], and the caller reads the text with serde-saphyr exactly as before. So this
+//! pass never decides a document differently: it either gives serde-saphyr's value and positions,
+//! or steps aside, and every message still comes from serde-saphyr. The tests compare the two on
+//! every YAML file of the repository's test data.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
+
+use super::{Entry, FieldPath, Kind, Location, Locator, MapNode, Node, node_budget};
+
+/// The fast path does not read this document; serde-saphyr will.
+#[derive(Debug)]
+pub(super) struct Fallback;
+
+impl fmt::Display for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("left to serde-saphyr")
+    }
+}
+
+impl std::error::Error for Fallback {}
+
+impl de::Error for Fallback {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Fallback
+    }
+}
+
+type Result<T, E = Fallback> = std::result::Result<T, E>;
+
+/// Reads `text` into `T` with its locator and the paths of the fields `T` does not know.
+pub(super) fn read<T: DeserializeOwned>(text: &str) -> Result<(T, Locator, Vec<FieldPath>)> {
+    let mut reader = Reader::new(text, Keys::Unique)?;
+    let mut unknown = Vec::new();
+    let value = serde_ignored::deserialize(&mut reader, |p| {
+        unknown.push(FieldPath::from_ignored(&p));
+    })?;
+    let locator = reader.finish()?;
+    Ok((value, locator, unknown))
+}
+
+/// The locator alone, as serde-saphyr's positions tree gives it (repeated keys are marked, not
+/// refused).
+pub(super) fn locate(text: &str) -> Result<Locator> {
+    let mut reader = Reader::new(text, Keys::Repeatable)?;
+    reader.next()?;
+    while !reader.builder.stack.is_empty() {
+        reader.next()?;
+    }
+    reader.finish()
+}
+
+/// Whether a key written twice is left to serde-saphyr (which refuses it in a typed read) or
+/// marked, as the positions tree does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Unique,
+    Repeatable,
+}
+
+/// serde-saphyr's limits for `text` (see `super::budget_for`): at or past any of them the
+/// document is left to serde-saphyr, which decides whether it is refused.
+struct Limits {
+    nodes: usize,
+    events: usize,
+    depth: usize,
+    scalar_bytes: usize,
+}
+
+impl Limits {
+    fn for_text(text: &str) -> Self {
+        let nodes = node_budget(text.len());
+        let defaults = serde_saphyr::Budget::default();
+        Limits {
+            nodes,
+            events: defaults.max_events.max(nodes.saturating_mul(2)),
+            depth: defaults.max_depth,
+            scalar_bytes: defaults.max_total_scalar_bytes.max(text.len()),
+        }
+    }
+}
+
+/// The parser options serde-saphyr uses (`Budget::parser_options`), so that this pass accepts
+/// exactly the syntax serde-saphyr's parser accepts.
+fn parser_options() -> granit_parser::Options {
+    let defaults = serde_saphyr::Budget::default();
+    let block_nesting_limit = granit_parser::Options::default()
+        .block_nesting_limit
+        .max(defaults.max_depth.saturating_add(1));
+    granit_parser::options! {
+        simple_key_max_lookahead: defaults.simple_key_max_lookahead,
+        flow_nesting_limit: defaults.flow_nesting_limit,
+        block_nesting_limit: block_nesting_limit,
+        emit_comments: false,
+        strict_indentation: false,
+        bom_inside_document_as_content: false,
+    }
+}
+
+/// A node event, without what the fast path refuses (anchors, tags): a fraction of the size of
+/// the parser's event, which is moved at every step.
+enum Ev<'a> {
+    Scalar(Cow<'a, str>, ScalarStyle),
+    SeqStart,
+    MapStart,
+    SeqEnd,
+    MapEnd,
+}
+
+/// The events of one document, pulled one at a time; each event taken is also handed to the
+/// [`Builder`] of the locator.
+struct Reader<'a> {
+    parser: Parser<'a, StrInput<'a>>,
+    peeked: Option<(Ev<'a>, Location)>,
+    builder: Builder,
+    limits: Limits,
+    events: usize,
+    nodes: usize,
+    depth: usize,
+    scalar_bytes: usize,
+}
+
+/// serde-saphyr's position of an event (`location_from_span`): 1-based line and column; `None`
+/// for line 0, as `super::located::to_location` reads it.
+fn location(span: &Span) -> Option<Location> {
+    let (line, column) = (span.start.line(), span.start.col().saturating_add(1));
+    (line > 0).then_some(Location {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    })
+}
+
+impl<'a> Reader<'a> {
+    /// Starts the reader at the document's root node.
+    fn new(text: &'a str, keys: Keys) -> Result<Self> {
+        let mut reader = Reader {
+            parser: Parser::with_options(StrInput::new(text), parser_options()),
+            peeked: None,
+            builder: Builder::new(keys),
+            limits: Limits::for_text(text),
+            events: 0,
+            nodes: 0,
+            depth: 0,
+            scalar_bytes: 0,
+        };
+        match reader.pull()? {
+            (Event::StreamStart, _) => {}
+            _ => return Err(Fallback),
+        }
+        match reader.pull()? {
+            // A `%YAML` directive is left to serde-saphyr.
+            (Event::DocumentStart(_, None), _) => {}
+            _ => return Err(Fallback),
+        }
+        Ok(reader)
+    }
+
+    /// The next event from the parser, counted against the limits.
+    fn pull(&mut self) -> Result<(Event<'a>, Option<Location>)> {
+        let (event, span) = match self.parser.next_event() {
+            Some(Ok(next)) => next,
+            Some(Err(_)) | None => return Err(Fallback),
+        };
+        self.events += 1;
+        if self.events >= self.limits.events {
+            return Err(Fallback);
+        }
+        Ok((event, location(&span)))
+    }
+
+    /// The next node event, without taking it. An empty document, an alias, an anchor or a tag
+    /// ends the fast path.
+    fn peek(&mut self) -> Result<&Ev<'a>> {
+        if self.peeked.is_none() {
+            let (event, loc) = self.pull()?;
+            let event = match event {
+                Event::Scalar(value, style, 0, None) => Ev::Scalar(value, style),
+                Event::SequenceStart(_, 0, None) => Ev::SeqStart,
+                Event::MappingStart(_, 0, None) => Ev::MapStart,
+                Event::SequenceEnd => Ev::SeqEnd,
+                Event::MappingEnd => Ev::MapEnd,
+                _ => return Err(Fallback),
+            };
+            let loc = loc.ok_or(Fallback)?;
+            self.peeked = Some((event, loc));
+        }
+        match &self.peeked {
+            Some((event, _)) => Ok(event),
+            None => Err(Fallback),
+        }
+    }
+
+    /// Takes the next node event, and records it in the locator.
+    fn next(&mut self) -> Result<Ev<'a>> {
+        self.peek()?;
+        let (event, loc) = self.peeked.take().ok_or(Fallback)?;
+        match &event {
+            Ev::Scalar(value, style) => {
+                self.count_node()?;
+                self.scalar_bytes = self.scalar_bytes.saturating_add(value.len());
+                if self.scalar_bytes >= self.limits.scalar_bytes {
+                    return Err(Fallback);
+                }
+                self.builder.scalar(Some(loc), value, *style)?;
+            }
+            Ev::SeqStart | Ev::MapStart => {
+                self.count_node()?;
+                self.depth += 1;
+                if self.depth >= self.limits.depth {
+                    return Err(Fallback);
+                }
+                let map = matches!(event, Ev::MapStart);
+                self.builder.start(Some(loc), map)?;
+            }
+            Ev::SeqEnd | Ev::MapEnd => {
+                self.depth = self.depth.saturating_sub(1);
+                self.builder.end()?;
+            }
+        }
+        Ok(event)
+    }
+
+    fn count_node(&mut self) -> Result<()> {
+        self.nodes += 1;
+        if self.nodes >= self.limits.nodes {
+            return Err(Fallback);
+        }
+        Ok(())
+    }
+
+    /// Checks that the document ended and nothing follows it, and gives its locator.
+    fn finish(mut self) -> Result<Locator> {
+        if self.peeked.is_some() {
+            return Err(Fallback);
+        }
+        match self.pull()? {
+            (Event::DocumentEnd, _) => {}
+            _ => return Err(Fallback),
+        }
+        match self.pull()? {
+            (Event::StreamEnd, _) => {}
+            _ => return Err(Fallback),
+        }
+        if self.parser.next_event().is_some() {
+            return Err(Fallback);
+        }
+        self.builder.finish()
+    }
+
+    /// Takes a scalar that a typeless read (`deserialize_any`) gives the same value whichever
+    /// way serde-saphyr resolves it, and hands it to `visitor`.
+    fn any_scalar<V: Visitor<'a>>(&mut self, visitor: V) -> Result<V::Value> {
+        let Ev::Scalar(value, style) = self.next()? else {
+            return Err(Fallback);
+        };
+        if style != ScalarStyle::Plain {
+            return visit_text(value, visitor);
+        }
+        match plain(&value) {
+            Plain::Null => visitor.visit_unit(),
+            Plain::Bool(b) => visitor.visit_bool(b),
+            Plain::Unsigned(n) => visitor.visit_u64(n),
+            Plain::Text => visit_text(value, visitor),
+            Plain::Other => Err(Fallback),
+        }
+    }
+
+    /// Takes a scalar read as a string: any scalar but a plain null.
+    fn text_scalar<V: Visitor<'a>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.peek()? {
+            Ev::Scalar(value, ScalarStyle::Plain) if is_null(value) => Err(Fallback),
+            Ev::Scalar(..) => match self.next()? {
+                Ev::Scalar(value, _) => visit_text(value, visitor),
+                _ => Err(Fallback),
+            },
+            _ => Err(Fallback),
+        }
+    }
+
+    /// Takes a plain scalar that can only be read one way: `true`/`false` or a decimal number.
+    fn typed_scalar(&mut self) -> Result<Plain> {
+        match self.peek()? {
+            Ev::Scalar(value, ScalarStyle::Plain) => {
+                let resolved = plain(value);
+                if matches!(resolved, Plain::Bool(_) | Plain::Unsigned(_)) {
+                    self.next()?;
+                    return Ok(resolved);
+                }
+                Err(Fallback)
+            }
+            _ => Err(Fallback),
+        }
+    }
+
+    fn unsigned(&mut self) -> Result<u64> {
+        match self.typed_scalar()? {
+            Plain::Unsigned(n) => Ok(n),
+            _ => Err(Fallback),
+        }
+    }
+}
+
+fn visit_text<'a, V: Visitor<'a>>(
+    value: std::borrow::Cow<'a, str>,
+    visitor: V,
+) -> Result<V::Value> {
+    match value {
+        std::borrow::Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+        std::borrow::Cow::Owned(s) => visitor.visit_string(s),
+    }
+}
+
+/// What a plain scalar means to serde-saphyr, as far as this pass is sure of it.
+#[derive(Clone, Copy)]
+enum Plain {
+    Null,
+    Bool(bool),
+    /// A decimal number without sign or leading zero that fits in a `u64`.
+    Unsigned(u64),
+    /// Text that no typed reading could take for anything else.
+    Text,
+    /// Anything that needs serde-saphyr's resolution rules (`yes`, `0x1F`, `1.5`, `.inf`).
+    Other,
+}
+
+/// serde-saphyr's plain nulls (`scalar_is_nullish`).
+fn is_null(value: &str) -> bool {
+    matches!(value, "" | "~" | "null" | "Null" | "NULL")
+}
+
+fn plain(value: &str) -> Plain {
+    if is_null(value) {
+        return Plain::Null;
+    }
+    match value {
+        "true" => return Plain::Bool(true),
+        "false" => return Plain::Bool(false),
+        _ => {}
+    }
+    let bytes = value.as_bytes();
+    if bytes.iter().all(u8::is_ascii_digit) {
+        if bytes.len() > 1 && bytes.first() == Some(&b'0') {
+            return Plain::Other;
+        }
+        return value.parse().map_or(Plain::Other, Plain::Unsigned);
+    }
+    // A byte no number, boolean or null is written with (a space, `/`, `@`, any non-ASCII)
+    // makes text. So does a start no number has (a letter other than in the words YAML 1.1 or
+    // Rust's float parser give a meaning: `yes`, `off`, `inf`, `NaN`, ...). What is left (`1.5`,
+    // `0x1F`, `+1`, `1_000`, `.inf`) is left to serde-saphyr.
+    let numeric =
+        |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'+' | b'-' | b':');
+    if !bytes.iter().all(numeric) {
+        return Plain::Text;
+    }
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Plain::Other;
+    }
+    if bytes.len() <= 8 {
+        let lower = value.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "y" | "n" | "yes" | "no" | "on" | "off" | "true" | "false" | "inf" | "infinity" | "nan"
+        ) {
+            return Plain::Other;
+        }
+    }
+    Plain::Text
+}
+
+/// Whether serde-saphyr's typeless read could refuse this plain scalar: it refuses a float that
+/// is not finite (`.inf`, `-.NaN`, `1e999`), and reads every other plain scalar as something.
+fn may_refuse_typeless(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let unsigned = bytes
+        .strip_prefix(b"+")
+        .or_else(|| bytes.strip_prefix(b"-"))
+        .unwrap_or(bytes);
+    let number_like = unsigned
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
+    let has = |word: &[u8]| {
+        bytes
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    number_like && (has(b"e") || has(b"inf") || has(b"nan"))
+}
+
+/// A plain mapping key as the positions tree names it: it reads keys typelessly and writes
+/// the value back as text, so `on` (a YAML 1.1 boolean) is named `true` and `~` is `null`.
+fn plain_key(value: &str) -> Option<&str> {
+    match plain(value) {
+        Plain::Null => Some("null"),
+        Plain::Unsigned(_) | Plain::Text => Some(value),
+        Plain::Bool(true) => Some("true"),
+        Plain::Bool(false) => Some("false"),
+        Plain::Other => {
+            let words = |list: &[&str]| list.iter().any(|w| value.eq_ignore_ascii_case(w));
+            if words(&["true", "yes", "y", "on"]) {
+                Some("true")
+            } else if words(&["false", "no", "n", "off"]) {
+                Some("false")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl<'a> Deserializer<'a> for &mut Reader<'a> {
+    type Error = Fallback;
+
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek()? {
+            Ev::Scalar(..) => self.any_scalar(visitor),
+            Ev::SeqStart => self.deserialize_seq(visitor),
+            Ev::MapStart => self.deserialize_map(visitor),
+            _ => Err(Fallback),
+        }
+    }
+
+    fn deserialize_bool<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        match self.typed_scalar()? {
+            Plain::Bool(b) => visitor.visit_bool(b),
+            _ => Err(Fallback),
+        }
+    }
+
+    fn deserialize_u8<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u16<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u32<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_u64(visitor)
+    }
+    fn deserialize_u64<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        let n = self.unsigned()?;
+        visitor.visit_u64(n)
+    }
+    fn deserialize_i8<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_i64(visitor)
+    }
+    fn deserialize_i16<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_i64(visitor)
+    }
+    fn deserialize_i32<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_i64(visitor)
+    }
+    fn deserialize_i64<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        let n = i64::try_from(self.unsigned()?).map_err(|_| Fallback)?;
+        visitor.visit_i64(n)
+    }
+
+    fn deserialize_str<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.text_scalar(visitor)
+    }
+    fn deserialize_string<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.text_scalar(visitor)
+    }
+    fn deserialize_identifier<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        self.text_scalar(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek()? {
+            Ev::Scalar(value, ScalarStyle::Plain) if is_null(value) => {
+                self.next()?;
+                visitor.visit_none()
+            }
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        if !matches!(self.next()?, Ev::SeqStart) {
+            return Err(Fallback);
+        }
+        let mut access = Items {
+            reader: self,
+            ended: false,
+        };
+        let value = visitor.visit_seq(&mut access)?;
+        if !access.ended {
+            return Err(Fallback);
+        }
+        Ok(value)
+    }
+
+    fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        if !matches!(self.next()?, Ev::MapStart) {
+            return Err(Fallback);
+        }
+        let mut access = Items {
+            reader: self,
+            ended: false,
+        };
+        let value = visitor.visit_map(&mut access)?;
+        if !access.ended {
+            return Err(Fallback);
+        }
+        Ok(value)
+    }
+
+    fn deserialize_struct<V: Visitor<'a>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value> {
+        // serde-saphyr reads an ignored value as a typeless one, with the same checks.
+        self.deserialize_any(visitor)
+    }
+
+    // Left to serde-saphyr, whose rules for them are not repeated here.
+    fn deserialize_f32<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_f64<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_i128<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_u128<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_char<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_bytes<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_byte_buf<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_unit<V: Visitor<'a>>(self, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_unit_struct<V: Visitor<'a>>(self, _: &'static str, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_newtype_struct<V: Visitor<'a>>(self, _: &'static str, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_tuple<V: Visitor<'a>>(self, _: usize, _: V) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        _: usize,
+        _: V,
+    ) -> Result<V::Value> {
+        Err(Fallback)
+    }
+    fn deserialize_enum<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value> {
+        Err(Fallback)
+    }
+}
+
+/// The entries of a sequence or mapping being read.
+struct Items<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+    /// The collection's end event was taken.
+    ended: bool,
+}
+
+impl Items<'_, '_> {
+    /// Whether the collection has more entries; takes its end event when not.
+    fn more(&mut self) -> Result<bool> {
+        if self.ended {
+            return Ok(false);
+        }
+        if matches!(self.reader.peek()?, Ev::SeqEnd | Ev::MapEnd) {
+            self.reader.next()?;
+            self.ended = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+impl<'a> SeqAccess<'a> for &mut Items<'_, 'a> {
+    type Error = Fallback;
+    fn next_element_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<Option<S::Value>> {
+        if !self.more()? {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+}
+
+impl<'a> MapAccess<'a> for &mut Items<'_, 'a> {
+    type Error = Fallback;
+    fn next_key_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<Option<S::Value>> {
+        if !self.more()? {
+            return Ok(None);
+        }
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+    fn next_value_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<S::Value> {
+        seed.deserialize(&mut *self.reader)
+    }
+}
+
+/// Builds the locator's tree from the events as they are taken, as `Located<Node>` builds it
+/// through serde-saphyr.
+///
+/// The entries of the collections being read wait on two shared stacks and move into a
+/// collection of their exact size when it ends: grown one push at a time, a vector of one to
+/// four entries holds room for four to eight, which doubled the tree's memory, and on a large
+/// document the kernel's first touch of each page is much of the reading time.
+struct Builder {
+    keys: Keys,
+    /// A key was written twice in one mapping (only with [`Keys::Repeatable`]).
+    repeated: bool,
+    stack: Vec<Frame>,
+    entries: Vec<Entry>,
+    items: Vec<Node>,
+    root: Option<Node>,
+}
+
+enum Frame {
+    Map {
+        location: Option<Location>,
+        /// Where this mapping's entries start in `Builder::entries`.
+        start: usize,
+        /// The key read, waiting for its value.
+        key: Option<(Box<str>, Option<Location>)>,
+    },
+    Seq {
+        location: Option<Location>,
+        /// Where this sequence's items start in `Builder::items`.
+        start: usize,
+    },
+}
+
+impl Builder {
+    fn new(keys: Keys) -> Self {
+        Builder {
+            keys,
+            repeated: false,
+            stack: Vec::new(),
+            entries: Vec::new(),
+            items: Vec::new(),
+            root: None,
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        location: Option<Location>,
+        value: &str,
+        style: ScalarStyle,
+    ) -> Result<()> {
+        if let Some(Frame::Map {
+            key: key @ None, ..
+        }) = self.stack.last_mut()
+        {
+            // `<<` merges, and a key whose type needs resolving (`0x10`, `1.5`) is left to
+            // serde-saphyr.
+            let name = match style {
+                ScalarStyle::Plain => plain_key(value).ok_or(Fallback)?,
+                _ => value,
+            };
+            if value == "<<" {
+                return Err(Fallback);
+            }
+            *key = Some((name.into(), location));
+            return Ok(());
+        }
+        if style == ScalarStyle::Plain && may_refuse_typeless(value) {
+            // The positions tree reads every value typelessly, and serde-saphyr refuses some
+            // there (`.nan`): left to it.
+            return Err(Fallback);
+        }
+        self.attach(Node {
+            location,
+            kind: Kind::Scalar,
+        })
+    }
+
+    fn start(&mut self, location: Option<Location>, map: bool) -> Result<()> {
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            // A collection as a mapping key.
+            return Err(Fallback);
+        }
+        self.stack.push(if map {
+            Frame::Map {
+                location,
+                start: self.entries.len(),
+                key: None,
+            }
+        } else {
+            Frame::Seq {
+                location,
+                start: self.items.len(),
+            }
+        });
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        let node = match self.stack.pop() {
+            Some(Frame::Map {
+                location,
+                start,
+                key: None,
+            }) => {
+                let count = self.entries.len().saturating_sub(start);
+                let mut map = MapNode {
+                    entries: Vec::with_capacity(count),
+                    index: None,
+                };
+                for entry in self.entries.drain(start..) {
+                    if map.push(entry) {
+                        if self.keys == Keys::Unique {
+                            return Err(Fallback);
+                        }
+                        self.repeated = true;
+                    }
+                }
+                Node {
+                    location,
+                    kind: Kind::Map(map),
+                }
+            }
+            Some(Frame::Seq { location, start }) => {
+                let items: Vec<Node> = self.items.drain(start..).collect();
+                Node {
+                    location,
+                    kind: Kind::Seq(items),
+                }
+            }
+            _ => return Err(Fallback),
+        };
+        self.attach(node)
+    }
+
+    fn attach(&mut self, node: Node) -> Result<()> {
+        match self.stack.last_mut() {
+            None if self.root.is_none() => {
+                self.root = Some(node);
+                Ok(())
+            }
+            Some(Frame::Seq { .. }) => {
+                self.items.push(node);
+                Ok(())
+            }
+            Some(Frame::Map { key, .. }) => {
+                let (key, key_location) = key.take().ok_or(Fallback)?;
+                self.entries.push(Entry {
+                    key,
+                    key_location,
+                    value: node,
+                    repeated: false,
+                });
+                Ok(())
+            }
+            None => Err(Fallback),
+        }
+    }
+
+    fn finish(self) -> Result<Locator> {
+        if !self.stack.is_empty() {
+            return Err(Fallback);
+        }
+        let root = self.root.ok_or(Fallback)?;
+        if self.repeated {
+            return Ok(Locator::from_root(root));
+        }
+        // No repetition to look for: the walk of the whole tree is skipped.
+        Ok(Locator {
+            root: Some(root),
+            duplicates: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use super::super::located::Located;
+    use super::super::tests::same;
+    use super::super::{Format, budget_for};
+    use super::*;
+
+    /// serde-saphyr's positions tree, as `Locator::read` built it before this pass.
+    fn slow_tree(text: &str) -> Option<Node> {
+        let options = serde_saphyr::options! {
+            duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::PassThrough,
+            budget: budget_for(text),
+            with_snippet: false,
+        };
+        serde_saphyr::from_str_with_options::<Located<Node>>(text, options)
+            .ok()
+            .map(|Located(root)| root)
+    }
+
+    /// serde-saphyr's typed read, as `parse_document` does it.
+    fn slow_read<T: DeserializeOwned>(text: &str) -> Result<(T, Vec<FieldPath>), String> {
+        let mut unknown = Vec::new();
+        let options = serde_saphyr::options! { with_snippet: false, budget: budget_for(text) };
+        let value = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
+            serde_ignored::deserialize(de, |p| unknown.push(FieldPath::from_ignored(&p)))
+        })
+        .map_err(|e| e.to_string())?;
+        Ok((value, unknown))
+    }
+
+    /// Checks that where the fast path reads `text`, it reads what serde-saphyr reads. Returns
+    /// whether the fast path read the positions, and whether it read the value.
+    fn agrees(text: &str, name: &str) -> (bool, bool) {
+        let fast_tree = locate(text).ok();
+        if let Some(fast) = &fast_tree {
+            let slow = slow_tree(text);
+            let (Some(fast_root), Some(slow_root)) = (&fast.root, &slow) else {
+                panic!("{name}: only the fast path located it");
+            };
+            if let Err(e) = same(fast_root, slow_root, name) {
+                panic!("{name}: positions differ: {e}");
+            }
+            let slow_duplicates = Locator::from_root(slow.unwrap_or_else(|| unreachable!()));
+            assert_eq!(fast.duplicates(), slow_duplicates.duplicates(), "{name}");
+        }
+        let fast_value = read::<serde_json::Value>(text).ok();
+        if let Some((value, locator, unknown)) = &fast_value {
+            let slow = slow_read::<serde_json::Value>(text);
+            assert_eq!(
+                slow.as_ref().ok(),
+                Some(&(value.clone(), unknown.clone())),
+                "{name}"
+            );
+            let (Some(fast_root), Some(slow_root)) = (&locator.root, slow_tree(text)) else {
+                panic!("{name}: no positions");
+            };
+            if let Err(e) = same(fast_root, &slow_root, name) {
+                panic!("{name}: positions differ: {e}");
+            }
+        }
+        (fast_tree.is_some(), fast_value.is_some())
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_yaml_file_of_the_repository_reads_as_serde_saphyr_reads_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["testdata", "examples", "docs"] {
+            yaml_files(&root.join(dir), &mut files);
+        }
+        files.sort();
+        assert!(files.len() > 100, "{} files", files.len());
+        let (mut located, mut read) = (0, 0);
+        for path in &files {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let (l, r) = agrees(&text, &path.display().to_string());
+            located += usize::from(l);
+            read += usize::from(r);
+        }
+        // Most files are plain enough for the fast path: the test compares something.
+        assert!(
+            located * 2 > files.len(),
+            "{located} of {} located",
+            files.len()
+        );
+        assert!(read * 2 > files.len(), "{read} of {} read", files.len());
+    }
+
+    #[test]
+    fn scalars_whose_type_needs_resolving_agree_or_are_left_to_serde_saphyr() {
+        let docs = [
+            "a: yes\nb: No\nc: on\nd: y\n",
+            "a: 0x1F\nb: 0o17\nc: 010\nd: +1\ne: -1\nf: 1_000\ng: 1.5\nh: 1e3\ni: 1e999\n",
+            "a: .inf\nb: -.Inf\nc: .NaN\nd: nan\ne: inf\nf: Infinity\n",
+            "a: ~\nb: null\nc: Null\nd: NULL\ne:\nf: ''\ng: \"\"\nh: 'null'\n",
+            "a: true\nb: True\nc: TRUE\nd: false\ne: 'true'\n",
+            "a: 18446744073709551615\nb: 18446744073709551616\nc: 0\nd: 00\n",
+            "a: 3 jobs\nb: job-1\nc: /path/to\nd: $HOME\ne: _x\nf: é\ng: a:b\nh: 12:30\n",
+            "a: |\n  line\n  two\nb: >\n  folded\n  text\nc: \"esc\\ttab\\u00e9\"\nd: 'it''s'\n",
+            "a: plain\n  continued\nb: [x, y, {c: d}]\nc: {}\nd: []\n",
+            "\u{feff}a: 1\n",
+            "---\na: 1\n...\n",
+            "---\na: 1\n---\nb: 2\n",
+            "a: &x 1\nb: *x\n",
+            "a: !custom 1\nb: !!str 2\n",
+            "<<: {a: 1}\nb: 2\n",
+            "a: 1\na: 2\n",
+            "? [a, b]\n: c\n",
+            "1: a\ntrue: b\n~: c\n0x10: d\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "",
+            "# only a comment\n",
+            "just a scalar\n",
+            "- a\n- - b\n  - c\n- {d: [e]}\n",
+            "a: [1, 2\n",
+            "a:\tb\n",
+            "a: b # comment\n# another\nc: d\n",
+            "jobs:\n  job-0:\n    trigger: merged\n    needs: [job-1, job-2]\n    consumes: {artifacts: [artifact-7]}\n",
+        ];
+        for doc in docs {
+            agrees(doc, &format!("{doc:?}"));
+        }
+        assert!(read::<serde_json::Value>("a: yes\n").is_err());
+        assert!(read::<serde_json::Value>("a: &x 1\nb: *x\n").is_err());
+        assert!(read::<serde_json::Value>("a: 1\na: 2\n").is_err());
+        assert!(locate("a: 1\na: 2\n").is_ok());
+        assert!(read::<serde_json::Value>("a: [job-1, 2, ~, true, 'x']\n").is_ok());
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Job {
+        #[serde(default)]
+        trigger: Option<String>,
+        #[serde(default)]
+        needs: Vec<String>,
+        #[serde(default)]
+        publishes: bool,
+        #[serde(default)]
+        count: u64,
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        version: Option<u64>,
+        #[serde(default)]
+        jobs: BTreeMap<String, Job>,
+    }
+
+    #[test]
+    fn a_typed_read_gives_serde_saphyrs_value_and_unknown_fields() {
+        let docs = [
+            "version: 1\njobs:\n  a:\n    trigger: merged\n    needs: [b, c]\n    publishes: true\n    count: 3\n",
+            "jobs:\n  a: {trigger: ~, needs: [], extra: {x: [1, why]}}\n  b: {surprise: 1, needs: ['q']}\nother: x\n",
+            "jobs:\n  a: {trigger: 12, publishes: yes}\n",
+            "jobs:\n  a: {needs: x}\n",
+            "jobs:\n  a: {needs: [~]}\n",
+            "jobs:\n  a: {trigger: merged, trigger: push}\n",
+            "version: 1.0\n",
+            "version: -1\n",
+            "jobs: ~\n",
+            "jobs:\n  a:\n",
+            "",
+        ];
+        for doc in docs {
+            let fast = read::<Doc>(doc).ok();
+            let slow = slow_read::<Doc>(doc);
+            if let Some((value, _, unknown)) = fast {
+                assert_eq!(slow, Ok((value, unknown)), "{doc:?}");
+            }
+        }
+        let (_, _, unknown) = read::<Doc>(docs[1]).unwrap_or_else(|e| panic!("{e}"));
+        let paths: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+        assert_eq!(paths, ["jobs.a.extra", "jobs.b.surprise", "other"]);
+    }
+
+    #[test]
+    fn a_document_near_its_budget_is_left_to_serde_saphyr() {
+        let mut text = String::from("a: [");
+        for _ in 0..140_000 {
+            text.push_str("1,");
+        }
+        text.push_str("1]\n");
+        // 280,000 bytes for 140,003 nodes: within the budget, read here.
+        assert!(locate(&text).is_ok());
+        let mut dense = String::from("a: [");
+        for _ in 0..200_000 {
+            dense.push_str("[],");
+        }
+        dense.push_str("[]]\n");
+        // 600,000 bytes, 200,003 nodes: still read; an alias bomb never gets here (aliases are
+        // left to serde-saphyr).
+        assert!(locate(&dense).is_ok());
+        assert_eq!(Format::detect(&dense), Format::Yaml);
+    }
+}
