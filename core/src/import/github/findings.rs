@@ -108,6 +108,44 @@ pub(super) fn report(b: &mut PipelineBuilder, wf: &FileJobs<'_>, k: usize, flows
     if !events.is_empty() {
         injections(b, wf.file, job, &events, privileged);
     }
+    let on_pull_requests: Vec<&str> = events
+        .iter()
+        .copied()
+        .filter(|e| matches!(*e, "pull_request_target" | "workflow_run" | "issue_comment"))
+        .collect();
+    if let Some(event) = on_pull_requests.first() {
+        secrets_to_unseen_actions(b, wf.file, job, event);
+    }
+}
+
+/// A job run for a pull request with the base repository's privileges that hands long-lived
+/// secrets to an action whose steps are not given: if the action checks out and runs the pull
+/// request's code (a formatter, a linter, a builder would), the secrets reach it. The workflow
+/// cannot show whether it does, so this is a lead for the auditor. A job that fetches the
+/// pull request itself is reported on that direct flow instead, and a gate that keeps
+/// outsiders out (a permission check, a same-repository condition) answers it.
+fn secrets_to_unseen_actions(b: &mut PipelineBuilder, file: &str, job: &WorkflowJob, event: &str) {
+    let jf = &job.facts;
+    if jf.pr_head || jf.gate.is_some() {
+        return;
+    }
+    for (action, secrets) in &jf.opaque_actions {
+        let mut v = resting_on(
+            file,
+            job,
+            format!(
+                "job `{}` runs on `{event}` with the base repository's privileges and hands {} to `{action}`, whose steps are not given; if it checks out or runs the pull request's code, they reach it",
+                job.id,
+                secrets.join(", ")
+            ),
+            &format!(
+                "`{action}` may check out and run the pull request's code (its steps are not given)"
+            ),
+        );
+        v.facts.insert("action".into(), json!(action));
+        v.facts.insert("secrets".into(), json!(secrets));
+        b.finding(v);
+    }
 }
 
 /// The pull request's code with privileges behind a gate: safe only if the gate keeps

@@ -343,6 +343,9 @@ struct JobFacts {
     /// The gate of the step that checks out the pull request's head, when only such a step does.
     pr_head_gate: Option<String>,
     injections: Vec<injection::Injection>,
+    /// Actions of other owners whose behaviour is not modelled, with the long-lived secrets a
+    /// step hands them (`with:` or `env:`): code we do not see, run with what it is passed.
+    opaque_actions: Vec<(String, Vec<String>)>,
     cache_restore: bool,
     cache_save: bool,
     uploads: Vec<String>,
@@ -497,7 +500,9 @@ fn step_facts(
             }
             Ok(Uses::Docker(_)) | Err(_) => continue,
         };
-        action_facts(&slug, step, f, &env);
+        if !action_facts(&slug, step, f, &env) {
+            opaque_action(slug, step, f);
+        }
     }
     f.step_if = outer_if;
 }
@@ -574,7 +579,8 @@ fn truthy(step: &Node, key: &str) -> bool {
 }
 
 /// What a step that uses the action `slug` (lower case, `owner/repo[/path]`) does.
-fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) {
+/// False for an action whose behaviour is not modelled here.
+fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String, String>) -> bool {
     match slug {
         "actions/checkout" => checkout_facts(step, f, env),
         "actions/cache" => {
@@ -642,7 +648,27 @@ fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String
             f.cache_save |= to.contains("type=gha");
         }
         s if PUBLISH_ACTIONS.contains(&s) => f.publishes = true,
-        _ => {}
+        _ => return false,
+    }
+    true
+}
+
+/// An action not modelled here, handed long-lived secrets. GitHub's own actions
+/// (`actions/*`, `github/*`) never run the repository's code unless they check it out, which
+/// is modelled; any other action may, so what it is handed is recorded for the contexts in
+/// which the pull request's code is there to be run.
+fn opaque_action(slug: String, step: &Node, f: &mut JobFacts) {
+    if slug.starts_with("actions/") || slug.starts_with("github/") {
+        return;
+    }
+    let mut handed = Vec::new();
+    for key in ["with", "env"] {
+        if let Some(n) = step.get(key) {
+            n.visit_strings(&mut |t| secret_refs(t, &mut handed));
+        }
+    }
+    if !handed.is_empty() {
+        f.opaque_actions.push((slug, handed));
     }
 }
 
@@ -1653,7 +1679,7 @@ mod tests {
         let env = BTreeMap::new();
         let cached = |slug: &str, with: &str| -> Result<(bool, bool), String> {
             let mut f = JobFacts::default();
-            action_facts(slug, &step(with)?, &mut f, &env);
+            let _ = action_facts(slug, &step(with)?, &mut f, &env);
             Ok((f.cache_restore, f.cache_save))
         };
         assert_eq!(
@@ -2041,6 +2067,41 @@ mod tests {
             "",
         );
         assert!(!one(&ungated, Regular)?.allowed());
+        Ok(())
+    }
+
+    /// An action of another owner handed long-lived secrets on `pull_request_target` may run
+    /// the pull request's code (the December 2024 ultralytics shape): an auditor lead naming
+    /// the assumption; GitHub's own actions, the runtime token, a gate, and events that carry
+    /// no pull request are not.
+    #[test]
+    fn secrets_handed_to_an_unseen_action_on_pull_requests_are_an_auditor_lead() -> R {
+        let w = "on: {pull_request_target: {branches: [main]}}\njobs:\n  format:\n    runs-on: x\n    steps:\n      - uses: someorg/actions@main\n        with: {token: '${{ secrets.BOT_PAT }}', python: true}\n";
+        assert!(one(w, Regular)?.allowed());
+        let a = one(w, Auditor)?;
+        let lead = a
+            .violations()
+            .iter()
+            .find(|v| v.facts.get("action") == Some(&json!("someorg/actions")))
+            .ok_or_else(|| format!("no lead: {a}"))?;
+        assert_eq!(lead.facts.get("secrets"), Some(&json!(["BOT_PAT"])));
+        assert_eq!(lead.confidence, crate::rule::Confidence::Low);
+        assert!(!lead.assumptions.is_empty());
+        for quiet in [
+            w.replace("someorg/actions@main", "actions/labeler@v5"),
+            w.replace("secrets.BOT_PAT", "secrets.GITHUB_TOKEN"),
+            w.replace("pull_request_target", "issues"),
+            w.replace(
+                "    runs-on: x\n",
+                "    runs-on: x\n    if: github.event.pull_request.head.repo.full_name == github.repository\n",
+            ),
+        ] {
+            let d = one(&quiet, Auditor)?;
+            assert!(
+                !d.violations().iter().any(|v| v.facts.contains_key("action")),
+                "{quiet}\n{d}"
+            );
+        }
         Ok(())
     }
 
