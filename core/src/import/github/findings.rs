@@ -126,7 +126,9 @@ pub(super) fn report(b: &mut PipelineBuilder, wf: &FileJobs<'_>, k: usize, flows
 /// outsiders out (a permission check, a same-repository condition) answers it.
 fn secrets_to_unseen_actions(b: &mut PipelineBuilder, file: &str, job: &WorkflowJob, event: &str) {
     let jf = &job.facts;
-    if jf.pr_head || jf.gate.is_some() {
+    // A direct flow in the same job (its own checkout of the pull request, event text spliced
+    // into a script or an agent's prompt) is the finding; the lead would only repeat it.
+    if jf.pr_head || jf.gate.is_some() || !jf.injections.is_empty() {
         return;
     }
     for (action, secrets) in &jf.opaque_actions {
