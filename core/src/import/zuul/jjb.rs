@@ -1039,6 +1039,20 @@ fn subst(s: &str, params: &Params) -> String {
 mod tests {
     use super::*;
 
+    /// The jobs JJB realises from `text` (one file) with `includes`, and what it could not read.
+    fn resolved(
+        text: &str,
+        includes: Includes<'_>,
+    ) -> Result<(BTreeMap<String, JobSpec>, Vec<Unread>), String> {
+        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
+        let mut j = Jjb::read(
+            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
+            includes,
+        );
+        let specs = j.resolve();
+        Ok((specs, j.unread))
+    }
+
     #[test]
     fn substitution_follows_jjb() {
         let mut p = Params::new();
@@ -1095,12 +1109,7 @@ mod tests {
         text.push_str("- builder: {name: m15, builders: [{shell: make}]}\n");
         text.push_str("- job-template: {name: '{name}-{v}', builders: [m0]}\n");
         text.push_str("- project: {name: p, v: [a, b, c, d, e, f, g, h], jobs: ['{name}-{v}']}\n");
-        let docs = crate::import::tree::parse(&text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            Includes::default(),
-        );
-        let specs = j.resolve();
+        let (specs, _) = resolved(&text, Includes::default())?;
         assert_eq!(specs.len(), 8);
         assert!(
             specs
@@ -1114,12 +1123,7 @@ mod tests {
     #[test]
     fn an_included_script_is_not_read() -> Result<(), String> {
         let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n";
-        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            Includes::default(),
-        );
-        let specs = j.resolve();
+        let (specs, _) = resolved(text, Includes::default())?;
         let unread = &specs.get("build").ok_or("no job")?.unread;
         assert_eq!(unread.len(), 3, "{unread:?}");
         assert!(unread[0].1.contains("`w.yaml`") && unread[0].0 == "wrappers");
@@ -1134,7 +1138,6 @@ mod tests {
     #[test]
     fn included_files_are_read() -> Result<(), String> {
         let text = "- job:\n    name: build\n    wrappers: !include: w.yaml\n    builders:\n      - shell: !include-raw: build.sh\n      - shell: !include-raw-escape:\n          - a.sh\n- job:\n    name: missing\n    builders:\n      - shell: !include-raw: gone.sh\n";
-        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
         let w = crate::import::tree::parse(
             "- credentials-binding:\n    - text: {credential-id: npm-token, variable: NPM_TOKEN}\n",
         )
@@ -1159,11 +1162,7 @@ mod tests {
             ],
             dirs: vec!["jjb".into()],
         };
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            includes,
-        );
-        let specs = j.resolve();
+        let (specs, _) = resolved(text, includes)?;
         let build = specs.get("build").ok_or("no job")?;
         assert!(build.unread.is_empty(), "{:?}", build.unread);
         assert!(build.publishes);
@@ -1184,7 +1183,6 @@ mod tests {
     #[test]
     fn a_self_including_file_is_bounded() -> Result<(), String> {
         let text = "- job:\n    name: j\n    builders: !include: a.yaml\n";
-        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
         let a_text = "- !include: a.yaml\n".repeat(12);
         let a = crate::import::tree::parse(&a_text).map_err(|e| e.0)?;
         let includes = Includes {
@@ -1195,11 +1193,7 @@ mod tests {
             }],
             dirs: vec![".".into()],
         };
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            includes,
-        );
-        let specs = j.resolve();
+        let (specs, _) = resolved(text, includes)?;
         assert!(specs.contains_key("j"));
         Ok(())
     }
@@ -1209,12 +1203,7 @@ mod tests {
     #[test]
     fn obj_parameters_and_exclusions() -> Result<(), String> {
         let text = "- job-template:\n    name: '{name}-{py}-{os}'\n    builders: '{obj:steps}'\n    wrappers: '{obj:nothing}'\n- project:\n    name: app\n    py: [py2, py3]\n    os: [bionic, focal]\n    exclude:\n      - py: py2\n        os: focal\n    steps:\n      - shell: make test\n      - shell: twine upload dist/*\n    jobs: ['{name}-{py}-{os}']\n";
-        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            Includes::default(),
-        );
-        let specs = j.resolve();
+        let (specs, _) = resolved(text, Includes::default())?;
         let names: Vec<&String> = specs.keys().collect();
         assert_eq!(names, ["app-py2-bionic", "app-py3-bionic", "app-py3-focal"]);
         let one = specs.get("app-py3-focal").ok_or("no job")?;
@@ -1258,13 +1247,9 @@ mod tests {
     #[test]
     fn a_runaway_product_is_not_read() -> Result<(), String> {
         let text = "- job-template: {name: '{a}{b}{c}'}\n- project:\n    name: p\n    a: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    b: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    c: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]\n    jobs: ['{a}{b}{c}']\n";
-        let docs = crate::import::tree::parse(text).map_err(|e| e.0)?;
-        let mut j = Jjb::read(
-            docs.first().ok_or("no doc")?.items().iter().map(|n| (0, n)),
-            Includes::default(),
-        );
-        assert!(j.resolve().is_empty());
-        assert_eq!(j.unread.len(), 1);
+        let (specs, unread) = resolved(text, Includes::default())?;
+        assert!(specs.is_empty());
+        assert_eq!(unread.len(), 1);
         Ok(())
     }
 }
