@@ -85,19 +85,21 @@ pub(crate) fn vendored_includes(files: &[SourceFile<'_>]) -> Vec<(String, &'stat
 mod tests {
     use crate::{Pipeline, PipelineFormat, SourceFile};
 
+    /// `text` imported as a project's `.gitlab-ci.yml`, alone.
+    fn root(text: &str) -> Result<Pipeline, String> {
+        let files = [SourceFile {
+            name: ".gitlab-ci.yml",
+            text,
+        }];
+        Pipeline::import(&files, Some(PipelineFormat::Gitlab)).map_err(|e| e.to_string())
+    }
+
     /// `include: template:` of a vendored template is read (its jobs and `workflow:rules`
     /// join the pipeline) and is not reported as missing.
     #[test]
     fn a_vendored_template_resolves() -> Result<(), String> {
         let text = "include:\n  - template: Security/Secret-Detection.gitlab-ci.yml\n  - template: Workflows/MergeRequest-Pipelines.gitlab-ci.yml\ntest:\n  script: [make test]\n";
-        let p = Pipeline::import(
-            &[SourceFile {
-                name: ".gitlab-ci.yml",
-                text,
-            }],
-            Some(PipelineFormat::Gitlab),
-        )
-        .map_err(|e| e.to_string())?;
+        let p = root(text)?;
         let json = p.to_json_value().to_string();
         assert!(json.contains("secret_detection"), "{json}");
         let d = crate::Policy::builtin().check_pipeline(&p);
@@ -111,14 +113,7 @@ mod tests {
     fn a_template_not_vendored_is_incomplete() -> Result<(), String> {
         let text =
             "include:\n  - template: Security/SAST.gitlab-ci.yml\ntest:\n  script: [make test]\n";
-        let p = Pipeline::import(
-            &[SourceFile {
-                name: ".gitlab-ci.yml",
-                text,
-            }],
-            Some(PipelineFormat::Gitlab),
-        )
-        .map_err(|e| e.to_string())?;
+        let p = root(text)?;
         let d = crate::Policy::builtin().check_pipeline(&p);
         assert!(d.has("import/incomplete"), "{d}");
         Ok(())
@@ -136,28 +131,14 @@ mod tests {
             let text = format!(
                 "include:\n  - template: {stable}\nstages: [test, fuzz]\nfuzz:\n  extends: .fuzz_base\n  script: [./gitlab-cov-fuzz run -- ./fuzz]\n"
             );
-            let p = Pipeline::import(
-                &[SourceFile {
-                    name: ".gitlab-ci.yml",
-                    text: &text,
-                }],
-                Some(PipelineFormat::Gitlab),
-            )
-            .map_err(|e| e.to_string())?;
+            let p = root(&text)?;
             let d = crate::Policy::builtin().check_pipeline(&p);
             let fuzz = stable.contains("Fuzzing");
             // Without the fuzzing template `.fuzz_base` is missing: the only gap.
             assert_eq!(d.has("import/incomplete"), !fuzz, "{stable}: {d}");
         }
         let text = "include:\n  - template: Jobs/SAST.latest.gitlab-ci.yml\n  - template: Jobs/Dependency-Scanning.latest.gitlab-ci.yml\n  - template: Jobs/Secret-Detection.latest.gitlab-ci.yml\nworkflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n";
-        let p = Pipeline::import(
-            &[SourceFile {
-                name: ".gitlab-ci.yml",
-                text,
-            }],
-            Some(PipelineFormat::Gitlab),
-        )
-        .map_err(|e| e.to_string())?;
+        let p = root(text)?;
         let json = p.to_json_value().to_string();
         for job in [
             "semgrep-sast",
