@@ -26,7 +26,7 @@ const MODELLED: [&str; 5] = ["job", "project", "project-template", "pipeline", "
 /// Whether `key` names a Zuul configuration object: what format detection looks for.
 pub(crate) fn is_object_kind(key: &str) -> bool {
     // Jenkins Job Builder files are read with a Zuul v2 layout, as part of its set.
-    MODELLED.contains(&key) || IRRELEVANT.contains(&key) || jjb::JJB_ONLY_KINDS.contains(&key)
+    MODELLED.contains(&key) || IRRELEVANT.contains(&key) || jjb::is_jjb_only_kind(key)
 }
 
 /// Configuration objects that say nothing about trust flow.

@@ -14,22 +14,6 @@ use std::collections::BTreeMap;
 use super::super::tree::{Node, V};
 use crate::source::Location;
 
-/// Kinds of JJB objects that Zuul v3 does not have: a list file holding one is JJB.
-pub(crate) const JJB_ONLY_KINDS: [&str; 12] = [
-    "job-template",
-    "job-group",
-    "defaults",
-    "builder",
-    "publisher",
-    "wrapper",
-    "scm",
-    "trigger",
-    "parameter",
-    "property",
-    "reporter",
-    "view",
-];
-
 /// Macro kinds: a named list of components used like a built-in one.
 const MACRO_KINDS: [&str; 8] = [
     "builder",
@@ -41,6 +25,13 @@ const MACRO_KINDS: [&str; 8] = [
     "property",
     "reporter",
 ];
+
+/// Whether `kind` is a JJB object Zuul v3 does not have (a macro kind, or one of the other
+/// JJB-only kinds): a list file holding one is JJB.
+pub(crate) fn is_jjb_only_kind(kind: &str) -> bool {
+    MACRO_KINDS.contains(&kind)
+        || matches!(kind, "job-template" | "job-group" | "defaults" | "view")
+}
 
 /// The job sections whose components are read.
 const SECTIONS: [&str; 3] = ["wrappers", "builders", "publishers"];
@@ -146,7 +137,7 @@ pub(crate) fn item_side(item: &Node) -> Option<Side> {
         Some(e) => (e.key.as_str(), &e.value),
         None => return None,
     };
-    if JJB_ONLY_KINDS.contains(&kind) {
+    if is_jjb_only_kind(kind) {
         return Some(Side::Jjb);
     }
     if V3_ONLY_KINDS.contains(&kind) {
