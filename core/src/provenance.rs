@@ -178,22 +178,10 @@ impl Policy {
     ) -> Result<(Decision, Option<VerifiedProvenance>), Error> {
         let min_zone = match environment {
             None => None,
-            Some(name) => match self.environments.get(name) {
-                Some(env) => Some(env.min_build_zone),
-                None => {
-                    return Err(Error::invalid(
-                        codes::PROVENANCE_UNKNOWN_ENVIRONMENT,
-                        format!(
-                            "environment `{name}` is not defined in the policy (defined: {})",
-                            self.environments
-                                .keys()
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
-                }
-            },
+            Some(name) => Some(
+                self.named_environment(name, codes::PROVENANCE_UNKNOWN_ENVIRONMENT)?
+                    .min_build_zone,
+            ),
         };
         let subject = match environment {
             Some(e) => format!("provenance of {artifact} for {e}"),

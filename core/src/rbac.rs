@@ -86,22 +86,10 @@ impl Policy {
     /// a legitimate question about them.
     pub fn check_scope(&self, scope: &Scope) -> Result<(), Error> {
         match &scope.environment {
-            Some(name) if !self.environments.contains_key(name) => Err(Error::invalid(
-                codes::RBAC_UNKNOWN_ENVIRONMENT,
-                format!(
-                    "environment `{name}` is not defined in the policy (defined: {})",
-                    if self.environments.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        self.environments
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                ),
-            )),
-            _ => Ok(()),
+            Some(name) => self
+                .named_environment(name, codes::RBAC_UNKNOWN_ENVIRONMENT)
+                .map(|_| ()),
+            None => Ok(()),
         }
     }
 

@@ -200,6 +200,31 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The environment a request names, or an error under `code` (each entry point has its
+    /// own) that lists the defined ones: a misspelt name is never an empty rule set that
+    /// allows.
+    pub(crate) fn named_environment(
+        &self,
+        name: &str,
+        code: crate::rule::Code,
+    ) -> Result<&Environment, Error> {
+        self.environments.get(name).ok_or_else(|| {
+            let defined = if self.environments.is_empty() {
+                "none".to_owned()
+            } else {
+                self.environments
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Error::invalid(
+                code,
+                format!("environment `{name}` is not defined in the policy (defined: {defined})"),
+            )
+        })
+    }
+
     /// Reads a policy from YAML text, reporting every problem found.
     pub fn from_yaml(text: &str) -> Result<Policy, Error> {
         Policy::parse(text, Format::Yaml)

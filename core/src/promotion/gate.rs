@@ -628,19 +628,7 @@ impl Policy {
     /// The environment a request names: one the policy does not define is an error
     /// (`promotion/unknown-environment`), never an empty rule set that allows.
     fn target_environment(&self, name: &str) -> Result<&Environment, Error> {
-        self.environments.get(name).ok_or_else(|| {
-            Error::invalid(
-                codes::PROMOTION_UNKNOWN_ENVIRONMENT,
-                format!(
-                    "environment `{name}` is not defined in the policy (defined: {})",
-                    self.environments
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
+        self.named_environment(name, codes::PROMOTION_UNKNOWN_ENVIRONMENT)
     }
 
     /// The secrets bound to `env` that the deploy service's zone may receive; none without a
