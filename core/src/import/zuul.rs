@@ -784,7 +784,7 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
             let names: BTreeSet<&str> = refs.iter().map(|r| r.name.as_str()).collect();
             let instance = |job: &str| format!("{project} {pipeline}: {job}");
             for r in refs {
-                let chain = freeze(&jobs, &r.name, &default_parent);
+                let (chain, unknown_parents) = freeze(&jobs, &r.name, &default_parent);
                 let own: Vec<&JobDef> = jobs
                     .get(&r.name)
                     .map(|v| v.iter().collect())
@@ -878,6 +878,15 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
                 if let Some(t) = pipelines.get(pipeline).and_then(|p| p.trigger) {
                     jb = jb.trigger(t);
                 }
+                if !unknown_parents.is_empty() {
+                    let assumed: Vec<String> = unknown_parents
+                        .iter()
+                        .map(|p| format!("parent job `{p}` is not in the given files: taken to add no restriction (post-review, protected, branches), secret or upload of its own"))
+                        .collect();
+                    jb = jb
+                        .note("assumptions", serde_json::json!(assumed))
+                        .note("confidence", serde_json::json!("medium"));
+                }
                 if post_review {
                     // Zuul refuses a post-review job in a pre-review pipeline; where the
                     // pipeline's definition was not given, the finding shows the intent.
@@ -937,26 +946,39 @@ fn refused(b: &mut PipelineBuilder, file: &str, loc: Option<Location>, what: &st
 /// known, so every variant may apply) brings its `parent`'s variants, the first variant
 /// without `parent` the tenant's default parent. Attributes that combine (secrets,
 /// `post-review`, `provides`/`requires`) are taken from all of them.
+///
+/// Also returned: the parents a variant names that the given files do not define. Zuul gives a
+/// parent's secrets to the parent's own playbooks only, so the job is still checked on what it
+/// brings itself; what such a parent adds (post-review, protected, its own secrets and
+/// uploads) is unknown, and the job's findings say they rest on it adding nothing. The tenant's
+/// implicit default parent is not listed: it is the base job of a config project, which every
+/// job has and no repository file defines.
 fn freeze<'a>(
     jobs: &'a BTreeMap<String, Vec<JobDef>>,
     name: &str,
     default_parent: &str,
-) -> Vec<&'a JobDef> {
+) -> (Vec<&'a JobDef>, Vec<String>) {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut queue = std::collections::VecDeque::from([name.to_owned()]);
-    while let Some(n) = queue.pop_front() {
+    let mut queue = std::collections::VecDeque::from([(name.to_owned(), false)]);
+    while let Some((n, named)) = queue.pop_front() {
         if !seen.insert(n.clone()) || seen.len() > 256 {
             continue;
         }
-        let Some(defs) = jobs.get(&n) else { continue };
+        let Some(defs) = jobs.get(&n) else {
+            if named {
+                missing.push(n);
+            }
+            continue;
+        };
         for (i, def) in defs.iter().enumerate() {
             out.push(def);
             let parent = match def.node.get("parent") {
                 Some(p) if p.is_null() => None,
-                Some(p) => p.scalar(),
+                Some(p) => p.scalar().map(|p| (p, true)),
                 None if i == 0 && n != default_parent && n != "base" => {
-                    Some(default_parent.to_owned())
+                    Some((default_parent.to_owned(), false))
                 }
                 None => None,
             };
@@ -965,7 +987,7 @@ fn freeze<'a>(
             }
         }
     }
-    out
+    (out, missing)
 }
 
 #[cfg(test)]
@@ -1057,6 +1079,42 @@ mod tests {
                 .contains("check: e2e"),
             "{d}"
         );
+        Ok(())
+    }
+
+    /// A parent named but not given is an assumption on the job's findings (lower confidence,
+    /// said in words); a parent that is given, and the implicit base job, are not.
+    #[test]
+    fn a_parent_not_given_is_an_assumption_of_the_jobs_findings() -> Result<(), String> {
+        let finding = |text: &str| -> Result<crate::decision::Violation, String> {
+            let d = check(&[("zuul.yaml", text)])?;
+            d.violations()
+                .iter()
+                .find(|v| v.code == "pipeline/secret-not-allowed")
+                .cloned()
+                .ok_or_else(|| format!("no secret finding:\n{d}"))
+        };
+        let unknown = finding(
+            "- secret: {name: cloud, data: {token: x}}\n\
+             - job: {name: e2e, parent: upstream-devstack, run: e.yaml, secrets: [cloud]}\n\
+             - project: {check: {jobs: [e2e]}}\n",
+        )?;
+        assert_eq!(unknown.confidence, crate::rule::Confidence::Medium);
+        assert!(
+            unknown
+                .assumptions
+                .iter()
+                .any(|a| a.contains("upstream-devstack")),
+            "{unknown:?}"
+        );
+        let known = finding(
+            "- secret: {name: cloud, data: {token: x}}\n\
+             - job: {name: devstack, run: d.yaml}\n\
+             - job: {name: e2e, parent: devstack, run: e.yaml, secrets: [cloud]}\n\
+             - project: {check: {jobs: [e2e]}}\n",
+        )?;
+        assert_eq!(known.confidence, crate::rule::Confidence::High);
+        assert!(known.assumptions.is_empty(), "{known:?}");
         Ok(())
     }
 
