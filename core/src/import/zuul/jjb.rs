@@ -168,6 +168,9 @@ pub(crate) struct JobSpec {
     pub secrets: Vec<String>,
     /// Whether a shell step or a publisher uploads the build's output.
     pub publishes: bool,
+    /// Jenkins jobs it starts (`trigger-builds`, `trigger-parameterized-builds`, `trigger`):
+    /// they run for the same change, with their own credentials, on what this job hands them.
+    pub triggers: Vec<String>,
     /// What could not be read in its definition (path, message).
     pub unread: Vec<(String, String)>,
     /// Credential-looking variables its shell steps use (kept until the bindings are known).
@@ -726,6 +729,31 @@ impl<'n> Jjb<'n> {
             n if section == "publishers" && UPLOADING_PUBLISHERS.contains(&n) => {
                 s.publishes = true;
             }
+            "trigger-builds" | "trigger-parameterized-builds" => {
+                for t in body.map(Node::items).unwrap_or_default() {
+                    triggered(t.get("project"), params, &mut s.triggers);
+                }
+            }
+            "trigger" if section == "publishers" => {
+                triggered(body.and_then(|b| b.get("project")), params, &mut s.triggers);
+            }
+            // Steps nested in a component run as the job's own builders.
+            "postbuildscript" | "conditional-step" => {
+                let groups: Vec<&Node> = match body {
+                    Some(b) if name == "postbuildscript" => b
+                        .get("builders")
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|g| g.get("build-steps"))
+                        .collect(),
+                    Some(b) => b.get("steps").into_iter().collect(),
+                    None => Vec::new(),
+                };
+                for step in groups.into_iter().flat_map(Node::items) {
+                    self.component("builders", step, params, s, bound, depth + 1);
+                }
+            }
             _ => {}
         }
     }
@@ -850,6 +878,24 @@ static NULL_NODE: Node = Node {
     tag: None,
     v: V::Null,
 };
+
+/// The job names a trigger's `project` gives: a list, or one string of comma-separated names.
+fn triggered(project: Option<&Node>, params: &Params, out: &mut Vec<String>) {
+    let Some(project) = project else { return };
+    let names = if project.is_seq() {
+        project.strings()
+    } else {
+        project.scalar().into_iter().collect()
+    };
+    for n in names {
+        for one in subst(&n, params).split(',') {
+            let one = one.trim();
+            if !one.is_empty() {
+                push(out, one.to_owned());
+            }
+        }
+    }
+}
 
 /// The credential-looking variables (`$NPM_TOKEN`, `${PYPI_PASSWORD}`) a shell text uses
 /// without assigning them itself.

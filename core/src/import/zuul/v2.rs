@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::super::tree::{Node, V};
 use super::jjb::JobSpec;
-use crate::pipeline::{PipelineBuilder, Trigger};
+use crate::pipeline::{PipelineBuilder, ResourceKind, Trigger};
 use crate::source::Location;
 
 /// A job a project runs in a pipeline: its name, the job it runs after, where it is listed.
@@ -215,27 +215,121 @@ pub(crate) fn import(
                     .context(&format!("zuul/{pipeline}"));
                 match spec {
                     Some(s) => {
-                        // What the job binds and runs is evidence; its name is not needed.
-                        let does_publish =
-                            s.publishes || s.secrets.iter().any(|c| super::publishing_secret(c));
-                        jb = jb.publishes(does_publish);
-                        if named_publish && !does_publish {
-                            jb = jb.publishes_by_name();
-                        }
-                        for c in &s.secrets {
-                            jb = jb.secret(c);
+                        jb = holds(jb, s, named_publish);
+                        if !s.triggers.is_empty() {
+                            jb = jb.produce(ResourceKind::Artifact, &workspace(&instance(job)));
                         }
                     }
                     None if named_publish => jb = jb.publishes_by_name(),
                     None => {}
                 }
-                if let Some(t) = pipelines.get(pipeline).copied().flatten() {
+                let started_by = pipelines.get(pipeline).copied().flatten();
+                if let Some(t) = started_by {
                     jb = jb.trigger(t);
                 }
                 if let Some(a) = after {
                     jb.need(&instance(a));
                 }
+                if let (Some(s), Some(specs)) = (spec, jjb) {
+                    let from = Started {
+                        job: instance(job),
+                        path: format!("project {name}.{pipeline}.{job}"),
+                        loc: *loc,
+                        context: format!("zuul/{pipeline}"),
+                        trigger: started_by,
+                    };
+                    start(b, specs, &from, s);
+                }
             }
+        }
+    }
+}
+
+/// What a job binds and does, on its builder: its credentials, and whether it publishes (what
+/// it binds and runs is evidence; its name alone is a guess).
+fn holds<'b>(
+    mut jb: crate::pipeline::JobBuilder<'b>,
+    s: &JobSpec,
+    named_publish: bool,
+) -> crate::pipeline::JobBuilder<'b> {
+    let does_publish = s.publishes || s.secrets.iter().any(|c| super::publishing_secret(c));
+    jb = jb.publishes(does_publish);
+    if named_publish && !does_publish {
+        jb = jb.publishes_by_name();
+    }
+    for c in &s.secrets {
+        jb = jb.secret(c);
+    }
+    jb
+}
+
+/// The workspace a Jenkins job leaves for the jobs it starts.
+fn workspace(job: &str) -> String {
+    format!("workspace of {job}")
+}
+
+/// A layout job that starts other Jenkins jobs, as the started ones see it.
+struct Started {
+    job: String,
+    path: String,
+    loc: Option<Location>,
+    context: String,
+    trigger: Option<Trigger>,
+}
+
+/// Jobs started by another (`trigger-builds`: Wikimedia's `doc-publish` starts
+/// `publish-to-doc`, which holds the deploy key and rsyncs the starting build's files to
+/// doc.wikimedia.org) run for the same change as the job that starts them, so they take its
+/// pipeline's trigger and context, and consume what it leaves. Each holds its own credentials:
+/// a credential that the job of a patchset pipeline reaches this way is reported like one
+/// bound directly. Followed transitively, each job once; a started job JJB does not define
+/// keeps the result incomplete.
+fn start(
+    b: &mut PipelineBuilder,
+    specs: &BTreeMap<String, JobSpec>,
+    from: &Started,
+    spec: &JobSpec,
+) {
+    const MAX_STARTED: usize = 64;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue: std::collections::VecDeque<(String, &str)> = spec
+        .triggers
+        .iter()
+        .map(|t| (from.job.clone(), t.as_str()))
+        .collect();
+    while let Some((parent, target)) = queue.pop_front() {
+        if !seen.insert(target.to_owned()) || seen.len() > MAX_STARTED {
+            continue;
+        }
+        let path = format!("{}.starts.{target}", from.path);
+        let Some(s) = specs.get(target) else {
+            b.unsupported(
+                from.loc,
+                path,
+                format!("Jenkins job `{target}`, which `{parent}` starts, is not defined in the given Jenkins Job Builder files: what it runs and which credentials it binds are not checked"),
+            );
+            continue;
+        };
+        for (p, why) in &s.unread {
+            b.unsupported(from.loc, format!("{path}.{p}"), why.clone());
+        }
+        let name = format!("{parent} -> {target}");
+        let named_publish = ["publish", "upload", "release", "deploy"]
+            .iter()
+            .any(|w| target.to_ascii_lowercase().contains(w));
+        let mut jb = b
+            .job(&name)
+            .at(from.loc)
+            .context(&from.context)
+            .need(&parent)
+            .consume(ResourceKind::Artifact, &workspace(&parent));
+        jb = holds(jb, s, named_publish);
+        if let Some(t) = from.trigger {
+            jb = jb.trigger(t);
+        }
+        if !s.triggers.is_empty() {
+            jb.produce(ResourceKind::Artifact, &workspace(&name));
+            queue.extend(s.triggers.iter().map(|t| (name.clone(), t.as_str())));
         }
     }
 }
@@ -336,6 +430,71 @@ mod tests {
         );
         assert!(!text.contains("`lint` is not defined"), "{d}");
         assert!(!text.contains("`core-npm-publish` is not defined"), "{d}");
+        Ok(())
+    }
+
+    /// Jobs another job starts (`trigger-builds`, also inside `postbuildscript`) run for the
+    /// same change with their own credentials: the deploy key a check (patchset) job reaches
+    /// through `publish-to-doc` is reported on the started job; the post-merge one is not; a
+    /// started job JJB does not define keeps the set incomplete.
+    #[test]
+    fn jobs_a_job_starts_hold_their_credentials_in_its_pipeline() -> Result<(), String> {
+        let layout = LAYOUT.replace("      - lint\n", "      - lint\n      - coverage\n");
+        let jjb = "- builder:\n    name: doc-publish\n    builders:\n      - trigger-builds:\n          - project: publish-to-doc\n            block: true\n\
+                   - job:\n    name: publish-to-doc\n    wrappers:\n      - ssh-agent-credentials: {users: [jenkins-deploy]}\n    builders:\n      - shell: rsync -a . rsync://doc/\n\
+                   - job-template:\n    name: '{name}-doc-publish'\n    builders: [doc-publish]\n\
+                   - job:\n    name: lint\n    builders:\n      - shell: make lint\n    publishers:\n      - postbuildscript:\n          builders:\n            - build-on: [SUCCESS]\n              build-steps: [doc-publish]\n\
+                   - job:\n    name: coverage\n    builders:\n      - trigger-builds:\n          - project: 'publish-coverage, publish-to-doc'\n\
+                   - job: {name: phpunit, builders: [{shell: composer test}]}\n\
+                   - job: {name: selenium, builders: [{shell: composer selenium}]}\n\
+                   - project:\n    name: core\n    jobs: ['{name}-doc-publish']\n";
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: &layout,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: jjb,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        let secret: Vec<String> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/secret-not-allowed")
+            .map(|v| v.facts["job"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert!(
+            secret.contains(&"mediawiki/core check: lint -> publish-to-doc".to_owned()),
+            "{d}"
+        );
+        assert!(!secret.iter().any(|j| j.contains("postmerge")), "{d}");
+        assert!(
+            d.to_text().contains(
+                "`publish-coverage`, which `mediawiki/core check: coverage` starts, is not defined"
+            ),
+            "{d}"
+        );
+        // Without any started job missing, the same set is complete.
+        let complete = jjb.replace("'publish-coverage, publish-to-doc'", "publish-to-doc");
+        let files = [
+            files[0],
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: &complete,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        assert!(!d.has("import/incomplete"), "{d}");
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.facts["job"] == "mediawiki/core check: coverage -> publish-to-doc"),
+            "{d}"
+        );
         Ok(())
     }
 
