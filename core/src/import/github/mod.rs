@@ -427,6 +427,8 @@ struct JobFacts {
     uploads: Vec<String>,
     downloads: Vec<Option<String>>,
     has_outputs: bool,
+    /// The labels of the self-hosted runner the job asks for (`runs-on` naming `self-hosted`).
+    runner: Option<BTreeSet<String>>,
     needs: Vec<String>,
     condition: Option<String>,
 }
@@ -1667,6 +1669,50 @@ fn with_caches_and_artifacts<'b>(
     for u in downloaded(wf, x, k, ancestors) {
         jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
     }
+    if let Some(labels) = &jf.runner {
+        jb = with_self_hosted_runner(jb, wf, x, k, labels);
+    }
+    jb
+}
+
+/// A self-hosted runner keeps what a job leaves on it (files in its home, caches, processes)
+/// for the jobs it runs next unless it is ephemeral, and GitHub runs a fork's pull request on
+/// it like any other (their documentation advises against them on public repositories). A job
+/// running the pull request's code there writes that state for every runner its labels may
+/// land on; a job holding credentials or publishing reads its own runner's.
+fn with_self_hosted_runner<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    x: usize,
+    k: usize,
+    labels: &BTreeSet<String>,
+) -> JobBuilder<'b> {
+    let (ctx, jf) = (&wf.ctxs[x], &wf.jobs[k].facts);
+    let name = |set: &BTreeSet<String>| {
+        let list: Vec<&str> = set.iter().map(String::as_str).collect();
+        format!(
+            "self-hosted runner [{}] of {} (its state kept between jobs unless ephemeral)",
+            list.join(", "),
+            wf.repo
+        )
+    };
+    let runs_pull_request = jf.runs_code
+        && (fork_rules(&ctx.event)
+            || ctx.privileged && (pr_head_in(jf, ctx) || run_download_in(jf, ctx)));
+    if runs_pull_request {
+        // A runner that serves either job's labels may serve both.
+        let mut shared: BTreeSet<String> = BTreeSet::new();
+        for other in wf.jobs.iter().filter_map(|j| j.facts.runner.as_ref()) {
+            if other.is_subset(labels) || labels.is_subset(other) {
+                shared.insert(name(other));
+            }
+        }
+        for r in shared {
+            jb = jb.produce(ResourceKind::Cache, &r);
+        }
+    } else if holds_credentials(jf, ctx) || jf.publishes {
+        jb = jb.consume(ResourceKind::Cache, &name(labels));
+    }
     jb
 }
 
@@ -1772,6 +1818,7 @@ fn normal(
         }
     });
     f.has_outputs = !job.outputs.is_empty();
+    f.runner = self_hosted_labels(node.get("runs-on"));
     if let Some(g) = f.condition.as_deref().and_then(expressions::gate) {
         f.gate = Some(g.into());
     }
@@ -1780,6 +1827,22 @@ fn normal(
         // Without a checkout the repository's code is not there to run.
         f.runs_code = false;
     }
+}
+
+/// The labels of a `runs-on` that asks for a self-hosted runner (a list or `labels:` naming
+/// `self-hosted`, with its `group:`); none for GitHub's runners or labels computed at run time.
+fn self_hosted_labels(runs_on: Option<&Node>) -> Option<BTreeSet<String>> {
+    let node = runs_on?;
+    let mut labels: BTreeSet<String> = match node.get("labels") {
+        Some(l) => l.strings().into_iter().collect(),
+        None if node.get("group").is_some() => BTreeSet::new(),
+        None => node.strings().into_iter().collect(),
+    };
+    if let Some(g) = node.get("group").and_then(Node::scalar) {
+        labels.insert(format!("group:{g}"));
+    }
+    let labels: BTreeSet<String> = labels.iter().map(|l| l.to_ascii_lowercase()).collect();
+    (labels.contains("self-hosted") && !labels.iter().any(|l| l.contains("${{"))).then_some(labels)
 }
 
 fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
@@ -2413,6 +2476,43 @@ mod tests {
         let w = "on: {push: {tags: ['v*']}}\njobs:\n  release:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: make dist\n      - uses: goreleaser/goreleaser-action@v6\n        env: {GITHUB_TOKEN: '${{ secrets.RELEASE_TOKEN }}'}\n";
         assert!(one(w, Regular)?.allowed());
         assert!(one(w, Pedantic)?.has("pipeline/build-publishes"));
+        Ok(())
+    }
+
+    #[test]
+    fn pull_requests_on_a_self_hosted_runner_poison_what_it_runs_next() -> R {
+        // llama.cpp's GPU CI: fork pull requests and default-branch pushes share persistent
+        // runners; the push run holds a write token for a shared cache.
+        let w = "on:\n  push: {branches: [master]}\n  pull_request: {}\njobs:\n  gpu:\n    runs-on: [self-hosted, Linux, NVIDIA]\n    steps:\n      - uses: actions/checkout@v6\n      - run: bash ./ci/run.sh ~/results\n      - run: ./upload-cache.sh\n        if: github.event_name == 'push'\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n";
+        let d = one(w, Regular)?;
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.code.as_str() == "pipeline/tainted-input"
+                    && v.message.contains("gpu [push (default branch)]")
+                    && v.message.contains("self-hosted runner")),
+            "{d}"
+        );
+        // GitHub's runners start clean; a self-hosted runner no pull request reaches is the
+        // committers' own.
+        assert!(
+            one(
+                &w.replace("[self-hosted, Linux, NVIDIA]", "ubuntu-latest"),
+                Regular
+            )?
+            .allowed()
+        );
+        assert!(one(&w.replace("  pull_request: {}\n", ""), Regular)?.allowed());
+        // A pull request's job on a runner with fewer labels may land on the same machine.
+        let split = w.replace(
+            "      - run: ./upload-cache.sh\n        if: github.event_name == 'push'\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n",
+            "  upload:\n    if: github.event_name == 'push'\n    runs-on: {group: gpu, labels: [self-hosted, linux, nvidia, big]}\n    steps:\n      - run: ./upload-cache.sh\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n",
+        );
+        assert!(
+            !one(&split, Regular)?.allowed(),
+            "{}",
+            one(&split, Regular)?
+        );
         Ok(())
     }
 
