@@ -412,8 +412,8 @@ struct JobFacts {
     /// Downloads another run's artifacts to a temporary directory, read as data only.
     downloads_data: bool,
     /// Another run's artifacts downloaded into the workspace (under the download step's
-    /// condition) that no step has run or read yet.
-    pending_download: Option<Option<String>>,
+    /// condition) that no step has run or read yet, and whether a reporter read them as data.
+    pending_download: Option<(Option<String>, bool)>,
     /// What keeps outsiders out of the job, when something does.
     gate: Option<String>,
     /// The gate of the step that checks out the pull request's head, when only such a step does.
@@ -530,9 +530,9 @@ fn step_facts(
         {
             continue;
         }
-        if let Some(when) = f.pending_download.take() {
+        if let Some((when, _)) = f.pending_download.take() {
             if reports_as_data(step) {
-                f.pending_download = Some(when);
+                f.pending_download = Some((when, true));
             } else {
                 // This step may run or read what was downloaded into the workspace.
                 let this = std::mem::replace(&mut f.step_if, when);
@@ -593,9 +593,18 @@ fn step_facts(
         }
     }
     f.step_if = outer_if;
-    if depth == 0 && f.pending_download.take().is_some() {
-        // Nothing ran or read the files but actions that report them as data.
-        f.downloads_data = true;
+    if depth == 0
+        && let Some((when, reported)) = f.pending_download.take()
+    {
+        if reported {
+            // Nothing ran or read the files but actions that report them as data.
+            f.downloads_data = true;
+        } else {
+            // Nothing is seen to read them: as before, they are there to be run.
+            let this = std::mem::replace(&mut f.step_if, when);
+            mark_run_download(f);
+            f.step_if = this;
+        }
     }
 }
 
@@ -872,7 +881,7 @@ fn other_run_download(step: &Node, f: &mut JobFacts) {
         f.downloads_data = true;
     } else {
         // Into the workspace: run when a later step runs or reads what is there.
-        f.pending_download = Some(f.step_if.clone());
+        f.pending_download = Some((f.step_if.clone(), false));
     }
 }
 
@@ -1954,6 +1963,9 @@ mod tests {
         let mut run = JobFacts::default();
         other_run_download(&step("{with: {path: dist}}")?, &mut run);
         assert!(run.pending_download.is_some() && !run.downloads_run && !run.downloads_data);
+        // Read by nothing seen, the files are there to be run (fail closed).
+        let nothing = "on: {workflow_run: {workflows: [ci], types: [completed]}}\npermissions: {contents: write}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}'}\n";
+        assert!(!one(nothing, Regular).map_err(|e| e.to_string())?.allowed());
         let mut script = JobFacts::default();
         run_facts("gh run download $ID && gh pr checkout 1", &mut script);
         assert!(script.downloads_run && script.pr_head && script.runs_code);
