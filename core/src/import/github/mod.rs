@@ -1705,9 +1705,10 @@ fn with_self_hosted_runner<'b>(
             wf.repo
         )
     };
-    let runs_pull_request = jf.runs_code
-        && (fork_rules(&ctx.event)
-            || ctx.privileged && (pr_head_in(jf, ctx) || run_download_in(jf, ctx)));
+    // A pull request's run takes the workflow itself from the pull request: every step of the
+    // job is the author's to write, checkout or not.
+    let runs_pull_request = fork_rules(&ctx.event)
+        || jf.runs_code && ctx.privileged && (pr_head_in(jf, ctx) || run_download_in(jf, ctx));
     if runs_pull_request {
         // A runner that serves either job's labels may serve both.
         let mut shared: BTreeSet<String> = BTreeSet::new();
@@ -2515,6 +2516,9 @@ mod tests {
             .allowed()
         );
         assert!(one(&w.replace("  pull_request: {}\n", ""), Regular)?.allowed());
+        // The pull request brings its own copy of the workflow: no checkout is needed.
+        let bare = w.replace("      - uses: actions/checkout@v6\n", "");
+        assert!(!one(&bare, Regular)?.allowed());
         // A pull request's job on a runner with fewer labels may land on the same machine.
         let split = w.replace(
             "      - run: ./upload-cache.sh\n        if: github.event_name == 'push'\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n",
