@@ -640,6 +640,18 @@ fn check_pipeline_bad_input_exits_2_with_the_position() {
         "{}",
         stderr(&out)
     );
+    // Not YAML at all (a plain scalar may not hold `: `): the syntax error is the answer.
+    let broken = temp_file(
+        "dispatch.yml",
+        "on: pull_request_target\njobs:\n  a:\n    if: github.event.label.name == 'Trigger: x'\n",
+    );
+    let out = lockkeeper(&["check", "pipeline", &broken]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        stderr(&out).contains(":4:") && stderr(&out).contains("error[import/syntax]"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

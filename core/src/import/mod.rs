@@ -462,16 +462,21 @@ impl Pipeline {
                     Some((_, list)) => list.push(*f),
                     None => groups.push((fmt, vec![*f])),
                 },
+                // Text that is not YAML says so: the syntax error is the reason no format
+                // could be told, and naming one would only lead to the same error.
                 None => errors.extend(
-                    ImportError::one(
-                        f.name,
-                        Problem::new(
-                            codes::IMPORT_UNKNOWN_FORMAT,
-                            "cannot tell which pipeline format this file is in; name it with --format (native, argo, gitlab, zuul, github)",
-                            FieldPath::root(),
-                            None,
+                    match tree::parse(f.text) {
+                        Err(e) => syntax(f.name, e),
+                        Ok(_) => ImportError::one(
+                            f.name,
+                            Problem::new(
+                                codes::IMPORT_UNKNOWN_FORMAT,
+                                "cannot tell which pipeline format this file is in; name it with --format (native, argo, gitlab, zuul, github)",
+                                FieldPath::root(),
+                                None,
+                            ),
                         ),
-                    )
+                    }
                     .into_files(),
                 ),
             }

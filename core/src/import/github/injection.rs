@@ -91,6 +91,13 @@ fn tainted(
             continue;
         }
         let step = r.strip_prefix("steps.").and_then(|s| s.split('.').next());
+        if let Some(rest) = r.strip_prefix("steps.")
+            && let Some((id, name)) = rest.split_once(".outputs.")
+            && steps.contains(&format!("={id}.{name}"))
+        {
+            // An output the step's script only ever sets to a constant.
+            continue;
+        }
         if found.is_none() && step.is_some_and(|id| steps.contains(&format!("?{id}"))) {
             // Outputs of an action that was given attacker text: what it outputs is a guess.
             found = Some("low");
@@ -296,6 +303,7 @@ fn steps_taint(
             let action = action_sinks(uses, step.get("with"), &known, &mut sinks);
             effect.taints_outputs |= action.taints_outputs;
             effect.guessed |= action.guessed;
+            effect.constant = action.constant;
             if let Some(action) = local_action(uses, scope) {
                 let given: BTreeSet<String> = step
                     .get("with")
@@ -345,9 +353,12 @@ fn steps_taint(
         }
         if let Some(id) = id {
             if effect.taints_outputs {
-                steps_tainted.insert(id);
+                steps_tainted.insert(id.clone());
             } else if effect.guessed {
                 steps_tainted.insert(format!("?{id}"));
+            }
+            for name in &effect.constant {
+                steps_tainted.insert(format!("={id}.{name}"));
             }
         }
     }
@@ -412,6 +423,8 @@ impl Sinks<'_> {
 struct StepEffect {
     taints_outputs: bool,
     guessed: bool,
+    /// Outputs a github-script sets only to constants, whatever else its outputs carry.
+    constant: BTreeSet<String>,
 }
 
 /// Attacker text in a `run:` script: expanded into it, or written to `$GITHUB_ENV` (a line
@@ -460,12 +473,14 @@ fn action_sinks(
     let agent = AGENT_ACTIONS.iter().any(|a| slug.starts_with(a))
         && (slug != "actions/ai-inference" || inference_has_tools(with));
     let mut effect = StepEffect::default();
+    let mut given = false;
     for e in with.map(Node::entries).unwrap_or_default() {
         let v = e.value.scalar().unwrap_or_default();
         for x in expressions(&v) {
             let Some(c) = known.tainted(x) else {
                 continue;
             };
+            given = true;
             let value = format!("${{{{ {x} }}}}");
             let executes = EXEC_INPUTS.contains(&e.key.as_str());
             if slug == "actions/github-script" && e.key == "script" {
@@ -488,11 +503,111 @@ fn action_sinks(
     }
     if slug == "actions/github-script"
         && let Some(script) = with.and_then(|w| w.get("script")).and_then(Node::scalar)
-        && script_outputs_event_text(&script)
     {
-        effect.taints_outputs = true;
+        if script_outputs_event_text(&script) {
+            effect.taints_outputs = true;
+        }
+        // Attacker text pasted into the script writes its own `setOutput` calls.
+        if !given {
+            effect.constant = constant_outputs(&script);
+        }
     }
     effect
+}
+
+/// The outputs a github-script only ever sets to a constant (`core.setOutput('ok', 'true')`,
+/// or a choice between constants): reading the event does not put its text there. Nothing is
+/// known when an output's name is computed or the script writes `$GITHUB_OUTPUT` itself.
+fn constant_outputs(script: &str) -> BTreeSet<String> {
+    let mut constant = BTreeSet::new();
+    let mut varying = BTreeSet::new();
+    if script.contains("GITHUB_OUTPUT") {
+        return constant;
+    }
+    let mut rest = script;
+    while let Some(at) = rest.find("setOutput(") {
+        rest = &rest[at + "setOutput(".len()..];
+        let args = call_arguments(rest);
+        let [name, value] = args.as_slice() else {
+            return BTreeSet::new();
+        };
+        let Some(name) = js_text(name) else {
+            return BTreeSet::new();
+        };
+        if js_constant(value) {
+            constant.insert(name);
+        } else {
+            varying.insert(name);
+        }
+    }
+    constant.retain(|n| !varying.contains(n));
+    constant
+}
+
+/// The top-level arguments of a JavaScript call whose text starts after its `(`.
+fn call_arguments(text: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0u32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            cur.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ')' | ']' | '}' if depth == 0 => break,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            ',' if depth == 0 => args.push(std::mem::take(&mut cur).trim().to_owned()),
+            _ => cur.push(c),
+        }
+    }
+    args.push(cur.trim().to_owned());
+    args.retain(|a| !a.is_empty());
+    args
+}
+
+/// A JavaScript string literal's text (a template literal without substitutions).
+fn js_text(lit: &str) -> Option<String> {
+    let lit = lit.trim();
+    let q = lit.chars().next()?;
+    let inner = lit.strip_prefix(q)?.strip_suffix(q)?;
+    let plain = matches!(q, '\'' | '"') || (q == '`' && !inner.contains("${"));
+    (plain && !inner.contains(q) && !inner.contains('\\')).then(|| inner.to_owned())
+}
+
+/// A constant JavaScript value: a literal, or `cond ? a : b` choosing between literals.
+fn js_constant(value: &str) -> bool {
+    let literal = |t: &str| {
+        let t = t.trim();
+        js_text(t).is_some()
+            || matches!(t, "true" | "false" | "null")
+            || (!t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    };
+    literal(value)
+        || value
+            .split_once('?')
+            .and_then(|(_, b)| b.split_once(':'))
+            .is_some_and(|(a, b)| literal(a) && literal(b))
 }
 
 /// Whether a github-script returns or sets as output the event's title, body or head ref.
@@ -676,6 +791,49 @@ mod tests {
                 "agent input `prompt` of actions/ai-inference"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn a_script_reading_the_event_taints_only_the_outputs_it_does_not_set_to_constants()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // langchain's issue-link check: the body is read, `has-link` is only ever 'true' or
+        // 'false'; the step after pastes it into its own script.
+        let script = "const body = context.payload.pull_request.body || '';\nif (!/#\\d+/.test(body)) { core.setOutput('has-link', 'false'); return; }\ncore.setOutput('has-link', 'true');\ncore.setOutput('assigned', ok ? 'true' : 'false');\ncore.setOutput('title', context.payload.pull_request.title);\n";
+        let flow = |reads: &str| {
+            job(&format!(
+                "steps:\n  - id: check\n    uses: actions/github-script@v8\n    with:\n      script: |\n{}\n  - uses: actions/github-script@v8\n    with: {{script: \"const v = '${{{{ steps.check.outputs.{reads} }}}}'\"}}\n",
+                script
+                    .lines()
+                    .map(|l| format!("        {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))
+        };
+        for constant in ["has-link", "assigned"] {
+            let t = analyse(None, &flow(constant)?, &BTreeSet::new());
+            assert!(t.injections.is_empty(), "{constant}: {:?}", t.injections);
+        }
+        let t = analyse(None, &flow("title")?, &BTreeSet::new());
+        assert_eq!(t.injections.len(), 1, "{:?}", t.injections);
+        assert_eq!(
+            constant_outputs("core.setOutput(name, 'x'); core.setOutput('a', 'b')"),
+            BTreeSet::new()
+        );
+        assert_eq!(
+            constant_outputs("core.setOutput('a', 'b'); core.setOutput('a', `${x}`)"),
+            BTreeSet::new()
+        );
+        assert_eq!(
+            constant_outputs("core.setOutput('a', `b`); core.setOutput('n', 3)"),
+            set(&["a", "n"])
+        );
+        assert_eq!(
+            constant_outputs(
+                "fs.appendFileSync(process.env.GITHUB_OUTPUT, 'a=b'); core.setOutput('a', 'b')"
+            ),
+            BTreeSet::new()
+        );
         Ok(())
     }
 

@@ -212,6 +212,12 @@ fn runs_in(condition: &str, ctx: &Context) -> bool {
             if ev.trim_matches('"') == ctx.event {
                 return false;
             }
+        } else if let Some(root) = payload_root(&p)
+            && let Some(events) = payload_events(&root)
+            && ctx.event != "workflow_call"
+            && !events.contains(&ctx.event.as_str())
+        {
+            return false;
         } else if p.starts_with("startsWith(github.ref,\"refs/tags") {
             if !ctx.tag {
                 return false;
@@ -233,6 +239,70 @@ fn runs_in(condition: &str, ctx: &Context) -> bool {
         }
     }
     true
+}
+
+/// The events whose payload has a top-level field: a condition that needs the field to be
+/// there (GitHub's webhook payloads) cannot hold for any other event.
+fn payload_events(root: &str) -> Option<&'static [&'static str]> {
+    Some(match root {
+        "comment" => &[
+            "issue_comment",
+            "pull_request_review_comment",
+            "commit_comment",
+            "discussion_comment",
+        ],
+        "issue" => &["issues", "issue_comment"],
+        "pull_request" => &[
+            "pull_request",
+            "pull_request_target",
+            "pull_request_review",
+            "pull_request_review_comment",
+        ],
+        "review" => &["pull_request_review"],
+        "workflow_run" => &["workflow_run"],
+        "release" => &["release"],
+        "inputs" => &["workflow_dispatch"],
+        "client_payload" => &["repository_dispatch"],
+        "discussion" => &["discussion", "discussion_comment"],
+        _ => return None,
+    })
+}
+
+/// The payload field (`github.event.ROOT…`) a squashed condition term needs to be there to
+/// hold: the field alone (true only when set), `startsWith`/`endsWith`/`contains` of it with a
+/// non-empty text, or an equality with a text no number reads as. A missing field is null,
+/// which is falsy, turns into the empty text and compares as 0; `!=`, a negation or an
+/// equality with `0` or `false` can hold on null, and give nothing.
+fn payload_root(term: &str) -> Option<String> {
+    let root = |t: &str| -> Option<String> {
+        let rest = t.strip_prefix("github.event.")?;
+        let plain = rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        (plain && !rest.is_empty()).then(|| rest.split('.').next().unwrap_or(rest).to_owned())
+    };
+    fn text(lit: &str) -> Option<&str> {
+        lit.strip_prefix('"').and_then(|l| l.strip_suffix('"'))
+    }
+    let call = ["startsWith(", "endsWith(", "contains("]
+        .iter()
+        .find_map(|f| term.strip_prefix(f))
+        // The caller trims a term's outer parentheses, the call's own closing one with them.
+        .map(|a| a.strip_suffix(')').unwrap_or(a));
+    if let Some(args) = call {
+        let (subject, lit) = args.split_once(',')?;
+        return text(lit)
+            .is_some_and(|t| !t.is_empty())
+            .then(|| root(subject))?;
+    }
+    if let Some((subject, lit)) = term.split_once("==") {
+        let not_a_number = text(lit).is_some_and(|t| {
+            t.chars()
+                .any(|c| !(c.is_ascii_digit() || "xXbBoOeE.+- \t".contains(c)))
+        });
+        return (!subject.ends_with('!') && not_a_number).then(|| root(subject))?;
+    }
+    root(term)
 }
 
 fn tolerant(condition: &str) -> bool {
@@ -336,8 +406,14 @@ struct JobFacts {
     /// since; with what was known of the head before it (undone if the base replaces it).
     head_checkout: Option<(String, bool, Option<Vec<String>>)>,
     downloads_run: bool,
+    /// The step conditions under which another run's artifacts are downloaded to be run, when
+    /// every such download has one (`None`: in every run of the job), as for the head.
+    downloads_run_when: Option<Vec<String>>,
     /// Downloads another run's artifacts to a temporary directory, read as data only.
     downloads_data: bool,
+    /// Another run's artifacts downloaded into the workspace (under the download step's
+    /// condition) that no step has run or read yet, and whether a reporter read them as data.
+    pending_download: Option<(Option<String>, bool)>,
     /// What keeps outsiders out of the job, when something does.
     gate: Option<String>,
     /// The gate of the step that checks out the pull request's head, when only such a step does.
@@ -351,6 +427,8 @@ struct JobFacts {
     uploads: Vec<String>,
     downloads: Vec<Option<String>>,
     has_outputs: bool,
+    /// The labels of the self-hosted runner the job asks for (`runs-on` naming `self-hosted`).
+    runner: Option<BTreeSet<String>>,
     needs: Vec<String>,
     condition: Option<String>,
 }
@@ -452,6 +530,16 @@ fn step_facts(
         {
             continue;
         }
+        if let Some((when, _)) = f.pending_download.take() {
+            if reports_as_data(step) {
+                f.pending_download = Some((when, true));
+            } else {
+                // This step may run or read what was downloaded into the workspace.
+                let this = std::mem::replace(&mut f.step_if, when);
+                mark_run_download(f);
+                f.step_if = this;
+            }
+        }
         let mut env = job_env.clone();
         env_map(step.get("env"), &mut env);
         // A composite action's steps run under the step that uses it: its condition holds.
@@ -505,6 +593,46 @@ fn step_facts(
         }
     }
     f.step_if = outer_if;
+    if depth == 0
+        && let Some((when, reported)) = f.pending_download.take()
+    {
+        if reported {
+            // Nothing ran or read the files but actions that report them as data.
+            f.downloads_data = true;
+        } else {
+            // Nothing is seen to read them: as before, they are there to be run.
+            let this = std::mem::replace(&mut f.step_if, when);
+            mark_run_download(f);
+            f.step_if = this;
+        }
+    }
+}
+
+/// Actions that read the files they are given as data and report them (coverage, test
+/// results) without running anything from the workspace: another run's artifacts handed only
+/// to them are data.
+const DATA_REPORTERS: [&str; 6] = [
+    "codecov/codecov-action",
+    "coverallsapp/github-action",
+    "enricomi/publish-unit-test-result-action",
+    "dorny/test-reporter",
+    "mikepenz/action-junit-report",
+    "actions/upload-artifact",
+];
+
+/// Whether a step only reports files as data (see [`DATA_REPORTERS`]).
+fn reports_as_data(step: &Node) -> bool {
+    step.get("run").is_none()
+        && step
+            .get("uses")
+            .and_then(Node::as_str)
+            .and_then(|u| u.split('@').next())
+            .is_some_and(|u| {
+                let u = u.to_ascii_lowercase();
+                DATA_REPORTERS
+                    .iter()
+                    .any(|r| u == *r || u.starts_with(&format!("{r}/")))
+            })
 }
 
 /// What keeps outsiders out of the rest of the job: a collaborator permission check, or a step
@@ -549,6 +677,30 @@ fn mark_pr_head(f: &mut JobFacts) {
     f.pr_head = true;
 }
 
+/// The step being read downloads another run's artifacts where they can be run.
+fn mark_run_download(f: &mut JobFacts) {
+    match (&f.step_if, f.downloads_run) {
+        (Some(c), false) => f.downloads_run_when = Some(vec![c.clone()]),
+        (Some(c), true) => {
+            if let Some(when) = &mut f.downloads_run_when {
+                when.push(c.clone());
+            }
+        }
+        (None, _) => f.downloads_run_when = None,
+    }
+    f.downloads_run = true;
+}
+
+/// Whether the job downloads another run's artifacts in a context: a step that does so only
+/// for another event (`if: github.event_name == 'workflow_run'`) downloads nothing here.
+fn run_download_in(jf: &JobFacts, ctx: &Context) -> bool {
+    jf.downloads_run
+        && jf
+            .downloads_run_when
+            .as_ref()
+            .is_none_or(|when| when.iter().any(|c| runs_in(c, ctx)))
+}
+
 /// Whether the job fetches the pull request's head in a context.
 fn pr_head_in(jf: &JobFacts, ctx: &Context) -> bool {
     jf.pr_head
@@ -569,7 +721,7 @@ fn run_facts(run: &str, f: &mut JobFacts) {
         mark_pr_head(f);
     }
     if run.contains("gh run download") {
-        f.downloads_run = true;
+        mark_run_download(f);
     }
 }
 
@@ -633,7 +785,7 @@ fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String
                     mark_pr_head(f);
                 }
                 if script.contains("downloadArtifact") {
-                    f.downloads_run = true;
+                    mark_run_download(f);
                 }
             }
         }
@@ -728,7 +880,8 @@ fn other_run_download(step: &Node, f: &mut JobFacts) {
     if with_str(step, "path").is_some_and(outside_workspace) {
         f.downloads_data = true;
     } else {
-        f.downloads_run = true;
+        // Into the workspace: run when a later step runs or reads what is there.
+        f.pending_download = Some((f.step_if.clone(), false));
     }
 }
 
@@ -1320,7 +1473,10 @@ fn holds_credentials(jf: &JobFacts, ctx: &Context) -> bool {
 /// artifacts) is it checked as unreviewed code, whose output is untrusted but which itself
 /// risks nothing.
 fn job_context(jf: &JobFacts, ctx: &Context) -> String {
-    if ctx.privileged && !holds_credentials(jf, ctx) && (pr_head_in(jf, ctx) || jf.downloads_run) {
+    if ctx.privileged
+        && !holds_credentials(jf, ctx)
+        && (pr_head_in(jf, ctx) || run_download_in(jf, ctx))
+    {
         format!("github/{} (read-only)", ctx.event)
     } else {
         format!("github/{}", ctx.key)
@@ -1400,7 +1556,10 @@ fn add_job(
         .note("job", json!(id))
         .note(
             "persona_by_code",
-            design_lints(ctx.privileged && (pr_head_in(jf, ctx) || jf.downloads_run)),
+            design_lints(
+                ctx.privileged && (pr_head_in(jf, ctx) || run_download_in(jf, ctx)),
+                ctx.event == "merge_group",
+            ),
         );
     let mut jb = with_needs(event_notes(jb, ctx), wf, k, &sfx);
     for c in credentials(jf, ctx) {
@@ -1421,7 +1580,7 @@ fn add_job(
             &format!("{prefix}pull request head (checked out)"),
         );
     }
-    if sources && jf.downloads_run {
+    if sources && run_download_in(jf, ctx) {
         jb = jb.consume(
             ResourceKind::Artifact,
             &format!("{prefix}artifacts of the triggering run"),
@@ -1479,7 +1638,8 @@ fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bo
         return false;
     }
     let pr_head = pr_head_in(jf, ctx);
-    if gate_protects(jf, ctx) && (pr_head || jf.downloads_run) {
+    let run_download = run_download_in(jf, ctx);
+    if gate_protects(jf, ctx) && (pr_head || run_download) {
         flows.gated.insert(k);
     }
     let gated = flows.gated.contains(&k);
@@ -1489,7 +1649,7 @@ fn record_flows(jf: &JobFacts, ctx: &Context, k: usize, flows: &mut Flows) -> bo
     if jf.downloads_data {
         flows.data_reads.insert(k);
     }
-    let sources = !gated && (pr_head || jf.downloads_run);
+    let sources = !gated && (pr_head || run_download);
     flows.source_needed |= sources;
     sources
 }
@@ -1517,6 +1677,51 @@ fn with_caches_and_artifacts<'b>(
     }
     for u in downloaded(wf, x, k, ancestors) {
         jb = jb.consume(ResourceKind::Artifact, &format!("{prefix}{u}{sfx}"));
+    }
+    if let Some(labels) = &jf.runner {
+        jb = with_self_hosted_runner(jb, wf, x, k, labels);
+    }
+    jb
+}
+
+/// A self-hosted runner keeps what a job leaves on it (files in its home, caches, processes)
+/// for the jobs it runs next unless it is ephemeral, and GitHub runs a fork's pull request on
+/// it like any other (their documentation advises against them on public repositories). A job
+/// running the pull request's code there writes that state for every runner its labels may
+/// land on; a job holding credentials or publishing reads its own runner's.
+fn with_self_hosted_runner<'b>(
+    mut jb: JobBuilder<'b>,
+    wf: &FileJobs<'_>,
+    x: usize,
+    k: usize,
+    labels: &BTreeSet<String>,
+) -> JobBuilder<'b> {
+    let (ctx, jf) = (&wf.ctxs[x], &wf.jobs[k].facts);
+    let name = |set: &BTreeSet<String>| {
+        let list: Vec<&str> = set.iter().map(String::as_str).collect();
+        format!(
+            "self-hosted runner [{}] of {} (its state kept between jobs unless ephemeral)",
+            list.join(", "),
+            wf.repo
+        )
+    };
+    // A pull request's run takes the workflow itself from the pull request: every step of the
+    // job is the author's to write, checkout or not.
+    let runs_pull_request = fork_rules(&ctx.event)
+        || jf.runs_code && ctx.privileged && (pr_head_in(jf, ctx) || run_download_in(jf, ctx));
+    if runs_pull_request {
+        // A runner that serves either job's labels may serve both.
+        let mut shared: BTreeSet<String> = BTreeSet::new();
+        for other in wf.jobs.iter().filter_map(|j| j.facts.runner.as_ref()) {
+            if other.is_subset(labels) || labels.is_subset(other) {
+                shared.insert(name(other));
+            }
+        }
+        for r in shared {
+            jb = jb.produce(ResourceKind::Cache, &r);
+        }
+    } else if holds_credentials(jf, ctx) || jf.publishes {
+        jb = jb.consume(ResourceKind::Cache, &name(labels));
     }
     jb
 }
@@ -1557,19 +1762,29 @@ fn fork_rules(event: &str) -> bool {
 /// service, an environment named by an expression.
 /// When the job runs the pull request's code with privileges, a deploy from it is that flow
 /// itself, not a design question.
-fn design_lints(runs_pull_request: bool) -> serde_json::Value {
-    if runs_pull_request {
-        return json!({
+///
+/// A merge queue's run holding credentials is advice too: only users with write access add a
+/// change to the queue, and it runs what they are about to merge, code that holds the same
+/// credentials on the default branch moments later (GitHub gives `merge_group` runs the
+/// repository's secrets, as it does pushes).
+fn design_lints(runs_pull_request: bool, merge_queue: bool) -> serde_json::Value {
+    let mut lints = if runs_pull_request {
+        json!({
             "pipeline/build-publishes": "pedantic",
             "pipeline/unknown-environment": "pedantic",
-        });
+        })
+    } else {
+        json!({
+            "pipeline/build-publishes": "pedantic",
+            "pipeline/deploy-from-untrusted-build": "pedantic",
+            "pipeline/credentials-outside-deploy-zone": "pedantic",
+            "pipeline/unknown-environment": "pedantic",
+        })
+    };
+    if merge_queue && let Some(map) = lints.as_object_mut() {
+        map.insert("pipeline/secret-not-allowed".into(), json!("pedantic"));
     }
-    json!({
-        "pipeline/build-publishes": "pedantic",
-        "pipeline/deploy-from-untrusted-build": "pedantic",
-        "pipeline/credentials-outside-deploy-zone": "pedantic",
-        "pipeline/unknown-environment": "pedantic",
-    })
+    lints
 }
 
 /// The repository a workflow file belongs to, for scoping caches: the path before
@@ -1613,6 +1828,7 @@ fn normal(
         }
     });
     f.has_outputs = !job.outputs.is_empty();
+    f.runner = self_hosted_labels(node.get("runs-on"));
     if let Some(g) = f.condition.as_deref().and_then(expressions::gate) {
         f.gate = Some(g.into());
     }
@@ -1621,6 +1837,22 @@ fn normal(
         // Without a checkout the repository's code is not there to run.
         f.runs_code = false;
     }
+}
+
+/// The labels of a `runs-on` that asks for a self-hosted runner (a list or `labels:` naming
+/// `self-hosted`, with its `group:`); none for GitHub's runners or labels computed at run time.
+fn self_hosted_labels(runs_on: Option<&Node>) -> Option<BTreeSet<String>> {
+    let node = runs_on?;
+    let mut labels: BTreeSet<String> = match node.get("labels") {
+        Some(l) => l.strings().into_iter().collect(),
+        None if node.get("group").is_some() => BTreeSet::new(),
+        None => node.strings().into_iter().collect(),
+    };
+    if let Some(g) = node.get("group").and_then(Node::scalar) {
+        labels.insert(format!("group:{g}"));
+    }
+    let labels: BTreeSet<String> = labels.iter().map(|l| l.to_ascii_lowercase()).collect();
+    (labels.contains("self-hosted") && !labels.iter().any(|l| l.contains("${{"))).then_some(labels)
 }
 
 fn reusable(job: &ReusableWorkflowCallJob, f: &mut JobFacts) {
@@ -1731,7 +1963,10 @@ mod tests {
         assert!(data.downloads_data && !data.downloads_run);
         let mut run = JobFacts::default();
         other_run_download(&step("{with: {path: dist}}")?, &mut run);
-        assert!(run.downloads_run && !run.downloads_data);
+        assert!(run.pending_download.is_some() && !run.downloads_run && !run.downloads_data);
+        // Read by nothing seen, the files are there to be run (fail closed).
+        let nothing = "on: {workflow_run: {workflows: [ci], types: [completed]}}\npermissions: {contents: write}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with: {run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ github.token }}'}\n";
+        assert!(!one(nothing, Regular).map_err(|e| e.to_string())?.allowed());
         let mut script = JobFacts::default();
         run_facts("gh run download $ID && gh pr checkout 1", &mut script);
         assert!(script.downloads_run && script.pr_head && script.runs_code);
@@ -2008,6 +2243,50 @@ mod tests {
     }
 
     #[test]
+    fn a_download_kept_to_one_event_reads_the_triggering_run_only_there() -> R {
+        // aws-cdk's PR linter: the same job on `pull_request_target` and `workflow_run`; only
+        // the latter downloads the triggering run's artifact, the former has none to read.
+        let w = "on:\n  pull_request_target: {types: [opened]}\n  workflow_run: {workflows: [trigger], types: [completed]}\njobs:\n  lint:\n    runs-on: x\n    permissions: {pull-requests: write}\n    steps:\n      - uses: dawidd6/action-download-artifact@v7\n        if: github.event_name == 'workflow_run'\n        with: {run_id: '${{ github.event.workflow_run.id }}', name: pr_info, path: pr/}\n      - run: echo \"n=$(cat pr/pr_number)\" >> \"$GITHUB_OUTPUT\"\n";
+        let d = one(w, Regular)?;
+        let jobs: Vec<String> = d.violations().iter().map(|v| v.message.clone()).collect();
+        assert!(
+            jobs.iter().any(|m| m.contains("lint [workflow_run]")),
+            "{d}"
+        );
+        assert!(
+            !jobs.iter().any(|m| m.contains("[pull_request_target]")),
+            "{d}"
+        );
+        // Without the condition both runs download it.
+        let both = one(
+            &w.replace("        if: github.event_name == 'workflow_run'\n", ""),
+            Regular,
+        )?;
+        assert!(
+            both.violations()
+                .iter()
+                .any(|v| v.message.contains("lint [pull_request_target]")),
+            "{both}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn artifacts_handed_only_to_a_coverage_reporter_are_data() -> R {
+        // aws-cdk's Codecov upload: the pull request's coverage goes to Codecov, nothing of
+        // it runs; a step that runs after the download may run what it brought.
+        let w = "on: {workflow_run: {workflows: [collect], types: [completed]}}\npermissions: {contents: write, id-token: write}\njobs:\n  upload:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v5\n      - uses: actions/download-artifact@v5\n        with: {name: coverage, path: ./coverage, run-id: '${{ github.event.workflow_run.id }}', github-token: '${{ secrets.GITHUB_TOKEN }}'}\n      - uses: codecov/codecov-action@v5\n        with: {files: ./coverage/cobertura.xml, use_oidc: true}\n";
+        assert!(one(w, Regular)?.allowed(), "{}", one(w, Regular)?);
+        assert!(!one(w, Auditor)?.allowed());
+        let ran = w.replace(
+            "      - uses: codecov/codecov-action@v5\n",
+            "      - run: ./coverage/fix-paths.sh\n      - uses: codecov/codecov-action@v5\n",
+        );
+        assert!(!one(&ran, Regular)?.allowed());
+        Ok(())
+    }
+
+    #[test]
     fn a_dispatch_rerunning_a_workflow_run_reads_the_same_kind_of_run() -> R {
         // ruff's ecosystem comment: on `workflow_run`, or by hand with a run id.
         let w = "on:\n  workflow_run: {workflows: [CI], types: [completed]}\n  workflow_dispatch: {inputs: {run_id: {required: true}}}\njobs:\n  comment:\n    runs-on: x\n    permissions: {pull-requests: write}\n    steps:\n      - uses: dawidd6/action-download-artifact@v8\n        with: {name: pr-number, run_id: '${{ github.event.workflow_run.id || inputs.run_id }}'}\n      - run: cat pr-number\n";
@@ -2214,6 +2493,63 @@ mod tests {
     }
 
     #[test]
+    fn pull_requests_on_a_self_hosted_runner_poison_what_it_runs_next() -> R {
+        // llama.cpp's GPU CI: fork pull requests and default-branch pushes share persistent
+        // runners; the push run holds a write token for a shared cache.
+        let w = "on:\n  push: {branches: [master]}\n  pull_request: {}\njobs:\n  gpu:\n    runs-on: [self-hosted, Linux, NVIDIA]\n    steps:\n      - uses: actions/checkout@v6\n      - run: bash ./ci/run.sh ~/results\n      - run: ./upload-cache.sh\n        if: github.event_name == 'push'\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n";
+        let d = one(w, Regular)?;
+        assert!(
+            d.violations()
+                .iter()
+                .any(|v| v.code.as_str() == "pipeline/tainted-input"
+                    && v.message.contains("gpu [push (default branch)]")
+                    && v.message.contains("self-hosted runner")),
+            "{d}"
+        );
+        // GitHub's runners start clean; a self-hosted runner no pull request reaches is the
+        // committers' own.
+        assert!(
+            one(
+                &w.replace("[self-hosted, Linux, NVIDIA]", "ubuntu-latest"),
+                Regular
+            )?
+            .allowed()
+        );
+        assert!(one(&w.replace("  pull_request: {}\n", ""), Regular)?.allowed());
+        // The pull request brings its own copy of the workflow: no checkout is needed.
+        let bare = w.replace("      - uses: actions/checkout@v6\n", "");
+        assert!(!one(&bare, Regular)?.allowed());
+        // A pull request's job on a runner with fewer labels may land on the same machine.
+        let split = w.replace(
+            "      - run: ./upload-cache.sh\n        if: github.event_name == 'push'\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n",
+            "  upload:\n    if: github.event_name == 'push'\n    runs-on: {group: gpu, labels: [self-hosted, linux, nvidia, big]}\n    steps:\n      - run: ./upload-cache.sh\n        env: {HF_TOKEN: '${{ secrets.HF_TOKEN_CACHE_OUTPUT }}'}\n",
+        );
+        assert!(
+            !one(&split, Regular)?.allowed(),
+            "{}",
+            one(&split, Regular)?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_merge_queue_holding_credentials_is_advice() -> R {
+        // astro's preview release: the merge queue runs approved changes a writer enqueued,
+        // with the repository's secrets, as a push would.
+        let w = "on: {merge_group: {}, push: {branches: [main]}}\npermissions: {contents: read, actions: write}\nenv: {TURBO_TOKEN: '${{ secrets.TURBO_TOKEN }}'}\njobs:\n  preview:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: pnpm install && pnpm run build\n";
+        assert!(one(w, Regular)?.allowed(), "{}", one(w, Regular)?);
+        let p = one(w, Pedantic)?;
+        assert!(
+            p.violations()
+                .iter()
+                .any(|v| v.code.as_str() == "pipeline/secret-not-allowed"
+                    && v.message.contains("[merge_group]")),
+            "{p}"
+        );
+        Ok(())
+    }
+
+    #[test]
     fn pull_request_code_in_the_default_branch_cache_scope_poisons_it() -> R {
         let w = "on: pull_request_target\npermissions: {contents: read}\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n      - uses: actions/setup-node@v4\n        with: {cache: npm}\n      - run: npm ci && npm run lint\n";
         let d = one(w, Regular)?;
@@ -2347,6 +2683,56 @@ mod tests {
         assert!(!runs_in(
             "github.repository == 'a/b' && github.event_name != 'pull_request'",
             &pr
+        ));
+    }
+
+    #[test]
+    fn a_condition_needing_an_event_payload_field_holds_only_for_events_that_have_it() {
+        let ctx = |event: &str| Context {
+            key: event.into(),
+            event: event.into(),
+            privileged: false,
+            default_scope: false,
+            tag: false,
+        };
+        let comment = "${{ github.repository_owner == 'withastro' && github.event.issue.pull_request && startsWith(github.event.comment.body, '!preview') }}";
+        assert!(runs_in(comment, &ctx("issue_comment")));
+        assert!(!runs_in(comment, &ctx("workflow_dispatch")));
+        assert!(!runs_in(
+            "contains(github.event.comment.body, '/retest')",
+            &ctx("push")
+        ));
+        assert!(!runs_in(
+            "github.event.workflow_run.event == 'pull_request'",
+            &ctx("pull_request_target")
+        ));
+        assert!(!runs_in("github.event.inputs.pr", &ctx("schedule")));
+        assert!(runs_in("github.event.inputs.pr", &ctx("workflow_dispatch")));
+        // A called workflow's payload is its caller's: nothing is known.
+        assert!(runs_in(
+            "github.event.issue.pull_request",
+            &ctx("workflow_call")
+        ));
+        // Null compares as 0, is not equal to itself negated, and `!=` holds on it.
+        assert!(runs_in(
+            "github.event.pull_request.head.repo.fork == false",
+            &ctx("push")
+        ));
+        assert!(runs_in(
+            "github.event.pull_request.number == '0'",
+            &ctx("push")
+        ));
+        assert!(runs_in("github.event.label.name != 'x'", &ctx("push")));
+        assert!(runs_in("!github.event.pull_request", &ctx("push")));
+        assert!(runs_in(
+            "contains(github.event.comment.body, '')",
+            &ctx("push")
+        ));
+        // An unknown payload field or an alternative says nothing.
+        assert!(runs_in("github.event.label.name == 'deploy'", &ctx("push")));
+        assert!(runs_in(
+            "github.event.comment || github.event_name == 'push'",
+            &ctx("push")
         ));
     }
 }
