@@ -508,6 +508,9 @@ impl<'n> Jjb<'n> {
                 push(&mut have.secrets, c);
             }
             have.publishes |= spec.publishes;
+            for t in spec.triggers {
+                push(&mut have.triggers, t);
+            }
             for u in spec.unread {
                 if !have.unread.contains(&u) {
                     have.unread.push(u);
