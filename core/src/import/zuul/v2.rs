@@ -728,6 +728,52 @@ mod tests {
         Ok(())
     }
 
+    /// A component that is no macro of the given files (its file was not given: Wikimedia's
+    /// `setup` and `teardown` live in `castor.yaml`) may bind or start anything: it is a gap,
+    /// not a step that does nothing. Components JJB provides and that bind nothing are not.
+    #[test]
+    fn a_macro_not_given_is_a_gap_and_a_known_component_is_not() -> Result<(), String> {
+        let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: app\n    check: [lint, unit]\n";
+        let jjb = "- job:\n    name: lint\n    wrappers: [timestamps, {timeout: {timeout: 30}}]\n    builders:\n      - setup\n      - shell: make lint\n    publishers: [teardown, {archive: {artifacts: 'log/'}}]\n- job:\n    name: unit\n    wrappers: [timestamps, workspace-cleanup]\n    builders: [{shell: make test}]\n    publishers: [{junit: {results: 'log/*.xml'}}, {email-ext: {recipients: a@b}}]\n";
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: jjb,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let gaps: Vec<String> = p
+            .unsupported()
+            .iter()
+            .map(|u| format!("{} {}", u.path, u.message))
+            .collect();
+        for m in [
+            "`setup` is neither a macro",
+            "`teardown` is neither a macro",
+        ] {
+            assert!(
+                gaps.iter()
+                    .any(|g| g.contains("app.check.lint") && g.contains(m)),
+                "{m} in {gaps:?}"
+            );
+        }
+        assert!(
+            !gaps.iter().any(|g| g.contains("app.check.unit")),
+            "{gaps:?}"
+        );
+        assert!(
+            !gaps
+                .iter()
+                .any(|g| g.contains("`timestamps`") || g.contains("`archive`")),
+            "{gaps:?}"
+        );
+        Ok(())
+    }
+
     fn trigger_of(layout: &str) -> Result<Vec<Option<crate::pipeline::Trigger>>, String> {
         let mut docs = crate::import::tree::parse(layout).map_err(|e| e.0)?;
         docs.iter_mut()
