@@ -170,6 +170,62 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, (String, Option<Location>)>
         })
 }
 
+/// The key serde-saphyr leaves for a merge key written with its explicit tag (`!!merge : *a`,
+/// YAML 1.1's other spelling of `<<: *a`, which Wikimedia's Zuul layout uses for every
+/// variant of its `test` and `gate-and-submit` pipelines): it resolves `<<` itself but reads
+/// this one as an empty key, `null`, left as a plain entry.
+const TAGGED_MERGE_KEY: &str = "null";
+
+/// Applies, through the whole document, the merge entries serde-saphyr left unresolved: the
+/// merged mapping's keys (the first mapping of a list wins) come after the mapping's own,
+/// which win, as for `<<`. Only a mapping (or a list of mappings) under that key is merged.
+/// A literal `null:` key reads the same, so only the formats that use this spelling (Zuul v2
+/// layouts and Jenkins Job Builder, where a `null` key means nothing) call it.
+pub(crate) fn apply_tagged_merges(node: &mut Node) {
+    match &mut node.v {
+        V::Seq(items) => items.iter_mut().for_each(apply_tagged_merges),
+        V::Map(entries) => {
+            for e in entries.iter_mut() {
+                apply_tagged_merges(&mut e.value);
+            }
+            let is_merge = |e: &Entry| {
+                e.key == TAGGED_MERGE_KEY
+                    && match &e.value.v {
+                        V::Map(_) => true,
+                        V::Seq(items) => !items.is_empty() && items.iter().all(Node::is_map),
+                        _ => false,
+                    }
+            };
+            if !entries.iter().any(is_merge) {
+                return;
+            }
+            let (merges, mut own): (Vec<Entry>, Vec<Entry>) =
+                std::mem::take(entries).into_iter().partition(is_merge);
+            for m in merges {
+                let sources = match m.value.v {
+                    V::Seq(items) => items,
+                    v => vec![Node {
+                        loc: m.value.loc,
+                        tag: m.value.tag,
+                        v,
+                    }],
+                };
+                for source in sources {
+                    if let V::Map(inherited) = source.v {
+                        for e in inherited {
+                            if !own.iter().any(|o| o.key == e.key) {
+                                own.push(e);
+                            }
+                        }
+                    }
+                }
+            }
+            *entries = own;
+        }
+        _ => {}
+    }
+}
+
 impl Tree for Node {
     const TAGS: bool = true;
     type Map = Vec<Entry>;
@@ -254,6 +310,40 @@ mod tests {
         );
         let entry = docs[0].entry("job").ok_or("no entry")?;
         assert_eq!(entry.key_loc.map(|l| l.line), Some(4));
+        Ok(())
+    }
+
+    #[test]
+    fn a_merge_key_written_with_its_tag_merges_like_the_short_form() -> R {
+        let mut doc = one(
+            "base: &base\n  manager: independent\n  trigger: {gerrit: [{event: patchset-created, email: [a]}]}\nvariant:\n  !!merge : *base\n  name: v\n  manager: dependent\nevents:\n  - &ev {event: comment-added, email: [b]}\n  - !!merge : *ev\n    branch: REL\n",
+        )?;
+        apply_tagged_merges(&mut doc);
+        let variant = doc.get("variant").ok_or("no variant")?;
+        assert_eq!(variant.get("name").and_then(Node::as_str), Some("v"));
+        // The mapping's own key wins over the merged one.
+        assert_eq!(
+            variant.get("manager").and_then(Node::as_str),
+            Some("dependent")
+        );
+        assert!(variant.get("trigger").is_some_and(Node::is_map));
+        assert!(variant.get(TAGGED_MERGE_KEY).is_none());
+        let merged = doc.get("events").map(Node::items).ok_or("no events")?;
+        assert_eq!(
+            merged[1].get("email").map(Node::strings),
+            Some(vec!["b".into()])
+        );
+        assert_eq!(merged[1].get("branch").and_then(Node::as_str), Some("REL"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_null_key_with_a_scalar_is_not_a_merge() -> R {
+        let mut doc = one("job:\n  ~: text\n  name: j\n")?;
+        apply_tagged_merges(&mut doc);
+        let job = doc.get("job").ok_or("no job")?;
+        assert_eq!(job.get("null").and_then(Node::as_str), Some("text"));
+        assert_eq!(job.entries().len(), 2);
         Ok(())
     }
 

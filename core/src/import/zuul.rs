@@ -424,12 +424,20 @@ pub(crate) fn import(b: &mut PipelineBuilder, files: &[SourceFile<'_>]) -> Resul
         if raw.get(i).copied().unwrap_or(false) {
             let yaml = tree::parse(f.text)
                 .ok()
-                .and_then(|d| d.into_iter().find(|d| !d.is_null()));
+                .and_then(|d| d.into_iter().find(|d| !d.is_null()))
+                .map(|mut d| {
+                    tree::apply_tagged_merges(&mut d);
+                    d
+                });
             included.push((i, yaml));
             continue;
         }
         match documents(f) {
-            Ok(docs) => parsed.push((i, docs)),
+            Ok(mut docs) => {
+                // Zuul v2 layouts and JJB files write merge keys as `!!merge : *anchor` too.
+                docs.iter_mut().for_each(tree::apply_tagged_merges);
+                parsed.push((i, docs));
+            }
             Err(e) => errors.extend(e.into_files()),
         }
     }

@@ -36,6 +36,78 @@ pub(crate) fn is_jjb_only_kind(kind: &str) -> bool {
 /// The job sections whose components are read.
 const SECTIONS: [&str; 3] = ["wrappers", "builders", "publishers"];
 
+/// Components Jenkins Job Builder itself provides that bind no credential, start no job and
+/// upload nothing beyond what lockkeeper models elsewhere: naming one is not a gap. Any other
+/// name that is not a macro of the given files (a macro whose file was not given, `raw` XML,
+/// a plugin lockkeeper does not know) may bind or start anything, so it is reported.
+const INERT_COMPONENTS: [&str; 62] = [
+    // wrappers
+    "timeout",
+    "timestamps",
+    "ansicolor",
+    "workspace-cleanup",
+    "build-name",
+    "build-user-vars",
+    "xvfb",
+    "xvnc",
+    "mask-passwords",
+    "pre-scm-buildstep",
+    "port-allocator",
+    "locks",
+    "exclusion",
+    "env-script",
+    "rbenv",
+    "nodejs-installator",
+    "jdk-installer",
+    "matrix-tie-parent",
+    "logstash",
+    "custom-tools",
+    "ci-skip",
+    "build-keeper",
+    "live-screenshot",
+    // builders
+    "batch",
+    "powershell",
+    "python",
+    "system-groovy",
+    "groovy",
+    "copyartifact",
+    "maven-target",
+    "ant",
+    "gradle",
+    "msbuild",
+    "cmake",
+    "sbt",
+    "shining-panda",
+    "critical-block-start",
+    "critical-block-end",
+    "build-name-setter",
+    // publishers
+    "archive",
+    "junit",
+    "xunit",
+    "email",
+    "email-ext",
+    "ircbot",
+    "html-publisher",
+    "cobertura",
+    "clover",
+    "cloverphp",
+    "checkstyle",
+    "warnings",
+    "jacoco",
+    "fingerprint",
+    "description-setter",
+    "naginator",
+    "text-finder",
+    "logparser",
+    "claim-build",
+    "plot",
+    "pmd",
+    "tap",
+    "doxygen",
+];
+
 /// Publishers that upload the build's output somewhere: evidence of publishing.
 const UPLOADING_PUBLISHERS: [&str; 8] = [
     "scp",
@@ -508,6 +580,9 @@ impl<'n> Jjb<'n> {
                 push(&mut have.secrets, c);
             }
             have.publishes |= spec.publishes;
+            for t in spec.triggers {
+                push(&mut have.triggers, t);
+            }
             for u in spec.unread {
                 if !have.unread.contains(&u) {
                     have.unread.push(u);
@@ -754,7 +829,16 @@ impl<'n> Jjb<'n> {
                     self.component("builders", step, params, s, bound, depth + 1);
                 }
             }
-            _ => {}
+            "inject" => {}
+            n if UPLOADING_PUBLISHERS.contains(&n) || INERT_COMPONENTS.contains(&n) => {}
+            n => {
+                let why = format!(
+                    "`{n}` is neither a macro of the given Jenkins Job Builder files nor a component lockkeeper models: what it binds, starts or uploads is not checked (give the file that defines it)"
+                );
+                if !s.unread.iter().any(|(_, w)| *w == why) {
+                    s.unread.push((format!("{section}.{n}"), why));
+                }
+            }
         }
     }
 

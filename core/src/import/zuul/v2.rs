@@ -32,7 +32,7 @@ fn trigger(p: &Node) -> Option<Trigger> {
         for ev in e.value.items() {
             let trusted_only = ["email", "email_filter", "username", "username_filter"]
                 .iter()
-                .any(|k| ev.get(k).is_some());
+                .any(|k| ev.get(k).is_some_and(allow_list));
             let approved = ev.get("approval").is_some() || trusted_only;
             let tag = ev
                 .get("ref")
@@ -56,6 +56,20 @@ fn trigger(p: &Node) -> Option<Trigger> {
         }
     }
     found.into_iter().min()
+}
+
+/// Whether an account filter lets only the accounts it names in. Zuul matches each pattern as
+/// a regex and lets in an account any of them matches, so one deny-list pattern
+/// (`^(?!l10n-bot@).*$`, Wikimedia's gate filter) or a match-all (`.*`) lets nearly anyone in:
+/// such a filter does not make the event trusted.
+fn allow_list(filter: &Node) -> bool {
+    let patterns = filter.strings();
+    !patterns.is_empty()
+        && patterns.iter().all(|p| {
+            let body = p.strip_prefix('^').unwrap_or(p);
+            !body.starts_with("(?!")
+                && !matches!(body, "" | ".*" | ".*$" | ".+" | ".+$" | ".*?" | ".*?$")
+        })
 }
 
 /// A job reference in a project's pipeline: a name, or `{name: [jobs that run after it]}`.
@@ -99,7 +113,15 @@ pub(crate) fn import(
     let mut pipelines: BTreeMap<String, Option<Trigger>> = BTreeMap::new();
     for p in doc.get("pipelines").map(Node::items).unwrap_or_default() {
         if let Some(name) = p.get("name").and_then(Node::scalar) {
-            pipelines.insert(name, trigger(p));
+            let t = trigger(p);
+            if t.is_none() {
+                b.unsupported(
+                    p.loc,
+                    format!("pipeline {name}.trigger"),
+                    format!("pipeline `{name}` has no trigger event lockkeeper reads: its jobs are taken as run for anyone's change"),
+                );
+            }
+            pipelines.insert(name, t);
         }
     }
     let mut templates: BTreeMap<String, &Node> = BTreeMap::new();
@@ -127,6 +149,7 @@ pub(crate) fn import(
             );
         }
     }
+    let mut gaps = Gaps::default();
     for project in doc.get("projects").map(Node::items).unwrap_or_default() {
         let Some(name) = project.get("name").and_then(Node::scalar) else {
             b.unsupported(project.loc, "projects", "a project without a name");
@@ -181,24 +204,29 @@ pub(crate) fn import(
             let instance = |job: &str| format!("{name} {pipeline}: {job}");
             let mut seen = std::collections::BTreeSet::new();
             for (job, after, loc) in jobs {
-                if !seen.insert(job.clone()) {
+                // Zuul's built-in `noop` succeeds without running anything (Wikimedia lists it
+                // where a pipeline must have a job): no Jenkins job to look for.
+                if !seen.insert(job.clone()) || job == "noop" {
                     continue;
                 }
                 let spec = jjb.and_then(|j| j.get(job));
                 match (spec, jjb) {
-                    (None, None) => b.unsupported(
+                    (None, None) => gaps.note(
+                        job,
                         *loc,
                         format!("project {name}.{pipeline}.{job}"),
                         format!("Jenkins job `{job}` is defined in Jenkins Job Builder files, which were not given: what it runs and which credentials it binds are not checked (give the JJB files with the layout)"),
                     ),
-                    (None, Some(_)) => b.unsupported(
+                    (None, Some(_)) => gaps.note(
+                        job,
                         *loc,
                         format!("project {name}.{pipeline}.{job}"),
                         format!("Jenkins job `{job}` is not defined in the given Jenkins Job Builder files: what it runs and which credentials it binds are not checked"),
                     ),
                     (Some(s), _) => {
                         for (path, why) in &s.unread {
-                            b.unsupported(
+                            gaps.note(
+                                &format!("{job}.{path}"),
                                 *loc,
                                 format!("project {name}.{pipeline}.{job}.{path}"),
                                 why.clone(),
@@ -238,9 +266,46 @@ pub(crate) fn import(
                         context: format!("zuul/{pipeline}"),
                         trigger: started_by,
                     };
-                    start(b, specs, &from, s);
+                    start(b, &mut gaps, specs, &from, s);
                 }
             }
+        }
+    }
+    gaps.report(b);
+}
+
+/// What could not be read about the Jenkins jobs, once per job and reason. A large layout
+/// lists the same job for hundreds of projects and pipelines (Wikimedia's lists ~50 000 job
+/// uses): one gap per use would bury the few distinct ones, so each is reported where it is
+/// first used, with how many uses share it.
+#[derive(Default)]
+struct Gaps {
+    seen: BTreeMap<(String, String), usize>,
+    /// (where first used, path of that use, why, uses).
+    gaps: Vec<(Option<Location>, String, String, usize)>,
+}
+
+impl Gaps {
+    fn note(&mut self, what: &str, loc: Option<Location>, path: String, why: String) {
+        let key = (what.to_owned(), why);
+        if let Some(&i) = self.seen.get(&key) {
+            if let Some(g) = self.gaps.get_mut(i) {
+                g.3 += 1;
+            }
+            return;
+        }
+        self.seen.insert(key.clone(), self.gaps.len());
+        self.gaps.push((loc, path, key.1, 1));
+    }
+
+    fn report(self, b: &mut PipelineBuilder) {
+        for (loc, path, why, uses) in self.gaps {
+            let why = if uses > 1 {
+                format!("{why} ({uses} uses; the first is shown)")
+            } else {
+                why
+            };
+            b.unsupported(loc, path, why);
         }
     }
 }
@@ -286,6 +351,7 @@ struct Started {
 /// keeps the result incomplete.
 fn start(
     b: &mut PipelineBuilder,
+    gaps: &mut Gaps,
     specs: &BTreeMap<String, JobSpec>,
     from: &Started,
     spec: &JobSpec,
@@ -303,7 +369,8 @@ fn start(
         }
         let path = format!("{}.starts.{target}", from.path);
         let Some(s) = specs.get(target) else {
-            b.unsupported(
+            gaps.note(
+                &format!("{parent} -> {target}"),
                 from.loc,
                 path,
                 format!("Jenkins job `{target}`, which `{parent}` starts, is not defined in the given Jenkins Job Builder files: what it runs and which credentials it binds are not checked"),
@@ -311,7 +378,12 @@ fn start(
             continue;
         };
         for (p, why) in &s.unread {
-            b.unsupported(from.loc, format!("{path}.{p}"), why.clone());
+            gaps.note(
+                &format!("{target}.{p}"),
+                from.loc,
+                format!("{path}.{p}"),
+                why.clone(),
+            );
         }
         let name = format!("{parent} -> {target}");
         let named_publish = ["publish", "upload", "release", "deploy"]
@@ -610,6 +682,184 @@ mod tests {
         let d = crate::Policy::builtin().check_pipeline(&p);
         assert!(d.has("import/incomplete"), "{d}");
         assert!(d.to_text().contains("`scripts/lint.sh`"), "{d}");
+        Ok(())
+    }
+
+    /// A job realised from a template starts the jobs its template starts: Wikimedia's
+    /// `generic-{node_version}-docs-docker-publish` hands its docs to `publish-to-doc` like the
+    /// plain `mwext-node18-docs-docker-publish` does. From a check (patchset) pipeline the
+    /// deploy key is reported; from postmerge it is not.
+    #[test]
+    fn a_templated_job_starts_the_jobs_its_template_starts() -> Result<(), String> {
+        let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\n  - name: postmerge\n    trigger:\n      gerrit:\n        - event: change-merged\nprojects:\n  - name: oojs/core\n    check: [generic-node18-docs-publish]\n  - name: oojs/router\n    postmerge: [generic-node18-docs-publish]\n";
+        let jjb = "- builder:\n    name: doc-publish\n    builders:\n      - trigger-builds:\n          - project: publish-to-doc\n- job:\n    name: publish-to-doc\n    wrappers:\n      - ssh-agent-credentials: {users: [jenkins-deploy]}\n- job-template:\n    name: 'generic-{node_version}-docs-publish'\n    builders:\n      - doc-publish:\n          docsrc: src/docs\n- project:\n    name: generic\n    jobs:\n      - 'generic-{node_version}-docs-publish':\n          node_version:\n            - node18: {image: node18}\n            - node20: {image: node20}\n";
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            },
+            SourceFile {
+                name: "jjb/publish.yaml",
+                text: jjb,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let json = p.to_json_value().to_string();
+        for started in [
+            "oojs/core check: generic-node18-docs-publish -> publish-to-doc",
+            "oojs/router postmerge: generic-node18-docs-publish -> publish-to-doc",
+        ] {
+            assert!(json.contains(started), "{started} in {json}");
+        }
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        let secret: Vec<String> = d
+            .violations()
+            .iter()
+            .filter(|v| v.code == "pipeline/secret-not-allowed")
+            .map(|v| v.message.clone())
+            .collect();
+        assert!(
+            secret
+                .iter()
+                .any(|m| m.contains("oojs/core check") && m.contains("jenkins-deploy")),
+            "{d}"
+        );
+        assert!(!secret.iter().any(|m| m.contains("oojs/router")), "{d}");
+        Ok(())
+    }
+
+    /// A component that is no macro of the given files (its file was not given: Wikimedia's
+    /// `setup` and `teardown` live in `castor.yaml`) may bind or start anything: it is a gap,
+    /// not a step that does nothing. Components JJB provides and that bind nothing are not.
+    #[test]
+    fn a_macro_not_given_is_a_gap_and_a_known_component_is_not() -> Result<(), String> {
+        let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: app\n    check: [lint, unit]\n";
+        let jjb = "- job:\n    name: lint\n    wrappers: [timestamps, {timeout: {timeout: 30}}]\n    builders:\n      - setup\n      - shell: make lint\n    publishers: [teardown, {archive: {artifacts: 'log/'}}]\n- job:\n    name: unit\n    wrappers: [timestamps, workspace-cleanup]\n    builders: [{shell: make test}]\n    publishers: [{junit: {results: 'log/*.xml'}}, {email-ext: {recipients: a@b}}]\n";
+        let files = [
+            SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            },
+            SourceFile {
+                name: "jjb/jobs.yaml",
+                text: jjb,
+            },
+        ];
+        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let gaps: Vec<String> = p
+            .unsupported()
+            .iter()
+            .map(|u| format!("{} {}", u.path, u.message))
+            .collect();
+        for m in [
+            "`setup` is neither a macro",
+            "`teardown` is neither a macro",
+        ] {
+            assert!(
+                gaps.iter()
+                    .any(|g| g.contains("app.check.lint") && g.contains(m)),
+                "{m} in {gaps:?}"
+            );
+        }
+        assert!(
+            !gaps.iter().any(|g| g.contains("app.check.unit")),
+            "{gaps:?}"
+        );
+        assert!(
+            !gaps
+                .iter()
+                .any(|g| g.contains("`timestamps`") || g.contains("`archive`")),
+            "{gaps:?}"
+        );
+        Ok(())
+    }
+
+    fn trigger_of(layout: &str) -> Result<Vec<Option<crate::pipeline::Trigger>>, String> {
+        let mut docs = crate::import::tree::parse(layout).map_err(|e| e.0)?;
+        docs.iter_mut()
+            .for_each(crate::import::tree::apply_tagged_merges);
+        let doc = docs.first().ok_or("no document")?;
+        Ok(doc
+            .get("pipelines")
+            .map(super::super::super::tree::Node::items)
+            .unwrap_or_default()
+            .iter()
+            .map(super::trigger)
+            .collect())
+    }
+
+    /// Wikimedia writes each pipeline variant as `- !!merge : *test_pipeline` and each event as
+    /// `- !!merge : *test-event-patchset-created` with another branch: the variants keep the
+    /// author filter (approved) instead of losing their trigger (and being taken as anyone's).
+    #[test]
+    fn pipelines_merged_with_the_tagged_merge_key_keep_their_trigger() -> Result<(), String> {
+        let layout = "pipelines:\n  - &test_pipeline\n    name: test\n    manager: IndependentPipelineManager\n    trigger:\n      gerrit:\n        - &ev\n          event: patchset-created\n          email: &allow\n            - .*?@wikimedia\\.org$\n  - !!merge : *test_pipeline\n    name: test-prio\n  - !!merge : *test_pipeline\n    name: test-1_39\n    trigger:\n      gerrit:\n        - !!merge : *ev\n          branch: ^REL1_39$\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\n          branch: ^REL1_39$\n";
+        use crate::pipeline::Trigger::*;
+        assert_eq!(
+            trigger_of(layout)?,
+            vec![
+                Some(Approved),
+                Some(Approved),
+                Some(Approved),
+                Some(Patchset)
+            ]
+        );
+        Ok(())
+    }
+
+    /// An author filter makes an event a trusted person's only when it lists who may start
+    /// it: a deny-list (`^(?!bot@).*$`) or a match-all lets anyone in, so the event stays a
+    /// patchset one; an allow-list of domains and addresses is approved.
+    #[test]
+    fn a_deny_list_author_filter_is_not_a_trusted_start() -> Result<(), String> {
+        let event = |filter: &str| {
+            format!(
+                "pipelines:\n  - name: p\n    trigger:\n      gerrit:\n        - event: patchset-created\n          email: {filter}\n"
+            )
+        };
+        use crate::pipeline::Trigger::*;
+        for deny in [
+            "^(?!l10n-bot@translatewiki\\.net).*$",
+            "'.*'",
+            "['^alice@example\\.org$', '(?!bot).*']",
+        ] {
+            assert_eq!(trigger_of(&event(deny))?, vec![Some(Patchset)], "{deny}");
+        }
+        for allow in [
+            "['.*?@wikimedia\\.org$', '^alice@example\\.org$']",
+            "^hashar@free\\.fr$",
+        ] {
+            assert_eq!(trigger_of(&event(allow))?, vec![Some(Approved)], "{allow}");
+        }
+        Ok(())
+    }
+
+    /// A pipeline whose trigger lockkeeper cannot read is reported (its jobs are taken as run
+    /// for anyone's change), and a Jenkins job many projects list is one gap, with its count.
+    #[test]
+    fn unread_pipelines_are_reported_and_gaps_counted_once() -> Result<(), String> {
+        let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\n  - name: odd\n    manager: IndependentPipelineManager\nprojects:\n  - name: a\n    check: [tox]\n    odd: [tox]\n  - name: b\n    check: [tox, lint, noop]\n";
+        let p = Pipeline::import(
+            &[SourceFile {
+                name: "zuul/layout.yaml",
+                text: layout,
+            }],
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let gaps: Vec<String> = p.unsupported().iter().map(|u| u.message.clone()).collect();
+        assert!(
+            gaps.iter()
+                .any(|m| m.contains("pipeline `odd` has no trigger event")),
+            "{gaps:?}"
+        );
+        let tox: Vec<&String> = gaps.iter().filter(|m| m.contains("`tox`")).collect();
+        assert_eq!(tox.len(), 1, "{gaps:?}");
+        assert!(tox[0].contains("(3 uses; the first is shown)"), "{gaps:?}");
+        assert!(!gaps.iter().any(|m| m.contains("`noop`")), "{gaps:?}");
+        let lint: Vec<&String> = gaps.iter().filter(|m| m.contains("`lint`")).collect();
+        assert_eq!(lint.len(), 1, "{gaps:?}");
+        assert!(!lint[0].contains("uses;"), "{gaps:?}");
         Ok(())
     }
 
