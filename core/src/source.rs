@@ -274,6 +274,96 @@ impl Locator {
     pub fn duplicates(&self) -> &[(FieldPath, Location)] {
         &self.duplicates
     }
+
+    /// Whether [`Locator::locate`] and [`Locator::locate_key`] answer for `path` as they would
+    /// with nothing elided: the way to it passes no elided collection before its end.
+    fn covers(&self, path: &FieldPath) -> bool {
+        let Some(mut node) = self.root.as_ref() else {
+            return true;
+        };
+        for segment in path.segments() {
+            let next = match (&node.kind, segment) {
+                (Kind::Elided, _) => return false,
+                (Kind::Map(map), Segment::Key(k)) => map.get(k).map(|e| &e.value),
+                (Kind::Seq(items), Segment::Index(i)) => items.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                // Past the text: the nearest enclosing value is the same with nothing elided.
+                None => return true,
+            }
+        }
+        true
+    }
+
+    /// Where the key `key` of the mapping at `parent` is written: `locate_key` of
+    /// `parent.key(key)`, without building that path (one call per job of a pipeline). `None`
+    /// when `parent` is not a recorded mapping, for the caller to ask the long way.
+    fn locate_key_in(&self, parent: &FieldPath, key: &str) -> Option<Option<Location>> {
+        let mut node = self.root.as_ref()?;
+        for segment in parent.segments() {
+            node = match (&node.kind, segment) {
+                (Kind::Map(map), Segment::Key(k)) => &map.get(k)?.value,
+                (Kind::Seq(items), Segment::Index(i)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        match &node.kind {
+            Kind::Map(map) => Some(map.get(key).and_then(|e| e.key_location)),
+            _ => None,
+        }
+    }
+}
+
+/// The positions of a document that may have elided the inside of its deeper collections (see
+/// [`parse_document_elided`]), with the text to read them from: a position inside an elided
+/// collection is asked for only to report a problem, and the first such question reads the
+/// whole tree once.
+pub(crate) struct Positions<'a> {
+    text: &'a str,
+    format: Format,
+    shallow: Locator,
+    full: std::cell::OnceCell<Locator>,
+}
+
+impl<'a> Positions<'a> {
+    pub(crate) fn new(text: &'a str, format: Format, locator: Locator) -> Self {
+        Positions {
+            text,
+            format,
+            shallow: locator,
+            full: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The locator that answers for `path` as a complete one would.
+    fn for_path(&self, path: &FieldPath) -> &Locator {
+        if self.shallow.covers(path) {
+            return &self.shallow;
+        }
+        self.full.get_or_init(|| {
+            // Read before, within its budget: a failure here cannot be the budget's, and a
+            // locator that knows nothing only loses positions.
+            Locator::read(self.text, self.format).unwrap_or_default()
+        })
+    }
+
+    /// As [`Locator::locate`].
+    pub(crate) fn locate(&self, path: &FieldPath) -> Option<Location> {
+        self.for_path(path).locate(path)
+    }
+
+    /// As [`Locator::locate_key`] of `parent.key(key)`.
+    pub(crate) fn locate_key_in(&self, parent: &FieldPath, key: &str) -> Option<Location> {
+        match self.shallow.locate_key_in(parent, key) {
+            Some(location) => location,
+            None => {
+                let path = parent.key(key);
+                self.for_path(&path).locate_key(&path)
+            }
+        }
+    }
 }
 
 /// The fewest nodes (values, lists and maps) any document may have, whatever its size: the
@@ -340,6 +430,9 @@ enum Kind {
     Map(MapNode),
     Seq(Vec<Node>),
     Scalar,
+    /// A collection whose inside was not recorded (see [`parse_document_elided`]): only its
+    /// position is known.
+    Elided,
 }
 
 /// A mapping's entries in the order written, with a hash index once it has more than
@@ -388,6 +481,74 @@ impl MapNode {
             }
             None => self.entries.iter().rev().find(|e| *e.key == *key),
         }
+    }
+
+    /// The mapping of `entries` in the order written, each marked when its key was written
+    /// before it; says whether any was. As [`MapNode::push`] of each in turn, with the index
+    /// made at its final size at once.
+    fn from_entries(mut entries: Vec<Entry>) -> (MapNode, bool) {
+        let mut any = false;
+        if entries.len() <= Self::INDEXED {
+            for i in 1..entries.len() {
+                let (before, rest) = entries.split_at_mut(i);
+                if let Some(entry) = rest.first_mut() {
+                    entry.repeated = before.iter().any(|e| e.key == entry.key);
+                    any |= entry.repeated;
+                }
+            }
+            return (
+                MapNode {
+                    entries,
+                    index: None,
+                },
+                any,
+            );
+        }
+        if u32::try_from(entries.len()).is_err() {
+            // More entries than the node budget allows: never reached.
+            let mut map = MapNode::default();
+            for entry in entries {
+                any |= map.push(entry);
+            }
+            return (map, any);
+        }
+        let state = hasher();
+        let mut index = hashbrown::HashTable::with_capacity(entries.len());
+        for i in 0..entries.len() {
+            let Some(entry) = entries.get(i) else {
+                break;
+            };
+            let hash = key_hash(state, &entry.key);
+            let repeated = match index.entry(
+                hash,
+                |&j: &u32| entries.get(j as usize).is_some_and(|e| e.key == entry.key),
+                |&j| {
+                    entries
+                        .get(j as usize)
+                        .map_or(0, |e| key_hash(state, &e.key))
+                },
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut o) => {
+                    *o.get_mut() = i as u32;
+                    true
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                    false
+                }
+            };
+            if repeated && let Some(entry) = entries.get_mut(i) {
+                entry.repeated = true;
+                any = true;
+            }
+        }
+        (
+            MapNode {
+                entries,
+                index: Some(Box::new(index)),
+            },
+            any,
+        )
     }
 
     /// Adds an entry, marking it when its key was seen before; says whether it was.
@@ -489,7 +650,7 @@ impl Node {
                     path.pop();
                 }
             }
-            Kind::Scalar => {}
+            Kind::Scalar | Kind::Elided => {}
         }
     }
 }
@@ -544,10 +705,29 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
     format: Format,
     codes: &DocumentCodes,
 ) -> Result<Parsed<T>, Problems> {
+    parse_document_elided(text, format, codes, usize::MAX)
+}
+
+/// [`parse_document`], whose locator may keep only the position of the collections at nesting
+/// depth `elide_from` or deeper (the root collection is at depth 0), not their inside; read it
+/// through [`Positions`]. A pipeline of a million jobs needs the position of each job, while
+/// the positions of every value of every job, a tree several times the size of the text, are
+/// needed only to report a problem. What is read, and every problem and position reported, is
+/// the same as with [`parse_document`].
+pub(crate) fn parse_document_elided<T: DeserializeOwned>(
+    text: &str,
+    format: Format,
+    codes: &DocumentCodes,
+    elide_from: usize,
+) -> Result<Parsed<T>, Problems> {
     if format == Format::Yaml
-        && let Ok((value, locator, unknown)) = events::read::<T>(text)
+        && let Ok((value, mut locator, unknown)) = events::read::<T>(text, elide_from)
     {
         // No repeated key and no error, or the fast path would have stepped aside.
+        if !unknown.iter().all(|path| locator.covers(path)) {
+            // Read before, within its budget: this cannot fail on the budget.
+            locator = Locator::read(text, format).unwrap_or_default();
+        }
         let problems = unknown_fields(unknown, &locator, codes);
         return Ok(Parsed {
             value,
@@ -739,7 +919,7 @@ mod tests {
             return Err(format!("{at}: {:?} vs {:?}", a.location, b.location));
         }
         match (&a.kind, &b.kind) {
-            (Kind::Scalar, Kind::Scalar) => Ok(()),
+            (Kind::Scalar, Kind::Scalar) | (Kind::Elided, Kind::Elided) => Ok(()),
             (Kind::Seq(x), Kind::Seq(y)) if x.len() == y.len() => x
                 .iter()
                 .zip(y)

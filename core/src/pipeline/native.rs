@@ -3,14 +3,15 @@
 //! It is read like the policy: unknown fields, duplicate keys, undefined `needs` and invalid
 //! values are all reported at once, each with its line and column.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 
 use super::{PipelineBuilder, ResourceKind, Trigger};
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::{Code, codes};
-use crate::source::{DocumentCodes, FieldPath, Format, Location, Locator, parse_document};
+use crate::source::{DocumentCodes, FieldPath, Format, Location, Positions, parse_document_elided};
 
 const CODES: DocumentCodes = DocumentCodes {
     syntax: codes::PIPELINE_SYNTAX,
@@ -30,7 +31,68 @@ struct RawPipeline {
     #[allow(dead_code)]
     description: Option<String>,
     #[serde(default)]
-    jobs: BTreeMap<String, RawJob>,
+    jobs: RawJobs,
+}
+
+/// The jobs in the order written. A name written twice (JSON allows it; the locator reports it
+/// as a duplicate) keeps its last job, as a map keeps it.
+///
+/// Read as a `BTreeMap` before: at a million jobs its nodes were hundreds of MiB more than the
+/// jobs themselves, and sorted by name, not in the order the importer wants them.
+#[derive(Debug, Default)]
+struct RawJobs(Vec<Option<(String, RawJob)>>);
+
+impl<'de> Deserialize<'de> for RawJobs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(JobsVisitor)
+    }
+}
+
+struct JobsVisitor;
+
+impl<'de> Visitor<'de> for JobsVisitor {
+    type Value = RawJobs;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // What serde's own map says, so that a wrong type reads as it did.
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawJobs, A::Error> {
+        use std::hash::BuildHasher as _;
+        let state = hashbrown::DefaultHashBuilder::default();
+        let mut jobs: Vec<Option<(String, RawJob)>> =
+            Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        // Positions in `jobs` by name.
+        let mut index = hashbrown::HashTable::<usize>::new();
+        while let Some((name, job)) = map.next_entry::<String, RawJob>()? {
+            let hash = state.hash_one(name.as_str());
+            let same = |&i: &usize| {
+                jobs.get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|(n, _)| *n == name)
+            };
+            let rehash = |&i: &usize| {
+                jobs.get(i)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |(n, _)| state.hash_one(n.as_str()))
+            };
+            let earlier = match index.entry(hash, same, rehash) {
+                hashbrown::hash_table::Entry::Occupied(mut o) => {
+                    Some(std::mem::replace(o.get_mut(), jobs.len()))
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(jobs.len());
+                    None
+                }
+            };
+            if let Some(slot) = earlier.and_then(|i| jobs.get_mut(i)) {
+                *slot = None;
+            }
+            jobs.push(Some((name, job)));
+        }
+        Ok(RawJobs(jobs))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,35 +150,37 @@ impl RawResources {
 }
 
 /// What the reader keeps of one native file to place problems found after all files are read.
-pub(crate) struct NativeFile {
-    pub locator: Locator,
+pub(crate) struct NativeFile<'a> {
+    pub positions: Positions<'a>,
     /// Index of the file's first job in the builder, and its job names in that order.
     pub first_job: usize,
     pub jobs: Vec<String>,
 }
 
-impl NativeFile {
+impl NativeFile<'_> {
     /// The problem for something wrong at `path` in this file.
     pub fn problem(&self, code: Code, path: FieldPath, message: String) -> Problem {
-        let loc = self.locator.locate(&path);
+        let loc = self.positions.locate(&path);
         Problem::new(code, message, path, loc)
     }
 }
 
 /// Reads one native file into the builder. Problems that need every file (undefined `needs`)
 /// are found by the caller after [`PipelineBuilder::finish`].
-pub(crate) fn read(
+pub(crate) fn read<'a>(
     builder: &mut PipelineBuilder,
     first_job: usize,
     file: &str,
-    text: &str,
+    text: &'a str,
     format: Format,
-) -> Result<NativeFile, Problems> {
-    let parsed = parse_document::<RawPipeline>(text, format, &CODES)?;
-    let locator = parsed.locator;
+) -> Result<NativeFile<'a>, Problems> {
+    // The positions of the jobs (the keys of `jobs`, at depth 1) are kept; those inside a job
+    // are read again from the text if a problem needs them.
+    let parsed = parse_document_elided::<RawPipeline>(text, format, &CODES, 2)?;
+    let positions = Positions::new(text, format, parsed.locator);
     let mut problems = parsed.problems;
     let mut report = |code, path: FieldPath, message: String| {
-        let loc = locator.locate(&path);
+        let loc = positions.locate(&path);
         problems.push(Problem::new(code, message, path, loc));
     };
     let raw = parsed.value;
@@ -131,21 +195,38 @@ pub(crate) fn read(
     }
     // Jobs in the order they are written, so reports read top to bottom.
     let root = FieldPath::root().key("jobs");
-    let mut jobs: Vec<(Option<Location>, &String, &RawJob)> = raw
-        .jobs
+    let mut jobs = raw.jobs.0;
+    // The order is by position, then by name (jobs at one position: none known), as it was
+    // when they were read into a map sorted by name. In the order written, that is one pass.
+    // The jobs stay where they are (a job is a few hundred bytes, and a copy of a million is
+    // as many fresh pages for the kernel to clear); only their places are sorted.
+    let mut order: Vec<(Option<Location>, usize)> = jobs
         .iter()
-        .map(|(name, job)| (locator.locate_key(&root.key(name.clone())), name, job))
+        .enumerate()
+        .filter_map(|(i, job)| {
+            let (name, _) = job.as_ref()?;
+            Some((positions.locate_key_in(&root, name), i))
+        })
         .collect();
-    jobs.sort_by_key(|(loc, _, _)| *loc);
+    order.sort_by(|(a, i), (b, j)| {
+        let name = |k: &usize| jobs.get(*k).and_then(Option::as_ref).map(|(n, _)| n);
+        a.cmp(b).then_with(|| name(i).cmp(&name(j)))
+    });
 
     builder.file(file);
-    let mut names = Vec::new();
-    for (loc, name, job) in jobs {
-        let path = root.key(name.clone());
+    let mut names = Vec::with_capacity(order.len());
+    for (loc, i) in order {
+        // Taken, so that each job's own allocations are freed as it is added.
+        let Some((name, job)) = jobs.get_mut(i).and_then(Option::take) else {
+            continue;
+        };
+        let name = &name;
+        let job = &job;
+        let path = || root.key(name.clone());
         if name.trim().is_empty() {
             report(
                 codes::PIPELINE_INVALID_VALUE,
-                path.clone(),
+                path(),
                 "a job name must not be empty".to_owned(),
             );
         }
@@ -153,7 +234,7 @@ pub(crate) fn read(
             None => {
                 report(
                     codes::PIPELINE_INVALID_VALUE,
-                    path.clone(),
+                    path(),
                     format!(
                         "job `{name}` has no `trigger`; say what starts it: {}",
                         Trigger::names()
@@ -166,7 +247,7 @@ pub(crate) fn read(
                 Err(()) => {
                     report(
                         codes::PIPELINE_INVALID_VALUE,
-                        path.key("trigger"),
+                        path().key("trigger"),
                         format!(
                             "`{t}` is not a trigger; expected one of {}",
                             Trigger::names()
@@ -181,7 +262,7 @@ pub(crate) fn read(
                 if item.trim().is_empty() {
                     report(
                         codes::PIPELINE_INVALID_VALUE,
-                        path.key(field).index(i),
+                        path().key(field).index(i),
                         format!("an entry of `{field}` must not be empty"),
                     );
                 }
@@ -192,7 +273,7 @@ pub(crate) fn read(
                 if item.trim().is_empty() {
                     report(
                         codes::PIPELINE_INVALID_VALUE,
-                        path.key(dir).key(field).index(i),
+                        path().key(dir).key(field).index(i),
                         format!("a name in `{dir}.{field}` must not be empty"),
                     );
                 }
@@ -228,7 +309,7 @@ pub(crate) fn read(
     }
     match Problems::from_vec(problems) {
         None => Ok(NativeFile {
-            locator,
+            positions,
             first_job,
             jobs: names,
         }),

@@ -22,7 +22,9 @@ use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
 };
 
-use super::{Entry, FieldPath, Kind, Location, Locator, MapNode, Node, node_budget};
+use super::{
+    Entry, FieldPath, Kind, Location, Locator, MapNode, Node, hasher, key_hash, node_budget,
+};
 
 /// The fast path does not read this document; serde-saphyr will.
 #[derive(Debug)]
@@ -45,8 +47,16 @@ impl de::Error for Fallback {
 type Result<T, E = Fallback> = std::result::Result<T, E>;
 
 /// Reads `text` into `T` with its locator and the paths of the fields `T` does not know.
-pub(super) fn read<T: DeserializeOwned>(text: &str) -> Result<(T, Locator, Vec<FieldPath>)> {
-    let mut reader = Reader::new(text, Keys::Unique)?;
+///
+/// The locator records the inside of collections down to nesting depth `elide_from` (the root
+/// collection is at depth 0); a collection at that depth or deeper is kept as its position alone
+/// ([`Kind::Elided`]). Everything is still read and checked as before; only the positions tree
+/// is smaller. `usize::MAX` records everything.
+pub(super) fn read<T: DeserializeOwned>(
+    text: &str,
+    elide_from: usize,
+) -> Result<(T, Locator, Vec<FieldPath>)> {
+    let mut reader = Reader::new(text, Keys::Unique, elide_from)?;
     let mut unknown = Vec::new();
     let value = serde_ignored::deserialize(&mut reader, |p| {
         unknown.push(FieldPath::from_ignored(&p));
@@ -58,7 +68,8 @@ pub(super) fn read<T: DeserializeOwned>(text: &str) -> Result<(T, Locator, Vec<F
 /// The locator alone, as serde-saphyr's positions tree gives it (repeated keys are marked, not
 /// refused).
 pub(super) fn locate(text: &str) -> Result<Locator> {
-    let mut reader = Reader::new(text, Keys::Repeatable)?;
+    // Repeated keys are marked in the tree, so nothing may be elided.
+    let mut reader = Reader::new(text, Keys::Repeatable, usize::MAX)?;
     reader.next()?;
     while !reader.builder.stack.is_empty() {
         reader.next()?;
@@ -148,11 +159,11 @@ fn location(span: &Span) -> Option<Location> {
 
 impl<'a> Reader<'a> {
     /// Starts the reader at the document's root node.
-    fn new(text: &'a str, keys: Keys) -> Result<Self> {
+    fn new(text: &'a str, keys: Keys, elide_from: usize) -> Result<Self> {
         let mut reader = Reader {
             parser: Parser::with_options(StrInput::new(text), parser_options()),
             peeked: None,
-            builder: Builder::new(keys),
+            builder: Builder::new(keys, elide_from),
             limits: Limits::for_text(text),
             events: 0,
             nodes: 0,
@@ -640,6 +651,11 @@ impl<'a> MapAccess<'a> for &mut Items<'_, 'a> {
 /// document the kernel's first touch of each page is much of the reading time.
 struct Builder {
     keys: Keys,
+    /// Collections at this depth or deeper are elided (see [`read`]).
+    elide_from: usize,
+    /// The hashes of the keys of the elided mappings being read, to find a repeated key without
+    /// keeping the key.
+    hashes: Vec<u64>,
     /// A key was written twice in one mapping (only with [`Keys::Repeatable`]).
     repeated: bool,
     stack: Vec<Frame>,
@@ -661,12 +677,28 @@ enum Frame {
         /// Where this sequence's items start in `Builder::items`.
         start: usize,
     },
+    /// A collection whose inside is not recorded: its keys are still checked as a recorded
+    /// mapping's are (a key that needs resolving, `<<`, a repeated key).
+    Elided {
+        location: Option<Location>,
+        map: bool,
+        /// Where this mapping's key hashes start in `Builder::hashes`.
+        start: usize,
+        /// A key was read, waiting for its value.
+        key: bool,
+    },
 }
 
 impl Builder {
-    fn new(keys: Keys) -> Self {
+    /// The most keys an elided mapping may have: its keys are compared with each other, which
+    /// costs the square of their number. Past it the document is left to serde-saphyr.
+    const ELIDED_KEYS: usize = 256;
+
+    fn new(keys: Keys, elide_from: usize) -> Self {
         Builder {
             keys,
+            elide_from,
+            hashes: Vec::new(),
             repeated: false,
             stack: Vec::new(),
             entries: Vec::new(),
@@ -681,6 +713,30 @@ impl Builder {
         value: &str,
         style: ScalarStyle,
     ) -> Result<()> {
+        if let Some(Frame::Elided {
+            map: true,
+            start,
+            key: waiting @ false,
+            ..
+        }) = self.stack.last_mut()
+        {
+            let name = match style {
+                ScalarStyle::Plain => plain_key(value).ok_or(Fallback)?,
+                _ => value,
+            };
+            if value == "<<" {
+                return Err(Fallback);
+            }
+            // A repeated key, or two keys of the same hash: either way serde-saphyr decides.
+            let hash = key_hash(hasher(), name);
+            let seen = self.hashes.get(*start..).unwrap_or_default();
+            if seen.contains(&hash) || seen.len() >= Self::ELIDED_KEYS {
+                return Err(Fallback);
+            }
+            self.hashes.push(hash);
+            *waiting = true;
+            return Ok(());
+        }
         if let Some(Frame::Map {
             key: key @ None, ..
         }) = self.stack.last_mut()
@@ -709,21 +765,41 @@ impl Builder {
     }
 
     fn start(&mut self, location: Option<Location>, map: bool) -> Result<()> {
-        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-            // A collection as a mapping key.
-            return Err(Fallback);
+        match self.stack.last() {
+            Some(
+                Frame::Map { key: None, .. }
+                | Frame::Elided {
+                    map: true,
+                    key: false,
+                    ..
+                },
+            ) => {
+                // A collection as a mapping key.
+                return Err(Fallback);
+            }
+            Some(Frame::Elided { .. }) => {}
+            _ if self.stack.len() >= self.elide_from => {}
+            _ => {
+                self.stack.push(if map {
+                    Frame::Map {
+                        location,
+                        start: self.entries.len(),
+                        key: None,
+                    }
+                } else {
+                    Frame::Seq {
+                        location,
+                        start: self.items.len(),
+                    }
+                });
+                return Ok(());
+            }
         }
-        self.stack.push(if map {
-            Frame::Map {
-                location,
-                start: self.entries.len(),
-                key: None,
-            }
-        } else {
-            Frame::Seq {
-                location,
-                start: self.items.len(),
-            }
+        self.stack.push(Frame::Elided {
+            location,
+            map,
+            start: self.hashes.len(),
+            key: false,
         });
         Ok(())
     }
@@ -736,17 +812,21 @@ impl Builder {
                 key: None,
             }) => {
                 let count = self.entries.len().saturating_sub(start);
-                let mut map = MapNode {
-                    entries: Vec::with_capacity(count),
-                    index: None,
+                let entries = if count > start {
+                    // Most of the stack is this mapping's (a pipeline's `jobs`): its entries keep
+                    // the stack's buffer, and the few before them move to a new one, rather
+                    // than copying the many into fresh memory.
+                    let before: Vec<Entry> = self.entries.drain(..start).collect();
+                    std::mem::replace(&mut self.entries, before)
+                } else {
+                    self.entries.drain(start..).collect()
                 };
-                for entry in self.entries.drain(start..) {
-                    if map.push(entry) {
-                        if self.keys == Keys::Unique {
-                            return Err(Fallback);
-                        }
-                        self.repeated = true;
+                let (map, repeated) = MapNode::from_entries(entries);
+                if repeated {
+                    if self.keys == Keys::Unique {
+                        return Err(Fallback);
                     }
+                    self.repeated = true;
                 }
                 Node {
                     location,
@@ -758,6 +838,18 @@ impl Builder {
                 Node {
                     location,
                     kind: Kind::Seq(items),
+                }
+            }
+            Some(Frame::Elided {
+                location,
+                start,
+                key: false,
+                ..
+            }) => {
+                self.hashes.truncate(start);
+                Node {
+                    location,
+                    kind: Kind::Elided,
                 }
             }
             _ => return Err(Fallback),
@@ -773,6 +865,15 @@ impl Builder {
             }
             Some(Frame::Seq { .. }) => {
                 self.items.push(node);
+                Ok(())
+            }
+            // Inside an elided collection nothing is kept: a mapping's value only ends its entry.
+            Some(Frame::Elided { map: false, .. }) => Ok(()),
+            Some(Frame::Elided { map: true, key, .. }) => {
+                if !*key {
+                    return Err(Fallback);
+                }
+                *key = false;
                 Ok(())
             }
             Some(Frame::Map { key, .. }) => {
@@ -812,7 +913,10 @@ mod tests {
 
     use super::super::located::Located;
     use super::super::tests::same;
-    use super::super::{Format, budget_for};
+    use super::super::{
+        DocumentCodes, Format, Positions, Segment, budget_for, parse_document,
+        parse_document_elided,
+    };
     use super::*;
 
     /// serde-saphyr's positions tree, as `Locator::read` built it before this pass.
@@ -853,7 +957,7 @@ mod tests {
             let slow_duplicates = Locator::from_root(slow.unwrap_or_else(|| unreachable!()));
             assert_eq!(fast.duplicates(), slow_duplicates.duplicates(), "{name}");
         }
-        let fast_value = read::<serde_json::Value>(text).ok();
+        let fast_value = read::<serde_json::Value>(text, usize::MAX).ok();
         if let Some((value, locator, unknown)) = &fast_value {
             let slow = slow_read::<serde_json::Value>(text);
             assert_eq!(
@@ -867,8 +971,73 @@ mod tests {
             if let Err(e) = same(fast_root, &slow_root, name) {
                 panic!("{name}: positions differ: {e}");
             }
+            for depth in 0..4 {
+                elided_agrees(text, name, depth, (value, unknown), locator);
+            }
         }
         (fast_tree.is_some(), fast_value.is_some())
+    }
+
+    /// Checks that a read eliding collections from `depth` on gives the same value and unknown
+    /// fields as the full read, and that through [`Positions`] every path (and one past the
+    /// text below each) is located as the full locator locates it.
+    fn elided_agrees(
+        text: &str,
+        name: &str,
+        depth: usize,
+        full_read: (&serde_json::Value, &Vec<FieldPath>),
+        full: &Locator,
+    ) {
+        let Ok((value, shallow, unknown)) = read::<serde_json::Value>(text, depth) else {
+            panic!("{name}: not read eliding from depth {depth}");
+        };
+        assert_eq!((&value, &unknown), full_read, "{name} at depth {depth}");
+        let mut paths = Vec::new();
+        if let Some(root) = &full.root {
+            all_paths(root, &FieldPath::root(), &mut paths);
+        }
+        let positions = Positions::new(text, Format::Yaml, shallow);
+        for path in &paths {
+            let at = format!("{name} at depth {depth}: {path}");
+            if positions.shallow.covers(path) {
+                assert_eq!(positions.shallow.locate(path), full.locate(path), "{at}");
+                assert_eq!(
+                    positions.shallow.locate_key(path),
+                    full.locate_key(path),
+                    "{at}"
+                );
+            }
+            assert_eq!(positions.locate(path), full.locate(path), "{at}");
+            if let Some((Segment::Key(last), parent)) = path.segments().split_last() {
+                let parent = FieldPath(parent.to_vec());
+                assert_eq!(
+                    positions.locate_key_in(&parent, last),
+                    full.locate_key(path),
+                    "{at}"
+                );
+            }
+        }
+    }
+
+    /// Every path of the tree below `node` (at `at`), and for each collection one key and one
+    /// index that are not in it.
+    fn all_paths(node: &Node, at: &FieldPath, out: &mut Vec<FieldPath>) {
+        out.push(at.clone());
+        match &node.kind {
+            Kind::Map(map) => {
+                for entry in &map.entries {
+                    all_paths(&entry.value, &at.key(&*entry.key), out);
+                }
+            }
+            Kind::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    all_paths(item, &at.index(i), out);
+                }
+            }
+            Kind::Scalar | Kind::Elided => {}
+        }
+        out.push(at.key("not-in-the-text"));
+        out.push(at.index(1_000_000));
     }
 
     fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -946,11 +1115,70 @@ mod tests {
         for doc in docs {
             agrees(doc, &format!("{doc:?}"));
         }
-        assert!(read::<serde_json::Value>("a: yes\n").is_err());
-        assert!(read::<serde_json::Value>("a: &x 1\nb: *x\n").is_err());
-        assert!(read::<serde_json::Value>("a: 1\na: 2\n").is_err());
+        let read = |text| read::<serde_json::Value>(text, usize::MAX);
+        assert!(read("a: yes\n").is_err());
+        assert!(read("a: &x 1\nb: *x\n").is_err());
+        assert!(read("a: 1\na: 2\n").is_err());
         assert!(locate("a: 1\na: 2\n").is_ok());
-        assert!(read::<serde_json::Value>("a: [job-1, 2, ~, true, 'x']\n").is_ok());
+        assert!(read("a: [job-1, 2, ~, true, 'x']\n").is_ok());
+    }
+
+    #[test]
+    fn an_elided_collection_is_checked_as_a_recorded_one() {
+        let read = |text: &str, depth| read::<serde_json::Value>(text, depth).is_ok();
+        for doc in [
+            "jobs:\n  a: {x: {y: 1, y: 2}}\n",
+            "jobs:\n  a: {x: [{on: 1, true: 2}]}\n",
+            "jobs:\n  a: {x: {<<: {y: 1}}}\n",
+            "jobs:\n  a: {x: {0x10: 1}}\n",
+            "jobs:\n  a: {x: [.nan]}\n",
+            "jobs:\n  a: {x: {? [y]: 1}}\n",
+        ] {
+            assert!(!read(doc, usize::MAX), "{doc}");
+            assert!(!read(doc, 0), "{doc}");
+            assert!(!read(doc, 2), "{doc}");
+        }
+        let mut many = String::from("a:\n  b:\n");
+        for i in 0..300 {
+            many.push_str(&format!("    k{i}: {i}\n"));
+        }
+        assert!(read(&many, usize::MAX));
+        // Past the keys an elided mapping compares, left to serde-saphyr.
+        assert!(!read(&many, 2));
+        assert!(read(&many, 3));
+    }
+
+    #[test]
+    fn a_problem_inside_an_elided_collection_is_placed_as_without_elision() {
+        let codes = DocumentCodes {
+            syntax: crate::rule::codes::PIPELINE_SYNTAX,
+            unknown_field: crate::rule::codes::PIPELINE_UNKNOWN_FIELD,
+            duplicate: crate::rule::codes::PIPELINE_DUPLICATE_NAME,
+        };
+        let text = "version: 1\njobs:\n  a:\n    trigger: merged\n    extra: {x: 1}\n";
+        let located =
+            |elide_from| match parse_document_elided::<Doc>(text, Format::Yaml, &codes, elide_from)
+            {
+                Ok(parsed) => parsed
+                    .problems
+                    .iter()
+                    .map(|p| (p.path.to_string(), p.location))
+                    .collect::<Vec<_>>(),
+                Err(e) => panic!("{e}"),
+            };
+        let extra = Some(Location { line: 5, column: 5 });
+        assert_eq!(located(usize::MAX), [("jobs.a.extra".to_owned(), extra)]);
+        for depth in 0..3 {
+            assert_eq!(located(depth), located(usize::MAX));
+        }
+        let Ok(parsed) = parse_document::<Doc>(text, Format::Yaml, &codes) else {
+            panic!("not read");
+        };
+        assert!(
+            parsed
+                .locator
+                .covers(&FieldPath::root().key("jobs").key("a").key("extra"))
+        );
     }
 
     #[derive(Debug, PartialEq, serde::Deserialize)]
@@ -989,13 +1217,13 @@ mod tests {
             "",
         ];
         for doc in docs {
-            let fast = read::<Doc>(doc).ok();
+            let fast = read::<Doc>(doc, usize::MAX).ok();
             let slow = slow_read::<Doc>(doc);
             if let Some((value, _, unknown)) = fast {
                 assert_eq!(slow, Ok((value, unknown)), "{doc:?}");
             }
         }
-        let (_, _, unknown) = read::<Doc>(docs[1]).unwrap_or_else(|e| panic!("{e}"));
+        let (_, _, unknown) = read::<Doc>(docs[1], usize::MAX).unwrap_or_else(|e| panic!("{e}"));
         let paths: Vec<String> = unknown.iter().map(ToString::to_string).collect();
         assert_eq!(paths, ["jobs.a.extra", "jobs.b.surprise", "other"]);
     }
