@@ -447,6 +447,16 @@ mod tests {
     const JJB: &str = "- wrapper:\n    name: npm-token\n    wrappers:\n      - credentials-binding:\n          - text:\n              credential-id: '{cred}'\n              variable: NPM_TOKEN\n- job-template:\n    name: '{name}-npm-publish'\n    cred: npm-publish-token\n    wrappers:\n      - npm-token\n    builders:\n      - shell: 'npm publish'\n- job:\n    name: lint\n    wrappers:\n      - credentials-binding:\n          - username-password-separated:\n              credential-id: sonar-login\n              username: U\n              password: P\n    builders:\n      - shell: make lint\n- job: {name: phpunit, builders: [{shell: composer test}]}\n- project:\n    name: core\n    jobs: ['{name}-npm-publish']\n";
 
     fn check_with_jjb(layout: &str) -> Result<crate::Decision, String> {
+        assert_eq!(
+            PipelineFormat::detect("jjb/jobs.yaml", JJB),
+            Some(PipelineFormat::Zuul)
+        );
+        Ok(layout_with(layout, JJB)?.1)
+    }
+
+    /// A layout and one JJB file, imported as one set (the format detected) and checked with
+    /// the built-in policy.
+    fn layout_with(layout: &str, jjb: &str) -> Result<(Pipeline, crate::Decision), String> {
         let files = [
             SourceFile {
                 name: "zuul/layout.yaml",
@@ -454,15 +464,12 @@ mod tests {
             },
             SourceFile {
                 name: "jjb/jobs.yaml",
-                text: JJB,
+                text: jjb,
             },
         ];
-        assert_eq!(
-            PipelineFormat::detect("jjb/jobs.yaml", JJB),
-            Some(PipelineFormat::Zuul)
-        );
         let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
-        Ok(crate::Policy::builtin().check_pipeline(&p))
+        let d = crate::Policy::builtin().check_pipeline(&p);
+        Ok((p, d))
     }
 
     /// With the JJB files, a check (patchset) job that binds a credential holds it in an
@@ -520,18 +527,7 @@ mod tests {
                    - job: {name: phpunit, builders: [{shell: composer test}]}\n\
                    - job: {name: selenium, builders: [{shell: composer selenium}]}\n\
                    - project:\n    name: core\n    jobs: ['{name}-doc-publish']\n";
-        let files = [
-            SourceFile {
-                name: "zuul/layout.yaml",
-                text: &layout,
-            },
-            SourceFile {
-                name: "jjb/jobs.yaml",
-                text: jjb,
-            },
-        ];
-        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
-        let d = crate::Policy::builtin().check_pipeline(&p);
+        let (_, d) = layout_with(&layout, jjb)?;
         let secret: Vec<String> = d
             .violations()
             .iter()
@@ -551,15 +547,7 @@ mod tests {
         );
         // Without any started job missing, the same set is complete.
         let complete = jjb.replace("'publish-coverage, publish-to-doc'", "publish-to-doc");
-        let files = [
-            files[0],
-            SourceFile {
-                name: "jjb/jobs.yaml",
-                text: &complete,
-            },
-        ];
-        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
-        let d = crate::Policy::builtin().check_pipeline(&p);
+        let (_, d) = layout_with(&layout, &complete)?;
         assert!(!d.has("import/incomplete"), "{d}");
         assert!(
             d.violations()
@@ -693,17 +681,7 @@ mod tests {
     fn a_templated_job_starts_the_jobs_its_template_starts() -> Result<(), String> {
         let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\n  - name: postmerge\n    trigger:\n      gerrit:\n        - event: change-merged\nprojects:\n  - name: oojs/core\n    check: [generic-node18-docs-publish]\n  - name: oojs/router\n    postmerge: [generic-node18-docs-publish]\n";
         let jjb = "- builder:\n    name: doc-publish\n    builders:\n      - trigger-builds:\n          - project: publish-to-doc\n- job:\n    name: publish-to-doc\n    wrappers:\n      - ssh-agent-credentials: {users: [jenkins-deploy]}\n- job-template:\n    name: 'generic-{node_version}-docs-publish'\n    builders:\n      - doc-publish:\n          docsrc: src/docs\n- project:\n    name: generic\n    jobs:\n      - 'generic-{node_version}-docs-publish':\n          node_version:\n            - node18: {image: node18}\n            - node20: {image: node20}\n";
-        let files = [
-            SourceFile {
-                name: "zuul/layout.yaml",
-                text: layout,
-            },
-            SourceFile {
-                name: "jjb/publish.yaml",
-                text: jjb,
-            },
-        ];
-        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let (p, d) = layout_with(layout, jjb)?;
         let json = p.to_json_value().to_string();
         for started in [
             "oojs/core check: generic-node18-docs-publish -> publish-to-doc",
@@ -711,7 +689,6 @@ mod tests {
         ] {
             assert!(json.contains(started), "{started} in {json}");
         }
-        let d = crate::Policy::builtin().check_pipeline(&p);
         let secret: Vec<String> = d
             .violations()
             .iter()
@@ -735,17 +712,7 @@ mod tests {
     fn a_macro_not_given_is_a_gap_and_a_known_component_is_not() -> Result<(), String> {
         let layout = "pipelines:\n  - name: check\n    trigger:\n      gerrit:\n        - event: patchset-created\nprojects:\n  - name: app\n    check: [lint, unit]\n";
         let jjb = "- job:\n    name: lint\n    wrappers: [timestamps, {timeout: {timeout: 30}}]\n    builders:\n      - setup\n      - shell: make lint\n    publishers: [teardown, {archive: {artifacts: 'log/'}}]\n- job:\n    name: unit\n    wrappers: [timestamps, workspace-cleanup]\n    builders: [{shell: make test}]\n    publishers: [{junit: {results: 'log/*.xml'}}, {email-ext: {recipients: a@b}}]\n";
-        let files = [
-            SourceFile {
-                name: "zuul/layout.yaml",
-                text: layout,
-            },
-            SourceFile {
-                name: "jjb/jobs.yaml",
-                text: jjb,
-            },
-        ];
-        let p = Pipeline::import(&files, None).map_err(|e| e.to_string())?;
+        let (p, _) = layout_with(layout, jjb)?;
         let gaps: Vec<String> = p
             .unsupported()
             .iter()
