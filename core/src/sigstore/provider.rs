@@ -27,9 +27,9 @@ pub(crate) struct RustCryptoProvider;
 pub(crate) static PROVIDER: RustCryptoProvider = RustCryptoProvider;
 
 /// Makes sigstore-crypto use [`PROVIDER`]. sigstore-crypto keeps its backend in a process-wide
-/// set-once slot (the one piece of global state the core touches); installing is idempotent, and
-/// if an embedding program installed its own backend first, that one stays (and the memo with
-/// it: lockkeeper then adds nothing to that backend's answers).
+/// set-once slot (with this module's per-thread memo, the only global state the core touches);
+/// installing is idempotent, and if an embedding program installed its own backend first, that
+/// one stays, without the memo in front of it.
 ///
 /// With the `aws-lc` feature the same provider is installed and hands every operation to
 /// sigstore-crypto's aws-lc backend.
