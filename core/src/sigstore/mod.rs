@@ -6,7 +6,8 @@
 //! checkpoint, or the SET; Rekor v1 and v2), RFC 3161 timestamps from the root's TSAs, the
 //! consistency of the log entry with the bundle, and the signature over the artifact or the DSSE
 //! payload. What lockkeeper adds around it:
-//! - a pure-Rust crypto backend ([`provider`]), so no C library is built or linked;
+//! - a pure-Rust crypto backend ([`provider`]), so no C library is built or linked, and a
+//!   memo that spares a bundle the signature checks sigstore-verify repeats;
 //! - the inputs people have: JSON Lines from `gh attestation download`, npm's attestations
 //!   document, PyPI's PEP 740 attestation and provenance objects ([`input`]);
 //! - identity as policy: subject globs and constraints on Fulcio's extensions ([`identity`]),
@@ -18,6 +19,7 @@
 mod identity;
 mod input;
 mod policy;
+// With aws-lc the RustCrypto half of the provider is unused; the memo stays.
 #[cfg_attr(feature = "aws-lc", allow(dead_code))]
 mod provider;
 
@@ -350,6 +352,16 @@ fn verify_signature(
     signed_by: &SignedBy<'_>,
 ) -> Result<Verified, SigstoreError> {
     provider::install();
+    provider::per_bundle(|| verify_signature_once(bundle, artifact, root, signed_by))
+}
+
+/// [`verify_signature`] inside one bundle's memo of signature checks.
+fn verify_signature_once(
+    bundle: &Bundle,
+    artifact: Artifact<'_>,
+    root: &TrustedRoot,
+    signed_by: &SignedBy<'_>,
+) -> Result<Verified, SigstoreError> {
     let input: st::Artifact<'_> = match artifact {
         Artifact::Bytes(b) => b.into(),
         Artifact::Digest(d) => {
