@@ -384,7 +384,7 @@ pub fn node_budget(bytes: usize) -> usize {
 }
 
 /// The parser budget for `text` (see [`node_budget`]); the other limits scale alongside.
-fn budget_for(text: &str) -> Option<serde_saphyr::Budget> {
+pub(crate) fn budget_for(text: &str) -> Option<serde_saphyr::Budget> {
     let nodes = node_budget(text.len());
     let defaults = serde_saphyr::Budget::default();
     serde_saphyr::budget! {
@@ -397,7 +397,7 @@ fn budget_for(text: &str) -> Option<serde_saphyr::Budget> {
 }
 
 /// The message for a document refused by its budget, or `None` for any other error.
-fn budget_message(e: &serde_saphyr::Error, text: &str) -> Option<String> {
+pub(crate) fn budget_message(e: &serde_saphyr::Error, text: &str) -> Option<String> {
     let mut e = e;
     while let serde_saphyr::Error::AliasError { error, .. }
     | serde_saphyr::Error::WithSnippet { error, .. } = e

@@ -14,6 +14,7 @@ pub(crate) mod github;
 pub mod gitlab;
 mod gitlab_cache;
 mod gitlab_templates;
+mod glance;
 mod tree;
 mod zuul;
 pub use zuul::jjb_include_paths;
@@ -107,81 +108,89 @@ impl PipelineFormat {
         {
             return Some(PipelineFormat::Zuul);
         }
-        let docs = tree::parse(text).ok()?;
-        if gitlab_header(&docs).is_some() {
-            return Some(PipelineFormat::Gitlab);
-        }
-        let doc = docs.iter().find(|d| !d.is_null())?;
-        if docs.iter().any(|d| {
-            let api = d.get("apiVersion").and_then(Node::as_str);
-            api.is_some_and(|v| v.starts_with("argoproj.io/"))
-                || (api.is_some_and(|v| v.starts_with("kubeflow.org/"))
-                    && match d.get("kind").and_then(Node::as_str) {
-                        Some("ScheduledWorkflow") => true,
-                        // A Katib Experiment whose trials are Argo Workflows.
-                        Some("Experiment") => d
-                            .get("spec")
-                            .and_then(|s| s.get("trialTemplate"))
-                            .and_then(|t| t.get("trialSpec"))
-                            .and_then(|w| w.get("apiVersion"))
-                            .and_then(Node::as_str)
-                            .is_some_and(|v| v.starts_with("argoproj.io/")),
-                        _ => false,
-                    })
-        }) {
-            return Some(PipelineFormat::Argo);
-        }
-        if zuul_v2_layout(doc) {
-            return Some(PipelineFormat::Zuul);
-        }
-        if doc.is_seq() {
-            let zuulish = doc
-                .items()
-                .iter()
-                .any(|i| i.entries().iter().any(|e| zuul::is_object_kind(&e.key)));
-            return zuulish.then_some(PipelineFormat::Zuul);
-        }
-        if doc.get("jobs").is_some() && (doc.get("on").is_some() || doc.get("true").is_some()) {
-            return Some(PipelineFormat::Github);
-        }
-        if doc.get("jobs").is_some_and(Node::is_map) {
+        if glance::surely_native(text) {
             return Some(PipelineFormat::Native);
         }
-        if doc.is_map() {
-            // GitLab's top level is job names plus a few keywords; any of those is enough.
-            const GITLAB: [&str; 8] = [
-                "stages",
-                "include",
-                "default",
-                "workflow",
-                "variables",
-                "image",
-                "before_script",
-                "services",
-            ];
-            // A fragment holds hidden jobs (`.name`) only; a template's keys say it is GitLab.
-            let looks = doc.entries().iter().any(|e| {
-                GITLAB.contains(&e.key.as_str())
-                    || e.value.get("script").is_some()
-                    || (e.key.starts_with('.')
-                        && [
-                            "before_script",
-                            "after_script",
-                            "rules",
-                            "image",
-                            "needs",
-                            "variables",
-                        ]
-                        .iter()
-                        .any(|k| e.value.get(k).is_some()))
-                    || e.value.get("stage").is_some()
-                    || e.value.get("extends").is_some()
-                    || e.value.get("trigger").is_some()
-            });
-            return looks.then_some(PipelineFormat::Gitlab);
-        }
-        None
+        detect_by_content(text)
     }
+}
+
+/// What a file's parsed content says it is (its path said nothing).
+fn detect_by_content(text: &str) -> Option<PipelineFormat> {
+    let docs = tree::parse(text).ok()?;
+    if gitlab_header(&docs).is_some() {
+        return Some(PipelineFormat::Gitlab);
+    }
+    let doc = docs.iter().find(|d| !d.is_null())?;
+    if docs.iter().any(|d| {
+        let api = d.get("apiVersion").and_then(Node::as_str);
+        api.is_some_and(|v| v.starts_with("argoproj.io/"))
+            || (api.is_some_and(|v| v.starts_with("kubeflow.org/"))
+                && match d.get("kind").and_then(Node::as_str) {
+                    Some("ScheduledWorkflow") => true,
+                    // A Katib Experiment whose trials are Argo Workflows.
+                    Some("Experiment") => d
+                        .get("spec")
+                        .and_then(|s| s.get("trialTemplate"))
+                        .and_then(|t| t.get("trialSpec"))
+                        .and_then(|w| w.get("apiVersion"))
+                        .and_then(Node::as_str)
+                        .is_some_and(|v| v.starts_with("argoproj.io/")),
+                    _ => false,
+                })
+    }) {
+        return Some(PipelineFormat::Argo);
+    }
+    if zuul_v2_layout(doc) {
+        return Some(PipelineFormat::Zuul);
+    }
+    if doc.is_seq() {
+        let zuulish = doc
+            .items()
+            .iter()
+            .any(|i| i.entries().iter().any(|e| zuul::is_object_kind(&e.key)));
+        return zuulish.then_some(PipelineFormat::Zuul);
+    }
+    if doc.get("jobs").is_some() && (doc.get("on").is_some() || doc.get("true").is_some()) {
+        return Some(PipelineFormat::Github);
+    }
+    if doc.get("jobs").is_some_and(Node::is_map) {
+        return Some(PipelineFormat::Native);
+    }
+    if doc.is_map() {
+        // GitLab's top level is job names plus a few keywords; any of those is enough.
+        const GITLAB: [&str; 8] = [
+            "stages",
+            "include",
+            "default",
+            "workflow",
+            "variables",
+            "image",
+            "before_script",
+            "services",
+        ];
+        // A fragment holds hidden jobs (`.name`) only; a template's keys say it is GitLab.
+        let looks = doc.entries().iter().any(|e| {
+            GITLAB.contains(&e.key.as_str())
+                || e.value.get("script").is_some()
+                || (e.key.starts_with('.')
+                    && [
+                        "before_script",
+                        "after_script",
+                        "rules",
+                        "image",
+                        "needs",
+                        "variables",
+                    ]
+                    .iter()
+                    .any(|k| e.value.get(k).is_some()))
+                || e.value.get("stage").is_some()
+                || e.value.get("extends").is_some()
+                || e.value.get("trigger").is_some()
+        });
+        return looks.then_some(PipelineFormat::Gitlab);
+    }
+    None
 }
 
 /// Zuul v2's `layout.yaml`: one mapping with `pipelines` and `projects` lists (v3 is a list of

@@ -154,8 +154,11 @@ impl Node {
 
 /// Reads every document of a YAML stream. The error is the parser's message and position.
 pub(crate) fn parse(text: &str) -> Result<Vec<Node>, (String, Option<Location>)> {
+    // The same budget as every other reader: it scales with the text up to a documented cap,
+    // so a large pipeline is read (or refused with the same message) whichever way it comes in.
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::options::DuplicateKeyPolicy::LastWins,
+        budget: crate::source::budget_for(text),
         with_snippet: false,
     };
     let docs = serde_saphyr::from_str_multiple_with_options::<Located<Node>, Vec<Located<Node>>>(
@@ -164,8 +167,10 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, (String, Option<Location>)>
     docs.map(|docs| docs.into_iter().map(|Located(doc)| doc).collect())
         .map_err(|e| {
             let loc = e.location().and_then(|l| to_location(&l));
-            let message = e.to_string();
-            let first = message.lines().next().unwrap_or_default().trim().to_owned();
+            let first = crate::source::budget_message(&e, text).unwrap_or_else(|| {
+                let message = e.to_string();
+                message.lines().next().unwrap_or_default().trim().to_owned()
+            });
             (first, loc)
         })
 }
@@ -267,6 +272,17 @@ mod tests {
     fn one(text: &str) -> Result<Node, Box<dyn std::error::Error>> {
         let docs = parse(text).map_err(|(m, l)| format!("{m} at {l:?}"))?;
         docs.into_iter().next().ok_or_else(|| "no document".into())
+    }
+
+    /// The importers' tree has the same budget as every other reader: it scales with the text
+    /// past the 250,000-node floor (a 10^5-job pipeline auto-detected used to be refused here).
+    #[test]
+    fn the_budget_scales_with_the_text() -> R {
+        let n = crate::source::MIN_NODES + 50_000;
+        let text = format!("items: [{}]\n", vec!["1"; n].join(","));
+        let doc = one(&text)?;
+        assert_eq!(doc.get("items").map(|i| i.items().len()), Some(n));
+        Ok(())
     }
 
     #[test]
