@@ -71,13 +71,13 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
             let entry = append_audit(Path::new(&log), &record, &key)
                 .map_err(|e| append_failure(e, &log))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"seq": entry.seq(), "hash": entry.hash().to_string(),
                         "prev": entry.prev().to_string()})
                 );
             } else {
-                println!("{} {}", entry.seq(), entry.hash());
+                outln!("{} {}", entry.seq(), entry.hash());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -117,7 +117,7 @@ pub(crate) fn run(command: AuditCommand) -> Result<ExitCode, Failure> {
             match out {
                 Some(path) => write_atomically(Path::new(&path), text.as_bytes())
                     .map_err(|e| Failure(format!("error: cannot write {path}: {e}")))?,
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }

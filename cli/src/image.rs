@@ -107,7 +107,7 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
                     .map(|v| Finding::violation(v).in_file(&set.origin))
             })
             .collect();
-        println!("{}", render::sarif::log(&findings));
+        outln!("{}", render::sarif::log(&findings));
     } else if out == Output::Json {
         let list: Vec<Value> = decisions
             .iter()
@@ -134,15 +134,15 @@ fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
                 v
             })
             .collect();
-        println!("{}", json!({"allowed": allowed, "decisions": list}));
+        outln!("{}", json!({"allowed": allowed, "decisions": list}));
     } else {
         for (d, set) in decisions.iter().zip(&sets) {
-            println!("{d}");
+            outln!("{d}");
             for image in &set.images {
-                println!("  image: {}  {}", image.display_name(), image.digest);
+                outln!("  image: {}  {}", image.display_name(), image.digest);
             }
             for s in &set.skipped {
-                println!("  skipped: {} ({})", s.digest, s.reason);
+                outln!("  skipped: {} ({})", s.digest, s.reason);
             }
         }
     }
@@ -166,9 +166,9 @@ fn plan(args: PlanArgs) -> Result<ExitCode, Failure> {
     };
     let report = RebuildReport::plan(&inventory, &args.vulnerable)?;
     if args.json {
-        println!("{}", report.to_json_value());
+        outln!("{}", report.to_json_value());
     } else {
-        print!("{}", report.to_text());
+        out!("{}", report.to_text());
     }
     Ok(crate::exit_for(report.blocked.is_empty()))
 }

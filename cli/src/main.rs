@@ -3,6 +3,37 @@
 //! Exit codes are the same for every command: 0 allowed / valid, 1 denied / problems found,
 //! 2 bad input or usage (the error goes to stderr). CI systems can gate on them directly.
 
+/// `println!` for everything the CLI prints: see [`write_out`].
+macro_rules! outln {
+    () => {
+        $crate::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!`, the same way.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard output. `println!` panics when the reader has gone away (`| head`); here
+/// the process ends quietly with the status SIGPIPE would give it (141: not 0, so a pipeline
+/// with `pipefail` never reads a denial as an allow), and any other write error is exit 2.
+pub(crate) fn write_out(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(2);
+    }
+}
+
 mod image;
 
 mod repo;
@@ -465,7 +496,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure(format!("error: cannot read {f}: {e}")))?;
                 let d = Digest::compute_reader(alg, std::io::BufReader::new(file))
                     .map_err(|e| Failure(format!("error: cannot read {f}: {e}")))?;
-                println!("{d}  {f}");
+                outln!("{d}  {f}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -485,7 +516,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure(format!("error: {statement}: {e}")))?;
             }
             let refs: Vec<&SigningKey> = keys.iter().collect();
-            println!(
+            outln!(
                 "{}",
                 Envelope::sign(&payload_type, &payload, &refs).to_json()
             );
@@ -569,7 +600,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             if let Some(src) = &source {
                 b = b.source(src, git_ref.as_deref(), commit.as_deref());
             }
-            println!("{}", b.build().to_json());
+            outln!("{}", b.build().to_json());
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(command) => audit::run(command),
@@ -617,7 +648,7 @@ fn check_pipeline(args: &PipelineArgs) -> Result<ExitCode, Failure> {
         other => other.into(),
     })?;
     if args.dump {
-        println!("{}", pipeline.to_json_value());
+        outln!("{}", pipeline.to_json_value());
         return Ok(ExitCode::SUCCESS);
     }
     let persona: lockkeeper::Persona = args
@@ -648,10 +679,10 @@ pub(crate) fn emit_check(
         Output::Json => {
             let mut value = decision.to_json_value();
             extra(&mut value);
-            println!("{value}");
+            outln!("{value}");
         }
-        Output::Sarif => println!("{}", decision.to_sarif()),
-        _ => print!("{}", render::located_text(decision)),
+        Output::Sarif => outln!("{}", decision.to_sarif()),
+        _ => out!("{}", render::located_text(decision)),
     }
     exit_for(decision.allowed())
 }
@@ -703,7 +734,7 @@ fn keygen(out: &str, scheme: &str, force: bool) -> Result<ExitCode, Failure> {
     write_private(&private, &key.to_pem())?;
     fs::write(&public, key.public_key().to_pem())
         .map_err(|e| Failure(format!("error: cannot write {public}: {e}")))?;
-    println!("{}", key.keyid());
+    outln!("{}", key.keyid());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -778,21 +809,21 @@ fn envelope_verify(
             .collect();
         // One file keeps the single object it always printed.
         match objects.as_slice() {
-            [one] => println!("{one}"),
-            _ => println!("{}", serde_json::Value::Array(objects)),
+            [one] => outln!("{one}"),
+            _ => outln!("{}", serde_json::Value::Array(objects)),
         }
     } else {
         for (path, _, ok, keyids, message) in &reports {
             let verdict = if *ok { "VERIFIED" } else { "NOT VERIFIED" };
             if single {
-                println!("{verdict}: {message}");
+                outln!("{verdict}: {message}");
                 for k in keyids {
-                    println!("  keyid {k}");
+                    outln!("  keyid {k}");
                 }
             } else if keyids.is_empty() {
-                println!("{path}: {verdict}: {message}");
+                outln!("{path}: {verdict}: {message}");
             } else {
-                println!("{path}: {verdict}: {message}; keyids {}", keyids.join(", "));
+                outln!("{path}: {verdict}: {message}; keyids {}", keyids.join(", "));
             }
         }
     }
@@ -825,7 +856,7 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
                 Ok(_) => serde_json::json!([]),
                 Err(p) => serde_json::to_value(p).unwrap_or_default(),
             };
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({"file": path, "valid": result.is_ok(), "problems": problems})
             );
@@ -835,10 +866,10 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
                 Ok(_) => Vec::new(),
                 Err(p) => render::problem_findings(path, p),
             };
-            println!("{}", render::sarif::log(&findings));
+            outln!("{}", render::sarif::log(&findings));
         }
         _ => match &result {
-            Ok(policy) => println!(
+            Ok(policy) => outln!(
                 "{path}: valid ({} zones, {} environments, {} roles, {} bindings)",
                 policy.zones().len(),
                 policy.environments().len(),
@@ -846,8 +877,8 @@ fn policy_check(path: &str, out: Output) -> Result<ExitCode, Failure> {
                 policy.bindings().len()
             ),
             Err(problems) => {
-                print!("{}", problems.render(path));
-                println!("{path}: {} problem(s)", problems.len());
+                out!("{}", problems.render(path));
+                outln!("{path}: {} problem(s)", problems.len());
             }
         },
     }
@@ -858,9 +889,9 @@ fn print_decision(decision: &Decision, json: bool) -> ExitCode {
     if json {
         let mut decision = decision.clone();
         decision.stamp_now();
-        println!("{}", decision.to_json());
+        outln!("{}", decision.to_json());
     } else {
-        println!("{decision}");
+        outln!("{decision}");
     }
     exit_for(decision.allowed())
 }
@@ -1032,14 +1063,14 @@ fn gate(args: &GateArgs, deploy: bool) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure(format!("error: cannot write {path}: {e}")))?;
     }
     if args.json {
-        println!("{}", outcome.to_json_value());
+        outln!("{}", outcome.to_json_value());
     } else {
-        println!("{outcome}");
+        outln!("{outcome}");
         if deploy && outcome.decision.allowed() && outcome.released_secrets.is_empty() {
-            println!("  secrets released: (none)");
+            outln!("  secrets released: (none)");
         }
         if let (Some(path), true) = (&args.record, outcome.decision.allowed()) {
-            println!("  promotion record written to {path}");
+            outln!("  promotion record written to {path}");
         }
     }
     Ok(exit_for(outcome.decision.allowed()))

@@ -157,14 +157,14 @@ pub(crate) fn verify_standalone(
     if json {
         let mut report = report.clone();
         report.decision.decided_at(jiff::Timestamp::now());
-        println!("{}", report.to_json_value());
+        outln!("{}", report.to_json_value());
     } else {
-        println!("{}", report.decision);
+        outln!("{}", report.decision);
         if let Some(v) = &report.verified {
-            println!("verified: {}", v.facts());
+            outln!("verified: {}", v.facts());
         }
         for c in &report.identity_checks {
-            println!("  {c}");
+            outln!("  {c}");
         }
     }
     Ok(if report.decision.allowed() {

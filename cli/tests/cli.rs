@@ -773,3 +773,26 @@ fn check_pipeline_interpolates_component_inputs_from_an_include_dir() {
     assert!(text.contains("job `publish ["), "{text}");
     assert!(!text.contains("import/incomplete"), "{text}");
 }
+
+/// A reader that goes away (`| head -0`) ends the CLI quietly with SIGPIPE's status (141, never
+/// 0), not with a panic; a reader that stays gets the whole report.
+#[test]
+fn a_closed_stdout_is_not_a_panic() -> Result<(), Box<dyn std::error::Error>> {
+    use std::process::{Command, Stdio};
+    let file = common::path("examples/pipelines/native/violations.yaml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
+        .args(["check", "pipeline", "--persona", "auditor", &file])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Close the reading end before the report is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output()?;
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(141), "{err}");
+    let open = lockkeeper(&["check", "pipeline", "--persona", "auditor", &file]);
+    assert_eq!(open.status.code(), Some(1));
+    assert!(stdout(&open).contains("violations"), "{}", stdout(&open));
+    Ok(())
+}

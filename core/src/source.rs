@@ -193,8 +193,9 @@ impl Locator {
             match json::locate(text) {
                 Ok(root) => return Ok(Locator::from_root(root)),
                 Err(json::Stop::TooLarge) => return Err(too_large(text)),
-                // Left to the YAML reader, and then to the JSON parser to report.
-                Err(json::Stop::NotJson) => {}
+                // Left to the YAML reader, and then to the JSON parser to report (nothing is
+                // elided here, so nothing is repeated inside an elided object).
+                Err(json::Stop::NotJson | json::Stop::RepeatedInside) => {}
             }
         }
         if let Ok(locator) = events::locate(text) {
@@ -735,9 +736,22 @@ pub(crate) fn parse_document_elided<T: DeserializeOwned>(
             problems,
         });
     }
-    let locator = Locator::read(text, format).map_err(|message| {
-        Problems::one(Problem::new(codes.syntax, message, FieldPath::root(), None))
-    })?;
+    let refused =
+        |message| Problems::one(Problem::new(codes.syntax, message, FieldPath::root(), None));
+    // JSON elides as the YAML fast path does; a key repeated inside an elided object (which
+    // only the whole tree marks) or text the walker cannot follow takes the whole reading.
+    let elided = match format {
+        Format::Json if elide_from != usize::MAX => match json::locate_elided(text, elide_from) {
+            Ok(root) => Some(Locator::from_root(root)),
+            Err(json::Stop::TooLarge) => return Err(refused(too_large(text))),
+            Err(json::Stop::NotJson | json::Stop::RepeatedInside) => None,
+        },
+        _ => None,
+    };
+    let mut locator = match elided {
+        Some(locator) => locator,
+        None => Locator::read(text, format).map_err(refused)?,
+    };
     let mut unknown: Vec<FieldPath> = Vec::new();
     let result: Result<T, (String, Option<Location>)> = match format {
         Format::Json => {
@@ -780,6 +794,10 @@ pub(crate) fn parse_document_elided<T: DeserializeOwned>(
     }
     match result {
         Ok(value) => {
+            if !unknown.iter().all(|path| locator.covers(path)) {
+                // Read before, within its budget: this cannot fail on the budget.
+                locator = Locator::read(text, format).unwrap_or_default();
+            }
             problems.extend(unknown_fields(unknown, &locator, codes));
             Ok(Parsed {
                 value,

@@ -1041,15 +1041,110 @@ mod tests {
     }
 
     fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        files_ending(dir, &["yaml", "yml"], out);
+    }
+
+    fn files_ending(dir: &Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                files_ending(&path, extensions, out);
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
                 out.push(path);
+            }
+        }
+    }
+
+    /// The JSON walker elides as the YAML reader does: on every JSON file of the repository,
+    /// eliding from depth 0 to 3, every path (and one past the text below each) is located
+    /// through [`Positions`] as the whole tree locates it; a key repeated (or escaped) inside
+    /// an elided object hands the document to the whole tree.
+    #[test]
+    fn every_json_file_is_located_alike_eliding_or_not() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for dir in ["testdata", "examples", "docs"] {
+            files_ending(&root.join(dir), &["json"], &mut files);
+        }
+        let (mut compared, mut handed_over) = (0, 0);
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            let Ok(whole) = super::super::json::locate(&text) else {
+                continue;
+            };
+            let full = Locator::from_root(whole);
+            let mut paths = Vec::new();
+            if let Some(root) = &full.root {
+                all_paths(root, &FieldPath::root(), &mut paths);
+            }
+            for depth in 0..4 {
+                let name = format!("{} at depth {depth}", file.display());
+                let shallow = match super::super::json::locate_elided(&text, depth) {
+                    Ok(root) => Locator::from_root(root),
+                    Err(super::super::json::Stop::RepeatedInside) => {
+                        handed_over += 1;
+                        continue;
+                    }
+                    Err(e) => panic!("{name}: {e:?}"),
+                };
+                let positions = Positions::new(&text, Format::Json, shallow);
+                for path in &paths {
+                    assert_eq!(positions.locate(path), full.locate(path), "{name}: {path}");
+                    if let Some((Segment::Key(last), parent)) = path.segments().split_last() {
+                        let parent = FieldPath(parent.to_vec());
+                        assert_eq!(
+                            positions.locate_key_in(&parent, last),
+                            full.locate_key(path),
+                            "{name}: {path}"
+                        );
+                    }
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 100, "{compared} JSON readings compared");
+        // Escaped keys are rare in the test data; the unit test below repeats a key on purpose.
+        assert!(handed_over < compared, "{handed_over} of {compared}");
+    }
+
+    /// A native pipeline in JSON reports a problem inside a job, and a key written twice
+    /// inside one, where the whole tree places them.
+    #[test]
+    fn json_problems_inside_an_elided_job_are_placed_as_without_elision() {
+        let codes = DocumentCodes {
+            syntax: crate::rule::codes::PIPELINE_SYNTAX,
+            unknown_field: crate::rule::codes::PIPELINE_UNKNOWN_FIELD,
+            duplicate: crate::rule::codes::PIPELINE_DUPLICATE_NAME,
+        };
+        for text in [
+            "{\"version\": 1,\n \"jobs\": {\"a\": {\"trigger\": \"merged\",\n  \"extra\": {\"x\": 1}}}}",
+            "{\"jobs\": {\"a\": {\"trigger\": \"merged\",\n  \"trigger\": \"patchset\"}}}",
+            "{\"jobs\": {\"a\": {\"trigger\": \"merged\"},\n \"a\": {}}}",
+        ] {
+            let problems = |elide_from| {
+                let found =
+                    match parse_document_elided::<Doc>(text, Format::Json, &codes, elide_from) {
+                        Ok(parsed) => parsed.problems.into_iter().collect::<Vec<_>>(),
+                        Err(e) => e.into_iter().collect(),
+                    };
+                found
+                    .iter()
+                    .map(|p| (p.code, p.path.to_string(), p.location))
+                    .collect::<Vec<_>>()
+            };
+            let whole = problems(usize::MAX);
+            assert!(!whole.is_empty(), "{text}");
+            for depth in 0..3 {
+                assert_eq!(problems(depth), whole, "{text} at depth {depth}");
             }
         }
     }

@@ -21,10 +21,21 @@ pub(super) enum Stop {
     NotJson,
     /// More nodes than [`node_budget`] allows for text of this size.
     TooLarge,
+    /// A key written twice (or escaped, so not compared here) inside an elided object: only
+    /// the whole tree marks it.
+    RepeatedInside,
 }
 
 /// The tree of positions of `text`.
 pub(super) fn locate(text: &str) -> Result<Node, Stop> {
+    locate_elided(text, usize::MAX)
+}
+
+/// The tree of positions of `text`, with each collection at nesting depth `elide_from` or
+/// deeper (the root is at depth 0) kept as its position alone ([`Kind::Elided`]), as the YAML
+/// reader elides. The inside is still walked (its syntax, the node budget, and keys written
+/// twice, which only the whole tree can mark: [`Stop::RepeatedInside`]).
+pub(super) fn locate_elided(text: &str, elide_from: usize) -> Result<Node, Stop> {
     let mut walker = Walker {
         bytes: text.as_bytes(),
         text,
@@ -34,8 +45,11 @@ pub(super) fn locate(text: &str) -> Result<Node, Stop> {
         counted: (0, 1),
         depth: 0,
         nodes_left: node_budget(text.len()),
+        elide_from,
+        repeated_inside: false,
     };
     match walker.document() {
+        Some(_) if walker.repeated_inside => Err(Stop::RepeatedInside),
         Some(root) => Ok(root),
         None if walker.nodes_left == 0 => Err(Stop::TooLarge),
         None => Err(Stop::NotJson),
@@ -70,9 +84,41 @@ struct Walker<'a> {
     depth: usize,
     /// Nodes the budget still allows.
     nodes_left: usize,
+    /// Collections this deep or deeper are walked, not recorded.
+    elide_from: usize,
+    /// An elided object wrote a key twice, or escaped one.
+    repeated_inside: bool,
 }
 
-impl Walker<'_> {
+/// Keys of one elided object, compared as written; a set once there are many.
+enum SeenKeys<'a> {
+    Few(Vec<&'a str>),
+    Many(std::collections::HashSet<&'a str>),
+}
+
+impl<'a> SeenKeys<'a> {
+    /// Records `key`; whether it was new.
+    fn insert(&mut self, key: &'a str) -> bool {
+        match self {
+            SeenKeys::Few(keys) if keys.len() < 32 => {
+                if keys.contains(&key) {
+                    return false;
+                }
+                keys.push(key);
+                true
+            }
+            SeenKeys::Few(keys) => {
+                let mut set: std::collections::HashSet<&'a str> = keys.drain(..).collect();
+                let new = set.insert(key);
+                *self = SeenKeys::Many(set);
+                new
+            }
+            SeenKeys::Many(set) => set.insert(key),
+        }
+    }
+}
+
+impl<'a> Walker<'a> {
     fn location(&mut self) -> Option<Location> {
         // Columns count characters, as the YAML reader's do.
         let (at, column) = self.counted;
@@ -103,6 +149,10 @@ impl Walker<'_> {
         self.nodes_left = self.nodes_left.checked_sub(1)?;
         let location = self.location();
         let kind = match self.bytes.get(self.pos)? {
+            b'{' | b'[' if self.depth >= self.elide_from => {
+                self.skip_collection()?;
+                Kind::Elided
+            }
             b'{' => self.object()?,
             b'[' => self.array()?,
             b'"' => {
@@ -181,6 +231,56 @@ impl Walker<'_> {
                     self.pos += 1;
                     self.depth -= 1;
                     return Some(Kind::Seq(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Walks past an object or array without recording it: each value counts against the
+    /// budget as a recorded one does, and keys are compared as written.
+    fn skip_collection(&mut self) -> Option<()> {
+        let object = self.bytes.get(self.pos) == Some(&b'{');
+        let close = if object { b'}' } else { b']' };
+        self.enter()?;
+        let mut keys = SeenKeys::Few(Vec::new());
+        self.skip_space();
+        if self.bytes.get(self.pos) == Some(&close) {
+            self.pos += 1;
+            self.depth -= 1;
+            return Some(());
+        }
+        loop {
+            self.skip_space();
+            if object {
+                let start = self.pos;
+                let escaped = self.string_extent()?;
+                let key = self.text.get(start..self.pos)?;
+                if escaped || !keys.insert(key) {
+                    self.repeated_inside = true;
+                }
+                self.skip_space();
+                if self.bytes.get(self.pos) != Some(&b':') {
+                    return None;
+                }
+                self.pos += 1;
+                self.skip_space();
+            }
+            self.nodes_left = self.nodes_left.checked_sub(1)?;
+            match self.bytes.get(self.pos)? {
+                b'{' | b'[' => self.skip_collection()?,
+                b'"' => {
+                    self.string_extent()?;
+                }
+                _ => self.scalar()?,
+            }
+            self.skip_space();
+            match self.bytes.get(self.pos)? {
+                b',' => self.pos += 1,
+                b if *b == close => {
+                    self.pos += 1;
+                    self.depth -= 1;
+                    return Some(());
                 }
                 _ => return None,
             }
