@@ -66,6 +66,7 @@ pub struct PipelineBuilder {
     contexts: Lists,
     unsupported: Vec<Unsupported>,
     notes: Vec<(u32, crate::decision::Facts)>,
+    resource_notes: std::collections::BTreeMap<u32, crate::decision::Facts>,
     findings: Vec<crate::decision::Violation>,
 }
 
@@ -97,8 +98,27 @@ impl PipelineBuilder {
             contexts: Lists::with_capacity(jobs, 0),
             unsupported: Vec::new(),
             notes: Vec::new(),
+            resource_notes: std::collections::BTreeMap::new(),
             findings: Vec::new(),
         }
+    }
+
+    /// A fact every finding about reading the resource `name` carries (`persona`,
+    /// `confidence`, `assumptions`): where the flow through it rests on something the file does
+    /// not show (a self-hosted runner that keeps state between jobs), the finding says so and
+    /// is shown to the persona that judges such things.
+    pub(crate) fn resource_note(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) {
+        let s = self.names.add(kind.space(), name);
+        self.resource_notes
+            .entry(s)
+            .or_default()
+            .insert(key.to_owned(), value);
     }
 
     /// Records a finding the importer made itself (one the job graph cannot express, such as
@@ -205,6 +225,17 @@ impl PipelineBuilder {
         self.needs.canonicalize(&first);
         self.consumes.canonicalize(&first);
         self.produces.canonicalize(&first);
+        // Notes were recorded under an occurrence; the name's id holds all of them.
+        let mut resource_notes: std::collections::BTreeMap<u32, crate::decision::Facts> =
+            std::collections::BTreeMap::new();
+        for (occurrence, facts) in std::mem::take(&mut self.resource_notes) {
+            let id = first
+                .get(occurrence as usize)
+                .copied()
+                .unwrap_or(occurrence);
+            resource_notes.entry(id).or_default().extend(facts);
+        }
+        self.resource_notes = resource_notes;
         let mut issues = Vec::new();
         let mut job_of = vec![u32::MAX; self.names.len()];
         for (i, job) in self.jobs.iter().enumerate() {
@@ -304,6 +335,7 @@ impl PipelineBuilder {
                 .into_iter()
                 .map(|(j, f)| (j as usize, f))
                 .collect(),
+            resource_notes: self.resource_notes,
             findings: self.findings,
         };
         (pipeline, issues)
@@ -398,6 +430,18 @@ impl JobBuilder<'_> {
     pub fn produce(self, kind: ResourceKind, name: &str) -> Self {
         let s = self.b.names.add(kind.space(), name);
         self.b.produces.push(s);
+        self
+    }
+
+    /// A fact of a resource it reads or writes (see [`PipelineBuilder::resource_note`]).
+    pub(crate) fn resource_note(
+        self,
+        kind: ResourceKind,
+        name: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Self {
+        self.b.resource_note(kind, name, key, value);
         self
     }
 

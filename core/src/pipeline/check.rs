@@ -903,6 +903,11 @@ impl Checker<'_> {
             items.push(json!({"job": name, "zone": self.zone_name(z)}));
         }
         facts.insert("path".into(), steps);
+        if let Some(notes) = self.p.resource_notes.get(&r) {
+            for (k, v) in notes {
+                facts.insert(k.clone(), v.clone());
+            }
+        }
         let relation = if self.lattice.dominates(z, self.eff[p]) {
             "less trusted"
         } else {

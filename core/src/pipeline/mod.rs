@@ -325,6 +325,9 @@ pub struct Pipeline {
     pub(crate) unsupported: Vec<Unsupported>,
     /// Facts the importer attached to jobs, by job index.
     pub(crate) notes: std::collections::BTreeMap<usize, crate::decision::Facts>,
+    /// Facts the importer attached to resources, by name id: every tainted-input finding
+    /// through one carries them.
+    pub(crate) resource_notes: std::collections::BTreeMap<u32, crate::decision::Facts>,
     /// Findings the importer made itself.
     pub(crate) findings: Vec<crate::decision::Violation>,
 }
