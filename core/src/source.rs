@@ -466,6 +466,33 @@ fn hasher() -> &'static hashbrown::DefaultHashBuilder {
     HASHER.get_or_init(hashbrown::DefaultHashBuilder::default)
 }
 
+/// Records entry `i` of `entries` under its key in `index`, the latest position winning (as
+/// [`MapNode::get`] reads a key written twice); whether the key was there already.
+fn index_entry(index: &mut hashbrown::HashTable<u32>, entries: &[Entry], i: u32) -> bool {
+    let state = hasher();
+    let Some(key) = entries.get(i as usize).map(|e| &e.key) else {
+        return false;
+    };
+    match index.entry(
+        key_hash(state, key),
+        |&j| entries.get(j as usize).is_some_and(|e| e.key == *key),
+        |&j| {
+            entries
+                .get(j as usize)
+                .map_or(0, |e| key_hash(state, &e.key))
+        },
+    ) {
+        hashbrown::hash_table::Entry::Occupied(mut o) => {
+            *o.get_mut() = i;
+            true
+        }
+        hashbrown::hash_table::Entry::Vacant(v) => {
+            v.insert(i);
+            false
+        }
+    }
+}
+
 impl MapNode {
     /// Small mappings are searched in place; larger ones through the index.
     const INDEXED: usize = 16;
@@ -513,32 +540,12 @@ impl MapNode {
             }
             return (map, any);
         }
-        let state = hasher();
         let mut index = hashbrown::HashTable::with_capacity(entries.len());
         for i in 0..entries.len() {
-            let Some(entry) = entries.get(i) else {
-                break;
-            };
-            let hash = key_hash(state, &entry.key);
-            let repeated = match index.entry(
-                hash,
-                |&j: &u32| entries.get(j as usize).is_some_and(|e| e.key == entry.key),
-                |&j| {
-                    entries
-                        .get(j as usize)
-                        .map_or(0, |e| key_hash(state, &e.key))
-                },
-            ) {
-                hashbrown::hash_table::Entry::Occupied(mut o) => {
-                    *o.get_mut() = i as u32;
-                    true
-                }
-                hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(i as u32);
-                    false
-                }
-            };
-            if repeated && let Some(entry) = entries.get_mut(i) {
+            // Fits: the length was checked above.
+            if index_entry(&mut index, &entries, i as u32)
+                && let Some(entry) = entries.get_mut(i)
+            {
                 entry.repeated = true;
                 any = true;
             }
@@ -553,59 +560,29 @@ impl MapNode {
     }
 
     /// Adds an entry, marking it when its key was seen before; says whether it was.
-    fn push(&mut self, mut entry: Entry) -> bool {
+    fn push(&mut self, entry: Entry) -> bool {
         let Ok(position) = u32::try_from(self.entries.len()) else {
             // More entries than the node budget allows: never reached; keep the first ones.
             return false;
         };
-        let state = hasher();
-        let hash = key_hash(state, &entry.key);
-        match &mut self.index {
-            Some(index) => {
-                let entries = &self.entries;
-                match index.entry(
-                    hash,
-                    |&i| entries.get(i as usize).is_some_and(|e| e.key == entry.key),
-                    |&i| {
-                        entries
-                            .get(i as usize)
-                            .map_or(0, |e| key_hash(state, &e.key))
-                    },
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(mut o) => {
-                        entry.repeated = true;
-                        *o.get_mut() = position;
-                    }
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(position);
-                    }
-                }
-            }
-            None => {
-                entry.repeated = self.entries.iter().any(|e| e.key == entry.key);
-            }
-        }
-        let repeated = entry.repeated;
         self.entries.push(entry);
+        let repeated = match &mut self.index {
+            Some(index) => index_entry(index, &self.entries, position),
+            None => {
+                let (last, before) = match self.entries.split_last() {
+                    Some(split) => split,
+                    None => return false,
+                };
+                before.iter().any(|e| e.key == last.key)
+            }
+        };
+        if let Some(last) = self.entries.last_mut() {
+            last.repeated = repeated;
+        }
         if self.index.is_none() && self.entries.len() > Self::INDEXED {
             let mut index = hashbrown::HashTable::with_capacity(self.entries.len() * 2);
-            for (i, e) in (0u32..).zip(&self.entries) {
-                let hash = key_hash(state, &e.key);
-                let entries = &self.entries;
-                match index.entry(
-                    hash,
-                    |&j: &u32| entries.get(j as usize).is_some_and(|x| x.key == e.key),
-                    |&j| {
-                        entries
-                            .get(j as usize)
-                            .map_or(0, |x| key_hash(state, &x.key))
-                    },
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = i,
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(i);
-                    }
-                }
+            for i in (0u32..).take(self.entries.len()) {
+                index_entry(&mut index, &self.entries, i);
             }
             self.index = Some(Box::new(index));
         }
