@@ -234,9 +234,7 @@ pub(crate) fn import(
                         }
                     }
                 }
-                let named_publish = ["publish", "upload", "release", "deploy"]
-                    .iter()
-                    .any(|w| job.to_ascii_lowercase().contains(w));
+                let named_publish = named_publish(job);
                 let mut jb = b
                     .job(&instance(job))
                     .at(*loc)
@@ -328,6 +326,11 @@ fn holds<'b>(
     jb
 }
 
+/// Whether a Jenkins job's name alone says it publishes: a guess, reported as one.
+fn named_publish(job: &str) -> bool {
+    super::looks_like(job, &["publish", "upload", "release", "deploy"])
+}
+
 /// The workspace a Jenkins job leaves for the jobs it starts.
 fn workspace(job: &str) -> String {
     format!("workspace of {job}")
@@ -386,9 +389,7 @@ fn start(
             );
         }
         let name = format!("{parent} -> {target}");
-        let named_publish = ["publish", "upload", "release", "deploy"]
-            .iter()
-            .any(|w| target.to_ascii_lowercase().contains(w));
+        let named_publish = named_publish(target);
         let mut jb = b
             .job(&name)
             .at(from.loc)
