@@ -1,7 +1,6 @@
 //! Shell completions and the man page, generated from the same clap definition as the parser so
 //! they can never describe options the binary does not have.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, ValueEnum};
@@ -27,7 +26,8 @@ pub(crate) fn completions(shell: Shell) -> Result<ExitCode, Failure> {
     // Generated into memory first: clap_complete panics when its writer fails (a closed pipe).
     let mut script = Vec::new();
     clap_complete::generate(generator, &mut cmd, "lockkeeper", &mut script);
-    write_stdout(&script, "the completions")
+    out!("{}", String::from_utf8_lossy(&script));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the man page (roff) to stdout, or, given a directory, one page per command there
@@ -43,15 +43,6 @@ pub(crate) fn manpage(dir: Option<&str>) -> Result<ExitCode, Failure> {
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)
         .map_err(|e| Failure(format!("error: cannot render the man page: {e}")))?;
-    write_stdout(&page, "the man page")
-}
-
-/// A reader that stops early (`| head`) is not an error: it has what it wanted.
-fn write_stdout(bytes: &[u8], what: &str) -> Result<ExitCode, Failure> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(Failure(format!("error: cannot write {what}: {e}"))),
-    }
+    out!("{}", String::from_utf8_lossy(&page));
+    Ok(ExitCode::SUCCESS)
 }

@@ -780,17 +780,23 @@ fn check_pipeline_interpolates_component_inputs_from_an_include_dir() {
 fn a_closed_stdout_is_not_a_panic() -> Result<(), Box<dyn std::error::Error>> {
     use std::process::{Command, Stdio};
     let file = common::path("examples/pipelines/native/violations.yaml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
-        .args(["check", "pipeline", "--persona", "auditor", &file])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    // Close the reading end before the report is written.
-    drop(child.stdout.take());
-    let out = child.wait_with_output()?;
-    let err = stderr(&out);
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(out.status.code(), Some(141), "{err}");
+    // A decision, and generated text (the completions), go through the same writer.
+    for args in [
+        &["check", "pipeline", "--persona", "auditor", file.as_str()][..],
+        &["completions", "bash"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lockkeeper"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        // Close the reading end before the report is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output()?;
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+    }
     let open = lockkeeper(&["check", "pipeline", "--persona", "auditor", &file]);
     assert_eq!(open.status.code(), Some(1));
     assert!(stdout(&open).contains("violations"), "{}", stdout(&open));
