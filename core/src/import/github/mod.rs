@@ -535,9 +535,7 @@ fn step_facts(
                 f.pending_download = Some((when, true));
             } else {
                 // This step may run or read what was downloaded into the workspace.
-                let this = std::mem::replace(&mut f.step_if, when);
-                mark_run_download(f);
-                f.step_if = this;
+                mark_run_download(f, when);
             }
         }
         let mut env = job_env.clone();
@@ -601,9 +599,7 @@ fn step_facts(
             f.downloads_data = true;
         } else {
             // Nothing is seen to read them: as before, they are there to be run.
-            let this = std::mem::replace(&mut f.step_if, when);
-            mark_run_download(f);
-            f.step_if = this;
+            mark_run_download(f, when);
         }
     }
 }
@@ -677,13 +673,14 @@ fn mark_pr_head(f: &mut JobFacts) {
     f.pr_head = true;
 }
 
-/// The step being read downloads another run's artifacts where they can be run.
-fn mark_run_download(f: &mut JobFacts) {
-    match (&f.step_if, f.downloads_run) {
-        (Some(c), false) => f.downloads_run_when = Some(vec![c.clone()]),
+/// The job downloads another run's artifacts where they can be run, under the step condition
+/// `when` (the downloading step's, or that of the step that reads the files).
+fn mark_run_download(f: &mut JobFacts, when: Option<String>) {
+    match (when, f.downloads_run) {
+        (Some(c), false) => f.downloads_run_when = Some(vec![c]),
         (Some(c), true) => {
-            if let Some(when) = &mut f.downloads_run_when {
-                when.push(c.clone());
+            if let Some(conditions) = &mut f.downloads_run_when {
+                conditions.push(c);
             }
         }
         (None, _) => f.downloads_run_when = None,
@@ -721,7 +718,7 @@ fn run_facts(run: &str, f: &mut JobFacts) {
         mark_pr_head(f);
     }
     if run.contains("gh run download") {
-        mark_run_download(f);
+        mark_run_download(f, f.step_if.clone());
     }
 }
 
@@ -785,7 +782,7 @@ fn action_facts(slug: &str, step: &Node, f: &mut JobFacts, env: &BTreeMap<String
                     mark_pr_head(f);
                 }
                 if script.contains("downloadArtifact") {
-                    mark_run_download(f);
+                    mark_run_download(f, f.step_if.clone());
                 }
             }
         }
