@@ -37,17 +37,23 @@ pub(crate) fn surely_native(text: &str) -> bool {
     }
 }
 
-/// A block mapping at column 0 whose `jobs` value is a block mapping.
+/// A block mapping at column 0 whose `jobs` value is a block mapping. One pass over the lines,
+/// nothing kept but the top-level keys (a pipeline of a million jobs has a few).
 fn yaml_native(text: &str) -> bool {
     let mut keys: Vec<&str> = Vec::new();
-    let mut jobs_line = None;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let first = line.as_bytes().first().copied();
-        match first {
-            None | Some(b' ') => continue,
-            Some(b'#') => continue,
-            _ => {}
+    // `None` before `jobs:`; then whether the first line of its value was a mapping's key.
+    let mut jobs_value: Option<Option<bool>> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if line.starts_with(' ') {
+            // The first line of the `jobs` value: indented, and a plain key of a block mapping.
+            if let Some(first @ None) = &mut jobs_value {
+                *first = Some(plain_key(trimmed).is_some());
+            }
+            continue;
         }
         let Some((key, rest)) = plain_key(line) else {
             return false;
@@ -56,29 +62,22 @@ fn yaml_native(text: &str) -> bool {
             return false;
         }
         keys.push(key);
+        if let Some(None) = jobs_value {
+            // `jobs:` was followed by another top-level key: its value is null.
+            return false;
+        }
         if key == "jobs" {
             let rest = rest.trim_start();
             if !(rest.is_empty() || rest.starts_with('#')) {
                 return false;
             }
-            jobs_line = Some(i);
+            jobs_value = Some(None);
         }
     }
-    let Some(j) = jobs_line else { return false };
-    if keys
-        .iter()
-        .any(|k| OTHER_FORMATS.contains(&k.to_ascii_lowercase().as_str()))
-    {
-        return false;
-    }
-    // The first line of the `jobs` value: indented, and a plain key of a block mapping.
-    let next = lines[j + 1..]
-        .iter()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-    match next {
-        Some(l) if l.starts_with(' ') => plain_key(l.trim_start()).is_some(),
-        _ => false,
-    }
+    jobs_value == Some(Some(true))
+        && !keys
+            .iter()
+            .any(|k| OTHER_FORMATS.contains(&k.to_ascii_lowercase().as_str()))
 }
 
 /// `key:` then the end of the line or a space, with a key of plain characters only.
@@ -225,6 +224,7 @@ mod tests {
             "jobs:\n  - build\n",
             "jobs: &j\n  build: {}\n",
             "jobs: {build: {}}\n",
+            "jobs:\nversion: 1\n",
             "---\njobs:\n  build: {}\n",
             "jobs:\n  build: {}\njobs:\n  test: {}\n",
             "apiVersion: v1\njobs:\n  build: {}\n",
