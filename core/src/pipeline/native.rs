@@ -40,7 +40,7 @@ struct RawPipeline {
 /// Read as a `BTreeMap` before: at a million jobs its nodes were hundreds of MiB more than the
 /// jobs themselves, and sorted by name, not in the order the importer wants them.
 #[derive(Debug, Default)]
-struct RawJobs(Vec<Option<(String, RawJob)>>);
+struct RawJobs(Vec<Option<(String, Box<RawJob>)>>);
 
 impl<'de> Deserialize<'de> for RawJobs {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -61,11 +61,11 @@ impl<'de> Visitor<'de> for JobsVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawJobs, A::Error> {
         use std::hash::BuildHasher as _;
         let state = hashbrown::DefaultHashBuilder::default();
-        let mut jobs: Vec<Option<(String, RawJob)>> =
+        let mut jobs: Vec<Option<(String, Box<RawJob>)>> =
             Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         // Positions in `jobs` by name.
         let mut index = hashbrown::HashTable::<usize>::new();
-        while let Some((name, job)) = map.next_entry::<String, RawJob>()? {
+        while let Some((name, job)) = map.next_entry::<String, Box<RawJob>>()? {
             let hash = state.hash_one(name.as_str());
             let same = |&i: &usize| {
                 jobs.get(i)

@@ -26,6 +26,10 @@ use super::{
     Entry, FieldPath, Kind, Location, Locator, MapNode, Node, hasher, key_hash, node_budget,
 };
 
+mod lines;
+
+use lines::Lines;
+
 /// The fast path does not read this document; serde-saphyr will.
 #[derive(Debug)]
 pub(super) struct Fallback;
@@ -56,25 +60,58 @@ pub(super) fn read<T: DeserializeOwned>(
     text: &str,
     elide_from: usize,
 ) -> Result<(T, Locator, Vec<FieldPath>)> {
-    let mut reader = Reader::new(text, Keys::Unique, elide_from)?;
-    let mut unknown = Vec::new();
-    let value = serde_ignored::deserialize(&mut reader, |p| {
-        unknown.push(FieldPath::from_ignored(&p));
-    })?;
-    let locator = reader.finish()?;
-    Ok((value, locator, unknown))
+    from_lines_or_parser(text, |source| {
+        let mut reader = match Reader::new(text, source, Keys::Unique, elide_from) {
+            Ok(reader) => reader,
+            Err(e) => return (Err(e), false),
+        };
+        let mut unknown = Vec::new();
+        let value = serde_ignored::deserialize(&mut reader, |p| {
+            unknown.push(FieldPath::from_ignored(&p));
+        });
+        let locator = value.and_then(|value| Ok((value, reader.finish()?)));
+        (
+            locator.map(|(value, locator)| (value, locator, unknown)),
+            reader.source.bailed(),
+        )
+    })
 }
 
 /// The locator alone, as serde-saphyr's positions tree gives it (repeated keys are marked, not
 /// refused).
 pub(super) fn locate(text: &str) -> Result<Locator> {
-    // Repeated keys are marked in the tree, so nothing may be elided.
-    let mut reader = Reader::new(text, Keys::Repeatable, usize::MAX)?;
-    reader.next()?;
-    while !reader.builder.stack.is_empty() {
-        reader.next()?;
+    from_lines_or_parser(text, |source| {
+        // Repeated keys are marked in the tree, so nothing may be elided.
+        let mut reader = match Reader::new(text, source, Keys::Repeatable, usize::MAX) {
+            Ok(reader) => reader,
+            Err(e) => return (Err(e), false),
+        };
+        let mut read = || {
+            reader.next()?;
+            while !reader.builder.stack.is_empty() {
+                reader.next()?;
+            }
+            Ok(())
+        };
+        let locator = read().and_then(|()| reader.finish());
+        (locator, reader.source.bailed())
+    })
+}
+
+/// Runs `read` on the line reader, and again on granit-parser if the line reader gave up
+/// (whether or not the read had failed by then for a reason of its own: that reason is
+/// decided on the parser's events).
+fn from_lines_or_parser<'a, T>(
+    text: &'a str,
+    read: impl Fn(Source<'a>) -> (Result<T>, bool),
+) -> Result<T> {
+    match read(Source::Lines(Lines::new(text), false)) {
+        (Err(Fallback), true) => {
+            let parser = Parser::with_options(StrInput::new(text), parser_options());
+            read(Source::Parser(Box::new(parser))).0
+        }
+        (result, _) => result,
     }
-    reader.finish()
 }
 
 /// Whether a key written twice is left to serde-saphyr (which refuses it in a typed read) or
@@ -134,10 +171,65 @@ enum Ev<'a> {
     MapEnd,
 }
 
+/// An event as the reader takes it, from either source.
+enum Token<'a> {
+    StreamStart,
+    /// An implicit or `---` start, without a `%YAML` directive.
+    DocumentStart,
+    DocumentEnd,
+    StreamEnd,
+    Node(Ev<'a>, Option<Location>),
+}
+
+/// Where the events come from: the line reader, which takes the YAML that programs write and
+/// gives up on the rest, or granit-parser, which takes all of YAML.
+enum Source<'a> {
+    /// The line reader, and whether it gave up.
+    Lines(Lines<'a>, bool),
+    Parser(Box<Parser<'a, StrInput<'a>>>),
+}
+
+impl<'a> Source<'a> {
+    /// The next event; `None` after the stream's end. An event the fast path does not take (an
+    /// alias, an anchor, a tag, a `%YAML` directive) ends it.
+    fn next(&mut self) -> Result<Option<Token<'a>>> {
+        match self {
+            Source::Lines(lines, bailed) => lines.next().map_err(|lines::Bail| {
+                *bailed = true;
+                Fallback
+            }),
+            Source::Parser(parser) => {
+                let (event, span) = match parser.next_event() {
+                    None => return Ok(None),
+                    Some(Ok(next)) => next,
+                    Some(Err(_)) => return Err(Fallback),
+                };
+                let node = |ev| Ok(Some(Token::Node(ev, location(&span))));
+                match event {
+                    Event::StreamStart => Ok(Some(Token::StreamStart)),
+                    Event::DocumentStart(_, None) => Ok(Some(Token::DocumentStart)),
+                    Event::DocumentEnd => Ok(Some(Token::DocumentEnd)),
+                    Event::StreamEnd => Ok(Some(Token::StreamEnd)),
+                    Event::Scalar(value, style, 0, None) => node(Ev::Scalar(value, style)),
+                    Event::SequenceStart(_, 0, None) => node(Ev::SeqStart),
+                    Event::MappingStart(_, 0, None) => node(Ev::MapStart),
+                    Event::SequenceEnd => node(Ev::SeqEnd),
+                    Event::MappingEnd => node(Ev::MapEnd),
+                    _ => Err(Fallback),
+                }
+            }
+        }
+    }
+
+    fn bailed(&self) -> bool {
+        matches!(self, Source::Lines(_, true))
+    }
+}
+
 /// The events of one document, pulled one at a time; each event taken is also handed to the
 /// [`Builder`] of the locator.
 struct Reader<'a> {
-    parser: Parser<'a, StrInput<'a>>,
+    source: Source<'a>,
     peeked: Option<(Ev<'a>, Location)>,
     builder: Builder,
     limits: Limits,
@@ -159,9 +251,9 @@ fn location(span: &Span) -> Option<Location> {
 
 impl<'a> Reader<'a> {
     /// Starts the reader at the document's root node.
-    fn new(text: &'a str, keys: Keys, elide_from: usize) -> Result<Self> {
+    fn new(text: &'a str, source: Source<'a>, keys: Keys, elide_from: usize) -> Result<Self> {
         let mut reader = Reader {
-            parser: Parser::with_options(StrInput::new(text), parser_options()),
+            source,
             peeked: None,
             builder: Builder::new(keys, elide_from),
             limits: Limits::for_text(text),
@@ -171,42 +263,32 @@ impl<'a> Reader<'a> {
             scalar_bytes: 0,
         };
         match reader.pull()? {
-            (Event::StreamStart, _) => {}
+            Token::StreamStart => {}
             _ => return Err(Fallback),
         }
         match reader.pull()? {
-            // A `%YAML` directive is left to serde-saphyr.
-            (Event::DocumentStart(_, None), _) => {}
+            Token::DocumentStart => {}
             _ => return Err(Fallback),
         }
         Ok(reader)
     }
 
-    /// The next event from the parser, counted against the limits.
-    fn pull(&mut self) -> Result<(Event<'a>, Option<Location>)> {
-        let (event, span) = match self.parser.next_event() {
-            Some(Ok(next)) => next,
-            Some(Err(_)) | None => return Err(Fallback),
-        };
+    /// The next event from the source, counted against the limits.
+    fn pull(&mut self) -> Result<Token<'a>> {
+        let token = self.source.next()?.ok_or(Fallback)?;
         self.events += 1;
         if self.events >= self.limits.events {
             return Err(Fallback);
         }
-        Ok((event, location(&span)))
+        Ok(token)
     }
 
     /// The next node event, without taking it. An empty document, an alias, an anchor or a tag
     /// ends the fast path.
     fn peek(&mut self) -> Result<&Ev<'a>> {
         if self.peeked.is_none() {
-            let (event, loc) = self.pull()?;
-            let event = match event {
-                Event::Scalar(value, style, 0, None) => Ev::Scalar(value, style),
-                Event::SequenceStart(_, 0, None) => Ev::SeqStart,
-                Event::MappingStart(_, 0, None) => Ev::MapStart,
-                Event::SequenceEnd => Ev::SeqEnd,
-                Event::MappingEnd => Ev::MapEnd,
-                _ => return Err(Fallback),
+            let Token::Node(event, loc) = self.pull()? else {
+                return Err(Fallback);
             };
             let loc = loc.ok_or(Fallback)?;
             self.peeked = Some((event, loc));
@@ -256,22 +338,23 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks that the document ended and nothing follows it, and gives its locator.
-    fn finish(mut self) -> Result<Locator> {
+    fn finish(&mut self) -> Result<Locator> {
         if self.peeked.is_some() {
             return Err(Fallback);
         }
         match self.pull()? {
-            (Event::DocumentEnd, _) => {}
+            Token::DocumentEnd => {}
             _ => return Err(Fallback),
         }
         match self.pull()? {
-            (Event::StreamEnd, _) => {}
+            Token::StreamEnd => {}
             _ => return Err(Fallback),
         }
-        if self.parser.next_event().is_some() {
+        if !matches!(self.source.next(), Ok(None)) {
             return Err(Fallback);
         }
-        self.builder.finish()
+        let builder = Builder::new(self.builder.keys, self.builder.elide_from);
+        std::mem::replace(&mut self.builder, builder).finish()
     }
 
     /// Takes a scalar that a typeless read (`deserialize_any`) gives the same value whichever
@@ -1040,7 +1123,7 @@ mod tests {
         out.push(at.index(1_000_000));
     }
 
-    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    pub(super) fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
         files_ending(dir, &["yaml", "yml"], out);
     }
 
