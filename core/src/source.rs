@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned};
 
 use crate::diagnostic::{Problem, Problems};
 use crate::rule::Code;
@@ -692,8 +692,8 @@ pub(crate) fn parse_document<T: DeserializeOwned>(
 /// the positions of every value of every job, a tree several times the size of the text, are
 /// needed only to report a problem. What is read, and every problem and position reported, is
 /// the same as with [`parse_document`].
-pub(crate) fn parse_document_elided<T: DeserializeOwned>(
-    text: &str,
+pub(crate) fn parse_document_elided<'a, T: Deserialize<'a>>(
+    text: &'a str,
     format: Format,
     codes: &DocumentCodes,
     elide_from: usize,

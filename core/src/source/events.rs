@@ -18,9 +18,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{
     Entry, FieldPath, Kind, Location, Locator, MapNode, Node, hasher, key_hash, node_budget,
@@ -56,8 +54,8 @@ type Result<T, E = Fallback> = std::result::Result<T, E>;
 /// collection is at depth 0); a collection at that depth or deeper is kept as its position alone
 /// ([`Kind::Elided`]). Everything is still read and checked as before; only the positions tree
 /// is smaller. `usize::MAX` records everything.
-pub(super) fn read<T: DeserializeOwned>(
-    text: &str,
+pub(super) fn read<'a, T: Deserialize<'a>>(
+    text: &'a str,
     elide_from: usize,
 ) -> Result<(T, Locator, Vec<FieldPath>)> {
     from_lines_or_parser(text, |source| {
@@ -1015,7 +1013,9 @@ mod tests {
     }
 
     /// serde-saphyr's typed read, as `parse_document` does it.
-    fn slow_read<T: DeserializeOwned>(text: &str) -> Result<(T, Vec<FieldPath>), String> {
+    fn slow_read<T: serde::de::DeserializeOwned>(
+        text: &str,
+    ) -> Result<(T, Vec<FieldPath>), String> {
         let mut unknown = Vec::new();
         let options = serde_saphyr::options! { with_snippet: false, budget: budget_for(text) };
         let value = serde_saphyr::with_deserializer_from_str_with_options(text, options, |de| {
