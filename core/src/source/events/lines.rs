@@ -32,8 +32,9 @@ type Result<T> = std::result::Result<T, Bail>;
 const MAX_FLOW_DEPTH: usize = 8;
 const MAX_BLOCK_DEPTH: usize = 32;
 
-/// The longest key taken here: granit-parser looks a bounded distance ahead for the `:` of a
-/// key, so very long keys are left to it.
+/// The longest key taken here, in bytes from its first character to its `:`: granit-parser
+/// looks a bounded distance ahead for the `:` of a key (1024 characters in serde-saphyr's
+/// budget), in block and flow mappings alike, so longer keys are left to it.
 const MAX_KEY: usize = 256;
 
 /// A block collection being read.
@@ -300,10 +301,12 @@ impl<'a> Lines<'a> {
                 (Cow::Borrowed(key), ScalarStyle::Plain, colon)
             }
         };
-        if end - start > MAX_KEY {
+        let colon = line.skip_spaces(end);
+        // Measured to the `:`, spaces before it included: that is the distance granit-parser
+        // looks ahead (`"a"`, a thousand spaces, `: 1` is refused).
+        if colon - start > MAX_KEY {
             return Err(Bail);
         }
-        let colon = line.skip_spaces(end);
         if line.byte(colon) != Some(b':') || !matches!(line.byte(colon + 1), None | Some(b' ')) {
             return Err(Bail);
         }
@@ -376,8 +379,11 @@ impl<'a> Lines<'a> {
                 if matches!(line.byte(i), Some(b'[' | b'{')) {
                     return Err(Bail);
                 }
+                let key = i;
                 i = self.flow_node(line, i, depth)?;
-                if line.byte(i) != Some(b':') || line.byte(i + 1) != Some(b' ') {
+                // The parser's lookahead for a key's `:` holds in flow mappings too.
+                if line.byte(i) != Some(b':') || line.byte(i + 1) != Some(b' ') || i - key > MAX_KEY
+                {
                     return Err(Bail);
                 }
                 i = line.skip_spaces(i + 1);
@@ -732,6 +738,70 @@ mod tests {
             ("a: `x`\n", false),
             ("a: %x\n", false),
             ("a: x\u{85}y\n", false),
+            // Probes of session 5: nulls, indentless sequences, plain scalar rules, flow
+            // adjacency, non-ASCII columns, document ends.
+            ("a:    \n", true),
+            ("a: # c", true),
+            ("'a'   :\n", true),
+            ("- a:\n- b\n", true),
+            ("a:\n- b:\n  - c\n- d\n", true),
+            ("a:\n- [x]\n", true),
+            ("a:\n-   \"x\"\n", true),
+            ("- a:\n  - b\n  c: 1\n", true),
+            ("a: # c\n  # d\n - x\n", true),
+            ("a:\n    \n  - x\n", true),
+            ("\n\n\na: 1\n", true),
+            ("- a # c\n-  b\n", true),
+            ("a:: 1\n", true),
+            ("a :b: c\n", true),
+            ("a:#b: c\n", true),
+            ("a: b:#c\n", true),
+            ("'a'  :  1\n", true),
+            ("- \"a #b\": c\n", true),
+            ("- a #b: c\n", true),
+            ("a: b #c: d\n", true),
+            ("a:\n  ...: 1\n", true),
+            ("k: b]\n", true),
+            ("k: b, c\n", true),
+            ("b{c}: k\n", true),
+            ("k: a\u{a0}#b\n", true),
+            ("a:\n\u{a0}b: 1\n", true),
+            ("\u{3000}a: 1\n", true),
+            ("a: [a :b]\n", true),
+            ("a: {a :b: c}\n", true),
+            ("a: {a: b:c}\n", true),
+            ("a: [a:b]\n", true),
+            ("a: [a#b]\n", true),
+            ("a: [\"a\",'b']\n", true),
+            ("a: [a,b,c]\n", true),
+            ("a: {a: b ,c: d}\n", true),
+            ("a: [[[[[[[[x]]]]]]]]\n", true),
+            ("😀:\n- a: 1\n  b: 😀\n", true),
+            ("- 😀\n- 👨\u{200d}👩\u{200d}👧: x\n", true),
+            ("x: {\"👨\u{200d}👩\u{200d}👧\": y}\n", true),
+            ("e\u{301}: {e\u{301}: e\u{301}}\n", true),
+            ("日本語: [日本, 語]\n", true),
+            ("k: x\u{10ffff}\n", true),
+            ("k: \u{fdd0}\n", true),
+            ("a: [a:]\n", false),
+            ("a: [a: b]\n", false),
+            ("a: {\"a\":b}\n", false),
+            ("a: {a:b}\n", false),
+            ("a: [-]\n", false),
+            ("a: [a #b]\n", false),
+            ("a: {a: b]\n", false),
+            ("a: [b], [c]\n", false),
+            ("a: [[[[[[[[[x]]]]]]]]]\n", false),
+            ("a:\n- x\n - y\n", false),
+            ("a: b # c\n  d\n", false),
+            ("a:\n  b: 1\n  # c\n c: 2\n", false),
+            ("k: v\n... # c\n", false),
+            ("- a\n- \n", false),
+            ("a: x:\n", false),
+            ("a: - b\n", false),
+            ("- - a\n", false),
+            ("a:\u{3000}b\n", false),
+            ("a: \u{2029}\n", false),
         ];
         for (doc, taken) in docs {
             let agreed = agrees(doc);
@@ -741,6 +811,45 @@ mod tests {
             let lines = tokens(Source::Lines(Lines::new(doc), false));
             if !taken {
                 assert!(lines.is_err(), "taken: {doc:?}");
+            }
+        }
+    }
+
+    /// Keys whose `:` is near or past granit-parser's lookahead (1024 characters in
+    /// serde-saphyr's budget): spaces before a quoted key's `:` count, and flow mappings have
+    /// the limit too. The parser refuses the ones past it, so the reader must leave them.
+    #[test]
+    fn keys_near_the_parsers_lookahead_are_read_as_it_reads_them_or_left_to_it() {
+        for n in [100, 250, 256, 300, 1000, 1022, 1023, 1024, 1025, 1100] {
+            let pad = " ".repeat(n);
+            let long = "a".repeat(n);
+            let wide = "é".repeat(n);
+            // Each with whether a key that long is in it.
+            let docs = [
+                (format!("\"a\"{pad}: 1\n"), true),
+                (format!("'a'{pad}: 1\n"), true),
+                (format!("a{pad}: 1\n"), true),
+                (format!("- \"a\"{pad}: 1\n"), true),
+                (format!("x:\n  'a'{pad}:\n"), true),
+                (format!("\"{long}\": 1\n"), true),
+                (format!("x: {{\"{long}\": 1}}\n"), true),
+                (format!("x: {{{long}: 1}}\n"), true),
+                (format!("x: {{a{pad}b: 1}}\n"), true),
+                (format!("x: {{k: v, {long}: [1]}}\n"), true),
+                (format!("x: [{{{long}: 1}}]\n"), true),
+                (format!("x: {{\"{wide}\": 1}}\n"), true),
+                (format!("x: {{{wide}: 1}}\n"), true),
+                (format!("x: [{long}]\n"), false),
+                (format!("x: {{a: {long}}}\n"), false),
+            ];
+            for (doc, long_key) in &docs {
+                let taken = agrees(doc);
+                if n <= 100 || !long_key {
+                    assert!(taken, "not taken: {doc:?}");
+                }
+                if n >= 1000 && *long_key {
+                    assert!(!taken, "taken: {doc:?}");
+                }
             }
         }
     }
