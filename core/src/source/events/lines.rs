@@ -318,31 +318,23 @@ impl<'a> Lines<'a> {
     /// Reads the value written after `key: ` or `- `: a one-line flow collection, a quoted
     /// scalar or a plain scalar. Gives the byte offset after it.
     fn block_value(&mut self, line: &Line<'a>, start: usize) -> Result<usize> {
+        self.node(line, start, None)
+    }
+
+    /// Reads a node that ends on its line: a flow collection, a quoted scalar or a plain
+    /// scalar, in block context or inside a flow collection `flow` deep. Gives the byte offset
+    /// after it.
+    fn node(&mut self, line: &Line<'a>, start: usize, flow: Option<usize>) -> Result<usize> {
         match line.byte(start) {
-            Some(b'[' | b'{') => self.flow(line, start, 0),
+            Some(b'[' | b'{') => self.flow(line, start, flow.map_or(0, |depth| depth + 1)),
             Some(b'"' | b'\'') => {
                 let (value, style, end) = line.quoted(start)?;
                 self.scalar(line, start, value, style);
                 Ok(end)
             }
             _ => {
-                let bytes = line.text.as_bytes();
-                let rest = bytes.get(start..).unwrap_or_default();
-                if !plain_start(rest) {
-                    return Err(Bail);
-                }
-                let mut i = start;
-                while let Some(&b) = bytes.get(i) {
-                    match b {
-                        b':' if matches!(bytes.get(i + 1), None | Some(b' ')) => {
-                            // `a: b: c`: granit-parser refuses it.
-                            return Err(Bail);
-                        }
-                        b'#' if i > start && bytes.get(i - 1) == Some(&b' ') => break,
-                        _ => i += 1,
-                    }
-                }
-                let value = line.text.get(start..i).ok_or(Bail)?.trim_end_matches(' ');
+                let end = line.plain_end(start, flow.is_some())?;
+                let value = line.text.get(start..end).ok_or(Bail)?.trim_end_matches(' ');
                 self.scalar(line, start, Cow::Borrowed(value), ScalarStyle::Plain);
                 Ok(start + value.len())
             }
@@ -410,46 +402,9 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// Reads one node inside a flow collection; gives the byte offset after it.
+    /// Reads one node inside a flow collection `depth` deep; gives the byte offset after it.
     fn flow_node(&mut self, line: &Line<'a>, start: usize, depth: usize) -> Result<usize> {
-        match line.byte(start) {
-            Some(b'[' | b'{') => self.flow(line, start, depth + 1),
-            Some(b'"' | b'\'') => {
-                let (value, style, end) = line.quoted(start)?;
-                self.scalar(line, start, value, style);
-                Ok(end)
-            }
-            _ => {
-                let bytes = line.text.as_bytes();
-                let rest = bytes.get(start..).unwrap_or_default();
-                if !plain_start(rest) {
-                    return Err(Bail);
-                }
-                let mut i = start;
-                loop {
-                    match bytes.get(i) {
-                        // Not closed on this line.
-                        None => return Err(Bail),
-                        Some(b',' | b'[' | b']' | b'{' | b'}') => break,
-                        Some(b':')
-                            if matches!(
-                                bytes.get(i + 1),
-                                None | Some(b' ' | b',' | b'[' | b']' | b'{' | b'}')
-                            ) =>
-                        {
-                            break;
-                        }
-                        Some(b'#') if i > start && bytes.get(i - 1) == Some(&b' ') => {
-                            return Err(Bail);
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                let value = line.text.get(start..i).ok_or(Bail)?.trim_end_matches(' ');
-                self.scalar(line, start, Cow::Borrowed(value), ScalarStyle::Plain);
-                Ok(start + value.len())
-            }
-        }
+        self.node(line, start, Some(depth))
     }
 
     /// Closes what is open and ends the document.
@@ -527,6 +482,37 @@ impl<'a> Line<'a> {
             }
         }
         false
+    }
+
+    /// Where the plain scalar starting at byte `start` ends (its trailing spaces included).
+    /// In block context it ends at a comment or the line's end, and `: ` inside it is refused
+    /// (`a: b: c`); in a flow collection it also ends at `,` `[` `]` `{` `}` or a `:` before
+    /// one of them or a space, and must not reach a comment or the line's end (the collection
+    /// would not be closed on this line).
+    fn plain_end(&self, start: usize, flow: bool) -> Result<usize> {
+        let bytes = self.text.as_bytes();
+        if !plain_start(bytes.get(start..).unwrap_or_default()) {
+            return Err(Bail);
+        }
+        let mut i = start;
+        loop {
+            let next = bytes.get(i + 1).copied();
+            match bytes.get(i) {
+                None if flow => return Err(Bail),
+                None => return Ok(i),
+                Some(b',' | b'[' | b']' | b'{' | b'}') if flow => return Ok(i),
+                Some(b':') if matches!(next, None | Some(b' ')) => {
+                    return if flow { Ok(i) } else { Err(Bail) };
+                }
+                Some(b':') if flow && matches!(next, Some(b',' | b'[' | b']' | b'{' | b'}')) => {
+                    return Ok(i);
+                }
+                Some(b'#') if i > start && bytes.get(i - 1) == Some(&b' ') => {
+                    return if flow { Err(Bail) } else { Ok(i) };
+                }
+                Some(_) => i += 1,
+            }
+        }
     }
 
     /// After a value: nothing, or spaces and a comment.
