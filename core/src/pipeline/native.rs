@@ -228,14 +228,9 @@ impl<'de: 'a, 'a> Visitor<'de> for JobsVisitor<'a> {
 
 impl<'a> Jobs<'a> {
     fn push(&mut self, name: Text<'a>, job: RawJob<'a>) {
-        let lists: Vec<(List, Vec<Text<'a>>)> =
-            [(List::Needs, job.needs), (List::Secrets, job.secrets)]
-                .into_iter()
-                .chain(job.consumes.lists().map(|(k, l)| (List::Consumes(k), l)))
-                .chain(job.produces.lists().map(|(k, l)| (List::Produces(k), l)))
-                .filter(|(_, items)| !items.is_empty())
-                .collect();
-        let count: usize = lists.iter().map(|(_, items)| items.len()).sum();
+        // Counted first, so that the lists go straight into their block: this runs once per
+        // job, and collecting them first was an allocation per job.
+        let count = job.needs.len() + job.secrets.len() + job.consumes.len() + job.produces.len();
         // A job's items stay together in one block. The first block grows as a vector does,
         // so that a small pipeline stays small.
         let mut block = match self.items.pop() {
@@ -247,6 +242,10 @@ impl<'a> Jobs<'a> {
             None => Vec::new(),
         };
         let start = block.len();
+        let lists = [(List::Needs, job.needs), (List::Secrets, job.secrets)]
+            .into_iter()
+            .chain(job.consumes.lists().map(|(k, l)| (List::Consumes(k), l)))
+            .chain(job.produces.lists().map(|(k, l)| (List::Produces(k), l)));
         for (list, items) in lists {
             block.extend(items.into_iter().map(|item| (list, item)));
         }
@@ -324,6 +323,10 @@ struct RawResources<'a> {
 
 impl<'a> RawResources<'a> {
     /// The lists in the order their items are added and reported.
+    fn len(&self) -> usize {
+        self.artifacts.len() + self.caches.len() + self.workspaces.len() + self.provided.len()
+    }
+
     fn lists(self) -> impl Iterator<Item = (ResourceKind, Vec<Text<'a>>)> {
         [
             (ResourceKind::Artifact, self.artifacts),

@@ -495,6 +495,19 @@ fn may_refuse_typeless(value: &str) -> bool {
     number_like && (has(b"e") || has(b"inf") || has(b"nan"))
 }
 
+/// The name of a mapping key, recorded or elided alike: `<<` merges, and a plain key whose type
+/// needs resolving (`0x10`, `1.5`), are left to serde-saphyr.
+fn key_name(value: &str, style: ScalarStyle) -> Result<&str> {
+    let name = match style {
+        ScalarStyle::Plain => plain_key(value).ok_or(Fallback)?,
+        _ => value,
+    };
+    if value == "<<" {
+        return Err(Fallback);
+    }
+    Ok(name)
+}
+
 /// A plain mapping key as the positions tree names it: it reads keys typelessly and writes
 /// the value back as text, so `on` (a YAML 1.1 boolean) is named `true` and `~` is `null`.
 fn plain_key(value: &str) -> Option<&str> {
@@ -801,13 +814,7 @@ impl Builder {
             ..
         }) = self.stack.last_mut()
         {
-            let name = match style {
-                ScalarStyle::Plain => plain_key(value).ok_or(Fallback)?,
-                _ => value,
-            };
-            if value == "<<" {
-                return Err(Fallback);
-            }
+            let name = key_name(value, style)?;
             // A repeated key, or two keys of the same hash: either way serde-saphyr decides.
             let hash = key_hash(hasher(), name);
             let seen = self.hashes.get(*start..).unwrap_or_default();
@@ -822,15 +829,7 @@ impl Builder {
             key: key @ None, ..
         }) = self.stack.last_mut()
         {
-            // `<<` merges, and a key whose type needs resolving (`0x10`, `1.5`) is left to
-            // serde-saphyr.
-            let name = match style {
-                ScalarStyle::Plain => plain_key(value).ok_or(Fallback)?,
-                _ => value,
-            };
-            if value == "<<" {
-                return Err(Fallback);
-            }
+            let name = key_name(value, style)?;
             *key = Some((name.into(), location));
             return Ok(());
         }

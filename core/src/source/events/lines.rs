@@ -251,7 +251,7 @@ impl<'a> Lines<'a> {
             self.open(line, start, true, false)?;
             return self.map_entry(line, start);
         }
-        let end = self.block_value(line, start)?;
+        let end = self.node(line, start, None)?;
         line.rest_is_comment(end)
     }
 
@@ -267,7 +267,7 @@ impl<'a> Lines<'a> {
             }
             return Ok(());
         }
-        let end = self.block_value(line, start)?;
+        let end = self.node(line, start, None)?;
         line.rest_is_comment(end)
     }
 
@@ -315,15 +315,9 @@ impl<'a> Lines<'a> {
         Ok(colon)
     }
 
-    /// Reads the value written after `key: ` or `- `: a one-line flow collection, a quoted
-    /// scalar or a plain scalar. Gives the byte offset after it.
-    fn block_value(&mut self, line: &Line<'a>, start: usize) -> Result<usize> {
-        self.node(line, start, None)
-    }
-
     /// Reads a node that ends on its line: a flow collection, a quoted scalar or a plain
-    /// scalar, in block context or inside a flow collection `flow` deep. Gives the byte offset
-    /// after it.
+    /// scalar, written after `key: ` or `- ` (`flow` is `None`) or inside a flow collection
+    /// `flow` deep. Gives the byte offset after it.
     fn node(&mut self, line: &Line<'a>, start: usize, flow: Option<usize>) -> Result<usize> {
         match line.byte(start) {
             Some(b'[' | b'{') => self.flow(line, start, flow.map_or(0, |depth| depth + 1)),
@@ -372,7 +366,7 @@ impl<'a> Lines<'a> {
                     return Err(Bail);
                 }
                 let key = i;
-                i = self.flow_node(line, i, depth)?;
+                i = self.node(line, i, Some(depth))?;
                 // The parser's lookahead for a key's `:` holds in flow mappings too.
                 if line.byte(i) != Some(b':') || line.byte(i + 1) != Some(b' ') || i - key > MAX_KEY
                 {
@@ -380,7 +374,7 @@ impl<'a> Lines<'a> {
                 }
                 i = line.skip_spaces(i + 1);
             }
-            i = self.flow_node(line, i, depth)?;
+            i = self.node(line, i, Some(depth))?;
             i = line.skip_spaces(i);
             match line.byte(i) {
                 Some(b',') => {
@@ -400,11 +394,6 @@ impl<'a> Lines<'a> {
                 _ => return Err(Bail),
             }
         }
-    }
-
-    /// Reads one node inside a flow collection `depth` deep; gives the byte offset after it.
-    fn flow_node(&mut self, line: &Line<'a>, start: usize, depth: usize) -> Result<usize> {
-        self.node(line, start, Some(depth))
     }
 
     /// Closes what is open and ends the document.
